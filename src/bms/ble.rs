@@ -1,0 +1,1 @@
+//! Bluetooth LE through btleplug. OWNER: BLE helper.

@@ -1,0 +1,81 @@
+//! The one seam between the program and a BMS: a small async trait with two implementations,
+//! the simulated unit (`sim`) and Bluetooth LE (`ble`).
+//!
+//! Everything above this trait sees decoded values only; the wizard never knows whether the
+//! bytes came over the air or from the simulator.
+
+use std::future::Future;
+
+use crate::bms::model::{CellInfo, DeviceInfo, Logbook, Settings};
+
+/// What a link reports, in the order it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkEvent {
+    /// The unit is connected and subscribed; `peer` names it (address, or "simulator").
+    Up {
+        /// Which unit.
+        peer: String,
+    },
+    /// The connection is gone (for now); the link keeps trying to come back.
+    Down {
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// Device info arrived.
+    DeviceInfo(DeviceInfo),
+    /// Settings arrived.
+    Settings(Settings),
+    /// A live cell-info frame arrived.
+    CellInfo(CellInfo),
+    /// The logbook arrived.
+    Logbook(Logbook),
+    /// A complete frame arrived that could not be used (bad sum, JK04, unknown layout).
+    Rejected {
+        /// Why, in a sentence.
+        reason: String,
+    },
+}
+
+/// Why a link could not be opened or used. Each message is a sentence for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// No system D-Bus to reach BlueZ through.
+    #[error("cannot reach the system D-Bus, so Bluetooth is unavailable here ({0}); use --sim to work with the built-in simulated BMS")]
+    NoDbus(String),
+    /// No Bluetooth adapter present or powered.
+    #[error("no Bluetooth adapter found on this machine; use --sim to work with the built-in simulated BMS")]
+    NoAdapter,
+    /// Bluetooth access was denied.
+    #[error("permission to use Bluetooth was denied ({0}); run as a user allowed to use Bluetooth, or use --sim")]
+    Permission(String),
+    /// No unit with that address answered the scan.
+    #[error("no BMS with address {0} was found within {1} s; check it is powered and activated, and in range")]
+    NotFound(String, u64),
+    /// The unit lacks the JK service or characteristics.
+    #[error("the device {0} does not offer the JK BMS service (FFE0/FFE1): {1}")]
+    NotJk(String, String),
+    /// The connection attempt failed or timed out.
+    #[error("could not connect to {0}: {1}")]
+    Connect(String, String),
+    /// The unit cannot answer now (simulator: plug out or not activated).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The link was closed.
+    #[error("the link is closed")]
+    Closed,
+    /// Anything else from the Bluetooth stack.
+    #[error("Bluetooth error: {0}")]
+    Other(String),
+}
+
+/// A connection to one BMS.
+pub trait BmsLink: Send {
+    /// Connect, subscribe and start the handshake (device info, then settings and live data).
+    fn connect(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send;
+
+    /// The next event; `None` once the link is closed for good.
+    fn next_event(&mut self) -> impl Future<Output = Option<LinkEvent>> + Send;
+
+    /// Ask the unit again for its settings and live stream (after an app change, or a stall).
+    fn refresh(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send;
+}

@@ -1,0 +1,11 @@
+//! jk-commission: a guided, gated commissioning of a lithium pack with a JK SMART BMS.
+//!
+//! See ARCHITECTURE.md for the map. The pure core (units, bms model and codec, wizard) has no
+//! terminal, clock or Bluetooth inside; the edges (cmd, ui, bms::ble, bms::sim's task) do I/O.
+
+pub mod bms;
+pub mod cmd;
+pub mod log;
+pub mod ui;
+pub mod units;
+pub mod wizard;

@@ -1,0 +1,1 @@
+//! The commissioning record: journal, final log, signature, report.

@@ -1,0 +1,1 @@
+//! The terminal UI: event loop, views, keys.

@@ -1,0 +1,3 @@
+//! The procedure: wizard.yaml as types, the checks, and the pure step engine.
+
+pub mod checks;
