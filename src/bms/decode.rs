@@ -64,3 +64,39 @@ pub fn encode_logbook(log: &Logbook, counter: u8) -> RawFrame {
     let _ = (log, counter);
     todo!("codec helper")
 }
+
+/// Why a notification stream produced no usable frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// A complete frame with a bad checksum.
+    #[error(transparent)]
+    Frame(#[from] crate::bms::frame::FrameError),
+    /// A checked frame that could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// Notifications in, decoded frames out: reassembly plus the layout remembered from device
+/// info. The live links and `decode` all use this, so they cannot disagree.
+#[derive(Debug, Default)]
+pub struct FrameStream {
+    forced: Option<Layout>,
+}
+
+impl FrameStream {
+    /// A stream; `forced` pins the layout (`--variant 24s|32s`), `None` decides it.
+    pub fn new(forced: Option<Layout>) -> Self {
+        Self { forced }
+    }
+
+    /// Feed one notification; every frame it completed, decoded or refused, in order.
+    pub fn push(&mut self, notification: &[u8]) -> Vec<Result<Frame, StreamError>> {
+        let _ = (notification, self.forced);
+        todo!("codec helper")
+    }
+
+    /// The layout in force, once known.
+    pub fn layout(&self) -> Option<Layout> {
+        todo!("codec helper")
+    }
+}

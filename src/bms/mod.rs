@@ -6,4 +6,5 @@ pub mod frame;
 pub mod json;
 pub mod link;
 pub mod model;
+pub mod session;
 pub mod sim;
