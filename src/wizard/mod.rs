@@ -1,3 +1,4 @@
 //! The procedure: wizard.yaml as types, the checks, and the pure step engine.
 
 pub mod checks;
+pub mod spec;
