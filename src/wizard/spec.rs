@@ -37,6 +37,8 @@ pub struct WizardSpec {
     /// Labels of the UI and of messages, by key.
     #[serde(default)]
     pub messages: BTreeMap<String, Text>,
+    /// The manual's error list (1–9) in our words, for STATUS and the live panel.
+    pub errors: BTreeMap<u8, Text>,
     /// The steps in order.
     pub steps: Vec<StepSpec>,
 }
@@ -399,6 +401,9 @@ pub enum Check {
     AllConfirmed,
     /// Every required field of the step holds a valid value.
     FieldsValid,
+    /// Manual step 1: highest minus lowest cell voltage (fields `lowest_cell`, `highest_cell`)
+    /// within the spread limit.
+    CellSpread,
     /// The pin ladder shows no wiring fault (includes the cell spread of manual step 1).
     Ladder,
     /// Activation by charger: charger voltage ≥ pack voltage + margin.
