@@ -1,0 +1,1250 @@
+//! The step engine: `State` + `Input` → events, and events folded into `State`.
+//!
+//! Pure: no terminal, no clock, no Bluetooth. Every input carries its time stamp from the edge,
+//! so replaying a journal gives the same state, and tests are exact. The engine never moves
+//! past a failed gate; a failed gate that is not safety-critical can be passed only with an
+//! override that names a reason and a role, and the override is an event of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bms::model::{AppAction, CellInfo, DeviceInfo, Logbook, Settings};
+use crate::units::Volts;
+use crate::wizard::checks::{
+    self, observe_cutoff, parse_field, CutoffKind, GateContext, LadderInput, LiveData, PackFacts,
+    Value, Verdict,
+};
+use crate::wizard::spec::{
+    Check, InputSpec, PackField, Section, StepSpec, Unit, WizardSpec,
+};
+
+/// Milliseconds since the Unix epoch, stamped by the edge that received the input.
+pub type Millis = i64;
+
+/// The field id of the separately measured pack voltage in the ladder step.
+pub const LADDER_PACK_VOLTAGE: &str = "pack_voltage";
+/// The field id of the last pin's reading in the ladder step.
+pub const LADDER_LAST_PIN: &str = "last_pin";
+/// Prefix of the field ids of unused-pin readings in the ladder step (`unused.17`).
+pub const LADDER_UNUSED_PREFIX: &str = "unused.";
+
+/// Something the operator did or the BMS said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+pub enum Input {
+    /// Tick or untick a checklist item of the current step.
+    Check {
+        /// Item id.
+        item: String,
+        /// Ticked.
+        checked: bool,
+    },
+    /// Type a value into a field of the current step (also the ladder's pack voltage,
+    /// last pin and unused pins).
+    Field {
+        /// Field id.
+        field: String,
+        /// What was typed.
+        text: String,
+    },
+    /// Type the ladder reading of cell `cell` (1-based).
+    Reading {
+        /// Cell number, 1-based.
+        cell: u32,
+        /// What was typed.
+        text: String,
+    },
+    /// The operator did this with their hands or in the phone app.
+    App(AppAction),
+    /// The BMS link reported this.
+    Bms(BmsInput),
+    /// Try to leave the current step forwards.
+    Next,
+    /// Go back one step.
+    Back,
+    /// Skip an optional step.
+    Skip,
+    /// Pass a failed, non-safety gate of the current step on someone's responsibility.
+    Override {
+        /// Gate id.
+        gate: String,
+        /// Why.
+        reason: String,
+        /// The overriding person's role (trainer, supervisor, …).
+        role: String,
+        /// The overriding person's name.
+        by: String,
+    },
+    /// Sign the commissioning off (the last step).
+    SignOff {
+        /// Who signs.
+        name: String,
+        /// Their role.
+        role: String,
+    },
+}
+
+/// What the BMS link reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "bms", rename_all = "snake_case")]
+pub enum BmsInput {
+    /// Connected.
+    Up {
+        /// Which unit.
+        peer: String,
+    },
+    /// Disconnected.
+    Down {
+        /// Why.
+        reason: String,
+    },
+    /// Device info.
+    Device(DeviceInfo),
+    /// Settings.
+    Settings(Settings),
+    /// Live cells.
+    Cells(CellInfo),
+    /// Logbook.
+    Logbook(Logbook),
+}
+
+/// How a step was left forwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Leave {
+    /// Every gate passed.
+    Passed,
+    /// At least one gate failed and was overridden.
+    Overridden,
+    /// An optional step skipped.
+    Skipped,
+    /// The step does not apply (its `when` does not hold).
+    NotApplicable,
+}
+
+/// One gate's verdict with its id and whether it is safety-critical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateResult {
+    /// Gate id.
+    pub gate: String,
+    /// Safety-critical.
+    pub safety: bool,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// An override of a failed gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// Gate id.
+    pub gate: String,
+    /// Why.
+    pub reason: String,
+    /// Role of the person.
+    pub role: String,
+    /// Name of the person.
+    pub by: String,
+}
+
+/// What happened; appended to the journal and folded into [`State`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The commissioning started.
+    Started {
+        /// When.
+        at: Millis,
+        /// SHA-256 of the wizard file used.
+        wizard_hash: String,
+        /// The tool's version.
+        tool_version: String,
+        /// The language chosen.
+        lang: String,
+    },
+    /// A step became current.
+    StepEntered {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+    },
+    /// A checklist item was ticked or unticked.
+    Checked {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// Item id.
+        item: String,
+        /// Ticked.
+        checked: bool,
+    },
+    /// A field got a valid value.
+    FieldSet {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// Field id.
+        field: String,
+        /// What was typed.
+        text: String,
+        /// The parsed value.
+        value: Value,
+    },
+    /// A ladder reading was entered.
+    ReadingSet {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// Cell, 1-based.
+        cell: u32,
+        /// What was typed.
+        text: String,
+        /// The parsed value.
+        value: Volts,
+    },
+    /// An entry was refused; what the operator had before stays.
+    EntryRejected {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// The field (or `cell N`).
+        field: String,
+        /// What was typed.
+        text: String,
+        /// Why, naming the accepted form or range.
+        error: String,
+    },
+    /// The operator did this on the unit or in the app.
+    AppAction {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// What.
+        action: AppAction,
+    },
+    /// The link came up.
+    LinkUp {
+        /// When.
+        at: Millis,
+        /// Which unit.
+        peer: String,
+    },
+    /// The link went down.
+    LinkDown {
+        /// When.
+        at: Millis,
+        /// Why.
+        reason: String,
+    },
+    /// Device info read from the unit.
+    Device {
+        /// When.
+        at: Millis,
+        /// The data.
+        info: DeviceInfo,
+    },
+    /// Settings read from the unit.
+    Settings {
+        /// When.
+        at: Millis,
+        /// The data.
+        settings: Settings,
+    },
+    /// The unit's logbook.
+    Logbook {
+        /// When.
+        at: Millis,
+        /// The data.
+        logbook: Logbook,
+    },
+    /// A live cell frame. Not journaled on its own (one a second); see [`Event::Snapshot`].
+    Cells {
+        /// When.
+        at: Millis,
+        /// The data.
+        cells: CellInfo,
+    },
+    /// The cell data a gate decision was based on, journaled with it.
+    Snapshot {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// The data.
+        cells: CellInfo,
+    },
+    /// The BMS cut off during the protection test.
+    CutoffObserved {
+        /// When.
+        at: Millis,
+        /// Charge or discharge.
+        charge: bool,
+        /// The cell voltage at the cut-off.
+        cell_voltage: Volts,
+    },
+    /// The gates of a step were evaluated on an attempt to leave it.
+    Gates {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// Every gate's verdict.
+        results: Vec<GateResult>,
+    },
+    /// A failed gate was overridden.
+    Overridden {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// The override.
+        #[serde(flatten)]
+        over: Override,
+    },
+    /// The current step was left forwards.
+    StepLeft {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// How.
+        how: Leave,
+    },
+    /// The operator went back.
+    WentBack {
+        /// When.
+        at: Millis,
+        /// From step id.
+        from: String,
+        /// To step id.
+        to: String,
+    },
+    /// The commissioning was signed off.
+    SignedOff {
+        /// When.
+        at: Millis,
+        /// Who.
+        name: String,
+        /// Their role.
+        role: String,
+    },
+}
+
+impl Event {
+    /// Whether this event goes into the journal. Live cell frames arrive every second and
+    /// only matter where a gate used them, which [`Event::Snapshot`] records.
+    pub fn journaled(&self) -> bool {
+        !matches!(self, Event::Cells { .. })
+    }
+
+    /// When it happened.
+    pub fn at(&self) -> Millis {
+        match self {
+            Event::Started { at, .. }
+            | Event::StepEntered { at, .. }
+            | Event::Checked { at, .. }
+            | Event::FieldSet { at, .. }
+            | Event::ReadingSet { at, .. }
+            | Event::EntryRejected { at, .. }
+            | Event::AppAction { at, .. }
+            | Event::LinkUp { at, .. }
+            | Event::LinkDown { at, .. }
+            | Event::Device { at, .. }
+            | Event::Settings { at, .. }
+            | Event::Logbook { at, .. }
+            | Event::Cells { at, .. }
+            | Event::Snapshot { at, .. }
+            | Event::CutoffObserved { at, .. }
+            | Event::Gates { at, .. }
+            | Event::Overridden { at, .. }
+            | Event::StepLeft { at, .. }
+            | Event::WentBack { at, .. }
+            | Event::SignedOff { at, .. } => *at,
+        }
+    }
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not reached yet (or to be checked again after going back).
+    Pending,
+    /// The current step.
+    Current,
+    /// Left with every gate passing.
+    Done,
+    /// Left with an override.
+    Overridden,
+    /// Skipped (optional) or not applicable.
+    Skipped,
+}
+
+/// Everything recorded for one step.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Where it stands.
+    pub status: Option<Status>,
+    /// First entered.
+    pub entered_at: Option<Millis>,
+    /// Last left.
+    pub left_at: Option<Millis>,
+    /// Ticked items.
+    pub checked: BTreeSet<String>,
+    /// Valid fields: what was typed and its value.
+    pub fields: BTreeMap<String, (String, Value)>,
+    /// Ladder readings by cell (1-based): what was typed and its value.
+    pub readings: BTreeMap<u32, (String, Volts)>,
+    /// The last refused entry, by field: what was typed and why it was refused.
+    pub rejected: BTreeMap<String, (String, String)>,
+    /// App actions done at this step.
+    pub actions: Vec<(Millis, AppAction)>,
+    /// The gate verdicts of the last attempt to leave.
+    pub gates: Vec<GateResult>,
+    /// Overrides in force since the step was last entered.
+    pub overrides: Vec<Override>,
+    /// Every override ever made here (the log keeps them all).
+    pub override_history: Vec<(Millis, Override)>,
+}
+
+impl StepRecord {
+    /// The step's status, `Pending` when never reached.
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::Pending)
+    }
+}
+
+/// The whole commissioning so far: a fold over the events.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct State {
+    /// Started (the first event) with this wizard hash, tool version and language.
+    pub started: Option<(Millis, String, String, String)>,
+    /// Index of the current step in the spec.
+    pub current: usize,
+    /// One record per step of the spec, same order.
+    pub steps: Vec<StepRecord>,
+    /// Facts about the pack from the answers.
+    pub pack: PackFacts,
+    /// The latest BMS data.
+    pub live: LiveData,
+    /// The link's last reason for being down.
+    pub link_down_reason: Option<String>,
+    /// Who signed off, and when.
+    pub signed_off: Option<(Millis, String, String)>,
+}
+
+/// Why an input was not taken. The state is unchanged when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The wizard has no steps.
+    #[error("the wizard has no steps")]
+    NoSteps,
+    /// The commissioning is already signed off.
+    #[error("the commissioning is already signed off; start a new session for another pack")]
+    Finished,
+    /// An item id the current step does not have.
+    #[error("step '{step}' has no checklist item '{item}'")]
+    UnknownItem {
+        /// Step id.
+        step: String,
+        /// Item id.
+        item: String,
+    },
+    /// A field id the current step does not have.
+    #[error("step '{step}' has no field '{field}'")]
+    UnknownField {
+        /// Step id.
+        step: String,
+        /// Field id.
+        field: String,
+    },
+    /// A ladder reading outside the current step, or for a cell outside 1..N.
+    #[error("{0}")]
+    Reading(String),
+    /// Back from the first step.
+    #[error("this is the first step; there is nothing to go back to")]
+    AtStart,
+    /// Skip of a step that is not optional.
+    #[error("step '{0}' is not optional and cannot be skipped")]
+    NotOptional(String),
+    /// Override refused.
+    #[error("{0}")]
+    Override(String),
+    /// Sign-off outside the sign-off step, or with gates failing.
+    #[error("{0}")]
+    SignOff(String),
+}
+
+/// The engine: the spec it walks.
+#[derive(Debug, Clone, Copy)]
+pub struct Engine<'w> {
+    spec: &'w WizardSpec,
+}
+
+impl<'w> Engine<'w> {
+    /// An engine walking `spec`.
+    pub fn new(spec: &'w WizardSpec) -> Self {
+        Engine { spec }
+    }
+
+    /// The spec walked.
+    pub fn spec(&self) -> &'w WizardSpec {
+        self.spec
+    }
+
+    /// The events that open a commissioning.
+    pub fn start(
+        &self,
+        at: Millis,
+        wizard_hash: &str,
+        tool_version: &str,
+        lang: &str,
+    ) -> Result<Vec<Event>, EngineError> {
+        let first = self.spec.steps.first().ok_or(EngineError::NoSteps)?;
+        Ok(vec![
+            Event::Started {
+                at,
+                wizard_hash: wizard_hash.to_string(),
+                tool_version: tool_version.to_string(),
+                lang: lang.to_string(),
+            },
+            Event::StepEntered {
+                at,
+                step: first.id.clone(),
+            },
+        ])
+    }
+
+    /// A state with one record per step, before any event.
+    pub fn empty_state(&self) -> State {
+        State {
+            steps: vec![StepRecord::default(); self.spec.steps.len()],
+            ..State::default()
+        }
+    }
+
+    /// Fold a journal into a state.
+    pub fn replay<'e>(&self, events: impl IntoIterator<Item = &'e Event>) -> State {
+        let mut state = self.empty_state();
+        for e in events {
+            self.apply(&mut state, e);
+        }
+        state
+    }
+
+    /// Decide, apply and return the events of one input.
+    pub fn step(
+        &self,
+        state: &mut State,
+        input: Input,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        let events = self.handle(state, input, at)?;
+        for e in &events {
+            self.apply(state, e);
+        }
+        Ok(events)
+    }
+
+    /// The current step's spec.
+    pub fn current_step(&self, state: &State) -> &'w StepSpec {
+        &self.spec.steps[state.current.min(self.spec.steps.len() - 1)]
+    }
+
+    /// Decide what an input means. Does not change `state`.
+    pub fn handle(
+        &self,
+        state: &State,
+        input: Input,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        if self.spec.steps.is_empty() {
+            return Err(EngineError::NoSteps);
+        }
+        let finished = state.signed_off.is_some();
+        let step = self.current_step(state);
+        let sid = step.id.clone();
+        match input {
+            Input::Bms(b) => Ok(self.bms_events(state, b, at)),
+            _ if finished => Err(EngineError::Finished),
+            Input::Check { item, checked } => {
+                if !step.input.items().iter().any(|i| i.id == item) {
+                    return Err(EngineError::UnknownItem { step: sid, item });
+                }
+                Ok(vec![Event::Checked {
+                    at,
+                    step: sid,
+                    item,
+                    checked,
+                }])
+            }
+            Input::Field { field, text } => self.field_events(step, field, text, at),
+            Input::Reading { cell, text } => self.reading_events(state, step, cell, text, at),
+            Input::App(action) => Ok(vec![Event::AppAction {
+                at,
+                step: sid,
+                action,
+            }]),
+            Input::Next => Ok(self.next_events(state, at)),
+            Input::Back => self.back_events(state, at),
+            Input::Skip => {
+                if !step.optional {
+                    return Err(EngineError::NotOptional(sid));
+                }
+                let mut ev = vec![Event::StepLeft {
+                    at,
+                    step: sid,
+                    how: Leave::Skipped,
+                }];
+                ev.extend(self.enter_next(state, state.current, at));
+                Ok(ev)
+            }
+            Input::Override {
+                gate,
+                reason,
+                role,
+                by,
+            } => self.override_events(state, step, gate, reason, role, by, at),
+            Input::SignOff { name, role } => self.signoff_events(state, step, name, role, at),
+        }
+    }
+
+    fn field_events(
+        &self,
+        step: &StepSpec,
+        field: String,
+        text: String,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        let sid = step.id.clone();
+        let parsed = if let Some(spec) = step.input.fields().iter().find(|f| f.id == field) {
+            parse_field(spec, &text).map_err(|e| e.to_string())
+        } else if matches!(step.input, InputSpec::Ladder { .. }) && is_ladder_field(&field) {
+            Volts::parse(&text)
+                .map(|v| Value::Number(v.0))
+                .map_err(|e| format!("{field}: {e}"))
+        } else {
+            return Err(EngineError::UnknownField { step: sid, field });
+        };
+        Ok(vec![match parsed {
+            Ok(value) => Event::FieldSet {
+                at,
+                step: sid,
+                field,
+                text,
+                value,
+            },
+            Err(error) => Event::EntryRejected {
+                at,
+                step: sid,
+                field,
+                text,
+                error,
+            },
+        }])
+    }
+
+    fn reading_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        cell: u32,
+        text: String,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        if !matches!(step.input, InputSpec::Ladder { .. }) {
+            return Err(EngineError::Reading(format!(
+                "step '{}' takes no ladder readings",
+                step.id
+            )));
+        }
+        let Some(n) = state.pack.cells else {
+            return Err(EngineError::Reading(
+                "the number of cells is not known yet: enter it in the pack step first".into(),
+            ));
+        };
+        if cell == 0 || cell > n {
+            return Err(EngineError::Reading(format!(
+                "cell {cell} does not exist: this pack has cells 1 to {n}"
+            )));
+        }
+        Ok(vec![match Volts::parse(&text) {
+            Ok(value) => Event::ReadingSet {
+                at,
+                step: step.id.clone(),
+                cell,
+                text,
+                value,
+            },
+            Err(e) => Event::EntryRejected {
+                at,
+                step: step.id.clone(),
+                field: format!("cell {cell}"),
+                text,
+                error: format!("cell {cell}: {e}"),
+            },
+        }])
+    }
+
+    fn bms_events(&self, state: &State, input: BmsInput, at: Millis) -> Vec<Event> {
+        match input {
+            BmsInput::Up { peer } => vec![Event::LinkUp { at, peer }],
+            BmsInput::Down { reason } => vec![Event::LinkDown { at, reason }],
+            BmsInput::Device(info) if state.live.device.as_ref() != Some(&info) => {
+                vec![Event::Device { at, info }]
+            }
+            BmsInput::Settings(settings) if state.live.settings.as_ref() != Some(&settings) => {
+                vec![Event::Settings { at, settings }]
+            }
+            BmsInput::Logbook(logbook) if state.live.logbook.as_ref() != Some(&logbook) => {
+                vec![Event::Logbook { at, logbook }]
+            }
+            BmsInput::Cells(cells) => {
+                let mut ev = Vec::new();
+                let testing = self
+                    .current_step(state)
+                    .gates
+                    .iter()
+                    .any(|g| g.check == Check::ProtectionTest);
+                if let (true, Some(prev)) = (testing, state.live.cells.as_ref()) {
+                    if let Some((kind, cut)) = observe_cutoff(prev, &cells) {
+                        ev.push(Event::CutoffObserved {
+                            at,
+                            charge: kind == CutoffKind::Charge,
+                            cell_voltage: cut.cell_voltage,
+                        });
+                    }
+                }
+                ev.push(Event::Cells { at, cells });
+                ev
+            }
+            // Unchanged device info, settings or logbook: nothing new to record.
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every gate of step `index` as it stands now.
+    pub fn evaluate(&self, state: &State, index: usize, now: Millis) -> Vec<GateResult> {
+        let step = &self.spec.steps[index];
+        let record = &state.steps[index];
+        let fields: BTreeMap<String, Value> = record
+            .fields
+            .iter()
+            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .collect();
+        let ladder = self.ladder_input(state, index);
+        let ctx = GateContext {
+            spec: self.spec,
+            step,
+            pack: &state.pack,
+            checked: &record.checked,
+            fields: &fields,
+            ladder: &ladder,
+            live: &state.live,
+            now_ms: now,
+        };
+        step.gates
+            .iter()
+            .map(|g| GateResult {
+                gate: g.id.clone(),
+                safety: g.safety,
+                verdict: checks::evaluate(&g.check, &ctx),
+            })
+            .collect()
+    }
+
+    /// The ladder as entered at step `index`.
+    pub fn ladder_input(&self, state: &State, index: usize) -> LadderInput {
+        let record = &state.steps[index];
+        let n = state.pack.cells.unwrap_or(0) as usize;
+        let volts = |id: &str| match record.fields.get(id) {
+            Some((_, Value::Number(v))) => Some(Volts(*v)),
+            _ => None,
+        };
+        LadderInput {
+            readings: (1..=n as u32)
+                .map(|k| record.readings.get(&k).map(|(_, v)| *v))
+                .collect(),
+            pack_voltage: volts(LADDER_PACK_VOLTAGE),
+            last_pin: volts(LADDER_LAST_PIN),
+            unused: record
+                .fields
+                .iter()
+                .filter_map(|(k, (_, v))| {
+                    let wire = k.strip_prefix(LADDER_UNUSED_PREFIX)?.parse().ok()?;
+                    match v {
+                        Value::Number(x) => Some((wire, Volts(*x))),
+                        _ => None,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether step `index` applies, given the answers so far (its `when`).
+    pub fn applies(&self, state: &State, index: usize) -> bool {
+        let Some(cond) = &self.spec.steps[index].when else {
+            return true;
+        };
+        // `step.id.field`: step ids contain dots, field ids do not.
+        let Some((step_id, field)) = cond.field.rsplit_once('.') else {
+            return true;
+        };
+        let found = self.spec.steps.iter().position(|s| s.id == step_id);
+        match found.and_then(|i| state.steps[i].fields.get(field)) {
+            Some((_, Value::Choice(c))) => cond.is.iter().any(|x| x == c),
+            Some((_, Value::Text(t))) => cond.is.iter().any(|x| x == t),
+            // Not answered yet: show the step rather than hide a check.
+            _ => true,
+        }
+    }
+
+    fn next_events(&self, state: &State, at: Millis) -> Vec<Event> {
+        let idx = state.current;
+        let step = &self.spec.steps[idx];
+        let mut ev = Vec::new();
+        if step.gates.iter().any(|g| is_live(&g.check)) {
+            if let Some(cells) = &state.live.cells {
+                ev.push(Event::Snapshot {
+                    at,
+                    step: step.id.clone(),
+                    cells: cells.clone(),
+                });
+            }
+        }
+        let results = self.evaluate(state, idx, at);
+        let leave = leave_verdict(&results, &state.steps[idx].overrides);
+        ev.push(Event::Gates {
+            at,
+            step: step.id.clone(),
+            results,
+        });
+        if let Some(how) = leave {
+            if matches!(step.input, InputSpec::SignOff { .. }) {
+                // The last step is left by signing, not by Next: its gates were shown.
+                return ev;
+            }
+            ev.push(Event::StepLeft {
+                at,
+                step: step.id.clone(),
+                how,
+            });
+            ev.extend(self.enter_next(state, idx, at));
+        }
+        ev
+    }
+
+    /// StepLeft(NotApplicable) for skipped steps after `from`, then StepEntered.
+    fn enter_next(&self, state: &State, from: usize, at: Millis) -> Vec<Event> {
+        let mut ev = Vec::new();
+        let mut i = from + 1;
+        while i < self.spec.steps.len() {
+            if self.applies(state, i) {
+                ev.push(Event::StepEntered {
+                    at,
+                    step: self.spec.steps[i].id.clone(),
+                });
+                return ev;
+            }
+            ev.push(Event::StepLeft {
+                at,
+                step: self.spec.steps[i].id.clone(),
+                how: Leave::NotApplicable,
+            });
+            i += 1;
+        }
+        ev
+    }
+
+    fn back_events(&self, state: &State, at: Millis) -> Result<Vec<Event>, EngineError> {
+        let idx = state.current;
+        let to = (0..idx)
+            .rev()
+            .find(|&i| self.applies(state, i))
+            .ok_or(EngineError::AtStart)?;
+        Ok(vec![
+            Event::WentBack {
+                at,
+                from: self.spec.steps[idx].id.clone(),
+                to: self.spec.steps[to].id.clone(),
+            },
+            Event::StepEntered {
+                at,
+                step: self.spec.steps[to].id.clone(),
+            },
+        ])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn override_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        gate: String,
+        reason: String,
+        role: String,
+        by: String,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        let Some(spec) = step.gates.iter().find(|g| g.id == gate) else {
+            return Err(EngineError::Override(format!(
+                "step '{}' has no gate '{gate}'",
+                step.id
+            )));
+        };
+        if spec.safety {
+            return Err(EngineError::Override(format!(
+                "gate '{gate}' is safety-critical: it cannot be overridden; fix the cause"
+            )));
+        }
+        if reason.trim().is_empty() || role.trim().is_empty() || by.trim().is_empty() {
+            return Err(EngineError::Override(
+                "an override needs a reason, the role and the name of the person taking responsibility".into(),
+            ));
+        }
+        let now = self.evaluate(state, state.current, at);
+        if now.iter().any(|r| r.gate == gate && r.verdict.ok) {
+            return Err(EngineError::Override(format!(
+                "gate '{gate}' passes: there is nothing to override"
+            )));
+        }
+        Ok(vec![Event::Overridden {
+            at,
+            step: step.id.clone(),
+            over: Override {
+                gate,
+                reason: reason.trim().to_string(),
+                role: role.trim().to_string(),
+                by: by.trim().to_string(),
+            },
+        }])
+    }
+
+    fn signoff_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        name: String,
+        role: String,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        if !matches!(step.input, InputSpec::SignOff { .. }) {
+            return Err(EngineError::SignOff(format!(
+                "sign-off belongs to the last step; the current step is '{}'",
+                step.id
+            )));
+        }
+        if name.trim().is_empty() || role.trim().is_empty() {
+            return Err(EngineError::SignOff(
+                "sign-off needs the name and the role of the person signing".into(),
+            ));
+        }
+        let results = self.evaluate(state, state.current, at);
+        let leave = leave_verdict(&results, &state.steps[state.current].overrides);
+        let mut ev = vec![Event::Gates {
+            at,
+            step: step.id.clone(),
+            results,
+        }];
+        if let Some(how) = leave {
+            ev.push(Event::StepLeft {
+                at,
+                step: step.id.clone(),
+                how,
+            });
+            ev.push(Event::SignedOff {
+                at,
+                name: name.trim().to_string(),
+                role: role.trim().to_string(),
+            });
+        }
+        Ok(ev)
+    }
+
+    /// Fold one event into the state.
+    pub fn apply(&self, state: &mut State, event: &Event) {
+        if state.steps.len() != self.spec.steps.len() {
+            state.steps.resize(self.spec.steps.len(), StepRecord::default());
+        }
+        let index_of = |id: &str| self.spec.steps.iter().position(|s| s.id == id);
+        match event {
+            Event::Started {
+                at,
+                wizard_hash,
+                tool_version,
+                lang,
+            } => {
+                state.started = Some((
+                    *at,
+                    wizard_hash.clone(),
+                    tool_version.clone(),
+                    lang.clone(),
+                ))
+            }
+            Event::StepEntered { at, step } => {
+                if let Some(i) = index_of(step) {
+                    if state.current != i
+                        && state.steps[state.current].status() == Status::Current
+                    {
+                        state.steps[state.current].status = Some(Status::Pending);
+                    }
+                    state.current = i;
+                    let r = &mut state.steps[i];
+                    r.status = Some(Status::Current);
+                    r.entered_at.get_or_insert(*at);
+                    // An override holds for the visit it was given in, not forever.
+                    r.overrides.clear();
+                }
+            }
+            Event::Checked {
+                step, item, checked, ..
+            } => {
+                if let Some(i) = index_of(step) {
+                    if *checked {
+                        state.steps[i].checked.insert(item.clone());
+                    } else {
+                        state.steps[i].checked.remove(item);
+                    }
+                }
+            }
+            Event::FieldSet {
+                step,
+                field,
+                text,
+                value,
+                ..
+            } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i].rejected.remove(field);
+                    state.steps[i]
+                        .fields
+                        .insert(field.clone(), (text.clone(), value.clone()));
+                    self.refresh_pack(state);
+                }
+            }
+            Event::ReadingSet {
+                step,
+                cell,
+                text,
+                value,
+                ..
+            } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i].rejected.remove(&format!("cell {cell}"));
+                    state.steps[i]
+                        .readings
+                        .insert(*cell, (text.clone(), *value));
+                }
+            }
+            Event::EntryRejected {
+                step,
+                field,
+                text,
+                error,
+                ..
+            } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i]
+                        .rejected
+                        .insert(field.clone(), (text.clone(), error.clone()));
+                }
+            }
+            Event::AppAction { at, step, action } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i].actions.push((*at, action.clone()));
+                }
+                if matches!(action, AppAction::BalanceTrigger(_)) {
+                    state.live.balance_trigger_changed = true;
+                }
+            }
+            Event::LinkUp { .. } => {
+                state.live.connected = true;
+                state.link_down_reason = None;
+            }
+            Event::LinkDown { reason, .. } => {
+                state.live.connected = false;
+                state.link_down_reason = Some(reason.clone());
+            }
+            Event::Device { info, .. } => state.live.device = Some(info.clone()),
+            Event::Settings { settings, .. } => state.live.settings = Some(settings.clone()),
+            Event::Logbook { logbook, .. } => state.live.logbook = Some(logbook.clone()),
+            Event::Cells { at, cells } | Event::Snapshot { at, cells, .. } => {
+                state.live.cells = Some(cells.clone());
+                state.live.cells_at_ms = Some(*at);
+            }
+            Event::CutoffObserved {
+                charge,
+                cell_voltage,
+                ..
+            } => {
+                let cut = Some(checks::Cutoff {
+                    cell_voltage: *cell_voltage,
+                });
+                if *charge {
+                    state.live.protection.charge = cut;
+                } else {
+                    state.live.protection.discharge = cut;
+                }
+            }
+            Event::Gates { step, results, .. } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i].gates = results.clone();
+                }
+            }
+            Event::Overridden { at, step, over } => {
+                if let Some(i) = index_of(step) {
+                    state.steps[i].overrides.push(over.clone());
+                    state.steps[i].override_history.push((*at, over.clone()));
+                }
+            }
+            Event::StepLeft { at, step, how } => {
+                if let Some(i) = index_of(step) {
+                    let r = &mut state.steps[i];
+                    r.left_at = Some(*at);
+                    r.status = Some(match how {
+                        Leave::Passed => Status::Done,
+                        Leave::Overridden => Status::Overridden,
+                        Leave::Skipped | Leave::NotApplicable => Status::Skipped,
+                    });
+                    let sets_baseline = self.spec.steps[i]
+                        .gates
+                        .iter()
+                        .any(|g| g.check == Check::OvpMatchesChemistry);
+                    if sets_baseline && state.live.factory_events_baseline.is_none() {
+                        state.live.factory_events_baseline =
+                            state.live.logbook.as_ref().map(factory_events);
+                    }
+                }
+            }
+            Event::WentBack { from, .. } => {
+                // Later steps must be passed again: their gates are re-evaluated on the way.
+                if let Some(from) = index_of(from) {
+                    for r in &mut state.steps[from..] {
+                        if r.status.is_some() {
+                            r.status = Some(Status::Pending);
+                        }
+                    }
+                }
+            }
+            Event::SignedOff { at, name, role } => {
+                state.signed_off = Some((*at, name.clone(), role.clone()));
+            }
+        }
+    }
+
+    /// Recompute the pack facts from the answers (the first field with each well-known id).
+    fn refresh_pack(&self, state: &mut State) {
+        let find = |id: &str| -> Option<&Value> {
+            self.spec.steps.iter().zip(&state.steps).find_map(|(s, r)| {
+                if s.input.fields().iter().any(|f| f.id == id)
+                    || (id == LADDER_PACK_VOLTAGE && matches!(s.input, InputSpec::Ladder { .. }))
+                {
+                    r.fields.get(id).map(|(_, v)| v)
+                } else {
+                    None
+                }
+            })
+        };
+        let choice = |id: &str| match find(id) {
+            Some(Value::Choice(c)) | Some(Value::Text(c)) => Some(c.clone()),
+            _ => None,
+        };
+        let number = |id: &str| match find(id) {
+            Some(Value::Number(x)) => Some(*x),
+            Some(Value::Integer(x)) => Some(*x as f64),
+            _ => None,
+        };
+        let pack = PackFacts {
+            chemistry: choice(PackField::Chemistry.id())
+                .and_then(|c| crate::bms::model::Chemistry::from_id(&c)),
+            cells: number(PackField::Cells.id()).map(|n| n as u32),
+            capacity: number(PackField::Capacity.id()).map(crate::units::AmpHours),
+            model: choice(PackField::Model.id()),
+            cold_site: choice(PackField::ColdSite.id()).as_deref() == Some("yes"),
+            pack_voltage: self
+                .spec
+                .steps
+                .iter()
+                .zip(&state.steps)
+                .find(|(s, _)| matches!(s.input, InputSpec::Ladder { .. }))
+                .and_then(|(_, r)| match r.fields.get(LADDER_PACK_VOLTAGE) {
+                    Some((_, Value::Number(v))) => Some(Volts(*v)),
+                    _ => None,
+                }),
+        };
+        state.pack = pack;
+    }
+
+    /// Where the operator stands, for screens: (section, manual number, title key).
+    pub fn section_of(&self, index: usize) -> (Section, Option<u32>) {
+        let s = &self.spec.steps[index];
+        (s.section, s.number)
+    }
+
+    /// Whether every step is done and signed off.
+    pub fn finished(&self, state: &State) -> bool {
+        state.signed_off.is_some()
+    }
+
+    /// The unit of a field of the current step, for input hints.
+    pub fn field_unit(&self, state: &State, field: &str) -> Option<Unit> {
+        self.current_step(state)
+            .input
+            .fields()
+            .iter()
+            .find(|f| f.id == field)
+            .and_then(|f| match f.kind {
+                crate::wizard::spec::FieldKind::Number { unit, .. } => Some(unit),
+                _ => None,
+            })
+    }
+}
+
+/// How the step may be left given the verdicts and overrides in force, or `None`.
+fn leave_verdict(results: &[GateResult], overrides: &[Override]) -> Option<Leave> {
+    let mut how = Leave::Passed;
+    for r in results {
+        if r.verdict.ok {
+            continue;
+        }
+        if r.safety || !overrides.iter().any(|o| o.gate == r.gate) {
+            return None;
+        }
+        how = Leave::Overridden;
+    }
+    Some(how)
+}
+
+fn is_ladder_field(field: &str) -> bool {
+    field == LADDER_PACK_VOLTAGE
+        || field == LADDER_LAST_PIN
+        || field
+            .strip_prefix(LADDER_UNUSED_PREFIX)
+            .is_some_and(|w| w.parse::<u32>().is_ok())
+}
+
+/// Whether a check reads the live BMS data.
+pub fn is_live(check: &Check) -> bool {
+    !matches!(
+        check,
+        Check::AllConfirmed
+            | Check::FieldsValid
+            | Check::CellSpread
+            | Check::Ladder
+            | Check::ChargerVoltage
+            | Check::OutputVoltage
+    )
+}
+
+fn factory_events(log: &Logbook) -> usize {
+    log.entries
+        .iter()
+        .filter(|e| e.factory_reset().is_some())
+        .count()
+}
