@@ -1248,3 +1248,354 @@ fn factory_events(log: &Logbook) -> usize {
         .filter(|e| e.factory_reset().is_some())
         .count()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small wizard with every kind of input and gate the engine treats differently.
+    pub(crate) const MINI: &str = r#"
+languages: [en]
+chemistries:
+  lifepo4:
+    name: {en: LiFePO4}
+    ladder_step: {min: 2.5, max: 3.6}
+    cell_plausible: {min: 2.5, max: 3.65}
+    cell_ovp: 3.6
+    ovp_tolerance: 0.1
+models:
+  - {id: m16, name: {en: sixteen}, max_cells: 16, plugs: [9, 8]}
+limits:
+  cell_spread: 0.1
+  charger_margin: 5
+  output_tolerance: 0.5
+  pack_tolerance: 0.3
+  unused_pin_max: 0.5
+  balance_trigger: 0.01
+  cold_utpr: 5
+  cold_utp: [1, 2]
+  probe_plausible: [-30, 80]
+  protection_tolerance: 0.05
+  live_max_age_s: 5
+errors: {1: {en: one}, 2: {en: two}, 3: {en: three}, 4: {en: four}, 5: {en: five},
+         6: {en: six}, 7: {en: seven}, 8: {en: eight}, 9: {en: nine}}
+steps:
+  - id: setup.pack
+    section: setup
+    title: {en: Pack}
+    instructions: [{en: Describe the pack.}]
+    input:
+      kind: form
+      fields:
+        - {id: chemistry, label: {en: Chemistry}, type: choice, options: [{id: lifepo4, text: {en: LiFePO4}}]}
+        - {id: cells, label: {en: Cells}, type: integer, min: 1, max: 16}
+        - {id: model, label: {en: Model}, type: choice, options: [{id: m16, text: {en: sixteen}}]}
+    gates:
+      - {id: filled, check: fields_valid, safety: true, text: {en: All filled}}
+  - id: wiring.1
+    section: wiring
+    number: 1
+    title: {en: Safety}
+    instructions: [{en: Confirm.}]
+    input:
+      kind: checklist
+      items: [{id: a, text: {en: A}}, {id: b, text: {en: B}}]
+    gates:
+      - {id: confirmed, check: all_confirmed, safety: true, text: {en: Both confirmed}}
+  - id: wiring.9
+    section: wiring
+    number: 9
+    title: {en: Accessories}
+    instructions: [{en: Optional things.}]
+    optional: true
+    input:
+      kind: checklist
+      items: [{id: fitted, text: {en: Fitted}}]
+    gates:
+      - {id: fitted, check: all_confirmed, text: {en: Fitted}}
+  - id: wiring.11
+    section: wiring
+    number: 11
+    title: {en: Tidy}
+    instructions: [{en: Confirm tidy.}]
+    input:
+      kind: checklist
+      items: [{id: tidy, text: {en: Tidy}}]
+    gates:
+      - {id: tidy, check: all_confirmed, text: {en: Tidy bench}}
+  - id: signoff
+    section: signoff
+    title: {en: Sign}
+    instructions: [{en: Sign.}]
+    input:
+      kind: sign_off
+      items: [{id: done, text: {en: Done}}]
+    gates:
+      - {id: done, check: all_confirmed, safety: true, text: {en: Done}}
+"#;
+
+    pub(crate) fn mini() -> WizardSpec {
+        serde_yaml::from_str(MINI).expect("mini wizard parses")
+    }
+
+    fn started(engine: &Engine<'_>) -> (State, Vec<Event>) {
+        let mut state = engine.empty_state();
+        let ev = engine.start(0, "hash", "0", "en").unwrap();
+        for e in &ev {
+            engine.apply(&mut state, e);
+        }
+        (state, ev)
+    }
+
+    fn field(f: &str, t: &str) -> Input {
+        Input::Field {
+            field: f.into(),
+            text: t.into(),
+        }
+    }
+
+    fn check(i: &str) -> Input {
+        Input::Check {
+            item: i.into(),
+            checked: true,
+        }
+    }
+
+    fn fill_pack(engine: &Engine<'_>, state: &mut State) {
+        for i in [field("chemistry", "lifepo4"), field("cells", "16"), field("model", "m16")] {
+            engine.step(state, i, 1).unwrap();
+        }
+    }
+
+    #[test]
+    fn refuses_to_leave_a_failed_gate_and_says_why() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        let ev = engine.step(&mut state, Input::Next, 5).unwrap();
+        assert_eq!(state.current, 0);
+        assert!(!ev.iter().any(|e| matches!(e, Event::StepLeft { .. })));
+        let Some(Event::Gates { results, .. }) = ev.last() else {
+            panic!("no verdicts: {ev:?}")
+        };
+        assert!(!results[0].verdict.ok);
+        assert!(!results[0].verdict.reasons.is_empty());
+        fill_pack(&engine, &mut state);
+        engine.step(&mut state, Input::Next, 6).unwrap();
+        assert_eq!(engine.current_step(&state).id, "wiring.1");
+        assert_eq!(state.pack.cells, Some(16));
+        assert_eq!(state.steps[0].status(), Status::Done);
+    }
+
+    #[test]
+    fn a_bad_entry_is_refused_and_the_earlier_value_kept() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        engine.step(&mut state, field("cells", "16"), 1).unwrap();
+        let ev = engine.step(&mut state, field("cells", "sixteen"), 2).unwrap();
+        assert!(matches!(&ev[0], Event::EntryRejected { field, .. } if field == "cells"));
+        assert_eq!(state.pack.cells, Some(16));
+        assert_eq!(state.steps[0].fields["cells"].0, "16");
+        assert!(state.steps[0].rejected.contains_key("cells"));
+        let err = engine.step(&mut state, field("colour", "red"), 3).unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn safety_gates_cannot_be_overridden_others_need_reason_and_role() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        fill_pack(&engine, &mut state);
+        engine.step(&mut state, Input::Next, 2).unwrap();
+        // wiring.1: safety gate.
+        let err = engine
+            .step(
+                &mut state,
+                Input::Override {
+                    gate: "confirmed".into(),
+                    reason: "in a hurry".into(),
+                    role: "trainer".into(),
+                    by: "Ewa".into(),
+                },
+                3,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("safety-critical"), "{err}");
+        engine.step(&mut state, check("a"), 4).unwrap();
+        engine.step(&mut state, check("b"), 4).unwrap();
+        engine.step(&mut state, Input::Next, 5).unwrap();
+        // wiring.9 is optional: skip it.
+        assert_eq!(engine.current_step(&state).id, "wiring.9");
+        engine.step(&mut state, Input::Skip, 6).unwrap();
+        assert_eq!(state.steps[2].status(), Status::Skipped);
+        // wiring.11: a non-safety gate; an override needs reason, role and name.
+        let no_reason = Input::Override {
+            gate: "tidy".into(),
+            reason: " ".into(),
+            role: "trainer".into(),
+            by: "Ewa".into(),
+        };
+        assert!(engine.step(&mut state, no_reason, 7).is_err());
+        let ok = Input::Override {
+            gate: "tidy".into(),
+            reason: "bench shared with class".into(),
+            role: "trainer".into(),
+            by: "Ewa".into(),
+        };
+        let ev = engine.step(&mut state, ok, 8).unwrap();
+        assert!(matches!(&ev[0], Event::Overridden { over, .. } if over.role == "trainer"));
+        engine.step(&mut state, Input::Next, 9).unwrap();
+        assert_eq!(state.steps[3].status(), Status::Overridden);
+        assert_eq!(engine.current_step(&state).id, "signoff");
+    }
+
+    #[test]
+    fn going_back_keeps_answers_and_later_gates_are_checked_again() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        fill_pack(&engine, &mut state);
+        engine.step(&mut state, Input::Next, 2).unwrap();
+        engine.step(&mut state, check("a"), 3).unwrap();
+        engine.step(&mut state, check("b"), 3).unwrap();
+        engine.step(&mut state, Input::Next, 4).unwrap();
+        engine.step(&mut state, Input::Back, 5).unwrap();
+        assert_eq!(engine.current_step(&state).id, "wiring.1");
+        engine.step(&mut state, Input::Back, 6).unwrap();
+        assert_eq!(state.current, 0);
+        assert_eq!(state.steps[1].status(), Status::Pending);
+        assert!(state.steps[1].checked.contains("a"), "answers are kept");
+        assert!(engine.step(&mut state, Input::Back, 7).is_err());
+        engine.step(&mut state, Input::Next, 8).unwrap();
+        engine.step(&mut state, Input::Check { item: "b".into(), checked: false }, 9).unwrap();
+        let ev = engine.step(&mut state, Input::Next, 10).unwrap();
+        assert!(!ev.iter().any(|e| matches!(e, Event::StepLeft { .. })), "re-evaluated: {ev:?}");
+    }
+
+    #[test]
+    fn signing_off_needs_the_last_step_and_its_gates() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        let sign = || Input::SignOff {
+            name: "Anna".into(),
+            role: "assembler".into(),
+        };
+        assert!(engine.step(&mut state, sign(), 1).is_err());
+        fill_pack(&engine, &mut state);
+        engine.step(&mut state, Input::Next, 2).unwrap();
+        engine.step(&mut state, check("a"), 3).unwrap();
+        engine.step(&mut state, check("b"), 3).unwrap();
+        engine.step(&mut state, Input::Next, 4).unwrap();
+        engine.step(&mut state, Input::Skip, 5).unwrap();
+        engine.step(&mut state, check("tidy"), 6).unwrap();
+        engine.step(&mut state, Input::Next, 7).unwrap();
+        engine.step(&mut state, sign(), 8).unwrap();
+        assert!(state.signed_off.is_none(), "the sign-off checklist is not ticked");
+        engine.step(&mut state, check("done"), 9).unwrap();
+        engine.step(&mut state, sign(), 10).unwrap();
+        assert_eq!(state.signed_off.as_ref().map(|s| s.1.as_str()), Some("Anna"));
+        assert_eq!(engine.step(&mut state, Input::Next, 11), Err(EngineError::Finished));
+    }
+
+    #[test]
+    fn the_state_is_a_fold_over_the_journaled_events() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, mut journal) = started(&engine);
+        let inputs = vec![
+            field("chemistry", "lifepo4"),
+            field("cells", "x"),
+            field("cells", "16"),
+            field("model", "m16"),
+            Input::Next,
+            check("a"),
+            Input::Back,
+            Input::Next,
+            check("b"),
+            Input::Next,
+        ];
+        for (t, i) in inputs.into_iter().enumerate() {
+            journal.extend(engine.step(&mut state, i, t as i64).unwrap());
+        }
+        let replayed = engine.replay(journal.iter().filter(|e| e.journaled()));
+        assert_eq!(replayed, state);
+        // Events survive a round trip through JSON, as the journal stores them.
+        let json: Vec<String> = journal.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        let back: Vec<Event> = json.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(back, journal);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn any_input() -> impl Strategy<Value = Input> {
+            prop_oneof![
+                Just(Input::Next),
+                Just(Input::Back),
+                Just(Input::Skip),
+                prop::sample::select(vec!["a", "b", "fitted", "tidy", "done", "zzz"])
+                    .prop_flat_map(|i| any::<bool>().prop_map(move |c| Input::Check {
+                        item: i.to_string(),
+                        checked: c
+                    })),
+                prop::sample::select(vec![
+                    ("chemistry", "lifepo4"),
+                    ("cells", "16"),
+                    ("cells", "40"),
+                    ("cells", "1,5"),
+                    ("model", "m16"),
+                ])
+                .prop_map(|(f, t)| field(f, t)),
+                prop::sample::select(vec!["filled", "confirmed", "fitted", "tidy", "done"])
+                    .prop_map(|g| Input::Override {
+                        gate: g.into(),
+                        reason: "r".into(),
+                        role: "trainer".into(),
+                        by: "T".into()
+                    }),
+                Just(Input::SignOff {
+                    name: "N".into(),
+                    role: "R".into()
+                }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn no_sequence_of_inputs_passes_a_failed_safety_gate(
+                inputs in prop::collection::vec(any_input(), 0..60)
+            ) {
+                let spec = mini();
+                let engine = Engine::new(&spec);
+                let (mut state, _) = started(&engine);
+                for (t, input) in inputs.into_iter().enumerate() {
+                    let Ok(ev) = engine.step(&mut state, input, t as i64) else { continue };
+                    let mut last_gates: Option<&Vec<GateResult>> = None;
+                    for e in &ev {
+                        match e {
+                            Event::Gates { results, .. } => last_gates = Some(results),
+                            Event::StepLeft { how: Leave::Passed | Leave::Overridden, step, .. } => {
+                                let results = last_gates.expect("leaving without verdicts");
+                                for r in results {
+                                    prop_assert!(
+                                        r.verdict.ok || !r.safety,
+                                        "left {step} with safety gate {} failing", r.gate
+                                    );
+                                }
+                            }
+                            Event::StepLeft { how: Leave::Skipped, step, .. } => {
+                                let i = spec.steps.iter().position(|s| &s.id == step).unwrap();
+                                prop_assert!(spec.steps[i].optional);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
