@@ -1,1 +1,3 @@
 //! The commissioning record: journal, final log, signature, report.
+
+pub mod journal;
