@@ -1,1 +1,4 @@
 //! The commissioning record: journal, final log, signature, report.
+
+pub mod journal;
+pub mod sign;

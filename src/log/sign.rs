@@ -1,0 +1,910 @@
+//! SSH signatures (SSHSIG, as made by `ssh-keygen -Y sign`) over the final log, with ed25519
+//! operator keys, so anyone can check a log with stock OpenSSH and no copy of this program.
+//!
+//! The namespace is fixed: a signature made for a commissioning log can never be replayed as a
+//! git commit signature or the like, and the other way round.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use ssh_key::rand_core::OsRng;
+use ssh_key::{Algorithm, Fingerprint, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+
+/// The SSHSIG namespace of every commissioning-log signature (`ssh-keygen -n`).
+pub const NAMESPACE: &str = "jk-commission-log";
+
+/// Everything that can go wrong making keys, signing and verifying.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// `generate_key` would have overwritten a file.
+    #[error(
+        "{path} already exists; refusing to overwrite it (an operator key that is replaced \
+         can no longer be matched to the logs it signed). Move it away or choose another file"
+    )]
+    KeyExists {
+        /// The file that is already there.
+        path: PathBuf,
+    },
+    /// The file system refused an operation.
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        /// What we were doing, as a verb phrase.
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: io::Error,
+    },
+    /// The key file is not an OpenSSH private key we can read.
+    #[error("{path} is not a usable OpenSSH private key: {reason}")]
+    NotAKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The key is protected by a passphrase.
+    #[error(
+        "{path} is protected by a passphrase, which jk-commission cannot ask for yet (signing \
+         must work without a prompt). Use a key without passphrase, e.g. one made with \
+         `jk-commission keygen`"
+    )]
+    EncryptedKey {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// The key is of another type than ed25519.
+    #[error(
+        "{path} is {algorithm} key; commissioning logs are signed with ed25519 keys only. \
+         Make one with `jk-commission keygen`"
+    )]
+    NotEd25519Key {
+        /// The key file.
+        path: PathBuf,
+        /// The key's algorithm, with its article ("an RSA", "an ECDSA P-256", …).
+        algorithm: String,
+    },
+    /// The signature text cannot be decoded.
+    #[error("the signature is not a readable SSH signature ({reason})")]
+    MalformedSignature {
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The signature was made for another purpose.
+    #[error(
+        "the signature was made for \"{found}\", not for a commissioning log \
+         (namespace \"{NAMESPACE}\")"
+    )]
+    WrongNamespace {
+        /// The namespace found in the signature.
+        found: String,
+    },
+    /// The signature was made with a non-ed25519 key.
+    #[error("the signature was made with {algorithm} key; only ed25519 signatures are accepted")]
+    UnsupportedSignatureKey {
+        /// The algorithm, with its article.
+        algorithm: String,
+    },
+    /// The signature does not match the message.
+    #[error(
+        "the signature does not match the file: the file was changed after it was signed, or \
+         the signature belongs to another file"
+    )]
+    BadSignature,
+    /// The signing key is not in the allowed-signers list.
+    #[error("the signing key {fingerprint} is not listed in the allowed signers")]
+    SignerNotListed {
+        /// Fingerprint of the signing key.
+        fingerprint: String,
+    },
+    /// The signing key is listed, but restricted to other namespaces.
+    #[error(
+        "the signing key {fingerprint} is listed in the allowed signers (line {line}) but its \
+         namespaces=\"…\" option does not include \"{NAMESPACE}\""
+    )]
+    NamespaceNotAllowed {
+        /// Fingerprint of the signing key.
+        fingerprint: String,
+        /// 1-based line of the (first) entry naming the key.
+        line: usize,
+    },
+    /// A line of the allowed-signers text is malformed or uses an option we cannot honour.
+    #[error("allowed signers, line {line}: {reason}")]
+    AllowedSigners {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The underlying SSH library failed where it should not (encoding, randomness).
+    #[error("SSH key operation failed: {0}")]
+    Ssh(#[from] ssh_key::Error),
+}
+
+/// The result of `generate_key`: where the key went and how to name it to others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyInfo {
+    /// The private key file (mode 0600 on Unix).
+    pub private_path: PathBuf,
+    /// The public key file (`<private>.pub`).
+    pub public_path: PathBuf,
+    /// `SHA256:…` fingerprint, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    /// The public key in OpenSSH one-line form, `ssh-ed25519 AAAA… comment`.
+    pub public_key: String,
+    /// The key's comment.
+    pub comment: String,
+}
+
+impl PublicKeyInfo {
+    /// A line for an allowed-signers file that accepts this key for commissioning logs only.
+    pub fn allowed_signers_line(&self, principal: &str) -> String {
+        format!("{principal} namespaces=\"{NAMESPACE}\" {}", self.public_key)
+    }
+}
+
+/// An operator's ed25519 private key, ready to sign. Its Debug output never shows the secret.
+pub struct SigningKey {
+    key: PrivateKey,
+}
+
+impl SigningKey {
+    /// `SHA256:…` fingerprint of the key.
+    pub fn fingerprint(&self) -> String {
+        self.key.fingerprint(HashAlg::Sha256).to_string()
+    }
+
+    /// The key's comment (often `user@host`).
+    pub fn comment(&self) -> &str {
+        self.key.comment()
+    }
+
+    /// The public key in OpenSSH one-line form.
+    pub fn public_key_openssh(&self) -> Result<String, SignError> {
+        Ok(self.key.public_key().to_openssh()?)
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("fingerprint", &self.fingerprint())
+            .field("comment", &self.comment())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who made a verified signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    /// The principals field of the allowed-signers entry that lists the key (e.g.
+    /// `alice@example.com`); `None` when no allowed-signers list was given.
+    pub principal: Option<String>,
+    /// `SHA256:…` fingerprint of the signing key.
+    pub fingerprint: String,
+    /// The comment of the allowed-signers entry, if any.
+    pub comment: Option<String>,
+}
+
+impl Signer {
+    /// True when the key was found in an allowed-signers list, i.e. we know whose key it is.
+    pub fn is_authenticated(&self) -> bool {
+        self.principal.is_some()
+    }
+}
+
+impl fmt::Display for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.principal {
+            Some(p) => {
+                write!(f, "{p} (key {})", self.fingerprint)?;
+                if let Some(c) = &self.comment {
+                    write!(f, ", {c}")?;
+                }
+                Ok(())
+            }
+            None => write!(
+                f,
+                "unlisted key {}: the signature matches the key it carries, but without an \
+                 allowed-signers list nothing says whose key that is (anyone can make such a \
+                 signature)",
+                self.fingerprint
+            ),
+        }
+    }
+}
+
+/// Create a new ed25519 key at `path` (mode 0600) and its public half at `path.pub`.
+///
+/// Refuses when either file already exists.
+pub fn generate_key(path: &Path, comment: &str) -> Result<PublicKeyInfo, SignError> {
+    let public_path = pub_path(path);
+    for p in [path, public_path.as_path()] {
+        if fs::symlink_metadata(p).is_ok() {
+            return Err(SignError::KeyExists {
+                path: p.to_path_buf(),
+            });
+        }
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_private_dir(parent).map_err(|source| SignError::Io {
+            action: "create the folder",
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+
+    let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)?;
+    key.set_comment(comment);
+    let private_pem = key.to_openssh(LineEnding::LF)?;
+    let mut public_line = key.public_key().to_openssh()?;
+    public_line.push('\n');
+
+    write_new(path, private_pem.as_bytes(), 0o600)?;
+    if let Err(e) = write_new(&public_path, public_line.as_bytes(), 0o644) {
+        // Half a key pair is worse than none: the next attempt would refuse to overwrite it.
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+
+    Ok(PublicKeyInfo {
+        private_path: path.to_path_buf(),
+        public_path,
+        fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+        public_key: public_line.trim_end().to_string(),
+        comment: comment.to_string(),
+    })
+}
+
+/// Read an unencrypted OpenSSH ed25519 private key.
+pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
+    let text = fs::read_to_string(path).map_err(|source| SignError::Io {
+        action: "read the key file",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let not_a_key = |reason: &str| SignError::NotAKey {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    if !text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        let first = text.trim_start();
+        return Err(if PublicKey::from_openssh(first).is_ok() {
+            not_a_key("this is a public key; give the private key file (the one without .pub)")
+        } else if first.starts_with("-----BEGIN") && first.contains("PRIVATE KEY-----") {
+            not_a_key(
+                "it is in the older PEM format; only the OpenSSH format is read \
+                 (`ssh-keygen -t ed25519` and `jk-commission keygen` write it)",
+            )
+        } else {
+            not_a_key("no \"BEGIN OPENSSH PRIVATE KEY\" block found")
+        });
+    }
+    let key = match PrivateKey::from_openssh(text.trim()) {
+        Ok(key) => key,
+        // Without the features for other key types the parser cannot name them; the public half
+        // sits unencrypted in the file, so read the type from there.
+        Err(e) => {
+            return Err(match key_type_in_pem(&text) {
+                Some(alg) if alg != Algorithm::Ed25519.as_str() => SignError::NotEd25519Key {
+                    path: path.to_path_buf(),
+                    algorithm: describe_algorithm_name(&alg),
+                },
+                _ => not_a_key(&e.to_string()),
+            })
+        }
+    };
+    if key.is_encrypted() {
+        return Err(SignError::EncryptedKey {
+            path: path.to_path_buf(),
+        });
+    }
+    if key.algorithm() != Algorithm::Ed25519 {
+        return Err(SignError::NotEd25519Key {
+            path: path.to_path_buf(),
+            algorithm: describe_algorithm_name(key.algorithm().as_str()),
+        });
+    }
+    Ok(SigningKey { key })
+}
+
+/// Sign `message` for the commissioning-log namespace with SHA-512, armored
+/// (`-----BEGIN SSH SIGNATURE-----`), ready to be written to `log.yaml.sig`.
+pub fn sign(key: &SigningKey, message: &[u8]) -> Result<String, SignError> {
+    let sig = key.key.sign(NAMESPACE, HashAlg::Sha512, message)?;
+    let mut armored = sig.to_pem(LineEnding::LF)?;
+    if !armored.ends_with('\n') {
+        armored.push('\n');
+    }
+    Ok(armored)
+}
+
+/// Verify `armored_sig` over `message`.
+///
+/// With `allowed_signers` (the text of an OpenSSH allowed-signers file) the signing key must be
+/// listed there for this namespace, and the returned `Signer` names its principal. Without it,
+/// only the signature's consistency with the key it carries is checked: the signer is then
+/// unauthenticated (`Signer::is_authenticated` is false).
+pub fn verify(
+    message: &[u8],
+    armored_sig: &str,
+    allowed_signers: Option<&str>,
+) -> Result<Signer, SignError> {
+    let sig = match SshSig::from_pem(armored_sig.trim()) {
+        Ok(sig) => sig,
+        // The parser only knows ed25519 keys; name any other type rather than say "garbage".
+        Err(e) => {
+            return Err(match key_type_in_signature(armored_sig) {
+                Some(alg) if alg != Algorithm::Ed25519.as_str() => {
+                    SignError::UnsupportedSignatureKey {
+                        algorithm: describe_algorithm_name(&alg),
+                    }
+                }
+                _ => SignError::MalformedSignature {
+                    reason: e.to_string(),
+                },
+            })
+        }
+    };
+    // The parser does not enforce the length prefixes of nested fields, so an altered length
+    // can still parse. Insist on the one canonical encoding: any changed byte is then refused.
+    if pem_body(&sig.to_pem(LineEnding::LF)?) != pem_body(armored_sig) {
+        return Err(SignError::MalformedSignature {
+            reason: "its encoding is not canonical: a length or field was altered".to_string(),
+        });
+    }
+    // ssh-key accepts any version up to 1; be exact, nothing else has ever been defined.
+    if sig.version() != SshSig::VERSION {
+        return Err(SignError::MalformedSignature {
+            reason: format!("unknown version {}", sig.version()),
+        });
+    }
+    let key_alg = sig.public_key().algorithm();
+    if key_alg != Algorithm::Ed25519 || sig.algorithm() != Algorithm::Ed25519 {
+        return Err(SignError::UnsupportedSignatureKey {
+            algorithm: describe_algorithm_name(key_alg.as_str()),
+        });
+    }
+    if sig.namespace() != NAMESPACE {
+        return Err(SignError::WrongNamespace {
+            found: sig.namespace().to_string(),
+        });
+    }
+    let public = PublicKey::new(sig.public_key().clone(), "");
+    public
+        .verify(NAMESPACE, message, &sig)
+        .map_err(|_| SignError::BadSignature)?;
+    let fingerprint = Fingerprint::new(HashAlg::Sha256, sig.public_key()).to_string();
+
+    let Some(text) = allowed_signers else {
+        return Ok(Signer {
+            principal: None,
+            fingerprint,
+            comment: None,
+        });
+    };
+    let entries = parse_allowed_signers(text)?;
+    let mut refused_line = None;
+    for entry in entries
+        .iter()
+        .filter(|e| !e.cert_authority && e.key.key_data() == sig.public_key())
+    {
+        if !entry.allows_namespace(NAMESPACE) {
+            refused_line.get_or_insert(entry.line);
+            continue;
+        }
+        if entry.time_limited {
+            return Err(SignError::AllowedSigners {
+                line: entry.line,
+                reason: "the entry limits the key's validity in time (valid-after/valid-before), \
+                         which jk-commission cannot check yet; check this log with \
+                         `ssh-keygen -Y verify` instead"
+                    .to_string(),
+            });
+        }
+        let comment = Some(entry.key.comment().to_string()).filter(|c| !c.is_empty());
+        return Ok(Signer {
+            principal: Some(entry.principals.clone()),
+            fingerprint,
+            comment,
+        });
+    }
+    Err(match refused_line {
+        Some(line) => SignError::NamespaceNotAllowed { fingerprint, line },
+        None => SignError::SignerNotListed { fingerprint },
+    })
+}
+
+/// One entry of an allowed-signers file.
+#[derive(Debug)]
+struct AllowedSigner {
+    line: usize,
+    principals: String,
+    cert_authority: bool,
+    namespaces: Option<String>,
+    time_limited: bool,
+    key: PublicKey,
+}
+
+impl AllowedSigner {
+    fn allows_namespace(&self, namespace: &str) -> bool {
+        match &self.namespaces {
+            None => true,
+            Some(list) => match_pattern_list(namespace, list),
+        }
+    }
+}
+
+/// Parse an allowed-signers file: `principals [options] key-type base64 [comment]` per line.
+fn parse_allowed_signers(text: &str) -> Result<Vec<AllowedSigner>, SignError> {
+    let mut entries = Vec::new();
+    for (idx, raw) in text.lines().enumerate() {
+        let line = idx + 1;
+        let bad = |reason: String| SignError::AllowedSigners { line, reason };
+        let rest = raw.trim();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let (principals, rest) = next_token(rest).map_err(bad)?;
+        let principals = principals.replace('"', "");
+        if rest.is_empty() {
+            return Err(bad("a principal but no key".to_string()));
+        }
+        // Options are optional: OpenSSH tries the key first and options only if that fails.
+        let (options, key) = match PublicKey::from_openssh(rest) {
+            Ok(key) => (None, key),
+            Err(_) => {
+                let (options, key_text) = next_token(rest).map_err(bad)?;
+                let key = PublicKey::from_openssh(key_text)
+                    .map_err(|e| bad(format!("no readable public key ({e})")))?;
+                (Some(options), key)
+            }
+        };
+        let mut entry = AllowedSigner {
+            line,
+            principals,
+            cert_authority: false,
+            namespaces: None,
+            time_limited: false,
+            key,
+        };
+        if let Some(options) = options {
+            for option in split_options(options).map_err(bad)? {
+                let (name, value) = match option.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (option, None),
+                };
+                let quoted = || {
+                    value
+                        .and_then(|v| v.strip_prefix('"'))
+                        .and_then(|v| v.strip_suffix('"'))
+                        .map(str::to_string)
+                        .ok_or_else(|| bad(format!("option {name} needs a quoted value")))
+                };
+                match name.to_ascii_lowercase().as_str() {
+                    "cert-authority" if value.is_none() => entry.cert_authority = true,
+                    "namespaces" => entry.namespaces = Some(quoted()?),
+                    "valid-after" | "valid-before" => {
+                        quoted()?;
+                        entry.time_limited = true;
+                    }
+                    _ => return Err(bad(format!("unknown option \"{option}\""))),
+                }
+            }
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Split off the first whitespace-delimited token; double quotes may protect spaces.
+fn next_token(s: &str) -> Result<(&str, &str), String> {
+    let mut in_quotes = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            c if c.is_whitespace() && !in_quotes => return Ok((&s[..i], s[i..].trim_start())),
+            _ => {}
+        }
+    }
+    if in_quotes {
+        return Err("a double quote is not closed".to_string());
+    }
+    Ok((s, ""))
+}
+
+/// Split an options field on the commas that are not inside double quotes.
+fn split_options(s: &str) -> Result<Vec<&str>, String> {
+    let mut parts = Vec::new();
+    let mut in_quotes = false;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if in_quotes {
+        return Err("a double quote is not closed".to_string());
+    }
+    parts.push(&s[start..]);
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err("an empty option".to_string());
+    }
+    Ok(parts)
+}
+
+/// OpenSSH's pattern lists: comma-separated globs (`*`, `?`), `!` negates and wins.
+fn match_pattern_list(s: &str, list: &str) -> bool {
+    let mut matched = false;
+    for pattern in list.split(',').map(str::trim) {
+        match pattern.strip_prefix('!') {
+            Some(neg) if glob(s.as_bytes(), neg.as_bytes()) => return false,
+            Some(_) => {}
+            None => matched |= glob(s.as_bytes(), pattern.as_bytes()),
+        }
+    }
+    matched
+}
+
+fn glob(s: &[u8], p: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(s, &p[1..]) || (!s.is_empty() && glob(&s[1..], p)),
+        (Some(b'?'), Some(_)) => glob(&s[1..], &p[1..]),
+        (Some(a), Some(b)) if a == b => glob(&s[1..], &p[1..]),
+        _ => false,
+    }
+}
+
+/// The Base64 text between the BEGIN and END lines of a PEM block, without any whitespace.
+fn pem_body(text: &str) -> String {
+    text.lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
+        .collect()
+}
+
+/// The key type of the public key inside an armored SSHSIG.
+fn key_type_in_signature(armored: &str) -> Option<String> {
+    let bytes = base64_decode(pem_body(armored).trim_end_matches('='))?;
+    // "SSHSIG", u32 version, then the public key blob, which starts with its type name.
+    let rest = bytes.strip_prefix(b"SSHSIG")?.get(4..)?;
+    let (blob, _) = read_string(rest)?;
+    let (alg, _) = read_string(blob)?;
+    String::from_utf8(alg.to_vec()).ok()
+}
+
+/// The key type named in the (always unencrypted) public section of an OpenSSH private key.
+fn key_type_in_pem(text: &str) -> Option<String> {
+    let bytes = base64_decode(pem_body(text).trim_end_matches('='))?;
+    // "openssh-key-v1\0", then strings: cipher, kdf, kdf options; u32 key count; public key blob.
+    let mut rest = bytes.strip_prefix(b"openssh-key-v1\0")?;
+    for _ in 0..3 {
+        let (_, r) = read_string(rest)?;
+        rest = r;
+    }
+    rest = rest.get(4..)?;
+    let (blob, _) = read_string(rest)?;
+    let (alg, _) = read_string(blob)?;
+    String::from_utf8(alg.to_vec()).ok()
+}
+
+fn read_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+    let s = b.get(4..4 + len)?;
+    Some((s, &b[4 + len..]))
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// "an RSA", "an ECDSA P-256", … for messages.
+fn describe_algorithm_name(name: &str) -> String {
+    let described = match name {
+        "ssh-rsa" => "an RSA",
+        "ssh-dss" => "a DSA",
+        "ecdsa-sha2-nistp256" => "an ECDSA P-256",
+        "ecdsa-sha2-nistp384" => "an ECDSA P-384",
+        "ecdsa-sha2-nistp521" => "an ECDSA P-521",
+        "sk-ssh-ed25519@openssh.com" => "a security-key (FIDO) ed25519",
+        "sk-ecdsa-sha2-nistp256@openssh.com" => "a security-key (FIDO) ECDSA",
+        other => return format!("a {other}"),
+    };
+    described.to_string()
+}
+
+fn pub_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+/// Create `path` exclusively with `mode` from the start (no window where the secret is readable).
+fn write_new(path: &Path, content: &[u8], mode: u32) -> Result<(), SignError> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file: File = options.open(path).map_err(|source| {
+        if source.kind() == io::ErrorKind::AlreadyExists {
+            SignError::KeyExists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            SignError::Io {
+                action: "create",
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    file.write_all(content)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| SignError::Io {
+            action: "write",
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Create a key folder (and its parents); the last level is private (0700) when we create it.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    match builder.create(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_key(dir: &Path, name: &str, comment: &str) -> (PublicKeyInfo, SigningKey) {
+        let path = dir.join(name);
+        let info = generate_key(&path, comment).unwrap();
+        let key = load_signing_key(&path).unwrap();
+        (info, key)
+    }
+
+    #[test]
+    fn signs_and_verifies_with_and_without_allowed_signers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, key) = new_key(dir.path(), "op", "alice@example.com");
+        assert_eq!(key.fingerprint(), info.fingerprint);
+        assert!(info.fingerprint.starts_with("SHA256:"));
+
+        let msg = b"pack: 16S LiFePO4\nsigned_off: true\n";
+        let sig = sign(&key, msg).unwrap();
+        assert!(sig.starts_with("-----BEGIN SSH SIGNATURE-----\n"), "{sig}");
+
+        let unlisted = verify(msg, &sig, None).unwrap();
+        assert!(!unlisted.is_authenticated());
+        assert_eq!(unlisted.fingerprint, info.fingerprint);
+        assert!(unlisted.to_string().contains("unlisted key"));
+
+        let allowed = format!("# team keys\n\n{}\n", info.allowed_signers_line("alice"));
+        let signer = verify(msg, &sig, Some(&allowed)).unwrap();
+        assert_eq!(signer.principal.as_deref(), Some("alice"));
+        assert_eq!(signer.comment.as_deref(), Some("alice@example.com"));
+        assert!(signer.is_authenticated());
+
+        let err = verify(b"pack: 16S LiFePO4\nsigned_off: false\n", &sig, None).unwrap_err();
+        assert!(matches!(err, SignError::BadSignature), "{err}");
+    }
+
+    #[test]
+    fn signature_from_another_namespace_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, key) = new_key(dir.path(), "op", "a");
+        let other = key.key.sign("git", HashAlg::Sha512, b"x").unwrap();
+        let armored = other.to_pem(LineEnding::LF).unwrap();
+        let err = verify(b"x", &armored, None).unwrap_err();
+        assert!(matches!(&err, SignError::WrongNamespace { found } if found == "git"));
+        assert!(err.to_string().contains("\"git\""), "{err}");
+    }
+
+    #[test]
+    fn a_key_missing_from_allowed_signers_is_refused_naming_its_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, key) = new_key(dir.path(), "op", "a");
+        let (other, _) = new_key(dir.path(), "other", "b");
+        let sig = sign(&key, b"log").unwrap();
+        let allowed = other.allowed_signers_line("bob");
+        let err = verify(b"log", &sig, Some(&allowed)).unwrap_err();
+        match &err {
+            SignError::SignerNotListed { fingerprint } => {
+                assert_eq!(fingerprint, &key.fingerprint())
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn namespaces_option_restricts_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, key) = new_key(dir.path(), "op", "a");
+        let sig = sign(&key, b"log").unwrap();
+        let line = |opts: &str| format!("alice {opts} {}", info.public_key);
+
+        let git_only = line("namespaces=\"git,file\"");
+        let err = verify(b"log", &sig, Some(&git_only)).unwrap_err();
+        assert!(
+            matches!(err, SignError::NamespaceNotAllowed { line: 1, .. }),
+            "{err}"
+        );
+
+        for ok in ["namespaces=\"git,jk-commission-*\"", "NAMESPACES=\"*\""] {
+            let signer = verify(b"log", &sig, Some(&line(ok)));
+            assert!(signer.is_ok(), "{ok}: {signer:?}");
+        }
+        // A CA entry never vouches for a plain key, even one with the same key material.
+        let ca_only = line("cert-authority");
+        assert!(matches!(
+            verify(b"log", &sig, Some(&ca_only)),
+            Err(SignError::SignerNotListed { .. })
+        ));
+
+        let negated = line("namespaces=\"*,!jk-commission-log\"");
+        assert!(verify(b"log", &sig, Some(&negated)).is_err());
+    }
+
+    #[test]
+    fn allowed_signers_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, key) = new_key(dir.path(), "op", "a");
+        let sig = sign(&key, b"log").unwrap();
+        let good = info.allowed_signers_line("alice");
+        let cases = [
+            (format!("{good}\nbob\n"), 2, "no key"),
+            (
+                format!("{good}\nbob ssh-ed25519 AAAAnotbase64!\n"),
+                2,
+                "public key",
+            ),
+            (
+                format!("bob foo=\"x\" {}\n", info.public_key),
+                1,
+                "unknown option",
+            ),
+            (
+                format!("alice valid-before=\"20300101\" {}\n", info.public_key),
+                1,
+                "validity in time",
+            ),
+        ];
+        for (text, line, needle) in cases {
+            let err = verify(b"log", &sig, Some(&text)).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                matches!(err, SignError::AllowedSigners { line: l, .. } if l == line),
+                "{text}: {msg}"
+            );
+            assert!(msg.contains(needle), "{msg}");
+        }
+    }
+
+    #[test]
+    fn quoted_principals_and_options_with_commas_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, key) = new_key(dir.path(), "op", "a");
+        let sig = sign(&key, b"log").unwrap();
+        let text = format!(
+            "\"alice smith\",bob namespaces=\"git,jk-commission-log\" {}",
+            info.public_key
+        );
+        let signer = verify(b"log", &sig, Some(&text)).unwrap();
+        assert_eq!(signer.principal.as_deref(), Some("alice smith,bob"));
+    }
+
+    #[test]
+    fn generate_refuses_to_overwrite_either_file_and_sets_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/op");
+        let info = generate_key(&path, "a").unwrap();
+        assert_eq!(info.public_path, dir.path().join("keys/op.pub"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let before = fs::read(&path).unwrap();
+        let err = generate_key(&path, "b").unwrap_err();
+        assert!(matches!(&err, SignError::KeyExists { path: p } if *p == path));
+        assert_eq!(fs::read(&path).unwrap(), before);
+
+        // Only the .pub left over: still refused, and no private key appears.
+        let lone = dir.path().join("lone");
+        fs::write(dir.path().join("lone.pub"), "x").unwrap();
+        let err = generate_key(&lone, "c").unwrap_err();
+        assert!(err.to_string().contains("lone.pub"), "{err}");
+        assert!(!lone.exists());
+    }
+
+    #[test]
+    fn loading_refuses_public_keys_and_garbage_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, _) = new_key(dir.path(), "op", "a");
+        let err = load_signing_key(&info.public_path).unwrap_err();
+        assert!(err.to_string().contains("public key"), "{err}");
+
+        let junk = dir.path().join("junk");
+        fs::write(&junk, "hello").unwrap();
+        let err = load_signing_key(&junk).unwrap_err();
+        assert!(
+            err.to_string().contains("BEGIN OPENSSH PRIVATE KEY"),
+            "{err}"
+        );
+
+        let missing = load_signing_key(&dir.path().join("none")).unwrap_err();
+        assert!(matches!(missing, SignError::Io { .. }), "{missing}");
+    }
+
+    #[test]
+    fn signing_key_debug_hides_the_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, key) = new_key(dir.path(), "op", "a");
+        let dbg = format!("{key:?}");
+        assert!(dbg.contains(&info.fingerprint));
+        let pem = fs::read_to_string(&info.private_path).unwrap();
+        let secret_line = pem.lines().nth(2).unwrap();
+        assert!(!dbg.contains(secret_line));
+    }
+
+    #[test]
+    fn garbage_signature_is_malformed() {
+        let err = verify(b"x", "not a signature", None).unwrap_err();
+        assert!(matches!(err, SignError::MalformedSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn pattern_lists_follow_openssh() {
+        assert!(match_pattern_list("jk-commission-log", "jk-*"));
+        assert!(match_pattern_list("abc", "x,a?c"));
+        assert!(!match_pattern_list("abc", "x,y"));
+        assert!(!match_pattern_list("abc", "*,!a*"));
+        assert!(
+            !match_pattern_list("abc", "!x"),
+            "negations alone allow nothing"
+        );
+    }
+}
