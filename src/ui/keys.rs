@@ -1,0 +1,359 @@
+//! Keys → actions: the pure core of the event loop.
+//!
+//! [`handle_key`] changes only the UI's own state (focus, typing, overlays) and returns what the
+//! loop must do: feed inputs to the engine through the session, act on the simulated unit, quit.
+//! Whether an entry is valid or a step may be left is never decided here.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::bms::model::AppAction;
+use crate::ui::state::{
+    chosen, committed_text, rows, shown_text, Overlay, OverrideForm, Row, UiState,
+};
+use crate::wizard::engine::{GateResult, Input, State};
+use crate::wizard::spec::{FieldKind, InputSpec, WizardSpec};
+
+/// What the event loop must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Feed this input to the engine (through the session, so it is journaled first).
+    Input(Input),
+    /// Feed typed text: on acceptance the buffer `key` is cleared and, if `advance`, the focus
+    /// moves down; a refused entry stays in the buffer to be corrected.
+    Commit {
+        /// The input (a field or a ladder reading).
+        input: Input,
+        /// The row's buffer key.
+        key: String,
+        /// Move the focus to the next row when accepted.
+        advance: bool,
+    },
+    /// Do this on the simulated unit; when it takes, record it as `Input::App`.
+    Sim(AppAction),
+    /// Leave the program (the session is already on disk).
+    Quit,
+}
+
+/// What the key handler may look at besides the UI state.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The wizard.
+    pub spec: &'a WizardSpec,
+    /// The commissioning so far.
+    pub state: &'a State,
+    /// The live verdicts of the current step's gates (from the engine).
+    pub gates: &'a [GateResult],
+    /// Simulator mode: the phone app and the steps' simulated hand actions exist.
+    pub sim: bool,
+}
+
+/// Every key the wizard knows, for the help overlay and the README: (keys, what they do).
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
+    ("PgUp PgDn", "move five rows"),
+    ("Enter", "confirm: save the entry, tick the item, choose the option, press the button"),
+    ("Space", "tick or untick a checklist item; choose the highlighted option"),
+    ("← →", "change the highlighted option of a choice"),
+    ("0-9 , . V …", "type into the focused entry (3.65 and 3,65 both work)"),
+    ("Backspace", "delete the last character; on a row without typing: back one step"),
+    ("Esc", "drop what was typed; otherwise back one step; closes any window"),
+    ("s", "skip this step (optional steps only)"),
+    ("o", "override a failed gate that is not safety-critical (reason, role, name)"),
+    ("a", "open the simulated phone app (simulator only)"),
+    ("?  F1", "this help"),
+    ("q  Ctrl-Q", "quit (asks first; the session is saved and resumes on the next start)"),
+    ("Ctrl-C", "quit at once (the session is saved)"),
+];
+
+/// Handle one key.
+pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    ui.notice = None;
+    ui.banner = None;
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return vec![Action::Quit];
+    }
+    match ui.overlay.take() {
+        Some(Overlay::Help) => {
+            // Any key closes the help; it is only ever a look.
+            Vec::new()
+        }
+        Some(Overlay::Quit) => match key.code {
+            KeyCode::Char('y' | 'Y' | 'q') | KeyCode::Enter => vec![Action::Quit],
+            _ => Vec::new(),
+        },
+        Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
+        Some(Overlay::Phone) => {
+            ui.overlay = Some(Overlay::Phone);
+            crate::ui::phone::handle_key(ui, ctx, key)
+        }
+        None => main_key(ui, ctx, key),
+    }
+}
+
+fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    let spec = ctx.spec;
+    let state = ctx.state;
+    ui.sync(state);
+    let index = state.current.min(spec.steps.len().saturating_sub(1));
+    let step = &spec.steps[index];
+    let rows = rows(spec, state, index);
+    ui.focus = ui.focus.min(rows.len().saturating_sub(1));
+    let row = rows[ui.focus].clone();
+    let edit = row.takes_text(step);
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let mut out = Vec::new();
+    match key.code {
+        KeyCode::Char('q') if ctrl => ui.overlay = Some(Overlay::Quit),
+        KeyCode::F(1) | KeyCode::Char('?') => ui.overlay = Some(Overlay::Help),
+        KeyCode::Up | KeyCode::BackTab => move_focus(ui, ctx, &rows, -1, &mut out),
+        KeyCode::Down | KeyCode::Tab => move_focus(ui, ctx, &rows, 1, &mut out),
+        KeyCode::PageUp => move_focus(ui, ctx, &rows, -5, &mut out),
+        KeyCode::PageDown => move_focus(ui, ctx, &rows, 5, &mut out),
+        KeyCode::Left | KeyCode::Right => {
+            if let Row::Field(i) = row {
+                let field = &step.input.fields()[i];
+                if let FieldKind::Choice { options } = &field.kind {
+                    let n = options.len().max(1);
+                    let now = highlighted(ui, state, index, &field.id, options);
+                    let next = if key.code == KeyCode::Left { now + n - 1 } else { now + 1 } % n;
+                    ui.highlight.insert(field.id.clone(), next);
+                }
+            }
+        }
+        KeyCode::Enter => enter(ui, ctx, index, &rows, &row, &mut out),
+        KeyCode::Char(' ') if !edit => {
+            if matches!(row, Row::Item(_) | Row::Field(_)) {
+                enter(ui, ctx, index, &rows, &row, &mut out);
+            }
+        }
+        KeyCode::Esc => {
+            let key = row.buffer_key(step);
+            if let Some(k) = key.filter(|k| ui.buffers.contains_key(k)) {
+                ui.buffers.remove(&k);
+            } else {
+                out.push(Action::Input(Input::Back));
+            }
+        }
+        KeyCode::Backspace => match row.buffer_key(step) {
+            Some(k) => {
+                let buffer = ui
+                    .buffers
+                    .entry(k)
+                    .or_insert_with(|| committed_text(spec, state, index, &row).unwrap_or_default());
+                buffer.pop();
+            }
+            None => out.push(Action::Input(Input::Back)),
+        },
+        KeyCode::Char(c) if edit && !ctrl => {
+            let k = row.buffer_key(step).expect("edit rows have a buffer");
+            // The first character typed on a row replaces what was there, as in a spreadsheet.
+            ui.buffers.entry(k).or_default().push(c);
+        }
+        KeyCode::Char('q') => ui.overlay = Some(Overlay::Quit),
+        KeyCode::Char('s') if step.optional => out.push(Action::Input(Input::Skip)),
+        KeyCode::Char('a') if ctx.sim => ui.overlay = Some(Overlay::Phone),
+        KeyCode::Char('o') => ui.overlay = Some(Overlay::Override(override_form(ctx))),
+        _ => {}
+    }
+    out
+}
+
+/// The option shown in a choice field: the highlighted one, else the chosen one, else the first.
+pub fn highlighted(
+    ui: &UiState,
+    state: &State,
+    index: usize,
+    field: &str,
+    options: &[crate::wizard::spec::ChoiceSpec],
+) -> usize {
+    ui.highlight.get(field).copied().unwrap_or_else(|| {
+        chosen(state, index, field)
+            .and_then(|c| options.iter().position(|o| o.id == c))
+            .unwrap_or(0)
+    })
+}
+
+/// Move the focus; typing left behind on the row is sent first, so nothing typed is lost.
+fn move_focus(ui: &mut UiState, ctx: &Ctx<'_>, rows: &[Row], by: isize, out: &mut Vec<Action>) {
+    let index = ctx.state.current;
+    if let Some(action) = commit(ui, ctx, index, &rows[ui.focus], false) {
+        out.push(action);
+    }
+    let last = rows.len().saturating_sub(1) as isize;
+    ui.focus = (ui.focus as isize + by).clamp(0, last) as usize;
+}
+
+/// The commit of a row's buffer, if something was typed there.
+fn commit(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row, advance: bool) -> Option<Action> {
+    let step = &ctx.spec.steps[index];
+    let key = row.buffer_key(step)?;
+    let text = ui.buffers.get(&key)?.clone();
+    let input = match row {
+        Row::Field(i) => Input::Field {
+            field: step.input.fields()[*i].id.clone(),
+            text,
+        },
+        Row::Reading(cell) => Input::Reading { cell: *cell, text },
+        Row::LadderField(id) => Input::Field {
+            field: id.clone(),
+            text,
+        },
+        // The signer's name and role are sent with the sign-off itself.
+        _ => return None,
+    };
+    Some(Action::Commit {
+        input,
+        key,
+        advance,
+    })
+}
+
+fn enter(
+    ui: &mut UiState,
+    ctx: &Ctx<'_>,
+    index: usize,
+    rows: &[Row],
+    row: &Row,
+    out: &mut Vec<Action>,
+) {
+    let step = &ctx.spec.steps[index];
+    let record = &ctx.state.steps[index];
+    let last = rows.len().saturating_sub(1);
+    match row {
+        Row::Field(i) if matches!(step.input.fields()[*i].kind, FieldKind::Choice { .. }) => {
+            let field = &step.input.fields()[*i];
+            let FieldKind::Choice { options } = &field.kind else { unreachable!() };
+            let h = highlighted(ui, ctx.state, index, &field.id, options);
+            if let Some(option) = options.get(h) {
+                out.push(Action::Commit {
+                    input: Input::Field {
+                        field: field.id.clone(),
+                        text: option.id.clone(),
+                    },
+                    key: field.id.clone(),
+                    advance: true,
+                });
+            }
+        }
+        Row::Item(i) => {
+            let item = &step.input.items()[*i];
+            let checked = !record.checked.contains(&item.id);
+            out.push(Action::Input(Input::Check {
+                item: item.id.clone(),
+                checked,
+            }));
+            if checked {
+                ui.focus = (ui.focus + 1).min(last);
+                let all = step
+                    .input
+                    .items()
+                    .iter()
+                    .all(|it| it.id == item.id || record.checked.contains(&it.id));
+                if all {
+                    // The operator confirmed the step: on the simulator, their hands act now.
+                    out.extend(sim_actions(ctx, index));
+                }
+            }
+        }
+        Row::Skip => out.push(Action::Input(Input::Skip)),
+        Row::Continue => {
+            if matches!(step.input, InputSpec::SignOff { .. }) {
+                let name = shown_text(ui, ctx.spec, ctx.state, index, &Row::SignName);
+                let role = shown_text(ui, ctx.spec, ctx.state, index, &Row::SignRole);
+                out.push(Action::Input(Input::SignOff { name, role }));
+            } else {
+                out.extend(sim_actions(ctx, index));
+                out.push(Action::Input(Input::Next));
+            }
+        }
+        Row::SignName | Row::SignRole => ui.focus = (ui.focus + 1).min(last),
+        _ => match commit(ui, ctx, index, row, true) {
+            Some(action) => out.push(action),
+            None => ui.focus = (ui.focus + 1).min(last),
+        },
+    }
+}
+
+/// The step's simulated hand actions (plug in, activate) not yet done at this step.
+fn sim_actions(ctx: &Ctx<'_>, index: usize) -> Vec<Action> {
+    if !ctx.sim {
+        return Vec::new();
+    }
+    let done = &ctx.state.steps[index].actions;
+    ctx.spec.steps[index]
+        .sim_actions
+        .iter()
+        .filter(|a| !done.iter().any(|(_, d)| d == *a))
+        .map(|a| Action::Sim(a.clone()))
+        .collect()
+}
+
+/// The override form for the current step: its failed gates that are not safety-critical.
+fn override_form(ctx: &Ctx<'_>) -> OverrideForm {
+    OverrideForm {
+        gates: ctx
+            .gates
+            .iter()
+            .filter(|g| !g.verdict.ok && !g.safety)
+            .map(|g| g.gate.clone())
+            .collect(),
+        ..OverrideForm::default()
+    }
+}
+
+fn form_text(f: &mut OverrideForm) -> Option<&mut String> {
+    match f.focus {
+        1 => Some(&mut f.reason),
+        2 => Some(&mut f.role),
+        3 => Some(&mut f.by),
+        _ => None,
+    }
+}
+
+fn override_key(
+    ui: &mut UiState,
+    _ctx: &Ctx<'_>,
+    mut form: OverrideForm,
+    key: KeyEvent,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    match key.code {
+        KeyCode::Esc => return out,
+        KeyCode::Up | KeyCode::BackTab => form.focus = form.focus.saturating_sub(1),
+        KeyCode::Down | KeyCode::Tab => form.focus = (form.focus + 1).min(4),
+        KeyCode::Left if form.focus == 0 && !form.gates.is_empty() => {
+            form.gate = (form.gate + form.gates.len() - 1) % form.gates.len()
+        }
+        KeyCode::Right if form.focus == 0 && !form.gates.is_empty() => {
+            form.gate = (form.gate + 1) % form.gates.len()
+        }
+        KeyCode::Enter if form.focus == 4 => {
+            if let Some(gate) = form.gates.get(form.gate) {
+                out.push(Action::Input(Input::Override {
+                    gate: gate.clone(),
+                    reason: form.reason.clone(),
+                    role: form.role.clone(),
+                    by: form.by.clone(),
+                }));
+            }
+        }
+        KeyCode::Enter => form.focus += 1,
+        KeyCode::Backspace => {
+            if let Some(t) = form_text(&mut form) {
+                t.pop();
+            }
+        }
+        KeyCode::Char(c) => {
+            if let Some(t) = form_text(&mut form) {
+                t.push(c);
+            }
+        }
+        _ => {}
+    }
+    ui.overlay = Some(Overlay::Override(form));
+    out
+}

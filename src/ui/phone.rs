@@ -1,0 +1,255 @@
+//! The simulated phone app: in simulator mode, the actions the manual has the operator do in
+//! JK's app (and with their hands on the bench), applied to the simulated unit.
+//!
+//! Each row turns what the operator set into an [`AppAction`]; the loop applies it through the
+//! simulator's control API and records it as `Input::App`, exactly as the real app's changes
+//! would show up on a real unit.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use crate::bms::model::{AppAction, Chemistry, Switch};
+use crate::ui::keys::{Action, Ctx};
+use crate::ui::state::{Notice, Tone, UiState};
+use crate::units::{AmpHours, Amps, Celsius, Volts};
+use crate::wizard::engine::State;
+
+/// One row of the phone panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneRow {
+    /// Balance plug in or out (the bench, not the app).
+    Plug,
+    /// Activate the unit (the bench: switch, display or charger).
+    Activate,
+    /// SETTINGS: battery type (loads the factory set).
+    BatteryType,
+    /// SETTINGS: Cell Count.
+    CellCount,
+    /// SETTINGS: Battery Capacity(AH).
+    Capacity,
+    /// SETTINGS: Balance Trig.Volt(V).
+    BalanceTrigger,
+    /// SETTINGS: Calibrating Volt(V).
+    CalibrateVoltage,
+    /// SETTINGS: Calibrating Curr(A).
+    CalibrateCurrent,
+    /// Advance Settings: Charge UTP(C).
+    ChargeUtp,
+    /// Advance Settings: Charge UTPR(C).
+    ChargeUtpr,
+    /// CONTROL: a switch.
+    Switch(Switch),
+    /// The bench: a charger (+) or a load (−) through the pack, for the protection test.
+    BenchCurrent,
+}
+
+/// The rows, top to bottom.
+pub const ROWS: &[PhoneRow] = &[
+    PhoneRow::Plug,
+    PhoneRow::Activate,
+    PhoneRow::BatteryType,
+    PhoneRow::CellCount,
+    PhoneRow::Capacity,
+    PhoneRow::BalanceTrigger,
+    PhoneRow::CalibrateVoltage,
+    PhoneRow::CalibrateCurrent,
+    PhoneRow::ChargeUtp,
+    PhoneRow::ChargeUtpr,
+    PhoneRow::Switch(Switch::Charge),
+    PhoneRow::Switch(Switch::Discharge),
+    PhoneRow::Switch(Switch::Balance),
+    PhoneRow::Switch(Switch::DisableTempSensor),
+    PhoneRow::BenchCurrent,
+];
+
+impl PhoneRow {
+    /// The label, with the app's own wording where the manual names a setting.
+    pub fn label(self) -> &'static str {
+        match self {
+            PhoneRow::Plug => "Balance plug (bench)",
+            PhoneRow::Activate => "Activate (bench)",
+            PhoneRow::BatteryType => "Battery type",
+            PhoneRow::CellCount => "Cell Count",
+            PhoneRow::Capacity => "Battery Capacity(AH)",
+            PhoneRow::BalanceTrigger => "Balance Trig.Volt(V)",
+            PhoneRow::CalibrateVoltage => "Calibrating Volt(V)",
+            PhoneRow::CalibrateCurrent => "Calibrating Curr(A)",
+            PhoneRow::ChargeUtp => "Charge UTP(C)",
+            PhoneRow::ChargeUtpr => "Charge UTPR(C)",
+            PhoneRow::Switch(Switch::Charge) => "Charge",
+            PhoneRow::Switch(Switch::Discharge) => "Discharge",
+            PhoneRow::Switch(Switch::Balance) => "Balance",
+            PhoneRow::Switch(Switch::DisableTempSensor) => "Disable Temp. Sensor",
+            PhoneRow::Switch(Switch::DisplayAlwaysOn) => "Display Always On",
+            PhoneRow::Switch(Switch::Heating) => "Heating",
+            PhoneRow::BenchCurrent => "Bench current (A, + charge)",
+        }
+    }
+
+    /// Whether the row takes a typed value.
+    pub fn takes_text(self) -> bool {
+        !matches!(
+            self,
+            PhoneRow::Plug | PhoneRow::Activate | PhoneRow::BatteryType | PhoneRow::Switch(_)
+        )
+    }
+}
+
+/// What the simulated unit looks like from the bench (not known to the engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BenchView {
+    /// The balance plug is in.
+    pub plugged_in: bool,
+    /// The unit is activated.
+    pub activated: bool,
+}
+
+/// The phone panel's own state.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PhoneState {
+    /// The focused row, index into [`ROWS`].
+    pub focus: usize,
+    /// Typed values by row index; absent = show the unit's value.
+    pub buffers: std::collections::BTreeMap<usize, String>,
+    /// The battery type highlighted, index into [`Chemistry::ALL`].
+    pub chemistry: Option<usize>,
+    /// The bench as last seen (kept current by the loop).
+    pub bench: BenchView,
+}
+
+/// The value a row shows: typed, else the unit's present setting.
+pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
+    if let Some(b) = phone.buffers.get(&i) {
+        return b.clone();
+    }
+    let s = state.live.settings.as_ref();
+    let on_off = |b: bool| if b { "ON" } else { "OFF" }.to_string();
+    match ROWS[i] {
+        PhoneRow::Plug => if phone.bench.plugged_in { "in" } else { "out" }.into(),
+        PhoneRow::Activate => if phone.bench.activated { "active" } else { "not active" }.into(),
+        PhoneRow::BatteryType => {
+            let c = phone
+                .chemistry
+                .map(|i| Chemistry::ALL[i % Chemistry::ALL.len()])
+                .or(state.pack.chemistry)
+                .unwrap_or(Chemistry::LiFePo4);
+            c.app_label().into()
+        }
+        PhoneRow::CellCount => s.map_or(String::new(), |s| s.cell_count.to_string()),
+        PhoneRow::Capacity => s.map_or(String::new(), |s| format!("{:.0}", s.capacity.0)),
+        PhoneRow::BalanceTrigger => s.map_or(String::new(), |s| format!("{:.3}", s.balance_trigger.0)),
+        PhoneRow::CalibrateVoltage => state
+            .live
+            .cells
+            .as_ref()
+            .map_or(String::new(), |c| format!("{:.2}", c.pack_voltage.0)),
+        PhoneRow::CalibrateCurrent => state
+            .live
+            .cells
+            .as_ref()
+            .map_or(String::new(), |c| format!("{:.1}", c.current.0)),
+        PhoneRow::ChargeUtp => s.map_or(String::new(), |s| format!("{:.0}", s.charge_utp.0)),
+        PhoneRow::ChargeUtpr => s.map_or(String::new(), |s| format!("{:.0}", s.charge_utpr.0)),
+        PhoneRow::Switch(sw) => s.map_or(String::new(), |s| match sw {
+            Switch::Charge => on_off(s.charge_switch),
+            Switch::Discharge => on_off(s.discharge_switch),
+            Switch::Balance => on_off(s.balance_switch),
+            Switch::DisableTempSensor => {
+                s.control.map_or("n/a".into(), |c| on_off(c.disable_temp_sensors))
+            }
+            Switch::DisplayAlwaysOn => s.control.map_or("n/a".into(), |c| on_off(c.display_always_on)),
+            Switch::Heating => s.control.map_or("n/a".into(), |c| on_off(c.heating)),
+        }),
+        PhoneRow::BenchCurrent => state
+            .live
+            .cells
+            .as_ref()
+            .map_or("0".into(), |c| format!("{:.0}", c.current.0)),
+    }
+}
+
+/// The action a row sends with what it shows now, or why it cannot (a sentence).
+pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, String> {
+    let text = shown(phone, state, i);
+    let number = |what: &str| -> Result<f64, String> {
+        crate::units::parse_quantity(&text, "")
+            .map_err(|e| format!("{what}: {e}"))
+    };
+    let settings = state.live.settings.as_ref();
+    Ok(match ROWS[i] {
+        PhoneRow::Plug => AppAction::BalancePlug(!phone.bench.plugged_in),
+        PhoneRow::Activate => AppAction::Activate,
+        PhoneRow::BatteryType => AppAction::BatteryType(
+            Chemistry::from_id(&text).ok_or_else(|| format!("unknown battery type {text}"))?,
+        ),
+        PhoneRow::CellCount => AppAction::CellCount(text.trim().parse().map_err(|_| {
+            format!("Cell Count: '{text}' is not a whole number; type the cells in series, e.g. 16")
+        })?),
+        PhoneRow::Capacity => AppAction::Capacity(AmpHours(number("Battery Capacity(AH)")?)),
+        PhoneRow::BalanceTrigger => AppAction::BalanceTrigger(Volts(number("Balance Trig.Volt(V)")?)),
+        PhoneRow::CalibrateVoltage => AppAction::CalibrateVoltage(Volts(number("Calibrating Volt(V)")?)),
+        PhoneRow::CalibrateCurrent => AppAction::CalibrateCurrent(Amps(number("Calibrating Curr(A)")?)),
+        PhoneRow::ChargeUtp => AppAction::ChargeUtp(Celsius(number("Charge UTP(C)")?)),
+        PhoneRow::ChargeUtpr => AppAction::ChargeUtpr(Celsius(number("Charge UTPR(C)")?)),
+        PhoneRow::Switch(switch) => {
+            let s = settings.ok_or("the app has no settings from the unit yet")?;
+            let on = match switch {
+                Switch::Charge => s.charge_switch,
+                Switch::Discharge => s.discharge_switch,
+                Switch::Balance => s.balance_switch,
+                Switch::DisableTempSensor => s.control.is_some_and(|c| c.disable_temp_sensors),
+                Switch::DisplayAlwaysOn => s.control.is_some_and(|c| c.display_always_on),
+                Switch::Heating => s.control.is_some_and(|c| c.heating),
+            };
+            AppAction::Switch { switch, on: !on }
+        }
+        PhoneRow::BenchCurrent => AppAction::Current(Amps(number("Bench current")?)),
+    })
+}
+
+/// A key while the phone panel is open.
+pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    let phone = &mut ui.phone;
+    let row = ROWS[phone.focus.min(ROWS.len() - 1)];
+    let i = phone.focus;
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) => {
+            ui.overlay = None;
+        }
+        KeyCode::Esc => {
+            phone.buffers.remove(&i);
+        }
+        KeyCode::Up | KeyCode::BackTab => phone.focus = phone.focus.saturating_sub(1),
+        KeyCode::Down | KeyCode::Tab => phone.focus = (phone.focus + 1).min(ROWS.len() - 1),
+        KeyCode::Left | KeyCode::Right if row == PhoneRow::BatteryType => {
+            let n = Chemistry::ALL.len();
+            let now = phone.chemistry.unwrap_or_else(|| {
+                let c = ctx.state.pack.chemistry.unwrap_or(Chemistry::LiFePo4);
+                Chemistry::ALL.iter().position(|x| *x == c).unwrap_or(0)
+            });
+            phone.chemistry = Some(if key.code == KeyCode::Left { now + n - 1 } else { now + 1 } % n);
+        }
+        KeyCode::Enter | KeyCode::Char(' ') if !row.takes_text() || key.code == KeyCode::Enter => {
+            match action(phone, ctx.state, i) {
+                Ok(a) => {
+                    phone.buffers.remove(&i);
+                    return vec![Action::Sim(a)];
+                }
+                Err(e) => {
+                    ui.notice = Some(Notice {
+                        tone: Tone::Error,
+                        text: e,
+                    })
+                }
+            }
+        }
+        KeyCode::Backspace if row.takes_text() => {
+            let now = shown(phone, ctx.state, i);
+            let b = phone.buffers.entry(i).or_insert(now);
+            b.pop();
+        }
+        KeyCode::Char('?') => ui.overlay = Some(crate::ui::state::Overlay::Help),
+        KeyCode::Char(c) if row.takes_text() => phone.buffers.entry(i).or_default().push(c),
+        _ => {}
+    }
+    Vec::new()
+}

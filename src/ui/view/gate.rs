@@ -1,0 +1,98 @@
+//! The gate line: green when the step may be left; otherwise every failing reason in plain
+//! words, marked safety-critical or overridable, and any override in force.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::AppView;
+use crate::ui::text::{label, wrap};
+use crate::wizard::spec::tr;
+
+/// Rows the gate area takes (its rule included).
+pub fn height(view: &AppView<'_>, area: Rect) -> u16 {
+    let max = if area.height <= 26 { 4 } else { 8 };
+    let n = lines(view, area.width as usize).len().clamp(1, max);
+    n as u16 + 1
+}
+
+/// Draw the gate area.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(Span::styled(" Gate ", view.theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut all = lines(view, inner.width as usize);
+    let h = inner.height as usize;
+    if all.len() > h && h > 0 {
+        let more = all.len() - (h - 1);
+        all.truncate(h - 1);
+        all.push(Line::from(Span::styled(
+            format!("  … {more} more line(s): make the window taller to read them all"),
+            view.theme.dim(),
+        )));
+    }
+    frame.render_widget(Paragraph::new(all), inner);
+}
+
+/// The gate's lines at width `w`.
+pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
+    let t = view.theme;
+    let spec = view.spec;
+    let lang = view.lang;
+    if view.state.signed_off.is_some() {
+        return vec![Line::from(Span::styled("✓ Signed off: the commissioning is complete.", t.ok()))];
+    }
+    let index = view.current();
+    let step = &spec.steps[index];
+    let record = &view.state.steps[index];
+    let failing: Vec<_> = view.gates.iter().filter(|g| !g.verdict.ok).collect();
+    let overridden = |id: &str| record.overrides.iter().find(|o| o.gate == id);
+    let open = failing.iter().all(|g| overridden(&g.gate).is_some());
+    let mut out = Vec::new();
+    if open {
+        let text = if failing.is_empty() {
+            format!("✓ {} · Enter on the last row to go on", label(spec, lang, "gate_passed"))
+        } else {
+            "! GATE OPEN BY OVERRIDE · Enter on the last row to go on".to_string()
+        };
+        out.push(Line::from(Span::styled(text, if failing.is_empty() { t.ok() } else { t.warn() })));
+    } else {
+        let n = failing.iter().filter(|g| overridden(&g.gate).is_none()).count();
+        let s = if n == 1 { "" } else { "s" };
+        out.push(Line::from(Span::styled(
+            format!("✗ {}: {n} check{s} fail{}", label(spec, lang, "gate_failed"), if n == 1 { "s" } else { "" }),
+            t.bad(),
+        )));
+    }
+    for g in &failing {
+        let gate_text = step
+            .gates
+            .iter()
+            .find(|s| s.id == g.gate)
+            .map_or(g.gate.as_str(), |s| tr(&s.text, lang));
+        if let Some(o) = overridden(&g.gate) {
+            let text = format!("! {gate_text}: overridden by {} ({}): {}", o.by, o.role, o.reason);
+            push(&mut out, &text, w, t.warn());
+            continue;
+        }
+        let tag = if g.safety { " [safety: cannot be overridden]" } else { " [o: override]" };
+        if g.verdict.reasons.is_empty() {
+            push(&mut out, &format!("• {gate_text}{tag}"), w, t.bad());
+        }
+        for (k, r) in g.verdict.reasons.iter().enumerate() {
+            let tag = if k + 1 == g.verdict.reasons.len() { tag } else { "" };
+            push(&mut out, &format!("• {}{tag}", r.text), w, t.bad());
+        }
+    }
+    out
+}
+
+fn push(out: &mut Vec<Line<'static>>, text: &str, w: usize, style: ratatui::style::Style) {
+    for (k, l) in wrap(text, w.saturating_sub(2).max(10)).into_iter().enumerate() {
+        let lead = if k == 0 { "" } else { "  " };
+        out.push(Line::from(Span::styled(format!("{lead}{l}"), style)));
+    }
+}

@@ -1,0 +1,110 @@
+//! The title line and the bottom line (a notice, or the keys that matter now).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{AppView, Mode};
+use crate::ui::state::Tone;
+use crate::ui::text::{clip, label, section_label, width};
+
+/// Where the operator stands, in the manual's terms: `Wiring 5/12`.
+pub fn position(view: &AppView<'_>, index: usize) -> String {
+    let spec = view.spec;
+    let step = &spec.steps[index];
+    let section = section_label(spec, view.lang, step.section);
+    match step.number {
+        Some(n) => {
+            let of = spec
+                .steps
+                .iter()
+                .filter(|s| s.section == step.section)
+                .filter_map(|s| s.number)
+                .max()
+                .unwrap_or(n);
+            format!("{section} {n}/{of}")
+        }
+        None => section.to_string(),
+    }
+}
+
+/// The title line.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let t = view.theme;
+    let spec = view.spec;
+    let base = Style::new().add_modifier(Modifier::REVERSED);
+    let mode = match &view.mode {
+        Mode::Sim => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
+        Mode::Bluetooth { address } => Span::styled(format!(" BMS {address} "), base),
+        Mode::Manual => Span::styled(" MANUAL ONLY: no BMS ", t.warn().add_modifier(Modifier::REVERSED)),
+    };
+    let index = view.current();
+    let step = &spec.steps[index];
+    let right = " ? help  q quit ";
+    let left_fixed = format!(" {} ", label(spec, view.lang, "app_title"));
+    let room = (area.width as usize)
+        .saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);
+    let here = clip(
+        &format!(
+            " {} · {} ",
+            position(view, index),
+            crate::wizard::spec::tr(&step.title, view.lang)
+        ),
+        room,
+    );
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(width(right) as u16)])
+        .areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(left_fixed, base.add_modifier(Modifier::BOLD)),
+            mode,
+            Span::styled(here, base),
+        ]))
+        .style(base),
+        l,
+    );
+    frame.render_widget(Paragraph::new(right).style(base), r);
+}
+
+/// The bottom line: the notice if there is one, else the keys that matter here.
+pub fn render_footer(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let t = view.theme;
+    let max = area.width as usize;
+    let line = if let Some(n) = &view.ui.notice {
+        let (sym, style) = match n.tone {
+            Tone::Error => ("✗ ", t.bad()),
+            Tone::Info => ("ℹ ", t.title()),
+        };
+        Line::from(Span::styled(clip(&format!("{sym}{}", n.text), max), style))
+    } else if let Some(b) = &view.ui.banner {
+        Line::from(Span::styled(clip(&format!("ℹ {b}"), max), t.title()))
+    } else if view.state.signed_off.is_some() {
+        Line::from(Span::styled(
+            clip(
+                &format!(
+                    "✓ {} {} · q quit",
+                    label(view.spec, view.lang, "log_saved"),
+                    view.session_dir
+                ),
+                max,
+            ),
+            t.ok(),
+        ))
+    } else {
+        let mut keys = vec!["Enter confirm", "↑↓ move", "Esc back"];
+        if view.spec.steps[view.current()].optional {
+            keys.push("s skip");
+        }
+        if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
+            keys.push("o override");
+        }
+        if view.mode == Mode::Sim {
+            keys.push("a phone app");
+        }
+        keys.push("? help");
+        Line::from(Span::styled(clip(&keys.join(" · "), max), t.dim()))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

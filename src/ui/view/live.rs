@@ -1,0 +1,189 @@
+//! The live BMS panel: every cell in a compact grid with the lowest and highest marked, pack
+//! voltage, current, temperatures, switches, alarms with the manual's error numbers, the link
+//! state and the age of the last frame.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::{AppView, Mode};
+use crate::ui::text::{clip, label, wrap};
+
+/// Width of one cell in the grid: `3.301` and its mark.
+const CELL_W: usize = 6;
+/// Width of the row label of the grid: `25-32 `.
+const LABEL_W: usize = 6;
+
+/// Rows the panel needs at `width` columns (0 never: the link state always shows).
+pub fn height(view: &AppView<'_>, width: u16) -> u16 {
+    let w = if width >= 110 { 58 } else { width } as usize;
+    lines(view, w).len() as u16 + 1
+}
+
+/// Draw the panel.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let t = view.theme;
+    let live = &view.state.live;
+    let mut title = vec![Span::styled(format!(" {} ", label(view.spec, view.lang, "live_title")), t.title())];
+    if view.mode == Mode::Sim {
+        title.push(Span::styled("SIMULATED ", t.sim()));
+    }
+    let link = if live.connected {
+        let peer = view.link.peer.as_deref().unwrap_or("BMS");
+        Span::styled(format!("· {peer} ● {} ", label(view.spec, view.lang, "live_connected")), t.ok())
+    } else {
+        Span::styled(format!("· ○ {} ", label(view.spec, view.lang, "live_disconnected")), t.bad())
+    };
+    title.push(link);
+    if let Some(at) = live.cells_at_ms {
+        let age = (view.now_ms - at).max(0) as f64 / 1000.0;
+        let stale = age > view.spec.limits.live_max_age_s;
+        let text = if stale {
+            format!("· {} {age:.0} s ago ", label(view.spec, view.lang, "live_stale").to_uppercase())
+        } else {
+            format!("· {age:.1} s ago ")
+        };
+        title.push(Span::styled(text, if stale { t.warn() } else { t.dim() }));
+    }
+    let block = Block::new().borders(Borders::TOP).title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines(view, inner.width as usize)), inner);
+}
+
+/// The panel's lines at width `w`.
+pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
+    let t = view.theme;
+    let live = &view.state.live;
+    let Some(cells) = &live.cells else {
+        let why = match (&view.mode, &view.state.link_down_reason, &view.link.note) {
+            (Mode::Manual, _, _) => {
+                "No BMS: manual-only mode. Checks on live data cannot pass; they can only be overridden where not safety-critical.".to_string()
+            }
+            (_, Some(r), _) => format!("No data: {r}"),
+            (_, None, Some(n)) => format!("No data: {n}"),
+            (_, None, None) => "No data yet: the BMS answers once the balance plug is in and the unit is activated.".to_string(),
+        };
+        return wrap(&why, w.max(10))
+            .into_iter()
+            .take(2)
+            .map(|l| Line::from(Span::styled(l, t.dim())))
+            .collect();
+    };
+    let mut out = Vec::new();
+    let soc = format!("SOC {}%", cells.soc);
+    let current = cells.current.0;
+    let dir = if current > 0.05 {
+        "charging"
+    } else if current < -0.05 {
+        "discharging"
+    } else {
+        "idle"
+    };
+    out.push(Line::from(vec![
+        Span::styled(format!("Pack {:.2} V", cells.pack_voltage.0), t.title()),
+        Span::raw(format!("  {current:+.1} A {dir}  {soc}  ")),
+        Span::styled(format!("{} {}", cells.connected_count(), label(view.spec, view.lang, "cells")), t.dim()),
+    ]));
+    let (lo, hi) = (cells.min_cell as usize, cells.max_cell as usize);
+    let v = |i: usize| cells.cell_voltages.get(i).map_or(0.0, |v| v.0);
+    out.push(Line::from(vec![
+        Span::styled(format!("min {:.3} V ▼{}", v(lo), lo + 1), low_style(view)),
+        Span::raw("  "),
+        Span::styled(format!("max {:.3} V ▲{}", v(hi), hi + 1), high_style(view)),
+        Span::raw("  "),
+        Span::styled(format!("Δ {:.3} V", cells.delta_voltage.0), t.title()),
+    ]));
+    // Every slot up to the pack's cell count or the highest connected slot, whichever is more:
+    // a missing cell in the middle or at the end must show as missing.
+    let highest = (0..cells.cell_voltages.len().min(32))
+        .rev()
+        .find(|i| cells.enabled_mask & (1 << i) != 0)
+        .map_or(0, |i| i + 1);
+    let n = highest
+        .max(view.state.pack.cells.unwrap_or(0) as usize)
+        .min(cells.cell_voltages.len());
+    let cols = (w.saturating_sub(LABEL_W) / CELL_W).clamp(1, 8);
+    for start in (0..n).step_by(cols) {
+        let end = (start + cols).min(n);
+        let mut spans = vec![Span::styled(
+            format!("{:>2}-{:<2} ", start + 1, end),
+            t.dim(),
+        )];
+        for i in start..end {
+            let on = cells.enabled_mask & (1 << i) != 0;
+            let span = if !on {
+                Span::styled("-----✗", t.bad())
+            } else if i == hi {
+                Span::styled(format!("{:.3}▲", v(i)), high_style(view))
+            } else if i == lo {
+                Span::styled(format!("{:.3}▼", v(i)), low_style(view))
+            } else {
+                Span::raw(format!("{:.3} ", v(i)))
+            };
+            spans.push(span);
+        }
+        out.push(Line::from(spans));
+    }
+    let mut temps = vec![format!("MOS {:.0}°C", cells.mos_temperature.0)];
+    for (k, p) in cells.probes.iter().enumerate() {
+        match p {
+            Some(c) => temps.push(format!("T{} {:.0}", k + 1, c.0)),
+            None if k < 2 => temps.push(format!("T{} —", k + 1)),
+            None => {}
+        }
+    }
+    let mut sw = Vec::new();
+    if let Some(s) = &live.settings {
+        let on = |b: bool| if b { "ON" } else { "off" };
+        sw.push(format!("Chg {} Dis {} Bal {}", on(s.charge_switch), on(s.discharge_switch), on(s.balance_switch)));
+        if s.control.is_some_and(|c| c.disable_temp_sensors) {
+            sw.push("TEMP SENSOR DISABLED".into());
+        }
+    }
+    let fet = format!(
+        "FET {}{}",
+        if cells.charging { "c" } else { "-" },
+        if cells.discharging { "d" } else { "-" }
+    );
+    sw.push(fet);
+    out.push(Line::raw(clip(&format!("{}  · {}", temps.join(" "), sw.join(" · ")), w)));
+    let alarms = cells.alarms();
+    if alarms.is_empty() {
+        out.push(Line::from(Span::styled(
+            format!("✓ {}", label(view.spec, view.lang, "no_alarm")),
+            t.ok(),
+        )));
+    } else {
+        let text: Vec<String> = alarms
+            .iter()
+            .map(|a| match a.manual_error() {
+                Some(e) => format!("E{} {}", e.0, a.text()),
+                None => a.text().to_string(),
+            })
+            .collect();
+        let head = format!("⚠ {}: ", label(view.spec, view.lang, "alarm_active"));
+        let style = if alarms.iter().any(|a| a.is_fault()) { t.bad() } else { t.warn() };
+        for (k, l) in wrap(&format!("{head}{}", text.join("; ")), w.max(10)).into_iter().enumerate() {
+            if k == 2 {
+                break;
+            }
+            out.push(Line::from(Span::styled(l, style)));
+        }
+    }
+    out
+}
+
+fn high_style(view: &AppView<'_>) -> Style {
+    view.theme.warn().add_modifier(Modifier::BOLD)
+}
+
+fn low_style(view: &AppView<'_>) -> Style {
+    if view.theme.color {
+        Style::new().fg(ratatui::style::Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+}

@@ -1,0 +1,264 @@
+//! The screens: one render function per panel, each taking the [`AppView`] and drawing it.
+//!
+//! A render function decides nothing: every verdict it shows (gates, the ladder's diagnosis,
+//! refused entries) was computed by the engine and the checks and handed in through
+//! [`AppView`]. That is also what makes the screens testable with ratatui's `TestBackend`.
+
+mod gate;
+mod header;
+mod live;
+mod overlay;
+mod phone;
+mod step;
+mod steps;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::Frame;
+
+use crate::ui::phone::BenchView;
+use crate::ui::state::{Overlay, UiState};
+use crate::units::Volts;
+use crate::wizard::engine::{Engine, GateResult, Millis, State};
+use crate::wizard::spec::WizardSpec;
+
+/// How the wizard reaches a BMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The built-in simulated unit.
+    Sim,
+    /// A real unit over Bluetooth LE.
+    Bluetooth {
+        /// The unit's address.
+        address: String,
+    },
+    /// No BMS: the operator enters everything by hand; live gates cannot pass.
+    Manual,
+}
+
+/// Styles, with or without colour (`NO_COLOR`). Meaning is always also in a symbol or a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// Colours allowed.
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+    /// Passing, done.
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+    /// Failing, refused.
+    pub fn bad(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    /// Warnings and overrides.
+    pub fn warn(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    /// Less important text.
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
+    }
+    /// The focused row.
+    pub fn focus(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    /// Titles.
+    pub fn title(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    /// The simulator's marks.
+    pub fn sim(self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+}
+
+/// The link as the loop sees it, beyond what the engine keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinkView {
+    /// The unit's name once connected (address or "simulator").
+    pub peer: Option<String>,
+    /// The last thing the link said that is not data (a refused frame, a failed connect).
+    pub note: Option<String>,
+}
+
+/// One row of the ladder table as the checks diagnosed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LadderLine {
+    /// The pin of the cell's plus lead (`P1·4`).
+    pub pin: String,
+    /// This reading minus the previous one.
+    pub step: Option<Volts>,
+    /// The diagnosis of the row.
+    pub verdict: LadderVerdict,
+}
+
+/// The diagnosis of one ladder row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LadderVerdict {
+    /// Lead where it should be, cell fine.
+    Ok,
+    /// Part of a fault.
+    Fault,
+    /// Not measured yet.
+    Pending,
+}
+
+/// The ladder's diagnosis, ready to show.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LadderView {
+    /// One line per cell.
+    pub rows: Vec<LadderLine>,
+    /// The pins of the ladder's other fields (`pack_voltage` has none), by field id.
+    pub pins: std::collections::BTreeMap<String, String>,
+    /// Every fault diagnosed so far, one sentence each.
+    pub faults: Vec<String>,
+    /// A remark shown with the table (LTO: the step range is our assumption).
+    pub note: Option<String>,
+}
+
+/// Everything the screens draw.
+#[derive(Debug, Clone)]
+pub struct AppView<'a> {
+    /// The wizard.
+    pub spec: &'a WizardSpec,
+    /// The commissioning.
+    pub state: &'a State,
+    /// Focus, typing, overlays.
+    pub ui: &'a UiState,
+    /// Language of the texts.
+    pub lang: &'a str,
+    /// Now, for the age of the live data.
+    pub now_ms: Millis,
+    /// The live verdicts of the current step's gates.
+    pub gates: Vec<GateResult>,
+    /// The ladder's diagnosis, on the ladder step.
+    pub ladder: Option<LadderView>,
+    /// Whether each step applies given the answers so far.
+    pub applies: Vec<bool>,
+    /// How the BMS is reached.
+    pub mode: Mode,
+    /// The link beyond the engine's state.
+    pub link: LinkView,
+    /// The simulated bench (plug, activation), in simulator mode.
+    pub bench: Option<BenchView>,
+    /// The session folder, shown in the quit dialog.
+    pub session_dir: String,
+    /// Styles.
+    pub theme: Theme,
+}
+
+impl<'a> AppView<'a> {
+    /// Ask the engine for everything the screens show about `state` at `now_ms`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        engine: &Engine<'a>,
+        state: &'a State,
+        ui: &'a UiState,
+        lang: &'a str,
+        now_ms: Millis,
+        mode: Mode,
+        link: LinkView,
+        session_dir: String,
+        theme: Theme,
+    ) -> Self {
+        let spec = engine.spec();
+        let current = state.current.min(spec.steps.len().saturating_sub(1));
+        let finished = engine.finished(state);
+        AppView {
+            spec,
+            state,
+            ui,
+            lang,
+            now_ms,
+            gates: if finished {
+                Vec::new()
+            } else {
+                engine.evaluate(state, current, now_ms)
+            },
+            ladder: ladder_view(engine, state, current, lang),
+            applies: (0..spec.steps.len()).map(|i| engine.applies(state, i)).collect(),
+            mode,
+            link,
+            bench: None,
+            session_dir,
+            theme,
+        }
+    }
+
+    /// The index of the current step.
+    pub fn current(&self) -> usize {
+        self.state.current.min(self.spec.steps.len().saturating_sub(1))
+    }
+}
+
+/// The ladder table of step `index` as the checks diagnose it, when it is a ladder step.
+fn ladder_view(engine: &Engine<'_>, state: &State, index: usize, lang: &str) -> Option<LadderView> {
+    let _ = (engine, state, index, lang);
+    None
+}
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
+    let area = frame.area();
+    let gate_h = gate::height(view, area);
+    let [head, body, gate_area, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(gate_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header::render(frame, head, view);
+    let list_w = if area.width >= 100 { 28 } else { 22 };
+    let [list, main] =
+        Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(body);
+    steps::render(frame, list, view);
+    let live_h = live::height(view, main.width);
+    if main.width >= 110 && live_h > 0 {
+        let [step_area, live_area] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(58)]).areas(main);
+        step::render(frame, step_area, view);
+        live::render(frame, live_area, view);
+    } else {
+        let [step_area, live_area] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(live_h)]).areas(main);
+        step::render(frame, step_area, view);
+        if live_h > 0 {
+            live::render(frame, live_area, view);
+        }
+    }
+    gate::render(frame, gate_area, view);
+    header::render_footer(frame, foot, view);
+    match &view.ui.overlay {
+        Some(Overlay::Help) => overlay::help(frame, area, view),
+        Some(Overlay::Quit) => overlay::quit(frame, area, view),
+        Some(Overlay::Override(form)) => overlay::override_form(frame, area, view, form),
+        Some(Overlay::Phone) => phone::render(frame, area, view),
+        None => {}
+    }
+}
+
+/// A rectangle of `w`×`h` centred in `area` (clipped to it).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

@@ -1,0 +1,135 @@
+//! Windows over the main screen: help, the quit question, the override form.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::steps::Mark;
+use super::{centered, AppView};
+use crate::ui::keys::KEYS;
+use crate::ui::state::OverrideForm;
+use crate::ui::text::{clip, label, width};
+use crate::wizard::spec::tr;
+
+fn window<'a>(frame: &mut Frame<'_>, area: Rect, title: &'a str) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered().title(Span::raw(format!(" {title} ")));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// The help: every key, and what the marks of the step list mean.
+pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let t = view.theme;
+    let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(10);
+    let w = area.width.saturating_sub(2).min(86);
+    let text_w = (w as usize).saturating_sub(key_w + 4);
+    let mut lines = vec![Line::from(Span::styled("Keys", t.title()))];
+    for (k, what) in KEYS {
+        for (n, l) in crate::ui::text::wrap(what, text_w).into_iter().enumerate() {
+            let head = if n == 0 { k.to_string() } else { String::new() };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {head:<key_w$}  "), t.title()),
+                Span::raw(l),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled("Step list", t.title())));
+    let marks = [
+        Mark::Done,
+        Mark::Current,
+        Mark::Blocked,
+        Mark::Overridden,
+        Mark::Skipped,
+        Mark::Pending,
+    ];
+    let legend: Vec<String> = marks.iter().map(|m| format!("{} {}", m.symbol(), m.word())).collect();
+    for l in crate::ui::text::wrap(&legend.join(" · "), w as usize - 3) {
+        lines.push(Line::raw(format!(" {l}")));
+    }
+    lines.push(Line::raw(
+        " W = wiring 1–12, C = configuration 1–8, P = protection test, as in the manual.",
+    ));
+    lines.push(Line::from(Span::styled(" Any key closes this help.", t.dim())));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let inner = window(frame, centered(area, w + 2, h), label(view.spec, view.lang, "help"));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "Quit now?"
+pub fn quit(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let t = view.theme;
+    let text = label(view.spec, view.lang, "quit_confirm");
+    let lines = vec![
+        Line::raw(text.to_string()),
+        Line::from(Span::styled(format!("Session folder: {}", view.session_dir), t.dim())),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("[y] ", t.title()),
+            Span::raw(format!("{}   ", label(view.spec, view.lang, "quit"))),
+            Span::styled("[n] / Esc ", t.title()),
+            Span::raw("stay"),
+        ]),
+    ];
+    let w = area.width.saturating_sub(4).min(64);
+    let inner = window(frame, centered(area, w, 9), label(view.spec, view.lang, "quit"));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+/// The override form.
+pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form: &OverrideForm) {
+    let t = view.theme;
+    let spec = view.spec;
+    let step = &spec.steps[view.current()];
+    let w = area.width.saturating_sub(4).min(72);
+    let inner_w = w.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    if form.gates.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Nothing to override: every failing gate here is safety-critical (fix the cause), or every gate passes.",
+            t.warn(),
+        )));
+        lines.push(Line::from(Span::styled("Esc closes.", t.dim())));
+    } else {
+        let gate_id = &form.gates[form.gate.min(form.gates.len() - 1)];
+        let gate_text = step
+            .gates
+            .iter()
+            .find(|g| &g.id == gate_id)
+            .map_or(gate_id.as_str(), |g| tr(&g.text, view.lang));
+        let row = |i: usize, name: &str, value: String| -> Line<'static> {
+            let focused = form.focus == i;
+            let marker = if focused { "›" } else { " " };
+            let style = if focused { t.focus() } else { t.title() };
+            Line::from(vec![
+                Span::raw(format!("{marker} {name:<8} ")),
+                Span::styled(clip(&value, inner_w.saturating_sub(12)), style),
+            ])
+        };
+        lines.push(row(0, "Gate", format!("◂ {gate_text} ▸")));
+        let cursor = |i: usize, s: &str| if form.focus == i { format!("{s}▏") } else { s.to_string() };
+        lines.push(row(1, label(spec, view.lang, "override_reason"), cursor(1, &form.reason)));
+        lines.push(row(2, label(spec, view.lang, "override_role"), cursor(2, &form.role)));
+        lines.push(row(3, "Name", cursor(3, &form.by)));
+        let focused = form.focus == 4;
+        lines.push(Line::from(vec![
+            Span::raw(if focused { "› " } else { "  " }),
+            Span::styled(
+                format!("[ {} ]", label(spec, view.lang, "override")),
+                if focused { t.title().patch(t.focus()) } else { t.title() },
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            "The override is journaled with the reason, role and name, shows as ! in the step list and goes into the signed log.",
+            t.dim(),
+        )));
+        lines.push(Line::from(Span::styled(
+            "↑↓ move · ←→ gate · Enter next/confirm · Esc cancel",
+            t.dim(),
+        )));
+    }
+    let inner = window(frame, centered(area, w, 11), "Override a failed gate");
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

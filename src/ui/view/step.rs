@@ -1,0 +1,383 @@
+//! The current step: instructions, warnings, and its input rows (fields, ladder table,
+//! checklist, buttons), scrolled so the focused row is always in view.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::{AppView, LadderVerdict, Theme};
+use crate::ui::keys::highlighted;
+use crate::ui::state::{chosen, rejection, rows, shown_text, Row};
+use crate::ui::text::{clip, label, width, wrap};
+use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
+use crate::wizard::spec::{tr, FieldKind, InputSpec};
+
+/// Width of an entry box, brackets included.
+const BOX: usize = 12;
+
+/// Draw the current step.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    let index = view.current();
+    let step = &view.spec.steps[index];
+    let mut title = format!(" {} · {} ", super::header::position(view, index), tr(&step.title, view.lang));
+    if step.optional {
+        title.push_str(&format!("({}) ", label(view.spec, view.lang, "optional_step")));
+    }
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(Span::styled(clip(&title, area.width as usize), view.theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let (lines, anchors) = content(view, inner.width as usize);
+    let h = inner.height as usize;
+    let offset = match anchors.get(view.ui.focus) {
+        // Show the instructions when everything fits, else keep the focused row in view with
+        // a line of what precedes it.
+        Some(&(start, len)) if start + len > h => (start + len + 1).saturating_sub(h).min(start),
+        _ => 0,
+    };
+    frame.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
+}
+
+/// The step's lines, and for each input row where it starts and how many lines it takes.
+pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize, usize)>) {
+    let t = view.theme;
+    let spec = view.spec;
+    let lang = view.lang;
+    let index = view.current();
+    let step = &spec.steps[index];
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let many = step.instructions.len() > 1;
+    for p in &step.instructions {
+        let text = tr(p, lang);
+        if many {
+            push_hanging(&mut lines, "• ", text, w, Style::new());
+        } else {
+            for l in wrap(text, w) {
+                lines.push(Line::raw(l));
+            }
+        }
+    }
+    for warning in &step.warnings {
+        let head = format!("⚠ {}: ", label(spec, lang, "warnings_title").to_uppercase());
+        push_hanging(&mut lines, &head, tr(warning, lang), w, t.warn());
+    }
+    if !step.error_codes.is_empty() {
+        let list: Vec<String> = step
+            .error_codes
+            .iter()
+            .map(|c| {
+                let text = spec.errors.get(c).map_or("", |x| tr(x, lang));
+                format!("{c} = {text}")
+            })
+            .collect();
+        let head = format!("{}: ", label(spec, lang, "errors_title"));
+        push_hanging(&mut lines, &head, &list.join("; "), w, t.dim());
+    }
+    if let Some((_, name, role)) = &view.state.signed_off {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            format!("✓ Signed off by {name} ({role})."),
+            t.ok().add_modifier(Modifier::BOLD),
+        )));
+        return (lines, Vec::new());
+    }
+    lines.push(Line::raw(""));
+    let rows = rows(spec, view.state, index);
+    let mut anchors = Vec::with_capacity(rows.len());
+    let label_w = label_width(view, &rows, w);
+    let mut ladder_header = false;
+    let mut diagnosis = false;
+    for (i, row) in rows.iter().enumerate() {
+        let focused = i == view.ui.focus && view.ui.overlay.is_none();
+        if matches!(row, Row::Reading(_) | Row::LadderField(_)) && !ladder_header {
+            ladder_header = true;
+            lines.push(Line::from(Span::styled(
+                clip(
+                    &format!(
+                        "  {:>4} {:<6} {:<w$} {:>8}  verdict",
+                        label(spec, lang, "ladder_cell"),
+                        label(spec, lang, "ladder_pin"),
+                        label(spec, lang, "ladder_reading"),
+                        "step",
+                        w = BOX
+                    ),
+                    w,
+                ),
+                t.title(),
+            )));
+        }
+        if !matches!(row, Row::Reading(_) | Row::LadderField(_)) && ladder_header && !diagnosis {
+            diagnosis = true;
+            ladder_diagnosis(view, &mut lines, w);
+        }
+        let start = lines.len();
+        row_lines(view, row, focused, label_w, w, &mut lines);
+        anchors.push((start, lines.len() - start));
+    }
+    (lines, anchors)
+}
+
+fn label_width(view: &AppView<'_>, rows: &[Row], w: usize) -> usize {
+    let step = &view.spec.steps[view.current()];
+    let widest = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Field(i) => Some(width(tr(&step.input.fields()[*i].label, view.lang))),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    widest.min(w.saturating_sub(BOX + 8) / 1).min(30).max(4)
+}
+
+/// `head` then `text` wrapped with the following lines indented under the text.
+fn push_hanging(lines: &mut Vec<Line<'static>>, head: &str, text: &str, w: usize, style: Style) {
+    let indent = width(head).min(w / 3);
+    let body = wrap(text, w.saturating_sub(indent).max(8));
+    for (k, l) in body.into_iter().enumerate() {
+        let lead = if k == 0 {
+            head.to_string()
+        } else {
+            " ".repeat(indent)
+        };
+        lines.push(Line::from(Span::styled(format!("{lead}{l}"), style)));
+    }
+}
+
+fn entry_box(text: &str, focused: bool) -> String {
+    let inner = BOX - 2;
+    let cursor = if focused { "▏" } else { "" };
+    let shown = format!("{text}{cursor}");
+    let cut: String = if width(&shown) > inner {
+        // Show the end of a long entry: that is where the typing happens.
+        let chars: Vec<char> = shown.chars().collect();
+        chars[chars.len() - inner..].iter().collect()
+    } else {
+        shown
+    };
+    format!("[{cut:<inner$}]")
+}
+
+fn row_lines(
+    view: &AppView<'_>,
+    row: &Row,
+    focused: bool,
+    label_w: usize,
+    w: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let t = view.theme;
+    let spec = view.spec;
+    let lang = view.lang;
+    let state = view.state;
+    let index = view.current();
+    let step = &spec.steps[index];
+    let record = &state.steps[index];
+    let ui = view.ui;
+    let marker = if focused { "›" } else { " " };
+    let fstyle = |s: Style| if focused { s.patch(t.focus()) } else { s };
+    let typing = row
+        .buffer_key(step)
+        .is_some_and(|k| ui.buffers.contains_key(&k));
+    let refused = rejection(spec, state, index, row);
+    let status = |committed: bool| -> Span<'static> {
+        if typing {
+            Span::styled(" ✎ Enter saves", t.dim())
+        } else if refused.is_some() {
+            Span::styled(" ✗", t.bad())
+        } else if committed {
+            Span::styled(" ✓", t.ok())
+        } else {
+            Span::styled(" ·", t.dim())
+        }
+    };
+    match row {
+        Row::Field(i) => {
+            let field = &step.input.fields()[*i];
+            let name = clip(tr(&field.label, lang), label_w);
+            let head = format!("{marker} {name:<label_w$} ");
+            match &field.kind {
+                FieldKind::Choice { options } => {
+                    let h = highlighted(ui, state, index, &field.id, options);
+                    let picked = chosen(state, index, &field.id);
+                    let option = options.get(h).map_or("", |o| tr(&o.text, lang));
+                    let room = w.saturating_sub(width(&head) + 20).max(6);
+                    let shown = format!("◂ {} ▸", clip(option, room));
+                    let tail = match &picked {
+                        Some(p) if options.get(h).is_some_and(|o| &o.id == p) => {
+                            Span::styled(" ✓", t.ok())
+                        }
+                        Some(_) => Span::styled(" Enter chooses", t.dim()),
+                        None if focused => Span::styled(" ←→ Enter", t.dim()),
+                        None => Span::styled(" · not chosen", t.dim()),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(head, fstyle(Style::new())),
+                        Span::styled(shown, fstyle(t.title())),
+                        tail,
+                    ]));
+                }
+                kind => {
+                    let text = shown_text(ui, spec, state, index, row);
+                    let unit = match kind {
+                        FieldKind::Number { unit, .. } => format!(" {}", unit.symbol()),
+                        _ => String::new(),
+                    };
+                    let committed = record.fields.contains_key(&field.id);
+                    lines.push(Line::from(vec![
+                        Span::styled(head, fstyle(Style::new())),
+                        Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                        Span::raw(unit),
+                        status(committed),
+                    ]));
+                }
+            }
+            refusal_lines(view, refused, w, lines);
+            if focused {
+                if let Some(help) = &field.help {
+                    push_hanging(lines, "    ", tr(help, lang), w, t.dim());
+                }
+                let range = match &field.kind {
+                    FieldKind::Number { unit, min, max } => {
+                        Some(format!("{min}–{max} {}", unit.symbol()))
+                    }
+                    FieldKind::Integer { min, max } => Some(format!("{min}–{max}")),
+                    _ => None,
+                };
+                if let Some(r) = range {
+                    push_hanging(lines, "    ", &format!("accepted: {r}"), w, t.dim());
+                }
+            }
+        }
+        Row::Reading(cell) => {
+            let text = shown_text(ui, spec, state, index, row);
+            let line = view
+                .ladder
+                .as_ref()
+                .and_then(|l| l.rows.get(*cell as usize - 1));
+            let pin = line.map_or(String::new(), |l| l.pin.clone());
+            let step_v = line
+                .and_then(|l| l.step)
+                .map_or(String::new(), |v| format!("{:+.3}", v.0));
+            let verdict = match line.map(|l| l.verdict) {
+                _ if typing => Span::styled("✎ Enter saves", t.dim()),
+                _ if refused.is_some() => Span::styled("✗ refused", t.bad()),
+                Some(LadderVerdict::Ok) => Span::styled("✓ ok", t.ok()),
+                Some(LadderVerdict::Fault) => Span::styled("✗ FAULT", t.bad()),
+                Some(LadderVerdict::Pending) | None => Span::styled("·", t.dim()),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{marker} {cell:>4} {pin:<6} "), fstyle(Style::new())),
+                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                Span::raw(format!(" {step_v:>8}  ")),
+                verdict,
+            ]));
+            refusal_lines(view, refused, w, lines);
+        }
+        Row::LadderField(id) => {
+            let text = shown_text(ui, spec, state, index, row);
+            let pin = view
+                .ladder
+                .as_ref()
+                .and_then(|l| l.pins.get(id))
+                .map_or(String::new(), |p| format!(" ({p})"));
+            let name = if id == LADDER_PACK_VOLTAGE {
+                label(spec, lang, "ladder_pack").to_string()
+            } else if id == LADDER_LAST_PIN {
+                format!("{}{pin}", label(spec, lang, "ladder_last_pin"))
+            } else {
+                let wire = id.strip_prefix(LADDER_UNUSED_PREFIX).unwrap_or(id);
+                format!("{} {wire}{pin}", label(spec, lang, "ladder_unused"))
+            };
+            let committed = record.fields.contains_key(id);
+            let room = w.saturating_sub(BOX + 8);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{marker} {:<room$} ", clip(&name, room)), fstyle(Style::new())),
+                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                Span::raw(" V"),
+                status(committed),
+            ]));
+            refusal_lines(view, refused, w, lines);
+        }
+        Row::Item(i) => {
+            let item = &step.input.items()[*i];
+            let ticked = record.checked.contains(&item.id);
+            let head = format!("{marker} [{}] ", if ticked { "x" } else { " " });
+            let body = wrap(tr(&item.text, lang), w.saturating_sub(6).max(8));
+            for (k, l) in body.into_iter().enumerate() {
+                let lead = if k == 0 { head.clone() } else { "      ".into() };
+                let style = if ticked { t.ok() } else { Style::new() };
+                let style = if k == 0 { fstyle(style) } else { style };
+                lines.push(Line::from(Span::styled(format!("{lead}{l}"), style)));
+            }
+        }
+        Row::SignName | Row::SignRole => {
+            let name = if *row == Row::SignName { "Name" } else { "Role" };
+            let text = shown_text(ui, spec, state, index, row);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{marker} {name:<label_w$} "), fstyle(Style::new())),
+                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+            ]));
+        }
+        Row::Skip => lines.push(button(t, marker, label(spec, lang, "skip"), focused)),
+        Row::Continue => {
+            let text = if matches!(step.input, InputSpec::SignOff { .. }) {
+                format!("{} ✎", label(spec, lang, "sign_off"))
+            } else {
+                format!("{} ▸", label(spec, lang, "next"))
+            };
+            lines.push(button(t, marker, &text, focused));
+        }
+    }
+}
+
+fn button(t: Theme, marker: &str, text: &str, focused: bool) -> Line<'static> {
+    let style = if focused {
+        t.title().patch(t.focus())
+    } else {
+        t.title()
+    };
+    Line::from(vec![
+        Span::raw(format!("{marker} ")),
+        Span::styled(format!("[ {text} ]"), style),
+    ])
+}
+
+fn refusal_lines(
+    view: &AppView<'_>,
+    refused: Option<&(String, String)>,
+    w: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
+    if let Some((text, error)) = refused {
+        let _ = text;
+        push_hanging(lines, "    ✗ ", error, w, view.theme.bad());
+    }
+}
+
+fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize) {
+    let t = view.theme;
+    let Some(ladder) = &view.ladder else {
+        lines.push(Line::from(Span::styled(
+            "  Enter the chemistry, the cell count and the BMS model in the pack step first.",
+            t.warn(),
+        )));
+        return;
+    };
+    if let Some(note) = &ladder.note {
+        push_hanging(lines, "  ℹ ", note, w, t.dim());
+    }
+    let entered = ladder.rows.iter().any(|r| r.verdict != LadderVerdict::Pending);
+    if ladder.faults.is_empty() {
+        if entered {
+            lines.push(Line::from(Span::styled("  ✓ no wiring fault in what is entered", t.ok())));
+        }
+    } else {
+        for f in &ladder.faults {
+            push_hanging(lines, "  ✗ ", f, w, t.bad());
+        }
+    }
+}
