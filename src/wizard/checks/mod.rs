@@ -9,7 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::bms::model::{CellInfo, Chemistry, DeviceInfo, Logbook, Settings};
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{Check, FieldSpec, StepSpec, WizardSpec};
+use crate::wizard::spec::{Check, StepSpec, WizardSpec};
+
+pub mod charger;
+pub mod fields;
+pub mod ladder;
+pub mod live;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+pub use fields::{parse_field, FieldError};
+pub use live::observe_cutoff;
 
 /// A gate's answer: pass, or fail with every reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,25 +66,6 @@ pub enum Value {
     Choice(String),
     /// Free text.
     Text(String),
-}
-
-/// Why a typed entry was refused: the field and the accepted range or form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FieldError {
-    /// Placeholder until the checks helper defines the variants.
-    #[error("{field}: {message}")]
-    Invalid {
-        /// The field id.
-        field: String,
-        /// What was wrong and what is accepted.
-        message: String,
-    },
-}
-
-/// Parse and range-check what the operator typed into a field.
-pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
-    let _ = (field, text);
-    todo!("checks helper")
 }
 
 /// Facts about the pack gathered from earlier steps.
@@ -131,12 +122,6 @@ pub enum CutoffKind {
     Charge,
     /// Discharge FET opened while discharging.
     Discharge,
-}
-
-/// Compare two consecutive cell frames: did the BMS just cut off?
-pub fn observe_cutoff(prev: &CellInfo, next: &CellInfo) -> Option<(CutoffKind, Cutoff)> {
-    let _ = (prev, next);
-    todo!("checks helper")
 }
 
 /// The latest BMS data, as the engine holds it.
