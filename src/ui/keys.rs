@@ -51,18 +51,36 @@ pub struct Ctx<'a> {
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
     ("PgUp PgDn", "move five rows"),
-    ("Enter", "confirm: save the entry, tick the item, choose the option, press the button"),
-    ("Space", "tick or untick a checklist item; choose the highlighted option"),
-    ("← →", "change the highlighted option of a choice"),
-    ("0-9 , . V …", "type into the focused entry (3.65 and 3,65 both work)"),
-    ("Backspace", "delete the last character; on a row without typing: back one step"),
-    ("Esc", "drop what was typed; otherwise back one step; closes any window"),
+    (
+        "Enter",
+        "save the entry, tick the item, choose, press the button",
+    ),
+    (
+        "Space",
+        "tick or untick an item; choose the highlighted option",
+    ),
+    ("← →", "change a choice (then Enter or Space)"),
+    ("0-9 , . V …", "type a value: 3.65 and 3,65 both work"),
+    (
+        "Backspace",
+        "delete a character; on other rows: back one step",
+    ),
+    (
+        "Esc",
+        "drop what was typed; else back one step; close a window",
+    ),
     ("s", "skip this step (optional steps only)"),
-    ("o", "override a failed gate that is not safety-critical (reason, role, name)"),
-    ("a", "open the simulated phone app (simulator only)"),
+    ("o", "override a failed non-safety gate: reason, role, name"),
+    ("a", "the simulated phone app (simulator only)"),
     ("?  F1", "this help"),
-    ("q  Ctrl-Q", "quit (asks first; the session is saved and resumes on the next start)"),
-    ("Ctrl-C", "quit at once (the session is saved)"),
+    (
+        "q  Ctrl-Q",
+        "quit after asking (q types a q in an entry); resumes",
+    ),
+    (
+        "Ctrl-C",
+        "quit at once; everything entered is already saved",
+    ),
 ];
 
 /// Handle one key.
@@ -119,7 +137,11 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
                 if let FieldKind::Choice { options } = &field.kind {
                     let n = options.len().max(1);
                     let now = highlighted(ui, state, index, &field.id, options);
-                    let next = if key.code == KeyCode::Left { now + n - 1 } else { now + 1 } % n;
+                    let next = if key.code == KeyCode::Left {
+                        now + n - 1
+                    } else {
+                        now + 1
+                    } % n;
                     ui.highlight.insert(field.id.clone(), next);
                 }
             }
@@ -140,10 +162,9 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         }
         KeyCode::Backspace => match row.buffer_key(step) {
             Some(k) => {
-                let buffer = ui
-                    .buffers
-                    .entry(k)
-                    .or_insert_with(|| committed_text(spec, state, index, &row).unwrap_or_default());
+                let buffer = ui.buffers.entry(k).or_insert_with(|| {
+                    committed_text(spec, state, index, &row).unwrap_or_default()
+                });
                 buffer.pop();
             }
             None => out.push(Action::Input(Input::Back)),
@@ -226,7 +247,9 @@ fn enter(
     match row {
         Row::Field(i) if matches!(step.input.fields()[*i].kind, FieldKind::Choice { .. }) => {
             let field = &step.input.fields()[*i];
-            let FieldKind::Choice { options } = &field.kind else { unreachable!() };
+            let FieldKind::Choice { options } = &field.kind else {
+                unreachable!()
+            };
             let h = highlighted(ui, ctx.state, index, &field.id, options);
             if let Some(option) = options.get(h) {
                 out.push(Action::Commit {

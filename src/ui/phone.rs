@@ -125,7 +125,12 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
     let on_off = |b: bool| if b { "ON" } else { "OFF" }.to_string();
     match ROWS[i] {
         PhoneRow::Plug => if phone.bench.plugged_in { "in" } else { "out" }.into(),
-        PhoneRow::Activate => if phone.bench.activated { "active" } else { "not active" }.into(),
+        PhoneRow::Activate => if phone.bench.activated {
+            "active"
+        } else {
+            "not active"
+        }
+        .into(),
         PhoneRow::BatteryType => {
             let c = phone
                 .chemistry
@@ -136,7 +141,9 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
         }
         PhoneRow::CellCount => s.map_or(String::new(), |s| s.cell_count.to_string()),
         PhoneRow::Capacity => s.map_or(String::new(), |s| format!("{:.0}", s.capacity.0)),
-        PhoneRow::BalanceTrigger => s.map_or(String::new(), |s| format!("{:.3}", s.balance_trigger.0)),
+        PhoneRow::BalanceTrigger => {
+            s.map_or(String::new(), |s| format!("{:.3}", s.balance_trigger.0))
+        }
         PhoneRow::CalibrateVoltage => state
             .live
             .cells
@@ -153,10 +160,12 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
             Switch::Charge => on_off(s.charge_switch),
             Switch::Discharge => on_off(s.discharge_switch),
             Switch::Balance => on_off(s.balance_switch),
-            Switch::DisableTempSensor => {
-                s.control.map_or("n/a".into(), |c| on_off(c.disable_temp_sensors))
-            }
-            Switch::DisplayAlwaysOn => s.control.map_or("n/a".into(), |c| on_off(c.display_always_on)),
+            Switch::DisableTempSensor => s
+                .control
+                .map_or("n/a".into(), |c| on_off(c.disable_temp_sensors)),
+            Switch::DisplayAlwaysOn => s
+                .control
+                .map_or("n/a".into(), |c| on_off(c.display_always_on)),
             Switch::Heating => s.control.map_or("n/a".into(), |c| on_off(c.heating)),
         }),
         PhoneRow::BenchCurrent => state
@@ -171,8 +180,7 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
 pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, String> {
     let text = shown(phone, state, i);
     let number = |what: &str| -> Result<f64, String> {
-        crate::units::parse_quantity(&text, "")
-            .map_err(|e| format!("{what}: {e}"))
+        crate::units::parse_quantity(&text, "").map_err(|e| format!("{what}: {e}"))
     };
     let settings = state.live.settings.as_ref();
     Ok(match ROWS[i] {
@@ -185,9 +193,15 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
             format!("Cell Count: '{text}' is not a whole number; type the cells in series, e.g. 16")
         })?),
         PhoneRow::Capacity => AppAction::Capacity(AmpHours(number("Battery Capacity(AH)")?)),
-        PhoneRow::BalanceTrigger => AppAction::BalanceTrigger(Volts(number("Balance Trig.Volt(V)")?)),
-        PhoneRow::CalibrateVoltage => AppAction::CalibrateVoltage(Volts(number("Calibrating Volt(V)")?)),
-        PhoneRow::CalibrateCurrent => AppAction::CalibrateCurrent(Amps(number("Calibrating Curr(A)")?)),
+        PhoneRow::BalanceTrigger => {
+            AppAction::BalanceTrigger(Volts(number("Balance Trig.Volt(V)")?))
+        }
+        PhoneRow::CalibrateVoltage => {
+            AppAction::CalibrateVoltage(Volts(number("Calibrating Volt(V)")?))
+        }
+        PhoneRow::CalibrateCurrent => {
+            AppAction::CalibrateCurrent(Amps(number("Calibrating Curr(A)")?))
+        }
         PhoneRow::ChargeUtp => AppAction::ChargeUtp(Celsius(number("Charge UTP(C)")?)),
         PhoneRow::ChargeUtpr => AppAction::ChargeUtpr(Celsius(number("Charge UTPR(C)")?)),
         PhoneRow::Switch(switch) => {
@@ -226,7 +240,13 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
                 let c = ctx.state.pack.chemistry.unwrap_or(Chemistry::LiFePo4);
                 Chemistry::ALL.iter().position(|x| *x == c).unwrap_or(0)
             });
-            phone.chemistry = Some(if key.code == KeyCode::Left { now + n - 1 } else { now + 1 } % n);
+            phone.chemistry = Some(
+                if key.code == KeyCode::Left {
+                    now + n - 1
+                } else {
+                    now + 1
+                } % n,
+            );
         }
         KeyCode::Enter | KeyCode::Char(' ') if !row.takes_text() || key.code == KeyCode::Enter => {
             match action(phone, ctx.state, i) {

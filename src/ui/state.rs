@@ -84,7 +84,9 @@ fn ladder_rows(spec: &WizardSpec, state: &State) -> Vec<Row> {
     // Wire 1 is pack minus, wire k+1 carries cell k's plus, the last wire is pack plus.
     if n > 0 && wires > n + 1 {
         rows.push(Row::LadderField(LADDER_LAST_PIN.into()));
-        rows.extend(((n + 2)..wires).map(|w| Row::LadderField(format!("{LADDER_UNUSED_PREFIX}{w}"))));
+        rows.extend(
+            ((n + 2)..wires).map(|w| Row::LadderField(format!("{LADDER_UNUSED_PREFIX}{w}"))),
+        );
     }
     rows
 }
@@ -94,7 +96,10 @@ pub fn committed_text(spec: &WizardSpec, state: &State, index: usize, row: &Row)
     let step = &spec.steps[index];
     let record = state.steps.get(index)?;
     match row {
-        Row::Field(i) => record.fields.get(&step.input.fields()[*i].id).map(|(t, _)| t.clone()),
+        Row::Field(i) => record
+            .fields
+            .get(&step.input.fields()[*i].id)
+            .map(|(t, _)| t.clone()),
         Row::Reading(k) => record.readings.get(k).map(|(t, _)| t.clone()),
         Row::LadderField(id) => record.fields.get(id).map(|(t, _)| t.clone()),
         _ => None,
@@ -212,7 +217,10 @@ impl UiState {
             self.focus = 0;
             self.buffers.clear();
             self.highlight.clear();
-            self.overlay = self.overlay.take().filter(|o| !matches!(o, Overlay::Override(_)));
+            self.overlay = self
+                .overlay
+                .take()
+                .filter(|o| !matches!(o, Overlay::Override(_)));
         }
     }
 
@@ -285,7 +293,13 @@ pub fn sign_default(spec: &WizardSpec, state: &State, row: &Row) -> String {
 
 /// The text a row shows: what is being typed, else what was committed (or the sign-off
 /// default).
-pub fn shown_text(ui: &UiState, spec: &WizardSpec, state: &State, index: usize, row: &Row) -> String {
+pub fn shown_text(
+    ui: &UiState,
+    spec: &WizardSpec,
+    state: &State,
+    index: usize,
+    row: &Row,
+) -> String {
     let step = &spec.steps[index];
     if let Some(key) = row.buffer_key(step) {
         if let Some(b) = ui.buffers.get(&key) {

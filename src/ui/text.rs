@@ -5,79 +5,44 @@
 
 use ratatui::text::Span;
 
-use crate::wizard::spec::{tr, Section, WizardSpec};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-/// English defaults of the labels the screens use, by message key.
-const DEFAULTS: &[(&str, &str)] = &[
-    ("app_title", "jk-commission"),
-    ("next", "Continue"),
-    ("back", "Back"),
-    ("skip", "Skip this optional step"),
-    ("confirm", "Confirm"),
-    ("quit", "Quit"),
-    ("quit_confirm", "Quit now? Everything entered is saved and the wizard resumes here on the next start."),
-    ("help", "Help"),
-    ("yes", "yes"),
-    ("no", "no"),
-    ("override", "Override"),
-    ("override_reason", "Reason"),
-    ("override_role", "Role"),
-    ("override_refused_safety", "safety gate: cannot be overridden"),
-    ("gate_passed", "GATE OPEN: every check passes"),
-    ("gate_failed", "GATE CLOSED"),
-    ("gate_waiting", "waiting"),
-    ("gate_overridden", "overridden"),
-    ("step_progress", "step"),
-    ("manual_step", "manual step"),
-    ("optional_step", "optional"),
-    ("section_setup", "Setup"),
-    ("section_wiring", "Wiring"),
-    ("section_configuration", "Configuration"),
-    ("section_protection", "Protection test"),
-    ("section_signoff", "Sign-off"),
-    ("warnings_title", "Warning"),
-    ("errors_title", "Manual errors"),
-    ("field_required", "required"),
-    ("field_invalid", "refused"),
-    ("live_title", "BMS live"),
-    ("live_connected", "connected"),
-    ("live_disconnected", "not connected"),
-    ("live_stale", "stale"),
-    ("cells", "cells"),
-    ("pack_voltage", "Pack"),
-    ("current", "Current"),
-    ("temperature", "Temp"),
-    ("no_alarm", "no alarm"),
-    ("alarm_active", "ALARM"),
-    ("ladder_pin", "Pin"),
-    ("ladder_cell", "Cell"),
-    ("ladder_reading", "Reading"),
-    ("ladder_pack", "Pack voltage across the terminals"),
-    ("ladder_last_pin", "Last pin of the last plug"),
-    ("ladder_unused", "Unused wire"),
-    ("sign_off", "Sign off"),
-    ("log_saved", "Signed off. The log is saved in"),
-    ("resume", "Resumed the unfinished session in"),
-    ("sim_banner", "SIMULATOR"),
-    ("training_banner", "TRAINING"),
-    ("no_passwords", "Passwords are never shown or logged."),
-];
+use crate::wizard::spec::{tr, Section, Text, WizardSpec};
 
-/// The label for `key` in `lang`: the wizard's text if it has one, else the English default,
+/// The built-in wizard's messages: the fallback for a wizard file without them.
+fn fallback() -> &'static BTreeMap<String, Text> {
+    static MESSAGES: OnceLock<BTreeMap<String, Text>> = OnceLock::new();
+    MESSAGES.get_or_init(|| WizardSpec::builtin().messages)
+}
+
+/// The label for `key` in `lang`: the wizard's text if it has one, else the built-in wizard's,
 /// else the key itself.
 pub fn label<'a>(spec: &'a WizardSpec, lang: &str, key: &'a str) -> &'a str {
-    if let Some(text) = spec.messages.get(key) {
-        return tr(text, lang);
+    match spec.messages.get(key).or_else(|| fallback().get(key)) {
+        Some(text) => tr(text, lang),
+        None => key,
     }
-    DEFAULTS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(key, |(_, v)| v)
+}
+
+/// The label for `key` with its `{placeholders}` filled in.
+pub fn label_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    fill(label(spec, lang, key), values)
+}
+
+/// Replace each `{name}` in `text` by its value.
+pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
 }
 
 /// The label of a section.
 pub fn section_label<'a>(spec: &'a WizardSpec, lang: &str, section: Section) -> &'a str {
-    label(spec, lang, section_key(section))
+    let key: &'static str = section_key(section);
+    label(spec, lang, key)
 }
 
 fn section_key(section: Section) -> &'static str {

@@ -7,13 +7,14 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::AppView;
-use crate::ui::text::{label, wrap};
+use crate::ui::text::{label, label_with, wrap};
 use crate::wizard::spec::tr;
 
 /// Rows the gate area takes (its rule included).
-pub fn height(view: &AppView<'_>, area: Rect) -> u16 {
-    let max = if area.height <= 26 { 4 } else { 8 };
-    let n = lines(view, area.width as usize).len().clamp(1, max);
+pub fn height(view: &AppView<'_>, area: Rect, room: u16) -> u16 {
+    let n = lines(view, area.width as usize)
+        .len()
+        .clamp(1, room.max(2) as usize);
     n as u16 + 1
 }
 
@@ -43,7 +44,10 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let spec = view.spec;
     let lang = view.lang;
     if view.state.signed_off.is_some() {
-        return vec![Line::from(Span::styled("✓ Signed off: the commissioning is complete.", t.ok()))];
+        return vec![Line::from(Span::styled(
+            "✓ Signed off: the commissioning is complete.",
+            t.ok(),
+        ))];
     }
     let index = view.current();
     let step = &spec.steps[index];
@@ -52,18 +56,35 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let overridden = |id: &str| record.overrides.iter().find(|o| o.gate == id);
     let open = failing.iter().all(|g| overridden(&g.gate).is_some());
     let mut out = Vec::new();
+    let total = view.gates.len();
+    let next = if matches!(step.input, crate::wizard::spec::InputSpec::SignOff { .. }) {
+        label(spec, lang, "sign_off")
+    } else {
+        label(spec, lang, "next")
+    };
     if open {
         let text = if failing.is_empty() {
-            format!("✓ {} · Enter on the last row to go on", label(spec, lang, "gate_passed"))
+            format!(
+                "✓ MAY GO ON · {} ({total}/{total}) · Enter on [{next}]",
+                label(spec, lang, "gate_passed")
+            )
         } else {
-            "! GATE OPEN BY OVERRIDE · Enter on the last row to go on".to_string()
+            format!("! MAY GO ON BY OVERRIDE · Enter on [{next}]")
         };
-        out.push(Line::from(Span::styled(text, if failing.is_empty() { t.ok() } else { t.warn() })));
-    } else {
-        let n = failing.iter().filter(|g| overridden(&g.gate).is_none()).count();
-        let s = if n == 1 { "" } else { "s" };
         out.push(Line::from(Span::styled(
-            format!("✗ {}: {n} check{s} fail{}", label(spec, lang, "gate_failed"), if n == 1 { "s" } else { "" }),
+            text,
+            if failing.is_empty() { t.ok() } else { t.warn() },
+        )));
+    } else {
+        let n = failing
+            .iter()
+            .filter(|g| overridden(&g.gate).is_none())
+            .count();
+        out.push(Line::from(Span::styled(
+            format!(
+                "✗ CANNOT GO ON · {} ({n}/{total}):",
+                label(spec, lang, "gate_failed")
+            ),
             t.bad(),
         )));
     }
@@ -74,16 +95,30 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             .find(|s| s.id == g.gate)
             .map_or(g.gate.as_str(), |s| tr(&s.text, lang));
         if let Some(o) = overridden(&g.gate) {
-            let text = format!("! {gate_text}: overridden by {} ({}): {}", o.by, o.role, o.reason);
+            let by = label_with(
+                spec,
+                lang,
+                "gate_overridden",
+                &[("role", &o.role), ("reason", &o.reason)],
+            );
+            let text = format!("! {gate_text} {by} ({})", o.by);
             push(&mut out, &text, w, t.warn());
             continue;
         }
-        let tag = if g.safety { " [safety: cannot be overridden]" } else { " [o: override]" };
+        let tag = if g.safety {
+            " [safety]"
+        } else {
+            " [o: override]"
+        };
         if g.verdict.reasons.is_empty() {
             push(&mut out, &format!("• {gate_text}{tag}"), w, t.bad());
         }
         for (k, r) in g.verdict.reasons.iter().enumerate() {
-            let tag = if k + 1 == g.verdict.reasons.len() { tag } else { "" };
+            let tag = if k + 1 == g.verdict.reasons.len() {
+                tag
+            } else {
+                ""
+            };
             push(&mut out, &format!("• {}{tag}", r.text), w, t.bad());
         }
     }
@@ -91,7 +126,10 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
 }
 
 fn push(out: &mut Vec<Line<'static>>, text: &str, w: usize, style: ratatui::style::Style) {
-    for (k, l) in wrap(text, w.saturating_sub(2).max(10)).into_iter().enumerate() {
+    for (k, l) in wrap(text, w.saturating_sub(2).max(10))
+        .into_iter()
+        .enumerate()
+    {
         let lead = if k == 0 { "" } else { "  " };
         out.push(Line::from(Span::styled(format!("{lead}{l}"), style)));
     }

@@ -38,22 +38,36 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let mode = match &view.mode {
         Mode::Sim => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
         Mode::Bluetooth { address } => Span::styled(format!(" BMS {address} "), base),
-        Mode::Manual => Span::styled(" MANUAL ONLY: no BMS ", t.warn().add_modifier(Modifier::REVERSED)),
+        Mode::Manual => Span::styled(
+            " MANUAL ONLY: no BMS ",
+            t.warn().add_modifier(Modifier::REVERSED),
+        ),
     };
     let index = view.current();
-    let step = &spec.steps[index];
     let right = " ? help  q quit ";
     let left_fixed = format!(" {} ", label(spec, view.lang, "app_title"));
-    let room = (area.width as usize)
-        .saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);
-    let here = clip(
-        &format!(
-            " {} · {} ",
-            position(view, index),
-            crate::wizard::spec::tr(&step.title, view.lang)
-        ),
-        room,
+    let room =
+        (area.width as usize).saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);
+    let done = (0..spec.steps.len())
+        .filter(|&i| {
+            matches!(
+                super::steps::mark(view, i),
+                super::steps::Mark::Done
+                    | super::steps::Mark::Overridden
+                    | super::steps::Mark::Skipped
+            )
+        })
+        .count();
+    let progress = crate::ui::text::label_with(
+        spec,
+        view.lang,
+        "step_progress",
+        &[
+            ("current", &(index + 1).to_string()),
+            ("total", &spec.steps.len().to_string()),
+        ],
     );
+    let here = clip(&format!(" {progress} · {done} ✓ "), room);
     let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(width(right) as u16)])
         .areas(area);
     frame.render_widget(
@@ -68,43 +82,60 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     frame.render_widget(Paragraph::new(right).style(base), r);
 }
 
+/// Rows the bottom line needs: a long notice wraps onto up to three.
+pub fn footer_height(view: &AppView<'_>, width: u16) -> u16 {
+    footer_lines(view, width as usize).len().max(1) as u16
+}
+
 /// The bottom line: the notice if there is one, else the keys that matter here.
 pub fn render_footer(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    frame.render_widget(
+        Paragraph::new(footer_lines(view, area.width as usize)),
+        area,
+    );
+}
+
+fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let t = view.theme;
-    let max = area.width as usize;
-    let line = if let Some(n) = &view.ui.notice {
+    let wrapped = |text: String, style: Style| -> Vec<Line<'static>> {
+        crate::ui::text::wrap(&text, max.max(10))
+            .into_iter()
+            .take(3)
+            .map(|l| Line::from(Span::styled(l, style)))
+            .collect()
+    };
+    if let Some(n) = &view.ui.notice {
         let (sym, style) = match n.tone {
             Tone::Error => ("✗ ", t.bad()),
             Tone::Info => ("ℹ ", t.title()),
         };
-        Line::from(Span::styled(clip(&format!("{sym}{}", n.text), max), style))
-    } else if let Some(b) = &view.ui.banner {
-        Line::from(Span::styled(clip(&format!("ℹ {b}"), max), t.title()))
-    } else if view.state.signed_off.is_some() {
-        Line::from(Span::styled(
-            clip(
-                &format!(
-                    "✓ {} {} · q quit",
-                    label(view.spec, view.lang, "log_saved"),
-                    view.session_dir
-                ),
-                max,
+        return wrapped(format!("{sym}{}", n.text), style);
+    }
+    if let Some(b) = &view.ui.banner {
+        return wrapped(format!("ℹ {b}"), t.title());
+    }
+    if view.state.signed_off.is_some() {
+        return wrapped(
+            format!(
+                "✓ Signed off · session folder {} · q quit",
+                view.session_dir
             ),
             t.ok(),
-        ))
-    } else {
-        let mut keys = vec!["Enter confirm", "↑↓ move", "Esc back"];
-        if view.spec.steps[view.current()].optional {
-            keys.push("s skip");
-        }
-        if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
-            keys.push("o override");
-        }
-        if view.mode == Mode::Sim {
-            keys.push("a phone app");
-        }
-        keys.push("? help");
-        Line::from(Span::styled(clip(&keys.join(" · "), max), t.dim()))
-    };
-    frame.render_widget(Paragraph::new(line), area);
+        );
+    }
+    let mut keys = vec!["Enter confirm", "↑↓ move", "Esc back"];
+    if view.spec.steps[view.current()].optional {
+        keys.push("s skip");
+    }
+    if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
+        keys.push("o override");
+    }
+    if view.mode == Mode::Sim {
+        keys.push("a phone app");
+    }
+    keys.push("? help");
+    vec![Line::from(Span::styled(
+        clip(&keys.join(" · "), max),
+        t.dim(),
+    ))]
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::{AppView, Mode};
-use crate::ui::text::{clip, label, wrap};
+use crate::ui::text::{clip, label, label_with, wrap};
 
 /// Width of one cell in the grid: `3.301` and its mark.
 const CELL_W: usize = 6;
@@ -18,36 +18,54 @@ const LABEL_W: usize = 6;
 
 /// Rows the panel needs at `width` columns (0 never: the link state always shows).
 pub fn height(view: &AppView<'_>, width: u16) -> u16 {
-    let w = if width >= 110 { 58 } else { width } as usize;
+    let w = if width >= 96 { 58 } else { width } as usize;
     lines(view, w).len() as u16 + 1
 }
 
 /// Draw the panel.
-pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool) {
     let t = view.theme;
     let live = &view.state.live;
-    let mut title = vec![Span::styled(format!(" {} ", label(view.spec, view.lang, "live_title")), t.title())];
-    if view.mode == Mode::Sim {
-        title.push(Span::styled("SIMULATED ", t.sim()));
-    }
+    let mut title = vec![Span::styled(
+        format!(" {} ", label(view.spec, view.lang, "live_title")),
+        t.title(),
+    )];
     let link = if live.connected {
         let peer = view.link.peer.as_deref().unwrap_or("BMS");
-        Span::styled(format!("· {peer} ● {} ", label(view.spec, view.lang, "live_connected")), t.ok())
+        Span::styled(
+            format!(
+                "· {peer} ● {} ",
+                label(view.spec, view.lang, "live_connected")
+            ),
+            t.ok(),
+        )
     } else {
-        Span::styled(format!("· ○ {} ", label(view.spec, view.lang, "live_disconnected")), t.bad())
+        Span::styled(
+            format!("· ○ {} ", label(view.spec, view.lang, "live_disconnected")),
+            t.bad(),
+        )
     };
     title.push(link);
     if let Some(at) = live.cells_at_ms {
         let age = (view.now_ms - at).max(0) as f64 / 1000.0;
         let stale = age > view.spec.limits.live_max_age_s;
         let text = if stale {
-            format!("· {} {age:.0} s ago ", label(view.spec, view.lang, "live_stale").to_uppercase())
+            let secs = format!("{age:.0}");
+            format!(
+                "· ⚠ {} ",
+                label_with(view.spec, view.lang, "live_stale", &[("seconds", &secs)])
+            )
         } else {
             format!("· {age:.1} s ago ")
         };
         title.push(Span::styled(text, if stale { t.warn() } else { t.dim() }));
     }
-    let block = Block::new().borders(Borders::TOP).title(Line::from(title));
+    let borders = if side {
+        Borders::TOP | Borders::LEFT
+    } else {
+        Borders::TOP
+    };
+    let block = Block::new().borders(borders).title(Line::from(title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines(view, inner.width as usize)), inner);
@@ -60,11 +78,12 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let Some(cells) = &live.cells else {
         let why = match (&view.mode, &view.state.link_down_reason, &view.link.note) {
             (Mode::Manual, _, _) => {
-                "No BMS: manual-only mode. Checks on live data cannot pass; they can only be overridden where not safety-critical.".to_string()
+                "Manual-only mode, no BMS: live checks cannot pass (override where allowed)."
+                    .to_string()
             }
             (_, Some(r), _) => format!("No data: {r}"),
             (_, None, Some(n)) => format!("No data: {n}"),
-            (_, None, None) => "No data yet: the BMS answers once the balance plug is in and the unit is activated.".to_string(),
+            (_, None, None) => "No data yet: plug in and activate the BMS.".to_string(),
         };
         return wrap(&why, w.max(10))
             .into_iter()
@@ -83,9 +102,23 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         "idle"
     };
     out.push(Line::from(vec![
-        Span::styled(format!("Pack {:.2} V", cells.pack_voltage.0), t.title()),
+        Span::styled(
+            format!(
+                "{} {:.2} V",
+                label(view.spec, view.lang, "pack_voltage"),
+                cells.pack_voltage.0
+            ),
+            t.title(),
+        ),
         Span::raw(format!("  {current:+.1} A {dir}  {soc}  ")),
-        Span::styled(format!("{} {}", cells.connected_count(), label(view.spec, view.lang, "cells")), t.dim()),
+        Span::styled(
+            format!(
+                "{} {}",
+                cells.connected_count(),
+                label(view.spec, view.lang, "cells")
+            ),
+            t.dim(),
+        ),
     ]));
     let (lo, hi) = (cells.min_cell as usize, cells.max_cell as usize);
     let v = |i: usize| cells.cell_voltages.get(i).map_or(0.0, |v| v.0);
@@ -138,7 +171,12 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let mut sw = Vec::new();
     if let Some(s) = &live.settings {
         let on = |b: bool| if b { "ON" } else { "off" };
-        sw.push(format!("Chg {} Dis {} Bal {}", on(s.charge_switch), on(s.discharge_switch), on(s.balance_switch)));
+        sw.push(format!(
+            "Chg {} Dis {} Bal {}",
+            on(s.charge_switch),
+            on(s.discharge_switch),
+            on(s.balance_switch)
+        ));
         if s.control.is_some_and(|c| c.disable_temp_sensors) {
             sw.push("TEMP SENSOR DISABLED".into());
         }
@@ -149,7 +187,10 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         if cells.discharging { "d" } else { "-" }
     );
     sw.push(fet);
-    out.push(Line::raw(clip(&format!("{}  · {}", temps.join(" "), sw.join(" · ")), w)));
+    out.push(Line::raw(clip(
+        &format!("{}  · {}", temps.join(" "), sw.join(" · ")),
+        w,
+    )));
     let alarms = cells.alarms();
     if alarms.is_empty() {
         out.push(Line::from(Span::styled(
@@ -164,9 +205,17 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
                 None => a.text().to_string(),
             })
             .collect();
-        let head = format!("⚠ {}: ", label(view.spec, view.lang, "alarm_active"));
-        let style = if alarms.iter().any(|a| a.is_fault()) { t.bad() } else { t.warn() };
-        for (k, l) in wrap(&format!("{head}{}", text.join("; ")), w.max(10)).into_iter().enumerate() {
+        let all = text.join("; ");
+        let line = format!(
+            "⚠ {}",
+            label_with(view.spec, view.lang, "alarm_active", &[("alarm", &all)])
+        );
+        let style = if alarms.iter().any(|a| a.is_fault()) {
+            t.bad()
+        } else {
+            t.warn()
+        };
+        for (k, l) in wrap(&line, w.max(10)).into_iter().enumerate() {
             if k == 2 {
                 break;
             }
@@ -182,7 +231,9 @@ fn high_style(view: &AppView<'_>) -> Style {
 
 fn low_style(view: &AppView<'_>) -> Style {
     if view.theme.color {
-        Style::new().fg(ratatui::style::Color::Cyan).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(ratatui::style::Color::Cyan)
+            .add_modifier(Modifier::BOLD)
     } else {
         Style::new().add_modifier(Modifier::BOLD)
     }

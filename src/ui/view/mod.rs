@@ -189,7 +189,9 @@ impl<'a> AppView<'a> {
                 engine.evaluate(state, current, now_ms)
             },
             ladder: ladder_view(engine, state, current, lang),
-            applies: (0..spec.steps.len()).map(|i| engine.applies(state, i)).collect(),
+            applies: (0..spec.steps.len())
+                .map(|i| engine.applies(state, i))
+                .collect(),
             mode,
             link,
             bench: None,
@@ -200,25 +202,75 @@ impl<'a> AppView<'a> {
 
     /// The index of the current step.
     pub fn current(&self) -> usize {
-        self.state.current.min(self.spec.steps.len().saturating_sub(1))
+        self.state
+            .current
+            .min(self.spec.steps.len().saturating_sub(1))
     }
 }
 
 /// The ladder table of step `index` as the checks diagnose it, when it is a ladder step.
-fn ladder_view(engine: &Engine<'_>, state: &State, index: usize, lang: &str) -> Option<LadderView> {
-    let _ = (engine, state, index, lang);
-    None
+pub fn ladder_view(
+    engine: &Engine<'_>,
+    state: &State,
+    index: usize,
+    lang: &str,
+) -> Option<LadderView> {
+    use crate::wizard::checks::ladder::{check_ladder, pin_of_wire, wire_count, RowVerdict};
+    use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_UNUSED_PREFIX};
+    use crate::wizard::spec::{tr, InputSpec};
+    let spec = engine.spec();
+    if !matches!(spec.steps[index].input, InputSpec::Ladder { .. }) {
+        return None;
+    }
+    let chem = spec.chemistries.get(&state.pack.chemistry?)?;
+    let cells = state.pack.cells?;
+    let model_id = state.pack.model.as_deref()?;
+    let model = spec.models.iter().find(|m| m.id == model_id)?;
+    let input = engine.ladder_input(state, index);
+    let report = check_ladder(chem, cells, model, &spec.limits, &input);
+    let pin = |p: crate::wizard::checks::ladder::PinRef| format!("P{}·{}", p.plug, p.pin);
+    let wires = wire_count(model);
+    let mut pins = std::collections::BTreeMap::new();
+    pins.insert(LADDER_LAST_PIN.to_string(), pin(pin_of_wire(model, wires)));
+    for w in (cells + 2)..wires {
+        pins.insert(
+            format!("{LADDER_UNUSED_PREFIX}{w}"),
+            pin(pin_of_wire(model, w)),
+        );
+    }
+    Some(LadderView {
+        rows: report
+            .rows
+            .iter()
+            .map(|r| LadderLine {
+                pin: pin(r.pin),
+                step: r.step,
+                verdict: match r.verdict {
+                    RowVerdict::Ok => LadderVerdict::Ok,
+                    RowVerdict::Fault => LadderVerdict::Fault,
+                    RowVerdict::Pending => LadderVerdict::Pending,
+                },
+            })
+            .collect(),
+        pins,
+        faults: report.faults.iter().map(|f| f.detail.clone()).collect(),
+        note: chem.ladder_note.as_ref().map(|n| tr(n, lang).to_string()),
+    })
 }
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let area = frame.area();
-    let gate_h = gate::height(view, area);
+    // The gate gets what the body can spare: the live panel and six rows of the step stay.
+    let live_need = live::height(view, area.width.saturating_sub(22));
+    let foot_h = header::footer_height(view, area.width);
+    let room = area.height.saturating_sub(1 + foot_h + live_need + 6 + 1);
+    let gate_h = gate::height(view, area, room);
     let [head, body, gate_area, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(gate_h),
-        Constraint::Length(1),
+        Constraint::Length(foot_h),
     ])
     .areas(area);
     header::render(frame, head, view);
@@ -227,17 +279,17 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(body);
     steps::render(frame, list, view);
     let live_h = live::height(view, main.width);
-    if main.width >= 110 && live_h > 0 {
+    if main.width >= 96 && live_h > 0 {
         let [step_area, live_area] =
-            Layout::horizontal([Constraint::Min(40), Constraint::Length(58)]).areas(main);
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(59)]).areas(main);
         step::render(frame, step_area, view);
-        live::render(frame, live_area, view);
+        live::render(frame, live_area, view, true);
     } else {
         let [step_area, live_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(live_h)]).areas(main);
         step::render(frame, step_area, view);
         if live_h > 0 {
-            live::render(frame, live_area, view);
+            live::render(frame, live_area, view, false);
         }
     }
     gate::render(frame, gate_area, view);

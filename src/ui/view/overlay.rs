@@ -12,7 +12,7 @@ use crate::ui::state::OverrideForm;
 use crate::ui::text::{clip, label, width};
 use crate::wizard::spec::tr;
 
-fn window<'a>(frame: &mut Frame<'_>, area: Rect, title: &'a str) -> Rect {
+fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::bordered().title(Span::raw(format!(" {title} ")));
     let inner = block.inner(area);
@@ -45,16 +45,29 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         Mark::Skipped,
         Mark::Pending,
     ];
-    let legend: Vec<String> = marks.iter().map(|m| format!("{} {}", m.symbol(), m.word())).collect();
+    let legend: Vec<String> = marks
+        .iter()
+        .map(|m| format!("{} {}", m.symbol(), m.word()))
+        .collect();
     for l in crate::ui::text::wrap(&legend.join(" · "), w as usize - 3) {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines.push(Line::raw(
-        " W = wiring 1–12, C = configuration 1–8, P = protection test, as in the manual.",
+        " W wiring 1–12 · C configuration 1–8 · P protection test (the manual's numbers)",
     ));
-    lines.push(Line::from(Span::styled(" Any key closes this help.", t.dim())));
+    lines.push(Line::raw(
+        " Gates: [safety] cannot be overridden · [o: override] can, with a reason",
+    ));
+    lines.push(Line::from(Span::styled(
+        " Any key closes this help.",
+        t.dim(),
+    )));
     let h = (lines.len() as u16 + 2).min(area.height);
-    let inner = window(frame, centered(area, w + 2, h), label(view.spec, view.lang, "help"));
+    let inner = window(
+        frame,
+        centered(area, w + 2, h),
+        label(view.spec, view.lang, "help"),
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -64,7 +77,10 @@ pub fn quit(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let text = label(view.spec, view.lang, "quit_confirm");
     let lines = vec![
         Line::raw(text.to_string()),
-        Line::from(Span::styled(format!("Session folder: {}", view.session_dir), t.dim())),
+        Line::from(Span::styled(
+            format!("Session folder: {}", view.session_dir),
+            t.dim(),
+        )),
         Line::raw(""),
         Line::from(vec![
             Span::styled("[y] ", t.title()),
@@ -74,7 +90,11 @@ pub fn quit(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         ]),
     ];
     let w = area.width.saturating_sub(4).min(64);
-    let inner = window(frame, centered(area, w, 9), label(view.spec, view.lang, "quit"));
+    let inner = window(
+        frame,
+        centered(area, w, 9),
+        label(view.spec, view.lang, "quit"),
+    );
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
@@ -99,26 +119,51 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
             .iter()
             .find(|g| &g.id == gate_id)
             .map_or(gate_id.as_str(), |g| tr(&g.text, view.lang));
-        let row = |i: usize, name: &str, value: String| -> Line<'static> {
+        let row = |lines: &mut Vec<Line<'static>>, i: usize, name: &str, value: String| {
             let focused = form.focus == i;
             let marker = if focused { "›" } else { " " };
             let style = if focused { t.focus() } else { t.title() };
-            Line::from(vec![
-                Span::raw(format!("{marker} {name:<8} ")),
-                Span::styled(clip(&value, inner_w.saturating_sub(12)), style),
-            ])
+            lines.push(Line::raw(format!(
+                "{marker} {}",
+                clip(name, inner_w.saturating_sub(2))
+            )));
+            let value = if focused {
+                format!("{value}▏")
+            } else {
+                value
+            };
+            lines.push(Line::from(vec![
+                Span::raw("    "),
+                Span::styled(
+                    clip(&format!("[{value}]"), inner_w.saturating_sub(4)),
+                    style,
+                ),
+            ]));
         };
-        lines.push(row(0, "Gate", format!("◂ {gate_text} ▸")));
-        let cursor = |i: usize, s: &str| if form.focus == i { format!("{s}▏") } else { s.to_string() };
-        lines.push(row(1, label(spec, view.lang, "override_reason"), cursor(1, &form.reason)));
-        lines.push(row(2, label(spec, view.lang, "override_role"), cursor(2, &form.role)));
-        lines.push(row(3, "Name", cursor(3, &form.by)));
+        row(&mut lines, 0, "Gate (←→ to change)", gate_text.to_string());
+        row(
+            &mut lines,
+            1,
+            label(spec, view.lang, "override_reason"),
+            form.reason.clone(),
+        );
+        row(
+            &mut lines,
+            2,
+            label(spec, view.lang, "override_role"),
+            form.role.clone(),
+        );
+        row(&mut lines, 3, "Your name", form.by.clone());
         let focused = form.focus == 4;
         lines.push(Line::from(vec![
             Span::raw(if focused { "› " } else { "  " }),
             Span::styled(
                 format!("[ {} ]", label(spec, view.lang, "override")),
-                if focused { t.title().patch(t.focus()) } else { t.title() },
+                if focused {
+                    t.title().patch(t.focus())
+                } else {
+                    t.title()
+                },
             ),
         ]));
         lines.push(Line::from(Span::styled(
@@ -126,10 +171,11 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
             t.dim(),
         )));
         lines.push(Line::from(Span::styled(
-            "↑↓ move · ←→ gate · Enter next/confirm · Esc cancel",
+            "↑↓ move · Enter next/confirm · Esc cancel",
             t.dim(),
         )));
     }
-    let inner = window(frame, centered(area, w, 11), "Override a failed gate");
+    let h = (lines.len() as u16 + 4).min(area.height);
+    let inner = window(frame, centered(area, w, h), "Override a failed gate");
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

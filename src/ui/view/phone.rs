@@ -23,7 +23,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let rect = centered(area, w, h);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(Span::styled(" SIMULATED PHONE APP · not a real unit ", t.sim()))
+        .title(Span::styled(
+            " SIMULATED PHONE APP · not a real unit ",
+            t.sim(),
+        ))
         .border_style(t.sim());
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
@@ -42,7 +45,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
                 format!("[{value}{cursor}]{}", if typing { " ✎" } else { "" })
             }
         };
-        let style = if focused { t.focus() } else { ratatui::style::Style::new() };
+        let style = if focused {
+            t.focus()
+        } else {
+            ratatui::style::Style::new()
+        };
         lines.push(Line::from(vec![
             Span::raw(format!("{marker} ")),
             Span::styled(format!("{:<28}", clip(row.label(), 28)), style),
@@ -50,7 +57,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         ]));
     }
     lines.push(Line::from(Span::styled(
-        clip("Choosing the battery type loads its factory settings again.", iw),
+        clip(
+            "Choosing the battery type loads its factory settings again.",
+            iw,
+        ),
         t.warn().add_modifier(Modifier::BOLD),
     )));
     lines.push(Line::from(Span::styled(

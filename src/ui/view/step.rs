@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::{AppView, LadderVerdict, Theme};
 use crate::ui::keys::highlighted;
 use crate::ui::state::{chosen, rejection, rows, shown_text, Row};
-use crate::ui::text::{clip, label, width, wrap};
+use crate::ui::text::{clip, label, label_with, width, wrap};
 use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
 use crate::wizard::spec::{tr, FieldKind, InputSpec};
 
@@ -21,16 +21,40 @@ const BOX: usize = 12;
 pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let index = view.current();
     let step = &view.spec.steps[index];
-    let mut title = format!(" {} · {} ", super::header::position(view, index), tr(&step.title, view.lang));
+    let name = tr(&step.title, view.lang);
+    let position = super::header::position(view, index);
+    let mut title = if position == name {
+        format!(" {name} ")
+    } else {
+        format!(" {name} · {position} ")
+    };
     if step.optional {
-        title.push_str(&format!("({}) ", label(view.spec, view.lang, "optional_step")));
+        title.push_str(&format!(
+            "({}) ",
+            label(view.spec, view.lang, "optional_step")
+        ));
     }
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .title(Span::styled(clip(&title, area.width as usize), view.theme.title()));
+    let block = Block::new().borders(Borders::TOP).title(Span::styled(
+        clip(&title, area.width as usize),
+        view.theme.title(),
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (lines, anchors) = content(view, inner.width as usize);
+    // The ladder's diagnosis stays in view below the table while the operator types.
+    let mut diag = Vec::new();
+    if matches!(step.input, InputSpec::Ladder { .. }) && view.state.signed_off.is_none() {
+        ladder_diagnosis(view, &mut diag, inner.width as usize);
+    }
+    let diag_h = diag.len().min((inner.height as usize / 3).max(1)) as u16;
+    let [inner, diag_area] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Min(1),
+        ratatui::layout::Constraint::Length(diag_h),
+    ])
+    .areas(inner);
+    if diag_h > 0 {
+        frame.render_widget(Paragraph::new(diag), diag_area);
+    }
     let h = inner.height as usize;
     let offset = match anchors.get(view.ui.focus) {
         // Show the instructions when everything fits, else keep the focused row in view with
@@ -89,7 +113,6 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
     let mut anchors = Vec::with_capacity(rows.len());
     let label_w = label_width(view, &rows, w);
     let mut ladder_header = false;
-    let mut diagnosis = false;
     for (i, row) in rows.iter().enumerate() {
         let focused = i == view.ui.focus && view.ui.overlay.is_none();
         if matches!(row, Row::Reading(_) | Row::LadderField(_)) && !ladder_header {
@@ -97,21 +120,15 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
             lines.push(Line::from(Span::styled(
                 clip(
                     &format!(
-                        "  {:>4} {:<6} {:<w$} {:>8}  verdict",
-                        label(spec, lang, "ladder_cell"),
-                        label(spec, lang, "ladder_pin"),
+                        "  {:>4} {:<6} {}",
+                        label_with(spec, lang, "ladder_cell", &[("cell", "")]).trim(),
+                        label_with(spec, lang, "ladder_pin", &[("pin", "")]).trim(),
                         label(spec, lang, "ladder_reading"),
-                        "step",
-                        w = BOX
                     ),
                     w,
                 ),
                 t.title(),
             )));
-        }
-        if !matches!(row, Row::Reading(_) | Row::LadderField(_)) && ladder_header && !diagnosis {
-            diagnosis = true;
-            ladder_diagnosis(view, &mut lines, w);
         }
         let start = lines.len();
         row_lines(view, row, focused, label_w, w, &mut lines);
@@ -130,12 +147,18 @@ fn label_width(view: &AppView<'_>, rows: &[Row], w: usize) -> usize {
         })
         .max()
         .unwrap_or(0);
-    widest.min(w.saturating_sub(BOX + 8) / 1).min(30).max(4)
+    widest.min(w.saturating_sub(BOX + 8)).clamp(4, 30)
 }
 
 /// `head` then `text` wrapped with the following lines indented under the text.
 fn push_hanging(lines: &mut Vec<Line<'static>>, head: &str, text: &str, w: usize, style: Style) {
-    let indent = width(head).min(w / 3);
+    if width(head) > 12 {
+        for l in wrap(&format!("{head}{text}"), w.max(8)) {
+            lines.push(Line::from(Span::styled(l, style)));
+        }
+        return;
+    }
+    let indent = width(head);
     let body = wrap(text, w.saturating_sub(indent).max(8));
     for (k, l) in body.into_iter().enumerate() {
         let lead = if k == 0 {
@@ -147,8 +170,8 @@ fn push_hanging(lines: &mut Vec<Line<'static>>, head: &str, text: &str, w: usize
     }
 }
 
-fn entry_box(text: &str, focused: bool) -> String {
-    let inner = BOX - 2;
+fn entry_box(text: &str, focused: bool, size: usize) -> String {
+    let inner = size.max(4) - 2;
     let cursor = if focused { "▏" } else { "" };
     let shown = format!("{text}{cursor}");
     let cut: String = if width(&shown) > inner {
@@ -159,6 +182,11 @@ fn entry_box(text: &str, focused: bool) -> String {
         shown
     };
     format!("[{cut:<inner$}]")
+}
+
+/// A box for free text: the rest of the line, up to 32 cells.
+fn text_box(w: usize, head: &str) -> usize {
+    w.saturating_sub(width(head) + 3).clamp(BOX, 32)
 }
 
 fn row_lines(
@@ -227,9 +255,14 @@ fn row_lines(
                         _ => String::new(),
                     };
                     let committed = record.fields.contains_key(&field.id);
+                    let size = if matches!(kind, FieldKind::Text) {
+                        text_box(w, &head)
+                    } else {
+                        BOX
+                    };
                     lines.push(Line::from(vec![
                         Span::styled(head, fstyle(Style::new())),
-                        Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                        Span::styled(entry_box(&text, focused, size), fstyle(t.title())),
                         Span::raw(unit),
                         status(committed),
                     ]));
@@ -270,8 +303,11 @@ fn row_lines(
                 Some(LadderVerdict::Pending) | None => Span::styled("·", t.dim()),
             };
             lines.push(Line::from(vec![
-                Span::styled(format!("{marker} {cell:>4} {pin:<6} "), fstyle(Style::new())),
-                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                Span::styled(
+                    format!("{marker} {cell:>4} {pin:<6} "),
+                    fstyle(Style::new()),
+                ),
+                Span::styled(entry_box(&text, focused, BOX), fstyle(t.title())),
                 Span::raw(format!(" {step_v:>8}  ")),
                 verdict,
             ]));
@@ -290,13 +326,19 @@ fn row_lines(
                 format!("{}{pin}", label(spec, lang, "ladder_last_pin"))
             } else {
                 let wire = id.strip_prefix(LADDER_UNUSED_PREFIX).unwrap_or(id);
-                format!("{} {wire}{pin}", label(spec, lang, "ladder_unused"))
+                format!(
+                    "{}{pin}",
+                    label_with(spec, lang, "ladder_unused", &[("wire", wire)])
+                )
             };
             let committed = record.fields.contains_key(id);
             let room = w.saturating_sub(BOX + 8);
             lines.push(Line::from(vec![
-                Span::styled(format!("{marker} {:<room$} ", clip(&name, room)), fstyle(Style::new())),
-                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                Span::styled(
+                    format!("{marker} {:<room$} ", clip(&name, room)),
+                    fstyle(Style::new()),
+                ),
+                Span::styled(entry_box(&text, focused, BOX), fstyle(t.title())),
                 Span::raw(" V"),
                 status(committed),
             ]));
@@ -308,18 +350,28 @@ fn row_lines(
             let head = format!("{marker} [{}] ", if ticked { "x" } else { " " });
             let body = wrap(tr(&item.text, lang), w.saturating_sub(6).max(8));
             for (k, l) in body.into_iter().enumerate() {
-                let lead = if k == 0 { head.clone() } else { "      ".into() };
+                let lead = if k == 0 {
+                    head.clone()
+                } else {
+                    "      ".into()
+                };
                 let style = if ticked { t.ok() } else { Style::new() };
                 let style = if k == 0 { fstyle(style) } else { style };
                 lines.push(Line::from(Span::styled(format!("{lead}{l}"), style)));
             }
         }
         Row::SignName | Row::SignRole => {
-            let name = if *row == Row::SignName { "Name" } else { "Role" };
+            let name = if *row == Row::SignName {
+                "Name"
+            } else {
+                "Role"
+            };
             let text = shown_text(ui, spec, state, index, row);
+            let head = format!("{marker} {name:<label_w$} ");
+            let size = text_box(w, &head);
             lines.push(Line::from(vec![
-                Span::styled(format!("{marker} {name:<label_w$} "), fstyle(Style::new())),
-                Span::styled(entry_box(&text, focused), fstyle(t.title())),
+                Span::styled(head, fstyle(Style::new())),
+                Span::styled(entry_box(&text, focused, size), fstyle(t.title())),
             ]));
         }
         Row::Skip => lines.push(button(t, marker, label(spec, lang, "skip"), focused)),
@@ -352,9 +404,9 @@ fn refusal_lines(
     w: usize,
     lines: &mut Vec<Line<'static>>,
 ) {
-    if let Some((text, error)) = refused {
-        let _ = text;
-        push_hanging(lines, "    ✗ ", error, w, view.theme.bad());
+    if let Some((_, error)) = refused {
+        let text = label_with(view.spec, view.lang, "field_invalid", &[("reason", error)]);
+        push_hanging(lines, "    ✗ ", &text, w, view.theme.bad());
     }
 }
 
@@ -362,22 +414,28 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
     let t = view.theme;
     let Some(ladder) = &view.ladder else {
         lines.push(Line::from(Span::styled(
-            "  Enter the chemistry, the cell count and the BMS model in the pack step first.",
+            "Enter the chemistry, the cell count and the BMS model in the pack step first.",
             t.warn(),
         )));
         return;
     };
     if let Some(note) = &ladder.note {
-        push_hanging(lines, "  ℹ ", note, w, t.dim());
+        push_hanging(lines, "ℹ ", note, w, t.dim());
     }
-    let entered = ladder.rows.iter().any(|r| r.verdict != LadderVerdict::Pending);
+    let entered = ladder
+        .rows
+        .iter()
+        .any(|r| r.verdict != LadderVerdict::Pending);
     if ladder.faults.is_empty() {
         if entered {
-            lines.push(Line::from(Span::styled("  ✓ no wiring fault in what is entered", t.ok())));
+            lines.push(Line::from(Span::styled(
+                "✓ no wiring fault in what is entered",
+                t.ok(),
+            )));
         }
     } else {
         for f in &ladder.faults {
-            push_hanging(lines, "  ✗ ", f, w, t.bad());
+            push_hanging(lines, "✗ ", f, w, t.bad());
         }
     }
 }

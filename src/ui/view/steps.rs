@@ -63,10 +63,15 @@ pub fn mark(view: &AppView<'_>, i: usize) -> Mark {
     let record = &view.state.steps[i];
     if i == view.current() && view.state.signed_off.is_none() {
         let refused = record.gates.iter().any(|g| !g.verdict.ok);
-        let failing = view.gates.iter().any(|g| {
-            !g.verdict.ok && !record.overrides.iter().any(|o| o.gate == g.gate)
-        });
-        return if refused && failing { Mark::Blocked } else { Mark::Current };
+        let failing = view
+            .gates
+            .iter()
+            .any(|g| !g.verdict.ok && !record.overrides.iter().any(|o| o.gate == g.gate));
+        return if refused && failing {
+            Mark::Blocked
+        } else {
+            Mark::Current
+        };
     }
     match record.status() {
         Status::Done => Mark::Done,
@@ -86,9 +91,6 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = inner.width as usize;
-    let done = (0..spec.steps.len())
-        .filter(|&i| matches!(mark(view, i), Mark::Done | Mark::Overridden | Mark::Skipped))
-        .count();
     let mut lines: Vec<Line> = Vec::new();
     let mut current_line = 0;
     let mut section = None;
@@ -96,7 +98,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         if section != Some(step.section) {
             section = Some(step.section);
             lines.push(Line::from(Span::styled(
-                clip(&format!("{}", section_label(spec, view.lang, step.section)), w),
+                clip(section_label(spec, view.lang, step.section), w),
                 t.title().add_modifier(Modifier::UNDERLINED),
             )));
         }
@@ -122,15 +124,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         }
         lines.push(Line::from(Span::styled(clip(&text, w), style)));
     }
-    let h = inner.height.saturating_sub(1) as usize;
+    let h = inner.height as usize;
     // Keep the current step in view, a third of the way down, so what comes next shows.
     let offset = current_line
         .saturating_sub(h / 3)
         .min(lines.len().saturating_sub(h));
-    let mut shown = vec![Line::from(Span::styled(
-        clip(&format!("Progress {done}/{}", spec.steps.len()), w),
-        t.title(),
-    ))];
-    shown.extend(lines.into_iter().skip(offset).take(h));
+    let shown: Vec<Line> = lines.into_iter().skip(offset).take(h).collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }
