@@ -9,7 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::bms::model::{CellInfo, Chemistry, DeviceInfo, Logbook, Settings};
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{Check, FieldSpec, StepSpec, WizardSpec};
+use crate::wizard::spec::{Check, StepSpec, WizardSpec};
+
+pub mod fields;
+
+pub use fields::{parse_field, FieldError};
 
 /// A gate's answer: pass, or fail with every reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,25 +60,6 @@ pub enum Value {
     Choice(String),
     /// Free text.
     Text(String),
-}
-
-/// Why a typed entry was refused: the field and the accepted range or form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FieldError {
-    /// Placeholder until the checks helper defines the variants.
-    #[error("{field}: {message}")]
-    Invalid {
-        /// The field id.
-        field: String,
-        /// What was wrong and what is accepted.
-        message: String,
-    },
-}
-
-/// Parse and range-check what the operator typed into a field.
-pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
-    let _ = (field, text);
-    todo!("checks helper")
 }
 
 /// Facts about the pack gathered from earlier steps.
