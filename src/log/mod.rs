@@ -1,5 +1,5 @@
 //! The commissioning record: journal, final log, signature, report.
 
 pub mod journal;
-pub mod sign;
 pub mod session;
+pub mod sign;

@@ -62,7 +62,10 @@ impl<'w> Session<'w> {
     ) -> Result<(Self, Option<TornTail>), SessionError> {
         let engine = Engine::new(spec);
         let (journal, replay) = Journal::<Event>::open(dir.join(JOURNAL))?;
-        if let Some(Event::Started { wizard_hash: found, .. }) = replay.events.first() {
+        if let Some(Event::Started {
+            wizard_hash: found, ..
+        }) = replay.events.first()
+        {
             if found != wizard_hash {
                 return Err(SessionError::OtherWizard {
                     dir: dir.display().to_string(),

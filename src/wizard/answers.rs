@@ -206,7 +206,12 @@ impl Answers {
 
 /// The entry inputs (ticks, fields, readings) of the answers for `step`, skipping what the
 /// state already holds — so a resumed run does not record the same answer twice.
-pub fn entry_inputs(step: &StepSpec, index: usize, answers: &StepAnswers, state: &State) -> Vec<Input> {
+pub fn entry_inputs(
+    step: &StepSpec,
+    index: usize,
+    answers: &StepAnswers,
+    state: &State,
+) -> Vec<Input> {
     let record = &state.steps[index];
     let mut out = Vec::new();
     for (field, value) in &answers.fields {

@@ -15,9 +15,7 @@ use crate::wizard::checks::{
     self, observe_cutoff, parse_field, CutoffKind, GateContext, LadderInput, LiveData, PackFacts,
     Value, Verdict,
 };
-use crate::wizard::spec::{
-    Check, InputSpec, PackField, Section, StepSpec, Unit, WizardSpec,
-};
+use crate::wizard::spec::{Check, InputSpec, PackField, Section, StepSpec, Unit, WizardSpec};
 
 /// Milliseconds since the Unix epoch, stamped by the edge that received the input.
 pub type Millis = i64;
@@ -970,7 +968,9 @@ impl<'w> Engine<'w> {
     /// Fold one event into the state.
     pub fn apply(&self, state: &mut State, event: &Event) {
         if state.steps.len() != self.spec.steps.len() {
-            state.steps.resize(self.spec.steps.len(), StepRecord::default());
+            state
+                .steps
+                .resize(self.spec.steps.len(), StepRecord::default());
         }
         let index_of = |id: &str| self.spec.steps.iter().position(|s| s.id == id);
         match event {
@@ -980,17 +980,11 @@ impl<'w> Engine<'w> {
                 tool_version,
                 lang,
             } => {
-                state.started = Some((
-                    *at,
-                    wizard_hash.clone(),
-                    tool_version.clone(),
-                    lang.clone(),
-                ))
+                state.started = Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()))
             }
             Event::StepEntered { at, step } => {
                 if let Some(i) = index_of(step) {
-                    if state.current != i
-                        && state.steps[state.current].status() == Status::Current
+                    if state.current != i && state.steps[state.current].status() == Status::Current
                     {
                         state.steps[state.current].status = Some(Status::Pending);
                     }
@@ -1003,7 +997,10 @@ impl<'w> Engine<'w> {
                 }
             }
             Event::Checked {
-                step, item, checked, ..
+                step,
+                item,
+                checked,
+                ..
             } => {
                 if let Some(i) = index_of(step) {
                     if *checked {
@@ -1362,7 +1359,11 @@ steps:
     }
 
     fn fill_pack(engine: &Engine<'_>, state: &mut State) {
-        for i in [field("chemistry", "lifepo4"), field("cells", "16"), field("model", "m16")] {
+        for i in [
+            field("chemistry", "lifepo4"),
+            field("cells", "16"),
+            field("model", "m16"),
+        ] {
             engine.step(state, i, 1).unwrap();
         }
     }
@@ -1393,12 +1394,16 @@ steps:
         let engine = Engine::new(&spec);
         let (mut state, _) = started(&engine);
         engine.step(&mut state, field("cells", "16"), 1).unwrap();
-        let ev = engine.step(&mut state, field("cells", "sixteen"), 2).unwrap();
+        let ev = engine
+            .step(&mut state, field("cells", "sixteen"), 2)
+            .unwrap();
         assert!(matches!(&ev[0], Event::EntryRejected { field, .. } if field == "cells"));
         assert_eq!(state.pack.cells, Some(16));
         assert_eq!(state.steps[0].fields["cells"].0, "16");
         assert!(state.steps[0].rejected.contains_key("cells"));
-        let err = engine.step(&mut state, field("colour", "red"), 3).unwrap_err();
+        let err = engine
+            .step(&mut state, field("colour", "red"), 3)
+            .unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
     }
 
@@ -1469,9 +1474,21 @@ steps:
         assert!(state.steps[1].checked.contains("a"), "answers are kept");
         assert!(engine.step(&mut state, Input::Back, 7).is_err());
         engine.step(&mut state, Input::Next, 8).unwrap();
-        engine.step(&mut state, Input::Check { item: "b".into(), checked: false }, 9).unwrap();
+        engine
+            .step(
+                &mut state,
+                Input::Check {
+                    item: "b".into(),
+                    checked: false,
+                },
+                9,
+            )
+            .unwrap();
         let ev = engine.step(&mut state, Input::Next, 10).unwrap();
-        assert!(!ev.iter().any(|e| matches!(e, Event::StepLeft { .. })), "re-evaluated: {ev:?}");
+        assert!(
+            !ev.iter().any(|e| matches!(e, Event::StepLeft { .. })),
+            "re-evaluated: {ev:?}"
+        );
     }
 
     #[test]
@@ -1493,11 +1510,20 @@ steps:
         engine.step(&mut state, check("tidy"), 6).unwrap();
         engine.step(&mut state, Input::Next, 7).unwrap();
         engine.step(&mut state, sign(), 8).unwrap();
-        assert!(state.signed_off.is_none(), "the sign-off checklist is not ticked");
+        assert!(
+            state.signed_off.is_none(),
+            "the sign-off checklist is not ticked"
+        );
         engine.step(&mut state, check("done"), 9).unwrap();
         engine.step(&mut state, sign(), 10).unwrap();
-        assert_eq!(state.signed_off.as_ref().map(|s| s.1.as_str()), Some("Anna"));
-        assert_eq!(engine.step(&mut state, Input::Next, 11), Err(EngineError::Finished));
+        assert_eq!(
+            state.signed_off.as_ref().map(|s| s.1.as_str()),
+            Some("Anna")
+        );
+        assert_eq!(
+            engine.step(&mut state, Input::Next, 11),
+            Err(EngineError::Finished)
+        );
     }
 
     #[test]
@@ -1523,8 +1549,14 @@ steps:
         let replayed = engine.replay(journal.iter().filter(|e| e.journaled()));
         assert_eq!(replayed, state);
         // Events survive a round trip through JSON, as the journal stores them.
-        let json: Vec<String> = journal.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
-        let back: Vec<Event> = json.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let json: Vec<String> = journal
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        let back: Vec<Event> = json
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(back, journal);
     }
 

@@ -65,7 +65,9 @@ pub enum SimError {
         probes: u32,
     },
     /// Current calibration needs a current through the pack.
-    #[error("cannot calibrate the current while {0} flows: put a steady current through the pack first")]
+    #[error(
+        "cannot calibrate the current while {0} flows: put a steady current through the pack first"
+    )]
     NoCurrent(Amps),
     /// A switch this unit's firmware has no place for.
     #[error("this unit (24S firmware) has no {0:?} switch")]
@@ -633,19 +635,24 @@ impl SimUnit {
         let probes = self
             .probes
             .iter()
-            .map(|&(fitted, offset)| fitted.then(|| quantise_celsius(self.probe_temperature(offset))))
+            .map(|&(fitted, offset)| {
+                fitted.then(|| quantise_celsius(self.probe_temperature(offset)))
+            })
             .collect();
-        let temp_sensor_bits = self
-            .probes
-            .iter()
-            .enumerate()
-            .fold(1u16, |bits, (i, &(fitted, _))| {
-                if fitted {
-                    bits | (1 << (i + 1))
-                } else {
-                    bits
-                }
-            });
+        let temp_sensor_bits =
+            self.probes
+                .iter()
+                .enumerate()
+                .fold(
+                    1u16,
+                    |bits, (i, &(fitted, _))| {
+                        if fitted {
+                            bits | (1 << (i + 1))
+                        } else {
+                            bits
+                        }
+                    },
+                );
         let soc_fraction = self.soc().clamp(0.0, 1.0);
         let balancing_current = match self.balancing {
             BalancingAction::Off => Amps(0.0),
@@ -748,11 +755,15 @@ impl SimUnit {
                 s.cell_count = *n;
             }
             AppAction::Capacity(ah) => {
-                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| AmpHours(v).to_string())?;
+                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| {
+                    AmpHours(v).to_string()
+                })?;
                 s.capacity = *ah;
             }
             AppAction::BalanceTrigger(v) => {
-                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| Volts(v).to_string())?;
+                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| {
+                    Volts(v).to_string()
+                })?;
                 s.balance_trigger = *v;
             }
             AppAction::Switch { switch, on } => {
@@ -776,14 +787,18 @@ impl SimUnit {
             // The app links each protection to its recovery value: moving one past the other
             // drags the other along (3 °C, 0.1 V, 0.2 V apart), as "many are linked" warns.
             AppAction::ChargeUtp(c) => {
-                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| Celsius(v).to_string())?;
+                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utp = *c;
                 if s.charge_utpr.0 <= c.0 {
                     s.charge_utpr = Celsius(c.0 + 3.0);
                 }
             }
             AppAction::ChargeUtpr(c) => {
-                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| Celsius(v).to_string())?;
+                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utpr = *c;
                 if s.charge_utp.0 >= c.0 {
                     s.charge_utp = Celsius(c.0 - 3.0);
@@ -810,7 +825,9 @@ impl SimUnit {
             }
             AppAction::MaxChargeCurrent(a) => {
                 let rated = self.rated_current.0;
-                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| Amps(v).to_string())?;
+                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| {
+                    Amps(v).to_string()
+                })?;
                 s.max_charge_current = *a;
             }
             AppAction::CalibrateVoltage(measured) => {
@@ -884,7 +901,9 @@ impl SimUnit {
                 self.ambient = *celsius;
             }
             Fault::DropLink { seconds } | Fault::Silence { seconds } => {
-                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| v.to_string())?;
+                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| {
+                    v.to_string()
+                })?;
                 let d = Duration::from_secs_f64(*seconds);
                 if matches!(fault, Fault::DropLink { .. }) {
                     self.radio.dropped_for = d;
@@ -1048,13 +1067,12 @@ impl SimUnit {
         self.charge_fet = s.charge_switch && !trips.ovp && !trips.charge_utp && !trips.charge_ocp;
         self.discharge_fet = s.discharge_switch && !trips.uvp;
         let applied = self.applied_current.0;
-        self.flowing_current = if (applied > 0.0 && self.charge_fet)
-            || (applied < 0.0 && self.discharge_fet)
-        {
-            self.applied_current
-        } else {
-            Amps(0.0)
-        };
+        self.flowing_current =
+            if (applied > 0.0 && self.charge_fet) || (applied < 0.0 && self.discharge_fet) {
+                self.applied_current
+            } else {
+                Amps(0.0)
+            };
     }
 
     fn log(&mut self, code: u8) {
