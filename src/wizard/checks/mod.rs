@@ -12,6 +12,9 @@ use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{Check, StepSpec, WizardSpec};
 
 pub mod fields;
+pub mod ladder;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use fields::{parse_field, FieldError};
 

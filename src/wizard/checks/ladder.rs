@@ -1,0 +1,1439 @@
+//! Wiring step 5: the multimeter ladder on the balance plug, diagnosed.
+//!
+//! The meter's minus sits on pin 1 (black, pack minus); reading k is taken on the lead of cell
+//! k's plus. Each reading therefore names a point of the pack: dividing by the typical cell
+//! voltage says on which cell's plus ("node") the lead really sits. Wiring mistakes are
+//! diagnosed from those nodes, so one mistake (a skipped tap shifts every later lead) is one
+//! fault, and only leads that sit on their own node are judged by their cell's voltage.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::Volts;
+use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec};
+
+use super::LadderInput;
+
+/// A cell of the series string, counted from pack minus: cell 1 sits on the black wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CellIndex(pub u32);
+
+impl CellIndex {
+    /// The cell number, 1-based.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The balance wire that carries this cell's plus (wire 1 is pack minus).
+    pub fn tap_wire(self) -> u32 {
+        self.0 + 1
+    }
+}
+
+impl fmt::Display for CellIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cell {}", self.0)
+    }
+}
+
+/// A pin of a balance plug, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PinRef {
+    /// Plug 1 holds the black wire.
+    pub plug: u32,
+    /// Pin within the plug.
+    pub pin: u32,
+}
+
+impl fmt::Display for PinRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "plug {} pin {}", self.plug, self.pin)
+    }
+}
+
+/// How many balance wires (pins) the model has over all its plugs.
+pub fn wire_count(model: &ModelSpec) -> u32 {
+    model.plugs.iter().sum()
+}
+
+/// Where balance wire `wire` (1 = pin 1 of plug 1, pack minus) lands. Wires past the model's
+/// last pin keep counting on the last plug, so a report on an oversized pack still reads sanely.
+pub fn pin_of_wire(model: &ModelSpec, wire: u32) -> PinRef {
+    let mut before = 0;
+    for (i, &pins) in model.plugs.iter().enumerate() {
+        if wire <= before + pins || i + 1 == model.plugs.len() {
+            return PinRef {
+                plug: i as u32 + 1,
+                pin: wire.saturating_sub(before),
+            };
+        }
+        before += pins;
+    }
+    PinRef { plug: 1, pin: wire }
+}
+
+/// What a ladder fault is, as a stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A cell's step is below the chemistry's range, or two leads share one point.
+    StepLow,
+    /// A cell's step is above the chemistry's range.
+    StepHigh,
+    /// A cell's plus was skipped and the following leads sit one cell too high.
+    SkippedTap,
+    /// Leads swapped (or the meter reversed).
+    CrossedLeads,
+    /// A lead reads about 0 V: broken, unsoldered, not in the plug.
+    OpenLead,
+    /// A cell differs from the others by more than the allowed spread.
+    Imbalance,
+    /// The last reading differs from the pack voltage measured across the pack.
+    PackVoltageMismatch,
+    /// An unused wire is live.
+    UnusedPinLive,
+    /// With fewer cells than the unit takes, its last pin is not on pack plus.
+    LastPinNotPackPlus,
+    /// A reading is still to be entered.
+    MissingReading,
+}
+
+impl FaultKind {
+    /// The snake_case code, as in JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            FaultKind::StepLow => "step_low",
+            FaultKind::StepHigh => "step_high",
+            FaultKind::SkippedTap => "skipped_tap",
+            FaultKind::CrossedLeads => "crossed_leads",
+            FaultKind::OpenLead => "open_lead",
+            FaultKind::Imbalance => "imbalance",
+            FaultKind::PackVoltageMismatch => "pack_voltage_mismatch",
+            FaultKind::UnusedPinLive => "unused_pin_live",
+            FaultKind::LastPinNotPackPlus => "last_pin_not_pack_plus",
+            FaultKind::MissingReading => "missing_reading",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One diagnosed fault: where, what, and the likely cause in a sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderFault {
+    /// The cell the fault is pinned on (the first, when it spans several), if any.
+    pub cell: Option<u32>,
+    /// What kind of fault.
+    pub kind: FaultKind,
+    /// The diagnosis for the operator, with the numbers and what to do.
+    pub detail: String,
+}
+
+/// The verdict on one row of the ladder table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowVerdict {
+    /// The lead sits where it should and its cell looks right.
+    Ok,
+    /// This lead or this cell is part of a fault.
+    Fault,
+    /// No reading yet.
+    Pending,
+}
+
+/// One row of the ladder table: a cell, its pin and what the meter showed there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderRow {
+    /// The cell whose plus this pin should carry.
+    pub cell: CellIndex,
+    /// The pin of cell's plus lead.
+    pub pin: PinRef,
+    /// The reading from pin 1, if entered.
+    pub reading: Option<Volts>,
+    /// This reading minus the previous one (pin 1 is 0 V), when both are entered.
+    pub step: Option<Volts>,
+    /// The row's verdict.
+    pub verdict: RowVerdict,
+}
+
+/// The ladder diagnosed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderReport {
+    /// One row per cell.
+    pub rows: Vec<LadderRow>,
+    /// Wiring faults diagnosed from what was entered (never "not entered yet").
+    pub faults: Vec<LadderFault>,
+    /// What is still to be measured; these only count when the gate is evaluated.
+    pub missing: Vec<LadderFault>,
+}
+
+impl LadderReport {
+    /// Nothing entered so far shows a fault (partial input may still be `true`).
+    pub fn wiring_ok_so_far(&self) -> bool {
+        self.faults.is_empty()
+    }
+
+    /// Every reading is in and none shows a fault: the gate holds.
+    pub fn ok(&self) -> bool {
+        self.faults.is_empty() && self.missing.is_empty()
+    }
+
+    /// What the gate reports: the faults, then what is missing.
+    pub fn gate_faults(&self) -> impl Iterator<Item = &LadderFault> {
+        self.faults.iter().chain(self.missing.iter())
+    }
+}
+
+/// Where a lead was found, from its reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    /// About 0 V from pin 1: not connected (or on pack minus).
+    Open,
+    /// On this node: 0 = pack minus, k = cell k's plus.
+    At(i64),
+}
+
+/// Diagnose the ladder of `cells` cells on `model` for chemistry `chem`.
+///
+/// Works on partial input: readings not yet entered are `Pending` rows and land in
+/// `missing`, never in `faults`.
+pub fn check_ladder(
+    chem: &ChemistrySpec,
+    cells: u32,
+    model: &ModelSpec,
+    limits: &Limits,
+    input: &LadderInput,
+) -> LadderReport {
+    Ladder::new(chem, cells, model, limits, input).diagnose()
+}
+
+struct Ladder<'a> {
+    chem: &'a ChemistrySpec,
+    model: &'a ModelSpec,
+    limits: &'a Limits,
+    input: &'a LadderInput,
+    n: usize,
+    /// Readings 0..=n; index 0 is pin 1 itself (0 V).
+    r: Vec<Option<f64>>,
+    /// The typical cell voltage of this pack.
+    m: f64,
+    /// A step or reading smaller than this is "about 0 V".
+    zero: f64,
+    nodes: Vec<Option<Node>>,
+    faults: Vec<LadderFault>,
+    /// Cells whose row is part of a fault.
+    bad: Vec<bool>,
+    /// Leads already explained by a diagnosis.
+    explained: Vec<bool>,
+}
+
+impl<'a> Ladder<'a> {
+    fn new(
+        chem: &'a ChemistrySpec,
+        cells: u32,
+        model: &'a ModelSpec,
+        limits: &'a Limits,
+        input: &'a LadderInput,
+    ) -> Self {
+        let n = cells as usize;
+        let mut r = vec![Some(0.0)];
+        r.extend((1..=n).map(|k| input.readings.get(k - 1).copied().flatten().map(|v| v.0)));
+        let mut ladder = Ladder {
+            chem,
+            model,
+            limits,
+            input,
+            n,
+            r,
+            m: 0.0,
+            zero: 0.0,
+            nodes: vec![None; n + 1],
+            faults: Vec::new(),
+            bad: vec![false; n + 1],
+            explained: vec![false; n + 1],
+        };
+        ladder.m = ladder.typical_cell();
+        ladder.zero = 0.15 * ladder.m;
+        ladder.locate_nodes();
+        ladder
+    }
+
+    fn lo(&self) -> f64 {
+        self.chem.ladder_step.min.0
+    }
+
+    fn hi(&self) -> f64 {
+        self.chem.ladder_step.max.0
+    }
+
+    fn chem_name(&self) -> &str {
+        tr(&self.chem.name, "en")
+    }
+
+    fn pin(&self, cell: usize) -> PinRef {
+        pin_of_wire(self.model, cell as u32 + 1)
+    }
+
+    fn step(&self, k: usize) -> Option<f64> {
+        Some(self.r[k]? - self.r[k - 1]?)
+    }
+
+    /// The typical cell voltage: the pack voltage over the cells when that is plausible (it is
+    /// immune to wiring mistakes), else the median of the steps that look like one cell.
+    fn typical_cell(&self) -> f64 {
+        let (lo, hi) = (self.lo(), self.hi());
+        let plausible = |v: f64| v >= 0.5 * lo && v <= 1.5 * hi;
+        if let Some(p) = self.input.pack_voltage {
+            let per_cell = p.0 / self.n.max(1) as f64;
+            if plausible(per_cell) {
+                return per_cell;
+            }
+        }
+        let steps: Vec<f64> = (1..=self.n).filter_map(|k| self.step(k)).collect();
+        let in_range: Vec<f64> = steps
+            .iter()
+            .copied()
+            .filter(|s| *s >= lo && *s <= hi)
+            .collect();
+        if let Some(m) = median(&in_range) {
+            return m;
+        }
+        let near: Vec<f64> = steps.into_iter().filter(|s| plausible(*s)).collect();
+        median(&near).unwrap_or((lo + hi) / 2.0)
+    }
+
+    /// How many cells a rise of `s` volts spans: any clear rise is at least one cell (a weak
+    /// cell is still a cell), any clear fall at least one.
+    fn cells_in(&self, s: f64) -> i64 {
+        let f = (s / self.m).round() as i64;
+        if s >= self.zero {
+            f.max(1)
+        } else if s <= -self.zero {
+            f.min(-1)
+        } else {
+            0
+        }
+    }
+
+    /// Follow the readings up the pack: each lead's node is the last located node plus the
+    /// cells its rise spans. Leads reading about 0 V are open and do not move the reference.
+    fn locate_nodes(&mut self) {
+        self.nodes[0] = Some(Node::At(0));
+        let (mut ref_node, mut ref_v) = (0i64, 0.0);
+        for k in 1..=self.n {
+            let Some(v) = self.r[k] else { continue };
+            if v.abs() < self.zero {
+                self.nodes[k] = Some(Node::Open);
+                continue;
+            }
+            let node = ref_node + self.cells_in(v - ref_v);
+            self.nodes[k] = Some(Node::At(node));
+            (ref_node, ref_v) = (node, v);
+        }
+    }
+
+    fn at(&self, k: usize) -> Option<i64> {
+        match self.nodes.get(k).copied().flatten() {
+            Some(Node::At(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Lead k is entered and sits on cell k's plus.
+    fn in_place(&self, k: usize) -> bool {
+        self.at(k) == Some(k as i64)
+    }
+
+    /// Lead k is entered, not open, and sits on a wrong node.
+    fn wrong(&self, k: usize) -> bool {
+        matches!(self.at(k), Some(c) if c != k as i64)
+    }
+
+    fn node_name(&self, c: i64) -> String {
+        if c == 0 {
+            "pack minus".to_string()
+        } else if c == self.n as i64 {
+            format!("pack plus (cell {c}'s plus)")
+        } else if c < 0 || c > self.n as i64 {
+            format!("a point {} cells from pin 1", c)
+        } else {
+            format!("cell {c}'s plus")
+        }
+    }
+
+    fn push(&mut self, cell: Option<usize>, kind: FaultKind, detail: String) {
+        self.faults.push(LadderFault {
+            cell: cell.map(|c| c as u32),
+            kind,
+            detail,
+        });
+    }
+
+    fn mark(&mut self, cells: impl IntoIterator<Item = usize>) {
+        for k in cells {
+            self.bad[k] = true;
+            self.explained[k] = true;
+        }
+    }
+
+    fn diagnose(mut self) -> LadderReport {
+        if !self.reversed_meter() {
+            self.open_leads();
+            self.black_swapped();
+            self.swapped_pairs();
+            self.shifted_runs();
+            self.steps_and_balance();
+            self.pack_voltage();
+        }
+        self.last_pin();
+        self.unused_pins();
+        let missing = self.missing();
+        self.faults
+            .sort_by_key(|f| (f.cell.is_none(), f.cell.unwrap_or(0)));
+        let rows = (1..=self.n)
+            .map(|k| LadderRow {
+                cell: CellIndex(k as u32),
+                pin: self.pin(k),
+                reading: self.r[k].map(Volts),
+                step: self.step(k).map(Volts),
+                verdict: if self.r[k].is_none() {
+                    RowVerdict::Pending
+                } else if self.bad[k] {
+                    RowVerdict::Fault
+                } else {
+                    RowVerdict::Ok
+                },
+            })
+            .collect();
+        LadderReport {
+            rows,
+            faults: self.faults,
+            missing,
+        }
+    }
+
+    /// Every reading below 0 V: the probes are the wrong way round, nothing to diagnose past it.
+    fn reversed_meter(&mut self) -> bool {
+        let entered: Vec<usize> = (1..=self.n).filter(|&k| self.r[k].is_some()).collect();
+        let all_negative = !entered.is_empty()
+            && entered
+                .iter()
+                .all(|&k| self.r[k].is_some_and(|v| v <= -self.zero));
+        if !all_negative {
+            return false;
+        }
+        let detail = if entered.len() == 1 && entered[0] == 1 {
+            format!(
+                "cell 1 ({}) reads {}: the meter's probes are reversed (black probe on pin 1), \
+                 or pin 1 (black) and cell 1's lead are swapped",
+                self.pin(1),
+                v2(self.r[1].unwrap_or(0.0))
+            )
+        } else {
+            "every reading is below 0 V: the meter's probes are reversed — put the black probe \
+             on pin 1 (black wire, pack minus) and measure again"
+                .to_string()
+        };
+        self.push(None, FaultKind::CrossedLeads, detail);
+        self.mark(entered);
+        true
+    }
+
+    fn open_leads(&mut self) {
+        for k in 1..=self.n {
+            if self.nodes[k] != Some(Node::Open) {
+                continue;
+            }
+            let v = self.r[k].unwrap_or(0.0);
+            let detail = if k == 1 {
+                format!(
+                    "cell 1's lead ({}) reads {}: it is not connected (broken, not soldered, not \
+                     seated in the plug) or it sits on pack minus; it must reach cell 1's plus",
+                    self.pin(1),
+                    v2(v)
+                )
+            } else {
+                format!(
+                    "cell {k}'s lead ({}) reads {}, about 0 V: the lead is broken, not soldered \
+                     or not seated in the plug (or it touches pack minus)",
+                    self.pin(k),
+                    v2(v)
+                )
+            };
+            self.push(Some(k), FaultKind::OpenLead, detail);
+            self.mark([k]);
+        }
+    }
+
+    /// Pin 1 and cell 1's lead exchanged: pin 1 then sits on cell 1's plus, so cell 1 reads
+    /// one cell below zero and every later lead one cell low.
+    fn black_swapped(&mut self) {
+        if self.at(1) != Some(-1) {
+            return;
+        }
+        let rest_low = (2..=self.n).all(|k| match self.nodes[k] {
+            Some(Node::At(c)) => c == k as i64 - 1,
+            Some(Node::Open) => false,
+            None => true,
+        });
+        if !rest_low {
+            return;
+        }
+        let detail = format!(
+            "cell 1 ({}) reads {}: pin 1 (black) and cell 1's lead are swapped — the black wire \
+             must go to pack minus and the next wire to cell 1's plus",
+            self.pin(1),
+            v2(self.r[1].unwrap_or(0.0))
+        );
+        self.push(Some(1), FaultKind::CrossedLeads, detail);
+        let leads: Vec<usize> = (1..=self.n).filter(|&k| self.r[k].is_some()).collect();
+        self.mark(leads);
+    }
+
+    /// Two leads each on the other's node.
+    fn swapped_pairs(&mut self) {
+        for a in 1..=self.n {
+            if self.explained[a] || !self.wrong(a) {
+                continue;
+            }
+            let Some(b) = self.at(a).map(|c| c as usize) else {
+                continue;
+            };
+            if b <= a || b > self.n || self.explained[b] || self.at(b) != Some(a as i64) {
+                continue;
+            }
+            let detail = format!(
+                "the leads of cell {a} ({}) and cell {b} ({}) are swapped: cell {a} reads {} and \
+                 cell {b} reads {}; exchange them",
+                self.pin(a),
+                self.pin(b),
+                v2(self.r[a].unwrap_or(0.0)),
+                v2(self.r[b].unwrap_or(0.0)),
+            );
+            self.push(Some(a), FaultKind::CrossedLeads, detail);
+            self.mark([a, b]);
+        }
+    }
+
+    /// Runs of consecutive leads on wrong nodes, each diagnosed as one mistake.
+    fn shifted_runs(&mut self) {
+        let mut k = 1;
+        while k <= self.n {
+            if self.explained[k] || !self.wrong(k) {
+                k += 1;
+                continue;
+            }
+            let j = k;
+            let mut e = k;
+            while e < self.n && !self.explained[e + 1] && self.wrong(e + 1) {
+                e += 1;
+            }
+            self.diagnose_run(j, e);
+            self.mark(j..=e);
+            k = e + 1;
+        }
+    }
+
+    fn diagnose_run(&mut self, j: usize, e: usize) {
+        let offsets: Vec<i64> = (j..=e)
+            .map(|k| self.at(k).unwrap_or(k as i64) - k as i64)
+            .collect();
+        let len = e - j + 1;
+        let rj = self.r[j].unwrap_or(0.0);
+        let next_in_place = e < self.n && self.in_place(e + 1);
+        let next_unknown = e < self.n && self.r[e + 1].is_none();
+        let pin_j = self.pin(j);
+        if offsets.iter().all(|&d| d == 1) {
+            let jump = self.step(j).map(v2).unwrap_or_else(|| "?".into());
+            if len == 1 && next_in_place {
+                let detail = format!(
+                    "cells {j} and {} both read {}: cell {j}'s lead ({pin_j}) is on cell {}'s plus \
+                     together with cell {}'s lead (crossed or doubled up); move it to cell {j}'s plus",
+                    j + 1,
+                    v2(rj),
+                    j + 1,
+                    j + 1
+                );
+                self.push(Some(j), FaultKind::CrossedLeads, detail);
+            } else if len >= 2 && e < self.n {
+                let mut detail = format!(
+                    "cell {j}'s plus was skipped: cell {j} steps {jump} (about two cells) and from \
+                     cell {j}'s lead ({pin_j}) to cell {e}'s each lead sits one cell higher"
+                );
+                if next_in_place {
+                    detail.push_str(&format!(
+                        ", so the leads of cells {e} and {} share cell {}'s plus",
+                        e + 1,
+                        e + 1
+                    ));
+                }
+                detail.push_str(&format!(
+                    "; move leads {j}–{e} one cell down so cell {j}'s lead is on cell {j}'s plus"
+                ));
+                self.push(Some(j), FaultKind::SkippedTap, detail);
+            } else if next_unknown {
+                let detail = format!(
+                    "cell {j} steps {jump}, about two cells: a tap was skipped or cell {j}'s lead \
+                     ({pin_j}) is on cell {}'s plus; the next reading will tell which",
+                    j + 1
+                );
+                self.push(Some(j), FaultKind::StepHigh, detail);
+            } else {
+                let detail = format!(
+                    "cell {j}'s lead ({pin_j}) reads {}, one cell more than {} cells give: \
+                     the pack seems to have more cells than {}, or a lead is on a wrong point",
+                    v2(rj),
+                    e,
+                    self.n
+                );
+                self.push(Some(j), FaultKind::StepHigh, detail);
+            }
+            return;
+        }
+        if offsets.iter().all(|&d| d == -1) {
+            let prev = j - 1;
+            let mut detail = if prev >= 1 && self.in_place(prev) {
+                format!(
+                    "cells {prev} and {j} both read {}: cell {j}'s lead ({pin_j}) is on cell \
+                     {prev}'s plus (two taps on one node)",
+                    v2(rj)
+                )
+            } else {
+                format!(
+                    "cell {j}'s lead ({pin_j}) reads {}, one cell lower than expected: it seems \
+                     to be on {}",
+                    v2(rj),
+                    self.node_name(j as i64 - 1)
+                )
+            };
+            let untapped = if e == self.n {
+                "pack plus".to_string()
+            } else {
+                format!("cell {e}'s plus")
+            };
+            if len >= 2 {
+                detail.push_str(&format!(
+                    "; the leads of cells {j}–{e} each sit one cell low, so no lead reaches \
+                     {untapped}; move them one cell up from cell {j}"
+                ));
+            } else {
+                if e == self.n {
+                    detail.push_str(", so no lead reaches pack plus");
+                }
+                detail.push_str(&format!("; move it to cell {j}'s plus"));
+            }
+            self.push(Some(j), FaultKind::StepLow, detail);
+            return;
+        }
+        // Anything else: name where the first wrong lead sits.
+        let c = self.at(j).unwrap_or(j as i64);
+        let kind = match self.step(j) {
+            Some(s) if s <= -self.zero => FaultKind::CrossedLeads,
+            Some(s) if s.abs() < self.zero => FaultKind::StepLow,
+            _ if c > j as i64 => FaultKind::StepHigh,
+            _ => FaultKind::StepLow,
+        };
+        let mut detail = format!(
+            "cell {j}'s lead ({pin_j}) reads {}, about {c} cells from pin 1: it seems to be on {} \
+             instead of cell {j}'s plus",
+            v2(rj),
+            self.node_name(c)
+        );
+        if kind == FaultKind::CrossedLeads {
+            detail.push_str(&format!(
+                " (lower than cell {}'s: leads crossed)",
+                j.saturating_sub(1).max(1)
+            ));
+        }
+        if len > 1 {
+            detail.push_str(&format!("; the leads up to cell {e} are misplaced as well"));
+        }
+        self.push(Some(j), kind, detail);
+    }
+
+    /// Cells whose both leads sit in place: judge each by the chemistry's range, then by how far
+    /// it is from the others.
+    fn steps_and_balance(&mut self) {
+        let (lo, hi) = (self.lo(), self.hi());
+        let judged: Vec<(usize, f64)> = (1..=self.n)
+            .filter(|&k| self.in_place(k) && (k == 1 || self.in_place(k - 1)))
+            .filter_map(|k| Some((k, self.step(k)?)))
+            .collect();
+        let low: Vec<usize> = judged
+            .iter()
+            .filter(|(_, s)| *s < lo)
+            .map(|(k, _)| *k)
+            .collect();
+        let high: Vec<usize> = judged
+            .iter()
+            .filter(|(_, s)| *s > hi)
+            .map(|(k, _)| *k)
+            .collect();
+        let all_steps: Vec<f64> = judged.iter().map(|(_, s)| *s).collect();
+        let med_all = median(&all_steps).unwrap_or(self.m);
+        // Every cell out of range the same way is one mistake: the chemistry is not this pack's.
+        if judged.len() >= 2 && (low.len() == judged.len() || high.len() == judged.len()) {
+            let (kind, side) = if low.len() == judged.len() {
+                (FaultKind::StepLow, "below")
+            } else {
+                (FaultKind::StepHigh, "above")
+            };
+            let detail = format!(
+                "every cell steps about {}, {side} the {} expected for {}: check that the \
+                 chemistry chosen is this pack's (or that the cells are not {})",
+                v2(med_all),
+                range(lo, hi),
+                self.chem_name(),
+                if kind == FaultKind::StepLow {
+                    "deeply discharged"
+                } else {
+                    "over-charged"
+                }
+            );
+            self.push(None, kind, detail);
+            let cells: Vec<usize> = judged.iter().map(|(k, _)| *k).collect();
+            for k in cells {
+                self.bad[k] = true;
+            }
+            return;
+        }
+        for &(k, s) in &judged {
+            let (kind, detail) = if s < lo {
+                (
+                    FaultKind::StepLow,
+                    format!(
+                        "cell {k} ({}) steps {}, below the {} expected for {}: a deeply \
+                         discharged or damaged cell, a bad joint, or a lead on a wrong point; \
+                         measure cell {k} directly",
+                        self.pin(k),
+                        v2(s),
+                        range(lo, hi),
+                        self.chem_name()
+                    ),
+                )
+            } else if s > hi {
+                (
+                    FaultKind::StepHigh,
+                    format!(
+                        "cell {k} ({}) steps {}, above the {} expected for {}: an over-charged \
+                         cell or a lead on a wrong point; measure cell {k} directly",
+                        self.pin(k),
+                        v2(s),
+                        range(lo, hi),
+                        self.chem_name()
+                    ),
+                )
+            } else {
+                continue;
+            };
+            self.push(Some(k), kind, detail);
+            self.bad[k] = true;
+        }
+        let normal: Vec<(usize, f64)> = judged
+            .iter()
+            .copied()
+            .filter(|(_, s)| *s >= lo && *s <= hi)
+            .collect();
+        if normal.len() < 3 {
+            return;
+        }
+        let med = median(&normal.iter().map(|(_, s)| *s).collect::<Vec<_>>()).unwrap_or(self.m);
+        let spread = self.limits.cell_spread.0;
+        for (k, s) in normal {
+            // A meter showing fewer decimals on a high range can move a step by its resolution.
+            let slack = resolution(self.r[k]) + resolution(self.r[k - 1]);
+            if (s - med).abs() > spread + slack + 1e-9 {
+                let detail = format!(
+                    "cell {k} is at {}, {} {} the others (median {}), more than the {} allowed: \
+                     balance the cells before connecting — step 1",
+                    v2(s),
+                    v2((s - med).abs()),
+                    if s > med { "above" } else { "below" },
+                    v2(med),
+                    v2(spread)
+                );
+                self.push(Some(k), FaultKind::Imbalance, detail);
+                self.bad[k] = true;
+            }
+        }
+    }
+
+    /// The last lead against the pack voltage measured across the pack terminals.
+    fn pack_voltage(&mut self) {
+        let n = self.n;
+        let (Some(pack), Some(last)) = (self.input.pack_voltage, self.r[n]) else {
+            return;
+        };
+        // A misplaced or open last lead is already diagnosed; its mismatch is the same mistake.
+        if n == 0 || self.explained[n] {
+            return;
+        }
+        let diff = last - pack.0;
+        if diff.abs() <= self.limits.pack_tolerance.0 + 1e-9 {
+            return;
+        }
+        let whole = (diff / self.m).round();
+        let cause = if whole != 0.0 && (diff - whole * self.m).abs() < 0.3 * self.m {
+            let count = whole.abs() as i64;
+            format!(
+                "that is about {count} cell{} {} — check the cell count ({n}) and that the last \
+                 lead is on pack plus",
+                if count == 1 { "" } else { "s" },
+                if whole < 0.0 { "less" } else { "more" }
+            )
+        } else {
+            "measure both again; the last lead must sit on pack plus, where the pack voltage is \
+             measured"
+                .to_string()
+        };
+        let detail = format!(
+            "the last reading (cell {n}, {}) is {} but the pack measures {}, {} apart (more than \
+             {}): {cause}",
+            self.pin(n),
+            v2(last),
+            v2(pack.0),
+            v2(diff.abs()),
+            v2(self.limits.pack_tolerance.0)
+        );
+        self.push(None, FaultKind::PackVoltageMismatch, detail);
+    }
+
+    /// The pin of the last plug that must also sit on pack plus when the pack is shorter than
+    /// the unit, if this pack needs it.
+    fn last_pin_ref(&self) -> Option<(u32, PinRef)> {
+        let total = wire_count(self.model);
+        (self.n as u32 + 1 < total).then(|| (total, pin_of_wire(self.model, total)))
+    }
+
+    fn last_pin(&mut self) {
+        let Some((_, pin)) = self.last_pin_ref() else {
+            return;
+        };
+        let Some(v) = self.input.last_pin else { return };
+        let reference = self.input.pack_voltage.map(|p| p.0).or(self.r[self.n]);
+        let Some(pack) = reference else { return };
+        if (v.0 - pack).abs() <= self.limits.pack_tolerance.0 + 1e-9 {
+            return;
+        }
+        let n = self.n;
+        let detail = if v.0.abs() < self.zero {
+            format!(
+                "the last pin ({pin}) reads {}: it is not connected to pack plus — with {n} cells \
+                 on a {}-cell unit, connect it to cell {n}'s plus as well (manual step 4)",
+                v2(v.0),
+                self.model.max_cells
+            )
+        } else {
+            format!(
+                "the last pin ({pin}) reads {}, not the pack's {}: it must go to pack plus, the \
+                 same point as cell {n}'s lead ({})",
+                v2(v.0),
+                v2(pack),
+                self.pin(n)
+            )
+        };
+        self.push(None, FaultKind::LastPinNotPackPlus, detail);
+    }
+
+    fn unused_pins(&mut self) {
+        let total = wire_count(self.model);
+        let first_unused = self.n as u32 + 2;
+        let live: Vec<(u32, f64)> = self
+            .input
+            .unused
+            .iter()
+            .filter(|(w, _)| **w >= first_unused && **w < total)
+            .filter(|(_, v)| v.0.abs() > self.limits.unused_pin_max.0)
+            .map(|(w, v)| (*w, v.0))
+            .collect();
+        for (wire, v) in live {
+            let cells = (v / self.m).round() as i64;
+            let touches = if cells >= 1 && cells <= self.n as i64 {
+                format!(
+                    " (about {cells} cells: it touches {})",
+                    self.node_name(cells)
+                )
+            } else {
+                String::new()
+            };
+            let detail = format!(
+                "wire {wire} ({}) is not used but reads {}{touches}: cut or insulate it so it \
+                 cannot short (manual step 4)",
+                pin_of_wire(self.model, wire),
+                v2(v)
+            );
+            self.push(None, FaultKind::UnusedPinLive, detail);
+        }
+    }
+
+    fn missing(&self) -> Vec<LadderFault> {
+        let mut missing = Vec::new();
+        let absent: Vec<u32> = (1..=self.n)
+            .filter(|&k| self.r[k].is_none())
+            .map(|k| k as u32)
+            .collect();
+        if let [one] = absent.as_slice() {
+            missing.push(LadderFault {
+                cell: Some(*one),
+                kind: FaultKind::MissingReading,
+                detail: format!(
+                    "no reading yet for cell {one} ({})",
+                    self.pin(*one as usize)
+                ),
+            });
+        } else if !absent.is_empty() {
+            missing.push(LadderFault {
+                cell: None,
+                kind: FaultKind::MissingReading,
+                detail: format!("no readings yet for cells {}", ranges(&absent)),
+            });
+        }
+        if self.input.pack_voltage.is_none() {
+            missing.push(LadderFault {
+                cell: None,
+                kind: FaultKind::MissingReading,
+                detail: "no pack voltage yet: measure across the pack's minus and plus terminals"
+                    .to_string(),
+            });
+        }
+        if let (Some((_, pin)), None) = (self.last_pin_ref(), self.input.last_pin) {
+            missing.push(LadderFault {
+                cell: None,
+                kind: FaultKind::MissingReading,
+                detail: format!(
+                    "no reading yet on the last pin ({pin}): with {} cells on a {}-cell unit it \
+                     must read the pack voltage",
+                    self.n, self.model.max_cells
+                ),
+            });
+        }
+        missing
+    }
+}
+
+/// Volts with two decimals, as a meter shows them.
+fn v2(v: f64) -> String {
+    format!("{v:.2} V")
+}
+
+/// "2.50–3.60 V".
+fn range(lo: f64, hi: f64) -> String {
+    format!("{lo:.2}–{hi:.2} V")
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let mid = v.len() / 2;
+    Some(if v.len().is_multiple_of(2) {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    })
+}
+
+/// Half the last digit a reading was typed with (0.05 V for "26.4"); pin 1 is exact. Whole
+/// numbers count as one decimal: no meter on a balance plug shows less.
+fn resolution(reading: Option<f64>) -> f64 {
+    let Some(v) = reading else { return 0.0 };
+    if v == 0.0 {
+        return 0.0;
+    }
+    for scale in [10.0, 100.0] {
+        if ((v * scale).round() - v * scale).abs() < 1e-6 {
+            return 0.5 / scale;
+        }
+    }
+    0.0005
+}
+
+/// "3, 5–7, 9" from sorted numbers.
+fn ranges(numbers: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        let mut end = start;
+        while i + 1 < numbers.len() && numbers[i + 1] == end + 1 {
+            i += 1;
+            end = numbers[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::wizard::checks::testkit::*;
+
+    struct Case {
+        chem: ChemistrySpec,
+        model: ModelSpec,
+        cells: Vec<f64>,
+        map: Vec<Option<usize>>,
+        pack: Option<Volts>,
+        last_pin: Option<Volts>,
+        unused: BTreeMap<u32, Volts>,
+    }
+
+    impl Case {
+        fn new(chem: ChemistrySpec, model: ModelSpec, n: usize, base: f64) -> Case {
+            let cells = pack_cells(n, base);
+            Case {
+                pack: Some(pack_of(&cells)),
+                chem,
+                model,
+                map: right(n),
+                cells,
+                last_pin: None,
+                unused: BTreeMap::new(),
+            }
+        }
+
+        fn lead(mut self, cell: usize, node: Option<usize>) -> Case {
+            self.map[cell - 1] = node;
+            self
+        }
+
+        fn input(&self) -> LadderInput {
+            LadderInput {
+                readings: readings(&self.cells, &self.map),
+                pack_voltage: self.pack,
+                last_pin: self.last_pin,
+                unused: self.unused.clone(),
+            }
+        }
+
+        fn check_input(&self, input: &LadderInput) -> LadderReport {
+            check_ladder(
+                &self.chem,
+                self.cells.len() as u32,
+                &self.model,
+                &limits(),
+                input,
+            )
+        }
+
+        fn check(&self) -> LadderReport {
+            self.check_input(&self.input())
+        }
+    }
+
+    fn kinds(report: &LadderReport) -> Vec<(Option<u32>, FaultKind)> {
+        report.faults.iter().map(|f| (f.cell, f.kind)).collect()
+    }
+
+    fn fault_rows(report: &LadderReport) -> Vec<u32> {
+        report
+            .rows
+            .iter()
+            .filter(|r| r.verdict == RowVerdict::Fault)
+            .map(|r| r.cell.get())
+            .collect()
+    }
+
+    #[test]
+    fn pins_follow_the_plugs_from_pack_minus() {
+        assert_eq!(pin_of_wire(&b8(), 1), PinRef { plug: 1, pin: 1 });
+        assert_eq!(pin_of_wire(&b8(), 9), PinRef { plug: 1, pin: 9 });
+        assert_eq!(pin_of_wire(&b16(), 10), PinRef { plug: 2, pin: 1 });
+        assert_eq!(pin_of_wire(&b16(), 17), PinRef { plug: 2, pin: 8 });
+        assert_eq!(pin_of_wire(&b24(), 13), PinRef { plug: 1, pin: 13 });
+        assert_eq!(pin_of_wire(&b24(), 25), PinRef { plug: 2, pin: 12 });
+        assert_eq!(CellIndex(9).tap_wire(), 10);
+        assert_eq!(PinRef { plug: 2, pin: 1 }.to_string(), "plug 2 pin 1");
+    }
+
+    #[test]
+    fn right_wiring_passes_for_every_chemistry_and_plug_layout() {
+        for (chem, model, n, base) in [
+            (li_ion(), b8(), 8, 3.62),
+            (lifepo4(), b16(), 16, 3.29),
+            (lto(), b24(), 24, 2.31),
+            (lifepo4(), b24(), 24, 3.31),
+            (li_ion(), b24(), 24, 3.85),
+        ] {
+            let case = Case::new(chem, model, n, base);
+            let report = case.check();
+            assert!(
+                report.ok(),
+                "{n}S @ {base}: {:?}",
+                report.gate_faults().collect::<Vec<_>>()
+            );
+            assert_eq!(report.rows.len(), n);
+            assert!(report.rows.iter().all(|r| r.verdict == RowVerdict::Ok));
+            let step1 = report.rows[0].step.unwrap().0;
+            assert!((step1 - base).abs() < 0.011, "{step1}");
+        }
+    }
+
+    #[test]
+    fn rows_name_the_pin_of_each_cell_across_two_plugs() {
+        let report = Case::new(lifepo4(), b16(), 16, 3.3).check();
+        assert_eq!(report.rows[7].pin, PinRef { plug: 1, pin: 9 });
+        assert_eq!(report.rows[8].pin, PinRef { plug: 2, pin: 1 });
+        assert_eq!(report.rows[15].pin, PinRef { plug: 2, pin: 8 });
+        let report = Case::new(lto(), b24(), 24, 2.3).check();
+        assert_eq!(report.rows[11].pin, PinRef { plug: 1, pin: 13 });
+        assert_eq!(report.rows[12].pin, PinRef { plug: 2, pin: 1 });
+        assert_eq!(report.rows[23].pin, PinRef { plug: 2, pin: 12 });
+    }
+
+    #[test]
+    fn a_skipped_tap_is_one_fault_at_the_skipped_cell() {
+        // Cell 5's plus skipped: leads 5..15 each one cell up, lead 16 on pack plus with 15's.
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        for k in 5..16 {
+            case = case.lead(k, Some(k + 1));
+        }
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(5), FaultKind::SkippedTap)]);
+        let detail = &report.faults[0].detail;
+        assert!(detail.contains("cell 5's plus was skipped"), "{detail}");
+        assert!(detail.contains("plug 1 pin 6"), "{detail}");
+        assert!(detail.contains("cells 15 and 16 share"), "{detail}");
+        assert_eq!(fault_rows(&report), (5..=15).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_skipped_tap_on_the_second_plug_of_a_24s_unit() {
+        let mut case = Case::new(li_ion(), b24(), 24, 3.71);
+        for k in 14..24 {
+            case = case.lead(k, Some(k + 1));
+        }
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(14), FaultKind::SkippedTap)]);
+        assert!(
+            report.faults[0].detail.contains("plug 2 pin 2"),
+            "{:?}",
+            report.faults
+        );
+    }
+
+    #[test]
+    fn a_swapped_pair_is_crossed_leads_naming_both_cells() {
+        let case = Case::new(lifepo4(), b16(), 16, 3.3)
+            .lead(7, Some(8))
+            .lead(8, Some(7));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(7), FaultKind::CrossedLeads)]);
+        let detail = &report.faults[0].detail;
+        assert!(
+            detail.contains("cell 7 (plug 1 pin 8) and cell 8 (plug 1 pin 9)"),
+            "{detail}"
+        );
+        assert_eq!(fault_rows(&report), vec![7, 8]);
+        // Across the plugs of a 24S unit, and not next to each other.
+        let case = Case::new(lto(), b24(), 24, 2.3)
+            .lead(12, Some(14))
+            .lead(14, Some(12));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(12), FaultKind::CrossedLeads)]);
+        assert!(
+            report.faults[0].detail.contains("plug 2 pin 2"),
+            "{:?}",
+            report.faults
+        );
+    }
+
+    #[test]
+    fn a_jump_of_two_cells_then_no_rise_is_crossed_leads_naming_both() {
+        let report = Case::new(li_ion(), b8(), 8, 3.6).lead(3, Some(4)).check();
+        assert_eq!(kinds(&report), vec![(Some(3), FaultKind::CrossedLeads)]);
+        let detail = &report.faults[0].detail;
+        assert!(detail.contains("cells 3 and 4 both read"), "{detail}");
+        assert_eq!(fault_rows(&report), vec![3]);
+    }
+
+    #[test]
+    fn no_rise_then_two_cells_is_two_taps_on_one_node() {
+        let report = Case::new(lifepo4(), b16(), 16, 3.3)
+            .lead(6, Some(5))
+            .check();
+        assert_eq!(kinds(&report), vec![(Some(6), FaultKind::StepLow)]);
+        let detail = &report.faults[0].detail;
+        assert!(detail.contains("two taps on one node"), "{detail}");
+        assert!(detail.contains("cells 5 and 6 both read"), "{detail}");
+    }
+
+    #[test]
+    fn a_doubled_tap_that_shifts_to_the_end_leaves_pack_plus_untapped_as_one_fault() {
+        let mut case = Case::new(lifepo4(), b8(), 8, 3.3);
+        for k in 4..=8 {
+            case = case.lead(k, Some(k - 1));
+        }
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(4), FaultKind::StepLow)]);
+        assert!(report.faults[0]
+            .detail
+            .contains("no lead reaches pack plus"));
+    }
+
+    #[test]
+    fn an_open_lead_reads_zero_and_is_one_fault() {
+        let report = Case::new(lifepo4(), b16(), 16, 3.3).lead(6, None).check();
+        assert_eq!(kinds(&report), vec![(Some(6), FaultKind::OpenLead)]);
+        assert!(report.faults[0].detail.contains("broken"));
+        assert_eq!(fault_rows(&report), vec![6]);
+        let report = Case::new(lto(), b24(), 24, 2.3).lead(1, None).check();
+        assert_eq!(kinds(&report), vec![(Some(1), FaultKind::OpenLead)]);
+    }
+
+    #[test]
+    fn a_lead_below_the_previous_one_is_crossed() {
+        // Lead 9 on cell 6's plus: the ladder falls.
+        let report = Case::new(li_ion(), b16(), 16, 3.7).lead(9, Some(6)).check();
+        assert_eq!(kinds(&report), vec![(Some(9), FaultKind::CrossedLeads)]);
+        assert!(
+            report.faults[0].detail.contains("cell 6's plus"),
+            "{:?}",
+            report.faults
+        );
+    }
+
+    #[test]
+    fn reversed_meter_probes_are_one_fault() {
+        let case = Case::new(lifepo4(), b8(), 8, 3.3);
+        let mut input = case.input();
+        for r in input.readings.iter_mut().flatten() {
+            r.0 = -r.0;
+        }
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(None, FaultKind::CrossedLeads)]);
+        assert!(report.faults[0].detail.contains("probes are reversed"));
+    }
+
+    #[test]
+    fn black_swapped_with_cell_one_is_named() {
+        // Pin 1 on cell 1's plus, cell 1's lead on pack minus: readings are from cell 1's plus.
+        let case = Case::new(lifepo4(), b8(), 8, 3.3);
+        let nodes = nodes(&case.cells);
+        let mut input = case.input();
+        input.readings = (1..=8)
+            .map(|k| {
+                let node = if k == 1 { 0 } else { k };
+                Some(Volts(((nodes[node] - nodes[1]) * 100.0).round() / 100.0))
+            })
+            .collect();
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(Some(1), FaultKind::CrossedLeads)]);
+        assert!(report.faults[0].detail.contains("pin 1 (black)"));
+    }
+
+    #[test]
+    fn last_reading_must_match_the_pack_voltage() {
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        assert!(case.check().ok());
+        case.pack = Some(Volts(case.pack.unwrap().0 + 1.2));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::PackVoltageMismatch)]);
+        // One cell more across the terminals: the pack has a 17th cell, or the count is wrong.
+        case.pack = Some(Volts(pack_of(&case.cells).0 + 3.3));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::PackVoltageMismatch)]);
+        assert!(
+            report.faults[0].detail.contains("about 1 cell less"),
+            "{:?}",
+            report.faults
+        );
+        // Within the tolerance is fine.
+        case.pack = Some(Volts(pack_of(&case.cells).0 - 0.2));
+        assert!(case.check().ok());
+    }
+
+    #[test]
+    fn fewer_cells_than_the_unit_needs_the_last_pin_on_pack_plus() {
+        let mut case = Case::new(lifepo4(), b16(), 13, 3.3);
+        let report = case.check();
+        assert!(report.faults.is_empty());
+        assert_eq!(report.missing.len(), 1);
+        assert!(
+            report.missing[0].detail.contains("plug 2 pin 8"),
+            "{:?}",
+            report.missing
+        );
+        case.last_pin = Some(Volts(0.01));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::LastPinNotPackPlus)]);
+        assert!(report.faults[0]
+            .detail
+            .contains("not connected to pack plus"));
+        case.last_pin = case.pack;
+        assert!(case.check().ok());
+        // An 8-cell pack on the 16-cell unit: pack plus is still the last pin of plug 2.
+        let mut case = Case::new(li_ion(), b16(), 8, 3.7);
+        case.last_pin = Some(Volts(22.2));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::LastPinNotPackPlus)]);
+        assert!(report.faults[0].detail.contains("plug 2 pin 8"));
+        // A full pack needs no separate last-pin reading.
+        let case = Case::new(li_ion(), b8(), 8, 3.7);
+        assert!(case.check().missing.is_empty());
+    }
+
+    #[test]
+    fn an_unused_wire_must_not_be_live() {
+        let mut case = Case::new(lifepo4(), b16(), 13, 3.3);
+        case.last_pin = case.pack;
+        case.unused = BTreeMap::from([(15, Volts(0.02)), (16, Volts(0.1))]);
+        assert!(case.check().ok());
+        case.unused.insert(16, Volts(26.4));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::UnusedPinLive)]);
+        let detail = &report.faults[0].detail;
+        assert!(detail.contains("wire 16 (plug 2 pin 7)"), "{detail}");
+        assert!(detail.contains("cell 8's plus"), "{detail}");
+    }
+
+    #[test]
+    fn one_cell_apart_from_the_others_is_an_imbalance_at_that_cell() {
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        case.cells[10] -= 0.2;
+        case.pack = Some(pack_of(&case.cells));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(11), FaultKind::Imbalance)]);
+        assert!(report.faults[0]
+            .detail
+            .contains("balance the cells before connecting"));
+        assert_eq!(fault_rows(&report), vec![11]);
+        // 0.08 V apart is within the ±0.1 V of step 1.
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        case.cells[10] -= 0.08;
+        case.pack = Some(pack_of(&case.cells));
+        assert!(case.check().ok());
+    }
+
+    #[test]
+    fn a_meter_showing_one_decimal_on_high_readings_is_no_imbalance() {
+        let case = Case::new(li_ion(), b24(), 24, 3.7);
+        let mut input = case.input();
+        for r in input.readings.iter_mut().flatten() {
+            if r.0 >= 20.0 {
+                r.0 = (r.0 * 10.0).round() / 10.0;
+            }
+        }
+        let report = case.check_input(&input);
+        assert!(report.ok(), "{:?}", report.faults);
+    }
+
+    #[test]
+    fn a_weak_cell_is_step_low_at_that_cell_only() {
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        case.cells[3] = 2.1;
+        case.pack = Some(pack_of(&case.cells));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(4), FaultKind::StepLow)]);
+        assert!(report.faults[0]
+            .detail
+            .contains("2.10 V, below the 2.50–3.60 V"));
+        let mut case = Case::new(li_ion(), b8(), 8, 3.9);
+        case.cells[6] = 4.25;
+        case.pack = Some(pack_of(&case.cells));
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(Some(7), FaultKind::StepHigh)]);
+    }
+
+    #[test]
+    fn a_pack_of_another_chemistry_is_one_fault_not_one_per_cell() {
+        // Li-ion cells at 3.75 V checked as LiFePO4.
+        let case = Case::new(lifepo4(), b16(), 16, 3.75);
+        let report = case.check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::StepHigh)]);
+        assert!(report.faults[0].detail.contains("LiFePO4"));
+        // LTO cells checked as Li-ion.
+        let report = Case::new(li_ion(), b24(), 24, 2.35).check();
+        assert_eq!(kinds(&report), vec![(None, FaultKind::StepLow)]);
+    }
+
+    #[test]
+    fn partial_input_judges_only_what_is_entered() {
+        let case = Case::new(lifepo4(), b16(), 16, 3.3);
+        let full = case.input();
+        let mut input = LadderInput {
+            readings: vec![None; 16],
+            ..LadderInput::default()
+        };
+        // Nothing typed yet: no fault, everything pending.
+        let report = case.check_input(&input);
+        assert!(report.faults.is_empty());
+        assert!(report.rows.iter().all(|r| r.verdict == RowVerdict::Pending));
+        assert_eq!(report.missing.len(), 2); // the readings, the pack voltage
+        assert!(report.missing[0].detail.contains("cells 1–16"));
+        // The first five typed: each Ok, the rest pending, nothing wrong yet.
+        input.readings[..5].copy_from_slice(&full.readings[..5]);
+        let report = case.check_input(&input);
+        assert!(report.wiring_ok_so_far(), "{:?}", report.faults);
+        assert!(!report.ok());
+        assert_eq!(report.rows[4].verdict, RowVerdict::Ok);
+        assert_eq!(report.rows[5].verdict, RowVerdict::Pending);
+        assert!(report.missing[0].detail.contains("cells 6–16"));
+        // A reading typed out of order is placed from the last one before it.
+        input.readings[9] = full.readings[9];
+        let report = case.check_input(&input);
+        assert!(report.faults.is_empty(), "{:?}", report.faults);
+        assert_eq!(report.rows[9].verdict, RowVerdict::Ok);
+        assert!(report.missing[0].detail.contains("cells 6–9, 11–16"));
+    }
+
+    #[test]
+    fn partial_input_tells_a_skipped_tap_once_the_next_reading_is_in() {
+        let mut case = Case::new(lifepo4(), b16(), 16, 3.3);
+        for k in 5..16 {
+            case = case.lead(k, Some(k + 1));
+        }
+        let full = case.input();
+        let mut input = LadderInput {
+            readings: vec![None; 16],
+            ..LadderInput::default()
+        };
+        input.readings[..5].copy_from_slice(&full.readings[..5]);
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(Some(5), FaultKind::StepHigh)]);
+        assert!(report.faults[0].detail.contains("about two cells"));
+        assert_eq!(report.rows[4].verdict, RowVerdict::Fault);
+        input.readings[5] = full.readings[5];
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(Some(5), FaultKind::SkippedTap)]);
+    }
+
+    #[test]
+    fn the_gate_reports_what_is_missing_after_the_faults() {
+        let case = Case::new(lifepo4(), b16(), 16, 3.3).lead(6, None);
+        let mut input = case.input();
+        input.readings[15] = None;
+        let report = case.check_input(&input);
+        let gate: Vec<FaultKind> = report.gate_faults().map(|f| f.kind).collect();
+        assert_eq!(gate, vec![FaultKind::OpenLead, FaultKind::MissingReading]);
+        assert_eq!(report.missing[0].cell, Some(16));
+    }
+
+    #[test]
+    fn faults_serialize_in_snake_case() {
+        let json = serde_json::to_string(&FaultKind::PackVoltageMismatch).unwrap();
+        assert_eq!(json, "\"pack_voltage_mismatch\"");
+        let report = Case::new(lifepo4(), b8(), 8, 3.3).lead(2, None).check();
+        let value = serde_json::to_value(&report).unwrap();
+        assert_eq!(value["faults"][0]["kind"], "open_lead");
+        assert_eq!(value["faults"][0]["cell"], 2);
+        assert_eq!(value["rows"][1]["verdict"], "fault");
+        assert_eq!(value["rows"][1]["pin"]["pin"], 3);
+    }
+}

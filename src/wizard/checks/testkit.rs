@@ -1,0 +1,225 @@
+//! A small wizard for the checks' unit tests, with the numbers of the manual (and our LTO
+//! assumption), so the tests do not depend on wizard.yaml.
+#![allow(dead_code)] // until the evaluate tests use every helper
+
+use std::collections::BTreeMap;
+
+use crate::bms::model::Chemistry;
+use crate::units::Volts;
+use crate::wizard::spec::{
+    ChemistrySpec, ChoiceSpec, FieldKind, FieldSpec, InputSpec, ItemSpec, Limits, ModelSpec,
+    Section, StepSpec, Text, Unit, VoltRange, WizardSpec,
+};
+
+pub fn en(s: &str) -> Text {
+    BTreeMap::from([("en".to_string(), s.to_string())])
+}
+
+fn chem(name: &str, lo: f64, hi: f64, plausible: (f64, f64), ovp: f64) -> ChemistrySpec {
+    ChemistrySpec {
+        name: en(name),
+        ladder_step: VoltRange {
+            min: Volts(lo),
+            max: Volts(hi),
+        },
+        ladder_note: None,
+        cell_plausible: VoltRange {
+            min: Volts(plausible.0),
+            max: Volts(plausible.1),
+        },
+        cell_ovp: Volts(ovp),
+        ovp_tolerance: Volts(0.05),
+    }
+}
+
+pub fn li_ion() -> ChemistrySpec {
+    chem("Li-ion", 3.0, 4.1, (2.5, 4.25), 4.20)
+}
+
+pub fn lifepo4() -> ChemistrySpec {
+    chem("LiFePO4", 2.5, 3.6, (2.0, 3.65), 3.60)
+}
+
+pub fn lto() -> ChemistrySpec {
+    chem("LTO", 1.5, 2.8, (1.5, 2.85), 2.70)
+}
+
+pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
+    ModelSpec {
+        id: id.into(),
+        name: en(&format!("{max_cells}-cell unit")),
+        max_cells,
+        plugs: plugs.to_vec(),
+    }
+}
+
+pub fn b8() -> ModelSpec {
+    model("b8", 8, &[9])
+}
+
+pub fn b16() -> ModelSpec {
+    model("b16", 16, &[9, 8])
+}
+
+pub fn b24() -> ModelSpec {
+    model("b24", 24, &[13, 12])
+}
+
+pub fn limits() -> Limits {
+    Limits {
+        cell_spread: Volts(0.1),
+        charger_margin: Volts(5.0),
+        output_tolerance: Volts(0.5),
+        pack_tolerance: Volts(0.3),
+        unused_pin_max: Volts(0.5),
+        balance_trigger: Volts(0.01),
+        cold_utpr: 5.0,
+        cold_utp: [1.0, 2.0],
+        probe_plausible: [-20.0, 70.0],
+        protection_tolerance: Volts(0.05),
+        live_max_age_s: 5.0,
+    }
+}
+
+pub fn item(id: &str, text: &str) -> ItemSpec {
+    ItemSpec {
+        id: id.into(),
+        text: en(text),
+    }
+}
+
+pub fn number(id: &str, label: &str, unit: Unit, min: f64, max: f64) -> FieldSpec {
+    FieldSpec {
+        id: id.into(),
+        label: en(label),
+        kind: FieldKind::Number { unit, min, max },
+        optional: false,
+        help: None,
+    }
+}
+
+pub fn choice(id: &str, label: &str, options: &[&str]) -> FieldSpec {
+    FieldSpec {
+        id: id.into(),
+        label: en(label),
+        kind: FieldKind::Choice {
+            options: options
+                .iter()
+                .map(|o| ChoiceSpec {
+                    id: o.to_string(),
+                    text: en(o),
+                })
+                .collect(),
+        },
+        optional: false,
+        help: None,
+    }
+}
+
+pub fn step(id: &str, title: &str, input: InputSpec) -> StepSpec {
+    StepSpec {
+        id: id.into(),
+        section: Section::Setup,
+        number: None,
+        title: en(title),
+        instructions: vec![],
+        warnings: vec![],
+        error_codes: vec![],
+        input,
+        gates: vec![],
+        optional: false,
+        sim_actions: vec![],
+        when: None,
+    }
+}
+
+/// The setup form: chemistry, cells, capacity, model, an optional pack id.
+pub fn setup_step() -> StepSpec {
+    let pack_id = FieldSpec {
+        id: "pack_id".into(),
+        label: en("Pack id"),
+        kind: FieldKind::Text,
+        optional: true,
+        help: None,
+    };
+    step(
+        "setup.pack",
+        "The pack",
+        InputSpec::Form {
+            fields: vec![
+                choice("chemistry", "Chemistry", &["li-ion", "lifepo4", "lto"]),
+                FieldSpec {
+                    id: "cells".into(),
+                    label: en("Cells in series"),
+                    kind: FieldKind::Integer { min: 1, max: 32 },
+                    optional: false,
+                    help: None,
+                },
+                number("capacity", "Capacity", Unit::Ah, 1.0, 2000.0),
+                choice("model", "BMS model", &["b8", "b16", "b24"]),
+                pack_id,
+            ],
+            items: vec![],
+        },
+    )
+}
+
+pub fn spec() -> WizardSpec {
+    WizardSpec {
+        languages: vec!["en".into()],
+        chemistries: BTreeMap::from([
+            (Chemistry::LiIon, li_ion()),
+            (Chemistry::LiFePo4, lifepo4()),
+            (Chemistry::Lto, lto()),
+        ]),
+        models: vec![b8(), b16(), b24()],
+        limits: limits(),
+        messages: BTreeMap::new(),
+        errors: BTreeMap::new(),
+        steps: vec![
+            setup_step(),
+            step(
+                "wiring.ladder",
+                "Multimeter test",
+                InputSpec::Ladder { items: vec![] },
+            ),
+        ],
+    }
+}
+
+/// The pack's node voltages (0 V at pack minus) from cell voltages.
+pub fn nodes(cells: &[f64]) -> Vec<f64> {
+    let mut v = vec![0.0];
+    for c in cells {
+        v.push(v.last().copied().unwrap_or(0.0) + c);
+    }
+    v
+}
+
+/// What the meter shows, to two decimals, with lead k on node `map[k-1]` (`None` = open lead,
+/// a floating pin showing a few millivolts).
+pub fn readings(cells: &[f64], map: &[Option<usize>]) -> Vec<Option<Volts>> {
+    let nodes = nodes(cells);
+    map.iter()
+        .map(|node| {
+            let v = node.map(|n| nodes[n]).unwrap_or(0.02);
+            Some(Volts((v * 100.0).round() / 100.0))
+        })
+        .collect()
+}
+
+/// Lead k on node k: right wiring.
+pub fn right(n: usize) -> Vec<Option<usize>> {
+    (1..=n).map(Some).collect()
+}
+
+/// Plausible cells around `base`: small deterministic differences, well inside ±0.1 V.
+pub fn pack_cells(n: usize, base: f64) -> Vec<f64> {
+    const WOBBLE: [f64; 7] = [0.0, 0.012, -0.008, 0.021, -0.015, 0.006, -0.003];
+    (0..n).map(|i| base + WOBBLE[i % WOBBLE.len()]).collect()
+}
+
+/// The pack voltage across the terminals, to two decimals.
+pub fn pack_of(cells: &[f64]) -> Volts {
+    Volts((cells.iter().sum::<f64>() * 100.0).round() / 100.0)
+}
