@@ -3,3 +3,4 @@
 pub mod journal;
 pub mod session;
 pub mod sign;
+pub mod record;
