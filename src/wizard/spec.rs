@@ -2,10 +2,20 @@
 //!
 //! OWNER of loading/validation: spec helper. The types below are the contract the engine, the
 //! checks and the UI code against; add to them, do not rename.
+//!
+//! Loading is strict: a YAML or type mistake names file:line:column and the field path; every
+//! semantic mistake (see `validate`) is reported at once, so an author fixes a file in one pass.
+
+mod locate;
+mod validate;
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::bms::model::Chemistry;
 use crate::units::Volts;
@@ -41,6 +51,9 @@ pub struct WizardSpec {
     pub errors: BTreeMap<u8, Text>,
     /// The steps in order.
     pub steps: Vec<StepSpec>,
+    /// SHA-256 (hex) of the exact bytes this wizard was loaded from; see [`Self::wizard_hash`].
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 /// An inclusive range of voltages.
@@ -187,8 +200,12 @@ pub struct Condition {
 }
 
 /// The kind of input a step takes.
+///
+/// In YAML: `kind:` beside `items:` and `fields:`. An internally tagged enum would buffer the
+/// whole input before reading it and lose every line number inside, so it goes through
+/// [`RawInput`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "RawInput", into = "RawInput")]
 pub enum InputSpec {
     /// Things to confirm, each ticked by the operator.
     Checklist {
@@ -244,6 +261,62 @@ impl InputSpec {
     }
 }
 
+/// The YAML shape of an [`InputSpec`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    kind: InputKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    items: Vec<ItemSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldSpec>>,
+}
+
+/// The `kind:` of an input in YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum InputKind {
+    Checklist,
+    Form,
+    Ladder,
+    Live,
+    SignOff,
+}
+
+impl TryFrom<RawInput> for InputSpec {
+    type Error = String;
+
+    fn try_from(raw: RawInput) -> Result<Self, String> {
+        let items = raw.items;
+        match (raw.kind, raw.fields) {
+            (InputKind::Form, Some(fields)) => Ok(InputSpec::Form { fields, items }),
+            (InputKind::Form, None) => Err("a form needs 'fields'".into()),
+            (_, Some(_)) => Err("only a form has 'fields'".into()),
+            (InputKind::Checklist, None) => Ok(InputSpec::Checklist { items }),
+            (InputKind::Ladder, None) => Ok(InputSpec::Ladder { items }),
+            (InputKind::Live, None) => Ok(InputSpec::Live { items }),
+            (InputKind::SignOff, None) => Ok(InputSpec::SignOff { items }),
+        }
+    }
+}
+
+impl From<InputSpec> for RawInput {
+    fn from(input: InputSpec) -> Self {
+        let (kind, items, fields) = match input {
+            InputSpec::Checklist { items } => (InputKind::Checklist, items, None),
+            InputSpec::Form { fields, items } => (InputKind::Form, items, Some(fields)),
+            InputSpec::Ladder { items } => (InputKind::Ladder, items, None),
+            InputSpec::Live { items } => (InputKind::Live, items, None),
+            InputSpec::SignOff { items } => (InputKind::SignOff, items, None),
+        };
+        RawInput {
+            kind,
+            items,
+            fields,
+        }
+    }
+}
+
 /// One thing to confirm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,15 +328,18 @@ pub struct ItemSpec {
 }
 
 /// One value to enter.
+///
+/// In YAML the kind's keys (`type`, `unit`, `min`, `max`, `options`) sit beside `id` and
+/// `label`. serde's `flatten` cannot be combined with `deny_unknown_fields` (every key would be
+/// refused) and loses line numbers, so the YAML goes through [`RawField`] instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawField", into = "RawField")]
 pub struct FieldSpec {
     /// Id within the step. Well-known ids feed the pack facts: see [`PackField`].
     pub id: String,
     /// Label.
     pub label: Text,
     /// What kind of value.
-    #[serde(flatten)]
     pub kind: FieldKind,
     /// May be left empty.
     #[serde(default)]
@@ -271,6 +347,148 @@ pub struct FieldSpec {
     /// Help shown under the field.
     #[serde(default)]
     pub help: Option<Text>,
+}
+
+/// The YAML shape of a [`FieldSpec`]: every key any kind may use, unknown keys refused.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    id: String,
+    label: Text,
+    #[serde(rename = "type")]
+    kind: FieldType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unit: Option<Unit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    options: Option<Vec<ChoiceSpec>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    optional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    help: Option<Text>,
+}
+
+/// The `type:` of a field in YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FieldType {
+    Number,
+    Integer,
+    Choice,
+    Text,
+}
+
+impl TryFrom<RawField> for FieldSpec {
+    type Error = String;
+
+    fn try_from(raw: RawField) -> Result<Self, String> {
+        let id = &raw.id;
+        // Keys that do not belong to the type are refused rather than silently ignored.
+        let stray = |allowed: &[&str]| -> Result<(), String> {
+            let present = [
+                ("unit", raw.unit.is_some()),
+                ("min", raw.min.is_some()),
+                ("max", raw.max.is_some()),
+                ("options", raw.options.is_some()),
+            ];
+            for (key, is) in present {
+                if is && !allowed.contains(&key) {
+                    return Err(format!(
+                        "field '{id}': key '{key}' does not belong to this type"
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let need = |key: &str, v: Option<f64>| {
+            v.ok_or_else(|| format!("field '{id}': this type needs '{key}'"))
+        };
+        let kind = match raw.kind {
+            FieldType::Number => {
+                stray(&["unit", "min", "max"])?;
+                FieldKind::Number {
+                    unit: raw.unit.ok_or_else(|| {
+                        format!("field '{id}': a number needs 'unit' (V, A, Ah, °C)")
+                    })?,
+                    min: need("min", raw.min)?,
+                    max: need("max", raw.max)?,
+                }
+            }
+            FieldType::Integer => {
+                stray(&["min", "max"])?;
+                let whole = |key: &str, v: Option<f64>| -> Result<i64, String> {
+                    let v = need(key, v)?;
+                    if v.fract() != 0.0 || v.abs() > 1e15 {
+                        return Err(format!(
+                            "field '{id}': '{key}' of an integer must be a whole number"
+                        ));
+                    }
+                    Ok(v as i64)
+                };
+                FieldKind::Integer {
+                    min: whole("min", raw.min)?,
+                    max: whole("max", raw.max)?,
+                }
+            }
+            FieldType::Choice => {
+                stray(&["options"])?;
+                FieldKind::Choice {
+                    options: raw
+                        .options
+                        .ok_or_else(|| format!("field '{id}': a choice needs 'options'"))?,
+                }
+            }
+            FieldType::Text => {
+                stray(&[])?;
+                FieldKind::Text
+            }
+        };
+        Ok(FieldSpec {
+            id: raw.id,
+            label: raw.label,
+            kind,
+            optional: raw.optional,
+            help: raw.help,
+        })
+    }
+}
+
+impl From<FieldSpec> for RawField {
+    fn from(f: FieldSpec) -> Self {
+        let mut raw = RawField {
+            id: f.id,
+            label: f.label,
+            kind: FieldType::Text,
+            unit: None,
+            min: None,
+            max: None,
+            options: None,
+            optional: f.optional,
+            help: f.help,
+        };
+        match f.kind {
+            FieldKind::Number { unit, min, max } => {
+                raw.kind = FieldType::Number;
+                raw.unit = Some(unit);
+                raw.min = Some(min);
+                raw.max = Some(max);
+            }
+            FieldKind::Integer { min, max } => {
+                raw.kind = FieldType::Integer;
+                raw.min = Some(min as f64);
+                raw.max = Some(max as f64);
+            }
+            FieldKind::Choice { options } => {
+                raw.kind = FieldType::Choice;
+                raw.options = Some(options);
+            }
+            FieldKind::Text => {}
+        }
+        raw
+    }
 }
 
 /// The kind of value of a field.
@@ -362,6 +580,19 @@ pub enum PackField {
 }
 
 impl PackField {
+    /// Every well-known field; the setup form must hold them all.
+    pub const ALL: [PackField; 9] = [
+        PackField::Operator,
+        PackField::Role,
+        PackField::Trainer,
+        PackField::PackId,
+        PackField::Chemistry,
+        PackField::Cells,
+        PackField::Capacity,
+        PackField::Model,
+        PackField::ColdSite,
+    ];
+
     /// The field id in wizard.yaml.
     pub fn id(self) -> &'static str {
         match self {
@@ -438,4 +669,234 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+}
+
+/// The wizard shipped inside the binary.
+pub const BUILTIN_YAML: &str = include_str!("../../wizard.yaml");
+
+/// What the built-in wizard is called in error messages.
+pub const BUILTIN_ORIGIN: &str = "wizard.yaml (built in)";
+
+/// Message keys the screens look up in `messages`; every one must be present.
+pub const MESSAGE_KEYS: &[&str] = &[
+    "app_title",
+    "next",
+    "back",
+    "skip",
+    "confirm",
+    "quit",
+    "quit_confirm",
+    "help",
+    "yes",
+    "no",
+    "override",
+    "override_reason",
+    "override_role",
+    "override_refused_safety",
+    "gate_passed",
+    "gate_failed",
+    "gate_waiting",
+    "gate_overridden",
+    "step_progress",
+    "manual_step",
+    "optional_step",
+    "section_setup",
+    "section_wiring",
+    "section_configuration",
+    "section_protection",
+    "section_signoff",
+    "warnings_title",
+    "errors_title",
+    "field_required",
+    "field_invalid",
+    "live_title",
+    "live_connected",
+    "live_disconnected",
+    "live_stale",
+    "cells",
+    "pack_voltage",
+    "current",
+    "temperature",
+    "no_alarm",
+    "alarm_active",
+    "ladder_pin",
+    "ladder_cell",
+    "ladder_reading",
+    "ladder_pack",
+    "ladder_last_pin",
+    "ladder_unused",
+    "sign_off",
+    "log_saved",
+    "resume",
+    "sim_banner",
+    "training_banner",
+    "no_passwords",
+];
+
+/// One mistake in a wizard file: where it is and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// The file (or `wizard.yaml (built in)`).
+    pub origin: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// Where in the document: `steps[wiring.ladder].gates[ladder]`; empty for the whole file.
+    pub path: String,
+    /// What is wrong, as a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Every mistake found in a wizard file, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+/// SHA-256 of some bytes as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl WizardSpec {
+    /// Read, parse and validate a wizard file.
+    pub fn load(path: &Path) -> Result<WizardSpec, SpecErrors> {
+        let origin = path.display().to_string();
+        let whole_file = |message: String| {
+            SpecErrors(vec![SpecError {
+                origin: origin.clone(),
+                line: None,
+                column: None,
+                path: String::new(),
+                message,
+            }])
+        };
+        let bytes = std::fs::read(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            whole_file(format!("not UTF-8 text (bad byte at offset {at})"))
+        })?;
+        WizardSpec::from_str(&text, &origin)
+    }
+
+    /// Parse and validate wizard text; `origin` names it in error messages.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str, origin: &str) -> Result<WizardSpec, SpecErrors> {
+        let deserializer = serde_yaml::Deserializer::from_str(text);
+        let mut spec: WizardSpec = serde_path_to_error::deserialize(deserializer)
+            .map_err(|e| SpecErrors(vec![locate::serde_error(text, origin, &e)]))?;
+        let errors = validate::validate(&spec, text, origin);
+        if !errors.is_empty() {
+            return Err(SpecErrors(errors));
+        }
+        spec.sha256 = sha256_hex(text.as_bytes());
+        Ok(spec)
+    }
+
+    /// The wizard shipped inside the binary (checked by the test suite, so it always loads).
+    pub fn builtin() -> WizardSpec {
+        static BUILTIN: OnceLock<WizardSpec> = OnceLock::new();
+        BUILTIN
+            .get_or_init(
+                || match WizardSpec::from_str(BUILTIN_YAML, BUILTIN_ORIGIN) {
+                    Ok(spec) => spec,
+                    Err(errors) => panic!("the built-in wizard.yaml is broken:\n{errors}"),
+                },
+            )
+            .clone()
+    }
+
+    /// SHA-256 (hex) of the exact bytes loaded, so a log names the wizard it followed.
+    pub fn wizard_hash(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The step with this id.
+    pub fn step(&self, id: &str) -> Option<&StepSpec> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The position of the step with this id.
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// The model with this id.
+    pub fn model(&self, id: &str) -> Option<&ModelSpec> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// A UI label by key in `lang`; the key itself when the wizard lacks it.
+    pub fn message<'a>(&'a self, key: &'a str, lang: &str) -> &'a str {
+        self.messages.get(key).map_or(key, |t| tr(t, lang))
+    }
+}
+
+/// The language to show: `--lang` if the wizard has it, else the one `LANG` names
+/// (`pl_PL.UTF-8` → `pl`), else English. Never fails: an unknown choice falls back to `en`.
+pub fn pick_language(flag: Option<&str>, env_lang: Option<&str>, spec: &WizardSpec) -> String {
+    let known = |raw: &str| -> Option<String> {
+        let code = raw
+            .split(['_', '-', '.', '@'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        spec.languages.iter().find(|l| **l == code).cloned()
+    };
+    match flag {
+        // An explicit choice is never second-guessed by the environment.
+        Some(flag) => known(flag),
+        None => env_lang.and_then(known),
+    }
+    .unwrap_or_else(|| "en".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_wizard_loads() {
+        let spec = match WizardSpec::from_str(BUILTIN_YAML, BUILTIN_ORIGIN) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(spec.languages, ["en", "pl"]);
+    }
 }

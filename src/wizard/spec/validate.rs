@@ -1,0 +1,796 @@
+//! The semantic checks of a parsed wizard: everything the types alone cannot refuse.
+//!
+//! Every check runs and every mistake is collected, so an author sees the whole list at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::locate::{locate, Seg};
+use super::{
+    Check, FieldKind, FieldSpec, InputSpec, PackField, Section, SpecError, StepSpec, Text, Unit,
+    WizardSpec, MESSAGE_KEYS,
+};
+use crate::bms::model::{AppAction, Chemistry};
+
+/// The manual's error list runs 1–9.
+const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
+
+/// Field and option ids the activation gate relies on.
+const METHOD_FIELD: &str = "method";
+const CHARGER_OPTION: &str = "charger";
+
+/// A path both for the locator (indices) and for people (ids).
+#[derive(Debug, Clone, Default)]
+struct P {
+    segs: Vec<Seg>,
+    shown: String,
+}
+
+impl P {
+    fn key(&self, key: &str) -> P {
+        let mut p = self.clone();
+        p.segs.push(Seg::Key(key.to_string()));
+        if !p.shown.is_empty() {
+            p.shown.push('.');
+        }
+        p.shown.push_str(key);
+        p
+    }
+
+    /// An item of a sequence, shown by its id when it has one.
+    fn item(&self, index: usize, id: &str) -> P {
+        let mut p = self.clone();
+        p.segs.push(Seg::Index(index));
+        if id.is_empty() {
+            p.shown.push_str(&format!("[{index}]"));
+        } else {
+            p.shown.push_str(&format!("[{id}]"));
+        }
+        p
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    origin: &'a str,
+    errors: Vec<SpecError>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, at: &P, message: impl Into<String>) {
+        let pos = locate(self.text, &at.segs);
+        self.errors.push(SpecError {
+            origin: self.origin.to_string(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            path: at.shown.clone(),
+            message: message.into(),
+        });
+    }
+
+    fn text(&mut self, langs: &[String], text: &Text, at: &P) {
+        for lang in langs {
+            match text.get(lang) {
+                None => self.err(at, format!("missing translation '{lang}'")),
+                Some(t) if t.trim().is_empty() => self.err(at, format!("empty text for '{lang}'")),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn unique<'i>(&mut self, what: &str, ids: impl IntoIterator<Item = (&'i str, P)>) {
+        let mut seen = BTreeSet::new();
+        for (id, at) in ids {
+            if id.trim().is_empty() {
+                self.err(&at, format!("{what} id is empty"));
+            } else if !seen.insert(id) {
+                self.err(&at, format!("duplicate {what} id '{id}'"));
+            }
+        }
+    }
+}
+
+/// Every semantic mistake in `spec`, positioned in `text`; empty when the wizard is sound.
+pub(super) fn validate(spec: &WizardSpec, text: &str, origin: &str) -> Vec<SpecError> {
+    let mut v = Validator {
+        text,
+        origin,
+        errors: Vec::new(),
+    };
+    let root = P::default();
+    languages(&mut v, spec, &root);
+    let langs = &spec.languages;
+    chemistries(&mut v, spec, &root);
+    models(&mut v, spec, &root);
+    limits(&mut v, spec, &root);
+    for (key, t) in &spec.messages {
+        v.text(langs, t, &root.key("messages").key(key));
+    }
+    for key in MESSAGE_KEYS {
+        if !spec.messages.contains_key(*key) {
+            v.err(&root.key("messages"), format!("missing message '{key}'"));
+        }
+    }
+    errors(&mut v, spec, &root);
+    steps(&mut v, spec, &root);
+    pack_fields(&mut v, spec, &root);
+    v.errors
+        .sort_by_key(|e| (e.line.unwrap_or(usize::MAX), e.column.unwrap_or(0)));
+    v.errors
+}
+
+fn languages(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("languages");
+    if !spec.languages.iter().any(|l| l == "en") {
+        v.err(&at, "must include 'en', the fallback for every text");
+    }
+    let mut seen = BTreeSet::new();
+    for lang in &spec.languages {
+        if !seen.insert(lang) {
+            v.err(&at, format!("'{lang}' is listed twice"));
+        }
+    }
+}
+
+fn chemistries(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("chemistries");
+    for c in Chemistry::ALL {
+        if !spec.chemistries.contains_key(&c) {
+            v.err(
+                &at,
+                format!("chemistry '{c}' is missing: the BMS offers it, so its OVP must be known"),
+            );
+        }
+    }
+    for (c, cs) in &spec.chemistries {
+        let at = at.key(c.id());
+        v.text(&spec.languages, &cs.name, &at.key("name"));
+        if let Some(note) = &cs.ladder_note {
+            v.text(&spec.languages, note, &at.key("ladder_note"));
+        }
+        for (name, range) in [
+            ("ladder_step", cs.ladder_step),
+            ("cell_plausible", cs.cell_plausible),
+        ] {
+            if !range.min.0.is_finite()
+                || !range.max.0.is_finite()
+                || range.min.0 <= 0.0
+                || range.min.0 >= range.max.0
+            {
+                v.err(
+                    &at.key(name),
+                    format!(
+                        "min ({}) must be above 0 and below max ({})",
+                        range.min.0, range.max.0
+                    ),
+                );
+            }
+        }
+        if !cs.ovp_tolerance.0.is_finite() || cs.ovp_tolerance.0 <= 0.0 {
+            v.err(&at.key("ovp_tolerance"), "must be above 0 V");
+        }
+        if !cs.cell_ovp.0.is_finite() || cs.cell_ovp.0 <= 0.0 {
+            v.err(&at.key("cell_ovp"), "must be above 0 V");
+        }
+    }
+    // The chemistry is recognised by its OVP: two windows that overlap could name either.
+    let all: Vec<_> = spec.chemistries.iter().collect();
+    for (i, (a, sa)) in all.iter().enumerate() {
+        for (b, sb) in &all[i + 1..] {
+            let gap = (sa.cell_ovp.0 - sb.cell_ovp.0).abs();
+            if gap <= sa.ovp_tolerance.0 + sb.ovp_tolerance.0 {
+                v.err(
+                    &at.key(b.id()).key("ovp_tolerance"),
+                    format!("the OVP windows of '{a}' and '{b}' overlap: an OVP could match both"),
+                );
+            }
+        }
+    }
+}
+
+fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("models");
+    if spec.models.is_empty() {
+        v.err(&at, "at least one BMS model is needed");
+    }
+    v.unique(
+        "model",
+        spec.models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.as_str(), at.item(i, &m.id).key("id"))),
+    );
+    for (i, m) in spec.models.iter().enumerate() {
+        let at = at.item(i, &m.id);
+        v.text(&spec.languages, &m.name, &at.key("name"));
+        let wires: u32 = m.plugs.iter().sum();
+        if m.max_cells == 0 {
+            v.err(&at.key("max_cells"), "must be at least 1");
+        }
+        if m.plugs.is_empty() || m.plugs.contains(&0) {
+            v.err(&at.key("plugs"), "every plug needs at least one wire");
+        } else if wires != m.max_cells + 1 {
+            v.err(
+                &at.key("plugs"),
+                format!(
+                    "the plugs hold {wires} wires but {} cells need {} (pack minus plus one per cell)",
+                    m.max_cells,
+                    m.max_cells + 1
+                ),
+            );
+        }
+        if m.max_cells > 8 && m.plugs.len() < 2 {
+            v.err(
+                &at.key("plugs"),
+                format!(
+                    "a unit for {} cells has two balance plugs (more than 8 cells never fit one)",
+                    m.max_cells
+                ),
+            );
+        }
+    }
+}
+
+fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("limits");
+    let l = &spec.limits;
+    for (name, value) in [
+        ("cell_spread", l.cell_spread.0),
+        ("charger_margin", l.charger_margin.0),
+        ("output_tolerance", l.output_tolerance.0),
+        ("pack_tolerance", l.pack_tolerance.0),
+        ("unused_pin_max", l.unused_pin_max.0),
+        ("balance_trigger", l.balance_trigger.0),
+        ("protection_tolerance", l.protection_tolerance.0),
+        ("live_max_age_s", l.live_max_age_s),
+    ] {
+        if !value.is_finite() || value <= 0.0 {
+            v.err(&at.key(name), format!("must be above 0 (is {value})"));
+        }
+    }
+    for (name, values) in [
+        ("cold_utpr", &[l.cold_utpr][..]),
+        ("cold_utp", &l.cold_utp[..]),
+        ("probe_plausible", &l.probe_plausible[..]),
+    ] {
+        if values.iter().any(|x| !x.is_finite()) {
+            v.err(&at.key(name), "must be a finite number of °C");
+        }
+    }
+    if l.cold_utp[0] > l.cold_utp[1] {
+        v.err(
+            &at.key("cold_utp"),
+            "the first value must not exceed the second",
+        );
+    }
+    if l.cold_utpr <= l.cold_utp[1] {
+        v.err(
+            &at.key("cold_utpr"),
+            "charging must resume above the temperature that blocks it: cold_utpr > cold_utp",
+        );
+    }
+    if l.probe_plausible[0] >= l.probe_plausible[1] {
+        v.err(
+            &at.key("probe_plausible"),
+            "the first value must be below the second",
+        );
+    }
+}
+
+fn errors(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("errors");
+    let missing: Vec<String> = ERROR_CODES
+        .filter(|n| !spec.errors.contains_key(n))
+        .map(|n| n.to_string())
+        .collect();
+    if !missing.is_empty() {
+        v.err(
+            &at,
+            format!(
+                "the manual's error codes 1–9 must all be explained; missing: {}",
+                missing.join(", ")
+            ),
+        );
+    }
+    for (n, t) in &spec.errors {
+        let at = at.key(&n.to_string());
+        if !ERROR_CODES.contains(n) {
+            v.err(
+                &at,
+                format!("error code {n} is not in the manual's list (1–9)"),
+            );
+        }
+        v.text(&spec.languages, t, &at);
+    }
+}
+
+fn steps(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let at = root.key("steps");
+    if spec.steps.is_empty() {
+        v.err(&at, "the wizard has no steps");
+        return;
+    }
+    v.unique(
+        "step",
+        spec.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), at.item(i, &s.id).key("id"))),
+    );
+    let mut last_section = Section::Setup;
+    let mut numbers: BTreeMap<SectionKey, u32> = BTreeMap::new();
+    let mut ladder_seen = false;
+    for (i, step) in spec.steps.iter().enumerate() {
+        let sat = at.item(i, &step.id);
+        if section_rank(step.section) < section_rank(last_section) {
+            v.err(
+                &sat.key("section"),
+                format!(
+                    "section {:?} comes after {:?}: steps must follow the order setup, wiring, \
+                     configuration, protection, signoff",
+                    step.section, last_section
+                ),
+            );
+        }
+        last_section = step.section;
+        if let Some(n) = step.number {
+            let key = section_rank(step.section);
+            if let Some(prev) = numbers.get(&key) {
+                if n <= *prev {
+                    v.err(
+                        &sat.key("number"),
+                        format!("number {n} does not follow {prev} in its section"),
+                    );
+                }
+            }
+            numbers.insert(key, n);
+        }
+        if matches!(step.input, InputSpec::Ladder { .. }) {
+            ladder_seen = true;
+        }
+        if step.sim_actions.contains(&AppAction::BalancePlug(true)) && !ladder_seen {
+            v.err(
+                &sat.key("sim_actions"),
+                "the balance plug goes in before any ladder step: the manual wants the \
+                 multimeter check done with the plug out",
+            );
+        }
+        step_body(v, spec, i, step, &sat);
+    }
+    let sign_offs: Vec<usize> = spec
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.input, InputSpec::SignOff { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    let last = spec.steps.len() - 1;
+    match sign_offs.as_slice() {
+        [] => v.err(&at, "the last step must be a sign_off step; there is none"),
+        [only] if *only == last => {}
+        _ => {
+            for &i in &sign_offs {
+                if i != last || sign_offs.len() > 1 {
+                    v.err(
+                        &at.item(i, &spec.steps[i].id).key("input"),
+                        "there must be exactly one sign_off step, and it must be the last",
+                    );
+                }
+            }
+            if !sign_offs.contains(&last) {
+                v.err(
+                    &at.item(last, &spec.steps[last].id),
+                    "the last step must be the sign_off step",
+                );
+            }
+        }
+    }
+}
+
+type SectionKey = u8;
+
+fn section_rank(s: Section) -> SectionKey {
+    match s {
+        Section::Setup => 0,
+        Section::Wiring => 1,
+        Section::Configuration => 2,
+        Section::Protection => 3,
+        Section::Signoff => 4,
+    }
+}
+
+fn step_body(v: &mut Validator<'_>, spec: &WizardSpec, index: usize, step: &StepSpec, at: &P) {
+    let langs = &spec.languages;
+    v.text(langs, &step.title, &at.key("title"));
+    if step.instructions.is_empty() {
+        v.err(
+            &at.key("instructions"),
+            "a step needs at least one instruction",
+        );
+    }
+    for (j, t) in step.instructions.iter().enumerate() {
+        v.text(langs, t, &at.key("instructions").item(j, ""));
+    }
+    for (j, t) in step.warnings.iter().enumerate() {
+        v.text(langs, t, &at.key("warnings").item(j, ""));
+    }
+    for code in &step.error_codes {
+        if !ERROR_CODES.contains(code) {
+            v.err(
+                &at.key("error_codes"),
+                format!("error code {code} is not in the manual's list (1–9)"),
+            );
+        }
+    }
+    let input_at = at.key("input");
+    let items = step.input.items();
+    v.unique(
+        "item",
+        items.iter().enumerate().map(|(j, it)| {
+            (
+                it.id.as_str(),
+                input_at.key("items").item(j, &it.id).key("id"),
+            )
+        }),
+    );
+    for (j, it) in items.iter().enumerate() {
+        v.text(
+            langs,
+            &it.text,
+            &input_at.key("items").item(j, &it.id).key("text"),
+        );
+    }
+    let fields = step.input.fields();
+    if matches!(step.input, InputSpec::Form { .. }) && fields.is_empty() {
+        v.err(&input_at.key("fields"), "a form needs at least one field");
+    }
+    v.unique(
+        "field",
+        fields.iter().enumerate().map(|(j, f)| {
+            (
+                f.id.as_str(),
+                input_at.key("fields").item(j, &f.id).key("id"),
+            )
+        }),
+    );
+    for (j, f) in fields.iter().enumerate() {
+        field(v, langs, f, &input_at.key("fields").item(j, &f.id));
+    }
+    v.unique(
+        "gate",
+        step.gates
+            .iter()
+            .enumerate()
+            .map(|(j, g)| (g.id.as_str(), at.key("gates").item(j, &g.id).key("id"))),
+    );
+    for (j, gate) in step.gates.iter().enumerate() {
+        let gat = at.key("gates").item(j, &gate.id);
+        v.text(langs, &gate.text, &gat.key("text"));
+        if gate.safety && step.optional {
+            v.err(
+                &gat.key("safety"),
+                "an optional step cannot hold a safety gate: skipping the step would skip it",
+            );
+        }
+        if let Some(problem) = check_needs(&gate.check, step) {
+            v.err(&gat.key("check"), problem);
+        }
+    }
+    if let Some(cond) = &step.when {
+        when(v, spec, index, cond, &at.key("when"));
+    }
+}
+
+fn field(v: &mut Validator<'_>, langs: &[String], f: &FieldSpec, at: &P) {
+    v.text(langs, &f.label, &at.key("label"));
+    if let Some(help) = &f.help {
+        v.text(langs, help, &at.key("help"));
+    }
+    match &f.kind {
+        FieldKind::Number { min, max, .. } => {
+            if !min.is_finite() || !max.is_finite() || min >= max {
+                v.err(
+                    &at.key("min"),
+                    format!("min ({min}) must be below max ({max})"),
+                );
+            }
+        }
+        FieldKind::Integer { min, max } => {
+            if min > max {
+                v.err(
+                    &at.key("min"),
+                    format!("min ({min}) must not exceed max ({max})"),
+                );
+            }
+        }
+        FieldKind::Choice { options } => {
+            if options.is_empty() {
+                v.err(&at.key("options"), "a choice needs at least one option");
+            }
+            v.unique(
+                "option",
+                options
+                    .iter()
+                    .enumerate()
+                    .map(|(k, o)| (o.id.as_str(), at.key("options").item(k, &o.id).key("id"))),
+            );
+            for (k, o) in options.iter().enumerate() {
+                v.text(
+                    langs,
+                    &o.text,
+                    &at.key("options").item(k, &o.id).key("text"),
+                );
+            }
+        }
+        FieldKind::Text => {}
+    }
+}
+
+/// What a check needs of its step, and what is missing; `None` when the step has it all.
+fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
+    let fields = step.input.fields();
+    let volts = |id: &str| {
+        fields
+            .iter()
+            .any(|f| f.id == id && matches!(f.kind, FieldKind::Number { unit: Unit::V, .. }))
+    };
+    let need_volts = |ids: &[&str]| -> Option<String> {
+        let missing: Vec<&str> = ids.iter().copied().filter(|id| !volts(id)).collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "check '{}' needs the voltage field(s) {} (type number, unit V) in this step's form",
+                check_name(check),
+                missing.join(", ")
+            )
+        })
+    };
+    let live = matches!(
+        step.input,
+        InputSpec::Live { .. } | InputSpec::SignOff { .. }
+    );
+    match check {
+        Check::AllConfirmed => step.input.items().is_empty().then(|| {
+            "check 'all_confirmed' needs at least one item to confirm in this step".to_string()
+        }),
+        Check::FieldsValid => fields
+            .is_empty()
+            .then(|| "check 'fields_valid' needs a form with fields in this step".to_string()),
+        Check::CellSpread => need_volts(&["lowest_cell", "highest_cell"]),
+        Check::OutputVoltage => need_volts(&["output_voltage"]),
+        Check::ChargerVoltage => {
+            let method = fields.iter().find(|f| f.id == METHOD_FIELD);
+            let has_charger = method.is_some_and(|f| match &f.kind {
+                FieldKind::Choice { options } => options.iter().any(|o| o.id == CHARGER_OPTION),
+                _ => false,
+            });
+            need_volts(&["charger_voltage"]).or_else(|| {
+                (!has_charger).then(|| {
+                    format!(
+                        "check 'charger_voltage' needs a choice field '{METHOD_FIELD}' with an \
+                         option '{CHARGER_OPTION}' (the gate applies only to that method)"
+                    )
+                })
+            })
+        }
+        Check::Ladder => (!matches!(step.input, InputSpec::Ladder { .. }))
+            .then(|| "check 'ladder' needs a step whose input kind is ladder".to_string()),
+        Check::LiveConnected
+        | Check::CellsVisible
+        | Check::CellsPlausible
+        | Check::CellCountSetting
+        | Check::OvpMatchesChemistry
+        | Check::CapacitySet
+        | Check::BalanceTrigger
+        | Check::SwitchesOn
+        | Check::TempSensorEnabled
+        | Check::ProbesPresent
+        | Check::ColdSite
+        | Check::NoAlarm
+        | Check::NoFactoryReset
+        | Check::ProtectionTest => (!live).then(|| {
+            format!(
+                "check '{}' reads the live BMS: it needs a step whose input kind is live or \
+                 sign_off",
+                check_name(check)
+            )
+        }),
+    }
+}
+
+/// The check's name as written in YAML.
+fn check_name(check: &Check) -> String {
+    serde_yaml::to_string(check)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| format!("{check:?}"))
+}
+
+fn when(v: &mut Validator<'_>, spec: &WizardSpec, index: usize, cond: &super::Condition, at: &P) {
+    let fat = at.key("field");
+    // Step ids contain dots themselves: the field id is what follows the last one.
+    let Some((step_id, field_id)) = cond.field.rsplit_once('.') else {
+        v.err(
+            &fat,
+            format!("'{}' must be written step_id.field_id", cond.field),
+        );
+        return;
+    };
+    let Some(target) = spec.steps.iter().position(|s| s.id == step_id) else {
+        v.err(&fat, format!("'when' refers to unknown step '{step_id}'"));
+        return;
+    };
+    if target >= index {
+        v.err(
+            &fat,
+            format!("'when' refers to step '{step_id}', which does not come before this one"),
+        );
+    }
+    let Some(f) = spec.steps[target]
+        .input
+        .fields()
+        .iter()
+        .find(|f| f.id == field_id)
+    else {
+        v.err(
+            &fat,
+            format!("'when' refers to unknown field '{field_id}' of step '{step_id}'"),
+        );
+        return;
+    };
+    let FieldKind::Choice { options } = &f.kind else {
+        v.err(
+            &fat,
+            format!("'when' needs a choice field; '{}' is not one", cond.field),
+        );
+        return;
+    };
+    if cond.is.is_empty() {
+        v.err(&at.key("is"), "'is' lists no option");
+    }
+    for (k, opt) in cond.is.iter().enumerate() {
+        if !options.iter().any(|o| &o.id == opt) {
+            v.err(
+                &at.key("is").item(k, ""),
+                format!(
+                    "'when' refers to unknown option '{opt}' of '{}'",
+                    cond.field
+                ),
+            );
+        }
+    }
+}
+
+/// The setup section must ask for every pack fact, each once and of the right kind.
+fn pack_fields(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    let steps_at = root.key("steps");
+    let mut found: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (i, s) in spec.steps.iter().enumerate() {
+        for (j, f) in s.input.fields().iter().enumerate() {
+            if PackField::ALL.iter().any(|p| p.id() == f.id) {
+                found.entry(f.id.as_str()).or_default().push((i, j));
+            }
+        }
+    }
+    let setup =
+        spec.steps.iter().enumerate().find(|(_, s)| {
+            s.section == Section::Setup && matches!(s.input, InputSpec::Form { .. })
+        });
+    let setup_at = match setup {
+        Some((i, s)) => steps_at.item(i, &s.id),
+        None => steps_at.clone(),
+    };
+    for p in PackField::ALL {
+        let id = p.id();
+        let places = found.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        let Some(&(i, j)) = places.first() else {
+            v.err(
+                &setup_at,
+                format!("the setup form lacks the well-known field '{id}'"),
+            );
+            continue;
+        };
+        let step = &spec.steps[i];
+        let f = &step.input.fields()[j];
+        let fat = steps_at
+            .item(i, &step.id)
+            .key("input")
+            .key("fields")
+            .item(j, id);
+        if step.section != Section::Setup {
+            v.err(
+                &fat,
+                format!("the well-known field '{id}' belongs in the setup section"),
+            );
+        }
+        for &(i2, j2) in &places[1..] {
+            v.err(
+                &steps_at
+                    .item(i2, &spec.steps[i2].id)
+                    .key("input")
+                    .key("fields")
+                    .item(j2, id),
+                format!("the well-known field '{id}' is asked twice"),
+            );
+        }
+        if let Some(problem) = pack_field_kind(spec, p, f) {
+            v.err(&fat, problem);
+        }
+    }
+}
+
+/// Whether a well-known field has the kind its readers expect.
+fn pack_field_kind(spec: &WizardSpec, p: PackField, f: &FieldSpec) -> Option<String> {
+    let id = p.id();
+    let choice_ids = || match &f.kind {
+        FieldKind::Choice { options } => Some(options.iter().map(|o| o.id.as_str()).collect()),
+        _ => None,
+    };
+    let required = |problem: Option<String>| {
+        problem.or_else(|| {
+            f.optional
+                .then(|| format!("the well-known field '{id}' cannot be optional"))
+        })
+    };
+    match p {
+        PackField::Chemistry => required(match choice_ids() {
+            None => Some("'chemistry' must be a choice".into()),
+            Some(ids) => {
+                let ids: Vec<&str> = ids;
+                let unknown: Vec<&str> = ids
+                    .iter()
+                    .copied()
+                    .filter(|o| !spec.chemistries.keys().any(|c| c.id() == *o))
+                    .collect();
+                (!unknown.is_empty()).then(|| {
+                    format!(
+                        "'chemistry' offers unknown chemistry '{}' (known: {})",
+                        unknown.join("', '"),
+                        spec.chemistries
+                            .keys()
+                            .map(|c| c.id())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+            }
+        }),
+        PackField::Model => required(match choice_ids() {
+            None => Some("'model' must be a choice".into()),
+            Some(ids) => {
+                let ids: Vec<&str> = ids;
+                let unknown: Vec<&str> = ids
+                    .iter()
+                    .copied()
+                    .filter(|o| spec.model(o).is_none())
+                    .collect();
+                (!unknown.is_empty()).then(|| {
+                    format!(
+                        "'model' offers unknown model '{}' (not in models)",
+                        unknown.join("', '")
+                    )
+                })
+            }
+        }),
+        PackField::ColdSite => required(match choice_ids() {
+            Some(ids) if ids == vec!["yes", "no"] || ids == vec!["no", "yes"] => None,
+            _ => Some("'cold_site' must be a choice of exactly 'yes' and 'no'".into()),
+        }),
+        PackField::Cells => required(match f.kind {
+            FieldKind::Integer { min, max } if min >= 1 && max <= 32 => None,
+            FieldKind::Integer { .. } => {
+                Some("'cells' must stay within 1..32 (no JK frame holds more)".into())
+            }
+            _ => Some("'cells' must be an integer".into()),
+        }),
+        PackField::Capacity => required(match f.kind {
+            FieldKind::Number {
+                unit: Unit::Ah,
+                min,
+                ..
+            } if min > 0.0 => None,
+            _ => Some("'capacity' must be a number in Ah above 0".into()),
+        }),
+        PackField::Operator | PackField::Role | PackField::PackId => {
+            required((f.kind != FieldKind::Text).then(|| format!("'{id}' must be text")))
+        }
+        PackField::Trainer => (f.kind != FieldKind::Text).then(|| "'trainer' must be text".into()),
+    }
+}
