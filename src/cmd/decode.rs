@@ -95,8 +95,11 @@ pub fn parse_hex_line(line: &str) -> Result<Option<Vec<u8>>, HexError> {
                 problem: format!("'{}' is not a hex digit", group[bad].escape_debug()),
             });
         }
-        if group.is_empty() || group.len() % 2 != 0 {
-            let text: String = chars[start..i].iter().collect();
+        if group.is_empty() || !group.len().is_multiple_of(2) {
+            let mut text: String = chars[start..i].iter().take(16).collect();
+            if i - start > 16 {
+                text.push('…');
+            }
             return Err(HexError {
                 column: start + 1,
                 problem: format!(
