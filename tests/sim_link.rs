@@ -7,9 +7,7 @@ use std::time::Duration;
 use jk_commission::bms::decode::FrameStream;
 use jk_commission::bms::frame::{command, CMD_DEVICE_INFO, CMD_LOGBOOK};
 use jk_commission::bms::link::{BmsLink, LinkError, LinkEvent};
-use jk_commission::bms::model::{
-    Alarm, AppAction, CellInfo, Chemistry, Frame, Layout, Settings,
-};
+use jk_commission::bms::model::{Alarm, AppAction, CellInfo, Chemistry, Frame, Layout, Settings};
 use jk_commission::bms::sim::responder::Responder;
 use jk_commission::bms::sim::{Fault, SimConfig, SimControl, SimLink, SimUnit};
 use jk_commission::units::{Amps, Volts};
@@ -197,7 +195,9 @@ async fn app_actions_change_what_the_next_frames_say() {
     let s = next_settings(&mut link, Duration::from_secs(5)).await;
     assert_eq!(s.cell_ovp, Volts(4.20));
 
-    control.apply(&AppAction::BatteryType(Chemistry::LiFePo4)).unwrap();
+    control
+        .apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+        .unwrap();
     link.refresh().await.unwrap();
     let s = next_settings(&mut link, Duration::from_secs(5)).await;
     assert_eq!(s.cell_ovp, Volts(3.60));
@@ -205,17 +205,32 @@ async fn app_actions_change_what_the_next_frames_say() {
 
     control.apply(&AppAction::CellCount(16)).unwrap();
     link.refresh().await.unwrap();
-    assert_eq!(next_settings(&mut link, Duration::from_secs(5)).await.cell_count, 16);
+    assert_eq!(
+        next_settings(&mut link, Duration::from_secs(5))
+            .await
+            .cell_count,
+        16
+    );
     let cells = next_cells(&mut link).await;
     assert!(!cells.alarms().contains(&Alarm::CellCountMismatch));
 
     // Choosing the battery type again restores the factory set: the cell count is gone.
-    control.apply(&AppAction::BatteryType(Chemistry::LiFePo4)).unwrap();
+    control
+        .apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+        .unwrap();
     link.refresh().await.unwrap();
-    assert_eq!(next_settings(&mut link, Duration::from_secs(5)).await.cell_count, 24);
+    assert_eq!(
+        next_settings(&mut link, Duration::from_secs(5))
+            .await
+            .cell_count,
+        24
+    );
     let cells = next_cells(&mut link).await;
     assert!(cells.alarms().contains(&Alarm::CellCountMismatch));
-    let resets = logbook_codes(&control).iter().filter(|c| **c == 0x44).count();
+    let resets = logbook_codes(&control)
+        .iter()
+        .filter(|c| **c == 0x44)
+        .count();
     assert_eq!(resets, 2);
 }
 
@@ -225,7 +240,11 @@ fn logbook_codes(control: &SimControl) -> Vec<u8> {
     let mut responder = Responder::new(2);
     let mut stream = FrameStream::new(None);
     let notes = responder.on_command(&unit, &command(CMD_LOGBOOK, &[]));
-    let frames: Vec<Frame> = notes.iter().flat_map(|n| stream.push(n)).map(Result::unwrap).collect();
+    let frames: Vec<Frame> = notes
+        .iter()
+        .flat_map(|n| stream.push(n))
+        .map(Result::unwrap)
+        .collect();
     match frames.as_slice() {
         [Frame::Logbook(log)] => {
             assert_eq!(log, unit.logbook());
@@ -245,18 +264,29 @@ async fn plug_out_takes_the_link_down_until_plugged_in_and_activated() {
         LinkEvent::Down { reason } => assert!(reason.contains("balance plug"), "{reason}"),
         other => panic!("expected Down, got {other:?}"),
     }
-    assert!(next_within(&mut link, Duration::from_secs(30)).await.is_none());
-    assert!(matches!(link.refresh().await, Err(LinkError::Unavailable(_))));
+    assert!(next_within(&mut link, Duration::from_secs(30))
+        .await
+        .is_none());
+    assert!(matches!(
+        link.refresh().await,
+        Err(LinkError::Unavailable(_))
+    ));
     control.apply(&AppAction::BalancePlug(true)).unwrap();
     assert!(
-        next_within(&mut link, Duration::from_secs(30)).await.is_none(),
+        next_within(&mut link, Duration::from_secs(30))
+            .await
+            .is_none(),
         "plugged in but not activated: still silent"
     );
     control.apply(&AppAction::Activate).unwrap();
     let kinds: Vec<&str> = {
         let mut v = Vec::new();
         for _ in 0..4 {
-            v.push(kind(&next_within(&mut link, Duration::from_secs(5)).await.unwrap()));
+            v.push(kind(
+                &next_within(&mut link, Duration::from_secs(5))
+                    .await
+                    .unwrap(),
+            ));
         }
         v
     };
@@ -267,7 +297,11 @@ async fn plug_out_takes_the_link_down_until_plugged_in_and_activated() {
 async fn connecting_to_a_unit_that_does_not_answer_fails_with_a_sentence() {
     let mut link = link(SimConfig::fresh());
     let err = link.connect().await.unwrap_err();
-    assert!(err.to_string().contains("balance plug out or not activated"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("balance plug out or not activated"),
+        "{err}"
+    );
     link.control().apply(&AppAction::BalancePlug(true)).unwrap();
     link.control().apply(&AppAction::Activate).unwrap();
     link.connect().await.unwrap();
@@ -294,7 +328,10 @@ async fn a_stalled_stream_is_requested_again_and_resumes() {
     // The session noticed about 5 s of silence and sent 0x96: a settings frame, then cells.
     assert_eq!(kinds, ["settings", "cell_info"]);
     let after = settings_at.unwrap();
-    assert!(after >= Duration::from_secs(5) && after <= Duration::from_secs(7), "{after:?}");
+    assert!(
+        after >= Duration::from_secs(5) && after <= Duration::from_secs(7),
+        "{after:?}"
+    );
     for _ in 0..5 {
         next_cells(&mut link).await;
     }
@@ -305,7 +342,9 @@ async fn a_silent_unit_is_reconnected_and_the_stream_resumes() {
     let mut link = connected(SimConfig::ready()).await;
     next_cells(&mut link).await;
     let since = Instant::now();
-    link.control().inject(&Fault::Silence { seconds: 70.0 }).unwrap();
+    link.control()
+        .inject(&Fault::Silence { seconds: 70.0 })
+        .unwrap();
     let reason = wait_for(&mut link, Duration::from_secs(60), |e| match e {
         LinkEvent::Down { reason } => Some(reason.clone()),
         LinkEvent::CellInfo(_) => panic!("a mute unit sent cells"),
@@ -321,7 +360,10 @@ async fn a_silent_unit_is_reconnected_and_the_stream_resumes() {
         kinds.push(kind(&next(&mut link).await));
     }
     assert_eq!(kinds.first(), Some(&"up"));
-    assert!(kinds.ends_with(&["device_info", "settings", "cell_info"]), "{kinds:?}");
+    assert!(
+        kinds.ends_with(&["device_info", "settings", "cell_info"]),
+        "{kinds:?}"
+    );
     assert!(Instant::now() - since >= Duration::from_secs(70));
 }
 
@@ -330,7 +372,9 @@ async fn a_dropped_connection_goes_down_at_once_and_comes_back() {
     let mut link = connected(SimConfig::ready()).await;
     next_cells(&mut link).await;
     let since = Instant::now();
-    link.control().inject(&Fault::DropLink { seconds: 90.0 }).unwrap();
+    link.control()
+        .inject(&Fault::DropLink { seconds: 90.0 })
+        .unwrap();
     match next(&mut link).await {
         LinkEvent::Down { reason } => assert!(reason.contains("radio range"), "{reason}"),
         other => panic!("expected Down, got {other:?}"),
@@ -339,17 +383,25 @@ async fn a_dropped_connection_goes_down_at_once_and_comes_back() {
     assert!(matches!(next(&mut link).await, LinkEvent::Up { .. }));
     assert!(Instant::now() - since >= Duration::from_secs(90));
     let counter_before = next_cells(&mut link).await.counter;
-    assert_eq!(next_cells(&mut link).await.counter, counter_before.wrapping_add(1));
+    assert_eq!(
+        next_cells(&mut link).await.counter,
+        counter_before.wrapping_add(1)
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn charging_past_ovp_turns_the_charge_fet_off() {
     let mut link = connected(SimConfig::ready().with_soc(0.98)).await;
     let control = link.control().clone();
-    control.apply(&AppAction::MaxChargeCurrent(Amps(150.0))).unwrap();
+    control
+        .apply(&AppAction::MaxChargeCurrent(Amps(150.0)))
+        .unwrap();
     control.apply(&AppAction::Current(Amps(140.0))).unwrap();
     let first = next_cells(&mut link).await;
-    assert!(first.charging && first.current > Amps(130.0), "charging: {first:?}");
+    assert!(
+        first.charging && first.current > Amps(130.0),
+        "charging: {first:?}"
+    );
     let tripped = wait_for(&mut link, Duration::from_secs(3 * 3600), |e| match e {
         LinkEvent::CellInfo(c) if !c.charging => Some(c.clone()),
         _ => None,

@@ -247,7 +247,14 @@ async fn run(
             Some(c) => {
                 let down = match control.read(SimUnit::unreachable_reason) {
                     Some(reason) => Some(reason.to_string()),
-                    None => step(&control, c, std::mem::take(&mut refresh), &events, now, elapsed),
+                    None => step(
+                        &control,
+                        c,
+                        std::mem::take(&mut refresh),
+                        &events,
+                        now,
+                        elapsed,
+                    ),
                 };
                 if let Some(reason) = down {
                     conn = None;

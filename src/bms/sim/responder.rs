@@ -207,7 +207,10 @@ mod tests {
             assert_eq!(&joined[..FRAME_LEN], &frame.0[..], "{c:?}");
             match c {
                 Chunking::Split128 => {
-                    assert_eq!(pieces.iter().map(Vec::len).collect::<Vec<_>>(), [128, 22, 150])
+                    assert_eq!(
+                        pieces.iter().map(Vec::len).collect::<Vec<_>>(),
+                        [128, 22, 150]
+                    )
                 }
                 Chunking::Small20 => assert!(pieces.iter().all(|p| p.len() == 20)),
                 Chunking::Padded320 => assert_eq!(pieces[0].len(), 320),

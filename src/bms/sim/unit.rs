@@ -65,7 +65,9 @@ pub enum SimError {
         probes: u32,
     },
     /// Current calibration needs a current through the pack.
-    #[error("cannot calibrate the current while {0} flows: put a steady current through the pack first")]
+    #[error(
+        "cannot calibrate the current while {0} flows: put a steady current through the pack first"
+    )]
     NoCurrent(Amps),
     /// A switch this unit's firmware has no place for.
     #[error("this unit (24S firmware) has no {0:?} switch")]
@@ -631,19 +633,24 @@ impl SimUnit {
         let probes = self
             .probes
             .iter()
-            .map(|&(fitted, offset)| fitted.then(|| quantise_celsius(self.probe_temperature(offset))))
+            .map(|&(fitted, offset)| {
+                fitted.then(|| quantise_celsius(self.probe_temperature(offset)))
+            })
             .collect();
-        let temp_sensor_bits = self
-            .probes
-            .iter()
-            .enumerate()
-            .fold(1u16, |bits, (i, &(fitted, _))| {
-                if fitted {
-                    bits | (1 << (i + 1))
-                } else {
-                    bits
-                }
-            });
+        let temp_sensor_bits =
+            self.probes
+                .iter()
+                .enumerate()
+                .fold(
+                    1u16,
+                    |bits, (i, &(fitted, _))| {
+                        if fitted {
+                            bits | (1 << (i + 1))
+                        } else {
+                            bits
+                        }
+                    },
+                );
         let soc_fraction = self.soc().clamp(0.0, 1.0);
         let balancing_current = match self.balancing {
             BalancingAction::Off => Amps(0.0),
@@ -746,11 +753,15 @@ impl SimUnit {
                 s.cell_count = *n;
             }
             AppAction::Capacity(ah) => {
-                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| AmpHours(v).to_string())?;
+                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| {
+                    AmpHours(v).to_string()
+                })?;
                 s.capacity = *ah;
             }
             AppAction::BalanceTrigger(v) => {
-                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| Volts(v).to_string())?;
+                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| {
+                    Volts(v).to_string()
+                })?;
                 s.balance_trigger = *v;
             }
             AppAction::Switch { switch, on } => {
@@ -774,14 +785,18 @@ impl SimUnit {
             // The app links each protection to its recovery value: moving one past the other
             // drags the other along (3 °C, 0.1 V, 0.2 V apart), as "many are linked" warns.
             AppAction::ChargeUtp(c) => {
-                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| Celsius(v).to_string())?;
+                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utp = *c;
                 if s.charge_utpr.0 <= c.0 {
                     s.charge_utpr = Celsius(c.0 + 3.0);
                 }
             }
             AppAction::ChargeUtpr(c) => {
-                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| Celsius(v).to_string())?;
+                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utpr = *c;
                 if s.charge_utp.0 >= c.0 {
                     s.charge_utp = Celsius(c.0 - 3.0);
@@ -808,7 +823,9 @@ impl SimUnit {
             }
             AppAction::MaxChargeCurrent(a) => {
                 let rated = self.rated_current.0;
-                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| Amps(v).to_string())?;
+                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| {
+                    Amps(v).to_string()
+                })?;
                 s.max_charge_current = *a;
             }
             AppAction::CalibrateVoltage(measured) => {
@@ -882,7 +899,9 @@ impl SimUnit {
                 self.ambient = *celsius;
             }
             Fault::DropLink { seconds } | Fault::Silence { seconds } => {
-                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| v.to_string())?;
+                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| {
+                    v.to_string()
+                })?;
                 let d = Duration::from_secs_f64(*seconds);
                 if matches!(fault, Fault::DropLink { .. }) {
                     self.radio.dropped_for = d;
@@ -1046,13 +1065,12 @@ impl SimUnit {
         self.charge_fet = s.charge_switch && !trips.ovp && !trips.charge_utp && !trips.charge_ocp;
         self.discharge_fet = s.discharge_switch && !trips.uvp;
         let applied = self.applied_current.0;
-        self.flowing_current = if (applied > 0.0 && self.charge_fet)
-            || (applied < 0.0 && self.discharge_fet)
-        {
-            self.applied_current
-        } else {
-            Amps(0.0)
-        };
+        self.flowing_current =
+            if (applied > 0.0 && self.charge_fet) || (applied < 0.0 && self.discharge_fet) {
+                self.applied_current
+            } else {
+                Amps(0.0)
+            };
     }
 
     fn log(&mut self, code: u8) {
@@ -1223,7 +1241,10 @@ mod tests {
         unit.apply(&AppAction::BalancePlug(false)).unwrap();
         assert!(!unit.answers() && !unit.activated());
         unit.apply(&AppAction::BalancePlug(true)).unwrap();
-        assert!(!unit.answers(), "activate again after every time the plug was out");
+        assert!(
+            !unit.answers(),
+            "activate again after every time the plug was out"
+        );
         unit.apply(&AppAction::Activate).unwrap();
         assert_eq!(unit.device_info().power_on_count, 2);
     }
@@ -1231,17 +1252,30 @@ mod tests {
     #[test]
     fn battery_type_loads_the_factory_set_and_wipes_changes() {
         let mut unit = SimUnit::new(SimConfig::fresh().plugged_in(true).activated(true)).unwrap();
-        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4)).unwrap();
+        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+            .unwrap();
         assert_eq!(unit.settings().cell_ovp, Volts(3.60));
         assert_eq!(codes(&unit).last(), Some(&0x44));
         unit.apply(&AppAction::CellCount(16)).unwrap();
         unit.apply(&AppAction::Capacity(AmpHours(280.0))).unwrap();
-        unit.apply(&AppAction::Switch { switch: Switch::Balance, on: true }).unwrap();
+        unit.apply(&AppAction::Switch {
+            switch: Switch::Balance,
+            on: true,
+        })
+        .unwrap();
         assert!(!has(&unit, Alarm::CellCountMismatch));
-        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4)).unwrap();
-        assert_eq!(unit.settings().cell_count, 24, "choosing again wiped the cell count");
+        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+            .unwrap();
+        assert_eq!(
+            unit.settings().cell_count,
+            24,
+            "choosing again wiped the cell count"
+        );
         assert_eq!(unit.settings().capacity, AmpHours(100.0));
-        assert!(unit.settings().balance_switch, "CONTROL switches are not part of the set");
+        assert!(
+            unit.settings().balance_switch,
+            "CONTROL switches are not part of the set"
+        );
         let resets = unit
             .logbook()
             .entries
@@ -1287,8 +1321,14 @@ mod tests {
             "Cell Count: 40 is outside the accepted range 4 to 32"
         );
         assert!(unit.apply(&AppAction::BalanceTrigger(Volts(2.0))).is_err());
-        assert!(unit.apply(&AppAction::MaxChargeCurrent(Amps(500.0))).is_err());
-        assert_eq!(unit.settings().cell_count, 16, "a refused value changes nothing");
+        assert!(unit
+            .apply(&AppAction::MaxChargeCurrent(Amps(500.0)))
+            .is_err());
+        assert_eq!(
+            unit.settings().cell_count,
+            16,
+            "a refused value changes nothing"
+        );
         // Linked values follow: OVP below its recovery drags the recovery down.
         unit.apply(&AppAction::CellOvp(Volts(3.30))).unwrap();
         assert!(unit.settings().cell_ovpr < Volts(3.30));
@@ -1301,8 +1341,13 @@ mod tests {
     #[test]
     fn charging_past_ovp_turns_the_charge_fet_off() {
         let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.97)).unwrap();
-        unit.inject(&Fault::CellVoltage { cell: 5, volts: Volts(3.55) }).unwrap();
-        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0))).unwrap();
+        unit.inject(&Fault::CellVoltage {
+            cell: 5,
+            volts: Volts(3.55),
+        })
+        .unwrap();
+        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0)))
+            .unwrap();
         unit.apply(&AppAction::Current(Amps(100.0))).unwrap();
         assert_eq!(unit.current(), Amps(100.0));
         let took = run_until(&mut unit, 3600, |u| !u.charge_fet()).expect("OVP trips");
@@ -1338,7 +1383,10 @@ mod tests {
         // The factory Li-ion set on a LiFePO4 pack: why the manual says the unit is not safe
         // until configured.
         let mut unit = SimUnit::new(
-            SimConfig::fresh().plugged_in(true).activated(true).with_soc(0.97),
+            SimConfig::fresh()
+                .plugged_in(true)
+                .activated(true)
+                .with_soc(0.97),
         )
         .unwrap();
         unit.apply(&AppAction::Current(Amps(50.0))).unwrap();
@@ -1355,7 +1403,8 @@ mod tests {
         unit.apply(&AppAction::Current(Amps(60.0))).unwrap();
         assert!(!unit.charge_fet());
         assert!(has(&unit, Alarm::ChargeOverCurrent));
-        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0))).unwrap();
+        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0)))
+            .unwrap();
         assert!(unit.charge_fet());
         assert_eq!(unit.current(), Amps(60.0));
     }
@@ -1377,7 +1426,10 @@ mod tests {
         assert_eq!(unit.alarm_bits(), 0);
         assert_eq!(
             unit.inject(&Fault::OpenTap { cell: 17 }),
-            Err(SimError::NoSuchCell { cell: 17, cells: 16 })
+            Err(SimError::NoSuchCell {
+                cell: 17,
+                cells: 16
+            })
         );
     }
 
@@ -1389,17 +1441,29 @@ mod tests {
         assert_eq!(cells.probes[0], None);
         assert_eq!(cells.temp_sensor_bits & 0b110, 0b100);
         assert!(has(&unit, Alarm::TemperatureSensor));
-        unit.apply(&AppAction::Switch { switch: Switch::DisableTempSensor, on: true })
-            .unwrap();
-        assert!(!has(&unit, Alarm::TemperatureSensor), "disabled: no protection, no alarm");
-        unit.apply(&AppAction::Switch { switch: Switch::DisableTempSensor, on: false })
-            .unwrap();
+        unit.apply(&AppAction::Switch {
+            switch: Switch::DisableTempSensor,
+            on: true,
+        })
+        .unwrap();
+        assert!(
+            !has(&unit, Alarm::TemperatureSensor),
+            "disabled: no protection, no alarm"
+        );
+        unit.apply(&AppAction::Switch {
+            switch: Switch::DisableTempSensor,
+            on: false,
+        })
+        .unwrap();
         unit.inject(&Fault::FitProbe { probe: 1 }).unwrap();
         assert_eq!(unit.alarm_bits(), 0);
         assert!(unit.inject(&Fault::RemoveProbe { probe: 6 }).is_err());
 
         // Cold: the factory window (-20 °C) still lets it charge; the manual's 2/5 °C does not.
-        unit.inject(&Fault::Ambient { celsius: Celsius(-3.0) }).unwrap();
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(-3.0),
+        })
+        .unwrap();
         unit.apply(&AppAction::Current(Amps(20.0))).unwrap();
         assert!(unit.charge_fet());
         unit.apply(&AppAction::ChargeUtpr(Celsius(5.0))).unwrap();
@@ -1407,9 +1471,15 @@ mod tests {
         assert!(!unit.charge_fet());
         assert!(has(&unit, Alarm::ChargeUnderTemperature));
         assert_eq!(codes(&unit).last(), Some(&0x1B));
-        unit.inject(&Fault::Ambient { celsius: Celsius(4.0) }).unwrap();
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(4.0),
+        })
+        .unwrap();
         assert!(!unit.charge_fet(), "recovery needs UTPR");
-        unit.inject(&Fault::Ambient { celsius: Celsius(6.0) }).unwrap();
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(6.0),
+        })
+        .unwrap();
         assert!(unit.charge_fet());
         assert_eq!(codes(&unit).last(), Some(&0x1C));
     }
@@ -1420,16 +1490,23 @@ mod tests {
         let truth = unit.pack_voltage();
         let shown = unit.cell_info(0).pack_voltage;
         assert!((shown.0 - truth.0).abs() < 0.001);
-        unit.apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.01))).unwrap();
+        unit.apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.01)))
+            .unwrap();
         let shown = unit.cell_info(0).pack_voltage;
-        assert!((shown.0 - truth.0 * 1.01).abs() < 0.002, "{shown} vs {truth}");
-        assert!(unit.apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.5))).is_err());
+        assert!(
+            (shown.0 - truth.0 * 1.01).abs() < 0.002,
+            "{shown} vs {truth}"
+        );
+        assert!(unit
+            .apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.5)))
+            .is_err());
         assert_eq!(
             unit.apply(&AppAction::CalibrateCurrent(Amps(20.0))),
             Err(SimError::NoCurrent(Amps(0.0)))
         );
         unit.apply(&AppAction::Current(Amps(20.0))).unwrap();
-        unit.apply(&AppAction::CalibrateCurrent(Amps(20.4))).unwrap();
+        unit.apply(&AppAction::CalibrateCurrent(Amps(20.4)))
+            .unwrap();
         assert_eq!(unit.cell_info(0).current, Amps(20.4));
     }
 
@@ -1471,7 +1548,11 @@ mod tests {
     #[test]
     fn the_balancer_pulls_a_high_cell_down() {
         let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.95)).unwrap();
-        unit.inject(&Fault::CellVoltage { cell: 3, volts: Volts(3.50) }).unwrap();
+        unit.inject(&Fault::CellVoltage {
+            cell: 3,
+            volts: Volts(3.50),
+        })
+        .unwrap();
         unit.advance(Duration::from_secs(1));
         assert_ne!(unit.cell_info(0).balancing_action, BalancingAction::Off);
         let before = unit.cell_voltage(3).unwrap();
@@ -1481,8 +1562,7 @@ mod tests {
 
     #[test]
     fn a_24s_unit_and_small_packs() {
-        let unit = SimUnit::new(SimConfig::ready().with_layout(Layout::S24).with_cells(8))
-            .unwrap();
+        let unit = SimUnit::new(SimConfig::ready().with_layout(Layout::S24).with_cells(8)).unwrap();
         assert_eq!(unit.device_info().software_version, "10.07");
         assert!(unit.settings().control.is_none());
         let cells = unit.cell_info(0);
@@ -1490,7 +1570,10 @@ mod tests {
         assert_eq!(cells.enabled_mask, 0xFF);
         let mut unit = unit;
         assert_eq!(
-            unit.apply(&AppAction::Switch { switch: Switch::DisableTempSensor, on: true }),
+            unit.apply(&AppAction::Switch {
+                switch: Switch::DisableTempSensor,
+                on: true
+            }),
             Err(SimError::Unsupported(Switch::DisableTempSensor))
         );
         for (layout, cells) in [(Layout::S24, 25), (Layout::S32, 33), (Layout::S32, 3)] {
@@ -1525,7 +1608,12 @@ mod tests {
         .unwrap();
         assert_eq!(faults[0], Fault::OpenTap { cell: 3 });
         assert_eq!(faults[1], Fault::StallStream);
-        assert_eq!(faults[3], Fault::RaiseAlarm { alarm: Alarm::MosOverTemperature });
+        assert_eq!(
+            faults[3],
+            Fault::RaiseAlarm {
+                alarm: Alarm::MosOverTemperature
+            }
+        );
         let mut unit = ready();
         for f in &faults {
             unit.inject(f).unwrap();
