@@ -415,3 +415,16 @@ async fn charging_past_ovp_turns_the_charge_fet_off() {
     assert_eq!(after.current, Amps(0.0), "no current flows any more");
     assert!(control.read(|u| u.logbook().entries.iter().any(|e| e.code == 0x11)));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupted_frame_is_refused_and_the_stream_goes_on() {
+    let mut link = connected(SimConfig::ready()).await;
+    let before = next_cells(&mut link).await.counter;
+    link.control().inject(&Fault::CorruptNextFrame).unwrap();
+    match next(&mut link).await {
+        LinkEvent::Rejected { reason } => assert!(reason.contains("checksum"), "{reason}"),
+        other => panic!("expected a refused frame, got {other:?}"),
+    }
+    // The refused frame used a counter value; the next one follows it.
+    assert_eq!(next_cells(&mut link).await.counter, before.wrapping_add(2));
+}

@@ -75,6 +75,7 @@ pub struct Responder {
     logbook_counter: u8,
     frames_sent: usize,
     streaming: bool,
+    corrupt_next: bool,
     rng: XorShift,
 }
 
@@ -88,6 +89,7 @@ impl Responder {
             logbook_counter: 0,
             frames_sent: 0,
             streaming: false,
+            corrupt_next: false,
             rng: XorShift::new(seed),
         }
     }
@@ -100,6 +102,11 @@ impl Responder {
     /// Stop the live stream until the next 0x96 (a stall).
     pub fn stop_stream(&mut self) {
         self.streaming = false;
+    }
+
+    /// Change one byte of the next frame sent, so its checksum fails.
+    pub fn corrupt_next(&mut self) {
+        self.corrupt_next = true;
     }
 
     /// The pause before the next live frame: 0.5–1.0 s, like real units.
@@ -144,7 +151,13 @@ impl Responder {
     fn cut(&mut self, frame: &RawFrame) -> Vec<Vec<u8>> {
         let chunking = Chunking::CYCLE[self.frames_sent % Chunking::CYCLE.len()];
         self.frames_sent += 1;
-        let mut out = chunking.cut(frame);
+        let mut out = if std::mem::take(&mut self.corrupt_next) {
+            let mut noisy = frame.clone();
+            noisy.0[150] ^= 0x5A;
+            chunking.cut(&noisy)
+        } else {
+            chunking.cut(frame)
+        };
         // About one frame in five carries the module's stray AT, before it or, when the frame
         // comes in pieces, between two of them.
         if self.rng.below(5) == 0 {

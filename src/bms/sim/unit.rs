@@ -136,6 +136,9 @@ pub enum Fault {
     },
     /// The live stream stops until the host asks again with 0x96.
     StallStream,
+    /// The next frame arrives with one byte changed (radio noise): its checksum fails and the
+    /// link reports it as refused.
+    CorruptNextFrame,
 }
 
 /// The lowest cell count the simulator accepts; an assumption: the smallest JK SMART units
@@ -362,6 +365,7 @@ struct RadioFaults {
     dropped_for: Duration,
     silent_for: Duration,
     stall: bool,
+    corrupt: bool,
 }
 
 /// A simulated JK BMS with the pack behind it.
@@ -910,6 +914,7 @@ impl SimUnit {
                 }
             }
             Fault::StallStream => self.radio.stall = true,
+            Fault::CorruptNextFrame => self.radio.corrupt = true,
         }
         self.evaluate();
         Ok(())
@@ -928,6 +933,11 @@ impl SimUnit {
     /// Take a pending [`Fault::StallStream`] (the link task stops the stream once).
     pub fn take_stall(&mut self) -> bool {
         std::mem::take(&mut self.radio.stall)
+    }
+
+    /// Take a pending [`Fault::CorruptNextFrame`].
+    pub fn take_corrupt(&mut self) -> bool {
+        std::mem::take(&mut self.radio.corrupt)
     }
 
     /// Let `dt` pass: radio faults wear off, and a powered unit integrates the current,
