@@ -199,6 +199,9 @@ pub struct SimConfig {
     pub ambient: Celsius,
     /// Seed of the drift and jitter.
     pub seed: u64,
+    /// How many times faster than real time charge flows: a bench run of the protection test
+    /// would take hours at real pace, so the wizard's simulator speeds the pack up (1 = real).
+    pub bench_speed: f64,
 }
 
 impl Default for SimConfig {
@@ -235,6 +238,7 @@ impl SimConfig {
             probes: vec![true, true, false, false, false],
             ambient: Celsius(22.0),
             seed: 0x4A4B_2D42_4D53,
+            bench_speed: 1.0,
         }
     }
 
@@ -297,6 +301,12 @@ impl SimConfig {
     /// Seed of the drift and jitter.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Charge flows this many times faster than real time (see [`SimConfig::bench_speed`]).
+    pub fn with_bench_speed(mut self, speed: f64) -> Self {
+        self.bench_speed = speed.max(1.0);
         self
     }
 
@@ -401,6 +411,7 @@ pub struct SimUnit {
     radio: RadioFaults,
     seed: u64,
     rng: XorShift,
+    bench_speed: f64,
 }
 
 impl SimUnit {
@@ -472,6 +483,7 @@ impl SimUnit {
             radio: RadioFaults::default(),
             seed: config.seed,
             rng,
+            bench_speed: config.bench_speed,
         };
         unit.settings = factory_settings(config.factory_chemistry, &factory);
         unit.settings.charge_switch = true;
@@ -958,7 +970,7 @@ impl SimUnit {
             self.runtime_s += secs;
             self.uptime_s += secs;
             let amps = self.flowing_current.0;
-            let hours = secs / 3600.0;
+            let hours = secs * self.bench_speed / 3600.0;
             for cell in &mut self.cells {
                 let ah = self.capacity.0 * cell.capacity_factor;
                 cell.soc = (cell.soc + amps * hours / ah).clamp(SOC_RANGE.0, SOC_RANGE.1);
