@@ -11,12 +11,15 @@ use crate::bms::model::{CellInfo, Chemistry, DeviceInfo, Logbook, Settings};
 use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{Check, StepSpec, WizardSpec};
 
+pub mod charger;
 pub mod fields;
 pub mod ladder;
+pub mod live;
 #[cfg(test)]
 pub(crate) mod testkit;
 
 pub use fields::{parse_field, FieldError};
+pub use live::observe_cutoff;
 
 /// A gate's answer: pass, or fail with every reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,12 +122,6 @@ pub enum CutoffKind {
     Charge,
     /// Discharge FET opened while discharging.
     Discharge,
-}
-
-/// Compare two consecutive cell frames: did the BMS just cut off?
-pub fn observe_cutoff(prev: &CellInfo, next: &CellInfo) -> Option<(CutoffKind, Cutoff)> {
-    let _ = (prev, next);
-    todo!("checks helper")
 }
 
 /// The latest BMS data, as the engine holds it.

@@ -224,3 +224,71 @@ pub fn pack_cells(n: usize, base: f64) -> Vec<f64> {
 pub fn pack_of(cells: &[f64]) -> Volts {
     Volts((cells.iter().sum::<f64>() * 100.0).round() / 100.0)
 }
+
+/// A cell-info frame of a 32S unit with these cells connected, probes at room temperature,
+/// all FETs on, no alarm, no current.
+pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
+    use crate::bms::model::{BalancingAction, CellInfo, Layout};
+    use crate::units::{AmpHours, Amps, Celsius, Ohms};
+    let mut cell_voltages = vec![Volts(0.0); 32];
+    for (i, v) in voltages.iter().enumerate() {
+        cell_voltages[i] = Volts(*v);
+    }
+    let mask = if voltages.len() >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << voltages.len()) - 1
+    };
+    CellInfo {
+        layout: Layout::S32,
+        counter: 0,
+        cell_voltages,
+        enabled_mask: mask,
+        average_voltage: Volts(0.0),
+        delta_voltage: Volts(0.0),
+        max_cell: 0,
+        min_cell: 0,
+        lead_resistances: vec![Ohms(0.05); 32],
+        lead_warning_bits: 0,
+        mos_temperature: Celsius(24.0),
+        pack_voltage: Volts(voltages.iter().sum()),
+        current: Amps(0.0),
+        probes: vec![Some(Celsius(21.5)), Some(Celsius(22.0)), None, None, None],
+        alarm_bits: 0,
+        balancing_current: Amps(0.0),
+        balancing_action: BalancingAction::Off,
+        soc: 60,
+        remaining_capacity: AmpHours(168.0),
+        full_capacity: AmpHours(280.0),
+        cycle_count: 0,
+        charging: true,
+        discharging: true,
+        temp_sensor_bits: 0b11,
+    }
+}
+
+/// A LiFePO4 unit configured right for a 16-cell 280 Ah pack.
+pub fn settings_lifepo4() -> crate::bms::model::Settings {
+    use crate::bms::model::{ControlBits, Settings};
+    use crate::units::{AmpHours, Amps, Celsius};
+    Settings {
+        cell_uvp: Volts(2.5),
+        cell_uvpr: Volts(2.9),
+        cell_ovp: Volts(3.6),
+        cell_ovpr: Volts(3.4),
+        balance_trigger: Volts(0.01),
+        power_off_voltage: Volts(2.5),
+        max_charge_current: Amps(50.0),
+        max_discharge_current: Amps(150.0),
+        charge_otp: Celsius(45.0),
+        charge_utp: Celsius(-5.0),
+        charge_utpr: Celsius(0.0),
+        cell_count: 16,
+        charge_switch: true,
+        discharge_switch: true,
+        balance_switch: true,
+        capacity: AmpHours(280.0),
+        balance_start_voltage: Volts(3.0),
+        control: Some(ControlBits::default()),
+    }
+}
