@@ -16,6 +16,8 @@ use crate::bms::link::LinkEvent;
 use crate::bms::model::AppAction;
 use crate::bms::sim::link::SimControl;
 use crate::log::session::Session;
+use crate::log::sign::load_signing_key;
+use crate::log::signoff::write_outputs;
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
 use crate::wizard::engine::{is_live, BmsInput, Event, Input, Status};
 use crate::wizard::spec::{tr, StepSpec};
@@ -40,6 +42,11 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.answers)
         .wrap_err_with(|| format!("cannot read the answers file {}", args.answers.display()))?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
+    // Load the key before any work, so a wrong --key is known before the commissioning.
+    let key = match &wizard.key {
+        Some(path) => Some(load_signing_key(path)?),
+        None => None,
+    };
     let Some(out) = wizard.out.clone() else {
         bail!("run needs --out DIR: the folder where the session's journal and log are written");
     };
@@ -72,10 +79,17 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let outcome = runtime.block_on(runner.drive())?;
     match outcome {
         Outcome::SignedOff => {
-            println!(
-                "commissioning signed off; the journal is in {}",
-                out.join(crate::log::session::JOURNAL).display()
-            );
+            let outputs = write_outputs(&session, key.as_ref())?;
+            println!("commissioning signed off: verdict {:?}", outputs.record.verdict);
+            println!("  log:       {}", outputs.log.display());
+            match &outputs.signature {
+                Some(sig) => println!("  signature: {}", sig.display()),
+                None => println!(
+                    "  signature: none — the log is NOT signed. Make an operator key with \
+                     `jk-commission keygen` and pass it with --key to sign"
+                ),
+            }
+            println!("  report:    {}", outputs.report.display());
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Refused(message) => {
