@@ -33,3 +33,81 @@ pub struct WizardArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub key: Option<PathBuf>,
 }
+
+/// Now, in ms since the epoch: the edges stamp inputs; the engine never reads a clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.
+pub fn load_wizard(
+    args: &WizardArgs,
+) -> color_eyre::Result<(crate::wizard::spec::WizardSpec, String)> {
+    use crate::wizard::spec::{pick_language, WizardSpec};
+    let spec = match &args.wizard {
+        Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
+        None => WizardSpec::builtin(),
+    };
+    let env_lang = std::env::var("LANG").ok();
+    let lang = pick_language(args.lang.as_deref(), env_lang.as_deref(), &spec);
+    Ok((spec, lang))
+}
+
+/// How much faster than real time the simulated pack charges and discharges in the wizard:
+/// the protection test (charge until the BMS cuts off, then discharge until it cuts off again)
+/// takes hours on a real bench and seconds here.
+pub const SIM_BENCH_SPEED: f64 = 2000.0;
+
+/// The simulated unit for `--sim [SCENARIO]`: without a scenario, a fresh unit from the box.
+pub fn sim_control(
+    scenario: Option<&std::path::Path>,
+) -> color_eyre::Result<crate::bms::sim::link::SimControl> {
+    use crate::bms::sim::link::SimControl;
+    use crate::bms::sim::unit::SimConfig;
+    if let Some(path) = scenario {
+        color_eyre::eyre::bail!(
+            "scenario files are not supported yet ({}); use --sim alone for the built-in unit",
+            path.display()
+        );
+    }
+    SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))
+}
+
+/// Own a link on its own task: forward its events, and ask it to refresh when told.
+pub async fn pump<L: crate::bms::link::BmsLink>(
+    mut link: L,
+    events: tokio::sync::mpsc::UnboundedSender<crate::bms::link::LinkEvent>,
+    mut refresh: tokio::sync::mpsc::UnboundedReceiver<()>,
+) {
+    use crate::bms::link::LinkEvent;
+    if let Err(e) = link.connect().await {
+        let _ = events.send(LinkEvent::Down {
+            reason: e.to_string(),
+        });
+        return;
+    }
+    loop {
+        tokio::select! {
+            event = link.next_event() => match event {
+                Some(event) => {
+                    if events.send(event).is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            asked = refresh.recv() => {
+                if asked.is_none() {
+                    return;
+                }
+                if let Err(e) = link.refresh().await {
+                    let _ = events.send(LinkEvent::Down { reason: e.to_string() });
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
+use crate::log::record::{inconsistencies, CommissioningLog};
 use crate::log::sign;
 
 /// Arguments of `verify`.
@@ -45,7 +46,31 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
 
     match sign::verify(&message, &armored, allowed.as_deref()) {
         Ok(signer) => {
+            // A good signature over a log that contradicts itself is still not evidence.
+            let problems = consistency(&args.log, &message);
+            if !problems.is_empty() {
+                eprintln!(
+                    "jk-commission: the signature is good but {} is not consistent:",
+                    args.log.display()
+                );
+                for p in &problems {
+                    eprintln!("  - {p}");
+                }
+                return Ok(ExitCode::from(1));
+            }
             println!("Good signature on {}", args.log.display());
+            if let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(&message) {
+                println!(
+                    "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
+                    log.pack.id,
+                    log.pack.chemistry,
+                    log.pack.series_cells,
+                    log.signed_off_at,
+                    log.signed_off_by.name,
+                    log.signed_off_by.role,
+                    log.verdict
+                );
+            }
             println!("  signature: {}", sig_path.display());
             match &signer.principal {
                 Some(principal) => {
@@ -82,4 +107,24 @@ pub fn sig_path_for(log: &Path) -> PathBuf {
     let mut s = log.as_os_str().to_owned();
     s.push(".sig");
     PathBuf::from(s)
+}
+
+/// What is wrong inside the log itself, and against the journal beside it when there is one.
+fn consistency(log_path: &Path, bytes: &[u8]) -> Vec<String> {
+    let log: CommissioningLog = match serde_yaml::from_slice(bytes) {
+        Ok(log) => log,
+        Err(e) => return vec![format!("it is not a jk-commission log: {e}")],
+    };
+    let mut problems = inconsistencies(&log);
+    let journal = log_path.with_file_name(crate::log::session::JOURNAL);
+    if let Ok(journal_bytes) = std::fs::read(&journal) {
+        let hash = crate::wizard::spec::sha256_hex(&journal_bytes);
+        if hash != log.journal_sha256 {
+            problems.push(format!(
+                "the journal beside it ({}) does not match the hash the log records",
+                journal.display()
+            ));
+        }
+    }
+    problems
 }

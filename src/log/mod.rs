@@ -3,3 +3,6 @@
 pub mod journal;
 pub mod session;
 pub mod sign;
+pub mod record;
+pub mod report;
+pub mod signoff;

@@ -569,6 +569,8 @@ impl<'w> Engine<'w> {
         let step = self.current_step(state);
         let sid = step.id.clone();
         match input {
+            // After sign-off the record is closed: the unit may go on talking, nothing is kept.
+            Input::Bms(_) if finished => Ok(Vec::new()),
             Input::Bms(b) => Ok(self.bms_events(state, b, at)),
             _ if finished => Err(EngineError::Finished),
             Input::Check { item, checked } => {

@@ -335,10 +335,13 @@ fn step(
     if refresh {
         actions.push(SessionAction::Send(command(CMD_CELL_INFO, &[])));
     }
-    let (stall, silent) = {
+    let (stall, silent, corrupt) = {
         let mut unit = control.lock();
-        (unit.take_stall(), unit.silenced())
+        (unit.take_stall(), unit.silenced(), unit.take_corrupt())
     };
+    if corrupt {
+        c.responder.corrupt_next();
+    }
     if stall {
         c.responder.stop_stream();
         c.next_cell = None;

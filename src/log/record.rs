@@ -1,0 +1,617 @@
+//! The final commissioning log: one canonical YAML document folded from the engine state at
+//! sign-off, so the log cannot disagree with what happened. Numbers keep their units.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bms::model::{CellInfo, Settings};
+use crate::units::{AmpHours, Volts};
+use crate::wizard::checks::ladder::{check_ladder, RowVerdict};
+use crate::wizard::checks::Value;
+use crate::wizard::engine::{Engine, Millis, State, Status};
+use crate::wizard::spec::{tr, FieldKind, PackField, Section, WizardSpec};
+
+/// The format tag at the top of every log.
+pub const FORMAT: &str = "jk-commission-log/1";
+
+/// The whole log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommissioningLog {
+    /// Format tag.
+    pub format: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// SHA-256 of the wizard file followed.
+    pub wizard_sha256: String,
+    /// The language the wizard was shown in.
+    pub language: String,
+    /// When the commissioning started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it was signed off.
+    pub signed_off_at: String,
+    /// The operator, from the pack step.
+    pub operator: Person,
+    /// The trainer or supervisor, if one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trainer: Option<String>,
+    /// Who signed off.
+    pub signed_off_by: Person,
+    /// The pack.
+    pub pack: PackRecord,
+    /// The BMS as it identified itself over Bluetooth.
+    pub bms: Option<BmsIdentity>,
+    /// Every step in order.
+    pub steps: Vec<StepLog>,
+    /// The pin-ladder table of wiring step 5.
+    pub ladder: Vec<LadderLine>,
+    /// The BMS settings at sign-off, beside what the chemistry expects.
+    pub settings: Option<SettingsLog>,
+    /// The live cell data at sign-off.
+    pub cells: Option<CellsLog>,
+    /// What the protection test showed.
+    pub protection_test: ProtectionLog,
+    /// Every override, with reason and role.
+    pub overrides: Vec<OverrideLog>,
+    /// pass, pass_with_overrides.
+    pub verdict: FinalVerdict,
+    /// SHA-256 of the journal up to sign-off.
+    pub journal_sha256: String,
+}
+
+/// A person and their role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+}
+
+/// The pack as the operator described and measured it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRecord {
+    /// The operator's id for the pack.
+    pub id: String,
+    /// Chemistry id.
+    pub chemistry: String,
+    /// Cells in series.
+    pub series_cells: u32,
+    /// Nominal capacity, with unit.
+    pub capacity: String,
+    /// BMS model id from the wizard.
+    pub model: String,
+    /// Charging may start below 0 °C at the site.
+    pub cold_site: bool,
+    /// Pack voltage measured with the meter, with unit.
+    pub pack_voltage: Option<String>,
+}
+
+/// The BMS's identity (never its passcodes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BmsIdentity {
+    /// Model.
+    pub model: String,
+    /// Hardware version.
+    pub hardware_version: String,
+    /// Software version.
+    pub software_version: String,
+    /// Serial number.
+    pub serial_number: String,
+}
+
+/// One step as it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepLog {
+    /// Step id.
+    pub id: String,
+    /// The manual's part and number, e.g. `wiring 5`.
+    pub manual: String,
+    /// Title (in English, whatever the screen language: the log is for anyone).
+    pub title: String,
+    /// done, overridden, skipped, not_applicable.
+    pub outcome: String,
+    /// First entered.
+    pub entered_at: Option<String>,
+    /// Last left.
+    pub left_at: Option<String>,
+    /// Confirmed items, by their text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed: Vec<String>,
+    /// Entries with units.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub entries: BTreeMap<String, String>,
+    /// What the operator did on the unit or in the app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// The gates' verdicts when the step was left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gates: Vec<GateLog>,
+}
+
+/// One gate's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateLog {
+    /// Gate id.
+    pub gate: String,
+    /// Safety-critical.
+    pub safety: bool,
+    /// passed, failed, overridden.
+    pub result: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// One row of the ladder table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderLine {
+    /// Cell, 1-based.
+    pub cell: u32,
+    /// Plug and pin, e.g. `plug 1 pin 2`.
+    pub pin: String,
+    /// Reading from pin 1, with unit.
+    pub reading: Option<String>,
+    /// Rise over the previous pin, with unit.
+    pub step: Option<String>,
+    /// ok, fault, pending.
+    pub verdict: String,
+}
+
+/// The settings at sign-off, each beside what the chemistry expects where there is such a
+/// value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsLog {
+    /// Values with units, by setting.
+    pub values: BTreeMap<String, String>,
+    /// Expected values, by setting.
+    pub expected: BTreeMap<String, String>,
+}
+
+/// The live data at sign-off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellsLog {
+    /// Connected cells' voltages, with unit.
+    pub cell_voltages: Vec<String>,
+    /// Highest minus lowest.
+    pub delta: String,
+    /// Pack voltage.
+    pub pack_voltage: String,
+    /// Current.
+    pub current: String,
+    /// Probe temperatures (absent probes: `absent`).
+    pub temperatures: Vec<String>,
+    /// Power stage temperature.
+    pub mos_temperature: String,
+    /// Active alarms by name.
+    pub alarms: Vec<String>,
+}
+
+/// The protection test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectionLog {
+    /// Cell voltage at the charge cut-off.
+    pub charge_cutoff: Option<String>,
+    /// Cell OVP set.
+    pub cell_ovp: Option<String>,
+    /// Cell voltage at the discharge cut-off.
+    pub discharge_cutoff: Option<String>,
+    /// Cell UVP set.
+    pub cell_uvp: Option<String>,
+}
+
+/// One override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideLog {
+    /// Step id.
+    pub step: String,
+    /// Gate id.
+    pub gate: String,
+    /// Why.
+    pub reason: String,
+    /// The person's role.
+    pub role: String,
+    /// The person's name.
+    pub by: String,
+    /// When.
+    pub at: String,
+}
+
+/// The log's final verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinalVerdict {
+    /// Every gate passed.
+    Pass,
+    /// Passed with overrides of non-safety gates.
+    PassWithOverrides,
+}
+
+/// Why a log could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Not signed off yet.
+    #[error("the commissioning is not signed off yet")]
+    NotSignedOff,
+}
+
+/// RFC 3339 (UTC, milliseconds) from ms since the epoch.
+pub fn timestamp(ms: Millis) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+fn volts(v: Volts) -> String {
+    format!("{:.3} V", v.0)
+}
+
+fn section_name(section: Section) -> &'static str {
+    match section {
+        Section::Setup => "setup",
+        Section::Wiring => "wiring",
+        Section::Configuration => "configuration",
+        Section::Protection => "protection test",
+        Section::Signoff => "sign-off",
+    }
+}
+
+/// Build the log from the state at sign-off. `journal_sha256` is the hash of the journal's
+/// bytes up to and including the sign-off.
+pub fn build(
+    engine: &Engine<'_>,
+    state: &State,
+    journal_sha256: &str,
+) -> Result<CommissioningLog, RecordError> {
+    let spec = engine.spec();
+    let (signed_at, signer, signer_role) = state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
+    let (started_at, wizard_sha256, tool_version, language) =
+        state.started.clone().unwrap_or_default();
+    let text_field = |id: &str| -> Option<String> {
+        spec.steps.iter().zip(&state.steps).find_map(|(s, r)| {
+            if s.input.fields().iter().any(|f| f.id == id) {
+                r.fields.get(id).map(|(t, _)| t.trim().to_string())
+            } else {
+                None
+            }
+        })
+    };
+    let mut steps = Vec::new();
+    let mut overrides = Vec::new();
+    for (s, r) in spec.steps.iter().zip(&state.steps) {
+        let outcome = match r.status() {
+            Status::Done => "done",
+            Status::Overridden => "overridden",
+            Status::Skipped if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) => {
+                "not_applicable"
+            }
+            Status::Skipped => "skipped",
+            Status::Pending | Status::Current => "open",
+        };
+        let overridden: Vec<&str> = r.overrides.iter().map(|o| o.gate.as_str()).collect();
+        let gates = r
+            .gates
+            .iter()
+            .map(|g| GateLog {
+                gate: g.gate.clone(),
+                safety: g.safety,
+                result: if g.verdict.ok {
+                    "passed"
+                } else if overridden.contains(&g.gate.as_str()) {
+                    "overridden"
+                } else {
+                    "failed"
+                }
+                .to_string(),
+                reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+            })
+            .collect();
+        let mut entries = BTreeMap::new();
+        for (id, (text, value)) in &r.fields {
+            let unit = s.input.fields().iter().find(|f| &f.id == id).and_then(|f| match &f.kind {
+                FieldKind::Number { unit, .. } => Some(unit.symbol()),
+                _ => None,
+            });
+            let shown = match (value, unit) {
+                (Value::Number(x), Some(u)) => format!("{x} {u}"),
+                (Value::Number(x), None) => format!("{x} V"),
+                (Value::Integer(i), _) => i.to_string(),
+                (Value::Choice(c), _) => c.clone(),
+                (Value::Text(_), _) => text.trim().to_string(),
+            };
+            entries.insert(id.clone(), shown);
+        }
+        for (at, o) in &r.override_history {
+            overrides.push(OverrideLog {
+                step: s.id.clone(),
+                gate: o.gate.clone(),
+                reason: o.reason.clone(),
+                role: o.role.clone(),
+                by: o.by.clone(),
+                at: timestamp(*at),
+            });
+        }
+        steps.push(StepLog {
+            id: s.id.clone(),
+            manual: match s.number {
+                Some(n) => format!("{} {n}", section_name(s.section)),
+                None => section_name(s.section).to_string(),
+            },
+            title: tr(&s.title, "en").to_string(),
+            outcome: outcome.to_string(),
+            entered_at: r.entered_at.map(timestamp),
+            left_at: r.left_at.map(timestamp),
+            confirmed: s
+                .input
+                .items()
+                .iter()
+                .filter(|i| r.checked.contains(&i.id))
+                .map(|i| tr(&i.text, "en").to_string())
+                .collect(),
+            entries,
+            actions: r.actions.iter().map(|(_, a)| describe_action(a)).collect(),
+            gates,
+        });
+    }
+    let pack = &state.pack;
+    let chem = pack.chemistry.and_then(|c| spec.chemistries.get(&c));
+    let settings = state.live.settings.as_ref().map(|s| settings_log(spec, s, chem));
+    let ladder = ladder_lines(engine, state);
+    let verdict = if overrides.is_empty()
+        && !state.steps.iter().any(|r| r.status() == Status::Overridden)
+    {
+        FinalVerdict::Pass
+    } else {
+        FinalVerdict::PassWithOverrides
+    };
+    Ok(CommissioningLog {
+        format: FORMAT.to_string(),
+        tool_version,
+        wizard_sha256,
+        language,
+        started_at: timestamp(started_at),
+        signed_off_at: timestamp(signed_at),
+        operator: Person {
+            name: text_field(PackField::Operator.id()).unwrap_or_default(),
+            role: text_field(PackField::Role.id()).unwrap_or_default(),
+        },
+        trainer: text_field(PackField::Trainer.id()).filter(|t| !t.is_empty()),
+        signed_off_by: Person {
+            name: signer,
+            role: signer_role,
+        },
+        pack: PackRecord {
+            id: text_field(PackField::PackId.id()).unwrap_or_default(),
+            chemistry: pack.chemistry.map(|c| c.id().to_string()).unwrap_or_default(),
+            series_cells: pack.cells.unwrap_or(0),
+            capacity: format!("{:.1} Ah", pack.capacity.unwrap_or(AmpHours(0.0)).0),
+            model: pack.model.clone().unwrap_or_default(),
+            cold_site: pack.cold_site,
+            pack_voltage: pack.pack_voltage.map(volts),
+        },
+        bms: state.live.device.as_ref().map(|d| BmsIdentity {
+            model: d.model.clone(),
+            hardware_version: d.hardware_version.clone(),
+            software_version: d.software_version.clone(),
+            serial_number: d.serial_number.clone(),
+        }),
+        steps,
+        ladder,
+        settings,
+        cells: state.live.cells.as_ref().map(cells_log),
+        protection_test: ProtectionLog {
+            charge_cutoff: state.live.protection.charge.map(|c| volts(c.cell_voltage)),
+            cell_ovp: state.live.settings.as_ref().map(|s| volts(s.cell_ovp)),
+            discharge_cutoff: state.live.protection.discharge.map(|c| volts(c.cell_voltage)),
+            cell_uvp: state.live.settings.as_ref().map(|s| volts(s.cell_uvp)),
+        },
+        overrides,
+        verdict,
+        journal_sha256: journal_sha256.to_string(),
+    })
+}
+
+fn index_of(spec: &WizardSpec, id: &str) -> usize {
+    spec.steps.iter().position(|s| s.id == id).unwrap_or(0)
+}
+
+/// An app action in words, with units.
+pub fn describe_action(action: &crate::bms::model::AppAction) -> String {
+    use crate::bms::model::AppAction as A;
+    match action {
+        A::BalancePlug(true) => "balance plug inserted".into(),
+        A::BalancePlug(false) => "balance plug removed".into(),
+        A::Activate => "BMS activated".into(),
+        A::BatteryType(c) => format!("battery type set to {}", c.app_label()),
+        A::CellCount(n) => format!("Cell Count set to {n}"),
+        A::Capacity(c) => format!("Battery Capacity set to {:.1} Ah", c.0),
+        A::BalanceTrigger(v) => format!("Balance Trig. Volt set to {}", volts(*v)),
+        A::Switch { switch, on } => {
+            format!("{switch:?} switch {}", if *on { "on" } else { "off" })
+        }
+        A::ChargeUtp(t) => format!("Charge UTP set to {:.1} °C", t.0),
+        A::ChargeUtpr(t) => format!("Charge UTPR set to {:.1} °C", t.0),
+        A::CellOvp(v) => format!("Cell OVP set to {}", volts(*v)),
+        A::CellUvp(v) => format!("Cell UVP set to {}", volts(*v)),
+        A::MaxChargeCurrent(a) => format!("Constant Charge Current set to {:.1} A", a.0),
+        A::CalibrateVoltage(v) => format!("voltage calibrated to {}", volts(*v)),
+        A::CalibrateCurrent(a) => format!("current calibrated to {:.3} A", a.0),
+        A::Current(a) => format!("bench current {:.1} A", a.0),
+    }
+}
+
+fn settings_log(
+    spec: &WizardSpec,
+    s: &Settings,
+    chem: Option<&crate::wizard::spec::ChemistrySpec>,
+) -> SettingsLog {
+    let mut values = BTreeMap::new();
+    values.insert("cell_count".to_string(), s.cell_count.to_string());
+    values.insert("capacity".to_string(), format!("{:.1} Ah", s.capacity.0));
+    values.insert("cell_ovp".to_string(), volts(s.cell_ovp));
+    values.insert("cell_ovpr".to_string(), volts(s.cell_ovpr));
+    values.insert("cell_uvp".to_string(), volts(s.cell_uvp));
+    values.insert("cell_uvpr".to_string(), volts(s.cell_uvpr));
+    values.insert("balance_trigger".to_string(), volts(s.balance_trigger));
+    values.insert(
+        "max_charge_current".to_string(),
+        format!("{:.1} A", s.max_charge_current.0),
+    );
+    values.insert(
+        "max_discharge_current".to_string(),
+        format!("{:.1} A", s.max_discharge_current.0),
+    );
+    values.insert("charge_utp".to_string(), format!("{:.1} °C", s.charge_utp.0));
+    values.insert("charge_utpr".to_string(), format!("{:.1} °C", s.charge_utpr.0));
+    let on = |b: bool| if b { "on" } else { "off" }.to_string();
+    values.insert("charge_switch".to_string(), on(s.charge_switch));
+    values.insert("discharge_switch".to_string(), on(s.discharge_switch));
+    values.insert("balance_switch".to_string(), on(s.balance_switch));
+    if let Some(c) = s.control {
+        values.insert(
+            "disable_temp_sensor".to_string(),
+            on(c.disable_temp_sensors),
+        );
+    }
+    let mut expected = BTreeMap::new();
+    if let Some(chem) = chem {
+        expected.insert(
+            "cell_ovp".to_string(),
+            format!("{} ± {}", volts(chem.cell_ovp), volts(chem.ovp_tolerance)),
+        );
+    }
+    expected.insert(
+        "balance_trigger".to_string(),
+        volts(spec.limits.balance_trigger),
+    );
+    for k in ["charge_switch", "discharge_switch", "balance_switch"] {
+        expected.insert(k.to_string(), "on".to_string());
+    }
+    expected.insert("disable_temp_sensor".to_string(), "off".to_string());
+    SettingsLog { values, expected }
+}
+
+fn cells_log(c: &CellInfo) -> CellsLog {
+    CellsLog {
+        cell_voltages: c.connected().map(|(_, v)| volts(v)).collect(),
+        delta: volts(c.delta_voltage),
+        pack_voltage: volts(c.pack_voltage),
+        current: format!("{:.3} A", c.current.0),
+        temperatures: c
+            .probes
+            .iter()
+            .map(|p| match p {
+                Some(t) => format!("{:.1} °C", t.0),
+                None => "absent".to_string(),
+            })
+            .collect(),
+        mos_temperature: format!("{:.1} °C", c.mos_temperature.0),
+        alarms: c.alarms().iter().map(|a| a.name().to_string()).collect(),
+    }
+}
+
+fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
+    let spec = engine.spec();
+    let Some(index) = spec
+        .steps
+        .iter()
+        .position(|s| matches!(s.input, crate::wizard::spec::InputSpec::Ladder { .. }))
+    else {
+        return Vec::new();
+    };
+    let pack = &state.pack;
+    let (Some(chem), Some(cells), Some(model)) = (
+        pack.chemistry.and_then(|c| spec.chemistries.get(&c)),
+        pack.cells,
+        pack.model.as_deref().and_then(|m| spec.models.iter().find(|x| x.id == m)),
+    ) else {
+        return Vec::new();
+    };
+    let input = engine.ladder_input(state, index);
+    check_ladder(chem, cells, model, &spec.limits, &input)
+        .rows
+        .iter()
+        .map(|row| LadderLine {
+            cell: row.cell.get(),
+            pin: format!("plug {} pin {}", row.pin.plug, row.pin.pin),
+            reading: row.reading.map(volts),
+            step: row.step.map(volts),
+            verdict: match row.verdict {
+                RowVerdict::Ok => "ok",
+                RowVerdict::Fault => "fault",
+                RowVerdict::Pending => "pending",
+            }
+            .to_string(),
+        })
+        .collect()
+}
+
+/// Serialize the log canonically: the same state always gives the same bytes.
+pub fn to_yaml(log: &CommissioningLog) -> String {
+    let body = serde_yaml::to_string(log).unwrap_or_default();
+    format!("# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}")
+}
+
+/// Why a log is not consistent with itself.
+pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
+    let mut out = Vec::new();
+    if log.format != FORMAT {
+        out.push(format!("unknown format '{}' (expected {FORMAT})", log.format));
+    }
+    for step in &log.steps {
+        if step.outcome == "open" {
+            out.push(format!("step {} was never completed", step.id));
+        }
+        for g in &step.gates {
+            if step.outcome == "done" && g.result != "passed" {
+                out.push(format!(
+                    "step {} is marked done but gate {} {}",
+                    step.id, g.gate, g.result
+                ));
+            }
+            if g.safety && g.result != "passed" && step.outcome != "skipped" {
+                out.push(format!(
+                    "step {} was left with safety gate {} {}",
+                    step.id, g.gate, g.result
+                ));
+            }
+            if g.result == "overridden"
+                && !log
+                    .overrides
+                    .iter()
+                    .any(|o| o.step == step.id && o.gate == g.gate)
+            {
+                out.push(format!(
+                    "gate {} of step {} is overridden but no override is recorded",
+                    g.gate, step.id
+                ));
+            }
+        }
+    }
+    let any_override = !log.overrides.is_empty();
+    match (log.verdict, any_override) {
+        (FinalVerdict::Pass, true) => {
+            out.push("the verdict is pass but overrides are recorded".to_string())
+        }
+        (FinalVerdict::PassWithOverrides, false) => {
+            out.push("the verdict says overrides but none is recorded".to_string())
+        }
+        _ => {}
+    }
+    if log.journal_sha256.len() != 64 {
+        out.push("the journal hash is missing or malformed".to_string());
+    }
+    out
+}
