@@ -4,6 +4,7 @@
 //! refused entries) was computed by the engine and the checks and handed in through
 //! [`AppView`]. That is also what makes the screens testable with ratatui's `TestBackend`.
 
+pub mod chooser;
 mod gate;
 mod header;
 mod live;
