@@ -825,7 +825,7 @@ impl<'a> Ladder<'a> {
         let detail = if v.0.abs() < self.zero {
             format!(
                 "the last pin ({pin}) reads {}: it is not connected to pack plus — with {n} cells \
-                 on a {}-cell unit, connect it to cell {n}'s plus as well (manual step 4)",
+                 on a unit for {}, connect it to cell {n}'s plus as well (manual step 4)",
                 v2(v.0),
                 self.model.max_cells
             )
@@ -907,7 +907,7 @@ impl<'a> Ladder<'a> {
                 cell: None,
                 kind: FaultKind::MissingReading,
                 detail: format!(
-                    "no reading yet on the last pin ({pin}): with {} cells on a {}-cell unit it \
+                    "no reading yet on the last pin ({pin}): with {} cells on a unit for {} it \
                      must read the pack voltage",
                     self.n, self.model.max_cells
                 ),
