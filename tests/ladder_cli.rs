@@ -153,6 +153,18 @@ fn a_short_pack_needs_the_last_pin_on_pack_plus() {
     assert_eq!(json["faults"][0]["kind"], "last_pin_not_pack_plus");
     let out = with(&["--last-pin", &pack13, "--unused", "15=0,02"]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let out = with(&["--last-pin", &pack13, "--unused", "16=26,4"]);
+    assert_eq!(code(&out), 1);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["faults"][0]["kind"], "unused_pin_live");
+    // Wire 14 carries cell 13's plus: it is not an unused wire.
+    let out = with(&["--last-pin", &pack13, "--unused", "14=0"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("unused wires are 15–16"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use color_eyre::Result;
 use crate::bms::model::Chemistry;
 use crate::cmd::WizardArgs;
 use crate::units::Volts;
-use crate::wizard::checks::ladder::{check_ladder, LadderReport, RowVerdict};
+use crate::wizard::checks::ladder::{check_ladder, wire_count, LadderReport, RowVerdict};
 use crate::wizard::checks::{default_model, LadderInput};
 use crate::wizard::spec::{tr, WizardSpec};
 
@@ -114,6 +114,17 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         .map(|t| Volts::parse(t).map_err(|e| eyre!("--last-pin: {e}")))
         .transpose()?;
     let unused = parse_unused(&args.unused)?;
+    let wires = wire_count(model);
+    for wire in unused.keys() {
+        if *wire <= cells + 1 || *wire >= wires {
+            let free = if cells + 2 < wires {
+                format!("the unused wires are {}–{}", cells + 2, wires - 1)
+            } else {
+                "no wire is unused with this pack".to_string()
+            };
+            bail!("--unused {wire}: wire {wire} is in use, not unused: {free}");
+        }
+    }
     let input = LadderInput {
         readings,
         pack_voltage: Some(pack_voltage),
