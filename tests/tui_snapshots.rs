@@ -1,16 +1,19 @@
 //! Snapshots of the wizard's screens at 80×24 (and wider), drawn with ratatui's TestBackend.
 //!
 //! The states are built from engine events, as a journal would hold them; the gate verdicts
-//! are what the engine hands the screen. Review changes with `cargo insta review`.
+//! and the ladder's diagnosis come from the engine, as in the running wizard. Review changes
+//! with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test tui_snapshots`).
 
 use jk_commission::bms::model::{AppAction, Chemistry};
 use jk_commission::bms::sim::{SimConfig, SimUnit};
 use jk_commission::ui::phone::BenchView;
-use jk_commission::ui::state::{Overlay, OverrideForm, Row, UiState};
-use jk_commission::ui::view::{self, draw, AppView, LinkView, Mode, Theme};
+use jk_commission::ui::state::{Overlay, OverrideForm, UiState};
+use jk_commission::ui::view::{draw, AppView, LinkView, Mode, Theme};
 use jk_commission::units::Volts;
-use jk_commission::wizard::checks::{Reason, Value, Verdict};
-use jk_commission::wizard::engine::{Engine, Event, GateResult, Leave, State, LADDER_PACK_VOLTAGE};
+use jk_commission::wizard::checks::Value;
+use jk_commission::wizard::engine::{
+    Engine, Event, Input, Leave, Override, State, Status, LADDER_PACK_VOLTAGE,
+};
 use jk_commission::wizard::spec::WizardSpec;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -39,11 +42,10 @@ fn set(step: &str, field: &str, text: &str, value: Value) -> Event {
     }
 }
 
-/// A commissioning started and walked (every gate passing) up to step `id`, for a 16-cell
-/// LiFePO4 pack on a 16-cell unit.
+/// A commissioning started and walked (every gate passing) up to step `id`, for a LiFePO4
+/// pack of `cells` cells (on a 16-cell unit up to 16, else a 24-cell one).
 fn at_step(spec: &WizardSpec, id: &str, cells: u32) -> State {
     let engine = Engine::new(spec);
-    let mut state = engine.empty_state();
     let mut events = engine.start(NOW, "hash", "0.1.0", "en").unwrap();
     let model = if cells > 16 {
         "b2a24s20p"
@@ -85,8 +87,7 @@ fn at_step(spec: &WizardSpec, id: &str, cells: u32) -> State {
         set("setup.pack", "model", model, Value::Choice(model.into())),
         set("setup.pack", "cold_site", "no", Value::Choice("no".into())),
     ]);
-    let target = index(spec, id);
-    for s in &spec.steps[..target] {
+    for s in &spec.steps[..index(spec, id)] {
         events.push(Event::StepLeft {
             at: NOW,
             step: s.id.clone(),
@@ -97,57 +98,32 @@ fn at_step(spec: &WizardSpec, id: &str, cells: u32) -> State {
         at: NOW,
         step: id.into(),
     });
-    for e in &events {
-        engine.apply(&mut state, e);
-    }
-    state
+    engine.replay(&events)
 }
 
-fn gate(id: &str, safety: bool, reasons: &[&str]) -> GateResult {
-    GateResult {
-        gate: id.into(),
-        safety,
-        verdict: if reasons.is_empty() {
-            Verdict::pass()
-        } else {
-            Verdict::fail(
-                reasons
-                    .iter()
-                    .map(|r| Reason {
-                        code: "test".into(),
-                        text: r.to_string(),
-                    })
-                    .collect(),
-            )
-        },
-    }
-}
-
+/// What the screen shows of `state`: the gates and the ladder's diagnosis come from the
+/// engine, exactly as in the running wizard.
 fn view<'a>(spec: &'a WizardSpec, state: &'a State, ui: &'a UiState, mode: Mode) -> AppView<'a> {
     let engine = Engine::new(spec);
-    AppView {
-        spec,
+    let mut v = AppView::build(
+        &engine,
         state,
         ui,
-        lang: "en",
-        now_ms: NOW,
-        gates: Vec::new(),
-        ladder: view::ladder_view(&engine, state, state.current, "en"),
-        applies: (0..spec.steps.len())
-            .map(|i| engine.applies(state, i))
-            .collect(),
+        "en",
+        NOW,
         mode,
-        link: LinkView {
+        LinkView {
             peer: Some("simulator".into()),
             note: None,
         },
-        bench: Some(BenchView {
-            plugged_in: true,
-            activated: true,
-        }),
-        session_dir: "/home/anna/.local/share/jk-commission/sessions/2026-03-01-1".into(),
-        theme: Theme { color: true },
-    }
+        "/home/anna/.local/share/jk-commission/sessions/2026-03-01-1".into(),
+        Theme { color: true },
+    );
+    v.bench = Some(BenchView {
+        plugged_in: true,
+        activated: true,
+    });
+    v
 }
 
 fn render(view: &AppView<'_>, w: u16, h: u16) -> Terminal<TestBackend> {
@@ -160,9 +136,8 @@ fn screen(view: &AppView<'_>, w: u16, h: u16) -> String {
     render(view, w, h).backend().to_string()
 }
 
-/// A connected simulated unit with `cells` cells, configured, as the live panel shows it.
-fn connect(state: &mut State, cells: u32) {
-    let unit = SimUnit::new(SimConfig::ready().with_cells(cells)).unwrap();
+/// The live data of a unit with `cells` cells, as the link would have delivered it.
+fn connect_unit(state: &mut State, unit: &SimUnit) {
     state.live.connected = true;
     state.live.cells = Some(unit.cell_info(7));
     state.live.cells_at_ms = Some(NOW - 800);
@@ -170,24 +145,20 @@ fn connect(state: &mut State, cells: u32) {
     state.live.device = Some(unit.device_info());
 }
 
+/// A connected, configured simulated unit with `cells` cells.
+fn connect(state: &mut State, cells: u32) {
+    let unit = SimUnit::new(SimConfig::ready().with_cells(cells)).unwrap();
+    connect_unit(state, &unit);
+}
+
 #[test]
 fn first_step() {
     let spec = spec();
     let engine = Engine::new(&spec);
-    let mut state = engine.empty_state();
-    for e in engine.start(NOW, "hash", "0.1.0", "en").unwrap() {
-        engine.apply(&mut state, &e);
-    }
+    let state = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
     let ui = UiState::new(&state);
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = vec![gate(
-        "fields_valid",
-        true,
-        &[
-            "Your name: required, nothing entered yet.",
-            "Cells in series: required, nothing entered yet.",
-        ],
-    )];
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    assert!(!v.gates[0].verdict.ok, "nothing is entered yet");
     insta::assert_snapshot!(screen(&v, 80, 24));
 }
 
@@ -209,13 +180,19 @@ fn ladder_with_a_diagnosed_fault() {
             value: Volts(*v),
         })
         .collect();
-    events.push(Event::EntryRejected {
-        at: NOW,
-        step: "wiring.ladder".into(),
-        field: "cell 6".into(),
-        text: "23.1.0".into(),
-        error: "cell 6: '23.1.0' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65, optionally followed by V".into(),
-    });
+    // And a slip of the finger on cell 6, refused as typed.
+    events.extend(
+        engine
+            .step(
+                &mut state,
+                Input::Reading {
+                    cell: 6,
+                    text: "23.1.0".into(),
+                },
+                NOW,
+            )
+            .unwrap(),
+    );
     events.push(set(
         "wiring.ladder",
         LADDER_PACK_VOLTAGE,
@@ -228,14 +205,13 @@ fn ladder_with_a_diagnosed_fault() {
     let mut ui = UiState::new(&state);
     ui.focus = 5;
     ui.buffers.insert("cell 6".into(), "23.1.0".into());
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
+    let v = view(&spec, &state, &ui, Mode::Sim);
     let ladder = v.ladder.clone().expect("the ladder is diagnosed");
     assert!(
         !ladder.faults.is_empty(),
         "the skipped tap is diagnosed: {ladder:?}"
     );
-    let faults: Vec<&str> = ladder.faults.iter().map(String::as_str).collect();
-    v.gates = vec![gate("ladder", true, &faults)];
+    assert!(!v.gates[0].verdict.ok, "the ladder gate refuses");
     insta::assert_snapshot!(screen(&v, 80, 24));
 }
 
@@ -245,17 +221,7 @@ fn live_panel_with_16_cells() {
     let mut state = at_step(&spec, "config.status", 16);
     connect(&mut state, 16);
     let ui = UiState::new(&state);
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = vec![
-        gate("live_connected", true, &[]),
-        gate("cells_visible", true, &[]),
-        gate("cells_plausible", false, &[]),
-        gate(
-            "all_confirmed",
-            false,
-            &["Tick: In the app I picked this pack's BMS (by its name)."],
-        ),
-    ];
+    let v = view(&spec, &state, &ui, Mode::Sim);
     insta::assert_snapshot!(screen(&v, 80, 24));
 }
 
@@ -265,8 +231,7 @@ fn live_panel_with_32_cells_fits_80x24() {
     let mut state = at_step(&spec, "config.status", 32);
     connect(&mut state, 32);
     let ui = UiState::new(&state);
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = vec![gate("live_connected", true, &[])];
+    let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     // Every one of the 32 cells is on screen: the grid's last row runs 25-32.
     assert!(text.contains("25-32"), "{text}");
@@ -279,35 +244,25 @@ fn live_panel_with_32_cells_on_a_wide_terminal() {
     let mut state = at_step(&spec, "config.status", 32);
     connect(&mut state, 32);
     let ui = UiState::new(&state);
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = vec![gate("live_connected", true, &[])];
+    let v = view(&spec, &state, &ui, Mode::Sim);
     insta::assert_snapshot!(screen(&v, 132, 30));
 }
 
 #[test]
 fn a_blocked_gate_with_its_reasons() {
     let spec = spec();
+    let engine = Engine::new(&spec);
     let mut state = at_step(&spec, "config.cells_capacity", 16);
-    connect(&mut state, 16);
-    let gates = vec![
-        gate(
-            "cell_count_setting",
-            true,
-            &["Cell Count in the BMS is 24, but the pack has 16 cells in series: set Cell Count to 16."],
-        ),
-        gate(
-            "capacity_set",
-            false,
-            &["Battery Capacity(AH) is 100 Ah, but the pack was entered as 280 Ah."],
-        ),
-    ];
+    // The unit as it comes from the box, LiFePO4 chosen: Cell Count 24, capacity 100 Ah.
+    let mut unit = SimUnit::new(SimConfig::fresh().plugged_in(true).activated(true)).unwrap();
+    unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+        .unwrap();
+    connect_unit(&mut state, &unit);
     // The operator tried to go on and was refused.
-    let i = state.current;
-    state.steps[i].gates = gates.clone();
-    let mut ui = UiState::new(&state);
-    ui.focus = 99;
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = gates;
+    let events = engine.step(&mut state, Input::Next, NOW).unwrap();
+    assert!(!events.iter().any(|e| matches!(e, Event::StepLeft { .. })));
+    let ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     assert!(
         text.contains("✗ C 4"),
@@ -322,10 +277,15 @@ fn an_override_shows_in_the_gate_and_the_step_list() {
     let engine = Engine::new(&spec);
     let mut state = at_step(&spec, "config.status", 16);
     connect(&mut state, 16);
+    if let Some(cells) = state.live.cells.as_mut() {
+        cells.cell_voltages[6] = Volts(1.9);
+        cells.min_cell = 6;
+        cells.delta_voltage = Volts(3.276 - 1.9);
+    }
     let over = Event::Overridden {
         at: NOW,
         step: "config.status".into(),
-        over: jk_commission::wizard::engine::Override {
+        over: Override {
             gate: "cells_plausible".into(),
             reason: "cell 7 is a known weak cell, replaced next week".into(),
             role: "trainer".into(),
@@ -334,19 +294,12 @@ fn an_override_shows_in_the_gate_and_the_step_list() {
     };
     engine.apply(&mut state, &over);
     let earlier = index(&spec, "wiring.output");
-    state.steps[earlier].status = Some(jk_commission::wizard::engine::Status::Overridden);
+    state.steps[earlier].status = Some(Status::Overridden);
     let ui = UiState::new(&state);
-    let mut v = view(&spec, &state, &ui, Mode::Sim);
-    v.gates = vec![
-        gate("live_connected", true, &[]),
-        gate(
-            "cells_plausible",
-            false,
-            &["Cell 7 reads 1.90 V: below 2.00 V, not plausible for LiFePO4."],
-        ),
-    ];
+    let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     assert!(text.contains("! W12"), "{text}");
+    assert!(text.contains("Ewa Kowalska"), "{text}");
     insta::assert_snapshot!(text);
 }
 
@@ -389,6 +342,10 @@ fn simulated_phone_app() {
     let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     assert!(text.contains("SIMULATED PHONE APP"), "{text}");
+    assert!(
+        text.contains("Gate"),
+        "the phone leaves the gate in view: {text}"
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -408,24 +365,21 @@ fn no_color_draws_no_colour_and_keeps_the_symbols() {
     let spec = spec();
     let mut state = at_step(&spec, "config.cells_capacity", 16);
     connect(&mut state, 16);
+    if let Some(s) = state.live.settings.as_mut() {
+        s.cell_count = 24;
+    }
     let ui = UiState::new(&state);
     let mut v = view(&spec, &state, &ui, Mode::Sim);
     v.theme = Theme { color: false };
-    v.gates = vec![gate(
-        "cell_count_setting",
-        true,
-        &["Cell Count is 24, pack has 16."],
-    )];
     let terminal = render(&v, 80, 24);
-    let buffer = terminal.backend().buffer();
-    for cell in buffer.content() {
+    for cell in terminal.backend().buffer().content() {
         assert_eq!(cell.fg, Color::Reset, "coloured cell {:?}", cell.symbol());
         assert_eq!(cell.bg, Color::Reset, "coloured cell {:?}", cell.symbol());
     }
     let text = terminal.backend().to_string();
     assert!(text.contains("✗ CANNOT GO ON"), "{text}");
     assert!(
-        text.contains("▲") && text.contains("▼"),
+        text.contains('▲') && text.contains('▼'),
         "min and max are marked: {text}"
     );
 }
@@ -438,5 +392,4 @@ fn sign_off_rows_are_prefilled_from_the_setup_answers() {
     let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     assert!(text.contains("[Anna Nowak"), "{text}");
-    let _ = (Row::SignName, AppAction::BatteryType(Chemistry::LiFePo4));
 }

@@ -85,7 +85,10 @@ pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Exit::SignedOff(Err(e)) => {
-            bail!("signed off, but the log could not be written in {}: {e}", dir.display())
+            bail!(
+                "signed off, but the log could not be written in {}: {e}",
+                dir.display()
+            )
         }
     }
 }

@@ -63,7 +63,7 @@ pub enum Exit {
     /// The operator quit; the session resumes on the next start.
     Quit,
     /// Signed off; the log was written (or writing it failed, with the reason).
-    SignedOff(Result<Outputs, String>),
+    SignedOff(Result<Box<Outputs>, String>),
 }
 
 /// Messages from the link task.
@@ -116,7 +116,7 @@ struct App<'s, 'w> {
     link: LinkView,
     link_rx: Option<mpsc::UnboundedReceiver<LinkMsg>>,
     link_cmd: Option<mpsc::UnboundedSender<LinkCmd>>,
-    outputs: Option<Result<Outputs, String>>,
+    outputs: Option<Result<Box<Outputs>, String>>,
     quit: bool,
 }
 
@@ -321,23 +321,35 @@ impl<'s, 'w> App<'s, 'w> {
                 if let Some(cmd) = &self.link_cmd {
                     let _ = cmd.send(LinkCmd::Poke);
                 }
-                self.session
+                let events = self
+                    .session
                     .input(Input::App(app_action.clone()), now_ms())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                self.ui.notice = Some(Notice {
+                    tone: Tone::Info,
+                    text: format!("Simulated: {}", crate::ui::phone::describe(app_action)),
+                });
+                Ok(events)
             }
         }
     }
 
     /// Write the log, its signature and the report, and say where.
     fn sign_off(&mut self) {
-        let outputs = write_outputs(self.session, self.key.as_ref()).map_err(|e| e.to_string());
+        let outputs = write_outputs(self.session, self.key.as_ref())
+            .map(Box::new)
+            .map_err(|e| e.to_string());
         self.ui.notice = Some(match &outputs {
             Ok(o) => Notice {
                 tone: Tone::Info,
                 text: format!(
                     "Signed off. Log: {}{} · report: {} · q quits",
                     o.log.display(),
-                    if o.signature.is_some() { " (signed)" } else { " (not signed: no --key)" },
+                    if o.signature.is_some() {
+                        " (signed)"
+                    } else {
+                        " (not signed: no --key)"
+                    },
                     o.report.display()
                 ),
             },

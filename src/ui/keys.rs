@@ -380,3 +380,217 @@ fn override_key(
     ui.overlay = Some(Overlay::Override(form));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::state::Outcome;
+    use crate::wizard::checks::Value;
+    use crate::wizard::engine::{Engine, Event, Leave};
+    use crossterm::event::KeyEvent;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn typed(ui: &mut UiState, ctx: &Ctx<'_>, text: &str) {
+        for c in text.chars() {
+            assert!(handle_key(ui, ctx, key(KeyCode::Char(c))).is_empty());
+        }
+    }
+
+    /// The built-in wizard, walked to step `id` with a 16-cell LiFePO4 pack.
+    fn at(spec: &WizardSpec, id: &str) -> State {
+        let engine = Engine::new(spec);
+        let mut events = engine.start(0, "h", "0", "en").unwrap();
+        let set = |f: &str, v: Value| Event::FieldSet {
+            at: 0,
+            step: "setup.pack".into(),
+            field: f.into(),
+            text: String::new(),
+            value: v,
+        };
+        events.push(set("cells", Value::Integer(16)));
+        events.push(set("chemistry", Value::Choice("lifepo4".into())));
+        events.push(set("model", Value::Choice("pb2a16s20p".into())));
+        let target = spec.steps.iter().position(|s| s.id == id).unwrap();
+        for s in &spec.steps[..target] {
+            events.push(Event::StepLeft {
+                at: 0,
+                step: s.id.clone(),
+                how: Leave::Passed,
+            });
+        }
+        events.push(Event::StepEntered {
+            at: 0,
+            step: id.into(),
+        });
+        engine.replay(&events)
+    }
+
+    #[test]
+    fn a_typed_reading_is_sent_as_typed_and_the_focus_moves_on_when_accepted() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.ladder");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: false,
+        };
+        let mut ui = UiState::new(&state);
+        typed(&mut ui, &ctx, "3,65");
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        let expected = Action::Commit {
+            input: Input::Reading {
+                cell: 1,
+                text: "3,65".into(),
+            },
+            key: "cell 1".into(),
+            advance: true,
+        };
+        assert_eq!(actions, vec![expected.clone()]);
+        // Refused: the text stays to be corrected, the focus stays.
+        let refused: Outcome = Ok(vec![Event::EntryRejected {
+            at: 0,
+            step: "wiring.ladder".into(),
+            field: "cell 1".into(),
+            text: "3,65".into(),
+            error: "no".into(),
+        }]);
+        ui.after(&expected, &refused);
+        assert_eq!(ui.focus, 0);
+        assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("3,65"));
+        assert!(ui.notice.is_some(), "the refusal is shown");
+        // Accepted: the buffer goes and the next cell is focused.
+        ui.after(&expected, &Ok(Vec::new()));
+        assert_eq!(ui.focus, 1);
+        assert!(ui.buffers.is_empty());
+    }
+
+    #[test]
+    fn esc_drops_the_typing_first_and_goes_back_only_then() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.ladder");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: false,
+        };
+        let mut ui = UiState::new(&state);
+        typed(&mut ui, &ctx, "3.");
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Esc)).is_empty());
+        assert!(ui.buffers.is_empty());
+        assert_eq!(
+            handle_key(&mut ui, &ctx, key(KeyCode::Esc)),
+            vec![Action::Input(Input::Back)]
+        );
+    }
+
+    #[test]
+    fn help_and_quit_ask_before_anything_happens() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.pin1_minus");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: false,
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('?')));
+        assert_eq!(ui.overlay, Some(Overlay::Help));
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Char('q'))).is_empty());
+        assert_eq!(ui.overlay, None, "any key closes the help");
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Char('q'))).is_empty());
+        assert_eq!(ui.overlay, Some(Overlay::Quit));
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Char('n'))).is_empty());
+        assert_eq!(ui.overlay, None);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('q')));
+        assert_eq!(
+            handle_key(&mut ui, &ctx, key(KeyCode::Char('y'))),
+            vec![Action::Quit]
+        );
+    }
+
+    #[test]
+    fn ticking_the_last_item_plays_the_steps_hand_actions_on_the_simulator_only() {
+        let spec = WizardSpec::builtin();
+        let mut state = at(&spec, "wiring.plug_in");
+        let i = state.current;
+        state.steps[i].checked.insert("all_attached".into());
+        let mut ui = UiState::new(&state);
+        ui.focus = 1;
+        let mut ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+        };
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            vec![
+                Action::Input(Input::Check {
+                    item: "plug_home".into(),
+                    checked: true
+                }),
+                Action::Sim(AppAction::BalancePlug(true)),
+            ]
+        );
+        ctx.sim = false;
+        ui.focus = 1;
+        assert_eq!(handle_key(&mut ui, &ctx, key(KeyCode::Enter)).len(), 1);
+    }
+
+    #[test]
+    fn an_override_needs_the_form_and_names_gate_reason_role_and_person() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "config.status");
+        let failing = GateResult {
+            gate: "cells_plausible".into(),
+            safety: false,
+            verdict: crate::wizard::checks::Verdict::fail(Vec::new()),
+        };
+        let safety = GateResult {
+            gate: "cells_visible".into(),
+            safety: true,
+            verdict: crate::wizard::checks::Verdict::fail(Vec::new()),
+        };
+        let gates = [failing, safety];
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &gates,
+            sim: false,
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('o')));
+        let Some(Overlay::Override(form)) = &ui.overlay else {
+            panic!("no form: {:?}", ui.overlay)
+        };
+        assert_eq!(
+            form.gates,
+            vec!["cells_plausible".to_string()],
+            "safety gates are not offered"
+        );
+        handle_key(&mut ui, &ctx, key(KeyCode::Down));
+        typed(&mut ui, &ctx, "weak cell");
+        handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        typed(&mut ui, &ctx, "trainer");
+        handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        typed(&mut ui, &ctx, "Ewa");
+        handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            vec![Action::Input(Input::Override {
+                gate: "cells_plausible".into(),
+                reason: "weak cell".into(),
+                role: "trainer".into(),
+                by: "Ewa".into(),
+            })]
+        );
+    }
+}

@@ -273,3 +273,32 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
     }
     Vec::new()
 }
+
+/// What an action did, in a few words, for the notice after it was applied.
+pub fn describe(action: &AppAction) -> String {
+    let on = |b: bool| if b { "ON" } else { "OFF" };
+    match action {
+        AppAction::BalancePlug(true) => "balance plug inserted".into(),
+        AppAction::BalancePlug(false) => "balance plug pulled out (the BMS sleeps)".into(),
+        AppAction::Activate => "BMS activated".into(),
+        AppAction::BatteryType(c) => {
+            format!(
+                "battery type {}: its factory settings are loaded",
+                c.app_label()
+            )
+        }
+        AppAction::CellCount(n) => format!("Cell Count set to {n}"),
+        AppAction::Capacity(ah) => format!("Battery Capacity(AH) set to {ah}"),
+        AppAction::BalanceTrigger(v) => format!("Balance Trig.Volt(V) set to {v}"),
+        AppAction::Switch { switch, on: o } => format!("{switch:?} switched {}", on(*o)),
+        AppAction::ChargeUtp(c) => format!("Charge UTP(C) set to {c}"),
+        AppAction::ChargeUtpr(c) => format!("Charge UTPR(C) set to {c}"),
+        AppAction::CellOvp(v) => format!("Cell OVP(V) set to {v}"),
+        AppAction::CellUvp(v) => format!("Cell UVP(V) set to {v}"),
+        AppAction::MaxChargeCurrent(a) => format!("Constant Charge Current(A) set to {a}"),
+        AppAction::CalibrateVoltage(v) => format!("voltage calibrated to {v}"),
+        AppAction::CalibrateCurrent(a) => format!("current calibrated to {a}"),
+        AppAction::Current(a) if a.0 == 0.0 => "bench current stopped".into(),
+        AppAction::Current(a) => format!("bench current {:+.1} A through the pack", a.0),
+    }
+}

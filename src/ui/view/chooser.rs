@@ -102,11 +102,17 @@ pub fn render(frame: &mut Frame<'_>, state: &Chooser) {
             lines.push(Line::raw("Looking for JK BMS units over Bluetooth (5 s)…"));
         }
         Phase::Unavailable(why) => {
-            lines.push(Line::from(Span::styled("✗ Bluetooth cannot be used here.", t.bad())));
+            lines.push(Line::from(Span::styled(
+                "✗ Bluetooth cannot be used here.",
+                t.bad(),
+            )));
             lines.push(Line::raw(why.clone()));
         }
         Phase::Found(units) if units.is_empty() => {
-            lines.push(Line::from(Span::styled("No JK unit answered the scan.", t.warn())));
+            lines.push(Line::from(Span::styled(
+                "No JK unit answered the scan.",
+                t.warn(),
+            )));
             lines.push(Line::raw(
                 "Check that the BMS is activated and in range, and that no phone is connected to it (a connected unit stops advertising).",
             ));

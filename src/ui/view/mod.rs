@@ -265,7 +265,11 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
     let live_need = live::height(view, area.width.saturating_sub(22));
     let foot_h = header::footer_height(view, area.width);
-    let room = area.height.saturating_sub(1 + foot_h + live_need + 6 + 1);
+    let room = area
+        .height
+        .saturating_sub(1 + foot_h + live_need + 8 + 1)
+        .min(area.height / 4)
+        .max(3);
     let gate_h = gate::height(view, area, room);
     let [head, body, gate_area, foot] = Layout::vertical([
         Constraint::Length(1),
@@ -299,7 +303,8 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Help) => overlay::help(frame, area, view),
         Some(Overlay::Quit) => overlay::quit(frame, area, view),
         Some(Overlay::Override(form)) => overlay::override_form(frame, area, view, form),
-        Some(Overlay::Phone) => phone::render(frame, area, view),
+        // The phone covers the step, never the gate: the operator sees the gates react.
+        Some(Overlay::Phone) => phone::render(frame, body, view),
         None => {}
     }
 }

@@ -18,8 +18,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     if let Some(b) = view.bench {
         phone.bench = b;
     }
-    let w = area.width.saturating_sub(4).min(60);
-    let h = (ROWS.len() as u16 + 5).min(area.height);
+    let w = area.width.saturating_sub(2).min(60);
+    let h = (ROWS.len() as u16 + 4).min(area.height);
     let rect = centered(area, w, h);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
@@ -32,7 +32,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     frame.render_widget(block, rect);
     let iw = inner.width as usize;
     let mut lines = Vec::new();
-    for (i, row) in ROWS.iter().enumerate() {
+    // Two lines of help at the bottom; the rows scroll to keep the focused one in view.
+    let room = (inner.height as usize).saturating_sub(2).max(1);
+    let first = phone
+        .focus
+        .saturating_sub(room.saturating_sub(1))
+        .min(ROWS.len().saturating_sub(room));
+    for (i, row) in ROWS.iter().enumerate().skip(first).take(room) {
         let focused = i == phone.focus;
         let marker = if focused { "›" } else { " " };
         let value = shown(&phone, view.state, i);

@@ -213,7 +213,7 @@ fn row_lines(
     let refused = rejection(spec, state, index, row);
     let status = |committed: bool| -> Span<'static> {
         if typing {
-            Span::styled(" ✎ Enter saves", t.dim())
+            Span::styled(" ✎ Enter", t.dim())
         } else if refused.is_some() {
             Span::styled(" ✗", t.bad())
         } else if committed {
@@ -232,7 +232,7 @@ fn row_lines(
                     let h = highlighted(ui, state, index, &field.id, options);
                     let picked = chosen(state, index, &field.id);
                     let option = options.get(h).map_or("", |o| tr(&o.text, lang));
-                    let room = w.saturating_sub(width(&head) + 20).max(6);
+                    let room = w.saturating_sub(width(&head) + 14).max(6);
                     let shown = format!("◂ {} ▸", clip(option, room));
                     let tail = match &picked {
                         Some(p) if options.get(h).is_some_and(|o| &o.id == p) => {
@@ -296,7 +296,7 @@ fn row_lines(
                 .and_then(|l| l.step)
                 .map_or(String::new(), |v| format!("{:+.3}", v.0));
             let verdict = match line.map(|l| l.verdict) {
-                _ if typing => Span::styled("✎ Enter saves", t.dim()),
+                _ if typing => Span::styled("✎ Enter", t.dim()),
                 _ if refused.is_some() => Span::styled("✗ refused", t.bad()),
                 Some(LadderVerdict::Ok) => Span::styled("✓ ok", t.ok()),
                 Some(LadderVerdict::Fault) => Span::styled("✗ FAULT", t.bad()),

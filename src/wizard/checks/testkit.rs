@@ -184,7 +184,6 @@ pub fn spec() -> WizardSpec {
                 InputSpec::Ladder { items: vec![] },
             ),
         ],
-        sha256: String::new(),
     }
 }
 
