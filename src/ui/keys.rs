@@ -88,7 +88,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    ui.notice = None;
+    let said = ui.notice.take();
     ui.banner = None;
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
@@ -106,7 +106,12 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
-            crate::ui::phone::handle_key(ui, ctx, key)
+            let actions = crate::ui::phone::handle_key(ui, ctx, key);
+            // Closing the app keeps what it last said in view, next to the gates it moved.
+            if ui.overlay.is_none() && ui.notice.is_none() {
+                ui.notice = said;
+            }
+            actions
         }
         None => main_key(ui, ctx, key),
     }

