@@ -332,6 +332,10 @@ impl Runner<'_, '_> {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
             WaitFor::Settings => false,
+            WaitFor::NoAlarm => s.state.live.cells.as_ref().is_some_and(|c| {
+                s.state.live.cells_at_ms > s.state.steps[s.state.current].actions.last().map(|a| a.0)
+                    && c.alarms().iter().all(|a| !a.is_fault())
+            }),
         };
         let settings_before = self.session.state.live.settings.clone();
         loop {
