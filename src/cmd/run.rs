@@ -300,7 +300,9 @@ impl Runner<'_, '_> {
                     self.act(&step.id, action)?;
                 }
                 AppStep::Wait { wait } => {
-                    if seen <= done && seen > 0 {
+                    // A wait already followed by a recorded action was met before the crash;
+                    // the one right after the last recorded action may not have been.
+                    if seen < done {
                         continue;
                     }
                     self.wait_for(*wait).await?;
