@@ -120,8 +120,10 @@ fn every_semantic_mistake_is_listed_at_once() {
         assert!(parts.next().unwrap().parse::<usize>().is_ok(), "{hit}");
         assert!(parts.next().unwrap().parse::<usize>().is_ok(), "{hit}");
     }
-    assert_eq!(lines.len(), 6, "{text}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("6 mistakes"));
+    // At least the six planted; more if wizard.yaml later grows what the copy lacks.
+    assert!(lines.len() >= 6, "{text}");
+    let summary = format!("{} mistakes", lines.len());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&summary));
 }
 
 #[test]
