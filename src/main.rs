@@ -64,3 +64,4 @@ fn main() -> ExitCode {
         }
     }
 }
+
