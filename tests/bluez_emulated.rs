@@ -143,6 +143,17 @@ impl Harness {
         })
     }
 
+    /// Disconnects the mock saw, as (address, by whom: "host" or "radio").
+    fn disconnects(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("JKDISCONNECT "))
+            .filter_map(|l| l.split_once(' '))
+            .map(|(a, w)| (a.to_string(), w.to_string()))
+            .collect()
+    }
+
     /// What the program wrote to the units: (address, characteristic, write type, bytes hex).
     fn writes(&self) -> Vec<(String, String, String, String)> {
         std::fs::read_to_string(&self.log)
@@ -619,4 +630,58 @@ async fn scanning_in_process_returns_jk_units_strongest_first() {
         signals.windows(2).all(|w| w[0] >= w[1]),
         "strongest first: {signals:?}"
     );
+}
+
+#[tokio::test]
+async fn a_stalled_stream_is_asked_again_and_a_dropped_link_disconnects() {
+    let _env = env_lock().await;
+    let Some(h) = shared() else { return };
+    h.use_gatt(None);
+    let address = "20:21:11:00:00:0B";
+    let mut link = BleLink::new(address, Duration::from_secs(5));
+    link.connect().await.expect("connects");
+    // The unit goes silent after two cell-info frames but stays connected; the session's
+    // watchdog must ask again (0x96) and the stream must resume on the same connection.
+    let mut at = Vec::new();
+    let events = events_until(&mut link, Duration::from_secs(20), |ev| {
+        if let Some(LinkEvent::CellInfo(_)) = ev.last() {
+            if at.len() < cells(ev) {
+                at.push(Instant::now());
+            }
+        }
+        cells(ev) >= 3
+    })
+    .await;
+    assert!(
+        at[2] - at[1] >= Duration::from_secs(4),
+        "a real gap: {:?}",
+        at[2] - at[1]
+    );
+    assert_eq!(
+        count(&events, |e| matches!(e, LinkEvent::Down { .. })),
+        0,
+        "{}",
+        summary(&events)
+    );
+    assert_eq!(count(&events, |e| matches!(e, LinkEvent::Up { .. })), 1);
+    let asked = h
+        .writes()
+        .iter()
+        .filter(|w| w.0 == address && w.3.starts_with("aa5590eb96"))
+        .count();
+    assert_eq!(
+        asked,
+        2,
+        "handshake plus one watchdog request: {:?}",
+        h.writes()
+    );
+
+    // Dropped without close(), as when the program ends: the unit must still be let go,
+    // or the phone app could not connect to it afterwards.
+    drop(link);
+    let gone = h
+        .disconnects()
+        .into_iter()
+        .any(|(a, by)| a == address && by == "host");
+    assert!(gone, "{:?}", h.disconnects());
 }

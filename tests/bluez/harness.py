@@ -117,6 +117,8 @@ def scenario(name, vectors):
         devices = []
         for part in ('two-units', 'swapped', 'drop', 'faulty'):
             devices += [d for d in scenario(part, vectors)['devices'] if d not in devices]
+        # A unit whose stream stalls once while it stays connected (the watchdog's case).
+        devices.append(new_module('20:21:11:00:00:0B', 'JK_PB2A16S15P', v14, stall_after_cells=2))
         # A pair of its own for the btleplug-only comparison.
         devices += [old_module('C8:47:8C:10:00:09', 'JK-B2A24S20P', v10),
                     new_module('20:21:11:00:00:0A', 'JK_PB2A16S15P', v14)]

@@ -18,6 +18,8 @@ device = {
   "chunks": [20],                 # notification sizes, cycled
   "interval_ms": 400,             # cell-info period
   "drop_after_cells": 0,          # >0: drop the link after that many cell frames (once)
+  "stall_after_cells": 0,         # >0: go silent (still connected) after that many (once);
+                                  #     the next 0x96 starts the stream again
   "frames": {"device_info": hex, "settings": hex, "cell_info": hex, "logbook": hex}
 }
 Every WriteValue is logged to stderr as one line "JKWRITE <address> <char> <type> <hex>", so a
@@ -120,6 +122,7 @@ class Unit:
         self.streaming = None
         self.cells_sent = 0
         self.dropped_once = False
+        self.stalled_once = False
         self.present = False
 
     # -- advertising ------------------------------------------------------------------------
@@ -335,6 +338,12 @@ class Unit:
             return False
         self.notify(self.frames['cell_info'])
         self.cells_sent += 1
+        stall = self.spec.get('stall_after_cells', 0)
+        if stall and not self.stalled_once and self.cells_sent >= stall:
+            self.stalled_once = True
+            self.streaming = None
+            log(f'JKSTALL {self.address}')
+            return False
         drop = self.spec.get('drop_after_cells', 0)
         if drop and not self.dropped_once and self.cells_sent >= drop:
             self.dropped_once = True

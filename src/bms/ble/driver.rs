@@ -4,6 +4,7 @@
 //! It runs as its own task so `BleLink::next_event` is a plain channel receive: a caller can
 //! drop it inside a `select!` without tearing a reconnect or a write in half.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use btleplug::api::BDAddr;
@@ -46,6 +47,8 @@ pub(crate) struct Driver {
     pub events: mpsc::Sender<LinkEvent>,
     pub control: mpsc::Receiver<Control>,
     pub origin: Instant,
+    /// The connected unit's BlueZ object path, for `BleLink`'s drop; `None` while down.
+    pub connected: Arc<Mutex<Option<String>>>,
 }
 
 impl Driver {
@@ -53,6 +56,7 @@ impl Driver {
     pub(crate) async fn run(mut self, first: Gatt) {
         let mut gatt = first;
         loop {
+            self.set_connected(gatt.object_path());
             let ended = if self
                 .emit(LinkEvent::Up {
                     peer: self.address.to_string(),
@@ -64,6 +68,7 @@ impl Driver {
                 Ended::Closed
             };
             gatt.close().await;
+            self.set_connected(None);
             match ended {
                 Ended::Closed => return,
                 Ended::Lost(reason) => {
@@ -76,6 +81,12 @@ impl Driver {
                 Some(next) => gatt = next,
                 None => return,
             }
+        }
+    }
+
+    fn set_connected(&self, path: Option<String>) {
+        if let Ok(mut slot) = self.connected.lock() {
+            *slot = path;
         }
     }
 

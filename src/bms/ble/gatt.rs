@@ -217,6 +217,11 @@ impl Gatt {
         }
     }
 
+    /// The unit's BlueZ object path (Linux), for a disconnect when the link is dropped.
+    pub(crate) fn object_path(&self) -> Option<String> {
+        cfg!(target_os = "linux").then(|| format!("/org/bluez/{}", self.peripheral.id()))
+    }
+
     /// Disconnect, without waiting long for a unit that is already gone.
     pub(crate) async fn close(self) {
         disconnect(&self.peripheral).await;
@@ -470,6 +475,15 @@ mod tests {
         // A read-only command byte with a value is a write in disguise.
         cmd[4] = CMD_CELL_INFO;
         assert!(check_read_only(&cmd).is_err());
+    }
+
+    #[test]
+    fn the_commands_the_session_sends_pass_the_guard() {
+        use crate::bms::frame::command;
+        for c in [CMD_DEVICE_INFO, CMD_CELL_INFO, CMD_LOGBOOK] {
+            assert!(check_read_only(&command(c, &[])).is_ok(), "{c:#04x}");
+        }
+        assert!(check_read_only(&command(0x1D, &[1])).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod errors;
 mod gatt;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use btleplug::api::{BDAddr, PeripheralProperties};
@@ -127,6 +128,7 @@ pub struct BleLink {
     events: Option<mpsc::Receiver<LinkEvent>>,
     control: Option<mpsc::Sender<driver::Control>>,
     task: Option<JoinHandle<()>>,
+    connected: Arc<Mutex<Option<String>>>,
 }
 
 impl BleLink {
@@ -140,6 +142,7 @@ impl BleLink {
             events: None,
             control: None,
             task: None,
+            connected: Arc::default(),
         }
     }
 
@@ -188,6 +191,7 @@ impl BmsLink for BleLink {
             events: event_tx,
             control: control_rx,
             origin: tokio::time::Instant::now(),
+            connected: self.connected.clone(),
         };
         self.task = Some(tokio::spawn(driver.run(first)));
         self.events = Some(event_rx);
@@ -209,6 +213,40 @@ impl BmsLink for BleLink {
         answer.await.map_err(|_| LinkError::Closed)?
     }
 }
+
+impl Drop for BleLink {
+    /// A link dropped without `close()` (often: the program is ending and its runtime with it)
+    /// must not leave the unit connected: BlueZ keeps a link up after its client has gone, and a
+    /// JK unit takes one connection at a time, so the phone app could not reach it. The task
+    /// cannot be relied on to run again, so disconnect here, synchronously and briefly.
+    fn drop(&mut self) {
+        let Some(task) = self.task.take() else { return };
+        task.abort();
+        let path = self.connected.lock().ok().and_then(|mut p| p.take());
+        if let Some(path) = path {
+            disconnect_blocking(path);
+        }
+    }
+}
+
+/// Ask BlueZ to disconnect a device, on a thread of its own, waiting at most two seconds.
+#[cfg(target_os = "linux")]
+fn disconnect_blocking(path: String) {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let timeout = Duration::from_secs(2);
+        if let Ok(bus) = dbus::blocking::Connection::new_system() {
+            let device = bus.with_proxy("org.bluez", path, timeout);
+            let _: Result<(), dbus::Error> =
+                device.method_call("org.bluez.Device1", "Disconnect", ());
+        }
+        let _ = done.send(());
+    });
+    let _ = wait.recv_timeout(Duration::from_secs(2));
+}
+
+#[cfg(not(target_os = "linux"))]
+fn disconnect_blocking(_path: String) {}
 
 /// Manufacturer data as `{ "0x0b65": "hex…" }`, for JSON output.
 pub fn manufacturer_hex(ad: &Advertisement) -> HashMap<String, String> {
