@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cmd::wizard::run(cli.wizard),
         Some(Command::Scan(a)) => cmd::scan::run(a),
-        Some(Command::Monitor(a)) => cmd::monitor::run(a),
+        Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim),
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
         Some(Command::Ladder(a)) => cmd::ladder::run(a),
@@ -64,4 +64,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -193,7 +193,10 @@ mod tests {
     fn device_info_starts_settings_and_stream() {
         let mut session = Session::new();
         session.on_connected(s(0.0));
-        assert_eq!(session.on_frame(&device_info(), s(0.4)), sends(CMD_CELL_INFO));
+        assert_eq!(
+            session.on_frame(&device_info(), s(0.4)),
+            sends(CMD_CELL_INFO)
+        );
         assert_eq!(session.phase(), Phase::Streaming);
         // A second device-info frame (answer to a repeated 0x97) does not restart the stream.
         assert!(session.on_frame(&device_info(), s(0.5)).is_empty());
@@ -296,7 +299,9 @@ mod tests {
         }
         assert_eq!(got.last(), Some(&SessionAction::Reconnect));
         assert_eq!(
-            got.iter().filter(|a| **a == sends(CMD_DEVICE_INFO)[0]).count(),
+            got.iter()
+                .filter(|a| **a == sends(CMD_DEVICE_INFO)[0])
+                .count(),
             16,
             "0x97 every 3 s until 50 s"
         );

@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(lfp.max_charge_current, Amps(50.0));
         assert_eq!(lfp.cell_count, 16);
         assert!(lfp.control.is_some());
-        let s24 = FactoryBase { layout: Layout::S24, ..base };
+        let s24 = FactoryBase {
+            layout: Layout::S24,
+            ..base
+        };
         assert!(factory_settings(Chemistry::LiIon, &s24).control.is_none());
     }
 

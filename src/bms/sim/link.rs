@@ -247,7 +247,14 @@ async fn run(
             Some(c) => {
                 let down = match control.read(SimUnit::unreachable_reason) {
                     Some(reason) => Some(reason.to_string()),
-                    None => step(&control, c, std::mem::take(&mut refresh), &events, now, elapsed),
+                    None => step(
+                        &control,
+                        c,
+                        std::mem::take(&mut refresh),
+                        &events,
+                        now,
+                        elapsed,
+                    ),
                 };
                 if let Some(reason) = down {
                     conn = None;
@@ -328,10 +335,13 @@ fn step(
     if refresh {
         actions.push(SessionAction::Send(command(CMD_CELL_INFO, &[])));
     }
-    let (stall, silent) = {
+    let (stall, silent, corrupt) = {
         let mut unit = control.lock();
-        (unit.take_stall(), unit.silenced())
+        (unit.take_stall(), unit.silenced(), unit.take_corrupt())
     };
+    if corrupt {
+        c.responder.corrupt_next();
+    }
     if stall {
         c.responder.stop_stream();
         c.next_cell = None;

@@ -1,18 +1,16 @@
 //! The unit's side of the radio, pure: 20-byte commands in, BLE notifications out. Frames are
 //! built by the codec's encoders, then cut the way real modules cut them, with the
-//! acknowledgement and the module's stray `AT\r\n` in between, so whoever reassembles them
+//! acknowledgement and the module's stray `AT\r\n` in between (also between the pieces of a
+//! frame: the reassembler drops both whole), so whoever reassembles them
 //! meets what it will meet on a real unit.
 
 use crate::bms::decode::{encode_cell_info, encode_device_info, encode_logbook, encode_settings};
-use crate::bms::frame::{RawFrame, CMD_CELL_INFO, CMD_DEVICE_INFO, CMD_LOGBOOK, COMMAND_LEN};
+use crate::bms::frame::{
+    checksum, RawFrame, AT_NOTIFICATION, CMD_CELL_INFO, CMD_DEVICE_INFO, CMD_LOGBOOK,
+    COMMAND_HEADER, COMMAND_LEN,
+};
 use crate::bms::sim::rng::XorShift;
 use crate::bms::sim::unit::SimUnit;
-
-/// The header every command starts with.
-const COMMAND_HEADER: [u8; 4] = [0xAA, 0x55, 0x90, 0xEB];
-
-/// What the BLE module emits now and then, between frames.
-pub const AT: &[u8] = b"AT\r\n";
 
 /// The unit's 20-byte acknowledgement of a command (`AA 55 90 EB C8 01 01 00 … 44`).
 pub fn acknowledgement() -> [u8; COMMAND_LEN] {
@@ -21,19 +19,15 @@ pub fn acknowledgement() -> [u8; COMMAND_LEN] {
     ack[4] = 0xC8;
     ack[5] = 0x01;
     ack[6] = 0x01;
-    ack[COMMAND_LEN - 1] = sum(&ack[..COMMAND_LEN - 1]);
+    ack[COMMAND_LEN - 1] = checksum(&ack[..COMMAND_LEN - 1]);
     ack
-}
-
-fn sum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b))
 }
 
 /// Whether `bytes` is a well-formed command: 20 bytes, the header, and a matching sum.
 pub fn command_is_valid(bytes: &[u8]) -> bool {
     bytes.len() == COMMAND_LEN
         && bytes[..4] == COMMAND_HEADER
-        && bytes[COMMAND_LEN - 1] == sum(&bytes[..COMMAND_LEN - 1])
+        && bytes[COMMAND_LEN - 1] == checksum(&bytes[..COMMAND_LEN - 1])
 }
 
 /// How a frame is cut into notifications; the responder cycles through these so every
@@ -81,6 +75,7 @@ pub struct Responder {
     logbook_counter: u8,
     frames_sent: usize,
     streaming: bool,
+    corrupt_next: bool,
     rng: XorShift,
 }
 
@@ -94,6 +89,7 @@ impl Responder {
             logbook_counter: 0,
             frames_sent: 0,
             streaming: false,
+            corrupt_next: false,
             rng: XorShift::new(seed),
         }
     }
@@ -106,6 +102,11 @@ impl Responder {
     /// Stop the live stream until the next 0x96 (a stall).
     pub fn stop_stream(&mut self) {
         self.streaming = false;
+    }
+
+    /// Change one byte of the next frame sent, so its checksum fails.
+    pub fn corrupt_next(&mut self) {
+        self.corrupt_next = true;
     }
 
     /// The pause before the next live frame: 0.5–1.0 s, like real units.
@@ -150,12 +151,19 @@ impl Responder {
     fn cut(&mut self, frame: &RawFrame) -> Vec<Vec<u8>> {
         let chunking = Chunking::CYCLE[self.frames_sent % Chunking::CYCLE.len()];
         self.frames_sent += 1;
-        let mut out = Vec::new();
-        // About one frame in six is preceded by the module's stray AT.
-        if self.rng.below(6) == 0 {
-            out.push(AT.to_vec());
+        let mut out = if std::mem::take(&mut self.corrupt_next) {
+            let mut noisy = frame.clone();
+            noisy.0[150] ^= 0x5A;
+            chunking.cut(&noisy)
+        } else {
+            chunking.cut(frame)
+        };
+        // About one frame in five carries the module's stray AT, before it or, when the frame
+        // comes in pieces, between two of them.
+        if self.rng.below(5) == 0 {
+            let at = self.rng.below(out.len() as u64) as usize;
+            out.insert(at, AT_NOTIFICATION.to_vec());
         }
-        out.extend(chunking.cut(frame));
         out
     }
 }
@@ -212,7 +220,10 @@ mod tests {
             assert_eq!(&joined[..FRAME_LEN], &frame.0[..], "{c:?}");
             match c {
                 Chunking::Split128 => {
-                    assert_eq!(pieces.iter().map(Vec::len).collect::<Vec<_>>(), [128, 22, 150])
+                    assert_eq!(
+                        pieces.iter().map(Vec::len).collect::<Vec<_>>(),
+                        [128, 22, 150]
+                    )
                 }
                 Chunking::Small20 => assert!(pieces.iter().all(|p| p.len() == 20)),
                 Chunking::Padded320 => assert_eq!(pieces[0].len(), 320),

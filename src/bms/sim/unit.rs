@@ -65,7 +65,9 @@ pub enum SimError {
         probes: u32,
     },
     /// Current calibration needs a current through the pack.
-    #[error("cannot calibrate the current while {0} flows: put a steady current through the pack first")]
+    #[error(
+        "cannot calibrate the current while {0} flows: put a steady current through the pack first"
+    )]
     NoCurrent(Amps),
     /// A switch this unit's firmware has no place for.
     #[error("this unit (24S firmware) has no {0:?} switch")]
@@ -134,6 +136,9 @@ pub enum Fault {
     },
     /// The live stream stops until the host asks again with 0x96.
     StallStream,
+    /// The next frame arrives with one byte changed (radio noise): its checksum fails and the
+    /// link reports it as refused.
+    CorruptNextFrame,
 }
 
 /// The lowest cell count the simulator accepts; an assumption: the smallest JK SMART units
@@ -360,6 +365,7 @@ struct RadioFaults {
     dropped_for: Duration,
     silent_for: Duration,
     stall: bool,
+    corrupt: bool,
 }
 
 /// A simulated JK BMS with the pack behind it.
@@ -470,23 +476,21 @@ impl SimUnit {
         unit.settings = factory_settings(config.factory_chemistry, &factory);
         unit.settings.charge_switch = true;
         unit.settings.discharge_switch = true;
-        if config.plugged_in {
-            unit.apply(&AppAction::BalancePlug(true))?;
-            if config.activated {
-                unit.apply(&AppAction::Activate)?;
-            }
+        unit.plugged_in = config.plugged_in;
+        if config.plugged_in && config.activated {
+            unit.activated = true;
+            unit.power_on_count = 1;
+            unit.log(0x01);
         }
         if config.matched {
             // The settings a finished commissioning leaves, written as the app would, so the
-            // logbook tells the same story.
+            // logbook tells the same story (boot, then the battery type chosen once).
             unit.load_factory(config.chemistry);
             unit.settings.cell_count = config.cells;
             unit.settings.capacity = config.capacity;
-            unit.settings.charge_switch = true;
-            unit.settings.discharge_switch = true;
             unit.settings.balance_switch = true;
-            unit.evaluate();
         }
+        unit.evaluate();
         Ok(unit)
     }
 
@@ -633,19 +637,24 @@ impl SimUnit {
         let probes = self
             .probes
             .iter()
-            .map(|&(fitted, offset)| fitted.then(|| quantise_celsius(self.probe_temperature(offset))))
+            .map(|&(fitted, offset)| {
+                fitted.then(|| quantise_celsius(self.probe_temperature(offset)))
+            })
             .collect();
-        let temp_sensor_bits = self
-            .probes
-            .iter()
-            .enumerate()
-            .fold(1u16, |bits, (i, &(fitted, _))| {
-                if fitted {
-                    bits | (1 << (i + 1))
-                } else {
-                    bits
-                }
-            });
+        let temp_sensor_bits =
+            self.probes
+                .iter()
+                .enumerate()
+                .fold(
+                    1u16,
+                    |bits, (i, &(fitted, _))| {
+                        if fitted {
+                            bits | (1 << (i + 1))
+                        } else {
+                            bits
+                        }
+                    },
+                );
         let soc_fraction = self.soc().clamp(0.0, 1.0);
         let balancing_current = match self.balancing {
             BalancingAction::Off => Amps(0.0),
@@ -748,11 +757,15 @@ impl SimUnit {
                 s.cell_count = *n;
             }
             AppAction::Capacity(ah) => {
-                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| AmpHours(v).to_string())?;
+                check("Battery Capacity(AH)", ah.0, 1.0, 5000.0, |v| {
+                    AmpHours(v).to_string()
+                })?;
                 s.capacity = *ah;
             }
             AppAction::BalanceTrigger(v) => {
-                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| Volts(v).to_string())?;
+                check("Balance Trig.Volt(V)", v.0, 0.003, 1.0, |v| {
+                    Volts(v).to_string()
+                })?;
                 s.balance_trigger = *v;
             }
             AppAction::Switch { switch, on } => {
@@ -776,14 +789,18 @@ impl SimUnit {
             // The app links each protection to its recovery value: moving one past the other
             // drags the other along (3 °C, 0.1 V, 0.2 V apart), as "many are linked" warns.
             AppAction::ChargeUtp(c) => {
-                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| Celsius(v).to_string())?;
+                check("Charge UTP(C)", c.0, -40.0, 20.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utp = *c;
                 if s.charge_utpr.0 <= c.0 {
                     s.charge_utpr = Celsius(c.0 + 3.0);
                 }
             }
             AppAction::ChargeUtpr(c) => {
-                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| Celsius(v).to_string())?;
+                check("Charge UTPR(C)", c.0, -37.0, 25.0, |v| {
+                    Celsius(v).to_string()
+                })?;
                 s.charge_utpr = *c;
                 if s.charge_utp.0 >= c.0 {
                     s.charge_utp = Celsius(c.0 - 3.0);
@@ -810,7 +827,9 @@ impl SimUnit {
             }
             AppAction::MaxChargeCurrent(a) => {
                 let rated = self.rated_current.0;
-                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| Amps(v).to_string())?;
+                check("Constant Charge Current(A)", a.0, 1.0, rated, |v| {
+                    Amps(v).to_string()
+                })?;
                 s.max_charge_current = *a;
             }
             AppAction::CalibrateVoltage(measured) => {
@@ -884,7 +903,9 @@ impl SimUnit {
                 self.ambient = *celsius;
             }
             Fault::DropLink { seconds } | Fault::Silence { seconds } => {
-                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| v.to_string())?;
+                check("fault duration (s)", *seconds, 0.0, 86_400.0, |v| {
+                    v.to_string()
+                })?;
                 let d = Duration::from_secs_f64(*seconds);
                 if matches!(fault, Fault::DropLink { .. }) {
                     self.radio.dropped_for = d;
@@ -893,6 +914,7 @@ impl SimUnit {
                 }
             }
             Fault::StallStream => self.radio.stall = true,
+            Fault::CorruptNextFrame => self.radio.corrupt = true,
         }
         self.evaluate();
         Ok(())
@@ -911,6 +933,11 @@ impl SimUnit {
     /// Take a pending [`Fault::StallStream`] (the link task stops the stream once).
     pub fn take_stall(&mut self) -> bool {
         std::mem::take(&mut self.radio.stall)
+    }
+
+    /// Take a pending [`Fault::CorruptNextFrame`].
+    pub fn take_corrupt(&mut self) -> bool {
+        std::mem::take(&mut self.radio.corrupt)
     }
 
     /// Let `dt` pass: radio faults wear off, and a powered unit integrates the current,
@@ -1048,13 +1075,12 @@ impl SimUnit {
         self.charge_fet = s.charge_switch && !trips.ovp && !trips.charge_utp && !trips.charge_ocp;
         self.discharge_fet = s.discharge_switch && !trips.uvp;
         let applied = self.applied_current.0;
-        self.flowing_current = if (applied > 0.0 && self.charge_fet)
-            || (applied < 0.0 && self.discharge_fet)
-        {
-            self.applied_current
-        } else {
-            Amps(0.0)
-        };
+        self.flowing_current =
+            if (applied > 0.0 && self.charge_fet) || (applied < 0.0 && self.discharge_fet) {
+                self.applied_current
+            } else {
+                Amps(0.0)
+            };
     }
 
     fn log(&mut self, code: u8) {
@@ -1157,5 +1183,451 @@ fn check<T: PartialOrd + Copy>(
             value: show(value),
             range: format!("{} to {}", show(low), show(high)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready() -> SimUnit {
+        SimUnit::new(SimConfig::ready()).unwrap()
+    }
+
+    fn has(unit: &SimUnit, alarm: Alarm) -> bool {
+        unit.alarm_bits() & (1 << alarm.bit()) != 0
+    }
+
+    fn codes(unit: &SimUnit) -> Vec<u8> {
+        unit.logbook().entries.iter().map(|e| e.code).collect()
+    }
+
+    /// Advance in 1 s steps until `done` or `limit` seconds; returns the seconds taken.
+    fn run_until(unit: &mut SimUnit, limit: u32, done: impl Fn(&SimUnit) -> bool) -> Option<u32> {
+        (1..=limit).find(|_| {
+            unit.advance(Duration::from_secs(1));
+            done(unit)
+        })
+    }
+
+    #[test]
+    fn a_fresh_unit_is_silent_and_unconfigured() {
+        let mut unit = SimUnit::new(SimConfig::fresh()).unwrap();
+        assert!(!unit.answers());
+        assert_eq!(unit.unreachable_reason(), Some(NOT_ANSWERING));
+        assert_eq!(unit.layout(), Layout::S32);
+        let s = unit.settings().clone();
+        assert_eq!(s.cell_ovp, Volts(4.20), "factory Li-ion set");
+        assert_eq!((s.cell_count, s.capacity), (24, AmpHours(100.0)));
+        assert!(s.charge_switch && s.discharge_switch && !s.balance_switch);
+        assert!(unit.logbook().entries.is_empty());
+        assert_eq!(
+            unit.apply(&AppAction::CellCount(16)),
+            Err(SimError::NotAnswering(NOT_ANSWERING))
+        );
+        assert_eq!(unit.apply(&AppAction::Activate), Err(SimError::NoPower));
+        // The pack is there all the same: a meter on the balance lead sees it.
+        let pins = unit.tap_voltages();
+        assert_eq!(pins.len(), 17);
+        for pair in pins.windows(2) {
+            let step = pair[1].0 - pair[0].0;
+            assert!((2.5..=3.6).contains(&step), "LiFePO4 step {step}");
+        }
+    }
+
+    #[test]
+    fn plug_and_activation_power_the_unit_and_pulling_the_plug_deactivates_it() {
+        let mut unit = SimUnit::new(SimConfig::fresh()).unwrap();
+        unit.apply(&AppAction::BalancePlug(true)).unwrap();
+        assert!(!unit.answers(), "plugged in but not activated");
+        unit.apply(&AppAction::Activate).unwrap();
+        assert!(unit.answers());
+        assert_eq!(unit.device_info().power_on_count, 1);
+        let cells = unit.cell_info(0);
+        assert_eq!(cells.enabled_mask, 0xFFFF);
+        assert_eq!(cells.cell_voltages.len(), 32);
+        assert!(has(&unit, Alarm::CellCountMismatch), "24 set, 16 connected");
+        assert_eq!(codes(&unit), [0x01, 0x3C]);
+        unit.apply(&AppAction::BalancePlug(false)).unwrap();
+        assert!(!unit.answers() && !unit.activated());
+        unit.apply(&AppAction::BalancePlug(true)).unwrap();
+        assert!(
+            !unit.answers(),
+            "activate again after every time the plug was out"
+        );
+        unit.apply(&AppAction::Activate).unwrap();
+        assert_eq!(unit.device_info().power_on_count, 2);
+    }
+
+    #[test]
+    fn battery_type_loads_the_factory_set_and_wipes_changes() {
+        let mut unit = SimUnit::new(SimConfig::fresh().plugged_in(true).activated(true)).unwrap();
+        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+            .unwrap();
+        assert_eq!(unit.settings().cell_ovp, Volts(3.60));
+        assert_eq!(codes(&unit).last(), Some(&0x44));
+        unit.apply(&AppAction::CellCount(16)).unwrap();
+        unit.apply(&AppAction::Capacity(AmpHours(280.0))).unwrap();
+        unit.apply(&AppAction::Switch {
+            switch: Switch::Balance,
+            on: true,
+        })
+        .unwrap();
+        assert!(!has(&unit, Alarm::CellCountMismatch));
+        unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+            .unwrap();
+        assert_eq!(
+            unit.settings().cell_count,
+            24,
+            "choosing again wiped the cell count"
+        );
+        assert_eq!(unit.settings().capacity, AmpHours(100.0));
+        assert!(
+            unit.settings().balance_switch,
+            "CONTROL switches are not part of the set"
+        );
+        let resets = unit
+            .logbook()
+            .entries
+            .iter()
+            .filter(|e| e.factory_reset().is_some())
+            .count();
+        assert_eq!(resets, 2);
+        // The wrong type on this pack: LTO limits on LiFePO4 cells trip OVP at once.
+        unit.apply(&AppAction::BatteryType(Chemistry::Lto)).unwrap();
+        assert_eq!(unit.settings().cell_ovp, Volts(2.70));
+        assert!(codes(&unit).ends_with(&[0x45, 0x11]), "{:x?}", codes(&unit));
+        assert!(!unit.charge_fet());
+    }
+
+    #[test]
+    fn the_ready_unit_is_configured_for_its_pack() {
+        let unit = ready();
+        let s = unit.settings();
+        assert_eq!(s.cell_ovp, Volts(3.60));
+        assert_eq!((s.cell_count, s.capacity), (16, AmpHours(280.0)));
+        assert!(s.charge_switch && s.discharge_switch && s.balance_switch);
+        assert_eq!(unit.alarm_bits(), 0);
+        assert!(unit.charge_fet() && unit.discharge_fet());
+        let cells = unit.cell_info(3);
+        assert_eq!(cells.counter, 3);
+        assert_eq!(cells.connected_count(), 16);
+        assert_eq!(cells.soc, 50);
+        assert_eq!(cells.full_capacity, AmpHours(280.0));
+        assert_eq!(cells.probes.len(), 5);
+        assert!(cells.probes[0].is_some() && cells.probes[1].is_some());
+        assert!(cells.probes[2].is_none());
+        for (_, v) in cells.connected() {
+            assert!((3.2..3.35).contains(&v.0), "{v}");
+        }
+    }
+
+    #[test]
+    fn settings_are_range_checked_with_the_range_named() {
+        let mut unit = ready();
+        let err = unit.apply(&AppAction::CellCount(40)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Cell Count: 40 is outside the accepted range 4 to 32"
+        );
+        assert!(unit.apply(&AppAction::BalanceTrigger(Volts(2.0))).is_err());
+        assert!(unit
+            .apply(&AppAction::MaxChargeCurrent(Amps(500.0)))
+            .is_err());
+        assert_eq!(
+            unit.settings().cell_count,
+            16,
+            "a refused value changes nothing"
+        );
+        // Linked values follow: OVP below its recovery drags the recovery down.
+        unit.apply(&AppAction::CellOvp(Volts(3.30))).unwrap();
+        assert!(unit.settings().cell_ovpr < Volts(3.30));
+        unit.apply(&AppAction::ChargeUtpr(Celsius(5.0))).unwrap();
+        unit.apply(&AppAction::ChargeUtp(Celsius(2.0))).unwrap();
+        assert_eq!(unit.settings().charge_utp, Celsius(2.0));
+        assert_eq!(unit.settings().charge_utpr, Celsius(5.0));
+    }
+
+    #[test]
+    fn charging_past_ovp_turns_the_charge_fet_off() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.97)).unwrap();
+        unit.inject(&Fault::CellVoltage {
+            cell: 5,
+            volts: Volts(3.55),
+        })
+        .unwrap();
+        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0)))
+            .unwrap();
+        unit.apply(&AppAction::Current(Amps(100.0))).unwrap();
+        assert_eq!(unit.current(), Amps(100.0));
+        let took = run_until(&mut unit, 3600, |u| !u.charge_fet()).expect("OVP trips");
+        assert!(took > 1);
+        let cells = unit.cell_info(0);
+        assert_eq!(cells.max_cell, 4, "the cell that was ahead trips it");
+        assert!(!cells.charging && cells.discharging);
+        assert!(has(&unit, Alarm::CellOverVoltage));
+        assert_eq!(codes(&unit).last(), Some(&0x11));
+        assert_eq!(unit.current(), Amps(0.0), "the charger's current stops");
+        let max = unit.cell_voltage(5).unwrap();
+        assert!(max >= Volts(3.55) && max < Volts(3.62), "{max}");
+        // Discharging is still possible, and enough of it releases the protection.
+        unit.apply(&AppAction::Current(Amps(-100.0))).unwrap();
+        assert_eq!(unit.current(), Amps(-100.0));
+        run_until(&mut unit, 36_000, |u| u.charge_fet()).expect("OVPR releases");
+        assert!(!has(&unit, Alarm::CellOverVoltage));
+    }
+
+    #[test]
+    fn discharging_past_uvp_turns_the_discharge_fet_off() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.03)).unwrap();
+        unit.apply(&AppAction::Current(Amps(-150.0))).unwrap();
+        run_until(&mut unit, 3600, |u| !u.discharge_fet()).expect("UVP trips");
+        assert!(has(&unit, Alarm::CellUnderVoltage));
+        assert_eq!(codes(&unit).last(), Some(&0x1D));
+        assert!(unit.charge_fet(), "charging stays allowed to recover");
+        assert_eq!(unit.current(), Amps(0.0));
+    }
+
+    #[test]
+    fn an_unconfigured_unit_lets_lifepo4_cells_overcharge() {
+        // The factory Li-ion set on a LiFePO4 pack: why the manual says the unit is not safe
+        // until configured.
+        let mut unit = SimUnit::new(
+            SimConfig::fresh()
+                .plugged_in(true)
+                .activated(true)
+                .with_soc(0.97),
+        )
+        .unwrap();
+        unit.apply(&AppAction::Current(Amps(50.0))).unwrap();
+        let took = run_until(&mut unit, 36_000, |u| {
+            u.cell_info(0).connected().any(|(_, v)| v > Volts(3.80))
+        });
+        assert!(took.is_some());
+        assert!(unit.charge_fet(), "4.20 V OVP never trips on LiFePO4");
+    }
+
+    #[test]
+    fn charge_current_above_the_limit_is_refused() {
+        let mut unit = ready();
+        unit.apply(&AppAction::Current(Amps(60.0))).unwrap();
+        assert!(!unit.charge_fet());
+        assert!(has(&unit, Alarm::ChargeOverCurrent));
+        unit.apply(&AppAction::MaxChargeCurrent(Amps(100.0)))
+            .unwrap();
+        assert!(unit.charge_fet());
+        assert_eq!(unit.current(), Amps(60.0));
+    }
+
+    #[test]
+    fn an_open_tap_reads_zero_and_leaves_the_mask() {
+        let mut unit = ready();
+        unit.inject(&Fault::OpenTap { cell: 7 }).unwrap();
+        let cells = unit.cell_info(0);
+        assert_eq!(cells.cell_voltages[6], Volts(0.0));
+        assert_eq!(cells.enabled_mask, 0xFFFF & !(1 << 6));
+        assert_eq!(cells.lead_warning_bits, 1 << 6);
+        assert!(cells.lead_resistances[6] > Ohms(1.0));
+        assert_eq!(
+            Alarm::from_bits(cells.alarm_bits),
+            vec![Alarm::LeadResistance, Alarm::CellCountMismatch]
+        );
+        unit.inject(&Fault::CloseTap { cell: 7 }).unwrap();
+        assert_eq!(unit.alarm_bits(), 0);
+        assert_eq!(
+            unit.inject(&Fault::OpenTap { cell: 17 }),
+            Err(SimError::NoSuchCell {
+                cell: 17,
+                cells: 16
+            })
+        );
+    }
+
+    #[test]
+    fn probes_and_the_temperature_window() {
+        let mut unit = ready();
+        unit.inject(&Fault::RemoveProbe { probe: 1 }).unwrap();
+        let cells = unit.cell_info(0);
+        assert_eq!(cells.probes[0], None);
+        assert_eq!(cells.temp_sensor_bits & 0b110, 0b100);
+        assert!(has(&unit, Alarm::TemperatureSensor));
+        unit.apply(&AppAction::Switch {
+            switch: Switch::DisableTempSensor,
+            on: true,
+        })
+        .unwrap();
+        assert!(
+            !has(&unit, Alarm::TemperatureSensor),
+            "disabled: no protection, no alarm"
+        );
+        unit.apply(&AppAction::Switch {
+            switch: Switch::DisableTempSensor,
+            on: false,
+        })
+        .unwrap();
+        unit.inject(&Fault::FitProbe { probe: 1 }).unwrap();
+        assert_eq!(unit.alarm_bits(), 0);
+        assert!(unit.inject(&Fault::RemoveProbe { probe: 6 }).is_err());
+
+        // Cold: the factory window (-20 °C) still lets it charge; the manual's 2/5 °C does not.
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(-3.0),
+        })
+        .unwrap();
+        unit.apply(&AppAction::Current(Amps(20.0))).unwrap();
+        assert!(unit.charge_fet());
+        unit.apply(&AppAction::ChargeUtpr(Celsius(5.0))).unwrap();
+        unit.apply(&AppAction::ChargeUtp(Celsius(2.0))).unwrap();
+        assert!(!unit.charge_fet());
+        assert!(has(&unit, Alarm::ChargeUnderTemperature));
+        assert_eq!(codes(&unit).last(), Some(&0x1B));
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(4.0),
+        })
+        .unwrap();
+        assert!(!unit.charge_fet(), "recovery needs UTPR");
+        unit.inject(&Fault::Ambient {
+            celsius: Celsius(6.0),
+        })
+        .unwrap();
+        assert!(unit.charge_fet());
+        assert_eq!(codes(&unit).last(), Some(&0x1C));
+    }
+
+    #[test]
+    fn calibration_moves_the_readings_to_the_meter() {
+        let mut unit = ready();
+        let truth = unit.pack_voltage();
+        let shown = unit.cell_info(0).pack_voltage;
+        assert!((shown.0 - truth.0).abs() < 0.001);
+        unit.apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.01)))
+            .unwrap();
+        let shown = unit.cell_info(0).pack_voltage;
+        assert!(
+            (shown.0 - truth.0 * 1.01).abs() < 0.002,
+            "{shown} vs {truth}"
+        );
+        assert!(unit
+            .apply(&AppAction::CalibrateVoltage(Volts(truth.0 * 1.5)))
+            .is_err());
+        assert_eq!(
+            unit.apply(&AppAction::CalibrateCurrent(Amps(20.0))),
+            Err(SimError::NoCurrent(Amps(0.0)))
+        );
+        unit.apply(&AppAction::Current(Amps(20.0))).unwrap();
+        unit.apply(&AppAction::CalibrateCurrent(Amps(20.4)))
+            .unwrap();
+        assert_eq!(unit.cell_info(0).current, Amps(20.4));
+    }
+
+    #[test]
+    fn counters_advance_only_while_powered() {
+        let mut unit = ready();
+        unit.advance(Duration::from_secs(90));
+        assert_eq!(unit.runtime_s(), 90);
+        assert_eq!(unit.device_info().uptime_s, 90);
+        unit.apply(&AppAction::BalancePlug(false)).unwrap();
+        unit.advance(Duration::from_secs(50));
+        assert_eq!(unit.runtime_s(), 90);
+        unit.apply(&AppAction::BalancePlug(true)).unwrap();
+        unit.apply(&AppAction::Activate).unwrap();
+        unit.advance(Duration::from_secs(10));
+        assert_eq!((unit.runtime_s(), unit.device_info().uptime_s), (100, 10));
+        assert_eq!(unit.logbook().entries.last().unwrap().seconds, 90);
+    }
+
+    #[test]
+    fn readings_drift_a_little_and_repeat_for_a_seed() {
+        let mut a = ready();
+        let mut b = ready();
+        let first = a.cell_info(0).cell_voltages;
+        let mut moved = false;
+        for _ in 0..30 {
+            a.advance(Duration::from_secs(1));
+            b.advance(Duration::from_secs(1));
+            let now = a.cell_info(0).cell_voltages;
+            assert_eq!(now, b.cell_info(0).cell_voltages);
+            for (x, y) in first.iter().zip(&now) {
+                assert!((x.0 - y.0).abs() <= 0.005);
+                moved |= x != y;
+            }
+        }
+        assert!(moved, "the readings never moved");
+    }
+
+    #[test]
+    fn the_balancer_pulls_a_high_cell_down() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.95)).unwrap();
+        unit.inject(&Fault::CellVoltage {
+            cell: 3,
+            volts: Volts(3.50),
+        })
+        .unwrap();
+        unit.advance(Duration::from_secs(1));
+        assert_ne!(unit.cell_info(0).balancing_action, BalancingAction::Off);
+        let before = unit.cell_voltage(3).unwrap();
+        unit.advance(Duration::from_secs(3600));
+        assert!(unit.cell_voltage(3).unwrap() < before);
+    }
+
+    #[test]
+    fn a_24s_unit_and_small_packs() {
+        let unit = SimUnit::new(SimConfig::ready().with_layout(Layout::S24).with_cells(8)).unwrap();
+        assert_eq!(unit.device_info().software_version, "10.07");
+        assert!(unit.settings().control.is_none());
+        let cells = unit.cell_info(0);
+        assert_eq!((cells.cell_voltages.len(), cells.probes.len()), (24, 2));
+        assert_eq!(cells.enabled_mask, 0xFF);
+        let mut unit = unit;
+        assert_eq!(
+            unit.apply(&AppAction::Switch {
+                switch: Switch::DisableTempSensor,
+                on: true
+            }),
+            Err(SimError::Unsupported(Switch::DisableTempSensor))
+        );
+        for (layout, cells) in [(Layout::S24, 25), (Layout::S32, 33), (Layout::S32, 3)] {
+            let config = SimConfig::fresh().with_layout(layout).with_cells(cells);
+            assert!(SimUnit::new(config).is_err(), "{layout} {cells}");
+        }
+    }
+
+    #[test]
+    fn radio_faults_wear_off() {
+        let mut unit = ready();
+        unit.inject(&Fault::DropLink { seconds: 10.0 }).unwrap();
+        assert!(unit.link_dropped());
+        assert!(unit.unreachable_reason().is_some());
+        unit.advance(Duration::from_secs(10));
+        assert!(!unit.link_dropped());
+        unit.inject(&Fault::Silence { seconds: 3.0 }).unwrap();
+        assert!(unit.silenced() && unit.unreachable_reason().is_none());
+        unit.advance(Duration::from_secs(3));
+        assert!(!unit.silenced());
+        unit.inject(&Fault::StallStream).unwrap();
+        assert!(unit.take_stall());
+        assert!(!unit.take_stall(), "a stall is taken once");
+    }
+
+    #[test]
+    fn faults_read_from_yaml() {
+        let faults: Vec<Fault> = serde_yaml::from_str(
+            "- !open_tap { cell: 3 }\n- stall_stream\n- !drop_link { seconds: 60 }\n\
+             - !raise_alarm { alarm: mos_over_temperature }\n",
+        )
+        .unwrap();
+        assert_eq!(faults[0], Fault::OpenTap { cell: 3 });
+        assert_eq!(faults[1], Fault::StallStream);
+        assert_eq!(
+            faults[3],
+            Fault::RaiseAlarm {
+                alarm: Alarm::MosOverTemperature
+            }
+        );
+        let mut unit = ready();
+        for f in &faults {
+            unit.inject(f).unwrap();
+        }
+        assert!(has(&unit, Alarm::MosOverTemperature));
     }
 }
