@@ -63,6 +63,22 @@ fn scan_json_without_a_system_bus_prints_no_json() {
     assert_clear_failure(&out, took, "scan --json");
 }
 
+#[test]
+fn monitor_without_a_system_bus_fails_with_a_sentence() {
+    let args = [
+        "monitor",
+        "--address",
+        "AA:BB:CC:DD:EE:FF",
+        "--timeout",
+        "2",
+    ];
+    let (out, took) = run_without_bus(&args);
+    assert_clear_failure(&out, took, "monitor");
+    assert_eq!(out.status.code(), Some(2), "the same exit status as scan");
+    let (json, took) = run_without_bus(&[&args[..], &["--json", "--frames", "3"]].concat());
+    assert_clear_failure(&json, took, "monitor --json");
+}
+
 /// The in-process API says the same, as a typed error (set once, same value for every test).
 fn no_bus_in_this_process() {
     std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", NO_BUS);

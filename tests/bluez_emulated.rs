@@ -685,3 +685,137 @@ async fn a_stalled_stream_is_asked_again_and_a_dropped_link_disconnects() {
         .any(|(a, by)| a == address && by == "host");
     assert!(gone, "{:?}", h.disconnects());
 }
+
+/// `monitor --json`: one object per frame, parsed.
+fn monitor_json(
+    h: &Harness,
+    address: &str,
+    frames: u32,
+    timeout: u32,
+) -> (Output, Vec<serde_json::Value>) {
+    let (out, _) = h.run(&[
+        "monitor",
+        "--address",
+        address,
+        "--json",
+        "--frames",
+        &frames.to_string(),
+        "--timeout",
+        &timeout.to_string(),
+    ]);
+    let objects = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (out, objects)
+}
+
+fn kinds(objects: &[serde_json::Value]) -> Vec<&str> {
+    objects
+        .iter()
+        .map(|o| o["type"].as_str().unwrap_or("?"))
+        .collect()
+}
+
+/// The monitor shows one unit's handshake and stream exactly as the vectors decode.
+fn monitor_shows(h: &Harness, address: &str, model: &str, variant: &str, volts: f64, cells: u64) {
+    let (out, objects) = monitor_json(h, address, 4, 10);
+    assert_eq!(out.status.code(), Some(0), "{address}: {}", stderr(&out));
+    assert_eq!(
+        kinds(&objects),
+        ["device_info", "settings", "cell_info", "cell_info"],
+        "{address}"
+    );
+    assert_eq!(objects[0]["model"], model);
+    assert_eq!(objects[0]["layout"], variant);
+    assert_eq!(objects[1]["cell_count"], cells);
+    for cell_info in &objects[2..] {
+        assert_eq!(cell_info["variant"], variant);
+        assert_eq!(cell_info["cell_count"], cells);
+        let total = cell_info["total_voltage"].as_f64().unwrap();
+        assert!((total - volts).abs() < 0.0005, "{total}");
+    }
+    assert!(
+        stderr(&out).contains(&format!("link up: {address}")),
+        "{}",
+        stderr(&out)
+    );
+    // The passcodes inside the device-info frame never reach the output.
+    assert!(!stdout(&out).contains("123456"), "{}", stdout(&out));
+}
+
+#[test]
+fn monitor_shows_both_module_layouts_and_both_frame_layouts() {
+    let Some(h) = own("two-units") else { return };
+    monitor_shows(&h, "C8:47:8C:10:00:01", "JK-B2A24S20P", "24s", 78.735, 24);
+    monitor_shows(&h, "20:21:11:00:00:02", "JK_PB2A16S15P", "32s", 51.689, 16);
+    drop(h);
+    let Some(h) = own("swapped") else { return };
+    monitor_shows(&h, "C8:47:8C:10:00:03", "JK-PB2A16S20P", "32s", 54.028, 16);
+    monitor_shows(&h, "20:21:11:00:00:04", "JK-B2A24S20P", "24s", 78.735, 24);
+}
+
+#[test]
+fn monitor_reports_a_drop_reconnects_and_resumes() {
+    let Some(h) = own("drop") else { return };
+    let (out, objects) = monitor_json(&h, "20:21:11:00:00:05", 7, 15);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(
+        kinds(&objects),
+        [
+            "device_info",
+            "settings",
+            "cell_info",
+            "cell_info",
+            "cell_info",
+            "device_info",
+            "settings"
+        ],
+        "{err}"
+    );
+    assert!(
+        err.contains("link down: the unit dropped the Bluetooth connection"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("link up: 20:21:11:00:00:05").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn monitor_on_units_it_cannot_use_says_why_within_the_timeout() {
+    let Some(h) = own("faulty") else { return };
+    let cases = [
+        (
+            "C8:47:8C:10:00:06",
+            "does not offer the JK BMS service (FFE0/FFE1): it has no FFE0 service",
+        ),
+        (
+            "C8:47:8C:10:00:07",
+            "could not connect to C8:47:8C:10:00:07: le-connection-abort-by-local",
+        ),
+        (
+            "C8:47:8C:10:00:08",
+            "could not connect to C8:47:8C:10:00:08",
+        ),
+        (
+            "C8:47:8C:99:99:99",
+            "no BMS with address C8:47:8C:99:99:99 was found within 3 s",
+        ),
+    ];
+    for (address, sentence) in cases {
+        let (out, took) = h.run(&["monitor", "--address", address, "--json", "--timeout", "3"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{address}: {err}");
+        assert!(err.contains(sentence), "{address}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Location:"),
+            "{err}"
+        );
+        assert!(stdout(&out).is_empty(), "{address}");
+        assert!(took < Duration::from_secs(12), "{address}: {took:?}");
+    }
+}
