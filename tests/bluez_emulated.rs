@@ -561,7 +561,7 @@ async fn a_dropped_link_is_reported_and_comes_back() {
     assert_eq!(
         writes
             .iter()
-            .filter(|w| w.3.starts_with("aa5590eb97"))
+            .filter(|w| w.0 == "20:21:11:00:00:05" && w.3.starts_with("aa5590eb97"))
             .count(),
         2,
         "{writes:?}"
