@@ -742,6 +742,11 @@ fn monitor_shows(h: &Harness, address: &str, model: &str, variant: &str, volts: 
     );
     // The passcodes inside the device-info frame never reach the output.
     assert!(!stdout(&out).contains("123456"), "{}", stdout(&out));
+    // Done: the unit is let go, so the phone app can connect to it again.
+    let released = h
+        .disconnects()
+        .contains(&(address.to_string(), "host".to_string()));
+    assert!(released, "{address} still connected: {:?}", h.disconnects());
 }
 
 #[test]
