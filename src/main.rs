@@ -64,4 +64,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -15,7 +15,9 @@ pub enum ParseError {
     #[error("nothing entered: type a number such as 3.65 or 3,65")]
     Empty,
     /// The text is not a decimal number in an accepted form.
-    #[error("'{text}' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65{unit_hint}")]
+    #[error(
+        "'{text}' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65{unit_hint}"
+    )]
     NotANumber {
         /// What was typed.
         text: String,
@@ -78,7 +80,10 @@ pub fn parse_quantity(text: &str, unit: &'static str) -> Result<f64, ParseError>
     {
         return Err(not_a_number());
     }
-    let value: f64 = number.replace(',', ".").parse().map_err(|_| not_a_number())?;
+    let value: f64 = number
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| not_a_number())?;
     if !value.is_finite() {
         return Err(not_a_number());
     }
@@ -225,13 +230,12 @@ mod tests {
 
     #[test]
     fn refuses_everything_else_naming_the_form() {
-        for bad in ["abc", "3.6.5", "3,6,5", "1,234.5", "--3", "3 5", "V", ".", "nan", "inf"] {
+        for bad in [
+            "abc", "3.6.5", "3,6,5", "1,234.5", "--3", "3 5", "V", ".", "nan", "inf",
+        ] {
             let err = Volts::parse(bad).unwrap_err();
             let msg = err.to_string();
-            assert!(
-                msg.contains("3,65") || msg.contains("unit"),
-                "{bad}: {msg}"
-            );
+            assert!(msg.contains("3,65") || msg.contains("unit"), "{bad}: {msg}");
         }
         assert_eq!(Volts::parse("  "), Err(ParseError::Empty));
         let wrong = Volts::parse("3.65 A").unwrap_err();

@@ -59,8 +59,14 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
     }
     let log = std::fs::read_to_string(out_dir.join("log.yaml")).unwrap();
     assert!(log.contains("verdict: pass"), "{log}");
-    assert!(log.contains("serial_number:"), "the BMS identity is in the log");
-    assert!(!log.contains("123456"), "the settings passcode never reaches the log");
+    assert!(
+        log.contains("serial_number:"),
+        "the BMS identity is in the log"
+    );
+    assert!(
+        !log.contains("123456"),
+        "the settings passcode never reaches the log"
+    );
     let journal = std::fs::read_to_string(out_dir.join("journal.jsonl")).unwrap();
     assert!(!journal.contains("123456"));
     let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
@@ -83,7 +89,11 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
     };
     let ok = verify(&out_dir.join("log.yaml"));
     assert!(ok.status.success(), "{}", text(&ok.stderr));
-    assert!(text(&ok.stdout).contains("anna@bench"), "{}", text(&ok.stdout));
+    assert!(
+        text(&ok.stdout).contains("anna@bench"),
+        "{}",
+        text(&ok.stdout)
+    );
 
     // Plain OpenSSH, as a third party would.
     let ssh = |log: &Path| {
@@ -106,8 +116,14 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
         bad[pos] ^= 0x01;
         let edited = tmp.path().join("edited.yaml");
         std::fs::write(&edited, &bad).unwrap();
-        assert!(!verify(&edited).status.success(), "byte {pos} changed, verify passed");
-        assert!(!ssh(&edited).status.success(), "byte {pos} changed, ssh-keygen passed");
+        assert!(
+            !verify(&edited).status.success(),
+            "byte {pos} changed, verify passed"
+        );
+        assert!(
+            !ssh(&edited).status.success(),
+            "byte {pos} changed, ssh-keygen passed"
+        );
     }
 }
 
@@ -138,15 +154,24 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
         let out = run(&example(file), tmp.path(), None);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{file}: {err}");
-        assert!(err.contains(&format!("refused at step {step}")), "{file}: {err}");
+        assert!(
+            err.contains(&format!("refused at step {step}")),
+            "{file}: {err}"
+        );
         assert!(err.contains(gate), "{file}: {err}");
         let reasons: String = err
             .lines()
             .skip_while(|l| !l.contains(gate))
             .collect::<Vec<_>>()
             .join("\n");
-        assert!(reasons.contains(reason), "{file}: no '{reason}' in {reasons}");
-        assert!(!tmp.path().join("log.yaml").exists(), "{file}: no log for a refused run");
+        assert!(
+            reasons.contains(reason),
+            "{file}: no '{reason}' in {reasons}"
+        );
+        assert!(
+            !tmp.path().join("log.yaml").exists(),
+            "{file}: no log for a refused run"
+        );
     }
 }
 
@@ -229,7 +254,10 @@ fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("resuming the session"), "{err}");
-    assert!(err.contains("cut short"), "the torn line is reported: {err}");
+    assert!(
+        err.contains("cut short"),
+        "the torn line is reported: {err}"
+    );
     let resumed = std::fs::read_to_string(broken.join("log.yaml")).unwrap();
     assert_eq!(normalized(&resumed), normalized(&reference));
 }

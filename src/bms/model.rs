@@ -84,7 +84,12 @@ impl Chemistry {
 
     /// Parse an id as typed (`lifepo4`, `LiFePO4`, `li-ion`, `liion`, `lto`).
     pub fn from_id(text: &str) -> Option<Chemistry> {
-        match text.trim().to_ascii_lowercase().replace(['_', ' '], "-").as_str() {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
             "li-ion" | "liion" | "nmc" => Some(Chemistry::LiIon),
             "lifepo4" | "lfp" => Some(Chemistry::LiFePo4),
             "lto" => Some(Chemistry::Lto),
@@ -531,12 +536,17 @@ mod tests {
             vec![Alarm::CellOverVoltage, Alarm::CellUnderVoltage]
         );
         assert_eq!(Alarm::CellUnderVoltage.manual_error(), Some(ManualError(1)));
-        assert_eq!(Alarm::ChargeShortCircuit.manual_error(), Some(ManualError(6)));
+        assert_eq!(
+            Alarm::ChargeShortCircuit.manual_error(),
+            Some(ManualError(6))
+        );
         assert_eq!(Alarm::DefaultPassword.manual_error(), None);
         // Every manual error except 8 (balancer: no known bit) is reachable from some alarm.
         for n in [1u8, 2, 3, 4, 5, 6, 7, 9] {
             assert!(
-                Alarm::ALL.iter().any(|a| a.manual_error() == Some(ManualError(n))),
+                Alarm::ALL
+                    .iter()
+                    .any(|a| a.manual_error() == Some(ManualError(n))),
                 "manual error {n} has no alarm"
             );
         }
@@ -547,7 +557,11 @@ mod tests {
         for c in Chemistry::ALL {
             assert_eq!(Chemistry::from_id(c.id()), Some(c));
             assert_eq!(
-                LogEntry { seconds: 0, code: LogEntry::factory_code(c) }.factory_reset(),
+                LogEntry {
+                    seconds: 0,
+                    code: LogEntry::factory_code(c)
+                }
+                .factory_reset(),
                 Some(c)
             );
         }

@@ -100,7 +100,11 @@ pub async fn pump<L: crate::bms::link::BmsLink>(
                 );
                 let reason = e.to_string();
                 if last_reason.as_ref() != Some(&reason)
-                    && events.send(LinkEvent::Down { reason: reason.clone() }).is_err()
+                    && events
+                        .send(LinkEvent::Down {
+                            reason: reason.clone(),
+                        })
+                        .is_err()
                 {
                     return;
                 }

@@ -80,7 +80,10 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     match outcome {
         Outcome::SignedOff => {
             let outputs = write_outputs(&session, key.as_ref())?;
-            println!("commissioning signed off: verdict {:?}", outputs.record.verdict);
+            println!(
+                "commissioning signed off: verdict {:?}",
+                outputs.record.verdict
+            );
             println!("  log:       {}", outputs.log.display());
             match &outputs.signature {
                 Some(sig) => println!("  signature: {}", sig.display()),
@@ -335,7 +338,8 @@ impl Runner<'_, '_> {
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
             WaitFor::Settings => false,
             WaitFor::NoAlarm => s.state.live.cells.as_ref().is_some_and(|c| {
-                s.state.live.cells_at_ms > s.state.steps[s.state.current].actions.last().map(|a| a.0)
+                s.state.live.cells_at_ms
+                    > s.state.steps[s.state.current].actions.last().map(|a| a.0)
                     && c.alarms().iter().all(|a| !a.is_fault())
             }),
         };
@@ -435,7 +439,9 @@ impl Runner<'_, '_> {
             }
         }
         for (field, (text, error)) in &record.rejected {
-            out.push_str(&format!("\n  entry {field} = '{text}' was refused: {error}"));
+            out.push_str(&format!(
+                "\n  entry {field} = '{text}' was refused: {error}"
+            ));
         }
         out
     }
