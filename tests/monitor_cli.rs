@@ -91,6 +91,3 @@ fn without_a_unit_it_says_how_to_choose_one() {
     assert!(!both.status.success());
     assert!(text(&both.stderr).contains("not both"));
 }
-
-/// Without Bluetooth (no D-Bus, no adapter) `--address` ends with the link's sentence, which
-/// points to --sim, and a non-zero status: never a panic or a backtrace.
