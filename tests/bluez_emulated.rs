@@ -328,8 +328,10 @@ async fn stream_from(
     for (_, characteristic, kind, hex) in &writes {
         // Only the read-only requests, without response, to the writable characteristic.
         assert!(
-            hex.starts_with("aa5590eb97") || hex.starts_with("aa5590eb96"),
-            "only 0x97 and 0x96 are asked here: {hex}"
+            ["aa5590eb97", "aa5590eb96", "aa5590eba1"]
+                .iter()
+                .any(|read_only| hex.starts_with(read_only)),
+            "only the read-only 0x97, 0x96 and 0xA1 are asked: {hex}"
         );
         assert_eq!(&hex[10..38], "0000000000000000000000000000", "{hex}");
         assert_eq!(kind, "command");
@@ -719,10 +721,18 @@ fn kinds(objects: &[serde_json::Value]) -> Vec<&str> {
 
 /// The monitor shows one unit's handshake and stream exactly as the vectors decode.
 fn monitor_shows(h: &Harness, address: &str, model: &str, variant: &str, volts: f64, cells: u64) {
-    let (out, objects) = monitor_json(h, address, 4, 10);
+    let (out, all) = monitor_json(h, address, 5, 10);
     assert_eq!(out.status.code(), Some(0), "{address}: {}", stderr(&out));
+    // Firmware 11+ is asked for its logbook after the settings; units that keep one answer.
+    let (logbooks, objects): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|o| o["type"] == "logbook");
+    let has_logbook = objects[0]["software_version"] == "19.27";
+    assert_eq!(logbooks.len(), usize::from(has_logbook), "{address}");
+    if let Some(book) = logbooks.first() {
+        assert_eq!(book["entries"].as_array().map(Vec::len), Some(4));
+    }
     assert_eq!(
-        kinds(&objects),
+        kinds(&objects)[..4],
         ["device_info", "settings", "cell_info", "cell_info"],
         "{address}"
     );
