@@ -80,7 +80,10 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     match outcome {
         Outcome::SignedOff => {
             let outputs = write_outputs(&session, key.as_ref())?;
-            println!("commissioning signed off: verdict {:?}", outputs.record.verdict);
+            println!(
+                "commissioning signed off: verdict {:?}",
+                outputs.record.verdict
+            );
             println!("  log:       {}", outputs.log.display());
             match &outputs.signature {
                 Some(sig) => println!("  signature: {}", sig.display()),
@@ -300,7 +303,9 @@ impl Runner<'_, '_> {
                     self.act(&step.id, action)?;
                 }
                 AppStep::Wait { wait } => {
-                    if seen <= done && seen > 0 {
+                    // A wait already followed by a recorded action was met before the crash;
+                    // the one right after the last recorded action may not have been.
+                    if seen < done {
                         continue;
                     }
                     self.wait_for(*wait).await?;
@@ -332,6 +337,11 @@ impl Runner<'_, '_> {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
             WaitFor::Settings => false,
+            WaitFor::NoAlarm => s.state.live.cells.as_ref().is_some_and(|c| {
+                s.state.live.cells_at_ms
+                    > s.state.steps[s.state.current].actions.last().map(|a| a.0)
+                    && c.alarms().iter().all(|a| !a.is_fault())
+            }),
         };
         let settings_before = self.session.state.live.settings.clone();
         loop {
@@ -429,7 +439,9 @@ impl Runner<'_, '_> {
             }
         }
         for (field, (text, error)) in &record.rejected {
-            out.push_str(&format!("\n  entry {field} = '{text}' was refused: {error}"));
+            out.push_str(&format!(
+                "\n  entry {field} = '{text}' was refused: {error}"
+            ));
         }
         out
     }

@@ -276,7 +276,8 @@ pub fn build(
     journal_sha256: &str,
 ) -> Result<CommissioningLog, RecordError> {
     let spec = engine.spec();
-    let (signed_at, signer, signer_role) = state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
+    let (signed_at, signer, signer_role) =
+        state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
     let (started_at, wizard_sha256, tool_version, language) =
         state.started.clone().unwrap_or_default();
     let text_field = |id: &str| -> Option<String> {
@@ -294,7 +295,9 @@ pub fn build(
         let outcome = match r.status() {
             Status::Done => "done",
             Status::Overridden => "overridden",
-            Status::Skipped if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) => {
+            Status::Skipped
+                if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) =>
+            {
                 "not_applicable"
             }
             Status::Skipped => "skipped",
@@ -320,10 +323,15 @@ pub fn build(
             .collect();
         let mut entries = BTreeMap::new();
         for (id, (text, value)) in &r.fields {
-            let unit = s.input.fields().iter().find(|f| &f.id == id).and_then(|f| match &f.kind {
-                FieldKind::Number { unit, .. } => Some(unit.symbol()),
-                _ => None,
-            });
+            let unit = s
+                .input
+                .fields()
+                .iter()
+                .find(|f| &f.id == id)
+                .and_then(|f| match &f.kind {
+                    FieldKind::Number { unit, .. } => Some(unit.symbol()),
+                    _ => None,
+                });
             let shown = match (value, unit) {
                 (Value::Number(x), Some(u)) => format!("{x} {u}"),
                 (Value::Number(x), None) => format!("{x} V"),
@@ -367,15 +375,18 @@ pub fn build(
     }
     let pack = &state.pack;
     let chem = pack.chemistry.and_then(|c| spec.chemistries.get(&c));
-    let settings = state.live.settings.as_ref().map(|s| settings_log(spec, s, chem));
+    let settings = state
+        .live
+        .settings
+        .as_ref()
+        .map(|s| settings_log(spec, s, chem));
     let ladder = ladder_lines(engine, state);
-    let verdict = if overrides.is_empty()
-        && !state.steps.iter().any(|r| r.status() == Status::Overridden)
-    {
-        FinalVerdict::Pass
-    } else {
-        FinalVerdict::PassWithOverrides
-    };
+    let verdict =
+        if overrides.is_empty() && !state.steps.iter().any(|r| r.status() == Status::Overridden) {
+            FinalVerdict::Pass
+        } else {
+            FinalVerdict::PassWithOverrides
+        };
     Ok(CommissioningLog {
         format: FORMAT.to_string(),
         tool_version,
@@ -394,7 +405,10 @@ pub fn build(
         },
         pack: PackRecord {
             id: text_field(PackField::PackId.id()).unwrap_or_default(),
-            chemistry: pack.chemistry.map(|c| c.id().to_string()).unwrap_or_default(),
+            chemistry: pack
+                .chemistry
+                .map(|c| c.id().to_string())
+                .unwrap_or_default(),
             series_cells: pack.cells.unwrap_or(0),
             capacity: format!("{:.1} Ah", pack.capacity.unwrap_or(AmpHours(0.0)).0),
             model: pack.model.clone().unwrap_or_default(),
@@ -414,7 +428,11 @@ pub fn build(
         protection_test: ProtectionLog {
             charge_cutoff: state.live.protection.charge.map(|c| volts(c.cell_voltage)),
             cell_ovp: state.live.settings.as_ref().map(|s| volts(s.cell_ovp)),
-            discharge_cutoff: state.live.protection.discharge.map(|c| volts(c.cell_voltage)),
+            discharge_cutoff: state
+                .live
+                .protection
+                .discharge
+                .map(|c| volts(c.cell_voltage)),
             cell_uvp: state.live.settings.as_ref().map(|s| volts(s.cell_uvp)),
         },
         overrides,
@@ -473,8 +491,14 @@ fn settings_log(
         "max_discharge_current".to_string(),
         format!("{:.1} A", s.max_discharge_current.0),
     );
-    values.insert("charge_utp".to_string(), format!("{:.1} °C", s.charge_utp.0));
-    values.insert("charge_utpr".to_string(), format!("{:.1} °C", s.charge_utpr.0));
+    values.insert(
+        "charge_utp".to_string(),
+        format!("{:.1} °C", s.charge_utp.0),
+    );
+    values.insert(
+        "charge_utpr".to_string(),
+        format!("{:.1} °C", s.charge_utpr.0),
+    );
     let on = |b: bool| if b { "on" } else { "off" }.to_string();
     values.insert("charge_switch".to_string(), on(s.charge_switch));
     values.insert("discharge_switch".to_string(), on(s.discharge_switch));
@@ -535,7 +559,9 @@ fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
     let (Some(chem), Some(cells), Some(model)) = (
         pack.chemistry.and_then(|c| spec.chemistries.get(&c)),
         pack.cells,
-        pack.model.as_deref().and_then(|m| spec.models.iter().find(|x| x.id == m)),
+        pack.model
+            .as_deref()
+            .and_then(|m| spec.models.iter().find(|x| x.id == m)),
     ) else {
         return Vec::new();
     };
@@ -568,7 +594,10 @@ pub fn to_yaml(log: &CommissioningLog) -> String {
 pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
     let mut out = Vec::new();
     if log.format != FORMAT {
-        out.push(format!("unknown format '{}' (expected {FORMAT})", log.format));
+        out.push(format!(
+            "unknown format '{}' (expected {FORMAT})",
+            log.format
+        ));
     }
     for step in &log.steps {
         if step.outcome == "open" {
