@@ -28,7 +28,11 @@ fn state(spec: &WizardSpec) -> State {
     events.push(set("cells", Value::Integer(32)));
     events.push(set("capacity", Value::Number(280.0)));
     events.push(set("model", Value::Choice("b2a24s20p".into())));
-    let target = spec.steps.iter().position(|s| s.id == "config.status").unwrap();
+    let target = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "config.status")
+        .unwrap();
     for s in &spec.steps[..target] {
         events.push(Event::StepLeft {
             at: NOW,
@@ -56,23 +60,26 @@ fn bench(c: &mut Criterion) {
     let ui = UiState::new(&state);
     for (w, h) in [(80u16, 24u16), (160, 48)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        c.bench_function(&format!("32-cell screen {w}x{h}: engine view + draw"), |b| {
-            b.iter(|| {
-                // What the loop does per redraw: ask the engine, then draw.
-                let view = AppView::build(
-                    &engine,
-                    &state,
-                    &ui,
-                    "en",
-                    NOW,
-                    Mode::Sim,
-                    LinkView::default(),
-                    String::new(),
-                    Theme { color: true },
-                );
-                terminal.draw(|f| draw(f, &view)).unwrap();
-            })
-        });
+        c.bench_function(
+            &format!("32-cell screen {w}x{h}: engine view + draw"),
+            |b| {
+                b.iter(|| {
+                    // What the loop does per redraw: ask the engine, then draw.
+                    let view = AppView::build(
+                        &engine,
+                        &state,
+                        &ui,
+                        "en",
+                        NOW,
+                        Mode::Sim,
+                        LinkView::default(),
+                        String::new(),
+                        Theme { color: true },
+                    );
+                    terminal.draw(|f| draw(f, &view)).unwrap();
+                })
+            },
+        );
     }
 }
 

@@ -26,6 +26,10 @@ struct Wizard {
 
 impl Wizard {
     fn start(args: &[&str], home: &Path) -> Wizard {
+        Wizard::start_with(args, home, &[])
+    }
+
+    fn start_with(args: &[&str], home: &Path, env: &[(&str, &str)]) -> Wizard {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -40,6 +44,9 @@ impl Wizard {
         cmd.env("HOME", home);
         cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("the wizard starts");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -429,4 +436,31 @@ fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
     assert_eq!(w.exit_code(SHORT), 0);
     assert!(!w.alternate_screen(), "the terminal is restored");
     assert!(out.join("journal.jsonl").is_file());
+}
+
+#[test]
+fn without_bluetooth_it_says_so_and_offers_the_simulator_or_manual_mode() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    // No system bus to reach BlueZ through, whatever the machine has.
+    let no_bus = [
+        (
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/nonexistent/jk-commission-test-bus",
+        ),
+        ("RUST_BACKTRACE", "1"),
+    ];
+    let mut w = Wizard::start_with(&["--out", out.to_str().unwrap()], home.path(), &no_bus);
+    let text = w.wait_for("Bluetooth cannot be used here", Duration::from_secs(15));
+    assert!(text.contains("D-Bus"), "{text}");
+    assert!(text.contains("use the built-in simulated BMS"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+    w.send("m");
+    let manual = w.wait_for("MANUAL ONLY", SHORT);
+    assert!(manual.contains("Manual-only mode"), "{manual}");
+    w.send("\x11"); // Ctrl-Q
+    w.wait_for("Quit now?", SHORT);
+    w.send("y");
+    assert_eq!(w.exit_code(SHORT), 0);
+    assert!(!w.text().contains("panicked"), "{}", w.text());
 }

@@ -44,7 +44,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         ),
     };
     let index = view.current();
-    let right = " ? help  q quit ";
+    let right = " ? help  ^Q quit ";
     let left_fixed = format!(" {} ", label(spec, view.lang, "app_title"));
     let room =
         (area.width as usize).saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);

@@ -183,6 +183,7 @@ pub fn spec() -> WizardSpec {
                 InputSpec::Ladder { items: vec![] },
             ),
         ],
+        sha256: String::new(),
     }
 }
 
