@@ -49,7 +49,7 @@ fn main() -> ExitCode {
         Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim),
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
-        Some(Command::Ladder(a)) => cmd::ladder::run(a),
+        Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),
         Some(Command::Run(a)) => cmd::run::run(a, cli.wizard),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify(a)) => cmd::verify::run(a),

@@ -633,6 +633,27 @@ impl<'a> Ladder<'a> {
         }
         // Anything else: name where the first wrong lead sits.
         let c = self.at(j).unwrap_or(j as i64);
+        if c < 0 || c > self.n as i64 {
+            // No lead can sit outside the pack: the reading itself is wrong.
+            let (kind, why) = if c < 0 {
+                (
+                    FaultKind::CrossedLeads,
+                    "below pack minus: a stray minus sign, or the probes swapped for this reading",
+                )
+            } else {
+                (
+                    FaultKind::StepHigh,
+                    "more than the whole pack can give: a typing mistake (a missing decimal \
+                     point?), or the pack has more cells than entered",
+                )
+            };
+            let detail = format!(
+                "cell {j}'s reading ({pin_j}) is {}, {why}; measure it again",
+                v2(rj)
+            );
+            self.push(Some(j), kind, detail);
+            return;
+        }
         let kind = match self.step(j) {
             Some(s) if s <= -self.zero => FaultKind::CrossedLeads,
             Some(s) if s.abs() < self.zero => FaultKind::StepLow,
@@ -645,11 +666,8 @@ impl<'a> Ladder<'a> {
             v2(rj),
             self.node_name(c)
         );
-        if kind == FaultKind::CrossedLeads {
-            detail.push_str(&format!(
-                " (lower than cell {}'s: leads crossed)",
-                j.saturating_sub(1).max(1)
-            ));
+        if kind == FaultKind::CrossedLeads && j > 1 {
+            detail.push_str(&format!(" (lower than cell {}'s: leads crossed)", j - 1));
         }
         if len > 1 {
             detail.push_str(&format!("; the leads up to cell {e} are misplaced as well"));
@@ -825,7 +843,7 @@ impl<'a> Ladder<'a> {
         let detail = if v.0.abs() < self.zero {
             format!(
                 "the last pin ({pin}) reads {}: it is not connected to pack plus — with {n} cells \
-                 on a {}-cell unit, connect it to cell {n}'s plus as well (manual step 4)",
+                 on a unit for {}, connect it to cell {n}'s plus as well (manual step 4)",
                 v2(v.0),
                 self.model.max_cells
             )
@@ -907,7 +925,7 @@ impl<'a> Ladder<'a> {
                 cell: None,
                 kind: FaultKind::MissingReading,
                 detail: format!(
-                    "no reading yet on the last pin ({pin}): with {} cells on a {}-cell unit it \
+                    "no reading yet on the last pin ({pin}): with {} cells on a unit for {} it \
                      must read the pack voltage",
                     self.n, self.model.max_cells
                 ),
@@ -1204,6 +1222,29 @@ mod tests {
         assert_eq!(kinds(&report), vec![(Some(9), FaultKind::CrossedLeads)]);
         assert!(
             report.faults[0].detail.contains("cell 6's plus"),
+            "{:?}",
+            report.faults
+        );
+    }
+
+    #[test]
+    fn a_reading_outside_the_pack_is_called_a_typing_mistake_once() {
+        let case = Case::new(lifepo4(), b16(), 16, 3.3);
+        let mut input = case.input();
+        input.readings[4] = Some(Volts(1650.0)); // "16,50" typed without the comma
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(Some(5), FaultKind::StepHigh)]);
+        assert!(
+            report.faults[0].detail.contains("typing mistake"),
+            "{:?}",
+            report.faults
+        );
+        let mut input = case.input();
+        input.readings[2] = input.readings[2].map(|v| Volts(-v.0));
+        let report = case.check_input(&input);
+        assert_eq!(kinds(&report), vec![(Some(3), FaultKind::CrossedLeads)]);
+        assert!(
+            report.faults[0].detail.contains("stray minus sign"),
             "{:?}",
             report.faults
         );

@@ -75,17 +75,20 @@ pub fn cells_visible(cells: &CellInfo, n: u32) -> Verdict {
             )
         })
         .collect();
+    // Slots the Cell Count setting enables but that read 0 V are empty, not extra cells: Cell
+    // Count is only set in configuration step 4, after STATUS.
     let extra: Vec<usize> = (n as usize..32)
-        .filter(|&i| cells.enabled_mask & (1 << i) != 0)
+        .filter(|&i| visible(cells, i))
         .map(|i| i + 1)
         .collect();
     if !extra.is_empty() {
         reasons.push(reason(
             "extra_cells",
             format!(
-                "the BMS counts {} cells but the pack has {n}: cells {} should not be there — \
-                 check the Cell Count setting and the wiring",
-                cells.connected_count(),
+                "the BMS shows {} cells but the pack has {n}: cell{} {} should not be there — \
+                 check the cell count entered and the wiring",
+                n as usize + extra.len(),
+                if extra.len() == 1 { "" } else { "s" },
                 list(&extra)
             ),
         ));
@@ -498,9 +501,13 @@ mod tests {
         let v = cells_visible(&cell_info(&pack_cells(17, 3.3)), 16);
         assert!(!v.ok);
         assert!(
-            texts(&v)[0].contains("counts 17 cells but the pack has 16"),
+            texts(&v)[0].contains("shows 17 cells but the pack has 16"),
             "{v:?}"
         );
+        // Slots enabled by a factory Cell Count but reading 0 V are no extra cells.
+        let mut cells = sixteen();
+        cells.enabled_mask = (1 << 24) - 1;
+        assert!(cells_visible(&cells, 16).ok);
     }
 
     #[test]

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::bms::model::{CellInfo, Chemistry, DeviceInfo, Logbook, Settings};
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{Check, StepSpec, WizardSpec};
+use crate::wizard::spec::{
+    tr, Check, ChemistrySpec, InputSpec, ModelSpec, PackField, StepSpec, WizardSpec,
+};
 
 pub mod charger;
 pub mod fields;
@@ -170,7 +172,723 @@ pub struct GateContext<'a> {
 }
 
 /// Run one gate's check.
+///
+/// Never panics on missing data: a fact an earlier step should have given, or live data not
+/// there yet, is a failing verdict that says where it comes from.
 pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
-    let _ = (check, ctx);
-    todo!("checks helper")
+    let limits = &ctx.spec.limits;
+    let result = match check {
+        Check::AllConfirmed => Ok(all_confirmed(ctx)),
+        Check::FieldsValid => Ok(fields_valid(ctx)),
+        Check::CellSpread => cell_spread_gate(ctx),
+        Check::Ladder => ladder_gate(ctx),
+        Check::ChargerVoltage => charger_gate(ctx),
+        Check::OutputVoltage => output_gate(ctx),
+        Check::LiveConnected => Ok(live::live_connected(ctx.live, limits, ctx.now_ms)),
+        Check::CellsVisible => {
+            fresh_cells(ctx).and_then(|c| Ok(live::cells_visible(c, fact_cells(ctx)?)))
+        }
+        Check::CellsPlausible => fresh_cells(ctx).and_then(|c| {
+            let (_, chem) = fact_chemistry(ctx)?;
+            Ok(live::cells_plausible(c, fact_cells(ctx)?, chem))
+        }),
+        Check::CellCountSetting => {
+            settings(ctx).and_then(|s| Ok(live::cell_count_setting(s, fact_cells(ctx)?)))
+        }
+        Check::OvpMatchesChemistry => settings(ctx).and_then(|s| {
+            let (chemistry, _) = fact_chemistry(ctx)?;
+            Ok(live::ovp_matches_chemistry(s, chemistry, ctx.spec))
+        }),
+        Check::CapacitySet => {
+            settings(ctx).and_then(|s| Ok(live::capacity_set(s, fact_capacity(ctx)?)))
+        }
+        Check::BalanceTrigger => settings(ctx)
+            .map(|s| live::balance_trigger(s, limits, ctx.live.balance_trigger_changed)),
+        Check::SwitchesOn => settings(ctx).map(live::switches_on),
+        Check::TempSensorEnabled => settings(ctx).map(live::temp_sensor_enabled),
+        Check::ProbesPresent => fresh_cells(ctx).map(|c| live::probes_present(c, limits)),
+        Check::ColdSite if !ctx.pack.cold_site => Ok(Verdict::pass()),
+        Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
+        Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
+        Check::NoFactoryReset => connected(ctx).map(|()| {
+            live::no_factory_reset(ctx.live.logbook.as_ref(), ctx.live.factory_events_baseline)
+        }),
+        Check::ProtectionTest => match &ctx.live.settings {
+            Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
+            None => Err(not_read()),
+        },
+    };
+    result.unwrap_or_else(|refusal| refusal)
+}
+
+/// The model a pack of `cells` cells goes on when none was chosen: the smallest that takes it.
+pub fn default_model(spec: &WizardSpec, cells: u32) -> Option<&ModelSpec> {
+    spec.models
+        .iter()
+        .filter(|m| m.max_cells >= cells)
+        .min_by_key(|m| m.max_cells)
+}
+
+fn refuse(code: &str, text: String) -> Verdict {
+    Verdict::fail(vec![Reason {
+        code: code.to_string(),
+        text,
+    }])
+}
+
+/// A failing verdict for a pack fact not known yet, naming the step that provides it.
+fn missing_fact(ctx: &GateContext<'_>, field: PackField, what: &str) -> Verdict {
+    let source = ctx
+        .spec
+        .steps
+        .iter()
+        .find(|s| s.input.fields().iter().any(|f| f.id == field.id()));
+    let text = match source {
+        Some(step) => format!(
+            "no {what} known yet: it is entered in step '{}' ({})",
+            tr(&step.title, "en"),
+            step.id
+        ),
+        None => format!("no {what} known yet: the wizard has no step that asks for it"),
+    };
+    refuse("missing_fact", text)
+}
+
+fn fact_chemistry<'s>(ctx: &GateContext<'s>) -> Result<(Chemistry, &'s ChemistrySpec), Verdict> {
+    let chemistry = ctx
+        .pack
+        .chemistry
+        .ok_or_else(|| missing_fact(ctx, PackField::Chemistry, "chemistry"))?;
+    let spec = ctx.spec.chemistries.get(&chemistry).ok_or_else(|| {
+        refuse(
+            "missing_fact",
+            format!("the wizard has no limits for {chemistry}"),
+        )
+    })?;
+    Ok((chemistry, spec))
+}
+
+fn fact_cells(ctx: &GateContext<'_>) -> Result<u32, Verdict> {
+    ctx.pack
+        .cells
+        .ok_or_else(|| missing_fact(ctx, PackField::Cells, "cell count"))
+}
+
+fn fact_capacity(ctx: &GateContext<'_>) -> Result<AmpHours, Verdict> {
+    ctx.pack
+        .capacity
+        .ok_or_else(|| missing_fact(ctx, PackField::Capacity, "capacity"))
+}
+
+fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Verdict> {
+    let model = match &ctx.pack.model {
+        Some(id) => ctx
+            .spec
+            .models
+            .iter()
+            .find(|m| m.id == *id)
+            .ok_or_else(|| {
+                refuse(
+                    "unknown_model",
+                    format!("the wizard knows no BMS model '{id}'"),
+                )
+            })?,
+        None => default_model(ctx.spec, cells).ok_or_else(|| {
+            refuse(
+                "cells_exceed_model",
+                format!("no BMS model in the wizard takes {cells} cells"),
+            )
+        })?,
+    };
+    if cells > model.max_cells {
+        return Err(too_many_cells(model, cells));
+    }
+    Ok(model)
+}
+
+fn too_many_cells(model: &ModelSpec, cells: u32) -> Verdict {
+    refuse(
+        "cells_exceed_model",
+        format!(
+            "the {} takes at most {} cells, but the pack has {cells}",
+            tr(&model.name, "en"),
+            model.max_cells
+        ),
+    )
+}
+
+fn not_read() -> Verdict {
+    refuse(
+        "live_connected",
+        "the settings have not been read from the BMS yet".to_string(),
+    )
+}
+
+fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
+    if ctx.live.connected {
+        Ok(())
+    } else {
+        Err(refuse(
+            "live_connected",
+            "the BMS is not connected: bring the unit in range and wait for it to reconnect"
+                .to_string(),
+        ))
+    }
+}
+
+/// Settings of a connected unit: last-read settings of a lost link may be out of date.
+fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
+    connected(ctx)?;
+    ctx.live.settings.as_ref().ok_or_else(not_read)
+}
+
+/// The last cell data, if the link is up and it is fresh.
+fn fresh_cells<'s>(ctx: &GateContext<'s>) -> Result<&'s CellInfo, Verdict> {
+    let verdict = live::live_connected(ctx.live, &ctx.spec.limits, ctx.now_ms);
+    match &ctx.live.cells {
+        Some(cells) if verdict.ok => Ok(cells),
+        _ if verdict.ok => Err(not_read()),
+        _ => Err(verdict),
+    }
+}
+
+/// A number field of this step (integers count too).
+fn number_field(ctx: &GateContext<'_>, id: &str) -> Option<f64> {
+    match ctx.fields.get(id)? {
+        Value::Number(v) => Some(*v),
+        Value::Integer(v) => Some(*v as f64),
+        _ => None,
+    }
+}
+
+/// A choice (or text) field of this step.
+fn choice_field<'s>(ctx: &GateContext<'s>, id: &str) -> Option<&'s str> {
+    match ctx.fields.get(id)? {
+        Value::Choice(v) | Value::Text(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// A number field this step needs, or a refusal naming it.
+fn need_number(ctx: &GateContext<'_>, id: &str) -> Result<f64, Verdict> {
+    number_field(ctx, id).ok_or_else(|| {
+        let label = ctx
+            .step
+            .input
+            .fields()
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| tr(&f.label, "en").to_string())
+            .unwrap_or_else(|| id.to_string());
+        refuse("field_missing", format!("{label} is not entered"))
+    })
+}
+
+/// The pack voltage: a field of this step, else the one measured in the ladder step.
+fn pack_voltage(ctx: &GateContext<'_>) -> Result<Volts, Verdict> {
+    if let Some(v) = number_field(ctx, "pack_voltage") {
+        return Ok(Volts(v));
+    }
+    ctx.pack.pack_voltage.ok_or_else(|| {
+        let ladder = ctx
+            .spec
+            .steps
+            .iter()
+            .find(|s| matches!(s.input, InputSpec::Ladder { .. }));
+        let text = match ladder {
+            Some(step) => format!(
+                "no pack voltage known yet: it is measured in step '{}' ({})",
+                tr(&step.title, "en"),
+                step.id
+            ),
+            None => "no pack voltage known yet".to_string(),
+        };
+        refuse("missing_fact", text)
+    })
+}
+
+fn all_confirmed(ctx: &GateContext<'_>) -> Verdict {
+    let reasons: Vec<Reason> = ctx
+        .step
+        .input
+        .items()
+        .iter()
+        .filter(|item| !ctx.checked.contains(&item.id))
+        .map(|item| Reason {
+            code: "unconfirmed".to_string(),
+            text: format!("not confirmed: {}", tr(&item.text, "en")),
+        })
+        .collect();
+    if reasons.is_empty() {
+        Verdict::pass()
+    } else {
+        Verdict::fail(reasons)
+    }
+}
+
+fn fields_valid(ctx: &GateContext<'_>) -> Verdict {
+    let fields = ctx.step.input.fields();
+    let mut reasons: Vec<Reason> = fields
+        .iter()
+        .filter(|f| !f.optional && !ctx.fields.contains_key(&f.id))
+        .map(|f| Reason {
+            code: "field_missing".to_string(),
+            text: format!("{} is not entered", tr(&f.label, "en")),
+        })
+        .collect();
+    // The setup form: the pack must fit the unit.
+    let asks = |field: PackField| fields.iter().any(|f| f.id == field.id());
+    if asks(PackField::Cells) || asks(PackField::Model) {
+        let cells = number_field(ctx, PackField::Cells.id())
+            .map(|c| c as u32)
+            .or(ctx.pack.cells);
+        let model = choice_field(ctx, PackField::Model.id()).or(ctx.pack.model.as_deref());
+        match (cells, model) {
+            (Some(cells), Some(id)) => match ctx.spec.models.iter().find(|m| m.id == id) {
+                None => reasons.push(Reason {
+                    code: "unknown_model".to_string(),
+                    text: format!("the wizard knows no BMS model '{id}'"),
+                }),
+                Some(m) if cells > m.max_cells => reasons.extend(too_many_cells(m, cells).reasons),
+                Some(_) => {}
+            },
+            (Some(cells), None) if default_model(ctx.spec, cells).is_none() => {
+                reasons.push(Reason {
+                    code: "cells_exceed_model".to_string(),
+                    text: format!("no BMS model in the wizard takes {cells} cells"),
+                })
+            }
+            _ => {}
+        }
+    }
+    if reasons.is_empty() {
+        Verdict::pass()
+    } else {
+        Verdict::fail(reasons)
+    }
+}
+
+fn cell_spread_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    let lowest = need_number(ctx, "lowest_cell");
+    let highest = need_number(ctx, "highest_cell");
+    let (lowest, highest) = match (lowest, highest) {
+        (Ok(l), Ok(h)) => (Volts(l), Volts(h)),
+        (l, h) => {
+            let reasons = [l.err(), h.err()]
+                .into_iter()
+                .flatten()
+                .flat_map(|v| v.reasons)
+                .collect();
+            return Err(Verdict::fail(reasons));
+        }
+    };
+    charger::cell_spread(lowest, highest, &ctx.spec.limits)
+        .map_err(|e| refuse("entry_error", e.to_string()))
+}
+
+fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    let (_, chem) = fact_chemistry(ctx)?;
+    let cells = fact_cells(ctx)?;
+    let model = fact_model(ctx, cells)?;
+    let mut input = ctx.ladder.clone();
+    if input.pack_voltage.is_none() {
+        input.pack_voltage = ctx.pack.pack_voltage;
+    }
+    let report = ladder::check_ladder(chem, cells, model, &ctx.spec.limits, &input);
+    let reasons: Vec<Reason> = report
+        .gate_faults()
+        .map(|f| Reason {
+            code: f.kind.code().to_string(),
+            text: f.detail.clone(),
+        })
+        .collect();
+    Ok(if reasons.is_empty() {
+        Verdict::pass()
+    } else {
+        Verdict::fail(reasons)
+    })
+}
+
+fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    if choice_field(ctx, "method") != Some("charger") {
+        return Ok(Verdict::pass());
+    }
+    let charger = need_number(ctx, "charger_voltage")?;
+    let pack = pack_voltage(ctx)?;
+    Ok(charger::charger_voltage(
+        Volts(charger),
+        pack,
+        &ctx.spec.limits,
+    ))
+}
+
+fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    let output = need_number(ctx, "output_voltage")?;
+    let pack = pack_voltage(ctx)?;
+    Ok(charger::output_voltage(
+        Volts(output),
+        pack,
+        &ctx.spec.limits,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+    use crate::bms::model::LogEntry;
+    use crate::wizard::spec::{InputSpec, Unit};
+
+    /// Everything a gate looks at, owned, so each test states only what differs.
+    struct World {
+        spec: WizardSpec,
+        step: StepSpec,
+        pack: PackFacts,
+        checked: BTreeSet<String>,
+        fields: BTreeMap<String, Value>,
+        ladder: LadderInput,
+        live: LiveData,
+        now_ms: i64,
+    }
+
+    impl World {
+        fn new(step: StepSpec) -> World {
+            World {
+                spec: spec(),
+                step,
+                pack: PackFacts::default(),
+                checked: BTreeSet::new(),
+                fields: BTreeMap::new(),
+                ladder: LadderInput::default(),
+                live: LiveData::default(),
+                now_ms: 10_000,
+            }
+        }
+
+        /// A 16-cell 280 Ah LiFePO4 pack on the 16-cell unit, configured right and live.
+        fn configured() -> World {
+            let mut w = World::new(step("config.x", "Live", InputSpec::Live { items: vec![] }));
+            w.pack = PackFacts {
+                chemistry: Some(Chemistry::LiFePo4),
+                cells: Some(16),
+                capacity: Some(AmpHours(280.0)),
+                model: Some("b16".into()),
+                cold_site: false,
+                pack_voltage: Some(Volts(52.9)),
+            };
+            w.live = LiveData {
+                connected: true,
+                settings: Some(settings_lifepo4()),
+                cells: Some(cell_info(&pack_cells(16, 3.3))),
+                cells_at_ms: Some(9_000),
+                logbook: Some(Logbook {
+                    entries: vec![LogEntry {
+                        seconds: 5,
+                        code: LogEntry::factory_code(Chemistry::LiFePo4),
+                    }],
+                }),
+                factory_events_baseline: Some(1),
+                ..LiveData::default()
+            };
+            w
+        }
+
+        fn field(mut self, id: &str, value: Value) -> World {
+            self.fields.insert(id.into(), value);
+            self
+        }
+
+        fn eval(&self, check: Check) -> Verdict {
+            let ctx = GateContext {
+                spec: &self.spec,
+                step: &self.step,
+                pack: &self.pack,
+                checked: &self.checked,
+                fields: &self.fields,
+                ladder: &self.ladder,
+                live: &self.live,
+                now_ms: self.now_ms,
+            };
+            evaluate(&check, &ctx)
+        }
+    }
+
+    const LIVE_CHECKS: [Check; 14] = [
+        Check::LiveConnected,
+        Check::CellsVisible,
+        Check::CellsPlausible,
+        Check::CellCountSetting,
+        Check::OvpMatchesChemistry,
+        Check::CapacitySet,
+        Check::BalanceTrigger,
+        Check::SwitchesOn,
+        Check::TempSensorEnabled,
+        Check::ProbesPresent,
+        Check::ColdSite,
+        Check::NoAlarm,
+        Check::NoFactoryReset,
+        Check::ProtectionTest,
+    ];
+
+    fn codes(v: &Verdict) -> Vec<&str> {
+        v.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    #[test]
+    fn all_confirmed_names_the_unticked_items() {
+        let mut w = World::new(step(
+            "setup.safety",
+            "Safety",
+            InputSpec::Checklist {
+                items: vec![
+                    item("qualified", "I am qualified"),
+                    item("no_vapours", "No vapours here"),
+                ],
+            },
+        ));
+        w.checked.insert("qualified".into());
+        let v = w.eval(Check::AllConfirmed);
+        assert_eq!(v.reasons.len(), 1);
+        assert_eq!(v.reasons[0].text, "not confirmed: No vapours here");
+        w.checked.insert("no_vapours".into());
+        assert!(w.eval(Check::AllConfirmed).ok);
+    }
+
+    #[test]
+    fn fields_valid_names_missing_fields_and_checks_cells_against_the_model() {
+        let w = World::new(setup_step()).field("chemistry", Value::Choice("lifepo4".into()));
+        let v = w.eval(Check::FieldsValid);
+        let texts: Vec<&str> = v.reasons.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Cells in series is not entered",
+                "Capacity is not entered",
+                "BMS model is not entered"
+            ]
+        );
+        let w = w
+            .field("cells", Value::Integer(16))
+            .field("capacity", Value::Number(280.0))
+            .field("model", Value::Choice("b8".into()));
+        let v = w.eval(Check::FieldsValid);
+        assert_eq!(codes(&v), ["cells_exceed_model"]);
+        assert_eq!(
+            v.reasons[0].text,
+            "the 8-cell unit takes at most 8 cells, but the pack has 16"
+        );
+        let w = w.field("model", Value::Choice("b16".into()));
+        assert!(w.eval(Check::FieldsValid).ok); // the optional pack id may stay empty
+    }
+
+    #[test]
+    fn a_missing_pack_fact_names_the_step_that_gives_it() {
+        let w = World::new(step(
+            "wiring.ladder",
+            "Multimeter test",
+            InputSpec::Ladder { items: vec![] },
+        ));
+        let v = w.eval(Check::Ladder);
+        assert!(!v.ok);
+        assert_eq!(
+            v.reasons[0].text,
+            "no chemistry known yet: it is entered in step 'The pack' (setup.pack)"
+        );
+        let mut w = World::configured();
+        w.pack.cells = None;
+        for check in [Check::CellsVisible, Check::CellCountSetting, Check::Ladder] {
+            let v = w.eval(check.clone());
+            assert!(
+                v.reasons[0].text.starts_with("no cell count known yet"),
+                "{check:?}: {v:?}"
+            );
+        }
+        w.pack.capacity = None;
+        assert_eq!(codes(&w.eval(Check::CapacitySet)), ["missing_fact"]);
+    }
+
+    #[test]
+    fn the_ladder_gate_diagnoses_and_asks_for_what_is_missing() {
+        let mut w = World::configured();
+        let cells = pack_cells(16, 3.3);
+        w.pack.pack_voltage = Some(pack_of(&cells));
+        w.ladder.readings = readings(&cells, &right(16));
+        assert!(w.eval(Check::Ladder).ok, "{:?}", w.eval(Check::Ladder));
+        let mut map = right(16);
+        for (k, lead) in map.iter_mut().enumerate().take(15).skip(4) {
+            *lead = Some(k + 2);
+        }
+        w.ladder.readings = readings(&cells, &map);
+        assert_eq!(codes(&w.eval(Check::Ladder)), ["skipped_tap"]);
+        w.ladder.readings = readings(&cells, &right(16));
+        w.ladder.readings[3] = None;
+        assert_eq!(codes(&w.eval(Check::Ladder)), ["missing_reading"]);
+        // A pack too long for the unit chosen.
+        w.pack.model = Some("b8".into());
+        assert_eq!(codes(&w.eval(Check::Ladder)), ["cells_exceed_model"]);
+        // No model chosen: the smallest that takes the pack.
+        w.pack.model = None;
+        assert_eq!(
+            default_model(&w.spec, 16).map(|m| m.id.as_str()),
+            Some("b16")
+        );
+        assert_eq!(
+            default_model(&w.spec, 9).map(|m| m.id.as_str()),
+            Some("b16")
+        );
+        assert_eq!(default_model(&w.spec, 25), None);
+    }
+
+    #[test]
+    fn the_charger_gate_applies_only_to_the_charger_method() {
+        let activate = step(
+            "wiring.activate",
+            "Activation",
+            InputSpec::Form {
+                fields: vec![
+                    choice(
+                        "method",
+                        "Activation method",
+                        &["switch", "display", "charger"],
+                    ),
+                    number(
+                        "charger_voltage",
+                        "Charger output voltage",
+                        Unit::V,
+                        0.0,
+                        200.0,
+                    ),
+                ],
+                items: vec![],
+            },
+        );
+        let mut w = World::new(activate).field("method", Value::Choice("switch".into()));
+        assert!(w.eval(Check::ChargerVoltage).ok);
+        w = w.field("method", Value::Choice("charger".into()));
+        assert_eq!(
+            w.eval(Check::ChargerVoltage).reasons[0].text,
+            "Charger output voltage is not entered"
+        );
+        w = w.field("charger_voltage", Value::Number(56.0));
+        assert!(w.eval(Check::ChargerVoltage).reasons[0]
+            .text
+            .contains("measured in step"));
+        w.pack.pack_voltage = Some(Volts(52.9));
+        let v = w.eval(Check::ChargerVoltage);
+        assert!(v.reasons[0].text.contains("at least 57.90 V"), "{v:?}");
+        w = w.field("charger_voltage", Value::Number(58.8));
+        assert!(w.eval(Check::ChargerVoltage).ok);
+    }
+
+    #[test]
+    fn output_and_spread_gates_read_their_fields() {
+        let mut w = World::new(step(
+            "wiring.output",
+            "Output",
+            InputSpec::Form {
+                fields: vec![],
+                items: vec![],
+            },
+        ));
+        w.pack.pack_voltage = Some(Volts(52.9));
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["field_missing"]);
+        let w = w.field("output_voltage", Value::Number(52.85));
+        assert!(w.eval(Check::OutputVoltage).ok);
+        let w = w.field("output_voltage", Value::Number(0.0));
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
+
+        let w = World::new(step(
+            "wiring.similar",
+            "Similar",
+            InputSpec::Form {
+                fields: vec![],
+                items: vec![],
+            },
+        ));
+        assert_eq!(
+            codes(&w.eval(Check::CellSpread)),
+            ["field_missing", "field_missing"]
+        );
+        let w = w
+            .field("lowest_cell", Value::Number(3.31))
+            .field("highest_cell", Value::Number(3.29));
+        assert_eq!(codes(&w.eval(Check::CellSpread)), ["entry_error"]);
+        let w = w.field("highest_cell", Value::Number(3.36));
+        assert!(w.eval(Check::CellSpread).ok);
+    }
+
+    #[test]
+    fn a_configured_pack_passes_every_live_gate() {
+        let mut w = World::configured();
+        w.live.protection = ProtectionObs {
+            charge: Some(Cutoff {
+                cell_voltage: Volts(3.61),
+            }),
+            discharge: Some(Cutoff {
+                cell_voltage: Volts(2.5),
+            }),
+        };
+        for check in LIVE_CHECKS {
+            let v = w.eval(check.clone());
+            assert!(v.ok, "{check:?}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn live_gates_refuse_without_a_link_or_fresh_data_and_never_panic() {
+        let mut w = World::configured();
+        w.live = LiveData::default();
+        for check in LIVE_CHECKS {
+            let v = w.eval(check.clone());
+            // Not a cold site: nothing to check there.
+            assert_eq!(v.ok, check == Check::ColdSite, "{check:?}: {v:?}");
+        }
+        // Stale cell data fails the gates that read it.
+        let mut w = World::configured();
+        w.now_ms = 60_000;
+        let v = w.eval(Check::NoAlarm);
+        assert!(v.reasons[0].text.contains("51.0 s old"), "{v:?}");
+        assert!(w.eval(Check::CellCountSetting).ok);
+    }
+
+    #[test]
+    fn live_gates_fail_with_the_numbers() {
+        let mut w = World::configured();
+        let s = w.live.settings.as_mut().unwrap();
+        s.cell_ovp = Volts(4.2);
+        s.cell_count = 15;
+        w.pack.cold_site = true;
+        assert!(w.eval(Check::OvpMatchesChemistry).reasons[0]
+            .text
+            .contains("Li-ion factory set"));
+        assert!(w.eval(Check::CellCountSetting).reasons[0]
+            .text
+            .contains("Cell Count is 15"));
+        assert_eq!(
+            codes(&w.eval(Check::ColdSite)),
+            ["charge_utpr", "charge_utp"]
+        );
+        w.live.logbook.as_mut().unwrap().entries.push(LogEntry {
+            seconds: 900,
+            code: LogEntry::factory_code(Chemistry::LiIon),
+        });
+        assert_eq!(codes(&w.eval(Check::NoFactoryReset)), ["factory_reset"]);
+    }
+
+    #[test]
+    fn every_check_runs_on_an_empty_context() {
+        let w = World::new(step("x", "X", InputSpec::Checklist { items: vec![] }));
+        let all = [
+            Check::AllConfirmed,
+            Check::FieldsValid,
+            Check::CellSpread,
+            Check::Ladder,
+            Check::ChargerVoltage,
+            Check::OutputVoltage,
+        ];
+        for check in all.into_iter().chain(LIVE_CHECKS) {
+            let v = w.eval(check.clone());
+            assert_eq!(v.ok, v.reasons.is_empty(), "{check:?}: {v:?}");
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! A small wizard for the checks' unit tests, with the numbers of the manual (and our LTO
 //! assumption), so the tests do not depend on wizard.yaml.
-#![allow(dead_code)] // until the evaluate tests use every helper
 
 use std::collections::BTreeMap;
 
