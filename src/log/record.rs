@@ -58,6 +58,43 @@ pub struct CommissioningLog {
     pub verdict: FinalVerdict,
     /// SHA-256 of the journal up to sign-off.
     pub journal_sha256: String,
+    /// Present only for a training session: the scenario and what became of its faults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingLog>,
+}
+
+/// A training session: the staged scenario, revealed at sign-off, and for each staged fault
+/// whether the trainee caught it where the procedure does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingLog {
+    /// The scenario's id (its file name without `.yaml`).
+    pub scenario: String,
+    /// Its one-line description.
+    pub description: String,
+    /// SHA-256 of the scenario file.
+    pub scenario_sha256: String,
+    /// Each staged fault and what became of it.
+    pub faults: Vec<StagedFaultLog>,
+    /// caught_all, or missed_some.
+    pub result: String,
+}
+
+/// One staged fault in the training record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StagedFaultLog {
+    /// The fault, in words.
+    pub fault: String,
+    /// Where the procedure catches it: `step / gate`.
+    pub expected: String,
+    /// caught, or missed.
+    pub result: String,
+    /// The step where it was caught.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caught_at: Option<String>,
+    /// The refusal's reason when caught; why it counts as missed otherwise.
+    pub detail: String,
 }
 
 /// A person and their role.
@@ -276,7 +313,8 @@ pub fn build(
     journal_sha256: &str,
 ) -> Result<CommissioningLog, RecordError> {
     let spec = engine.spec();
-    let (signed_at, signer, signer_role) = state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
+    let (signed_at, signer, signer_role) =
+        state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
     let (started_at, wizard_sha256, tool_version, language) =
         state.started.clone().unwrap_or_default();
     let text_field = |id: &str| -> Option<String> {
@@ -294,7 +332,9 @@ pub fn build(
         let outcome = match r.status() {
             Status::Done => "done",
             Status::Overridden => "overridden",
-            Status::Skipped if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) => {
+            Status::Skipped
+                if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) =>
+            {
                 "not_applicable"
             }
             Status::Skipped => "skipped",
@@ -320,10 +360,15 @@ pub fn build(
             .collect();
         let mut entries = BTreeMap::new();
         for (id, (text, value)) in &r.fields {
-            let unit = s.input.fields().iter().find(|f| &f.id == id).and_then(|f| match &f.kind {
-                FieldKind::Number { unit, .. } => Some(unit.symbol()),
-                _ => None,
-            });
+            let unit = s
+                .input
+                .fields()
+                .iter()
+                .find(|f| &f.id == id)
+                .and_then(|f| match &f.kind {
+                    FieldKind::Number { unit, .. } => Some(unit.symbol()),
+                    _ => None,
+                });
             let shown = match (value, unit) {
                 (Value::Number(x), Some(u)) => format!("{x} {u}"),
                 (Value::Number(x), None) => format!("{x} V"),
@@ -367,15 +412,18 @@ pub fn build(
     }
     let pack = &state.pack;
     let chem = pack.chemistry.and_then(|c| spec.chemistries.get(&c));
-    let settings = state.live.settings.as_ref().map(|s| settings_log(spec, s, chem));
+    let settings = state
+        .live
+        .settings
+        .as_ref()
+        .map(|s| settings_log(spec, s, chem));
     let ladder = ladder_lines(engine, state);
-    let verdict = if overrides.is_empty()
-        && !state.steps.iter().any(|r| r.status() == Status::Overridden)
-    {
-        FinalVerdict::Pass
-    } else {
-        FinalVerdict::PassWithOverrides
-    };
+    let verdict =
+        if overrides.is_empty() && !state.steps.iter().any(|r| r.status() == Status::Overridden) {
+            FinalVerdict::Pass
+        } else {
+            FinalVerdict::PassWithOverrides
+        };
     Ok(CommissioningLog {
         format: FORMAT.to_string(),
         tool_version,
@@ -394,7 +442,10 @@ pub fn build(
         },
         pack: PackRecord {
             id: text_field(PackField::PackId.id()).unwrap_or_default(),
-            chemistry: pack.chemistry.map(|c| c.id().to_string()).unwrap_or_default(),
+            chemistry: pack
+                .chemistry
+                .map(|c| c.id().to_string())
+                .unwrap_or_default(),
             series_cells: pack.cells.unwrap_or(0),
             capacity: format!("{:.1} Ah", pack.capacity.unwrap_or(AmpHours(0.0)).0),
             model: pack.model.clone().unwrap_or_default(),
@@ -414,12 +465,17 @@ pub fn build(
         protection_test: ProtectionLog {
             charge_cutoff: state.live.protection.charge.map(|c| volts(c.cell_voltage)),
             cell_ovp: state.live.settings.as_ref().map(|s| volts(s.cell_ovp)),
-            discharge_cutoff: state.live.protection.discharge.map(|c| volts(c.cell_voltage)),
+            discharge_cutoff: state
+                .live
+                .protection
+                .discharge
+                .map(|c| volts(c.cell_voltage)),
             cell_uvp: state.live.settings.as_ref().map(|s| volts(s.cell_uvp)),
         },
         overrides,
         verdict,
         journal_sha256: journal_sha256.to_string(),
+        training: None,
     })
 }
 
@@ -473,8 +529,14 @@ fn settings_log(
         "max_discharge_current".to_string(),
         format!("{:.1} A", s.max_discharge_current.0),
     );
-    values.insert("charge_utp".to_string(), format!("{:.1} °C", s.charge_utp.0));
-    values.insert("charge_utpr".to_string(), format!("{:.1} °C", s.charge_utpr.0));
+    values.insert(
+        "charge_utp".to_string(),
+        format!("{:.1} °C", s.charge_utp.0),
+    );
+    values.insert(
+        "charge_utpr".to_string(),
+        format!("{:.1} °C", s.charge_utpr.0),
+    );
     let on = |b: bool| if b { "on" } else { "off" }.to_string();
     values.insert("charge_switch".to_string(), on(s.charge_switch));
     values.insert("discharge_switch".to_string(), on(s.discharge_switch));
@@ -535,7 +597,9 @@ fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
     let (Some(chem), Some(cells), Some(model)) = (
         pack.chemistry.and_then(|c| spec.chemistries.get(&c)),
         pack.cells,
-        pack.model.as_deref().and_then(|m| spec.models.iter().find(|x| x.id == m)),
+        pack.model
+            .as_deref()
+            .and_then(|m| spec.models.iter().find(|x| x.id == m)),
     ) else {
         return Vec::new();
     };
@@ -568,7 +632,10 @@ pub fn to_yaml(log: &CommissioningLog) -> String {
 pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
     let mut out = Vec::new();
     if log.format != FORMAT {
-        out.push(format!("unknown format '{}' (expected {FORMAT})", log.format));
+        out.push(format!(
+            "unknown format '{}' (expected {FORMAT})",
+            log.format
+        ));
     }
     for step in &log.steps {
         if step.outcome == "open" {
