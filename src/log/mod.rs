@@ -1,8 +1,8 @@
 //! The commissioning record: journal, final log, signature, report.
 
 pub mod journal;
-pub mod session;
-pub mod sign;
 pub mod record;
 pub mod report;
+pub mod session;
+pub mod sign;
 pub mod signoff;

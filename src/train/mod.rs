@@ -8,5 +8,6 @@ pub mod judge;
 mod locate;
 pub mod meter;
 pub mod scenario;
+pub mod shipped;
 pub mod stage;
 pub mod trainee;

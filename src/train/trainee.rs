@@ -252,6 +252,12 @@ impl<'a> Trainee<'a> {
                         AppStep::Wait {
                             wait: WaitFor::DischargeCutoff,
                         },
+                        // Back into the window: recharge until the under-voltage protection
+                        // releases, so no alarm is left at sign-off.
+                        AppStep::Do(AppAction::Current(Amps(charge))),
+                        AppStep::Wait {
+                            wait: WaitFor::NoAlarm,
+                        },
                         AppStep::Do(AppAction::Current(Amps(0.0))),
                     ];
                 }

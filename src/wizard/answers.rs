@@ -118,6 +118,9 @@ pub enum WaitFor {
     DischargeCutoff,
     /// New settings arrived after the previous action.
     Settings,
+    /// The BMS shows no fault alarm (after the protection test: recharge until the
+    /// under-voltage protection releases).
+    NoAlarm,
 }
 
 /// An override in an answers file.

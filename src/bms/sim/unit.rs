@@ -189,6 +189,9 @@ const OPEN_TAP_MILLIOHMS: i64 = 6_500;
 /// The active balancer's current (the manual: 0.4–2.0 A).
 const BALANCE_CURRENT: Amps = Amps(1.0);
 
+/// The most state of charge one integration step of [`SimUnit::advance`] may move (0.1 %).
+const MAX_SOC_STEP: f64 = 0.001;
+
 /// How far the per-cell reading jitter may wander, in volts.
 const JITTER_LIMIT: f64 = 0.002;
 
@@ -1046,16 +1049,24 @@ impl SimUnit {
         if self.answers() {
             self.runtime_s += secs;
             self.uptime_s += secs;
-            let amps = self.flowing_current.0;
             let hours = secs * self.bench_speed / 3600.0;
-            for cell in &mut self.cells {
-                let ah = self.capacity.0 * cell.capacity_factor;
-                cell.soc = (cell.soc + amps * hours / ah).clamp(SOC_RANGE.0, SOC_RANGE.1);
+            // A real unit acts within milliseconds of a limit: integrate in steps small enough
+            // that a fast bench cannot carry a cell far past a limit between two looks.
+            let moved = self.flowing_current.0.abs() * hours / (self.capacity.0 * 0.98);
+            let steps = (moved / MAX_SOC_STEP).ceil().clamp(1.0, 100_000.0) as usize;
+            let h = hours / steps as f64;
+            for _ in 0..steps {
+                let amps = self.flowing_current.0;
+                for cell in &mut self.cells {
+                    let ah = self.capacity.0 * cell.capacity_factor;
+                    cell.soc = (cell.soc + amps * h / ah).clamp(SOC_RANGE.0, SOC_RANGE.1);
+                }
+                if amps > 0.0 {
+                    self.charged_ah += amps * h;
+                }
+                self.balance(h);
+                self.evaluate();
             }
-            if amps > 0.0 {
-                self.charged_ah += amps * hours;
-            }
-            self.balance(hours);
         }
         self.evaluate();
     }
@@ -1701,6 +1712,41 @@ mod tests {
         unit.inject(&Fault::StallStream).unwrap();
         assert!(unit.take_stall());
         assert!(!unit.take_stall(), "a stall is taken once");
+    }
+
+    #[test]
+    fn a_fast_bench_still_cuts_off_at_the_limit() {
+        // 2000 times real time, looked at every 0.7 s as the link does: the cut-off must come
+        // at OVP / UVP, not a frame's worth of charge past it.
+        let mut unit =
+            SimUnit::new(SimConfig::ready().with_soc(0.9).with_bench_speed(2000.0)).unwrap();
+        unit.apply(&AppAction::Current(Amps(40.0))).unwrap();
+        let step = Duration::from_millis(700);
+        (0..200)
+            .find(|_| {
+                unit.advance(step);
+                !unit.charge_fet()
+            })
+            .expect("the charge is cut off");
+        let top = unit
+            .cell_info(0)
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(0.0, f64::max);
+        assert!((top - 3.60).abs() < 0.03, "cut off at {top}");
+        unit.apply(&AppAction::Current(Amps(-100.0))).unwrap();
+        (0..2000)
+            .find(|_| {
+                unit.advance(step);
+                !unit.discharge_fet()
+            })
+            .expect("the discharge is cut off");
+        let low = unit
+            .cell_info(0)
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(9.0, f64::min);
+        assert!((low - 2.60).abs() < 0.05, "cut off at {low}");
     }
 
     #[test]
