@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::bms::link::{BmsLink, LinkEvent};
-use crate::bms::model::{unknown_alarm_bits, AppAction};
+use crate::bms::model::AppAction;
 use crate::bms::sim::link::{SimControl, SimLink, RETRY_INTERVAL};
 use crate::bms::sim::unit::Fault;
 use crate::log::record::{self, CommissioningLog, TrainingLog};
@@ -493,13 +493,10 @@ impl Runner<'_, '_> {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
             WaitFor::Settings => false,
-            WaitFor::NoAlarm => {
+            WaitFor::DischargeRestored => {
                 let live = &s.state.live;
                 live.cells_at_ms.is_some_and(|at| at > since)
-                    && live.cells.as_ref().is_some_and(|c| {
-                        c.alarms().iter().all(|a| !a.is_fault())
-                            && unknown_alarm_bits(c.alarm_bits) == 0
-                    })
+                    && live.cells.as_ref().is_some_and(|c| c.discharging)
             }
         };
         let settings_before = self.session.state.live.settings.clone();
@@ -512,10 +509,12 @@ impl Runner<'_, '_> {
                 return Ok(());
             }
             if now >= deadline {
-                eprintln!(
-                    "waited {} s for {what:?} and did not see it",
-                    self.live_timeout.as_secs()
-                );
+                if self.verbose {
+                    eprintln!(
+                        "waited {} s for {what:?} and did not see it",
+                        self.live_timeout.as_secs()
+                    );
+                }
                 return Ok(());
             }
             self.wait_event(deadline - now).await;

@@ -118,9 +118,9 @@ pub enum WaitFor {
     DischargeCutoff,
     /// New settings arrived after the previous action.
     Settings,
-    /// The BMS shows no fault alarm (after the protection test: recharge until the
-    /// under-voltage protection releases).
-    NoAlarm,
+    /// The BMS lets the pack discharge again (after the discharge cut-off of the protection
+    /// test: recharge until the under-voltage protection releases).
+    DischargeRestored,
 }
 
 /// An override in an answers file.
