@@ -13,9 +13,12 @@ use jk_commission::train::scenario::{Expect, Scenario};
 use jk_commission::wizard::engine::Event;
 use jk_commission::wizard::spec::WizardSpec;
 
-/// Where the manual's procedure catches each shipped scenario's fault: step, gate, reason.
-/// `None`: the pack must pass.
-const WHERE: &[(&str, Option<(&str, &str, &str)>)] = &[
+/// Step, gate, and a reason code or piece of its text.
+type Place = (&'static str, &'static str, &'static str);
+
+/// Where the manual's procedure catches each shipped scenario's fault. `None`: the pack must
+/// pass.
+const WHERE: &[(&str, Option<Place>)] = &[
     (
         "alarm-error-1-cell-under-voltage",
         Some(("config.control", "no_alarm", "error 1")),

@@ -169,7 +169,8 @@ pub enum Fault {
 
 /// The alarm bit the simulator raises for a broken balancer (manual error 8). An assumption:
 /// the frames are known to carry no bit for it; 18 is unused in the known table, so a host
-/// sees an alarm it cannot name rather than nothing.
+/// sees an alarm it cannot name rather than nothing. A 24S unit's 16-bit alarm word has no
+/// room for it: there the fault shows only as a balancer that does nothing.
 pub const BALANCER_FAULT_BIT: u32 = 18;
 
 /// The lowest cell count the simulator accepts; an assumption: the smallest JK SMART units
@@ -768,6 +769,10 @@ impl SimUnit {
             Alarm::TemperatureSensor,
             !self.temp_sensors_disabled() && self.probes.iter().take(2).any(|(fitted, _)| !fitted),
         );
+        // The 24S frame carries a 16-bit alarm word: the higher bits do not exist there.
+        if self.layout == Layout::S24 {
+            bits &= 0xFFFF;
+        }
         bits
     }
 
@@ -1828,6 +1833,11 @@ mod tests {
             "no known alarm has it"
         );
         unit.inject(&Fault::RepairBalancer).unwrap();
+        assert_eq!(unit.alarm_bits(), 0);
+        // The 24S frame's alarm word is 16 bits: no room for it, nor for the sensor alarm.
+        let mut unit = SimUnit::new(SimConfig::ready().with_layout(Layout::S24)).unwrap();
+        unit.inject(&Fault::BreakBalancer).unwrap();
+        unit.inject(&Fault::RemoveProbe { probe: 1 }).unwrap();
         assert_eq!(unit.alarm_bits(), 0);
     }
 
