@@ -242,3 +242,22 @@ fn every_shipped_scenario_is_caught_where_the_manual_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn the_built_in_list_is_the_scenarios_folder() {
+    let spec = WizardSpec::builtin();
+    let names: Vec<String> = shipped()
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let built_in: Vec<&str> = jk_commission::train::shipped::SCENARIOS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(names, built_in);
+    for name in built_in {
+        let s =
+            jk_commission::train::shipped::scenario(name, &spec).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.training && !s.description.is_empty(), "{name}");
+    }
+}
