@@ -88,7 +88,7 @@ async fn handshake_device_info_then_settings_then_cells() {
     let mut link = connected(SimConfig::ready()).await;
     let mut kinds = Vec::new();
     let mut settings_at = None;
-    for _ in 0..4 {
+    for _ in 0..5 {
         let e = next(&mut link).await;
         if matches!(e, LinkEvent::Settings(_)) {
             settings_at = Some(Instant::now());
@@ -99,7 +99,11 @@ async fn handshake_device_info_then_settings_then_cells() {
         }
         kinds.push(kind(&e));
     }
-    assert_eq!(kinds, ["up", "device_info", "settings", "cell_info"]);
+    // 11.x firmware keeps a logbook: it is read after every settings frame.
+    assert_eq!(
+        kinds,
+        ["up", "device_info", "settings", "logbook", "cell_info"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -159,7 +163,7 @@ async fn frames_decode_to_the_simulators_state_for_both_layouts() {
                     assert_eq!(c.cell_voltages.len(), layout.slots());
                     seen += 1;
                 }
-                LinkEvent::Up { .. } => {}
+                LinkEvent::Up { .. } | LinkEvent::Logbook(_) => {}
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -281,7 +285,7 @@ async fn plug_out_takes_the_link_down_until_plugged_in_and_activated() {
     control.apply(&AppAction::Activate).unwrap();
     let kinds: Vec<&str> = {
         let mut v = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..5 {
             v.push(kind(
                 &next_within(&mut link, Duration::from_secs(5))
                     .await
@@ -290,7 +294,10 @@ async fn plug_out_takes_the_link_down_until_plugged_in_and_activated() {
         }
         v
     };
-    assert_eq!(kinds, ["up", "device_info", "settings", "cell_info"]);
+    assert_eq!(
+        kinds,
+        ["up", "device_info", "settings", "logbook", "cell_info"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -325,8 +332,9 @@ async fn a_stalled_stream_is_requested_again_and_resumes() {
         }
         kinds.push(kind(&e));
     }
-    // The session noticed about 5 s of silence and sent 0x96: a settings frame, then cells.
-    assert_eq!(kinds, ["settings", "cell_info"]);
+    // The session noticed about 5 s of silence and sent 0x96: a settings frame (and the
+    // logbook read after it), then cells.
+    assert_eq!(kinds, ["settings", "logbook", "cell_info"]);
     let after = settings_at.unwrap();
     assert!(
         after >= Duration::from_secs(5) && after <= Duration::from_secs(7),
@@ -361,7 +369,7 @@ async fn a_silent_unit_is_reconnected_and_the_stream_resumes() {
     }
     assert_eq!(kinds.first(), Some(&"up"));
     assert!(
-        kinds.ends_with(&["device_info", "settings", "cell_info"]),
+        kinds.ends_with(&["device_info", "settings", "logbook", "cell_info"]),
         "{kinds:?}"
     );
     assert!(Instant::now() - since >= Duration::from_secs(70));

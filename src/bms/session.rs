@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::bms::frame::{command, CMD_CELL_INFO, CMD_DEVICE_INFO, COMMAND_LEN};
+use crate::bms::frame::{command, CMD_CELL_INFO, CMD_DEVICE_INFO, CMD_LOGBOOK, COMMAND_LEN};
 use crate::bms::model::Frame;
 
 /// How long to wait for device info before asking again. A unit answers 0x97 within a few
@@ -54,7 +54,14 @@ pub struct Session {
     last_request: Duration,
     /// When the conversation last moved forward: connected, device info, or a cell-info frame.
     last_progress: Duration,
+    /// The unit's firmware keeps a logbook worth asking for.
+    keeps_logbook: bool,
 }
+
+/// The oldest firmware major asked for the logbook. Captures show it on 19.x; units of the
+/// 32S generation (11 and later) are assumed to keep one, older ones are not asked, so that
+/// nothing but requests known to be understood is ever sent to them.
+pub const LOGBOOK_FIRMWARE: u32 = 11;
 
 impl Session {
     /// A session before connecting.
@@ -78,7 +85,13 @@ impl Session {
     /// A frame was decoded at `now`.
     pub fn on_frame(&mut self, frame: &Frame, now: Duration) -> Vec<SessionAction> {
         match (self.phase, frame) {
-            (Phase::AwaitingDeviceInfo, Frame::DeviceInfo(_)) => {
+            (Phase::AwaitingDeviceInfo, Frame::DeviceInfo(info)) => {
+                self.keeps_logbook = info
+                    .software_version
+                    .split('.')
+                    .next()
+                    .and_then(|m| m.trim().parse::<u32>().ok())
+                    .is_some_and(|major| major >= LOGBOOK_FIRMWARE);
                 self.phase = Phase::Streaming;
                 self.last_request = now;
                 self.last_progress = now;
@@ -87,6 +100,11 @@ impl Session {
             (Phase::Streaming, Frame::CellInfo(_)) => {
                 self.last_progress = now;
                 Vec::new()
+            }
+            // Settings come after every 0x96: the operator may have changed something in the
+            // app, so read the logbook again too (it shows a battery type chosen twice).
+            (Phase::Streaming, Frame::Settings(_)) if self.keeps_logbook => {
+                vec![SessionAction::Send(command(CMD_LOGBOOK, &[]))]
             }
             // A late answer to a repeated 0x97, a settings frame, a logbook: none of them
             // proves the live stream runs, so they do not feed the watchdog.
@@ -164,6 +182,27 @@ mod tests {
 
     fn device_info() -> Frame {
         Frame::DeviceInfo(DeviceInfo::default())
+    }
+
+    #[test]
+    fn the_logbook_is_read_after_settings_on_firmware_that_keeps_one() {
+        let settings = Frame::Settings(Settings::default());
+        for (version, asks) in [
+            ("19.27", true),
+            ("11.61", true),
+            ("10.07", false),
+            ("", false),
+        ] {
+            let mut session = Session::new();
+            session.on_connected(s(0.0));
+            let info = Frame::DeviceInfo(DeviceInfo {
+                software_version: version.into(),
+                ..DeviceInfo::default()
+            });
+            session.on_frame(&info, s(1.0));
+            let expected = if asks { sends(CMD_LOGBOOK) } else { Vec::new() };
+            assert_eq!(session.on_frame(&settings, s(1.5)), expected, "{version}");
+        }
     }
 
     /// A session that completed the handshake at t = 1 s.

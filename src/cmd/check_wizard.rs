@@ -1,12 +1,61 @@
-//! The `check_wizard` subcommand.
+//! The `check-wizard` subcommand: load a wizard file and list every mistake in it.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments of `check_wizard`.
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+use crate::wizard::spec::{WizardSpec, BUILTIN_ORIGIN, BUILTIN_YAML};
 
-/// Run `check_wizard`.
-pub fn run(_args: Args) -> color_eyre::Result<ExitCode> {
-    color_eyre::eyre::bail!("'check_wizard' is not built yet")
+/// Arguments of `check-wizard`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The wizard file to check; without it, the one built into this program.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Run `check-wizard`: exit 0 when the file is sound, 1 when it has mistakes (one per line on
+/// stdout, each as file:line:column: path: message), 2 when it cannot be read.
+pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+    let (text, origin) = match &args.file {
+        None => (BUILTIN_YAML.to_string(), BUILTIN_ORIGIN.to_string()),
+        Some(path) => match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => (text, path.display().to_string()),
+                Err(e) => {
+                    println!(
+                        "{}: not UTF-8 text (bad byte at offset {})",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            },
+            Err(e) => {
+                eprintln!("jk-commission: cannot read {}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    match WizardSpec::from_str(&text, &origin) {
+        Ok(spec) => {
+            println!(
+                "ok: {} steps, languages {}",
+                spec.steps.len(),
+                spec.languages.join(", ")
+            );
+            println!("sha256 {}", spec.wizard_hash());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                println!("{e}");
+            }
+            let n = errors.0.len();
+            eprintln!(
+                "{origin}: {n} mistake{} found",
+                if n == 1 { "" } else { "s" }
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -13,9 +13,9 @@ use color_eyre::eyre::eyre;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::bms::link::{BmsLink, LinkEvent};
+use crate::bms::link::LinkEvent;
 use crate::bms::model::AppAction;
-use crate::bms::sim::link::{SimControl, SimLink, RETRY_INTERVAL};
+use crate::bms::sim::link::{SimControl, SimLink};
 use crate::bms::sim::unit::Fault;
 use crate::log::record::{self, CommissioningLog, TrainingLog};
 use crate::log::session::{Session, JOURNAL, LOG, REPORT, SIGNATURE};
@@ -146,12 +146,12 @@ impl Bench {
                 }
             }
             let link = SimLink::new(control.clone());
-            tokio::spawn(pump(link, tx, refresh_rx));
+            tokio::spawn(super::pump(link, tx, refresh_rx));
             bench.refresh = Some(refresh_tx);
             bench.sim = Some(control);
         } else if let Some(address) = address {
             let link = crate::bms::ble::BleLink::new(address, Duration::from_secs(20));
-            tokio::spawn(pump(link, tx, refresh_rx));
+            tokio::spawn(super::pump(link, tx, refresh_rx));
             bench.refresh = Some(refresh_tx);
         }
         bench
@@ -160,60 +160,6 @@ impl Bench {
     /// The simulated unit, if that is what is on the bench.
     pub fn sim(&self) -> Option<&SimControl> {
         self.sim.as_ref()
-    }
-}
-
-/// Own a link on its own task: connect (again and again until the unit answers: a fresh unit
-/// answers only once plugged in and activated), forward its events, refresh when asked.
-pub async fn pump<L: BmsLink>(
-    mut link: L,
-    events: mpsc::UnboundedSender<LinkEvent>,
-    mut refresh: mpsc::UnboundedReceiver<()>,
-) {
-    let mut said = None;
-    loop {
-        match link.connect().await {
-            Ok(()) => break,
-            Err(e) => {
-                let reason = e.to_string();
-                if said.as_ref() != Some(&reason) {
-                    if events
-                        .send(LinkEvent::Down {
-                            reason: reason.clone(),
-                        })
-                        .is_err()
-                    {
-                        return;
-                    }
-                    said = Some(reason);
-                }
-                // Try again soon, or at once when the operator did something to the unit.
-                tokio::select! {
-                    _ = tokio::time::sleep(RETRY_INTERVAL) => {}
-                    asked = refresh.recv() => if asked.is_none() { return },
-                }
-            }
-        }
-    }
-    loop {
-        tokio::select! {
-            event = link.next_event() => match event {
-                Some(event) => {
-                    if events.send(event).is_err() {
-                        return;
-                    }
-                }
-                None => return,
-            },
-            asked = refresh.recv() => {
-                if asked.is_none() {
-                    return;
-                }
-                if let Err(e) = link.refresh().await {
-                    let _ = events.send(LinkEvent::Down { reason: e.to_string() });
-                }
-            }
-        }
     }
 }
 
@@ -460,7 +406,9 @@ impl Runner<'_, '_> {
                     self.act(&step.id, action)?;
                 }
                 AppStep::Wait { wait } => {
-                    if seen <= done && seen > 0 {
+                    // A wait already followed by a recorded action was met before the crash;
+                    // the one right after the last recorded action may not have been.
+                    if seen < done {
                         continue;
                     }
                     self.wait_for(*wait).await?;
@@ -493,6 +441,11 @@ impl Runner<'_, '_> {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
             WaitFor::Settings => false,
+            WaitFor::NoAlarm => s.state.live.cells.as_ref().is_some_and(|c| {
+                s.state.live.cells_at_ms
+                    > s.state.steps[s.state.current].actions.last().map(|a| a.0)
+                    && c.alarms().iter().all(|a| !a.is_fault())
+            }),
             WaitFor::DischargeRestored => {
                 let live = &s.state.live;
                 live.cells_at_ms.is_some_and(|at| at > since)

@@ -98,18 +98,44 @@ pub fn scenario_control(
     Ok(crate::bms::sim::link::SimControl::new(unit))
 }
 
+/// How long to wait before trying again to reach a unit that did not answer.
+const CONNECT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Own a link on its own task: forward its events, and ask it to refresh when told.
 pub async fn pump<L: crate::bms::link::BmsLink>(
     mut link: L,
     events: tokio::sync::mpsc::UnboundedSender<crate::bms::link::LinkEvent>,
     mut refresh: tokio::sync::mpsc::UnboundedReceiver<()>,
 ) {
-    use crate::bms::link::LinkEvent;
-    if let Err(e) = link.connect().await {
-        let _ = events.send(LinkEvent::Down {
-            reason: e.to_string(),
-        });
-        return;
+    use crate::bms::link::{LinkError, LinkEvent};
+    // A unit that does not answer yet (plug out, not activated, out of range) is tried again
+    // until it does; a machine without Bluetooth is told once.
+    let mut last_reason = None;
+    loop {
+        match link.connect().await {
+            Ok(()) => break,
+            Err(e) => {
+                let fatal = matches!(
+                    e,
+                    LinkError::NoDbus(_) | LinkError::NoAdapter | LinkError::Permission(_)
+                );
+                let reason = e.to_string();
+                if last_reason.as_ref() != Some(&reason)
+                    && events
+                        .send(LinkEvent::Down {
+                            reason: reason.clone(),
+                        })
+                        .is_err()
+                {
+                    return;
+                }
+                if fatal {
+                    return;
+                }
+                last_reason = Some(reason);
+                tokio::time::sleep(CONNECT_RETRY).await;
+            }
+        }
     }
     loop {
         tokio::select! {

@@ -1,12 +1,198 @@
-//! The `scan` subcommand.
+//! The `scan` subcommand: which JK units are in range, so the operator can pick one by address.
+//!
+//! Exit codes: 0 when at least one unit was listed, 1 when the scan worked but found none,
+//! 2 when Bluetooth itself is unavailable (the `LinkError` sentence is printed, as `monitor`
+//! does for the same errors).
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use color_eyre::eyre::{eyre, WrapErr};
+
+use crate::bms::ble::{self, Advertisement};
 
 /// Arguments of `scan`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// How long to listen, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub timeout: u64,
+    /// One JSON object per unit and line, instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// List every device heard, not only those that look like a JK BMS.
+    #[arg(long)]
+    pub all: bool,
+}
 
 /// Run `scan`.
-pub fn run(_args: Args) -> color_eyre::Result<ExitCode> {
-    color_eyre::eyre::bail!("'scan' is not built yet")
+pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let found = runtime.block_on(async {
+        if args.all {
+            ble::scan_all(timeout).await
+        } else {
+            ble::scan(timeout).await
+        }
+    });
+    let found = found.map_err(|e| eyre!(e))?;
+    if found.is_empty() {
+        eprintln!("{}", nothing_found(args.timeout.max(1), args.all));
+        return Ok(ExitCode::from(1));
+    }
+    if args.json {
+        for ad in &found {
+            println!("{}", json_line(ad));
+        }
+    } else {
+        print!("{}", table(&found, args.all));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn nothing_found(secs: u64, all: bool) -> String {
+    if all {
+        format!("no Bluetooth LE devices were heard within {secs} s.")
+    } else {
+        format!(
+            "no JK units found within {secs} s. Check that the BMS is powered and activated, \
+             that no phone is connected to it (a connected unit stops advertising), and that it \
+             is in range; `jk-commission scan --all` lists every device heard, or use --sim to \
+             work with the built-in simulated BMS."
+        )
+    }
+}
+
+fn ids(ad: &Advertisement) -> String {
+    let ids: Vec<String> = ad
+        .manufacturer_ids()
+        .iter()
+        .map(|id| format!("{id:#06X}").replace("0X", "0x"))
+        .collect();
+    if ids.is_empty() {
+        "-".into()
+    } else {
+        ids.join(",")
+    }
+}
+
+fn table(found: &[Advertisement], all: bool) -> String {
+    let name = |a: &Advertisement| a.name.clone().unwrap_or_else(|| "(no name)".into());
+    let width = found
+        .iter()
+        .map(|a| name(a).chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:<17}  {:>5}  MANUFACTURER{}\n",
+        "NAME",
+        "ADDRESS",
+        "RSSI",
+        if all { "  JK?" } else { "" }
+    );
+    for a in found {
+        let rssi = a.rssi.map_or("?".to_string(), |r| r.to_string());
+        out.push_str(&format!(
+            "{:<width$}  {:<17}  {:>5}  {:<12}",
+            name(a),
+            a.address,
+            rssi,
+            ids(a)
+        ));
+        if all {
+            out.push_str(if a.looks_like_jk() { "  yes" } else { "  -" });
+        }
+        out = out.trim_end().to_string();
+        out.push('\n');
+    }
+    out
+}
+
+fn json_line(ad: &Advertisement) -> String {
+    serde_json::json!({
+        "name": ad.name,
+        "address": ad.address,
+        "rssi": ad.rssi,
+        "manufacturer_ids": ad.manufacturer_ids(),
+        "manufacturer_data": ble::manufacturer_hex(ad),
+        "jk_service": ad.services.contains(&ble::JK_SERVICE),
+        "looks_like_jk": ad.looks_like_jk(),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(name: Option<&str>, address: &str, rssi: Option<i16>, ids: &[u16]) -> Advertisement {
+        Advertisement {
+            name: name.map(str::to_string),
+            address: address.into(),
+            rssi,
+            manufacturer_data: ids.iter().map(|&i| (i, vec![0xC8, 0x47])).collect(),
+            services: vec![ble::JK_SERVICE],
+        }
+    }
+
+    #[test]
+    fn the_table_shows_name_address_signal_and_company() {
+        let t = table(
+            &[
+                unit(
+                    Some("JK-B2A24S20P"),
+                    "C8:47:8C:E4:54:0F",
+                    Some(-58),
+                    &[0x0B65],
+                ),
+                unit(None, "20:21:11:00:00:02", None, &[]),
+            ],
+            false,
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3, "{t}");
+        assert!(
+            lines[0].starts_with("NAME") && lines[0].contains("RSSI"),
+            "{t}"
+        );
+        assert!(lines[1].contains("JK-B2A24S20P") && lines[1].contains("C8:47:8C:E4:54:0F"));
+        assert!(
+            lines[1].contains("-58") && lines[1].contains("0x0B65"),
+            "{t}"
+        );
+        assert!(
+            lines[2].contains("(no name)") && lines[2].contains('?'),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_the_same_facts() {
+        let line = json_line(&unit(
+            Some("JK_PB2A16S15P"),
+            "20:21:11:00:00:02",
+            Some(-70),
+            &[0x4B4A],
+        ));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["address"], "20:21:11:00:00:02");
+        assert_eq!(v["rssi"], -70);
+        assert_eq!(v["manufacturer_ids"][0], 0x4B4A);
+        assert_eq!(v["manufacturer_data"]["0x4b4a"], "c847");
+        assert_eq!(v["jk_service"], true);
+    }
+
+    #[test]
+    fn finding_nothing_says_what_to_check() {
+        let m = nothing_found(5, false);
+        assert!(
+            m.contains("5 s") && m.contains("--all") && m.contains("--sim"),
+            "{m}"
+        );
+    }
 }

@@ -706,6 +706,25 @@ mod tests {
     }
 
     #[test]
+    fn every_bit_of_the_message_is_covered_by_the_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, key) = new_key(dir.path(), "op", "alice@example.com");
+        let msg = b"pack: {id: P-4, series_cells: 4}\nverdict: pass\n".to_vec();
+        let sig = sign(&key, &msg).unwrap();
+        assert!(verify(&msg, &sig, None).is_ok());
+        for pos in 0..msg.len() {
+            for bit in 0..8 {
+                let mut bad = msg.clone();
+                bad[pos] ^= 1 << bit;
+                assert!(
+                    verify(&bad, &sig, None).is_err(),
+                    "byte {pos} bit {bit} flipped and still verified"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn signs_and_verifies_with_and_without_allowed_signers() {
         let dir = tempfile::tempdir().unwrap();
         let (info, key) = new_key(dir.path(), "op", "alice@example.com");

@@ -118,6 +118,8 @@ pub enum WaitFor {
     DischargeCutoff,
     /// New settings arrived after the previous action.
     Settings,
+    /// No fault alarm is active (e.g. after recharging from the discharge cut-off).
+    NoAlarm,
     /// The BMS lets the pack discharge again (after the discharge cut-off of the protection
     /// test: recharge until the under-voltage protection releases).
     DischargeRestored,

@@ -996,6 +996,16 @@ impl<'w> Engine<'w> {
                     r.entered_at.get_or_insert(*at);
                     // An override holds for the visit it was given in, not forever.
                     r.overrides.clear();
+                    // The battery type is chosen at the first step that checks the chemistry
+                    // by OVP: count the factory loads the unit had before it.
+                    let chooses_type = self.spec.steps[i]
+                        .gates
+                        .iter()
+                        .any(|g| g.check == Check::OvpMatchesChemistry);
+                    if chooses_type && state.live.factory_events_baseline.is_none() {
+                        state.live.factory_events_baseline =
+                            state.live.logbook.as_ref().map(factory_events);
+                    }
                 }
             }
             Event::Checked {
@@ -1111,14 +1121,6 @@ impl<'w> Engine<'w> {
                         Leave::Overridden => Status::Overridden,
                         Leave::Skipped | Leave::NotApplicable => Status::Skipped,
                     });
-                    let sets_baseline = self.spec.steps[i]
-                        .gates
-                        .iter()
-                        .any(|g| g.check == Check::OvpMatchesChemistry);
-                    if sets_baseline && state.live.factory_events_baseline.is_none() {
-                        state.live.factory_events_baseline =
-                            state.live.logbook.as_ref().map(factory_events);
-                    }
                 }
             }
             Event::WentBack { from, .. } => {

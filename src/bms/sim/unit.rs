@@ -190,8 +190,8 @@ const OPEN_TAP_MILLIOHMS: i64 = 6_500;
 /// The active balancer's current (the manual: 0.4–2.0 A).
 const BALANCE_CURRENT: Amps = Amps(1.0);
 
-/// The most state of charge one integration step of [`SimUnit::advance`] may move (0.1 %).
-const MAX_SOC_STEP: f64 = 0.001;
+/// The largest change of state of charge integrated at once (see [`SimUnit::advance`]).
+const MAX_SOC_STEP: f64 = 0.0005;
 
 /// How far the per-cell reading jitter may wander, in volts.
 const JITTER_LIMIT: f64 = 0.002;
@@ -1051,29 +1051,40 @@ impl SimUnit {
                 }
             }
         }
-        if self.answers() {
-            self.runtime_s += secs;
-            self.uptime_s += secs;
-            let hours = secs * self.bench_speed / 3600.0;
-            // A real unit acts within milliseconds of a limit: integrate in steps small enough
-            // that a fast bench cannot carry a cell far past a limit between two looks.
-            let moved = self.flowing_current.0.abs() * hours / (self.capacity.0 * 0.98);
-            let steps = (moved / MAX_SOC_STEP).ceil().clamp(1.0, 100_000.0) as usize;
-            let h = hours / steps as f64;
-            for _ in 0..steps {
-                let amps = self.flowing_current.0;
-                for cell in &mut self.cells {
-                    let ah = self.capacity.0 * cell.capacity_factor;
-                    cell.soc = (cell.soc + amps * h / ah).clamp(SOC_RANGE.0, SOC_RANGE.1);
-                }
-                if amps > 0.0 {
-                    self.charged_ah += amps * h;
-                }
-                self.balance(h);
-                self.evaluate();
-            }
+        if !self.answers() {
+            self.evaluate();
+            return;
         }
-        self.evaluate();
+        self.runtime_s += secs;
+        self.uptime_s += secs;
+        let hours = secs * self.bench_speed / 3600.0;
+        // Integrate in slices of at most MAX_SOC_STEP of the smallest cell, running the
+        // protection after each: a sped-up bench must still cut off at the set voltage, not
+        // one big step past it.
+        let smallest = self
+            .cells
+            .iter()
+            .map(|c| self.capacity.0 * c.capacity_factor)
+            .fold(f64::INFINITY, f64::min);
+        let amps = self.flowing_current.0.abs();
+        let slices = if amps > 0.0 && smallest.is_finite() {
+            ((amps * hours / (MAX_SOC_STEP * smallest)).ceil() as usize).clamp(1, 100_000)
+        } else {
+            1
+        };
+        let slice = hours / slices as f64;
+        for _ in 0..slices {
+            let amps = self.flowing_current.0;
+            for cell in &mut self.cells {
+                let ah = self.capacity.0 * cell.capacity_factor;
+                cell.soc = (cell.soc + amps * slice / ah).clamp(SOC_RANGE.0, SOC_RANGE.1);
+            }
+            if amps > 0.0 {
+                self.charged_ah += amps * slice;
+            }
+            self.balance(slice);
+            self.evaluate();
+        }
     }
 
     /// The active balancer moves charge from the highest to the lowest connected cell.

@@ -349,7 +349,9 @@ pub fn no_factory_reset(logbook: Option<&Logbook>, baseline: Option<usize>) -> V
         .iter()
         .filter_map(|e| e.factory_reset())
         .collect();
-    if resets.len() <= baseline {
+    // The operator chooses the battery type once, at configuration step 3, after the
+    // baseline was taken; any further load wiped what was set after it.
+    if resets.len() <= baseline + 1 {
         return Verdict::pass();
     }
     let last = resets.last().map(|c| c.app_label()).unwrap_or("?");
@@ -357,7 +359,7 @@ pub fn no_factory_reset(logbook: Option<&Logbook>, baseline: Option<usize>) -> V
         "factory_reset",
         format!(
             "the battery type was chosen again: every change was reset (the logbook shows {} \
-             factory-settings loads, {baseline} when configuration began; last {last}) — set \
+             factory-settings loads, {baseline} before the battery type was chosen; last {last}) — set \
              Cell Count, capacity and the rest again",
             resets.len()
         ),
@@ -669,9 +671,10 @@ mod tests {
                 factory(Chemistry::LiFePo4),
             ],
         };
-        assert!(no_factory_reset(Some(&book), Some(1)).ok);
+        // No factory load before the step, the operator's one choice: fine.
+        assert!(no_factory_reset(Some(&book), Some(0)).ok);
         book.entries.push(factory(Chemistry::LiIon));
-        let v = no_factory_reset(Some(&book), Some(1));
+        let v = no_factory_reset(Some(&book), Some(0));
         assert!(
             texts(&v)[0].starts_with("the battery type was chosen again: every change was reset")
         );

@@ -141,8 +141,9 @@ pub struct LiveData {
     pub cells_at_ms: Option<i64>,
     /// The logbook.
     pub logbook: Option<Logbook>,
-    /// How many factory-settings events the logbook held when the battery type was chosen
-    /// (configuration step 3); more later means the settings were wiped.
+    /// How many factory-settings events the logbook held when the operator reached the
+    /// battery-type step (configuration step 3); more than one more later means the settings
+    /// were wiped by choosing the type again.
     pub factory_events_baseline: Option<usize>,
     /// The protection test so far.
     pub protection: ProtectionObs,
@@ -587,7 +588,7 @@ mod tests {
                         code: LogEntry::factory_code(Chemistry::LiFePo4),
                     }],
                 }),
-                factory_events_baseline: Some(1),
+                factory_events_baseline: Some(0),
                 ..LiveData::default()
             };
             w

@@ -175,7 +175,6 @@ pub fn spec() -> WizardSpec {
         limits: limits(),
         messages: BTreeMap::new(),
         errors: BTreeMap::new(),
-        sha256: String::new(),
         steps: vec![
             setup_step(),
             step(
@@ -184,6 +183,7 @@ pub fn spec() -> WizardSpec {
                 InputSpec::Ladder { items: vec![] },
             ),
         ],
+        sha256: String::new(),
     }
 }
 

@@ -97,8 +97,15 @@ fn value_node(lines: &[&str], line: usize, after: usize, parent_col: usize, end:
 /// Find the 1-based (line, column) a path points at; when part of the path cannot be found,
 /// the deepest part that can.
 pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    locate_full(text, path).0
+}
+
+/// Like [`locate`], and whether the whole path was found.
+fn locate_full(text: &str, path: &[Seg]) -> (Option<(usize, usize)>, bool) {
     let lines: Vec<&str> = text.lines().collect();
-    let first = next_content(&lines, 0, lines.len())?;
+    let Some(first) = next_content(&lines, 0, lines.len()) else {
+        return (None, path.is_empty());
+    };
     let mut node = Node {
         line: first,
         col: indent(lines[first]).unwrap_or(0),
@@ -106,6 +113,7 @@ pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
         inline: false,
     };
     let mut found = None;
+    let mut depth = 0;
     for seg in path {
         if node.inline {
             break;
@@ -118,11 +126,15 @@ pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
             Some((at, child)) => {
                 found = Some(at);
                 node = child;
+                depth += 1;
             }
             None => break,
         }
     }
-    found.map(|(line, col)| (line + 1, col + 1))
+    (
+        found.map(|(line, col)| (line + 1, col + 1)),
+        depth == path.len(),
+    )
 }
 
 fn find_key(lines: &[&str], node: Node, key: &str) -> Option<((usize, usize), Node)> {
@@ -171,17 +183,88 @@ fn find_item(lines: &[&str], node: Node, index: usize) -> Option<((usize, usize)
     ))
 }
 
-/// The parser's message without the position and path it appends (we print our own).
-fn bare_message(err: &serde_yaml::Error) -> String {
-    let mut message = err.to_string();
-    if let Some(at) = message.rfind(" at line ") {
-        let tail = &message[at + " at line ".len()..];
-        let is_position = tail
-            .split_once(" column ")
-            .is_some_and(|(l, c)| l.parse::<usize>().is_ok() && c.parse::<usize>().is_ok());
-        if is_position {
-            message.truncate(at);
+/// The first line (0-based) that dedents to a column where no enclosing block starts, with
+/// its indentation. libyaml accepts some of these and the parser then fails later with a
+/// message about missing fields, far from the real mistake.
+fn odd_indent(lines: &[&str]) -> Option<(usize, usize)> {
+    let mut levels: Vec<usize> = Vec::new();
+    let mut scalar_above: Option<usize> = None;
+    for (n, line) in lines.iter().enumerate() {
+        let Some(i) = indent(line) else { continue };
+        if let Some(key) = scalar_above {
+            if i > key {
+                continue;
+            }
+            scalar_above = None;
         }
+        let mut popped = false;
+        while levels.last().is_some_and(|&top| top > i) {
+            levels.pop();
+            popped = true;
+        }
+        match levels.last() {
+            Some(&top) if top == i => {}
+            Some(_) if popped => return Some((n, i)),
+            _ => levels.push(i),
+        }
+        let body = &line[i..];
+        if is_dash(line, i) {
+            let content = body[1..].trim_start_matches(' ');
+            if !content.is_empty() {
+                levels.push(line.len() - content.len());
+            }
+        }
+        let value = body.split(" #").next().unwrap_or("").trim_end();
+        let block_scalar = value
+            .rsplit_once(": ")
+            .map(|(_, v)| v)
+            .or_else(|| value.strip_prefix("- "))
+            .is_some_and(|v| v.starts_with('|') || v.starts_with('>'));
+        if block_scalar {
+            scalar_above = Some(i);
+        }
+    }
+    None
+}
+
+/// Remove every ` at line N column M` from a message (we print the position up front).
+fn strip_positions(message: &str) -> String {
+    const AT: &str = " at line ";
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find(AT) {
+        let tail = &rest[at + AT.len()..];
+        let line_len = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let after_line = &tail[line_len..];
+        let col = after_line
+            .strip_prefix(" column ")
+            .map(|c| c.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(c.len()));
+        match col {
+            Some(col_len) if line_len > 0 && col_len > 0 => {
+                out.push_str(&rest[..at]);
+                rest = &after_line[" column ".len() + col_len..];
+            }
+            _ => {
+                out.push_str(&rest[..at + AT.len()]);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The parser's message without the positions and path it adds (we print our own).
+fn bare_message(err: &serde_yaml::Error) -> String {
+    let mut message = strip_positions(&err.to_string());
+    // libyaml's own wording ("did not find expected key") rarely says what to fix.
+    if message.contains("while parsing") || message.contains("while scanning") {
+        message.push_str(
+            " (YAML syntax: look for a line indented differently from its neighbours, a missing \
+             ':' or an unclosed quote)",
+        );
     }
     // serde_yaml prefixes its own path (`steps[3].input: …`); ours is printed separately.
     if let Some((head, tail)) = message.split_once(": ") {
@@ -192,12 +275,13 @@ fn bare_message(err: &serde_yaml::Error) -> String {
     message
 }
 
-/// Turn a parse or type error into a [`SpecError`] naming line, column and field path.
+/// Turn a parse or type error into [`SpecError`]s naming line, column and field path: the
+/// parser's, preceded by a misindented line if the text has one.
 pub(super) fn serde_error(
     text: &str,
     origin: &str,
     err: &serde_path_to_error::Error<serde_yaml::Error>,
-) -> SpecError {
+) -> Vec<SpecError> {
     let segs: Vec<Seg> = err
         .path()
         .iter()
@@ -207,21 +291,47 @@ pub(super) fn serde_error(
             _ => None,
         })
         .collect();
+    // A segment the path tracker could not name (`?`) means the walk would stop short.
+    let whole_path = segs.len() == err.path().iter().count();
     let path = err.path().to_string();
     let path = if path == "." { String::new() } else { path };
     let inner = err.inner();
-    // Errors our conversions raise carry the document start, not their place: walk the path.
-    let parser_pos = inner
-        .location()
-        .filter(|l| l.index() > 0 || segs.is_empty())
-        .map(|l| (l.line(), l.column()));
-    let pos = parser_pos.or_else(|| locate(text, &segs));
-    SpecError {
+    // The parser's position is exact for syntax errors and bad scalars, but errors our
+    // conversions raise carry the position of an enclosing node (the start of a list, or of the
+    // document). When the path itself can be found, it wins unless the parser points into the
+    // same line (then the parser's column is the sharper one).
+    let parser_pos = inner.location().map(|l| (l.line(), l.column()));
+    let (path_pos, complete) = locate_full(text, &segs);
+    let pos = match (parser_pos, path_pos) {
+        (Some(p), Some(q)) if complete && whole_path && !segs.is_empty() && p.0 != q.0 => Some(q),
+        (Some(p), _) => Some(p),
+        (None, q) => q,
+    };
+    let parsed = SpecError {
         origin: origin.to_string(),
         line: pos.map(|p| p.0),
         column: pos.map(|p| p.1),
         path,
         message: bare_message(inner),
+    };
+    // libyaml tolerates some misindented lines and the parser then fails elsewhere: name the
+    // line as well, first, since it is the likely cause.
+    let lines: Vec<&str> = text.lines().collect();
+    match odd_indent(&lines) {
+        Some((n, i)) if parsed.line != Some(n + 1) => vec![
+            SpecError {
+                origin: origin.to_string(),
+                line: Some(n + 1),
+                column: Some(i + 1),
+                path: String::new(),
+                message: format!(
+                    "this line is indented {i} spaces, which matches none of the blocks around \
+                     it: fix the indentation"
+                ),
+            },
+            parsed,
+        ],
+        _ => vec![parsed],
     }
 }
 
@@ -284,6 +394,28 @@ steps:
             ]),
             Some((17, 11))
         );
+    }
+
+    #[test]
+    fn a_line_dedented_between_two_blocks_is_found() {
+        assert_eq!(odd_indent(&DOC.lines().collect::<Vec<_>>()), None);
+        let builtin: Vec<&str> = super::super::BUILTIN_YAML.lines().collect();
+        assert_eq!(odd_indent(&builtin), None);
+        let bad = DOC.replace("    title:", "   title:");
+        assert_eq!(odd_indent(&bad.lines().collect::<Vec<_>>()), Some((4, 3)));
+        let scalar = "a:\n  b: |\n      x\n    y\n  c: 1\n";
+        assert_eq!(odd_indent(&scalar.lines().collect::<Vec<_>>()), None);
+    }
+
+    #[test]
+    fn positions_are_removed_from_parser_messages() {
+        assert_eq!(
+            strip_positions(
+                "did not find key at line 3 column 4, while parsing at line 1 column 2"
+            ),
+            "did not find key, while parsing"
+        );
+        assert_eq!(strip_positions("at line five"), "at line five");
     }
 
     #[test]

@@ -794,3 +794,266 @@ fn pack_field_kind(spec: &WizardSpec, p: PackField, f: &FieldSpec) -> Option<Str
         PackField::Trainer => (f.kind != FieldKind::Text).then(|| "'trainer' must be text".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::wizard::spec::{SpecError, WizardSpec, BUILTIN_YAML};
+
+    /// The built-in wizard with each `(old, new)` replaced once; each `old` must be present.
+    fn broken(patches: &[(&str, &str)]) -> String {
+        let mut text = BUILTIN_YAML.to_string();
+        for (old, new) in patches {
+            assert!(text.contains(old), "patch target not found: {old:?}");
+            text = text.replacen(old, new, 1);
+        }
+        text
+    }
+
+    fn errors(patches: &[(&str, &str)]) -> Vec<SpecError> {
+        match WizardSpec::from_str(&broken(patches), "broken.yaml") {
+            Ok(_) => panic!("a broken copy loaded: {patches:?}"),
+            Err(e) => e.0,
+        }
+    }
+
+    /// The one error whose message contains `needle`, asserting it is there.
+    fn find<'a>(errors: &'a [SpecError], needle: &str) -> &'a SpecError {
+        errors
+            .iter()
+            .find(|e| e.message.contains(needle))
+            .unwrap_or_else(|| panic!("no error mentions {needle:?}; got:\n{errors:#?}"))
+    }
+
+    /// The 1-based line of the first line containing `needle` at or after line `from`.
+    fn line_of(text: &str, needle: &str, from: usize) -> usize {
+        text.lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+            .unwrap_or_else(|| panic!("{needle:?} not in text"))
+    }
+
+    #[test]
+    fn a_duplicate_step_id_is_named_at_its_second_line() {
+        let patch = [("- id: setup.safety", "- id: setup.pack")];
+        let errs = errors(&patch);
+        let e = find(&errs, "duplicate step id 'setup.pack'");
+        let text = broken(&patch);
+        let first = line_of(&text, "- id: setup.pack", 1);
+        assert_eq!(e.line, Some(line_of(&text, "- id: setup.pack", first + 1)));
+        assert_eq!(e.path, "steps[setup.pack].id");
+    }
+
+    #[test]
+    fn duplicate_item_field_and_gate_ids_are_refused() {
+        let errs = errors(&[
+            ("- id: no_vapours", "- id: qualified"),
+            ("- id: highest_cell", "- id: lowest_cell"),
+            ("- id: cells_visible", "- id: live_connected"),
+        ]);
+        assert_eq!(
+            find(&errs, "duplicate item id 'qualified'").path,
+            "steps[setup.safety].input.items[qualified].id"
+        );
+        find(&errs, "duplicate field id 'lowest_cell'");
+        // Without highest_cell the spread gate has nothing to compare.
+        find(&errs, "highest_cell");
+        assert_eq!(
+            find(&errs, "duplicate gate id 'live_connected'").path,
+            "steps[config.status].gates[live_connected].id"
+        );
+    }
+
+    #[test]
+    fn unknown_chemistries_and_models_in_the_setup_form_are_refused() {
+        let errs = errors(&[
+            (
+                "- id: lto\n              text:",
+                "- id: nimh\n              text:",
+            ),
+            (
+                "- id: b2a24s20p\n              text:",
+                "- id: b9z99\n              text:",
+            ),
+        ]);
+        find(&errs, "unknown chemistry 'nimh'");
+        find(&errs, "unknown model 'b9z99'");
+    }
+
+    const WHEN_AT: &str = "  - id: wiring.output\n    section: wiring\n";
+
+    fn with_when(cond: &str) -> Vec<SpecError> {
+        let new = format!("{WHEN_AT}    when: {cond}\n");
+        errors(&[(WHEN_AT, &new)])
+    }
+
+    #[test]
+    fn a_when_on_an_unknown_step_field_or_option_is_refused() {
+        find(
+            &with_when("{field: wiring.nope.method, is: [charger]}"),
+            "unknown step 'wiring.nope'",
+        );
+        find(
+            &with_when("{field: wiring.activate.how, is: [charger]}"),
+            "unknown field 'how'",
+        );
+        let e = with_when("{field: wiring.activate.method, is: [teleport]}");
+        let e = find(&e, "unknown option 'teleport'");
+        assert_eq!(e.path, "steps[wiring.output].when.is[0]");
+        find(
+            &with_when("{field: signoff.x, is: [y]}"),
+            "does not come before this one",
+        );
+        find(
+            &with_when("{field: wiring.output.output_voltage, is: [y]}"),
+            "does not come before",
+        );
+    }
+
+    #[test]
+    fn a_when_on_a_known_choice_loads() {
+        let new = format!("{WHEN_AT}    when: {{field: setup.pack.cold_site, is: [\"yes\"]}}\n");
+        let spec = WizardSpec::from_str(&broken(&[(WHEN_AT, &new)]), "ok.yaml").unwrap();
+        let step = spec.step("wiring.output").unwrap();
+        assert_eq!(step.when.as_ref().unwrap().is, ["yes"]);
+    }
+
+    #[test]
+    fn a_step_without_instructions_is_refused() {
+        let text = BUILTIN_YAML.to_string();
+        let start = text
+            .find("    instructions:\n      - en: \"Measure across")
+            .unwrap();
+        let end = text[start..].find("    input:").unwrap() + start;
+        let text = format!("{}    instructions: []\n{}", &text[..start], &text[end..]);
+        let errs = WizardSpec::from_str(&text, "b.yaml").unwrap_err().0;
+        let e = find(&errs, "at least one instruction");
+        assert_eq!(e.path, "steps[wiring.output].instructions");
+        assert_eq!(e.line, Some(line_of(&text, "instructions: []", 1)));
+    }
+
+    #[test]
+    fn a_missing_translation_is_named_with_its_language() {
+        let errs = errors(&[("      pl: \"Pakiet i osoby\"\n", "")]);
+        let e = find(&errs, "missing translation 'pl'");
+        assert_eq!(e.path, "steps[setup.pack].title");
+        let errs = errors(&[("      pl: \"Pakiet i osoby\"", "      pl: \"  \"")]);
+        find(&errs, "empty text for 'pl'");
+    }
+
+    #[test]
+    fn a_third_language_is_data_only_and_every_missing_text_is_listed() {
+        let errs = errors(&[("languages: [en, pl]", "languages: [en, pl, de]")]);
+        assert!(errs.len() > 100, "only {} missing texts", errs.len());
+        assert!(errs.iter().all(|e| e.message == "missing translation 'de'"));
+        assert!(errs.iter().all(|e| e.line.is_some()));
+    }
+
+    #[test]
+    fn a_safety_gate_on_an_optional_step_is_refused() {
+        let errs = errors(&[(
+            "        check: all_confirmed\n        text:\n          en: \"The accessories",
+            "        check: all_confirmed\n        safety: true\n        text:\n          en: \"The accessories",
+        )]);
+        let e = find(&errs, "optional step cannot hold a safety gate");
+        assert_eq!(
+            e.path,
+            "steps[wiring.accessories].gates[all_confirmed].safety"
+        );
+    }
+
+    #[test]
+    fn a_gate_needing_fields_the_step_lacks_is_refused() {
+        let errs = errors(&[
+            (
+                "        check: output_voltage",
+                "        check: cell_spread",
+            ),
+            (
+                "        - id: charger_voltage",
+                "        - id: charger_volts",
+            ),
+            ("        check: ladder", "        check: no_alarm"),
+        ]);
+        find(&errs, "lowest_cell, highest_cell");
+        find(&errs, "charger_voltage (type number, unit V)");
+        find(&errs, "'no_alarm' reads the live BMS");
+        let errs = errors(&[("            - id: charger\n", "            - id: mains\n")]);
+        find(&errs, "option 'charger'");
+    }
+
+    #[test]
+    fn the_setup_form_must_hold_every_pack_field_of_the_right_kind() {
+        let errs = errors(&[
+            ("        - id: cold_site", "        - id: cold"),
+            (
+                "          type: integer\n          min: 1\n          max: 32",
+                "          type: integer\n          min: 1\n          max: 40",
+            ),
+        ]);
+        let e = find(&errs, "lacks the well-known field 'cold_site'");
+        assert_eq!(e.path, "steps[setup.pack]");
+        find(&errs, "'cells' must stay within 1..32");
+    }
+
+    #[test]
+    fn all_nine_error_codes_must_be_explained() {
+        let errs = errors(&[(
+            "  8:\n    en: \"Balancer fault.\"\n    pl: \"Błąd balansera.\"\n",
+            "  10:\n    en: \"x\"\n    pl: \"y\"\n",
+        )]);
+        find(&errs, "missing: 8");
+        find(&errs, "error code 10 is not in the manual's list");
+    }
+
+    #[test]
+    fn ladder_ranges_and_ovp_windows_must_make_sense() {
+        let errs = errors(&[
+            (
+                "ladder_step: {min: 2.5, max: 3.6}",
+                "ladder_step: {min: 3.6, max: 2.5}",
+            ),
+            (
+                "    cell_ovp: 3.60\n    ovp_tolerance: 0.10",
+                "    cell_ovp: 3.60\n    ovp_tolerance: 0.55",
+            ),
+        ]);
+        let e = find(&errs, "must be above 0 and below max");
+        assert_eq!(e.path, "chemistries.lifepo4.ladder_step");
+        find(&errs, "overlap");
+    }
+
+    #[test]
+    fn model_wires_must_match_the_cells_and_two_plugs_above_eight() {
+        let errs = errors(&[
+            ("plugs: [13, 12]", "plugs: [13, 11]"),
+            ("plugs: [9, 8]", "plugs: [17]"),
+        ]);
+        let e = find(&errs, "hold 24 wires but 24 cells need 25");
+        assert_eq!(e.path, "models[b2a24s20p].plugs");
+        find(&errs, "a unit for 16 cells has two balance plugs");
+    }
+
+    #[test]
+    fn missing_ui_messages_are_named() {
+        let errs = errors(&[("  next:\n", "  nxt:\n")]);
+        find(&errs, "missing message 'next'");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once_in_file_order() {
+        let errs = errors(&[
+            ("- id: setup.safety", "- id: setup.pack"),
+            ("      pl: \"Ogniwa o podobnym naładowaniu\"\n", ""),
+            ("plugs: [13, 12]", "plugs: [13, 11]"),
+            ("        check: ladder", "        check: no_alarm"),
+            ("  live_max_age_s: 5", "  live_max_age_s: 0"),
+        ]);
+        assert!(errs.len() >= 5, "{errs:#?}");
+        let lines: Vec<usize> = errs.iter().map(|e| e.line.unwrap()).collect();
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(lines, sorted);
+    }
+}

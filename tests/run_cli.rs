@@ -1,0 +1,263 @@
+//! Headless commissionings through the real binary against the simulator: a clean run signs a
+//! log that both verifiers accept; refusals stop at the right step with the reason; a run
+//! killed with SIGKILL at any point resumes and ends with the same log.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/answers")
+        .join(name)
+}
+
+fn run(answers: &Path, out: &Path, key: Option<&Path>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["run", "--sim", "--answers"])
+        .arg(answers)
+        .arg("--out")
+        .arg(out)
+        .env("NO_COLOR", "1");
+    if let Some(key) = key {
+        cmd.arg("--key").arg(key);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn keygen(dir: &Path) -> PathBuf {
+    let key = dir.join("operator");
+    let out = Command::new(BIN)
+        .args(["keygen", "--comment", "anna@bench", "--file"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "keygen: {}", text(&out.stderr));
+    key
+}
+
+#[test]
+fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = keygen(tmp.path());
+    let out_dir = tmp.path().join("session");
+    let out = run(&example("clean-lifepo4-16s.yaml"), &out_dir, Some(&key));
+    assert!(
+        out.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    for f in ["journal.jsonl", "log.yaml", "log.yaml.sig", "report.html"] {
+        assert!(out_dir.join(f).exists(), "{f} missing");
+    }
+    let log = std::fs::read_to_string(out_dir.join("log.yaml")).unwrap();
+    assert!(log.contains("verdict: pass"), "{log}");
+    assert!(
+        log.contains("serial_number:"),
+        "the BMS identity is in the log"
+    );
+    assert!(
+        !log.contains("123456"),
+        "the settings passcode never reaches the log"
+    );
+    let journal = std::fs::read_to_string(out_dir.join("journal.jsonl")).unwrap();
+    assert!(!journal.contains("123456"));
+    let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(report.contains("PACK-2026-0042") && !report.contains("http"));
+
+    // jk-commission verify, with the operator listed as an allowed signer.
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let allowed = tmp.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("anna@bench {public}")).unwrap();
+    let verify = |log: &Path| {
+        Command::new(BIN)
+            .arg("verify")
+            .arg(log)
+            .arg("--signature")
+            .arg(out_dir.join("log.yaml.sig"))
+            .arg("--allowed-signers")
+            .arg(&allowed)
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&out_dir.join("log.yaml"));
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("anna@bench"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    // Plain OpenSSH, as a third party would.
+    let ssh = |log: &Path| {
+        Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(&allowed)
+            .args(["-I", "anna@bench", "-n", "jk-commission-log", "-s"])
+            .arg(out_dir.join("log.yaml.sig"))
+            .stdin(std::fs::File::open(log).unwrap())
+            .output()
+            .expect("ssh-keygen is installed (CI installs openssh-client)")
+    };
+    let ok = ssh(&out_dir.join("log.yaml"));
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    // One byte changed anywhere breaks both.
+    let bytes = log.as_bytes();
+    for pos in [0, bytes.len() / 3, bytes.len() / 2, bytes.len() - 2] {
+        let mut bad = bytes.to_vec();
+        bad[pos] ^= 0x01;
+        let edited = tmp.path().join("edited.yaml");
+        std::fs::write(&edited, &bad).unwrap();
+        assert!(
+            !verify(&edited).status.success(),
+            "byte {pos} changed, verify passed"
+        );
+        assert!(
+            !ssh(&edited).status.success(),
+            "byte {pos} changed, ssh-keygen passed"
+        );
+    }
+}
+
+#[test]
+fn refusals_stop_at_the_right_step_with_the_reason() {
+    let cases = [
+        (
+            "refuse-ladder-skipped-tap.yaml",
+            "wiring.ladder",
+            "gate ladder",
+            "skipped",
+        ),
+        (
+            "refuse-charger-voltage.yaml",
+            "wiring.activate",
+            "gate charger_voltage",
+            "5",
+        ),
+        (
+            "refuse-wrong-chemistry.yaml",
+            "config.battery_type",
+            "gate ovp_matches_chemistry",
+            "4.20",
+        ),
+    ];
+    for (file, step, gate, reason) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = run(&example(file), tmp.path(), None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {err}");
+        assert!(
+            err.contains(&format!("refused at step {step}")),
+            "{file}: {err}"
+        );
+        assert!(err.contains(gate), "{file}: {err}");
+        let reasons: String = err
+            .lines()
+            .skip_while(|l| !l.contains(gate))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            reasons.contains(reason),
+            "{file}: no '{reason}' in {reasons}"
+        );
+        assert!(
+            !tmp.path().join("log.yaml").exists(),
+            "{file}: no log for a refused run"
+        );
+    }
+}
+
+/// The log without what differs between two runs of the same answers: times, the live values
+/// of the moment (cell drift, the exact cut-off voltages) and the journal's hash.
+fn normalized(log: &str) -> String {
+    let mut out = Vec::new();
+    let mut skip_indent: Option<usize> = None;
+    for line in log.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(i) = skip_indent {
+            if indent > i || line.trim_start().starts_with("- ") && indent == i {
+                continue;
+            }
+            skip_indent = None;
+        }
+        let key = line.trim_start().trim_start_matches("- ");
+        if ["cells:", "protection_test:"].contains(&key) {
+            skip_indent = Some(indent);
+            continue;
+        }
+        if key.starts_with("journal_sha256:") || key.contains("_at:") || key.starts_with("at:") {
+            continue;
+        }
+        out.push(line.to_string());
+    }
+    out.join("\n")
+}
+
+fn journal_lines(dir: &Path) -> usize {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
+    let answers = example("clean-lifepo4-16s.yaml");
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let out = run(&answers, &whole, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let total = journal_lines(&whole);
+    let reference = std::fs::read_to_string(whole.join("log.yaml")).unwrap();
+
+    let broken = tmp.path().join("broken");
+    // Kill it early, in the wiring, in the configuration and in the protection test.
+    for fraction in [0.1, 0.4, 0.7, 0.9] {
+        let target = ((total as f64) * fraction) as usize;
+        if journal_lines(&broken) >= target {
+            continue;
+        }
+        let mut child = Command::new(BIN)
+            .args(["run", "--sim", "--answers"])
+            .arg(&answers)
+            .arg("--out")
+            .arg(&broken)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while journal_lines(&broken) < target && start.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // SIGKILL: no chance to clean up, exactly like a power cut.
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // A crash can tear the last line; make sure one is torn, as after a cut mid-write.
+    let journal = broken.join("journal.jsonl");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(br#"{"event":"checked","at":17"#);
+    std::fs::write(&journal, bytes).unwrap();
+
+    let out = run(&answers, &broken, None);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("resuming the session"), "{err}");
+    assert!(
+        err.contains("cut short"),
+        "the torn line is reported: {err}"
+    );
+    let resumed = std::fs::read_to_string(broken.join("log.yaml")).unwrap();
+    assert_eq!(normalized(&resumed), normalized(&reference));
+}
