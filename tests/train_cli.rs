@@ -161,3 +161,33 @@ fn the_trainer_picks_from_the_built_in_list() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("99 is not on the list"));
 }
+
+#[test]
+fn run_on_a_training_scenario_writes_a_log_marked_training() {
+    // Real time (the simulator's bench speed makes the protection test take seconds).
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = jk(&[
+        "run",
+        "--sim",
+        &root
+            .join("scenarios/clean-lifepo4-16s.yaml")
+            .display()
+            .to_string(),
+        "--answers",
+        &root
+            .join("examples/answers/clean-lifepo4-16s.yaml")
+            .display()
+            .to_string(),
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let log = std::fs::read_to_string(dir.path().join("log.yaml")).unwrap();
+    assert!(
+        log.contains("training:\n  scenario: clean-lifepo4-16s\n"),
+        "{log}"
+    );
+    assert!(log.contains("result: caught_all"), "{log}");
+}

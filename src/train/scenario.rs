@@ -1173,6 +1173,27 @@ expect:
     }
 
     #[test]
+    fn a_referenced_answers_file_is_read_beside_the_scenario_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "steps:\n  setup.safety:\n    confirm: all\n",
+        )
+        .unwrap();
+        let scenario = "description: x\npack: {chemistry: lto, cells: 12, capacity: 40}\nexpect: pass\ntrainee: {answers: a.yaml}\n";
+        std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
+        let s = Scenario::load(&dir.path().join("s.yaml"), &spec()).unwrap();
+        assert!(s.base_answers.unwrap().steps.contains_key("setup.safety"));
+        assert_eq!(s.id, "s");
+        std::fs::write(dir.path().join("a.yaml"), "steps:\n  setup.nope: {}\n").unwrap();
+        let e = Scenario::load(&dir.path().join("s.yaml"), &spec())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.yaml:4:1: trainee.answers: "), "{e}");
+        assert!(e.contains("step 'setup.nope' is not in the wizard"), "{e}");
+    }
+
+    #[test]
     fn a_training_scenario_must_say_what_to_expect() {
         let e = one_error("description: x\npack: {chemistry: lto, cells: 12, capacity: 40}\n");
         assert!(e.contains("needs `expect`"), "{e}");
