@@ -70,7 +70,7 @@ fn a_fault_caught_elsewhere_exits_1_with_what_happened() {
             .replace("STEP", "config.status")
             .replace("GATE", "cells_visible"),
     );
-    let out = jk(&["train", "--check", &file]);
+    let out = jk(&["train", "--check", &file, "--real-time"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -190,4 +190,31 @@ fn run_on_a_training_scenario_writes_a_log_marked_training() {
         "{log}"
     );
     assert!(log.contains("result: caught_all"), "{log}");
+}
+
+#[test]
+fn every_shipped_scenario_passes_train_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["train", "--check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = jk(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.matches("\nPASS").count() + usize::from(stdout.starts_with("PASS")),
+        files.len(),
+        "{stdout}"
+    );
 }

@@ -4,7 +4,7 @@
 //! `train --check FILE…` plays each scenario's careful trainee through the same engine, session
 //! and simulator as `run`, and exits 0 only when every staged fault was caught where the
 //! scenario says (or the clean pack signed off), 1 otherwise with what happened, 2 when a
-//! scenario file is wrong.
+//! scenario file is wrong. A check runs on a virtual clock unless `--real-time` is given.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +41,10 @@ pub struct Args {
     /// Seconds a headless check waits at a live step for the BMS to show what its gates need.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub live_timeout: u64,
+    /// Run a check at the simulator's own pace instead of on a virtual clock. Everything in a
+    /// check is simulated, so the verdict is the same; only the waiting differs.
+    #[arg(long)]
+    pub real_time: bool,
 }
 
 /// Run `train`.
@@ -152,10 +156,19 @@ fn check_files(
     lang: &str,
     trainer_key: Option<&SigningKey>,
 ) -> color_eyre::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    // Everything in a check is simulated, so it may run on a paused clock that jumps to the
+    // next thing due: a whole commissioning then takes well under a second.
+    let runtime = if args.real_time {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()?
+    };
     let (mut bad, mut failed) = (false, false);
     let temp = tempdir()?;
     for (i, path) in args.check.iter().enumerate() {
