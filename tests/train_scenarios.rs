@@ -261,3 +261,23 @@ fn the_built_in_list_is_the_scenarios_folder() {
         assert!(s.training && !s.description.is_empty(), "{name}");
     }
 }
+
+#[test]
+fn the_format_example_in_the_scenarios_readme_loads() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/README.md"))
+            .unwrap();
+    let start = readme.find("```yaml\n").expect("an example") + "```yaml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    // The referenced answers file is the only part that needs another file.
+    let example: String = readme[start..end]
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("answers: ../"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let s = Scenario::parse(&example, "README.md", "example", &WizardSpec::builtin())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.wiring.len(), 5);
+    assert_eq!(s.faults.len(), 3);
+    assert_eq!(s.catches().len(), 1);
+}
