@@ -3,7 +3,6 @@
 //! `cargo bench --bench decode` (add `-- --quick` for a short run).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jk_commission::bms::decode::{decode, FrameStream};
@@ -11,34 +10,14 @@ use jk_commission::bms::frame::{RawFrame, Reassembler, FRAME_LEN};
 use jk_commission::bms::json::frame_to_json;
 use jk_commission::bms::model::Layout;
 
-fn vectors_dir() -> PathBuf {
-    let primary = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors"));
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/vectors"))
-        .find(|p| p.is_dir())
-        .unwrap_or(primary)
-}
+#[path = "../tests/common/vectors.rs"]
+mod vectors;
 
 /// The frames of a vector file, in order.
 fn frames(name: &str) -> Vec<[u8; FRAME_LEN]> {
-    let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the captured frames must be at {}: {e}", path.display()));
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    doc["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let hex = f["hex"].as_str().unwrap();
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                .collect();
-            bytes.try_into().unwrap()
-        })
+    vectors::load(name)
+        .into_iter()
+        .map(|(bytes, _)| bytes.try_into().expect("a 300-byte frame"))
         .collect()
 }
 

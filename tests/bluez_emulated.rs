@@ -34,17 +34,10 @@ struct Harness {
     log: PathBuf,
 }
 
-fn vectors_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::env::var_os("JK_VECTORS_DIR")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([
-            manifest.join("../shared/vectors"),
-            manifest.join("../../shared/vectors"),
-        ])
-        .find(|p| p.join("jk02-24s-v10.json").is_file())
-}
+#[path = "common/vectors.rs"]
+mod vectors;
+
+use vectors::dir as vectors_dir;
 
 /// An interpreter that has dbus-python, PyGObject and python-dbusmock.
 fn python() -> Option<String> {

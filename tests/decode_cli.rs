@@ -2,7 +2,7 @@
 //! and the exit status 0 / 1 / 2.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+
 use std::process::{Command, Output, Stdio};
 
 use jk_commission::bms::decode::{decode, encode_cell_info};
@@ -12,36 +12,10 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
 
-fn vectors_dir() -> PathBuf {
-    let primary = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors"));
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/vectors"))
-        .find(|p| p.is_dir())
-        .unwrap_or(primary)
-}
+#[path = "common/vectors.rs"]
+mod vectors;
 
-/// The frames of one vector file, with their `expect` objects.
-fn vector(name: &str) -> Vec<(Vec<u8>, Value)> {
-    let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the captured frames must be at {}: {e}", path.display()));
-    let doc: Value = serde_json::from_str(&text).unwrap();
-    doc["frames"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (hex_bytes(f["hex"].as_str().unwrap()), f["expect"].clone()))
-        .collect()
-}
-
-fn hex_bytes(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect()
-}
+use vectors::load as vector;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

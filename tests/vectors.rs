@@ -1,8 +1,6 @@
 //! The captured frames of real units (shared/vectors) decode to the values written beside them,
 //! however the BLE stack cuts them up, and the encoders are the exact inverse of the decoder.
 
-use std::path::PathBuf;
-
 use jk_commission::bms::decode::{
     decode, encode_cell_info, encode_device_info, encode_logbook, encode_settings, DecodeError,
     FrameStream, Passcodes, StreamError,
@@ -20,6 +18,9 @@ const ACK: [u8; 20] = [
 ];
 const AT: &[u8] = b"AT\r\n";
 
+#[path = "common/vectors.rs"]
+mod vectors;
+
 struct Vector {
     file: String,
     index: usize,
@@ -27,69 +28,29 @@ struct Vector {
     expect: Value,
 }
 
-/// `shared/vectors` beside the repository (`$CARGO_MANIFEST_DIR/../shared/vectors`, as in CI),
-/// or beside a folder further up (a git worktree one level deeper), or `$JK_VECTORS_DIR`.
-fn vectors_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("JK_VECTORS_DIR") {
-        return PathBuf::from(dir);
-    }
-    let primary = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/vectors"));
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/vectors"))
-        .find(|p| p.is_dir())
-        .unwrap_or(primary)
-}
-
-/// Every file's frames, in file order. Missing vectors fail loudly: a test that silently
-/// checks nothing would pass on a broken checkout.
+/// Every file's frames, in file order.
 fn units() -> Vec<(String, Vec<Vector>)> {
-    let dir = vectors_dir();
-    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!(
-            "the captured frames must be at {} (shared/ beside the repository): {e}",
-            dir.display()
-        )
-    });
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = vectors::files();
     assert!(
         files.len() >= 4,
         "expected at least 4 vector files in {}",
-        dir.display()
+        vectors::dir_or_fail().display()
     );
     files
-        .iter()
-        .map(|path| {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            let text = std::fs::read_to_string(path).unwrap();
-            let doc: Value =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
-            let frames = doc["frames"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{name} has no frames"))
-                .iter()
+        .into_iter()
+        .map(|name| {
+            let frames = vectors::load(&name)
+                .into_iter()
                 .enumerate()
-                .map(|(index, f)| Vector {
+                .map(|(index, (bytes, expect))| Vector {
                     file: name.clone(),
                     index,
-                    bytes: hex(f["hex"].as_str().unwrap()),
-                    expect: f["expect"].clone(),
+                    bytes,
+                    expect,
                 })
                 .collect();
             (name, frames)
         })
-        .collect()
-}
-
-fn hex(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
         .collect()
 }
 
