@@ -6,6 +6,7 @@
 pub mod bms;
 pub mod cmd;
 pub mod log;
+pub mod train;
 pub mod ui;
 pub mod units;
 pub mod wizard;

@@ -3,6 +3,7 @@
 
 pub mod check_wizard;
 pub mod decode;
+pub mod drive;
 pub mod keygen;
 pub mod ladder;
 pub mod monitor;
@@ -61,20 +62,40 @@ pub fn load_wizard(
 /// takes hours on a real bench and seconds here.
 pub const SIM_BENCH_SPEED: f64 = 2000.0;
 
-/// The simulated unit for `--sim [SCENARIO]`: without a scenario, a fresh unit from the box.
+/// The simulated unit for `--sim [SCENARIO]`: without a scenario, a fresh unit from the box;
+/// with one, the unit the scenario describes (checked against the built-in wizard), its
+/// start faults staged. The faults it stages later come from [`crate::train::stage::Stage`].
 pub fn sim_control(
     scenario: Option<&std::path::Path>,
 ) -> color_eyre::Result<crate::bms::sim::link::SimControl> {
     use crate::bms::sim::link::SimControl;
     use crate::bms::sim::unit::SimConfig;
-    if let Some(path) = scenario {
-        color_eyre::eyre::bail!(
-            "scenario files are not supported yet ({}); use --sim alone for the built-in unit",
-            path.display()
-        );
+    match scenario {
+        Some(path) => {
+            let spec = crate::wizard::spec::WizardSpec::builtin();
+            scenario_control(&load_scenario(path, &spec)?)
+        }
+        None => SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
+            .map_err(|e| color_eyre::eyre::eyre!("{e}")),
     }
-    SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
-        .map_err(|e| color_eyre::eyre::eyre!("{e}"))
+}
+
+/// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.
+pub fn load_scenario(
+    path: &std::path::Path,
+    spec: &crate::wizard::spec::WizardSpec,
+) -> color_eyre::Result<crate::train::scenario::Scenario> {
+    crate::train::scenario::Scenario::load(path, spec).map_err(|e| color_eyre::eyre::eyre!("{e}"))
+}
+
+/// The simulated unit of a loaded scenario, at the wizard's bench speed.
+pub fn scenario_control(
+    scenario: &crate::train::scenario::Scenario,
+) -> color_eyre::Result<crate::bms::sim::link::SimControl> {
+    let unit = scenario
+        .build_unit(SIM_BENCH_SPEED)
+        .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", scenario.origin))?;
+    Ok(crate::bms::sim::link::SimControl::new(unit))
 }
 
 /// How long to wait before trying again to reach a unit that did not answer.

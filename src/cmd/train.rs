@@ -1,14 +1,344 @@
-//! The `train` subcommand.
+//! The `train` subcommand: a trainer stages a fault scenario on the simulated BMS for a
+//! trainee, or checks scenarios headless.
+//!
+//! `train --check FILE…` plays each scenario's careful trainee through the same engine, session
+//! and simulator as `run`, and exits 0 only when every staged fault was caught where the
+//! scenario says (or the clean pack signed off), 1 otherwise with what happened, 2 when a
+//! scenario file is wrong. A check runs on a virtual clock unless `--real-time` is given.
 
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
+use color_eyre::eyre::{bail, eyre, WrapErr};
+
+use super::drive::{write_outputs, Bench, Clock, Outputs, Runner};
 use super::WizardArgs;
+use crate::log::session::Session;
+use crate::log::sign::{load_signing_key, SigningKey};
+use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
+use crate::train::scenario::{Expect, Scenario};
+use crate::train::shipped;
+use crate::train::stage::Stage;
+use crate::train::trainee::Trainee;
+use crate::wizard::spec::WizardSpec;
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Check scenario files headless: each staged fault must be caught where the scenario
+    /// says (or the clean pack must pass). Exit 0 all good, 1 one was not, 2 a bad file.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub check: Vec<PathBuf>,
+    /// Choose from the scenarios in this folder instead of the ones built into the program.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// The trainer's ed25519 SSH key: the training log is signed with it too
+    /// (log.yaml.trainer.sig), beside the trainee's signature.
+    #[arg(long, value_name = "FILE")]
+    pub trainer_key: Option<PathBuf>,
+    /// Seconds a headless check waits at a live step for the BMS to show what its gates need.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub live_timeout: u64,
+    /// Run a check at the simulator's own pace instead of on a virtual clock. Everything in a
+    /// check is simulated, so the verdict is the same; only the waiting differs.
+    #[arg(long)]
+    pub real_time: bool,
+}
 
 /// Run `train`.
-pub fn run(_args: Args, _wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
-    color_eyre::eyre::bail!("'train' is not built yet")
+pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
+    let (spec, lang) = super::load_wizard(&wizard)?;
+    let trainer_key = match &args.trainer_key {
+        Some(path) => Some(load_signing_key(path)?),
+        None => None,
+    };
+    if !args.check.is_empty() {
+        return check_files(&args, &wizard, &spec, &lang, trainer_key.as_ref());
+    }
+    interactive(&args, &wizard, &spec)
+}
+
+/// What a headless check needs besides the scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckOptions<'a> {
+    /// The language of messages.
+    pub lang: &'a str,
+    /// How long to wait at a live step.
+    pub live_timeout: Duration,
+    /// The trainee's signing key (a check usually has none).
+    pub key: Option<&'a SigningKey>,
+    /// The trainer's signing key.
+    pub trainer_key: Option<&'a SigningKey>,
+}
+
+/// What a headless check of one scenario showed.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// Each staged fault and what became of it.
+    pub reports: Vec<CatchReport>,
+    /// How the run ended.
+    pub ending: Ending,
+    /// Ok when the scenario's expectation held; otherwise what happened instead.
+    pub verdict: Result<(), Vec<String>>,
+    /// The files written at sign-off, if the run got there.
+    pub outputs: Option<Outputs>,
+}
+
+/// Play `scenario`'s careful trainee through a whole session in `dir` (a new folder) and
+/// judge it. Call inside a tokio runtime; a paused clock runs it in virtual time.
+pub async fn check_scenario(
+    spec: &WizardSpec,
+    scenario: &Scenario,
+    dir: &Path,
+    opts: CheckOptions<'_>,
+) -> color_eyre::Result<CheckResult> {
+    let Some(expect) = &scenario.expect else {
+        bail!(
+            "{} is not a training scenario (training: false): there is nothing to check",
+            scenario.origin
+        );
+    };
+    if dir.join(crate::log::session::JOURNAL).exists() {
+        bail!(
+            "{} already holds a session: a check starts a new one, give an empty folder",
+            dir.display()
+        );
+    }
+    let clock = Clock::start();
+    let (mut session, _) = Session::open(spec, dir, spec.wizard_hash(), opts.lang, clock.now())
+        .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
+    let sim = super::scenario_control(scenario)?;
+    let bench = Bench::start(
+        Some(sim),
+        Some(Stage::new(scenario)),
+        None,
+        session.events(),
+    );
+    let mut trainee = Trainee::new(spec, scenario);
+    Runner {
+        session: &mut session,
+        operator: &mut trainee,
+        bench,
+        lang: opts.lang,
+        live_timeout: opts.live_timeout,
+        clock,
+        verbose: false,
+    }
+    .drive()
+    .await?;
+    let reports = judge(scenario.catches(), session.events());
+    let end = ending(session.events());
+    let outputs = if end == Ending::SignedOff {
+        let training = training_log(scenario, &reports);
+        Some(write_outputs(
+            &session,
+            opts.key,
+            opts.trainer_key,
+            Some(training),
+        )?)
+    } else {
+        None
+    };
+    Ok(CheckResult {
+        verdict: verdict(expect, &reports, &end),
+        reports,
+        ending: end,
+        outputs,
+    })
+}
+
+fn check_files(
+    args: &Args,
+    wizard: &WizardArgs,
+    spec: &WizardSpec,
+    lang: &str,
+    trainer_key: Option<&SigningKey>,
+) -> color_eyre::Result<ExitCode> {
+    // Everything in a check is simulated, so it may run on a paused clock that jumps to the
+    // next thing due: a whole commissioning then takes well under a second.
+    let runtime = if args.real_time {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()?
+    };
+    let (mut bad, mut failed) = (false, false);
+    let temp = tempdir()?;
+    for (i, path) in args.check.iter().enumerate() {
+        let scenario = match Scenario::load(path, spec) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                bad = true;
+                continue;
+            }
+        };
+        let dir = match &wizard.out {
+            Some(out) if args.check.len() == 1 => out.clone(),
+            Some(out) => out.join(&scenario.id),
+            None => temp.join(format!("{i}-{}", scenario.id)),
+        };
+        println!(
+            "scenario {} ({}): {}",
+            scenario.id,
+            path.display(),
+            scenario.description
+        );
+        let opts = CheckOptions {
+            lang,
+            live_timeout: Duration::from_secs(args.live_timeout),
+            key: None,
+            trainer_key,
+        };
+        let result = runtime.block_on(check_scenario(spec, &scenario, &dir, opts));
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("  cannot check it: {e:#}");
+                bad = true;
+                continue;
+            }
+        };
+        print_result(&scenario, &result);
+        if result.verdict.is_err() {
+            failed = true;
+        }
+        if wizard.out.is_some() {
+            println!("  session: {}", dir.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&temp);
+    Ok(if bad {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_result(scenario: &Scenario, result: &CheckResult) {
+    for r in &result.reports {
+        match &r.outcome {
+            Outcome::Caught { reason, .. } => println!(
+                "  caught: {} — at {} / {}: {reason}",
+                r.catch.fault_text(),
+                r.catch.step,
+                r.catch.gate
+            ),
+            Outcome::Missed(why) => println!("  MISSED: {} — {why}", r.catch.fault_text()),
+        }
+    }
+    match &result.ending {
+        Ending::SignedOff => println!("  the run was signed off"),
+        Ending::Refused { step, .. } => println!("  the run stopped refused at {step}"),
+        Ending::Open => println!("  the run ended open"),
+    }
+    match &result.verdict {
+        Ok(()) if scenario.expect == Some(Expect::Pass) => println!("PASS: the pack passed"),
+        Ok(()) => println!("PASS: every staged fault was caught where the scenario says"),
+        Err(problems) => {
+            for p in problems {
+                println!("  {p}");
+            }
+            println!("FAIL");
+        }
+    }
+}
+
+fn tempdir() -> color_eyre::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "jk-commission-train-{}-{}",
+        std::process::id(),
+        super::now_ms()
+    ));
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The trainer picks a scenario; the trainee then works through the wizard on it, blind.
+fn interactive(
+    args: &Args,
+    wizard: &WizardArgs,
+    spec: &WizardSpec,
+) -> color_eyre::Result<ExitCode> {
+    let path = match &wizard.sim {
+        Some(Some(path)) => {
+            super::load_scenario(path, spec)?;
+            path.clone()
+        }
+        _ => pick(args, spec)?,
+    };
+    // Clear the trainer's list before the trainee takes the keyboard.
+    print!("\x1b[2J\x1b[H");
+    let _ = std::io::stdout().flush();
+    let mut wizard = wizard.clone();
+    wizard.sim = Some(Some(path));
+    // TODO(tui): the wizard must know this is a training session, to show the trainee-blind id
+    // (`Scenario::blind_id`), stage the scenario's later faults (`train::stage::Stage`) and
+    // write the training section and the trainer's signature at sign-off
+    // (`cmd::drive::write_outputs`). Until its entry point takes that, it runs the scenario's
+    // unit as a plain `--sim FILE`.
+    super::wizard::run(wizard)
+}
+
+/// List the scenarios with their descriptions and read the trainer's choice.
+fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<PathBuf> {
+    let choices: Vec<(String, String, PathBuf)> = match &args.scenarios {
+        Some(dir) => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+                .wrap_err_with(|| format!("cannot list {}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect();
+            files.sort();
+            let mut out = Vec::new();
+            for f in files {
+                match Scenario::load(&f, spec) {
+                    Ok(s) if s.training => out.push((s.id.clone(), s.description.clone(), f)),
+                    Ok(_) => {}
+                    Err(e) => eprintln!("skipped: {e}"),
+                }
+            }
+            out
+        }
+        None => {
+            let dir = tempdir()?;
+            let mut out = Vec::new();
+            for (name, text) in shipped::SCENARIOS {
+                let s = shipped::scenario(name, spec).map_err(|e| eyre!("{e}"))?;
+                let file = dir.join(format!("{name}.yaml"));
+                std::fs::write(&file, text)?;
+                out.push((s.id, s.description, file));
+            }
+            out
+        }
+    };
+    if choices.is_empty() {
+        bail!("no training scenarios to choose from");
+    }
+    println!("Training scenarios (for the trainer's eyes only):");
+    for (i, (id, description, _)) in choices.iter().enumerate() {
+        println!("{:>3}. {id:<34} {description}", i + 1);
+    }
+    print!("Stage which one (1–{})? ", choices.len());
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let n: usize = line
+        .trim()
+        .parse()
+        .map_err(|_| eyre!("'{}' is not a number from the list", line.trim()))?;
+    let (_, _, path) = choices
+        .into_iter()
+        .nth(n.wrapping_sub(1))
+        .ok_or_else(|| eyre!("{n} is not on the list"))?;
+    Ok(path)
 }

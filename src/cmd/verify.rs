@@ -90,7 +90,7 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                 }
             }
             println!("  key:       {}", signer.fingerprint);
-            Ok(ExitCode::SUCCESS)
+            Ok(training(&args, &message, allowed.as_deref()))
         }
         Err(reason) => {
             eprintln!(
@@ -98,6 +98,49 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                 args.log.display()
             );
             Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// A training log says so, with what became of its staged faults; the trainer's signature
+/// beside it (`log.yaml.trainer.sig`) is checked like the trainee's. Exit 1 when it is bad.
+fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
+    let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(message) else {
+        return ExitCode::SUCCESS;
+    };
+    let Some(t) = &log.training else {
+        return ExitCode::SUCCESS;
+    };
+    let caught = t.faults.iter().filter(|f| f.result == "caught").count();
+    println!(
+        "  TRAINING:  scenario {} — {} (a training session, not a commissioning)",
+        t.scenario, t.description
+    );
+    println!("  staged:    {caught} of {} faults caught", t.faults.len());
+    let mut trainer = args.log.as_os_str().to_owned();
+    trainer.push(".trainer.sig");
+    let trainer = PathBuf::from(trainer);
+    let Ok(armored) = std::fs::read_to_string(&trainer) else {
+        println!("  trainer:   not signed ({} absent)", trainer.display());
+        return ExitCode::SUCCESS;
+    };
+    match sign::verify(message, &armored, allowed) {
+        Ok(signer) => {
+            let who = signer
+                .principal
+                .unwrap_or_else(|| "unlisted key (not authenticated)".to_string());
+            println!(
+                "  trainer:   good signature by {who}, key {}",
+                signer.fingerprint
+            );
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!(
+                "jk-commission: the trainer's signature {} FAILED: {reason}",
+                trainer.display()
+            );
+            ExitCode::from(1)
         }
     }
 }

@@ -58,6 +58,43 @@ pub struct CommissioningLog {
     pub verdict: FinalVerdict,
     /// SHA-256 of the journal up to sign-off.
     pub journal_sha256: String,
+    /// Present only for a training session: the scenario and what became of its faults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingLog>,
+}
+
+/// A training session: the staged scenario, revealed at sign-off, and for each staged fault
+/// whether the trainee caught it where the procedure does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingLog {
+    /// The scenario's id (its file name without `.yaml`).
+    pub scenario: String,
+    /// Its one-line description.
+    pub description: String,
+    /// SHA-256 of the scenario file.
+    pub scenario_sha256: String,
+    /// Each staged fault and what became of it.
+    pub faults: Vec<StagedFaultLog>,
+    /// caught_all, or missed_some.
+    pub result: String,
+}
+
+/// One staged fault in the training record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StagedFaultLog {
+    /// The fault, in words.
+    pub fault: String,
+    /// Where the procedure catches it: `step / gate`.
+    pub expected: String,
+    /// caught, or missed.
+    pub result: String,
+    /// The step where it was caught.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caught_at: Option<String>,
+    /// The refusal's reason when caught; why it counts as missed otherwise.
+    pub detail: String,
 }
 
 /// A person and their role.
@@ -438,6 +475,7 @@ pub fn build(
         overrides,
         verdict,
         journal_sha256: journal_sha256.to_string(),
+        training: None,
     })
 }
 

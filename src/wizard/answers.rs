@@ -120,6 +120,9 @@ pub enum WaitFor {
     Settings,
     /// No fault alarm is active (e.g. after recharging from the discharge cut-off).
     NoAlarm,
+    /// The BMS lets the pack discharge again (after the discharge cut-off of the protection
+    /// test: recharge until the under-voltage protection releases).
+    DischargeRestored,
 }
 
 /// An override in an answers file.

@@ -139,7 +139,39 @@ pub enum Fault {
     /// The next frame arrives with one byte changed (radio noise): its checksum fails and the
     /// link reports it as refused.
     CorruptNextFrame,
+    /// A cell drifts, over `seconds`, until it rests at `volts` (a weak or leaking cell going
+    /// out of balance while the session runs); the voltage moves a little every moment.
+    CellDrift {
+        /// The cell.
+        cell: u32,
+        /// Where it ends up.
+        volts: Volts,
+        /// How long the drift takes, in seconds.
+        seconds: f64,
+    },
+    /// The protection acts at these cell voltages instead of the set Cell OVP / UVP (a faulty
+    /// unit: the protection test must catch it). `None` puts that side back on its setting.
+    CutoffAt {
+        /// The highest cell voltage at which the charge is cut off.
+        #[serde(default)]
+        charge: Option<Volts>,
+        /// The lowest cell voltage at which the discharge is cut off.
+        #[serde(default)]
+        discharge: Option<Volts>,
+    },
+    /// The balancer breaks (the manual's error 8): it moves no charge any more, and the alarm
+    /// word carries [`BALANCER_FAULT_BIT`], a bit outside the known table — no bit for error 8
+    /// is known, so a host can only report it as an unknown alarm.
+    BreakBalancer,
+    /// The balancer works again.
+    RepairBalancer,
 }
+
+/// The alarm bit the simulator raises for a broken balancer (manual error 8). An assumption:
+/// the frames are known to carry no bit for it; 18 is unused in the known table, so a host
+/// sees an alarm it cannot name rather than nothing. A 24S unit's 16-bit alarm word has no
+/// room for it: there the fault shows only as a balancer that does nothing.
+pub const BALANCER_FAULT_BIT: u32 = 18;
 
 /// The lowest cell count the simulator accepts; an assumption: the smallest JK SMART units
 /// take 4 cells.
@@ -360,6 +392,8 @@ struct Cell {
     tap_open: bool,
     /// Reading jitter, a bounded random walk.
     jitter: f64,
+    /// A staged drift: the state of charge it heads for, and the change per second.
+    drift: Option<(f64, f64)>,
 }
 
 /// Which protections have tripped.
@@ -407,6 +441,9 @@ pub struct SimUnit {
     applied_current: Amps,
     flowing_current: Amps,
     forced_alarms: u32,
+    /// Staged wrong cut-off voltages ([`Fault::CutoffAt`]): charge, discharge.
+    cutoff_at: (Option<Volts>, Option<Volts>),
+    balancer_broken: bool,
     trips: Trips,
     charge_fet: bool,
     discharge_fet: bool,
@@ -445,6 +482,7 @@ impl SimUnit {
                 lead_milliohms: 40 + rng.below(40) as i64,
                 tap_open: false,
                 jitter: 0.0,
+                drift: None,
             })
             .collect();
         let sockets = probe_sockets(config.layout);
@@ -479,6 +517,8 @@ impl SimUnit {
             applied_current: Amps(0.0),
             flowing_current: Amps(0.0),
             forced_alarms: 0,
+            cutoff_at: (None, None),
+            balancer_broken: false,
             trips: Trips::default(),
             charge_fet: false,
             discharge_fet: false,
@@ -711,6 +751,9 @@ impl SimUnit {
     /// The alarm word the unit shows now.
     pub fn alarm_bits(&self) -> u32 {
         let mut bits = self.forced_alarms;
+        if self.balancer_broken {
+            bits |= 1 << BALANCER_FAULT_BIT;
+        }
         let mut set = |alarm: Alarm, on: bool| {
             if on {
                 bits |= 1 << alarm.bit();
@@ -726,6 +769,10 @@ impl SimUnit {
             Alarm::TemperatureSensor,
             !self.temp_sensors_disabled() && self.probes.iter().take(2).any(|(fitted, _)| !fitted),
         );
+        // The 24S frame carries a 16-bit alarm word: the higher bits do not exist there.
+        if self.layout == Layout::S24 {
+            bits &= 0xFFFF;
+        }
         bits
     }
 
@@ -930,6 +977,32 @@ impl SimUnit {
             }
             Fault::StallStream => self.radio.stall = true,
             Fault::CorruptNextFrame => self.radio.corrupt = true,
+            Fault::CellDrift {
+                cell,
+                volts,
+                seconds,
+            } => {
+                let i = self.cell_index(*cell)?;
+                check("drift duration (s)", *seconds, 0.0, 86_400.0, |v| {
+                    v.to_string()
+                })?;
+                let target = soc_for_voltage(self.chemistry, *volts);
+                let c = &mut self.cells[i];
+                if *seconds <= 0.0 {
+                    c.soc = target;
+                    c.drift = None;
+                } else {
+                    c.drift = Some((target, (target - c.soc) / seconds));
+                }
+            }
+            Fault::CutoffAt { charge, discharge } => {
+                for v in [charge, discharge].into_iter().flatten() {
+                    check("cut-off voltage", v.0, 1.0, 5.0, |v| Volts(v).to_string())?;
+                }
+                self.cutoff_at = (*charge, *discharge);
+            }
+            Fault::BreakBalancer => self.balancer_broken = true,
+            Fault::RepairBalancer => self.balancer_broken = false,
         }
         self.evaluate();
         Ok(())
@@ -968,6 +1041,15 @@ impl SimUnit {
             let step = self.rng.symmetric() * 0.0003;
             let cell = &mut self.cells[i];
             cell.jitter = (cell.jitter + step).clamp(-JITTER_LIMIT, JITTER_LIMIT);
+            // A staged drift happens in the cell itself, powered or not.
+            if let Some((target, rate)) = cell.drift {
+                let next = cell.soc + rate * secs;
+                let arrived = (rate >= 0.0 && next >= target) || (rate < 0.0 && next <= target);
+                cell.soc = if arrived { target } else { next };
+                if arrived {
+                    cell.drift = None;
+                }
+            }
         }
         if !self.answers() {
             self.evaluate();
@@ -1009,7 +1091,7 @@ impl SimUnit {
     fn balance(&mut self, hours: f64) {
         self.balancing = BalancingAction::Off;
         let s = &self.settings;
-        if !s.balance_switch {
+        if !s.balance_switch || self.balancer_broken {
             return;
         }
         let connected: Vec<(usize, f64)> = self
@@ -1064,17 +1146,22 @@ impl SimUnit {
         let s = self.settings.clone();
         let mut trips = self.trips;
         let mut events = Vec::new();
+        // A staged fault may move where the protection acts; recovery keeps its distance.
+        let ovp = self.cutoff_at.0.map_or(s.cell_ovp.0, |v| v.0);
+        let ovpr = s.cell_ovpr.0 + (ovp - s.cell_ovp.0);
+        let uvp = self.cutoff_at.1.map_or(s.cell_uvp.0, |v| v.0);
+        let uvpr = s.cell_uvpr.0 + (uvp - s.cell_uvp.0);
         if !readings.is_empty() {
-            if !trips.ovp && max >= s.cell_ovp.0 {
+            if !trips.ovp && max >= ovp {
                 trips.ovp = true;
                 events.push(0x11);
-            } else if trips.ovp && max <= s.cell_ovpr.0 {
+            } else if trips.ovp && max <= ovpr {
                 trips.ovp = false;
             }
-            if !trips.uvp && min <= s.cell_uvp.0 {
+            if !trips.uvp && min <= uvp {
                 trips.uvp = true;
                 events.push(0x1D);
-            } else if trips.uvp && min >= s.cell_uvpr.0 {
+            } else if trips.uvp && min >= uvpr {
                 trips.uvp = false;
             }
         }
@@ -1641,6 +1728,128 @@ mod tests {
         unit.inject(&Fault::StallStream).unwrap();
         assert!(unit.take_stall());
         assert!(!unit.take_stall(), "a stall is taken once");
+    }
+
+    #[test]
+    fn a_fast_bench_still_cuts_off_at_the_limit() {
+        // 2000 times real time, looked at every 0.7 s as the link does: the cut-off must come
+        // at OVP / UVP, not a frame's worth of charge past it.
+        let mut unit =
+            SimUnit::new(SimConfig::ready().with_soc(0.9).with_bench_speed(2000.0)).unwrap();
+        unit.apply(&AppAction::Current(Amps(40.0))).unwrap();
+        let step = Duration::from_millis(700);
+        (0..200)
+            .find(|_| {
+                unit.advance(step);
+                !unit.charge_fet()
+            })
+            .expect("the charge is cut off");
+        let top = unit
+            .cell_info(0)
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(0.0, f64::max);
+        assert!((top - 3.60).abs() < 0.03, "cut off at {top}");
+        unit.apply(&AppAction::Current(Amps(-100.0))).unwrap();
+        (0..2000)
+            .find(|_| {
+                unit.advance(step);
+                !unit.discharge_fet()
+            })
+            .expect("the discharge is cut off");
+        let low = unit
+            .cell_info(0)
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(9.0, f64::min);
+        assert!((low - 2.60).abs() < 0.05, "cut off at {low}");
+    }
+
+    #[test]
+    fn a_drifting_cell_moves_a_little_at_a_time_until_it_rests() {
+        let mut unit = ready();
+        let start = unit.cell_voltage(5).unwrap();
+        unit.inject(&Fault::CellDrift {
+            cell: 5,
+            volts: Volts(2.40),
+            seconds: 10.0,
+        })
+        .unwrap();
+        let mut last = start;
+        for _ in 0..5 {
+            unit.advance(Duration::from_secs(1));
+            let now = unit.cell_voltage(5).unwrap();
+            assert!(now < last, "{now} after {last}");
+            last = now;
+        }
+        assert!(last > Volts(2.45), "half way it is not there yet: {last}");
+        run_until(&mut unit, 20, |_| false);
+        let rest = unit.cell_voltage(5).unwrap();
+        assert!((rest.0 - 2.40).abs() < 0.01, "{rest}");
+        // Below the LiFePO4 UVP (2.60 V): the unit protects and says so (error 1).
+        assert!(has(&unit, Alarm::CellUnderVoltage));
+        assert!(!unit.discharge_fet());
+    }
+
+    #[test]
+    fn a_staged_cutoff_acts_away_from_the_setting() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.97)).unwrap();
+        unit.inject(&Fault::CutoffAt {
+            charge: Some(Volts(3.75)),
+            discharge: None,
+        })
+        .unwrap();
+        unit.apply(&AppAction::Current(Amps(20.0))).unwrap();
+        run_until(&mut unit, 36_000, |u| !u.charge_fet()).expect("cuts off at last");
+        let top = unit
+            .cell_info(0)
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(0.0, f64::max);
+        assert!(
+            top > 3.72 && top < 3.80,
+            "cut off at {top}, not at OVP 3.60"
+        );
+        assert_eq!(
+            unit.settings().cell_ovp,
+            Volts(3.60),
+            "the setting is unchanged"
+        );
+        assert!(unit
+            .inject(&Fault::CutoffAt {
+                charge: Some(Volts(9.0)),
+                discharge: None
+            })
+            .is_err());
+    }
+
+    #[test]
+    fn a_broken_balancer_moves_nothing_and_raises_an_unnamed_bit() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.95)).unwrap();
+        unit.inject(&Fault::CellVoltage {
+            cell: 3,
+            volts: Volts(3.50),
+        })
+        .unwrap();
+        unit.inject(&Fault::BreakBalancer).unwrap();
+        let before = unit.cell_voltage(3).unwrap();
+        unit.advance(Duration::from_secs(3600));
+        assert_eq!(unit.cell_info(0).balancing_action, BalancingAction::Off);
+        assert!((unit.cell_voltage(3).unwrap().0 - before.0).abs() < 0.005);
+        let bits = unit.alarm_bits();
+        assert_eq!(bits, 1 << BALANCER_FAULT_BIT);
+        assert_eq!(
+            crate::bms::model::unknown_alarm_bits(bits),
+            bits,
+            "no known alarm has it"
+        );
+        unit.inject(&Fault::RepairBalancer).unwrap();
+        assert_eq!(unit.alarm_bits(), 0);
+        // The 24S frame's alarm word is 16 bits: no room for it, nor for the sensor alarm.
+        let mut unit = SimUnit::new(SimConfig::ready().with_layout(Layout::S24)).unwrap();
+        unit.inject(&Fault::BreakBalancer).unwrap();
+        unit.inject(&Fault::RemoveProbe { probe: 1 }).unwrap();
+        assert_eq!(unit.alarm_bits(), 0);
     }
 
     #[test]

@@ -1,0 +1,387 @@
+//! What became of each staged fault, judged from the session's events alone (pure): caught
+//! where the scenario says, or missed — overridden, refused for another reason, passed without
+//! refusing, or never reached.
+//!
+//! A fault counts as caught when its step's gate refused with the expected reason and that gate
+//! was not overridden at that step afterwards: an override past a staged fault counts as missed,
+//! even after the refusal was seen.
+
+use crate::log::record::{StagedFaultLog, TrainingLog};
+use crate::wizard::engine::{Event, GateResult, Leave, Millis};
+
+use super::scenario::{Catch, Expect, Scenario};
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// Signed off.
+    SignedOff,
+    /// Stopped at a step whose gates refused.
+    Refused {
+        /// The step.
+        step: String,
+        /// Its gates at the last attempt.
+        gates: Vec<GateResult>,
+    },
+    /// Neither (the session is still open).
+    Open,
+}
+
+/// What became of one staged fault.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Refused where expected, never overridden.
+    Caught {
+        /// When the refusal came.
+        at: Millis,
+        /// The matching reason's text.
+        reason: String,
+    },
+    /// Not caught; the sentence says why.
+    Missed(String),
+}
+
+/// One staged fault and its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatchReport {
+    /// What was expected.
+    pub catch: Catch,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+impl CatchReport {
+    /// Caught.
+    pub fn caught(&self) -> bool {
+        matches!(self.outcome, Outcome::Caught { .. })
+    }
+}
+
+/// How the session in `events` ended.
+pub fn ending(events: &[Event]) -> Ending {
+    if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
+        return Ending::SignedOff;
+    }
+    let last_gates = events.iter().enumerate().rev().find_map(|(i, e)| match e {
+        Event::Gates { step, results, .. } => Some((i, step, results)),
+        _ => None,
+    });
+    if let Some((i, step, results)) = last_gates {
+        let left = events[i..]
+            .iter()
+            .any(|e| matches!(e, Event::StepLeft { step: s, .. } if s == step));
+        if !left && results.iter().any(|r| !r.verdict.ok) {
+            return Ending::Refused {
+                step: step.clone(),
+                gates: results.clone(),
+            };
+        }
+    }
+    Ending::Open
+}
+
+/// What became of each expected catch.
+pub fn judge(catches: &[Catch], events: &[Event]) -> Vec<CatchReport> {
+    catches
+        .iter()
+        .map(|c| CatchReport {
+            catch: c.clone(),
+            outcome: outcome(c, events),
+        })
+        .collect()
+}
+
+fn outcome(c: &Catch, events: &[Event]) -> Outcome {
+    let overridden = events.iter().find_map(|e| match e {
+        Event::Overridden { step, over, .. } if step == &c.step && over.gate == c.gate => {
+            Some(over)
+        }
+        _ => None,
+    });
+    if let Some(o) = overridden {
+        return Outcome::Missed(format!(
+            "gate {} of step {} was overridden by {} ({}): \"{}\" — an override past a staged \
+             fault counts as missed",
+            c.gate, c.step, o.by, o.role, o.reason
+        ));
+    }
+    let mut other_reasons = Vec::new();
+    for e in events {
+        let Event::Gates { at, step, results } = e else {
+            continue;
+        };
+        if step != &c.step {
+            continue;
+        }
+        let Some(r) = results.iter().find(|r| r.gate == c.gate && !r.verdict.ok) else {
+            continue;
+        };
+        match r
+            .verdict
+            .reasons
+            .iter()
+            .find(|x| c.matches_reason(&x.code, &x.text))
+        {
+            Some(x) => {
+                return Outcome::Caught {
+                    at: *at,
+                    reason: x.text.clone(),
+                }
+            }
+            None => other_reasons.extend(r.verdict.reasons.iter().map(|x| x.text.clone())),
+        }
+    }
+    if !other_reasons.is_empty() {
+        return Outcome::Missed(format!(
+            "gate {} of step {} refused, but not for '{}': {}",
+            c.gate,
+            c.step,
+            c.reason_contains,
+            other_reasons.join("; ")
+        ));
+    }
+    let passed = events.iter().any(|e| {
+        matches!(e, Event::StepLeft { step, how, .. }
+            if step == &c.step && matches!(how, Leave::Passed | Leave::Overridden))
+    });
+    if passed {
+        Outcome::Missed(format!(
+            "step {} was passed without gate {} refusing: the fault did not show there (readings \
+             that were not measured on the pack, or put right before the check)",
+            c.step, c.gate
+        ))
+    } else {
+        Outcome::Missed(format!(
+            "the session did not get to check step {} (gate {})",
+            c.step, c.gate
+        ))
+    }
+}
+
+/// Whether a headless check of a scenario succeeded: every staged fault caught where the
+/// scenario says and the run ended at one of those refusals or at sign-off — or, for `pass`,
+/// signed off. `Err` holds what happened instead, one sentence each.
+pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    match expect {
+        Expect::Pass => {
+            if let Ending::Refused { step, gates } = end {
+                problems.push(format!(
+                    "expected to pass, but step {step} refused: {}",
+                    failing(gates)
+                ));
+            } else if *end != Ending::SignedOff {
+                problems.push("expected to pass, but the run was not signed off".to_string());
+            }
+        }
+        Expect::Catch(_) => {
+            for r in reports {
+                if let Outcome::Missed(why) = &r.outcome {
+                    problems.push(format!(
+                        "not caught: {} (expected at {} / {}): {why}",
+                        r.catch.fault_text(),
+                        r.catch.step,
+                        r.catch.gate
+                    ));
+                }
+            }
+            if let Ending::Refused { step, gates } = end {
+                let expected_here = reports.iter().any(|r| {
+                    &r.catch.step == step
+                        && gates.iter().any(|g| {
+                            g.gate == r.catch.gate
+                                && !g.verdict.ok
+                                && g.verdict
+                                    .reasons
+                                    .iter()
+                                    .any(|x| r.catch.matches_reason(&x.code, &x.text))
+                        })
+                });
+                if !expected_here {
+                    problems.push(format!(
+                        "the run stopped at step {step}, which no staged fault explains: {}",
+                        failing(gates)
+                    ));
+                }
+            } else if *end == Ending::Open {
+                problems.push("the run ended neither signed off nor refused".to_string());
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+fn failing(gates: &[GateResult]) -> String {
+    gates
+        .iter()
+        .filter(|g| !g.verdict.ok)
+        .map(|g| {
+            let reasons: Vec<&str> = g.verdict.reasons.iter().map(|r| r.text.as_str()).collect();
+            format!("gate {} ({})", g.gate, reasons.join("; "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The training section of the log.
+pub fn training_log(scenario: &Scenario, reports: &[CatchReport]) -> TrainingLog {
+    let faults: Vec<StagedFaultLog> = reports
+        .iter()
+        .map(|r| {
+            let (result, caught_at, detail) = match &r.outcome {
+                Outcome::Caught { reason, .. } => {
+                    ("caught", Some(r.catch.step.clone()), reason.clone())
+                }
+                Outcome::Missed(why) => ("missed", None, why.clone()),
+            };
+            StagedFaultLog {
+                fault: r.catch.fault_text(),
+                expected: format!("{} / {}", r.catch.step, r.catch.gate),
+                result: result.to_string(),
+                caught_at,
+                detail,
+            }
+        })
+        .collect();
+    let all = reports.iter().all(CatchReport::caught);
+    TrainingLog {
+        scenario: scenario.id.clone(),
+        description: scenario.description.clone(),
+        scenario_sha256: scenario.sha256.clone(),
+        faults,
+        result: if all { "caught_all" } else { "missed_some" }.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::checks::{Reason, Verdict};
+    use crate::wizard::engine::Override;
+
+    fn catch() -> Catch {
+        Catch {
+            step: "config.control".into(),
+            gate: "switches_on".into(),
+            reason_contains: "switch_off".into(),
+            fault: Some("balance switch off".into()),
+        }
+    }
+
+    fn refused(at: Millis) -> Event {
+        Event::Gates {
+            at,
+            step: "config.control".into(),
+            results: vec![GateResult {
+                gate: "switches_on".into(),
+                safety: false,
+                verdict: Verdict::fail(vec![Reason {
+                    code: "switch_off".into(),
+                    text: "the Balance switch is off".into(),
+                }]),
+            }],
+        }
+    }
+
+    fn left(how: Leave) -> Event {
+        Event::StepLeft {
+            at: 9,
+            step: "config.control".into(),
+            how,
+        }
+    }
+
+    #[test]
+    fn a_refusal_with_the_reason_is_a_catch() {
+        let events = [refused(5)];
+        let r = judge(&[catch()], &events);
+        assert!(r[0].caught());
+        assert_eq!(
+            ending(&events),
+            Ending::Refused {
+                step: "config.control".into(),
+                gates: match &events[0] {
+                    Event::Gates { results, .. } => results.clone(),
+                    _ => unreachable!(),
+                }
+            }
+        );
+        let expect = Expect::Catch(vec![catch()]);
+        assert_eq!(verdict(&expect, &r, &ending(&events)), Ok(()));
+        assert!(verdict(&Expect::Pass, &r, &ending(&events)).is_err());
+    }
+
+    #[test]
+    fn an_override_past_the_fault_is_a_miss_even_after_the_refusal() {
+        let events = [
+            refused(5),
+            Event::Overridden {
+                at: 6,
+                step: "config.control".into(),
+                over: Override {
+                    gate: "switches_on".into(),
+                    reason: "balancing later".into(),
+                    role: "trainee".into(),
+                    by: "Ann".into(),
+                },
+            },
+            left(Leave::Overridden),
+        ];
+        let r = judge(&[catch()], &events);
+        match &r[0].outcome {
+            Outcome::Missed(why) => assert!(why.contains("overridden by Ann (trainee)"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let log = training_log(
+            &Scenario::parse(
+                "description: d\npack: {chemistry: lifepo4, cells: 16, capacity: 280}\nexpect: pass\n",
+                "x",
+                "x",
+                &crate::wizard::spec::WizardSpec::builtin(),
+            )
+            .unwrap(),
+            &r,
+        );
+        assert_eq!(log.result, "missed_some");
+        assert_eq!(log.faults[0].result, "missed");
+    }
+
+    #[test]
+    fn passing_the_step_or_another_reason_is_a_miss() {
+        let r = judge(&[catch()], &[left(Leave::Passed)]);
+        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("without gate")));
+        let mut other = refused(1);
+        if let Event::Gates { results, .. } = &mut other {
+            results[0].verdict.reasons[0].code = "x".into();
+            results[0].verdict.reasons[0].text = "something else".into();
+        }
+        let r = judge(&[catch()], &[other]);
+        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("not for 'switch_off'")));
+        let r = judge(&[catch()], &[]);
+        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("did not get to")));
+    }
+
+    #[test]
+    fn a_stop_that_no_staged_fault_explains_fails_the_check() {
+        let other_step = Event::Gates {
+            at: 1,
+            step: "config.status".into(),
+            results: vec![GateResult {
+                gate: "cells_visible".into(),
+                safety: true,
+                verdict: Verdict::fail(vec![Reason {
+                    code: "cell_not_visible".into(),
+                    text: "cell 3 not visible".into(),
+                }]),
+            }],
+        };
+        let events = [refused(0), left(Leave::Passed), other_step];
+        let r = judge(&[catch()], &events);
+        let v = verdict(&Expect::Catch(vec![catch()]), &r, &ending(&events)).unwrap_err();
+        assert!(v[0].contains("stopped at step config.status"), "{v:?}");
+    }
+}

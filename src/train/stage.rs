@@ -1,0 +1,101 @@
+//! The staging of a scenario's faults over a session: which are due on entering a step, which
+//! after some seconds. Pure: the caller passes the events and the time, and injects what comes
+//! back.
+
+use std::time::Duration;
+
+use crate::bms::sim::unit::Fault;
+use crate::wizard::engine::Event;
+
+use super::scenario::{Scenario, Trigger};
+
+/// The faults still to stage.
+#[derive(Debug, Clone, Default)]
+pub struct Stage {
+    pending: Vec<(Trigger, Fault)>,
+}
+
+impl Stage {
+    /// The faults of `scenario` that are not staged at start (those are in the unit already).
+    pub fn new(scenario: &Scenario) -> Self {
+        Stage {
+            pending: scenario
+                .faults
+                .iter()
+                .filter(|f| f.trigger() != Trigger::Start)
+                .map(|f| (f.trigger(), f.fault.0.clone()))
+                .collect(),
+        }
+    }
+
+    /// The faults due because of this event (a step entered), each only once.
+    pub fn on_event(&mut self, event: &Event) -> Vec<Fault> {
+        let Event::StepEntered { step, .. } = event else {
+            return Vec::new();
+        };
+        self.take(|t| matches!(t, Trigger::Entering(s) if s == step))
+    }
+
+    /// The faults due `elapsed` into the session.
+    pub fn due(&mut self, elapsed: Duration) -> Vec<Fault> {
+        let secs = elapsed.as_secs_f64();
+        self.take(|t| matches!(t, Trigger::After(s) if *s <= secs))
+    }
+
+    /// How far into the session the next timed fault is due.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.pending
+            .iter()
+            .filter_map(|(t, _)| match t {
+                Trigger::After(s) => Some(Duration::from_secs_f64(*s)),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn take(&mut self, due: impl Fn(&Trigger) -> bool) -> Vec<Fault> {
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(t, _)| due(t));
+        self.pending = later;
+        now.into_iter().map(|(_, f)| f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bms::model::Alarm;
+    use crate::wizard::spec::WizardSpec;
+
+    #[test]
+    fn faults_come_once_at_their_step_or_time() {
+        let text = "description: t\npack: {chemistry: lifepo4, cells: 16, capacity: 280}\nexpect: pass\n\
+faults:\n  - fault: stall_stream\n  - entering: config.control\n    fault: {raise_alarm: {alarm: coprocessor}}\n  - after_s: 20\n    fault: {drop_link: {seconds: 5}}\n";
+        let s = super::super::scenario::Scenario::parse(text, "t", "t", &WizardSpec::builtin())
+            .unwrap();
+        let mut stage = Stage::new(&s);
+        assert_eq!(stage.next_due(), Some(Duration::from_secs(20)));
+        let enter = |step: &str| Event::StepEntered {
+            at: 0,
+            step: step.into(),
+        };
+        assert!(stage.on_event(&enter("config.status")).is_empty());
+        assert_eq!(
+            stage.on_event(&enter("config.control")),
+            [Fault::RaiseAlarm {
+                alarm: Alarm::Coprocessor
+            }]
+        );
+        assert!(
+            stage.on_event(&enter("config.control")).is_empty(),
+            "once only"
+        );
+        assert!(stage.due(Duration::from_secs(19)).is_empty());
+        assert_eq!(
+            stage.due(Duration::from_secs(21)),
+            [Fault::DropLink { seconds: 5.0 }]
+        );
+        assert_eq!(stage.next_due(), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! The record of a training session: marked training, naming the scenario, what was caught at
+//! which step and what slipped through (an override past a staged fault counts as missed),
+//! signed by the trainee and by the trainer; `verify` says it is a training log and checks
+//! both signatures.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use jk_commission::cmd::train::{check_scenario, CheckOptions, CheckResult};
+use jk_commission::log::record::CommissioningLog;
+use jk_commission::log::sign::{generate_key, load_signing_key};
+use jk_commission::train::judge::{Ending, Outcome};
+use jk_commission::train::scenario::Scenario;
+use jk_commission::wizard::spec::WizardSpec;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+fn check(text: &str, dir: &Path, keys: &Path) -> CheckResult {
+    let spec = WizardSpec::builtin();
+    let scenario = Scenario::parse(text, "t.yaml", "balance-off-overridden", &spec).unwrap();
+    generate_key(&keys.join("trainee"), "trainee@example").unwrap();
+    generate_key(&keys.join("trainer"), "trainer@example").unwrap();
+    let key = load_signing_key(&keys.join("trainee")).unwrap();
+    let trainer = load_signing_key(&keys.join("trainer")).unwrap();
+    runtime()
+        .block_on(check_scenario(
+            &spec,
+            &scenario,
+            dir,
+            CheckOptions {
+                lang: "en",
+                live_timeout: Duration::from_secs(30),
+                key: Some(&key),
+                trainer_key: Some(&trainer),
+            },
+        ))
+        .unwrap()
+}
+
+const OVERRIDDEN: &str = r#"
+description: "The Balance switch is off, and the trainee overrides the refusal"
+pack: {chemistry: lifepo4, cells: 16, capacity: 280}
+bms:
+  settings: matched
+  changes:
+    - switch: {switch: balance, on: false}
+faults:
+  - entering: config.control
+    fault: {raise_alarm: {alarm: mos_over_temperature}}
+trainee:
+  steps:
+    config.control:
+      overrides:
+        - {gate: switches_on, reason: "balancing can wait", role: trainee, by: Careful Trainee}
+  after_refusal:
+    config.control:
+      repair:
+        faults:
+          - clear_alarm: {alarm: mos_over_temperature}
+expect:
+  catch:
+    - {step: config.control, gate: switches_on, reason_contains: switch_off, fault: "Balance switch off"}
+    - {step: config.control, gate: no_alarm, reason_contains: "error 4", fault: "MOSFET over-temperature"}
+"#;
+
+#[test]
+fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let result = check(OVERRIDDEN, dir.path(), keys.path());
+    assert_eq!(result.ending, Ending::SignedOff);
+    // The alarm was caught; the switch was waved through.
+    assert!(matches!(result.reports[1].outcome, Outcome::Caught { .. }));
+    match &result.reports[0].outcome {
+        Outcome::Missed(why) => assert!(why.contains("overridden by Careful Trainee"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let problems = result.verdict.unwrap_err();
+    assert!(
+        problems[0].contains("not caught: Balance switch off"),
+        "{problems:?}"
+    );
+
+    let text = std::fs::read_to_string(dir.path().join("log.yaml")).unwrap();
+    let log: CommissioningLog = serde_yaml::from_str(&text).unwrap();
+    let t = log.training.expect("marked training");
+    assert_eq!(t.scenario, "balance-off-overridden");
+    assert_eq!(t.result, "missed_some");
+    assert_eq!(t.faults[0].result, "missed");
+    assert_eq!(t.faults[1].result, "caught");
+    assert_eq!(t.faults[1].caught_at.as_deref(), Some("config.control"));
+    assert!(
+        t.faults[1].detail.contains("error 4"),
+        "{}",
+        t.faults[1].detail
+    );
+    assert!(text.contains("training:"), "{text}");
+
+    // verify: a training log, both signatures good.
+    let log_path = dir.path().join("log.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        .arg("verify")
+        .arg(&log_path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("TRAINING:  scenario balance-off-overridden"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 of 2 faults caught"), "{stdout}");
+    assert!(stdout.contains("trainer:   good signature"), "{stdout}");
+
+    // The trainer's signature over another log fails verification.
+    let trainer_sig = dir.path().join("log.yaml.trainer.sig");
+    let other = tempfile::tempdir().unwrap();
+    let keys2 = tempfile::tempdir().unwrap();
+    check(
+        &OVERRIDDEN.replace("balancing can wait", "later"),
+        other.path(),
+        keys2.path(),
+    );
+    std::fs::copy(other.path().join("log.yaml.trainer.sig"), &trainer_sig).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        .arg("verify")
+        .arg(&log_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trainer's signature"));
+}
+
+#[test]
+fn a_caught_and_fixed_fault_leaves_a_clean_training_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let text = OVERRIDDEN
+        .replace("      overrides:\n        - {gate: switches_on, reason: \"balancing can wait\", role: trainee, by: Careful Trainee}\n", "      confirm: all\n")
+        .replace("          - clear_alarm: {alarm: mos_over_temperature}\n", "          - clear_alarm: {alarm: mos_over_temperature}\n      answers:\n        app:\n          - switch: {switch: balance, on: true}\n");
+    let result = check(&text, dir.path(), keys.path());
+    assert_eq!(result.verdict, Ok(()), "{:?}", result.reports);
+    let log: CommissioningLog =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.path().join("log.yaml")).unwrap())
+            .unwrap();
+    let t = log.training.unwrap();
+    assert_eq!(t.result, "caught_all");
+    assert!(t.faults.iter().all(|f| f.result == "caught"));
+    assert!(log.overrides.is_empty());
+}
