@@ -135,6 +135,23 @@ impl Field {
         }
     }
 
+    /// Write a bit field: bits beyond the field's width are dropped, never saturated (a
+    /// saturated alarm word would read as every alarm on).
+    fn put_bits(self, b: &mut [u8; FRAME_LEN], bits: u32) {
+        let width = match self.kind {
+            Kind::U8 => 8,
+            Kind::U16 | Kind::I16 => 16,
+            Kind::U32 | Kind::I32 => 32,
+        };
+        let kept = if width == 32 {
+            bits
+        } else {
+            bits & ((1 << width) - 1)
+        };
+        let a = self.at;
+        b[a..a + width / 8].copy_from_slice(&kept.to_le_bytes()[..width / 8]);
+    }
+
     fn get_bool(self, b: &[u8; FRAME_LEN]) -> bool {
         self.get(b) != 0
     }
@@ -632,12 +649,12 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
     for (i, r) in cells.lead_resistances.iter().take(slots).enumerate() {
         u16_at(t.resistances_at + 2 * i).put(&mut b, (r.0 * 1000.0).round() as i64);
     }
-    t.mask.put(&mut b, cells.enabled_mask.into());
+    t.mask.put_bits(&mut b, cells.enabled_mask);
     t.average.put(&mut b, cells.average_voltage.millivolts());
     t.delta.put(&mut b, cells.delta_voltage.millivolts());
     t.max_cell.put(&mut b, cells.max_cell.into());
     t.min_cell.put(&mut b, cells.min_cell.into());
-    t.lead_warning.put(&mut b, cells.lead_warning_bits.into());
+    t.lead_warning.put_bits(&mut b, cells.lead_warning_bits);
     t.mos_temperature
         .put(&mut b, cells.mos_temperature.decidegrees());
     t.pack_voltage.put(&mut b, cells.pack_voltage.millivolts());
@@ -652,7 +669,7 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
         });
         field.put(&mut b, d);
     }
-    t.alarm.put(&mut b, cells.alarm_bits.into());
+    t.alarm.put_bits(&mut b, cells.alarm_bits);
     t.balancing_current
         .put(&mut b, cells.balancing_current.milliamps());
     t.balancing_action.put(
@@ -1020,6 +1037,17 @@ mod tests {
         assert_eq!(u16_at(10).get(&b), 65_535);
         i16_at(10).put(&mut b, -40_000);
         assert_eq!(i16_at(10).get(&b), -32_768);
+    }
+
+    #[test]
+    fn bit_fields_drop_what_does_not_fit_instead_of_saturating() {
+        let mut b = [0u8; FRAME_LEN];
+        // Alarm bit 18 has no room in a 24S unit's 16-bit alarm word: it is dropped, and the
+        // other bits stay as they were (saturating would raise every alarm).
+        u16_at(10).put_bits(&mut b, (1 << 18) | (1 << 4));
+        assert_eq!(u16_at(10).get(&b), 1 << 4);
+        u32_at(20).put_bits(&mut b, u32::MAX);
+        assert_eq!(u32_at(20).get(&b), i64::from(u32::MAX));
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! values (`SimUnit`) and faults are returned for the caller to inject.
 
 pub mod judge;
-mod locate;
 pub mod meter;
 pub mod scenario;
 pub mod shipped;

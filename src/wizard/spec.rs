@@ -6,7 +6,7 @@
 //! Loading is strict: a YAML or type mistake names file:line:column and the field path; every
 //! semantic mistake (see `validate`) is reported at once, so an author fixes a file in one pass.
 
-mod locate;
+pub(crate) mod locate;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@ use super::SpecError;
 
 /// One step of a path into the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Seg {
+pub(crate) enum Seg {
     /// A mapping key.
     Key(String),
     /// A sequence index.
@@ -96,7 +96,7 @@ fn value_node(lines: &[&str], line: usize, after: usize, parent_col: usize, end:
 
 /// Find the 1-based (line, column) a path points at; when part of the path cannot be found,
 /// the deepest part that can.
-pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
+pub(crate) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
     locate_full(text, path).0
 }
 
@@ -257,7 +257,7 @@ fn strip_positions(message: &str) -> String {
 }
 
 /// The parser's message without the positions and path it adds (we print our own).
-fn bare_message(err: &serde_yaml::Error) -> String {
+pub(crate) fn bare_message(err: &serde_yaml::Error) -> String {
     let mut message = strip_positions(&err.to_string());
     // libyaml's own wording ("did not find expected key") rarely says what to fix.
     if message.contains("while parsing") || message.contains("while scanning") {
