@@ -27,7 +27,7 @@ pub struct WizardArgs {
     /// Language of the wizard's texts (en, pl, …); defaults from LANG.
     #[arg(long, global = true, value_name = "LANG")]
     pub lang: Option<String>,
-    /// Session folder root (default: the platform's data directory).
+    /// The session folder (default: a new one under the platform's data directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The operator's ed25519 SSH key for signing the log.
