@@ -11,7 +11,7 @@ use crate::bms::model::Chemistry;
 use crate::cmd::WizardArgs;
 use crate::units::Volts;
 use crate::wizard::checks::ladder::{check_ladder, wire_count, LadderReport, RowVerdict};
-use crate::wizard::checks::{default_model, LadderInput};
+use crate::wizard::checks::{default_model, typed_decimals, LadderInput};
 use crate::wizard::spec::{tr, WizardSpec};
 
 /// Arguments of `ladder`.
@@ -130,6 +130,11 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         pack_voltage: Some(pack_voltage),
         last_pin,
         unused,
+        decimals: args
+            .readings
+            .iter()
+            .map(|t| Some(typed_decimals(t)))
+            .collect(),
     };
     let report = check_ladder(chem, cells, model, &spec.limits, &input);
 

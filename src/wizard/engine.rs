@@ -771,6 +771,9 @@ impl<'w> Engine<'w> {
             readings: (1..=n as u32)
                 .map(|k| record.readings.get(&k).map(|(_, v)| *v))
                 .collect(),
+            decimals: (1..=n as u32)
+                .map(|k| record.readings.get(&k).map(|(t, _)| checks::typed_decimals(t)))
+                .collect(),
             pack_voltage: volts(LADDER_PACK_VOLTAGE),
             last_pin: volts(LADDER_LAST_PIN),
             unused: record

@@ -765,7 +765,7 @@ impl<'a> Ladder<'a> {
         let spread = self.limits.cell_spread.0;
         for (k, s) in normal {
             // A meter showing fewer decimals on a high range can move a step by its resolution.
-            let slack = resolution(self.r[k]) + resolution(self.r[k - 1]);
+            let slack = self.resolution(k) + self.resolution(k - 1);
             if (s - med).abs() > spread + slack + 1e-9 {
                 let detail = format!(
                     "cell {k} is at {}, {} {} the others (median {}), more than the {} allowed: \
@@ -959,19 +959,29 @@ fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
-/// Half the last digit a reading was typed with (0.05 V for "26.4"); pin 1 is exact. Whole
-/// numbers count as one decimal: no meter on a balance plug shows less.
-fn resolution(reading: Option<f64>) -> f64 {
-    let Some(v) = reading else { return 0.0 };
-    if v == 0.0 {
-        return 0.0;
-    }
-    for scale in [10.0, 100.0] {
-        if ((v * scale).round() - v * scale).abs() < 1e-6 {
-            return 0.5 / scale;
+impl Ladder<'_> {
+    /// Half the last digit reading `k` was typed with (0.05 V for "26.4"); pin 1 is exact.
+    /// Whole numbers count as one decimal: no meter on a balance plug shows less. Where the
+    /// typed text is not known, the value's own digits are looked at — which cannot tell
+    /// "9.900" from "9.9", so typed decimals come first.
+    fn resolution(&self, k: usize) -> f64 {
+        if k == 0 {
+            return 0.0;
         }
+        if let Some(Some(d)) = self.input.decimals.get(k - 1) {
+            return 0.5 * 10f64.powi(-i32::from((*d).max(1)));
+        }
+        let Some(v) = self.r[k] else { return 0.0 };
+        if v == 0.0 {
+            return 0.0;
+        }
+        for scale in [10.0, 100.0] {
+            if ((v * scale).round() - v * scale).abs() < 1e-6 {
+                return 0.5 / scale;
+            }
+        }
+        0.0005
     }
-    0.0005
 }
 
 /// "3, 5–7, 9" from sorted numbers.
@@ -1037,6 +1047,7 @@ mod tests {
                 pack_voltage: self.pack,
                 last_pin: self.last_pin,
                 unused: self.unused.clone(),
+                decimals: Vec::new(),
             }
         }
 
@@ -1432,6 +1443,43 @@ mod tests {
         assert!(report.faults.is_empty(), "{:?}", report.faults);
         assert_eq!(report.rows[9].verdict, RowVerdict::Ok);
         assert!(report.missing[0].detail.contains("cells 6–9, 11–16"));
+    }
+
+    #[test]
+    fn imbalance_slack_follows_the_decimals_typed_not_round_values() {
+        // Cell 4 is 0.15 V above the others; the limit is 0.10 V. Typed with three decimals,
+        // "9.900" is as precise as "9.901": both must be refused.
+        let case = Case::new(lifepo4(), b8(), 4, 3.3);
+        let typed = ["3.300", "6.600", "9.900", "13.350"];
+        let input = LadderInput {
+            readings: typed.iter().map(|t| Some(Volts::parse(t).unwrap())).collect(),
+            pack_voltage: Some(Volts(13.35)),
+            decimals: typed.iter().map(|t| Some(crate::wizard::checks::typed_decimals(t))).collect(),
+            ..LadderInput::default()
+        };
+        let report = case.check_input(&input);
+        assert!(
+            kinds(&report).contains(&(Some(4), FaultKind::Imbalance)),
+            "{:?}",
+            report.faults
+        );
+        // Typed with one decimal (a meter on a high range), the same values are within reach
+        // of the meter's resolution and pass.
+        let coarse = LadderInput {
+            decimals: vec![Some(1); 4],
+            ..input
+        };
+        assert!(!kinds(&case.check_input(&coarse))
+            .iter()
+            .any(|(_, k)| *k == FaultKind::Imbalance));
+    }
+
+    #[test]
+    fn typed_decimals_are_counted_from_the_text() {
+        use crate::wizard::checks::typed_decimals;
+        assert_eq!(typed_decimals("26,4 V"), 1);
+        assert_eq!(typed_decimals(" 3.300"), 3);
+        assert_eq!(typed_decimals("52"), 0);
     }
 
     #[test]

@@ -99,6 +99,23 @@ pub struct LadderInput {
     pub last_pin: Option<Volts>,
     /// Readings on unused pins, by wire number (1 = pin 1 of plug 1).
     pub unused: BTreeMap<u32, Volts>,
+    /// How many decimals each reading was typed with (same index as `readings`): a meter on
+    /// a high range shows fewer, and its steps may then be off by that resolution. `None`
+    /// where unknown (the value itself is then looked at).
+    #[serde(default)]
+    pub decimals: Vec<Option<u8>>,
+}
+
+/// How many decimals a typed number shows: "26,4 V" → 1, "3.300" → 3, "52" → 0.
+pub fn typed_decimals(text: &str) -> u8 {
+    let number: String = text
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'))
+        .collect();
+    number
+        .split_once(['.', ','])
+        .map_or(0, |(_, d)| d.chars().filter(char::is_ascii_digit).count() as u8)
 }
 
 /// A protection cut-off seen in the live stream.
