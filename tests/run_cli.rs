@@ -148,6 +148,12 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "gate ovp_matches_chemistry",
             "4.20",
         ),
+        (
+            "refuse-settings-changed-after.yaml",
+            "signoff",
+            "gate settings_temp_sensor",
+            "isable",
+        ),
     ];
     for (file, step, gate, reason) in cases {
         let tmp = tempfile::tempdir().unwrap();

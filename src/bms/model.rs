@@ -133,6 +133,22 @@ pub struct DeviceInfo {
     pub serial_number: String,
 }
 
+/// The oldest firmware major asked for the logbook. Captures show it on 19.x; units of the
+/// 32S generation (11 and later) are assumed to keep one, older ones are not asked, so that
+/// nothing but requests known to be understood is ever sent to them.
+pub const LOGBOOK_FIRMWARE: u32 = 11;
+
+impl DeviceInfo {
+    /// Whether this unit keeps a logbook worth asking for (0xA1).
+    pub fn keeps_logbook(&self) -> bool {
+        self.software_version
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u32>().ok())
+            .is_some_and(|major| major >= LOGBOOK_FIRMWARE)
+    }
+}
+
 /// The switches and flags of the 32S control word (settings offset 282).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ControlBits {

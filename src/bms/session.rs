@@ -58,11 +58,6 @@ pub struct Session {
     keeps_logbook: bool,
 }
 
-/// The oldest firmware major asked for the logbook. Captures show it on 19.x; units of the
-/// 32S generation (11 and later) are assumed to keep one, older ones are not asked, so that
-/// nothing but requests known to be understood is ever sent to them.
-pub const LOGBOOK_FIRMWARE: u32 = 11;
-
 impl Session {
     /// A session before connecting.
     pub fn new() -> Self {
@@ -86,12 +81,7 @@ impl Session {
     pub fn on_frame(&mut self, frame: &Frame, now: Duration) -> Vec<SessionAction> {
         match (self.phase, frame) {
             (Phase::AwaitingDeviceInfo, Frame::DeviceInfo(info)) => {
-                self.keeps_logbook = info
-                    .software_version
-                    .split('.')
-                    .next()
-                    .and_then(|m| m.trim().parse::<u32>().ok())
-                    .is_some_and(|major| major >= LOGBOOK_FIRMWARE);
+                self.keeps_logbook = info.keeps_logbook();
                 self.phase = Phase::Streaming;
                 self.last_request = now;
                 self.last_progress = now;

@@ -444,7 +444,7 @@ impl Runner<'_, '_> {
             WaitFor::NoAlarm => s.state.live.cells.as_ref().is_some_and(|c| {
                 s.state.live.cells_at_ms
                     > s.state.steps[s.state.current].actions.last().map(|a| a.0)
-                    && c.alarms().iter().all(|a| !a.is_fault())
+                    && crate::wizard::checks::live::no_alarm(c).ok
             }),
             WaitFor::DischargeRestored => {
                 let live = &s.state.live;

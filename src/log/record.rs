@@ -217,8 +217,9 @@ pub struct SettingsLog {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CellsLog {
-    /// Connected cells' voltages, with unit.
-    pub cell_voltages: Vec<String>,
+    /// Connected cells' voltages, with unit, each with its cell number (a gap in the
+    /// enabled-cell mask must not renumber the cells after it).
+    pub cell_voltages: Vec<CellVoltage>,
     /// Highest minus lowest.
     pub delta: String,
     /// Pack voltage.
@@ -231,6 +232,16 @@ pub struct CellsLog {
     pub mos_temperature: String,
     /// Active alarms by name.
     pub alarms: Vec<String>,
+}
+
+/// One cell's voltage at sign-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellVoltage {
+    /// Cell number, 1-based.
+    pub cell: u32,
+    /// Voltage, with unit.
+    pub voltage: String,
 }
 
 /// The protection test.
@@ -332,11 +343,7 @@ pub fn build(
         let outcome = match r.status() {
             Status::Done => "done",
             Status::Overridden => "overridden",
-            Status::Skipped
-                if s.when.is_some() && !engine.applies(state, index_of(spec, &s.id)) =>
-            {
-                "not_applicable"
-            }
+            Status::NotApplicable => "not_applicable",
             Status::Skipped => "skipped",
             Status::Pending | Status::Current => "open",
         };
@@ -479,10 +486,6 @@ pub fn build(
     })
 }
 
-fn index_of(spec: &WizardSpec, id: &str) -> usize {
-    spec.steps.iter().position(|s| s.id == id).unwrap_or(0)
-}
-
 /// An app action in words, with units.
 pub fn describe_action(action: &crate::bms::model::AppAction) -> String {
     use crate::bms::model::AppAction as A;
@@ -567,7 +570,13 @@ fn settings_log(
 
 fn cells_log(c: &CellInfo) -> CellsLog {
     CellsLog {
-        cell_voltages: c.connected().map(|(_, v)| volts(v)).collect(),
+        cell_voltages: c
+            .connected()
+            .map(|(i, v)| CellVoltage {
+                cell: i as u32 + 1,
+                voltage: volts(v),
+            })
+            .collect(),
         delta: volts(c.delta_voltage),
         pack_voltage: volts(c.pack_voltage),
         current: format!("{:.3} A", c.current.0),
@@ -648,7 +657,10 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
                     step.id, g.gate, g.result
                 ));
             }
-            if g.safety && g.result != "passed" && step.outcome != "skipped" {
+            if g.safety
+                && g.result != "passed"
+                && !matches!(step.outcome.as_str(), "skipped" | "not_applicable")
+            {
                 out.push(format!(
                     "step {} was left with safety gate {} {}",
                     step.id, g.gate, g.result

@@ -46,7 +46,10 @@ pub struct Session<'w> {
     /// The state: a fold over every event so far.
     pub state: State,
     dir: PathBuf,
-    journal: Journal<Event>,
+    /// One line per input: the events it caused, as one batch, so a crash mid-write drops
+    /// the whole batch and never replays half a decision (a step left but the next not
+    /// entered).
+    journal: Journal<Vec<Event>>,
     events: Vec<Event>,
 }
 
@@ -61,10 +64,11 @@ impl<'w> Session<'w> {
         now: Millis,
     ) -> Result<(Self, Option<TornTail>), SessionError> {
         let engine = Engine::new(spec);
-        let (journal, replay) = Journal::<Event>::open(dir.join(JOURNAL))?;
+        let (journal, replay) = Journal::<Vec<Event>>::open(dir.join(JOURNAL))?;
+        let events: Vec<Event> = replay.events.into_iter().flatten().collect();
         if let Some(Event::Started {
             wizard_hash: found, ..
-        }) = replay.events.first()
+        }) = events.first()
         {
             if found != wizard_hash {
                 return Err(SessionError::OtherWizard {
@@ -74,17 +78,24 @@ impl<'w> Session<'w> {
                 });
             }
         }
-        let state = engine.replay(&replay.events);
+        let state = engine.replay(&events);
         let mut session = Session {
             engine,
             state,
             dir: dir.to_path_buf(),
             journal,
-            events: replay.events,
+            events,
         };
         if session.events.is_empty() {
             let start = engine.start(now, wizard_hash, env!("CARGO_PKG_VERSION"), lang)?;
             session.record(start)?;
+        } else if session.state.live.connected {
+            // The journal ends with the unit connected, but this is a new process with no link
+            // yet: say so, or the gates would trust data from before the crash.
+            session.record(vec![Event::LinkDown {
+                at: now,
+                reason: "the session was resumed; waiting for the BMS again".into(),
+            }])?;
         }
         Ok((session, replay.torn))
     }
@@ -99,7 +110,7 @@ impl<'w> Session<'w> {
     fn record(&mut self, events: Vec<Event>) -> Result<(), SessionError> {
         let journaled: Vec<Event> = events.iter().filter(|e| e.journaled()).cloned().collect();
         if !journaled.is_empty() {
-            self.journal.append_all(&journaled)?;
+            self.journal.append(&journaled)?;
         }
         for e in &events {
             self.engine.apply(&mut self.state, e);

@@ -15,7 +15,7 @@ use crate::wizard::checks::{
     self, observe_cutoff, parse_field, CutoffKind, GateContext, LadderInput, LiveData, PackFacts,
     Value, Verdict,
 };
-use crate::wizard::spec::{Check, InputSpec, PackField, Section, StepSpec, Unit, WizardSpec};
+use crate::wizard::spec::{Check, InputSpec, PackField, StepSpec, WizardSpec};
 
 /// Milliseconds since the Unix epoch, stamped by the edge that received the input.
 pub type Millis = i64;
@@ -380,8 +380,10 @@ pub enum Status {
     Done,
     /// Left with an override.
     Overridden,
-    /// Skipped (optional) or not applicable.
+    /// Skipped (an optional step).
     Skipped,
+    /// Not applicable: its `when` did not hold.
+    NotApplicable,
 }
 
 /// Everything recorded for one step.
@@ -772,7 +774,12 @@ impl<'w> Engine<'w> {
                 .map(|k| record.readings.get(&k).map(|(_, v)| *v))
                 .collect(),
             decimals: (1..=n as u32)
-                .map(|k| record.readings.get(&k).map(|(t, _)| checks::typed_decimals(t)))
+                .map(|k| {
+                    record
+                        .readings
+                        .get(&k)
+                        .map(|(t, _)| checks::typed_decimals(t))
+                })
                 .collect(),
             pack_voltage: volts(LADDER_PACK_VOLTAGE),
             last_pin: volts(LADDER_LAST_PIN),
@@ -808,14 +815,17 @@ impl<'w> Engine<'w> {
         }
     }
 
-    fn next_events(&self, state: &State, at: Millis) -> Vec<Event> {
+    /// Judge the current step for leaving it: the cell frame the live gates look at (with
+    /// its own time, so a decision never makes old data look fresh), every gate's verdict,
+    /// and how the step may be left — `None` when it may not.
+    fn judge(&self, state: &State, at: Millis) -> (Vec<Event>, Option<Leave>) {
         let idx = state.current;
         let step = &self.spec.steps[idx];
         let mut ev = Vec::new();
         if step.gates.iter().any(|g| is_live(&g.check)) {
-            if let Some(cells) = &state.live.cells {
+            if let (Some(cells), Some(frame_at)) = (&state.live.cells, state.live.cells_at_ms) {
                 ev.push(Event::Snapshot {
-                    at,
+                    at: frame_at,
                     step: step.id.clone(),
                     cells: cells.clone(),
                 });
@@ -828,6 +838,13 @@ impl<'w> Engine<'w> {
             step: step.id.clone(),
             results,
         });
+        (ev, leave)
+    }
+
+    fn next_events(&self, state: &State, at: Millis) -> Vec<Event> {
+        let idx = state.current;
+        let step = &self.spec.steps[idx];
+        let (mut ev, leave) = self.judge(state, at);
         if let Some(how) = leave {
             if matches!(step.input, InputSpec::SignOff { .. }) {
                 // The last step is left by signing, not by Next: its gates were shown.
@@ -948,13 +965,7 @@ impl<'w> Engine<'w> {
                 "sign-off needs the name and the role of the person signing".into(),
             ));
         }
-        let results = self.evaluate(state, state.current, at);
-        let leave = leave_verdict(&results, &state.steps[state.current].overrides);
-        let mut ev = vec![Event::Gates {
-            at,
-            step: step.id.clone(),
-            results,
-        }];
+        let (mut ev, leave) = self.judge(state, at);
         if let Some(how) = leave {
             ev.push(Event::StepLeft {
                 at,
@@ -1082,10 +1093,34 @@ impl<'w> Engine<'w> {
             Event::LinkDown { reason, .. } => {
                 state.live.connected = false;
                 state.link_down_reason = Some(reason.clone());
+                // What the unit said before the drop is not evidence of what it says now: the
+                // gates wait for fresh settings and cells, and a cut-off is never inferred by
+                // comparing a frame from before the drop with one after it.
+                state.live.cells = None;
+                state.live.cells_at_ms = None;
+                state.live.settings = None;
             }
             Event::Device { info, .. } => state.live.device = Some(info.clone()),
             Event::Settings { settings, .. } => state.live.settings = Some(settings.clone()),
-            Event::Logbook { logbook, .. } => state.live.logbook = Some(logbook.clone()),
+            Event::Logbook { logbook, .. } => {
+                state.live.logbook = Some(logbook.clone());
+                // A logbook that arrives only after the battery-type step was entered gives
+                // the baseline then (it may already hold the operator's one choice: lenient,
+                // never silent).
+                let at_or_after_choice = self
+                    .spec
+                    .steps
+                    .iter()
+                    .position(|s| {
+                        s.gates
+                            .iter()
+                            .any(|g| g.check == Check::OvpMatchesChemistry)
+                    })
+                    .is_some_and(|i| state.current >= i);
+                if at_or_after_choice && state.live.factory_events_baseline.is_none() {
+                    state.live.factory_events_baseline = Some(factory_events(logbook));
+                }
+            }
             Event::Cells { at, cells } | Event::Snapshot { at, cells, .. } => {
                 state.live.cells = Some(cells.clone());
                 state.live.cells_at_ms = Some(*at);
@@ -1122,7 +1157,8 @@ impl<'w> Engine<'w> {
                     r.status = Some(match how {
                         Leave::Passed => Status::Done,
                         Leave::Overridden => Status::Overridden,
-                        Leave::Skipped | Leave::NotApplicable => Status::Skipped,
+                        Leave::Skipped => Status::Skipped,
+                        Leave::NotApplicable => Status::NotApplicable,
                     });
                 }
             }
@@ -1185,28 +1221,9 @@ impl<'w> Engine<'w> {
         state.pack = pack;
     }
 
-    /// Where the operator stands, for screens: (section, manual number, title key).
-    pub fn section_of(&self, index: usize) -> (Section, Option<u32>) {
-        let s = &self.spec.steps[index];
-        (s.section, s.number)
-    }
-
     /// Whether every step is done and signed off.
     pub fn finished(&self, state: &State) -> bool {
         state.signed_off.is_some()
-    }
-
-    /// The unit of a field of the current step, for input hints.
-    pub fn field_unit(&self, state: &State, field: &str) -> Option<Unit> {
-        self.current_step(state)
-            .input
-            .fields()
-            .iter()
-            .find(|f| f.id == field)
-            .and_then(|f| match f.kind {
-                crate::wizard::spec::FieldKind::Number { unit, .. } => Some(unit),
-                _ => None,
-            })
     }
 }
 

@@ -77,6 +77,7 @@ pub fn mark(view: &AppView<'_>, i: usize) -> Mark {
         Status::Done => Mark::Done,
         Status::Overridden => Mark::Overridden,
         Status::Skipped => Mark::Skipped,
+        Status::NotApplicable => Mark::NotApplicable,
         Status::Current => Mark::Current,
         Status::Pending if !view.applies.get(i).copied().unwrap_or(true) => Mark::NotApplicable,
         Status::Pending => Mark::Pending,

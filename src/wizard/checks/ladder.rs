@@ -1452,9 +1452,15 @@ mod tests {
         let case = Case::new(lifepo4(), b8(), 4, 3.3);
         let typed = ["3.300", "6.600", "9.900", "13.350"];
         let input = LadderInput {
-            readings: typed.iter().map(|t| Some(Volts::parse(t).unwrap())).collect(),
+            readings: typed
+                .iter()
+                .map(|t| Some(Volts::parse(t).unwrap()))
+                .collect(),
             pack_voltage: Some(Volts(13.35)),
-            decimals: typed.iter().map(|t| Some(crate::wizard::checks::typed_decimals(t))).collect(),
+            decimals: typed
+                .iter()
+                .map(|t| Some(crate::wizard::checks::typed_decimals(t)))
+                .collect(),
             ..LadderInput::default()
         };
         let report = case.check_input(&input);

@@ -113,9 +113,9 @@ pub fn typed_decimals(text: &str) -> u8 {
         .chars()
         .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'))
         .collect();
-    number
-        .split_once(['.', ','])
-        .map_or(0, |(_, d)| d.chars().filter(char::is_ascii_digit).count() as u8)
+    number.split_once(['.', ',']).map_or(0, |(_, d)| {
+        d.chars().filter(char::is_ascii_digit).count() as u8
+    })
 }
 
 /// A protection cut-off seen in the live stream.
@@ -229,6 +229,19 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
         Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
         Check::NoFactoryReset => connected(ctx).map(|()| {
+            let keeps_logbook = ctx
+                .live
+                .device
+                .as_ref()
+                .is_some_and(DeviceInfo::keeps_logbook);
+            if keeps_logbook && ctx.live.logbook.is_none() {
+                // This unit keeps a logbook and it has not arrived: passing now would be
+                // silent about exactly what the gate is for.
+                return Verdict::fail(vec![Reason {
+                    code: "logbook_not_read".into(),
+                    text: "the unit's logbook has not been read yet: wait a moment for it".into(),
+                }]);
+            }
             live::no_factory_reset(ctx.live.logbook.as_ref(), ctx.live.factory_events_baseline)
         }),
         Check::ProtectionTest => match &ctx.live.settings {
