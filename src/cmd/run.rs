@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, WrapErr};
 
-use super::drive::{write_outputs, Bench, Clock, Outcome, Runner, Scripted};
+use super::drive::{Bench, Clock, Outcome, Runner, Scripted};
 use super::WizardArgs;
 use crate::log::session::Session;
 use crate::log::sign::load_signing_key;
+use crate::log::signoff::write_outputs;
 use crate::train::judge::{judge, training_log};
 use crate::train::stage::Stage;
 use crate::wizard::answers::Answers;

@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
-use super::drive::{write_outputs, Bench, Clock, Outputs, Runner};
+use super::drive::{Bench, Clock, Runner};
 use super::WizardArgs;
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
+use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
 use crate::train::scenario::{Expect, Scenario};
 use crate::train::shipped;

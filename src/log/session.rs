@@ -14,6 +14,8 @@ pub const JOURNAL: &str = "journal.jsonl";
 pub const LOG: &str = "log.yaml";
 /// The signature's file name.
 pub const SIGNATURE: &str = "log.yaml.sig";
+/// The trainer's signature of a training log: the same namespace over the same bytes.
+pub const TRAINER_SIGNATURE: &str = "log.yaml.trainer.sig";
 /// The printable report's file name.
 pub const REPORT: &str = "report.html";
 

@@ -336,7 +336,7 @@ impl<'s, 'w> App<'s, 'w> {
 
     /// Write the log, its signature and the report, and say where.
     fn sign_off(&mut self) {
-        let outputs = write_outputs(self.session, self.key.as_ref())
+        let outputs = write_outputs(self.session, self.key.as_ref(), None, None)
             .map(Box::new)
             .map_err(|e| e.to_string());
         self.ui.notice = Some(match &outputs {
