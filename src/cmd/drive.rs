@@ -126,18 +126,7 @@ impl Bench {
             stage,
         };
         if let Some(control) = sim {
-            // A resumed run starts a new simulated unit: do again, in order, what the journal
-            // says was done to it, and stage again what its steps staged.
-            for e in journal {
-                if let Event::AppAction { action, .. } = e {
-                    let _ = control.apply(action);
-                }
-                if let Some(stage) = bench.stage.as_mut() {
-                    for f in stage.on_event(e) {
-                        let _ = control.inject(&f);
-                    }
-                }
-            }
+            super::restore_sim(&control, bench.stage.as_mut(), journal);
             let link = SimLink::new(control.clone());
             tokio::spawn(super::pump(link, tx, refresh_rx));
             bench.refresh = Some(refresh_tx);

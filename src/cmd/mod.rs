@@ -98,6 +98,27 @@ pub fn scenario_control(
     Ok(crate::bms::sim::link::SimControl::new(unit))
 }
 
+/// Put a new simulated unit where the journal says the operator left the old one: do again,
+/// in order, what was done to it in the app, and stage again what its steps staged (`stage`
+/// takes those faults off its list). A resumed session meets a new unit, in every front end.
+pub fn restore_sim(
+    control: &crate::bms::sim::link::SimControl,
+    mut stage: Option<&mut crate::train::stage::Stage>,
+    journal: &[crate::wizard::engine::Event],
+) {
+    use crate::wizard::engine::Event;
+    for e in journal {
+        if let Event::AppAction { action, .. } = e {
+            let _ = control.apply(action);
+        }
+        if let Some(stage) = stage.as_deref_mut() {
+            for f in stage.on_event(e) {
+                let _ = control.inject(&f);
+            }
+        }
+    }
+}
+
 /// How long to wait before trying again to reach a unit that did not answer.
 const CONNECT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 

@@ -15,7 +15,7 @@ use super::WizardArgs;
 use crate::log::session::Session;
 use crate::log::sign::load_signing_key;
 use crate::log::signoff::write_outputs;
-use crate::train::judge::{judge, training_log};
+use crate::train::judge::training_section;
 use crate::train::stage::Stage;
 use crate::wizard::answers::Answers;
 use crate::wizard::spec::tr;
@@ -97,8 +97,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 // A session on a training scenario is marked so: it is no commissioning.
                 let training = scenario
                     .as_ref()
-                    .filter(|s| s.training)
-                    .map(|s| training_log(s, &judge(s.catches(), session.events())));
+                    .and_then(|s| training_section(s, session.events()));
                 let outputs = write_outputs(&session, key.as_ref(), None, training)?;
                 println!(
                     "commissioning signed off: verdict {:?}",

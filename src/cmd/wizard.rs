@@ -10,12 +10,13 @@ use color_eyre::eyre::{bail, eyre, WrapErr};
 use super::{now_ms, WizardArgs};
 use crate::log::session::{Session, JOURNAL, LOG};
 use crate::log::sign::load_signing_key;
-use crate::ui::app::{self, AppConfig, Exit, Source};
+use crate::ui::app::{self, AppConfig, Exit, ScenarioConfig, Source};
 use crate::ui::view::Theme;
 use crate::wizard::spec::tr;
 
-/// Start the interactive wizard.
-pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
+/// Start the interactive wizard. `scenario`: a scenario already chosen (by `train`), with the
+/// trainer's key; otherwise `--sim FILE` names one, or there is none.
+pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Result<ExitCode> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!(
             "the interactive wizard needs a terminal; for a scripted commissioning use \
@@ -27,10 +28,23 @@ pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
         Some(path) => Some(load_signing_key(path)?),
         None => None,
     };
-    let source = match &args.sim {
-        Some(scenario) => Source::Sim(super::sim_control(scenario.as_deref())?),
-        None => Source::Scan,
+    let scenario = match (scenario, &args.sim) {
+        (Some(s), _) => Some(s),
+        (None, Some(Some(path))) => Some(ScenarioConfig {
+            scenario: super::load_scenario(path, &spec)?,
+            trainer_key: None,
+        }),
+        (None, _) => None,
     };
+    let source = match (&scenario, &args.sim) {
+        (Some(s), _) => Source::Sim(super::scenario_control(&s.scenario)?),
+        (None, Some(_)) => Source::Sim(super::sim_control(None)?),
+        (None, None) => Source::Scan,
+    };
+    let training = scenario
+        .as_ref()
+        .filter(|s| s.scenario.training)
+        .map(|s| s.scenario.blind_id());
     let (dir, found) = match &args.out {
         Some(dir) => (dir.clone(), false),
         None => default_session_dir()?,
@@ -38,6 +52,11 @@ pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (mut session, torn) = Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
         .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?;
     let mut banner = Vec::new();
+    if let Some(id) = &training {
+        banner.push(format!(
+            "Training session {id} on a simulated unit: work as on a real pack."
+        ));
+    }
     if session.resumed() || found {
         let step = session.engine.current_step(&session.state);
         banner.push(format!(
@@ -62,6 +81,7 @@ pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
             theme,
             banner: Some(banner.join(" ")),
             key,
+            scenario,
         },
     )
     .map_err(|e| eyre!("the terminal failed: {e}"))?;
@@ -81,7 +101,19 @@ pub fn run(args: WizardArgs) -> color_eyre::Result<ExitCode> {
                     "Signature: none — the log is NOT signed (make a key with `jk-commission keygen`, pass it with --key)"
                 ),
             }
+            if let Some(sig) = &outputs.trainer_signature {
+                println!("Trainer's signature: {}", sig.display());
+            }
             println!("Report: {}", outputs.report.display());
+            if let Some(t) = &outputs.record.training {
+                let caught = t.faults.iter().filter(|f| f.result == "caught").count();
+                println!(
+                    "Training {}: {caught} of {} staged faults caught ({}).",
+                    training.as_deref().unwrap_or(""),
+                    t.faults.len(),
+                    t.description
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Exit::SignedOff(Err(e)) => {
