@@ -560,3 +560,29 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "the temp folder holds {left:?}");
 }
+
+/// Without --out the session lives in the data directory under a provisional name until the
+/// unit's serial is read; the next start finds and resumes it there.
+#[test]
+fn a_session_in_the_data_directory_is_provisional_until_the_unit_is_known_and_resumes() {
+    let home = tempfile::tempdir().unwrap();
+    let sessions = home.path().join("data/jk-commission/sessions");
+    let mut w = Wizard::start(&["--sim"], home.path());
+    w.wait_for("The pack and the people", SHORT);
+    w.type_line("Anna Nowak");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+    let folders: Vec<String> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    assert!(
+        folders[0].ends_with("-1-unknown-unit"),
+        "the unit is asleep, so not known yet: {folders:?}"
+    );
+    let w = Wizard::start(&["--sim"], home.path());
+    let text = w.wait_for("Resumed", SHORT);
+    assert!(text.contains("unknown-unit"), "{text}");
+    assert!(text.contains("[Anna Nowak"), "{text}");
+}

@@ -2,13 +2,14 @@
 //! session, start the terminal UI, and say afterwards where everything is.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
 use super::{now_ms, WizardArgs};
-use crate::log::session::{Session, JOURNAL, LOG};
+use crate::log::folders;
+use crate::log::session::Session;
 use crate::log::sign::load_signing_key;
 use crate::ui::app::{self, AppConfig, Exit, ScenarioConfig, Source};
 use crate::ui::view::Theme;
@@ -82,9 +83,12 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
             banner: Some(banner.join(" ")),
             key,
             scenario,
+            name_by_serial: args.out.is_none(),
         },
     )
     .map_err(|e| eyre!("the terminal failed: {e}"))?;
+    // Named after the unit by now, perhaps.
+    let dir = session.dir().to_path_buf();
     match exit {
         Exit::Quit => {
             println!(
@@ -126,77 +130,16 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
 }
 
 /// The default session folder: the newest unfinished session (a journal and no log) under
-/// the data directory, or a new `<YYYY-MM-DD>-<n>`. The flag says whether one was found.
+/// the data directory, whatever it is called, or a new provisional one
+/// (`<YYYY-MM-DD>-<n>-unknown-unit`, named after the unit once its serial is read). The flag
+/// says whether one was found.
 fn default_session_dir() -> color_eyre::Result<(PathBuf, bool)> {
     let Some(data) = dirs::data_dir() else {
         bail!("this system has no data directory for the sessions; pass --out DIR");
     };
     let root = data.join("jk-commission").join("sessions");
-    if let Some(dir) = newest_unfinished(&root) {
+    if let Some(dir) = folders::newest_unfinished(&root) {
         return Ok((dir, true));
     }
-    let today = date(now_ms());
-    for n in 1.. {
-        let dir = root.join(format!("{today}-{n}"));
-        if !dir.exists() {
-            return Ok((dir, false));
-        }
-    }
-    unreachable!("some n is free")
-}
-
-/// The unfinished session under `root` whose journal changed last.
-pub fn newest_unfinished(root: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(root)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|d| d.join(JOURNAL).is_file() && !d.join(LOG).exists())
-        .filter_map(|d| {
-            let changed = std::fs::metadata(d.join(JOURNAL)).ok()?.modified().ok()?;
-            Some((changed, d))
-        })
-        .max()
-        .map(|(_, d)| d)
-}
-
-/// The UTC calendar date of a time stamp, `YYYY-MM-DD`.
-pub fn date(ms: i64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_utc_calendar_days() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(date(951_782_400_000), "2000-02-29");
-        assert_eq!(date(1_767_225_599_000), "2025-12-31");
-    }
-
-    #[test]
-    fn the_newest_unfinished_session_is_resumed_and_finished_ones_are_not() {
-        let root = tempfile::tempdir().unwrap();
-        let done = root.path().join("2026-01-01-1");
-        let open = root.path().join("2026-01-02-1");
-        for d in [&done, &open] {
-            std::fs::create_dir_all(d).unwrap();
-            std::fs::write(d.join(JOURNAL), "{}\n").unwrap();
-        }
-        std::fs::write(done.join(LOG), "x").unwrap();
-        assert_eq!(newest_unfinished(root.path()), Some(open));
-        assert_eq!(newest_unfinished(&root.path().join("none")), None);
-    }
+    Ok((folders::provisional(&root, now_ms()), false))
 }

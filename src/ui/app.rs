@@ -14,6 +14,7 @@
 //! training section at sign-off.
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
@@ -24,6 +25,7 @@ use crate::bms::link::{BmsLink, LinkEvent};
 use crate::bms::sim::link::SimControl;
 use crate::bms::sim::unit::Fault;
 use crate::cmd::drive::Clock;
+use crate::log::folders;
 use crate::log::session::{Session, SessionError};
 use crate::log::sign::SigningKey;
 use crate::log::signoff::{write_outputs, Outputs};
@@ -68,6 +70,9 @@ pub struct AppConfig {
     pub key: Option<SigningKey>,
     /// The scenario the simulated unit was built from, if any.
     pub scenario: Option<ScenarioConfig>,
+    /// The session folder is the data directory's: a provisional name is replaced by
+    /// `<serial>-<date>` once the unit's serial is read. Never for a folder given with `--out`.
+    pub name_by_serial: bool,
 }
 
 /// A scenario on the simulated unit (`--sim FILE`, `train`): its later faults are staged as
@@ -149,6 +154,8 @@ struct App<'s, 'w> {
     stage: Option<Stage>,
     /// Faults the simulator would not take, told after the session (not to the trainee).
     notes: Vec<String>,
+    /// Rename the session folder after the unit when its serial arrives.
+    name_by_serial: bool,
 }
 
 impl<'s, 'w> App<'s, 'w> {
@@ -175,6 +182,7 @@ impl<'s, 'w> App<'s, 'w> {
             scenario: config.scenario,
             stage,
             notes: Vec::new(),
+            name_by_serial: config.name_by_serial,
         }
     }
 
@@ -338,11 +346,58 @@ impl<'s, 'w> App<'s, 'w> {
                 }
             },
         };
+        let serial = match &input {
+            BmsInput::Device(d) => Some(d.serial_number.clone()),
+            _ => None,
+        };
         if let Err(e) = self.input(Input::Bms(input)) {
             self.ui.notice = Some(Notice {
                 tone: Tone::Error,
                 text: format!("cannot record the BMS data: {e}"),
             });
+            return;
+        }
+        if let Some(serial) = serial {
+            self.name_after_unit(&serial);
+        }
+    }
+
+    /// Give a provisional session folder the unit's name, `<serial>-<date>`, once.
+    fn name_after_unit(&mut self, serial: &str) {
+        if !self.name_by_serial || !folders::is_provisional(self.session.dir()) {
+            return;
+        }
+        let Some(root) = self.session.dir().parent().map(Path::to_path_buf) else {
+            return;
+        };
+        let started = self
+            .session
+            .started_at()
+            .unwrap_or_else(|| self.clock.now());
+        // A unit with no usable serial leaves the name as it is.
+        let Some(target) = folders::by_serial(&root, serial, started) else {
+            return;
+        };
+        self.name_by_serial = false;
+        match self.session.move_to(&target) {
+            Ok(()) => {
+                // Never over a refusal the operator has not read yet.
+                if self.ui.notice.is_none() {
+                    self.ui.notice = Some(Notice {
+                        tone: Tone::Info,
+                        text: format!("Session folder named after the unit: {}", target.display()),
+                    });
+                }
+            }
+            Err(e) => {
+                self.ui.notice = Some(Notice {
+                    tone: Tone::Error,
+                    text: format!(
+                        "{e}; the session goes on in {}",
+                        self.session.dir().display()
+                    ),
+                })
+            }
         }
     }
 
@@ -643,6 +698,7 @@ mod tests {
                 scenario,
                 trainer_key,
             }),
+            name_by_serial: false,
         }
     }
 
@@ -801,6 +857,75 @@ faults:
                 sig,
                 &dir.path().join(crate::log::session::TRAINER_SIGNATURE)
             );
+        });
+    }
+
+    fn device(serial: &str) -> LinkMsg {
+        LinkMsg::Event(LinkEvent::DeviceInfo(crate::bms::model::DeviceInfo {
+            serial_number: serial.into(),
+            ..Default::default()
+        }))
+    }
+
+    fn plain(name_by_serial: bool) -> AppConfig {
+        AppConfig {
+            lang: "en".into(),
+            source: Source::Manual,
+            theme: Theme { color: false },
+            banner: None,
+            key: None,
+            scenario: None,
+            name_by_serial,
+        }
+    }
+
+    #[test]
+    fn a_provisional_session_folder_takes_the_units_serial_and_date_once() {
+        let spec = crate::wizard::engine::tests::mini();
+        let root = tempfile::tempdir().unwrap();
+        // 2026-03-01 12:00 UTC.
+        let started = 1_772_366_400_000;
+        let dir = folders::provisional(root.path(), started);
+        let (mut session, _) = Session::open(&spec, &dir, "h", "en", started).unwrap();
+        paused().block_on(async {
+            let mut app = App::new(&mut session, plain(true));
+            app.link_msg(device(""));
+            assert_eq!(app.session.dir(), dir, "no serial: the name stays");
+            app.link_msg(device("2104-A1"));
+            let named = root.path().join("2104-A1-2026-03-01");
+            assert_eq!(app.session.dir(), named);
+            assert!(named.join(crate::log::session::JOURNAL).is_file());
+            assert!(!dir.exists());
+            // Once only: another unit later does not move it again.
+            app.link_msg(device("9999"));
+            assert_eq!(app.session.dir(), named);
+        });
+        // Resuming finds it under its new name.
+        assert_eq!(
+            folders::newest_unfinished(root.path()),
+            Some(session.dir().to_path_buf())
+        );
+    }
+
+    #[test]
+    fn an_out_folder_and_a_named_folder_are_never_renamed() {
+        let spec = crate::wizard::engine::tests::mini();
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("2026-03-01-1-unknown-unit");
+        let (mut session, _) = Session::open(&spec, &out, "h", "en", 0).unwrap();
+        paused().block_on(async {
+            // --out: the operator's folder, whatever it is called.
+            let mut app = App::new(&mut session, plain(false));
+            app.link_msg(device("2104-A1"));
+            assert_eq!(app.session.dir(), out);
+        });
+        let named = root.path().join("2104-A1-2026-03-01");
+        let (mut session, _) = Session::open(&spec, &named, "h", "en", 0).unwrap();
+        paused().block_on(async {
+            // A resumed session already named after its unit keeps its name.
+            let mut app = App::new(&mut session, plain(true));
+            app.link_msg(device("5555"));
+            assert_eq!(app.session.dir(), named);
         });
     }
 }
