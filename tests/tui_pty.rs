@@ -586,3 +586,31 @@ fn a_session_in_the_data_directory_is_provisional_until_the_unit_is_known_and_re
     assert!(text.contains("unknown-unit"), "{text}");
     assert!(text.contains("[Anna Nowak"), "{text}");
 }
+
+/// `--sim FILE` with a training scenario is a training session too, without `train`.
+#[test]
+fn the_wizard_on_a_training_scenario_file_shows_only_its_blind_id() {
+    let spec = WizardSpec::builtin();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/wiring-open-tap.yaml");
+    let scenario = jk_commission::train::scenario::Scenario::load(&file, &spec).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start(
+        &[
+            "--sim",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    let first = w.step("The pack and the people");
+    assert!(
+        first.contains(&format!("TRAINING {}", scenario.blind_id())),
+        "{first}"
+    );
+    assert!(!first.contains("wiring-open-tap"), "{first}");
+    assert!(!first.contains(&scenario.description[..20]), "{first}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+}

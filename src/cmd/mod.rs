@@ -62,22 +62,13 @@ pub fn load_wizard(
 /// takes hours on a real bench and seconds here.
 pub const SIM_BENCH_SPEED: f64 = 2000.0;
 
-/// The simulated unit for `--sim [SCENARIO]`: without a scenario, a fresh unit from the box;
-/// with one, the unit the scenario describes (checked against the built-in wizard), its
-/// start faults staged. The faults it stages later come from [`crate::train::stage::Stage`].
-pub fn sim_control(
-    scenario: Option<&std::path::Path>,
-) -> color_eyre::Result<crate::bms::sim::link::SimControl> {
+/// The simulated unit for a bare `--sim`: a fresh unit from the box. A scenario's unit comes
+/// from [`scenario_control`], its later faults from [`crate::train::stage::Stage`].
+pub fn sim_control() -> color_eyre::Result<crate::bms::sim::link::SimControl> {
     use crate::bms::sim::link::SimControl;
     use crate::bms::sim::unit::SimConfig;
-    match scenario {
-        Some(path) => {
-            let spec = crate::wizard::spec::WizardSpec::builtin();
-            scenario_control(&load_scenario(path, &spec)?)
-        }
-        None => SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
-            .map_err(|e| color_eyre::eyre::eyre!("{e}")),
-    }
+    SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
 
 /// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.

@@ -76,7 +76,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         let sim = match (&wizard.sim, &scenario) {
             (None, _) => None,
             (Some(_), Some(s)) => Some(super::scenario_control(s)?),
-            (Some(_), None) => Some(super::sim_control(None)?),
+            (Some(_), None) => Some(super::sim_control()?),
         };
         let stage = scenario.as_ref().map(Stage::new);
         let bench = Bench::start(sim, stage, args.address.as_deref(), session.events());

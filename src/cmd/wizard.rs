@@ -39,7 +39,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     };
     let source = match (&scenario, &args.sim) {
         (Some(s), _) => Source::Sim(super::scenario_control(&s.scenario)?),
-        (None, Some(_)) => Source::Sim(super::sim_control(None)?),
+        (None, Some(_)) => Source::Sim(super::sim_control()?),
         (None, None) => Source::Scan,
     };
     let training = scenario

@@ -537,7 +537,10 @@ impl<'s, 'w> App<'s, 'w> {
 /// without one.
 async fn due(clock: Clock, due: Option<Duration>) {
     match due {
-        Some(d) => tokio::time::sleep(d.saturating_sub(clock.elapsed())).await,
+        // A millisecond late, so a due time rounded through f64 seconds is surely past.
+        Some(d) => {
+            tokio::time::sleep(d.saturating_sub(clock.elapsed()) + Duration::from_millis(1)).await
+        }
         None => std::future::pending().await,
     }
 }
@@ -663,7 +666,7 @@ async fn choose(
                             break;
                         }
                         chooser::Choice::Sim => {
-                            return crate::cmd::sim_control(None)
+                            return crate::cmd::sim_control()
                                 .map(|c| Some(Source::Sim(c)))
                                 .map_err(|e| io::Error::other(e.to_string()));
                         }
