@@ -44,7 +44,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        None => cmd::wizard::run(cli.wizard),
+        None => cmd::wizard::run(cli.wizard, None),
         Some(Command::Scan(a)) => cmd::scan::run(a),
         Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim),
         Some(Command::Decode(a)) => cmd::decode::run(a),

@@ -1,6 +1,7 @@
 //! The real binary in a pseudo-terminal (portable-pty + vt100): a whole simulated
 //! commissioning walked with keystrokes from the first step to the signed log, checking the
-//! screen at the key moments, including a refused gate; quitting and resuming; Ctrl-C.
+//! screen at the key moments, including a refused gate; quitting and resuming; Ctrl-C; a
+//! training session that keeps its staged fault from the trainee until the procedure catches it.
 
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -8,6 +9,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use jk_commission::cmd::SIM_BENCH_SPEED;
+use jk_commission::train::{meter, shipped};
+use jk_commission::wizard::spec::WizardSpec;
 use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};
 
 const ENTER: &str = "\r";
@@ -463,4 +467,150 @@ fn without_bluetooth_it_says_so_and_offers_the_simulator_or_manual_mode() {
     w.send("y");
     assert_eq!(w.exit_code(SHORT), 0);
     assert!(!w.text().contains("panicked"), "{}", w.text());
+}
+
+/// Training: the trainer picks the skipped-tap scenario from the built-in list; the trainee's
+/// screen names it only by its blind id; the multimeter ladder, read off the simulated pack
+/// with its miswired leads, is refused for the skipped tap. Nothing is left in the temp folder.
+#[test]
+fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
+    let spec = WizardSpec::builtin();
+    let id = "wiring-skipped-tap";
+    let scenario = shipped::scenario(id, &spec).unwrap();
+    let number = shipped::SCENARIOS
+        .iter()
+        .position(|(name, _)| *name == id)
+        .unwrap()
+        + 1;
+    // What the trainee's meter reads on this pack (the simulated unit starts the same each time).
+    let unit = scenario.build_unit(SIM_BENCH_SPEED).unwrap();
+    let m = meter::measure(&unit, &scenario.wiring);
+    let home = tempfile::tempdir().unwrap();
+    let tmp = home.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start_with(
+        &["train", "--out", out.to_str().unwrap()],
+        home.path(),
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    let list = w.wait_for("Stage which one", SHORT);
+    assert!(list.contains(&scenario.description), "{list}");
+    w.type_line(&number.to_string());
+
+    let first = w.step("The pack and the people");
+    let blind = scenario.blind_id();
+    assert!(
+        first.contains(&format!("TRAINING {blind}")),
+        "the blind id is shown:\n{first}"
+    );
+    for secret in [
+        id,
+        "skipped",
+        "Training scenarios",
+        &scenario.description[..20],
+    ] {
+        assert!(!first.contains(secret), "{secret:?} is on screen:\n{first}");
+    }
+    w.type_line("Ola Kowal");
+    w.type_line("trainee");
+    w.send(ENTER); // no trainer named
+    w.type_line("PK-7");
+    w.send(RIGHT); // LiFePO4
+    w.send(ENTER);
+    w.type_line("16");
+    w.type_line("280");
+    w.send(RIGHT); // the 16-cell unit
+    w.send(ENTER);
+    w.send(RIGHT); // not a cold site
+    w.send(ENTER);
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+    w.step("Before you start: safety");
+    tick_and_next(&mut w, 6);
+    w.step("Cells at a similar charge");
+    w.type_line(&meter::shown(m.lowest_cell));
+    w.type_line(&meter::shown(m.highest_cell));
+    w.wait_for("MAY GO ON", SHORT);
+    w.send(ENTER);
+    w.step("Black wire, pin 1");
+    tick_and_next(&mut w, 2);
+    w.step("Cell taps in order");
+    tick_and_next(&mut w, 3);
+    w.step("Fewer cells than the unit takes");
+    tick_and_next(&mut w, 3);
+
+    w.step("Multimeter check of the balance plug");
+    for tap in &m.taps {
+        w.type_line(&meter::shown(*tap));
+    }
+    w.type_line(&meter::shown(m.pack));
+    w.send(ENTER); // Next: refused
+    let refused = w.wait_for("CANNOT GO ON", SHORT);
+    assert!(refused.contains("✗ W 5"), "{refused}");
+    assert!(
+        refused.contains("cell 9's plus was skipped"),
+        "the diagnosis names the skipped tap:\n{refused}"
+    );
+    assert!(refused.contains(&format!("TRAINING {blind}")), "{refused}");
+    w.send("q");
+    w.wait_for("Quit now?", SHORT);
+    w.send("y");
+    assert_eq!(w.exit_code(SHORT), 0);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "the temp folder holds {left:?}");
+}
+
+/// Without --out the session lives in the data directory under a provisional name until the
+/// unit's serial is read; the next start finds and resumes it there.
+#[test]
+fn a_session_in_the_data_directory_is_provisional_until_the_unit_is_known_and_resumes() {
+    let home = tempfile::tempdir().unwrap();
+    let sessions = home.path().join("data/jk-commission/sessions");
+    let mut w = Wizard::start(&["--sim"], home.path());
+    w.wait_for("The pack and the people", SHORT);
+    w.type_line("Anna Nowak");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+    let folders: Vec<String> = std::fs::read_dir(&sessions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    assert!(
+        folders[0].ends_with("-1-unknown-unit"),
+        "the unit is asleep, so not known yet: {folders:?}"
+    );
+    let w = Wizard::start(&["--sim"], home.path());
+    let text = w.wait_for("Resumed", SHORT);
+    assert!(text.contains("unknown-unit"), "{text}");
+    assert!(text.contains("[Anna Nowak"), "{text}");
+}
+
+/// `--sim FILE` with a training scenario is a training session too, without `train`.
+#[test]
+fn the_wizard_on_a_training_scenario_file_shows_only_its_blind_id() {
+    let spec = WizardSpec::builtin();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/wiring-open-tap.yaml");
+    let scenario = jk_commission::train::scenario::Scenario::load(&file, &spec).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("session");
+    let mut w = Wizard::start(
+        &[
+            "--sim",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    let first = w.step("The pack and the people");
+    assert!(
+        first.contains(&format!("TRAINING {}", scenario.blind_id())),
+        "{first}"
+    );
+    assert!(!first.contains("wiring-open-tap"), "{first}");
+    assert!(!first.contains(&scenario.description[..20]), "{first}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
 }

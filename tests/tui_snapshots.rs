@@ -163,6 +163,24 @@ fn first_step() {
 }
 
 #[test]
+fn a_training_session_names_only_its_blind_id_in_the_title() {
+    let spec = spec();
+    let engine = Engine::new(&spec);
+    let state = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
+    let ui = UiState::new(&state);
+    let mut v = view(&spec, &state, &ui, Mode::Sim);
+    v.training = Some("T-085f7a".into());
+    let text = screen(&v, 80, 24);
+    let title = text.lines().next().unwrap();
+    assert!(title.contains("TRAINING T-085f7a"), "{title}");
+    assert!(
+        title.contains("Step 1 of 24"),
+        "the progress still fits: {title}"
+    );
+    assert!(title.contains("^Q quit"), "{title}");
+}
+
+#[test]
 fn ladder_with_a_diagnosed_fault() {
     let spec = spec();
     let engine = Engine::new(&spec);

@@ -5,8 +5,6 @@
 //! Time is read from tokio's clock through [`Clock`], so a test may run a whole commissioning
 //! on a paused clock in a fraction of a second, with every stamp consistent.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use color_eyre::eyre::eyre;
@@ -17,17 +15,12 @@ use crate::bms::link::LinkEvent;
 use crate::bms::model::AppAction;
 use crate::bms::sim::link::{SimControl, SimLink};
 use crate::bms::sim::unit::Fault;
-use crate::log::record::{self, CommissioningLog, TrainingLog};
-use crate::log::session::{Session, JOURNAL, LOG, REPORT, SIGNATURE};
-use crate::log::sign::{self, SigningKey};
+use crate::log::session::Session;
 use crate::train::stage::Stage;
 use crate::train::trainee::{Attempt, Trainee};
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
 use crate::wizard::engine::{is_live, BmsInput, Event, Input, Millis, Status};
 use crate::wizard::spec::{tr, StepSpec};
-
-/// The trainer's signature beside the log: the same SSHSIG namespace over the same bytes.
-pub const TRAINER_SIGNATURE: &str = "log.yaml.trainer.sig";
 
 /// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
 /// virtual time on a paused one.
@@ -133,18 +126,7 @@ impl Bench {
             stage,
         };
         if let Some(control) = sim {
-            // A resumed run starts a new simulated unit: do again, in order, what the journal
-            // says was done to it, and stage again what its steps staged.
-            for e in journal {
-                if let Event::AppAction { action, .. } = e {
-                    let _ = control.apply(action);
-                }
-                if let Some(stage) = bench.stage.as_mut() {
-                    for f in stage.on_event(e) {
-                        let _ = control.inject(&f);
-                    }
-                }
-            }
+            super::restore_sim(&control, bench.stage.as_mut(), journal);
             let link = SimLink::new(control.clone());
             tokio::spawn(super::pump(link, tx, refresh_rx));
             bench.refresh = Some(refresh_tx);
@@ -558,71 +540,4 @@ impl Runner<'_, '_> {
         }
         out
     }
-}
-
-/// The files written at sign-off.
-#[derive(Debug, Clone)]
-pub struct Outputs {
-    /// log.yaml.
-    pub log: PathBuf,
-    /// log.yaml.sig, when the operator's key was given.
-    pub signature: Option<PathBuf>,
-    /// log.yaml.trainer.sig, when the trainer's key was given.
-    pub trainer_signature: Option<PathBuf>,
-    /// report.html.
-    pub report: PathBuf,
-    /// The log as written.
-    pub record: CommissioningLog,
-}
-
-/// Write log.yaml — with its training section, for a training session — its signature(s) and
-/// report.html into the session folder.
-// TODO(lead): `log::signoff::write_outputs` could take the training section and the trainer's
-// key; this copy of it would then go.
-pub fn write_outputs(
-    session: &Session<'_>,
-    key: Option<&SigningKey>,
-    trainer_key: Option<&SigningKey>,
-    training: Option<TrainingLog>,
-) -> color_eyre::Result<Outputs> {
-    let dir = session.dir();
-    let journal = std::fs::read(dir.join(JOURNAL))
-        .map_err(|e| eyre!("cannot read {}: {e}", dir.join(JOURNAL).display()))?;
-    let journal_sha256 = crate::wizard::spec::sha256_hex(&journal);
-    let mut log = record::build(&session.engine, &session.state, &journal_sha256)?;
-    log.training = training;
-    let text = record::to_yaml(&log);
-    let log_path = dir.join(LOG);
-    write_atomically(&log_path, text.as_bytes())?;
-    let sign_with = |key: Option<&SigningKey>, name: &str| -> color_eyre::Result<_> {
-        let Some(key) = key else { return Ok(None) };
-        let armored = sign::sign(key, text.as_bytes())?;
-        let path = dir.join(name);
-        write_atomically(&path, armored.as_bytes())?;
-        Ok(Some(path))
-    };
-    let signature = sign_with(key, SIGNATURE)?;
-    let trainer_signature = sign_with(trainer_key, TRAINER_SIGNATURE)?;
-    let fingerprint = key.map(|k| k.fingerprint());
-    let html = crate::log::report::render(&log, &text, fingerprint.as_deref());
-    let report = dir.join(REPORT);
-    write_atomically(&report, html.as_bytes())?;
-    Ok(Outputs {
-        log: log_path,
-        signature,
-        trainer_signature,
-        report,
-        record: log,
-    })
-}
-
-/// Write through a temporary file and rename, so a crash never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> color_eyre::Result<()> {
-    let io = |e: std::io::Error| eyre!("cannot write {}: {e}", path.display());
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
 }

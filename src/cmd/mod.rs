@@ -62,22 +62,13 @@ pub fn load_wizard(
 /// takes hours on a real bench and seconds here.
 pub const SIM_BENCH_SPEED: f64 = 2000.0;
 
-/// The simulated unit for `--sim [SCENARIO]`: without a scenario, a fresh unit from the box;
-/// with one, the unit the scenario describes (checked against the built-in wizard), its
-/// start faults staged. The faults it stages later come from [`crate::train::stage::Stage`].
-pub fn sim_control(
-    scenario: Option<&std::path::Path>,
-) -> color_eyre::Result<crate::bms::sim::link::SimControl> {
+/// The simulated unit for a bare `--sim`: a fresh unit from the box. A scenario's unit comes
+/// from [`scenario_control`], its later faults from [`crate::train::stage::Stage`].
+pub fn sim_control() -> color_eyre::Result<crate::bms::sim::link::SimControl> {
     use crate::bms::sim::link::SimControl;
     use crate::bms::sim::unit::SimConfig;
-    match scenario {
-        Some(path) => {
-            let spec = crate::wizard::spec::WizardSpec::builtin();
-            scenario_control(&load_scenario(path, &spec)?)
-        }
-        None => SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
-            .map_err(|e| color_eyre::eyre::eyre!("{e}")),
-    }
+    SimControl::from_config(SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED))
+        .map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
 
 /// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.
@@ -96,6 +87,27 @@ pub fn scenario_control(
         .build_unit(SIM_BENCH_SPEED)
         .map_err(|e| color_eyre::eyre::eyre!("{}: {e}", scenario.origin))?;
     Ok(crate::bms::sim::link::SimControl::new(unit))
+}
+
+/// Put a new simulated unit where the journal says the operator left the old one: do again,
+/// in order, what was done to it in the app, and stage again what its steps staged (`stage`
+/// takes those faults off its list). A resumed session meets a new unit, in every front end.
+pub fn restore_sim(
+    control: &crate::bms::sim::link::SimControl,
+    mut stage: Option<&mut crate::train::stage::Stage>,
+    journal: &[crate::wizard::engine::Event],
+) {
+    use crate::wizard::engine::Event;
+    for e in journal {
+        if let Event::AppAction { action, .. } = e {
+            let _ = control.apply(action);
+        }
+        if let Some(stage) = stage.as_deref_mut() {
+            for f in stage.on_event(e) {
+                let _ = control.inject(&f);
+            }
+        }
+    }
 }
 
 /// How long to wait before trying again to reach a unit that did not answer.

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, WrapErr};
 
-use super::drive::{write_outputs, Bench, Clock, Outcome, Runner, Scripted};
+use super::drive::{Bench, Clock, Outcome, Runner, Scripted};
 use super::WizardArgs;
 use crate::log::session::Session;
 use crate::log::sign::load_signing_key;
-use crate::train::judge::{judge, training_log};
+use crate::log::signoff::write_outputs;
+use crate::train::judge::training_section;
 use crate::train::stage::Stage;
 use crate::wizard::answers::Answers;
 use crate::wizard::spec::tr;
@@ -75,7 +76,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         let sim = match (&wizard.sim, &scenario) {
             (None, _) => None,
             (Some(_), Some(s)) => Some(super::scenario_control(s)?),
-            (Some(_), None) => Some(super::sim_control(None)?),
+            (Some(_), None) => Some(super::sim_control()?),
         };
         let stage = scenario.as_ref().map(Stage::new);
         let bench = Bench::start(sim, stage, args.address.as_deref(), session.events());
@@ -96,8 +97,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 // A session on a training scenario is marked so: it is no commissioning.
                 let training = scenario
                     .as_ref()
-                    .filter(|s| s.training)
-                    .map(|s| training_log(s, &judge(s.catches(), session.events())));
+                    .and_then(|s| training_section(s, session.events()));
                 let outputs = write_outputs(&session, key.as_ref(), None, training)?;
                 println!(
                     "commissioning signed off: verdict {:?}",

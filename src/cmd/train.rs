@@ -13,15 +13,17 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
-use super::drive::{write_outputs, Bench, Clock, Outputs, Runner};
+use super::drive::{Bench, Clock, Runner};
 use super::WizardArgs;
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
+use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
 use crate::train::scenario::{Expect, Scenario};
 use crate::train::shipped;
 use crate::train::stage::Stage;
 use crate::train::trainee::Trainee;
+use crate::ui::app::ScenarioConfig;
 use crate::wizard::spec::WizardSpec;
 
 /// Arguments of `train`.
@@ -57,7 +59,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     if !args.check.is_empty() {
         return check_files(&args, &wizard, &spec, &lang, trainer_key.as_ref());
     }
-    interactive(&args, &wizard, &spec)
+    interactive(&args, wizard, &spec, trainer_key)
 }
 
 /// What a headless check needs besides the scenario.
@@ -263,35 +265,42 @@ fn tempdir() -> color_eyre::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The trainer picks a scenario; the trainee then works through the wizard on it, blind.
+/// The trainer picks a scenario; the trainee then works through the wizard on it, blind: the
+/// screen shows only the scenario's blind id, its faults are staged as the session goes, and
+/// the log gets the training section and the trainer's signature at sign-off.
 fn interactive(
     args: &Args,
-    wizard: &WizardArgs,
+    wizard: WizardArgs,
     spec: &WizardSpec,
+    trainer_key: Option<SigningKey>,
 ) -> color_eyre::Result<ExitCode> {
-    let path = match &wizard.sim {
-        Some(Some(path)) => {
-            super::load_scenario(path, spec)?;
-            path.clone()
-        }
+    let scenario = match &wizard.sim {
+        Some(Some(path)) => super::load_scenario(path, spec)?,
         _ => pick(args, spec)?,
     };
+    if !scenario.training {
+        bail!(
+            "{} is not a training scenario (training: false); run it with `jk-commission --sim {}`",
+            scenario.origin,
+            scenario.origin
+        );
+    }
     // Clear the trainer's list before the trainee takes the keyboard.
     print!("\x1b[2J\x1b[H");
     let _ = std::io::stdout().flush();
-    let mut wizard = wizard.clone();
-    wizard.sim = Some(Some(path));
-    // TODO(tui): the wizard must know this is a training session, to show the trainee-blind id
-    // (`Scenario::blind_id`), stage the scenario's later faults (`train::stage::Stage`) and
-    // write the training section and the trainer's signature at sign-off
-    // (`cmd::drive::write_outputs`). Until its entry point takes that, it runs the scenario's
-    // unit as a plain `--sim FILE`.
-    super::wizard::run(wizard)
+    super::wizard::run(
+        wizard,
+        Some(ScenarioConfig {
+            scenario,
+            trainer_key,
+        }),
+    )
 }
 
-/// List the scenarios with their descriptions and read the trainer's choice.
-fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<PathBuf> {
-    let choices: Vec<(String, String, PathBuf)> = match &args.scenarios {
+/// List the scenarios with their descriptions and read the trainer's choice. The built-in ones
+/// are read from the program itself; nothing is written.
+fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
+    let choices: Vec<Scenario> = match &args.scenarios {
         Some(dir) => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
                 .wrap_err_with(|| format!("cannot list {}", dir.display()))?
@@ -302,31 +311,24 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<PathBuf> {
             let mut out = Vec::new();
             for f in files {
                 match Scenario::load(&f, spec) {
-                    Ok(s) if s.training => out.push((s.id.clone(), s.description.clone(), f)),
+                    Ok(s) if s.training => out.push(s),
                     Ok(_) => {}
                     Err(e) => eprintln!("skipped: {e}"),
                 }
             }
             out
         }
-        None => {
-            let dir = tempdir()?;
-            let mut out = Vec::new();
-            for (name, text) in shipped::SCENARIOS {
-                let s = shipped::scenario(name, spec).map_err(|e| eyre!("{e}"))?;
-                let file = dir.join(format!("{name}.yaml"));
-                std::fs::write(&file, text)?;
-                out.push((s.id, s.description, file));
-            }
-            out
-        }
+        None => shipped::SCENARIOS
+            .iter()
+            .map(|(name, _)| shipped::scenario(name, spec).map_err(|e| eyre!("{e}")))
+            .collect::<color_eyre::Result<_>>()?,
     };
     if choices.is_empty() {
         bail!("no training scenarios to choose from");
     }
     println!("Training scenarios (for the trainer's eyes only):");
-    for (i, (id, description, _)) in choices.iter().enumerate() {
-        println!("{:>3}. {id:<34} {description}", i + 1);
+    for (i, s) in choices.iter().enumerate() {
+        println!("{:>3}. {:<34} {}", i + 1, s.id, s.description);
     }
     print!("Stage which one (1–{})? ", choices.len());
     std::io::stdout().flush()?;
@@ -336,9 +338,8 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<PathBuf> {
         .trim()
         .parse()
         .map_err(|_| eyre!("'{}' is not a number from the list", line.trim()))?;
-    let (_, _, path) = choices
+    choices
         .into_iter()
         .nth(n.wrapping_sub(1))
-        .ok_or_else(|| eyre!("{n} is not on the list"))?;
-    Ok(path)
+        .ok_or_else(|| eyre!("{n} is not on the list"))
 }

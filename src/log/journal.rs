@@ -194,6 +194,12 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         &self.path
     }
 
+    /// The file was moved (its folder renamed): messages name it at `path` from now on. The
+    /// open file stays the same file, so appends go on where they were.
+    pub fn moved_to(&mut self, path: PathBuf) {
+        self.path = path;
+    }
+
     /// How many events the journal holds (replayed plus appended).
     pub fn len(&self) -> usize {
         self.lines

@@ -1,5 +1,6 @@
 //! The commissioning record: journal, final log, signature, report.
 
+pub mod folders;
 pub mod journal;
 pub mod record;
 pub mod report;

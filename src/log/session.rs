@@ -14,6 +14,8 @@ pub const JOURNAL: &str = "journal.jsonl";
 pub const LOG: &str = "log.yaml";
 /// The signature's file name.
 pub const SIGNATURE: &str = "log.yaml.sig";
+/// The trainer's signature of a training log: the same namespace over the same bytes.
+pub const TRAINER_SIGNATURE: &str = "log.yaml.trainer.sig";
 /// The printable report's file name.
 pub const REPORT: &str = "report.html";
 
@@ -35,6 +37,16 @@ pub enum SessionError {
         found: String,
         /// Hash of the wizard given now.
         expected: String,
+    },
+    /// The session folder could not be renamed.
+    #[error("cannot move the session folder {from} to {to}: {source}")]
+    Move {
+        /// The folder.
+        from: String,
+        /// Where it was to go.
+        to: String,
+        /// The cause.
+        source: std::io::Error,
     },
 }
 
@@ -129,6 +141,44 @@ impl<'w> Session<'w> {
         &self.dir
     }
 
+    /// Move the session folder to `new_dir` (which must not exist; its parent is created),
+    /// and go on there: the journal stays open across the rename, so nothing is lost and
+    /// nothing is written twice. On failure the session stays where it was.
+    pub fn move_to(&mut self, new_dir: &Path) -> Result<(), SessionError> {
+        let fail = |source| SessionError::Move {
+            from: self.dir.display().to_string(),
+            to: new_dir.display().to_string(),
+            source,
+        };
+        if new_dir.exists() {
+            return Err(fail(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "it exists already",
+            )));
+        }
+        if let Some(parent) = new_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        std::fs::rename(&self.dir, new_dir).map_err(fail)?;
+        // The new name lives in the parent folder: make it survive a crash too.
+        if let Some(parent) = new_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(parent) {
+                let _ = d.sync_all();
+            }
+        }
+        self.dir = new_dir.to_path_buf();
+        self.journal.moved_to(new_dir.join(JOURNAL));
+        Ok(())
+    }
+
+    /// When the session started (its first event), if it has begun.
+    pub fn started_at(&self) -> Option<Millis> {
+        match self.events.first() {
+            Some(Event::Started { at, .. }) => Some(*at),
+            _ => None,
+        }
+    }
+
     /// Whether this session was resumed (it held more than its start).
     pub fn resumed(&self) -> bool {
         self.events.len() > 2
@@ -162,5 +212,38 @@ mod tests {
         assert_eq!(s.events().len(), 3);
         let other = Session::open(&spec, dir.path(), "other", "en", 6).unwrap_err();
         assert!(other.to_string().contains("another wizard"), "{other}");
+    }
+
+    #[test]
+    fn a_moved_session_goes_on_in_its_new_folder_with_the_same_journal() {
+        let root = tempfile::tempdir().unwrap();
+        let old = root.path().join("2026-03-01-1-unknown-unit");
+        let new = root.path().join("sub").join("SN123-2026-03-01");
+        let spec = mini();
+        let field = |text: &str| Input::Field {
+            field: "cells".into(),
+            text: text.into(),
+        };
+        {
+            let (mut s, _) = Session::open(&spec, &old, "h", "en", 7).unwrap();
+            assert_eq!(s.started_at(), Some(7));
+            s.input(field("16"), 1).unwrap();
+            s.move_to(&new).unwrap();
+            assert_eq!(s.dir(), new);
+            assert!(!old.exists(), "the old folder is gone");
+            // Still the same open journal: this lands in the moved file.
+            s.input(field("15"), 2).unwrap();
+            assert_eq!(s.journal.path(), new.join(JOURNAL));
+            // A folder that exists is never overwritten.
+            let taken = root.path().join("taken");
+            std::fs::create_dir(&taken).unwrap();
+            let err = s.move_to(&taken).unwrap_err();
+            assert!(err.to_string().contains("exists already"), "{err}");
+            assert_eq!(s.dir(), new);
+        }
+        let (s, torn) = Session::open(&spec, &new, "h", "en", 9).unwrap();
+        assert!(torn.is_none());
+        assert_eq!(s.state.pack.cells, Some(15));
+        assert_eq!(s.events().len(), 4, "start, two fields: {:?}", s.events());
     }
 }

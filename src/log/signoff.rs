@@ -1,10 +1,12 @@
-//! What sign-off leaves in the session folder: the log, its signature, the report.
+//! What sign-off leaves in the session folder: the log, its signature(s), the report. The one
+//! writer every front end calls (the TUI, `run`, `train --check`), so a log cannot differ by
+//! where it was signed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::log::record::{self, CommissioningLog};
-use crate::log::session::{Session, JOURNAL, LOG, REPORT, SIGNATURE};
+use crate::log::record::{self, CommissioningLog, TrainingLog};
+use crate::log::session::{Session, JOURNAL, LOG, REPORT, SIGNATURE, TRAINER_SIGNATURE};
 use crate::log::sign::{self, SigningKey};
 
 /// Why the outputs could not be written.
@@ -31,18 +33,24 @@ pub enum SignoffError {
 pub struct Outputs {
     /// log.yaml.
     pub log: PathBuf,
-    /// log.yaml.sig, when a key was given.
+    /// log.yaml.sig, when the operator's key was given.
     pub signature: Option<PathBuf>,
+    /// log.yaml.trainer.sig, when the trainer's key was given.
+    pub trainer_signature: Option<PathBuf>,
     /// report.html.
     pub report: PathBuf,
     /// The log as written.
     pub record: CommissioningLog,
 }
 
-/// Write log.yaml (and its signature with `key`) and report.html into the session folder.
+/// Write log.yaml — with its training section, for a training session — its signatures (the
+/// operator's with `key`, the trainer's with `trainer_key`) and report.html into the session
+/// folder.
 pub fn write_outputs(
     session: &Session<'_>,
     key: Option<&SigningKey>,
+    trainer_key: Option<&SigningKey>,
+    training: Option<TrainingLog>,
 ) -> Result<Outputs, SignoffError> {
     let dir = session.dir();
     let journal = std::fs::read(dir.join(JOURNAL)).map_err(|source| SignoffError::Io {
@@ -50,19 +58,21 @@ pub fn write_outputs(
         source,
     })?;
     let journal_sha256 = crate::wizard::spec::sha256_hex(&journal);
-    let log = record::build(&session.engine, &session.state, &journal_sha256)?;
+    let mut log = record::build(&session.engine, &session.state, &journal_sha256)?;
+    log.training = training;
     let text = record::to_yaml(&log);
     let log_path = dir.join(LOG);
     write_atomically(&log_path, text.as_bytes())?;
-    let signature = match key {
-        Some(key) => {
-            let armored = sign::sign(key, text.as_bytes())?;
-            let path = dir.join(SIGNATURE);
-            write_atomically(&path, armored.as_bytes())?;
-            Some(path)
-        }
-        None => None,
+    // Both sign the same bytes in the same namespace: either verifies on its own.
+    let sign_with = |key: Option<&SigningKey>, name: &str| -> Result<_, SignoffError> {
+        let Some(key) = key else { return Ok(None) };
+        let armored = sign::sign(key, text.as_bytes())?;
+        let path = dir.join(name);
+        write_atomically(&path, armored.as_bytes())?;
+        Ok(Some(path))
     };
+    let signature = sign_with(key, SIGNATURE)?;
+    let trainer_signature = sign_with(trainer_key, TRAINER_SIGNATURE)?;
     let fingerprint = key.map(|k| k.fingerprint());
     let html = crate::log::report::render(&log, &text, fingerprint.as_deref());
     let report = dir.join(REPORT);
@@ -70,6 +80,7 @@ pub fn write_outputs(
     Ok(Outputs {
         log: log_path,
         signature,
+        trainer_signature,
         report,
         record: log,
     })

@@ -3,11 +3,18 @@
 //!
 //! One tokio task owns the BMS link and sends decoded data over a channel; a thread blocks on
 //! the terminal's input and sends keys over another. The loop sleeps until one of them (or the
-//! one-second clock that ages the live data, armed only while there is live data) wakes it, so
-//! a wizard waiting on the operator uses next to no CPU. The terminal is restored on every way
-//! out: normal return, error, Ctrl-C, SIGTERM, and panic (ratatui's hook).
+//! one-second clock that ages the live data, armed only while there is live data, or the moment
+//! a scenario's next timed fault is due) wakes it, so a wizard waiting on the operator uses next
+//! to no CPU. The terminal is restored on every way out: normal return, error, Ctrl-C, SIGTERM,
+//! and panic (ratatui's hook).
+//!
+//! On a scenario (`--sim FILE`, `train`) the loop stages its later faults on the simulated unit
+//! as the headless runner does: every engine event goes through [`Stage::on_event`], the timer
+//! through [`Stage::due`]. A training scenario shows only its blind id, and its log gets the
+//! training section at sign-off.
 
 use std::io;
+use std::path::Path;
 use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
@@ -16,14 +23,20 @@ use tokio::sync::mpsc;
 
 use crate::bms::link::{BmsLink, LinkEvent};
 use crate::bms::sim::link::SimControl;
-use crate::log::session::Session;
+use crate::bms::sim::unit::Fault;
+use crate::cmd::drive::Clock;
+use crate::log::folders;
+use crate::log::session::{Session, SessionError};
 use crate::log::sign::SigningKey;
 use crate::log::signoff::{write_outputs, Outputs};
+use crate::train::judge::training_section;
+use crate::train::scenario::Scenario;
+use crate::train::stage::Stage;
 use crate::ui::keys::{handle_key, Action, Ctx};
 use crate::ui::phone::BenchView;
 use crate::ui::state::{rows, Notice, Outcome, Tone, UiState};
 use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
-use crate::wizard::engine::{BmsInput, Event, Input, Millis};
+use crate::wizard::engine::{BmsInput, Event, Input};
 
 /// How often a link that could not connect tries again (also at once after an app action).
 const RETRY: Duration = Duration::from_secs(2);
@@ -55,6 +68,20 @@ pub struct AppConfig {
     pub banner: Option<String>,
     /// The operator's key, to sign the log at sign-off.
     pub key: Option<SigningKey>,
+    /// The scenario the simulated unit was built from, if any.
+    pub scenario: Option<ScenarioConfig>,
+    /// The session folder is the data directory's: a provisional name is replaced by
+    /// `<serial>-<date>` once the unit's serial is read. Never for a folder given with `--out`.
+    pub name_by_serial: bool,
+}
+
+/// A scenario on the simulated unit (`--sim FILE`, `train`): its later faults are staged as
+/// the session goes; a training scenario also shows its blind id and marks the log.
+pub struct ScenarioConfig {
+    /// The scenario (its unit is the one in [`Source::Sim`]).
+    pub scenario: Scenario,
+    /// The trainer's key: a training log is signed with it too.
+    pub trainer_key: Option<SigningKey>,
 }
 
 /// How the wizard ended.
@@ -89,19 +116,21 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Now, in ms since the epoch: the edge stamps every input.
-fn now_ms() -> Millis {
-    crate::cmd::now_ms()
-}
-
 /// Run the wizard on `session` until the operator quits.
 pub fn run(session: &mut Session<'_>, config: AppConfig) -> io::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut terminal = ratatui::try_init()?;
-    let _guard = TerminalGuard;
-    runtime.block_on(App::new(session, config).run(&mut terminal))
+    let guard = TerminalGuard;
+    let (exit, notes) =
+        runtime.block_on(async { App::new(session, config).run(&mut terminal).await })?;
+    drop(guard);
+    // For the trainer, once the screen is the terminal again.
+    for note in notes {
+        eprintln!("{note}");
+    }
+    Ok(exit)
 }
 
 struct App<'s, 'w> {
@@ -118,12 +147,23 @@ struct App<'s, 'w> {
     link_cmd: Option<mpsc::UnboundedSender<LinkCmd>>,
     outputs: Option<Result<Box<Outputs>, String>>,
     quit: bool,
+    /// Stamps every input; its start is time zero of the scenario's timed faults.
+    clock: Clock,
+    scenario: Option<ScenarioConfig>,
+    /// The scenario's faults still to stage.
+    stage: Option<Stage>,
+    /// Faults the simulator would not take, told after the session (not to the trainee).
+    notes: Vec<String>,
+    /// Rename the session folder after the unit when its serial arrives.
+    name_by_serial: bool,
 }
 
 impl<'s, 'w> App<'s, 'w> {
+    /// A new loop; call inside the runtime (the clock starts here).
     fn new(session: &'s mut Session<'w>, config: AppConfig) -> Self {
         let mut ui = UiState::new(&session.state);
         ui.banner = config.banner;
+        let stage = config.scenario.as_ref().map(|s| Stage::new(&s.scenario));
         App {
             session,
             lang: config.lang,
@@ -138,10 +178,23 @@ impl<'s, 'w> App<'s, 'w> {
             link_cmd: None,
             outputs: None,
             quit: false,
+            clock: Clock::start(),
+            scenario: config.scenario,
+            stage,
+            notes: Vec::new(),
+            name_by_serial: config.name_by_serial,
         }
     }
 
-    async fn run(mut self, terminal: &mut DefaultTerminal) -> io::Result<Exit> {
+    /// The trainee-blind id shown on a training scenario.
+    fn training_id(&self) -> Option<String> {
+        self.scenario
+            .as_ref()
+            .filter(|s| s.scenario.training)
+            .map(|s| s.scenario.blind_id())
+    }
+
+    async fn run(mut self, terminal: &mut DefaultTerminal) -> io::Result<(Exit, Vec<String>)> {
         let (key_tx, mut keys) = mpsc::unbounded_channel();
         // Reading the terminal blocks, so it gets a thread of its own; it ends with the process.
         std::thread::spawn(move || {
@@ -155,7 +208,7 @@ impl<'s, 'w> App<'s, 'w> {
         let source = match source {
             Source::Scan => match choose(terminal, &mut keys, self.theme).await? {
                 Some(s) => s,
-                None => return Ok(Exit::Quit),
+                None => return Ok((Exit::Quit, self.notes)),
             },
             other => other,
         };
@@ -166,6 +219,8 @@ impl<'s, 'w> App<'s, 'w> {
         self.draw(terminal)?;
         while !self.quit {
             let ticking = self.session.state.live.cells_at_ms.is_some();
+            let next_fault = self.stage.as_ref().and_then(Stage::next_due);
+            let mut redraw = true;
             tokio::select! {
                 event = keys.recv() => match event {
                     Some(TermEvent::Key(key)) => self.key(key),
@@ -184,15 +239,60 @@ impl<'s, 'w> App<'s, 'w> {
                     }
                 }
                 _ = clock.tick(), if ticking => {}
+                _ = due(self.clock, next_fault) => {
+                    // What the fault changes arrives as BMS data, and is drawn then.
+                    self.timed();
+                    redraw = false;
+                }
                 _ = tokio::signal::ctrl_c() => self.quit = true,
                 _ = &mut term_signal => self.quit = true,
             }
-            self.draw(terminal)?;
+            if redraw {
+                self.draw(terminal)?;
+            }
         }
-        Ok(match self.outputs.take() {
+        let exit = match self.outputs.take() {
             Some(outputs) => Exit::SignedOff(outputs),
             None => Exit::Quit,
-        })
+        };
+        Ok((exit, self.notes))
+    }
+
+    /// Feed one input to the session, and stage what it stages (a step entered).
+    fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
+        let events = self.session.input(input, self.clock.now())?;
+        if let Some(stage) = self.stage.as_mut() {
+            let due: Vec<Fault> = events.iter().flat_map(|e| stage.on_event(e)).collect();
+            self.inject(&due);
+        }
+        Ok(events)
+    }
+
+    /// Stage the timed faults that are due.
+    fn timed(&mut self) {
+        if let Some(stage) = self.stage.as_mut() {
+            let due = stage.due(self.clock.elapsed());
+            self.inject(&due);
+        }
+    }
+
+    /// Stage faults on the simulated unit, and ask the link for fresh data at once.
+    fn inject(&mut self, faults: &[Fault]) {
+        let Some(sim) = &self.sim else { return };
+        if faults.is_empty() {
+            return;
+        }
+        for fault in faults {
+            if let Err(e) = sim.inject(fault) {
+                // Not on the screen: it would tell the trainee what was staged.
+                self.notes.push(format!(
+                    "the simulator refused to stage the scenario's fault {fault:?}: {e}"
+                ));
+            }
+        }
+        if let Some(cmd) = &self.link_cmd {
+            let _ = cmd.send(LinkCmd::Poke);
+        }
     }
 
     /// Start the task that owns the link.
@@ -201,13 +301,9 @@ impl<'s, 'w> App<'s, 'w> {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         match source {
             Source::Sim(control) => {
-                // A resumed session meets a new simulated unit: do again, in order, what the
-                // journal says was done to the old one, so it stands where the operator left it.
-                for e in self.session.events() {
-                    if let Event::AppAction { action, .. } = e {
-                        let _ = control.apply(action);
-                    }
-                }
+                // A resumed session meets a new simulated unit: put it where the operator left
+                // the old one, with the faults its steps staged.
+                crate::cmd::restore_sim(&control, self.stage.as_mut(), self.session.events());
                 let link = crate::bms::sim::link::SimLink::new(control.clone());
                 tokio::spawn(link_task(link, tx, cmd_rx));
                 self.mode = Mode::Sim;
@@ -250,11 +346,58 @@ impl<'s, 'w> App<'s, 'w> {
                 }
             },
         };
-        if let Err(e) = self.session.input(Input::Bms(input), now_ms()) {
+        let serial = match &input {
+            BmsInput::Device(d) => Some(d.serial_number.clone()),
+            _ => None,
+        };
+        if let Err(e) = self.input(Input::Bms(input)) {
             self.ui.notice = Some(Notice {
                 tone: Tone::Error,
                 text: format!("cannot record the BMS data: {e}"),
             });
+            return;
+        }
+        if let Some(serial) = serial {
+            self.name_after_unit(&serial);
+        }
+    }
+
+    /// Give a provisional session folder the unit's name, `<serial>-<date>`, once.
+    fn name_after_unit(&mut self, serial: &str) {
+        if !self.name_by_serial || !folders::is_provisional(self.session.dir()) {
+            return;
+        }
+        let Some(root) = self.session.dir().parent().map(Path::to_path_buf) else {
+            return;
+        };
+        let started = self
+            .session
+            .started_at()
+            .unwrap_or_else(|| self.clock.now());
+        // A unit with no usable serial leaves the name as it is.
+        let Some(target) = folders::by_serial(&root, serial, started) else {
+            return;
+        };
+        self.name_by_serial = false;
+        match self.session.move_to(&target) {
+            Ok(()) => {
+                // Never over a refusal the operator has not read yet.
+                if self.ui.notice.is_none() {
+                    self.ui.notice = Some(Notice {
+                        tone: Tone::Info,
+                        text: format!("Session folder named after the unit: {}", target.display()),
+                    });
+                }
+            }
+            Err(e) => {
+                self.ui.notice = Some(Notice {
+                    tone: Tone::Error,
+                    text: format!(
+                        "{e}; the session goes on in {}",
+                        self.session.dir().display()
+                    ),
+                })
+            }
         }
     }
 
@@ -276,7 +419,7 @@ impl<'s, 'w> App<'s, 'w> {
             let gates = if state.signed_off.is_some() {
                 Vec::new()
             } else {
-                engine.evaluate(state, state.current, now_ms())
+                engine.evaluate(state, state.current, self.clock.now())
             };
             let ctx = Ctx {
                 spec: engine.spec(),
@@ -303,10 +446,7 @@ impl<'s, 'w> App<'s, 'w> {
                 Ok(Vec::new())
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let events = self
-                    .session
-                    .input(input.clone(), now_ms())
-                    .map_err(|e| e.to_string())?;
+                let events = self.input(input.clone()).map_err(|e| e.to_string())?;
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
                     self.sign_off();
                 }
@@ -322,8 +462,7 @@ impl<'s, 'w> App<'s, 'w> {
                     let _ = cmd.send(LinkCmd::Poke);
                 }
                 let events = self
-                    .session
-                    .input(Input::App(app_action.clone()), now_ms())
+                    .input(Input::App(app_action.clone()))
                     .map_err(|e| e.to_string())?;
                 self.ui.notice = Some(Notice {
                     tone: Tone::Info,
@@ -334,9 +473,15 @@ impl<'s, 'w> App<'s, 'w> {
         }
     }
 
-    /// Write the log, its signature and the report, and say where.
+    /// Write the log (with its training section on a training scenario), its signatures and
+    /// the report, and say where.
     fn sign_off(&mut self) {
-        let outputs = write_outputs(self.session, self.key.as_ref())
+        let training = self
+            .scenario
+            .as_ref()
+            .and_then(|s| training_section(&s.scenario, self.session.events()));
+        let trainer_key = self.scenario.as_ref().and_then(|s| s.trainer_key.as_ref());
+        let outputs = write_outputs(self.session, self.key.as_ref(), trainer_key, training)
             .map(Box::new)
             .map_err(|e| e.to_string());
         self.ui.notice = Some(match &outputs {
@@ -375,15 +520,28 @@ impl<'s, 'w> App<'s, 'w> {
             &self.session.state,
             &self.ui,
             &self.lang,
-            now_ms(),
+            self.clock.now(),
             self.mode.clone(),
             self.link.clone(),
             dir,
             self.theme,
         );
         view.bench = self.sim.as_ref().map(|_| self.ui.phone.bench);
+        view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())
+    }
+}
+
+/// Resolves when the next timed fault is due (`due` into the session by `clock`); never
+/// without one.
+async fn due(clock: Clock, due: Option<Duration>) {
+    match due {
+        // A millisecond late, so a due time rounded through f64 seconds is surely past.
+        Some(d) => {
+            tokio::time::sleep(d.saturating_sub(clock.elapsed()) + Duration::from_millis(1)).await
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -508,7 +666,7 @@ async fn choose(
                             break;
                         }
                         chooser::Choice::Sim => {
-                            return crate::cmd::sim_control(None)
+                            return crate::cmd::sim_control()
                                 .map(|c| Some(Source::Sim(c)))
                                 .map_err(|e| io::Error::other(e.to_string()));
                         }
@@ -519,5 +677,258 @@ async fn choose(
                 _ = tokio::signal::ctrl_c() => return Ok(None),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bms::model::Alarm;
+    use crate::cmd::drive::{Bench, Operator, Runner};
+    use crate::train::scenario::Scenario;
+    use crate::train::trainee::{Attempt, Trainee};
+    use crate::wizard::spec::{StepSpec, WizardSpec};
+    use crossterm::event::KeyModifiers;
+
+    fn config(scenario: Scenario, trainer_key: Option<SigningKey>) -> AppConfig {
+        AppConfig {
+            lang: "en".into(),
+            source: Source::Manual,
+            theme: Theme { color: false },
+            banner: None,
+            key: None,
+            scenario: Some(ScenarioConfig {
+                scenario,
+                trainer_key,
+            }),
+            name_by_serial: false,
+        }
+    }
+
+    fn paused() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    fn raised(control: &SimControl, alarm: Alarm) -> bool {
+        control.read(|u| u.alarm_bits() & (1 << alarm.bit()) != 0)
+    }
+
+    #[test]
+    fn the_loop_stages_faults_on_entering_their_step_and_when_they_are_due() {
+        let spec = WizardSpec::builtin();
+        let text = r"description: t
+pack: {chemistry: lifepo4, cells: 16, capacity: 280}
+expect: pass
+faults:
+  - entering: setup.safety
+    fault: {raise_alarm: {alarm: coprocessor}}
+  - after_s: 3
+    fault: {raise_alarm: {alarm: cell_over_voltage}}
+";
+        let scenario = Scenario::parse(text, "t.yaml", "t", &spec).unwrap();
+        let control = crate::cmd::scenario_control(&scenario).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (mut session, _) = Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
+        paused().block_on(async {
+            let mut app = App::new(&mut session, config(scenario, None));
+            app.start_link(Source::Sim(control.clone()));
+            let fields = [
+                ("operator", "Anna"),
+                ("role", "technician"),
+                ("pack_id", "PK-1"),
+                ("chemistry", "lifepo4"),
+                ("cells", "16"),
+                ("capacity", "280"),
+                ("model", "pb2a16s20p"),
+                ("cold_site", "no"),
+            ];
+            for (field, text) in fields {
+                app.input(Input::Field {
+                    field: field.into(),
+                    text: text.into(),
+                })
+                .unwrap();
+            }
+            assert!(!raised(&control, Alarm::Coprocessor));
+            app.input(Input::Next).unwrap();
+            assert_eq!(
+                app.session.engine.current_step(&app.session.state).id,
+                "setup.safety"
+            );
+            assert!(raised(&control, Alarm::Coprocessor), "staged on entering");
+
+            // Idle: nothing but the timer wakes the loop, at the moment the fault is due.
+            let next = app.stage.as_ref().and_then(Stage::next_due);
+            assert_eq!(next, Some(Duration::from_secs(3)));
+            let before = tokio::time::Instant::now();
+            due(app.clock, next).await;
+            assert!(before.elapsed() >= Duration::from_secs(3));
+            assert!(!raised(&control, Alarm::CellOverVoltage));
+            app.timed();
+            assert!(raised(&control, Alarm::CellOverVoltage), "staged when due");
+            assert_eq!(app.stage.as_ref().and_then(Stage::next_due), None);
+            assert!(app.notes.is_empty(), "{:?}", app.notes);
+        });
+    }
+
+    /// The careful trainee, up to the sign-off step: there the person at the keyboard signs.
+    struct UpToSignOff<'a>(Trainee<'a>);
+
+    impl Operator for UpToSignOff<'_> {
+        fn attempt(
+            &mut self,
+            step: &StepSpec,
+            attempt: u32,
+            sim: Option<&SimControl>,
+        ) -> Option<Attempt> {
+            if step.id == "signoff" {
+                return None;
+            }
+            Operator::attempt(&mut self.0, step, attempt, sim)
+        }
+    }
+
+    #[test]
+    fn a_training_session_signed_off_in_the_tui_has_the_training_section_and_the_trainers_signature(
+    ) {
+        let spec = WizardSpec::builtin();
+        let scenario =
+            crate::train::shipped::scenario("alarm-error-7-internal-communication", &spec).unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let key_path = keys.path().join("trainer");
+        crate::log::sign::generate_key(&key_path, "trainer@class").unwrap();
+        let trainer_key = crate::log::sign::load_signing_key(&key_path).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        paused().block_on(async {
+            let clock = Clock::start();
+            let (mut session, _) =
+                Session::open(&spec, dir.path(), spec.wizard_hash(), "en", clock.now()).unwrap();
+            let control = crate::cmd::scenario_control(&scenario).unwrap();
+            let bench = Bench::start(
+                Some(control),
+                Some(Stage::new(&scenario)),
+                None,
+                session.events(),
+            );
+            let mut trainee = UpToSignOff(Trainee::new(&spec, &scenario));
+            Runner {
+                session: &mut session,
+                operator: &mut trainee,
+                bench,
+                lang: "en",
+                live_timeout: Duration::from_secs(30),
+                clock,
+                verbose: false,
+            }
+            .drive()
+            .await
+            .unwrap();
+            assert_eq!(session.engine.current_step(&session.state).id, "signoff");
+
+            let mut app = App::new(&mut session, config(scenario.clone(), Some(trainer_key)));
+            app.clock = clock;
+            // Name, role (from the pack step), the two confirmations, Sign.
+            for _ in 0..5 {
+                app.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+            }
+            let outputs = match app.outputs.take() {
+                Some(Ok(o)) => o,
+                other => panic!("not signed off: {other:?}; notice {:?}", app.ui.notice),
+            };
+            let training = outputs
+                .record
+                .training
+                .as_ref()
+                .expect("a training section");
+            assert_eq!(training.scenario, "alarm-error-7-internal-communication");
+            assert_eq!(training.result, "caught_all");
+            assert_eq!(
+                training.faults[0].caught_at.as_deref(),
+                Some("config.control")
+            );
+            let text = std::fs::read_to_string(&outputs.log).unwrap();
+            assert!(text.contains("\ntraining:\n"), "{text}");
+            let sig = outputs
+                .trainer_signature
+                .as_ref()
+                .expect("the trainer signed");
+            assert_eq!(
+                sig,
+                &dir.path().join(crate::log::session::TRAINER_SIGNATURE)
+            );
+        });
+    }
+
+    fn device(serial: &str) -> LinkMsg {
+        LinkMsg::Event(LinkEvent::DeviceInfo(crate::bms::model::DeviceInfo {
+            serial_number: serial.into(),
+            ..Default::default()
+        }))
+    }
+
+    fn plain(name_by_serial: bool) -> AppConfig {
+        AppConfig {
+            lang: "en".into(),
+            source: Source::Manual,
+            theme: Theme { color: false },
+            banner: None,
+            key: None,
+            scenario: None,
+            name_by_serial,
+        }
+    }
+
+    #[test]
+    fn a_provisional_session_folder_takes_the_units_serial_and_date_once() {
+        let spec = crate::wizard::engine::tests::mini();
+        let root = tempfile::tempdir().unwrap();
+        // 2026-03-01 12:00 UTC.
+        let started = 1_772_366_400_000;
+        let dir = folders::provisional(root.path(), started);
+        let (mut session, _) = Session::open(&spec, &dir, "h", "en", started).unwrap();
+        paused().block_on(async {
+            let mut app = App::new(&mut session, plain(true));
+            app.link_msg(device(""));
+            assert_eq!(app.session.dir(), dir, "no serial: the name stays");
+            app.link_msg(device("2104-A1"));
+            let named = root.path().join("2104-A1-2026-03-01");
+            assert_eq!(app.session.dir(), named);
+            assert!(named.join(crate::log::session::JOURNAL).is_file());
+            assert!(!dir.exists());
+            // Once only: another unit later does not move it again.
+            app.link_msg(device("9999"));
+            assert_eq!(app.session.dir(), named);
+        });
+        // Resuming finds it under its new name.
+        assert_eq!(
+            folders::newest_unfinished(root.path()),
+            Some(session.dir().to_path_buf())
+        );
+    }
+
+    #[test]
+    fn an_out_folder_and_a_named_folder_are_never_renamed() {
+        let spec = crate::wizard::engine::tests::mini();
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("2026-03-01-1-unknown-unit");
+        let (mut session, _) = Session::open(&spec, &out, "h", "en", 0).unwrap();
+        paused().block_on(async {
+            // --out: the operator's folder, whatever it is called.
+            let mut app = App::new(&mut session, plain(false));
+            app.link_msg(device("2104-A1"));
+            assert_eq!(app.session.dir(), out);
+        });
+        let named = root.path().join("2104-A1-2026-03-01");
+        let (mut session, _) = Session::open(&spec, &named, "h", "en", 0).unwrap();
+        paused().block_on(async {
+            // A resumed session already named after its unit keeps its name.
+            let mut app = App::new(&mut session, plain(true));
+            app.link_msg(device("5555"));
+            assert_eq!(app.session.dir(), named);
+        });
     }
 }

@@ -35,10 +35,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let t = view.theme;
     let spec = view.spec;
     let base = Style::new().add_modifier(Modifier::REVERSED);
-    let mode = match &view.mode {
-        Mode::Sim => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
-        Mode::Bluetooth { address } => Span::styled(format!(" BMS {address} "), base),
-        Mode::Manual => Span::styled(
+    let mode = match (&view.mode, &view.training) {
+        // Training always runs on the simulator; the id tells the trainer which session it is
+        // and the trainee nothing.
+        (Mode::Sim, Some(id)) => Span::styled(
+            format!(" TRAINING {id} "),
+            t.sim().add_modifier(Modifier::REVERSED),
+        ),
+        (Mode::Sim, None) => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
+        (Mode::Bluetooth { address }, _) => Span::styled(format!(" BMS {address} "), base),
+        (Mode::Manual, _) => Span::styled(
             " MANUAL ONLY: no BMS ",
             t.warn().add_modifier(Modifier::REVERSED),
         ),

@@ -157,6 +157,8 @@ pub struct AppView<'a> {
     pub bench: Option<BenchView>,
     /// The session folder, shown in the quit dialog.
     pub session_dir: String,
+    /// A training session: the scenario's blind id (never what it stages).
+    pub training: Option<String>,
     /// Styles.
     pub theme: Theme,
 }
@@ -197,6 +199,7 @@ impl<'a> AppView<'a> {
             link,
             bench: None,
             session_dir,
+            training: None,
             theme,
         }
     }
