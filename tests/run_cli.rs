@@ -71,6 +71,11 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
     assert!(!journal.contains("123456"));
     let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(report.contains("PACK-2026-0042") && !report.contains("http"));
+    assert!(report.contains("SIMULATED BMS"));
+    assert!(
+        log.contains("simulated: true") && log.contains("link: simulator"),
+        "a simulated unit is never mistaken for a real one: {log}"
+    );
 
     // jk-commission verify, with the operator listed as an allowed signer.
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
@@ -88,6 +93,11 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
             .unwrap()
     };
     let ok = verify(&out_dir.join("log.yaml"));
+    assert!(
+        text(&ok.stdout).contains("SIMULATED BMS"),
+        "{}",
+        text(&ok.stdout)
+    );
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert!(
         text(&ok.stdout).contains("anna@bench"),

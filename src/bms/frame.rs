@@ -219,7 +219,9 @@ impl Reassembler {
 
     /// Forget everything buffered (after a reconnect).
     pub fn clear(&mut self) {
-        self.buf.clear();
+        // Everything, including where the header scan had got to: a stale offset could skip
+        // the header check of the next connection's first piece.
+        *self = Self::default();
     }
 }
 

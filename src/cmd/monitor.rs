@@ -279,9 +279,9 @@ impl View {
                 t,
                 "          min {} (#{})  max {} (#{})  delta {}  average {}",
                 at(c.min_cell),
-                c.min_cell + 1,
+                u32::from(c.min_cell) + 1,
                 at(c.max_cell),
-                c.max_cell + 1,
+                u32::from(c.max_cell) + 1,
                 c.delta_voltage,
                 c.average_voltage
             )?;

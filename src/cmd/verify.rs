@@ -70,6 +70,12 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                     log.signed_off_by.role,
                     log.verdict
                 );
+                if log.simulated {
+                    println!(
+                        "  SIMULATED BMS: the readings come from the built-in simulator, not a \
+                         real unit"
+                    );
+                }
             }
             println!("  signature: {}", sig_path.display());
             match &signer.principal {

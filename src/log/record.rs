@@ -40,6 +40,10 @@ pub struct CommissioningLog {
     pub signed_off_by: Person,
     /// The pack.
     pub pack: PackRecord,
+    /// The BMS was the built-in simulator (a demonstration or a training session), not a
+    /// real unit: its readings are not evidence about any pack.
+    #[serde(default)]
+    pub simulated: bool,
     /// The BMS as it identified itself over Bluetooth.
     pub bms: Option<BmsIdentity>,
     /// Every step in order.
@@ -139,6 +143,9 @@ pub struct BmsIdentity {
     pub software_version: String,
     /// Serial number.
     pub serial_number: String,
+    /// How it was reached: its Bluetooth address, or "simulator".
+    #[serde(default)]
+    pub link: String,
 }
 
 /// One step as it went.
@@ -459,11 +466,13 @@ pub fn build(
             cold_site: pack.cold_site,
             pack_voltage: pack.pack_voltage.map(volts),
         },
+        simulated: state.peer.as_deref() == Some(crate::bms::sim::link::PEER),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),
             software_version: d.software_version.clone(),
             serial_number: d.serial_number.clone(),
+            link: state.peer.clone().unwrap_or_default(),
         }),
         steps,
         ladder,

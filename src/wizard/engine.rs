@@ -435,6 +435,8 @@ pub struct State {
     pub live: LiveData,
     /// The link's last reason for being down.
     pub link_down_reason: Option<String>,
+    /// The unit the link last came up with: an address, or "simulator".
+    pub peer: Option<String>,
     /// Who signed off, and when.
     pub signed_off: Option<(Millis, String, String)>,
 }
@@ -1086,9 +1088,10 @@ impl<'w> Engine<'w> {
                     state.live.balance_trigger_changed = true;
                 }
             }
-            Event::LinkUp { .. } => {
+            Event::LinkUp { peer, .. } => {
                 state.live.connected = true;
                 state.link_down_reason = None;
+                state.peer = Some(peer.clone());
             }
             Event::LinkDown { reason, .. } => {
                 state.live.connected = false;
@@ -1227,8 +1230,9 @@ impl<'w> Engine<'w> {
     }
 }
 
-/// How the step may be left given the verdicts and overrides in force, or `None`.
-fn leave_verdict(results: &[GateResult], overrides: &[Override]) -> Option<Leave> {
+/// How the step may be left given the verdicts and overrides in force, or `None`: the one
+/// rule the engine and every screen use (a safety gate is never passed by an override).
+pub fn leave_verdict(results: &[GateResult], overrides: &[Override]) -> Option<Leave> {
     let mut how = Leave::Passed;
     for r in results {
         if r.verdict.ok {

@@ -102,7 +102,9 @@ impl Driver {
     /// One connection's life: handshake, stream, watchdog.
     async fn serve(&mut self, gatt: &mut Gatt) -> Ended {
         // A fresh session per connection: the handshake starts over, the watchdog is reset.
-        // The frame stream is kept, so the layout learnt from device info survives.
+        // The frame stream is kept, so the layout learnt from device info survives, but half
+        // a frame from the last connection must not be joined to this one's first piece.
+        self.stream.clear_buffer();
         let mut session = Session::new();
         let actions = session.on_connected(self.now());
         if let Some(ended) = self.act(actions, gatt).await {

@@ -69,7 +69,14 @@ impl Advertisement {
         let name = p
             .advertisement_name
             .or(p.local_name)
-            .filter(|n| !n.trim().is_empty() && !n.eq_ignore_ascii_case(&dashed));
+            .filter(|n| !n.trim().is_empty() && !n.eq_ignore_ascii_case(&dashed))
+            // Any device in range picks its own name: control characters (terminal escape
+            // sequences) are shown as '?', never passed to a screen.
+            .map(|n| {
+                n.chars()
+                    .map(|c| if c.is_control() { '?' } else { c })
+                    .collect::<String>()
+            });
         let mut manufacturer_data: Vec<(u16, Vec<u8>)> = p.manufacturer_data.into_iter().collect();
         manufacturer_data.sort();
         Advertisement {
@@ -129,6 +136,10 @@ pub struct BleLink {
     control: Option<mpsc::Sender<driver::Control>>,
     task: Option<JoinHandle<()>>,
     connected: Arc<Mutex<Option<String>>>,
+    /// The D-Bus sessions of a connect attempt that did not find the unit, kept for the next
+    /// attempt: each session holds a bus connection, and a unit out of range for long would
+    /// otherwise use up the bus's connections one retry at a time.
+    idle_stack: Option<discover::Stack>,
 }
 
 impl BleLink {
@@ -143,6 +154,7 @@ impl BleLink {
             control: None,
             task: None,
             connected: Arc::default(),
+            idle_stack: None,
         }
     }
 
@@ -172,14 +184,27 @@ impl BmsLink for BleLink {
         if self.task.as_ref().is_some_and(|t| !t.is_finished()) {
             return Ok(());
         }
-        let address: BDAddr = parse_address(&self.address)?
-            .parse()
-            .map_err(|_| LinkError::Other("unparsable address".into()))?;
+        let address: BDAddr = parse_address(&self.address)?.parse().map_err(|_| {
+            LinkError::Other(format!(
+                "'{}' is not a Bluetooth address (six hex pairs, e.g. C8:47:8C:10:00:01)",
+                self.address
+            ))
+        })?;
         let backend = gatt::Backend::from_env();
-        let stack = discover::Stack::open().await?;
-        let first = stack
+        let stack = match self.idle_stack.take() {
+            Some(stack) => stack,
+            None => discover::Stack::open().await?,
+        };
+        let first = match stack
             .find_and_connect(address, self.timeout, self.timeout, backend)
-            .await?;
+            .await
+        {
+            Ok(first) => first,
+            Err(e) => {
+                self.idle_stack = Some(stack);
+                return Err(e);
+            }
+        };
         let (event_tx, event_rx) = mpsc::channel(256);
         let (control_tx, control_rx) = mpsc::channel(8);
         let driver = driver::Driver {
@@ -312,6 +337,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(Advertisement::from_properties(props).name, None);
+        let props = PeripheralProperties {
+            local_name: Some("JK\x1b[2Jevil".into()),
+            ..PeripheralProperties::default()
+        };
+        assert_eq!(
+            Advertisement::from_properties(props).name.as_deref(),
+            Some("JK?[2Jevil")
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let record = &view.state.steps[index];
     let failing: Vec<_> = view.gates.iter().filter(|g| !g.verdict.ok).collect();
     let overridden = |id: &str| record.overrides.iter().find(|o| o.gate == id);
-    let open = failing.iter().all(|g| overridden(&g.gate).is_some());
+    let open = crate::wizard::engine::leave_verdict(&view.gates, &record.overrides).is_some();
     let mut out = Vec::new();
     let total = view.gates.len();
     let next = if matches!(step.input, crate::wizard::spec::InputSpec::SignOff { .. }) {

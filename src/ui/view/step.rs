@@ -174,14 +174,19 @@ fn entry_box(text: &str, focused: bool, size: usize) -> String {
     let inner = size.max(4) - 2;
     let cursor = if focused { "▏" } else { "" };
     let shown = format!("{text}{cursor}");
-    let cut: String = if width(&shown) > inner {
-        // Show the end of a long entry: that is where the typing happens.
-        let chars: Vec<char> = shown.chars().collect();
-        chars[chars.len() - inner..].iter().collect()
-    } else {
-        shown
-    };
-    format!("[{cut:<inner$}]")
+    // Show the end of a long entry: that is where the typing happens. Cut by display width,
+    // not by characters: a full-width digit takes two cells.
+    let mut cut = String::new();
+    for c in shown.chars().rev() {
+        let mut candidate = c.to_string();
+        candidate.push_str(&cut);
+        if width(&candidate) > inner {
+            break;
+        }
+        cut = candidate;
+    }
+    let pad = inner.saturating_sub(width(&cut));
+    format!("[{cut}{}]", " ".repeat(pad))
 }
 
 /// A box for free text: the rest of the line, up to 32 cells.
@@ -436,6 +441,26 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
     } else {
         for f in &ladder.faults {
             push_hanging(lines, "✗ ", f, w, t.bad());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_box_keeps_its_width_with_wide_characters() {
+        for text in [
+            "１２３４５６",
+            "3.65",
+            "",
+            "a very long operator name indeed",
+        ] {
+            for focused in [true, false] {
+                let b = entry_box(text, focused, 12);
+                assert_eq!(width(&b), 12, "{text:?} -> {b:?}");
+            }
         }
     }
 }

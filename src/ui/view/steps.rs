@@ -63,10 +63,8 @@ pub fn mark(view: &AppView<'_>, i: usize) -> Mark {
     let record = &view.state.steps[i];
     if i == view.current() && view.state.signed_off.is_none() {
         let refused = record.gates.iter().any(|g| !g.verdict.ok);
-        let failing = view
-            .gates
-            .iter()
-            .any(|g| !g.verdict.ok && !record.overrides.iter().any(|o| o.gate == g.gate));
+        let failing =
+            crate::wizard::engine::leave_verdict(&view.gates, &record.overrides).is_none();
         return if refused && failing {
             Mark::Blocked
         } else {
