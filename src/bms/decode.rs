@@ -363,14 +363,8 @@ pub const MAX_LOG_ENTRIES: usize = (FRAME_LEN - 1 - log_at::FIRST_ENTRY) / log_a
 /// The layout a unit with this software version uses; JK04 firmware is refused by name.
 pub fn layout_for_version(software_version: &str) -> Result<Layout, DecodeError> {
     let text = software_version.trim();
-    let digits: String = text
-        .trim_start_matches(['v', 'V'])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let major: u32 = digits
-        .parse()
-        .map_err(|_| DecodeError::UnknownVersion(text.to_string()))?;
+    let major = crate::bms::model::firmware_major(text)
+        .ok_or_else(|| DecodeError::UnknownVersion(text.to_string()))?;
     match major {
         0..=5 => Err(DecodeError::Jk04(text.to_string())),
         6..=10 => Ok(Layout::S24),

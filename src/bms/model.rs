@@ -138,14 +138,21 @@ pub struct DeviceInfo {
 /// nothing but requests known to be understood is ever sent to them.
 pub const LOGBOOK_FIRMWARE: u32 = 11;
 
+/// The major number of a firmware version as units send it (`10.07`, `V11.61`, `3.3.0`).
+pub fn firmware_major(software_version: &str) -> Option<u32> {
+    let digits: String = software_version
+        .trim()
+        .trim_start_matches(['v', 'V'])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 impl DeviceInfo {
     /// Whether this unit keeps a logbook worth asking for (0xA1).
     pub fn keeps_logbook(&self) -> bool {
-        self.software_version
-            .split('.')
-            .next()
-            .and_then(|m| m.trim().parse::<u32>().ok())
-            .is_some_and(|major| major >= LOGBOOK_FIRMWARE)
+        firmware_major(&self.software_version).is_some_and(|major| major >= LOGBOOK_FIRMWARE)
     }
 }
 

@@ -777,10 +777,7 @@ impl Scenario {
             .as_ref()
             .and_then(|f| f.software.as_deref())
         {
-            let major = sw
-                .split('.')
-                .next()
-                .and_then(|m| m.trim().parse::<u32>().ok());
+            let major = crate::bms::model::firmware_major(sw);
             let agrees = match (major, layout) {
                 (Some(m), Layout::S32) => m >= 11,
                 (Some(m), Layout::S24) => (6..=10).contains(&m),

@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bms::model::AppAction;
-use crate::wizard::engine::{Input, State};
-use crate::wizard::spec::{StepSpec, WizardSpec};
+use crate::wizard::engine::{
+    Input, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
+};
+use crate::wizard::spec::locate::{locate, Seg};
+use crate::wizard::spec::{InputSpec, StepSpec, WizardSpec};
 
 /// A scripted commissioning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -164,6 +167,21 @@ pub enum AnswersError {
         /// What was wrong.
         message: String,
     },
+    /// An answer the step cannot take: an unknown field or item, readings or a skip where
+    /// the step has none.
+    #[error("{origin}:{line}:{column}: steps.{step}: {message}")]
+    Misplaced {
+        /// File name.
+        origin: String,
+        /// 1-based line (0 when it could not be found).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The step id.
+        step: String,
+        /// What is wrong and what the step takes.
+        message: String,
+    },
     /// A step id the wizard does not have.
     #[error("{origin}: step '{step}' is not in the wizard (known steps: {known})")]
     UnknownStep {
@@ -191,8 +209,8 @@ impl Answers {
                 message: e.to_string(),
             }
         })?;
-        for step in answers.steps.keys() {
-            if !spec.steps.iter().any(|s| &s.id == step) {
+        for (step, given) in &answers.steps {
+            let Some(spec_step) = spec.steps.iter().find(|s| &s.id == step) else {
                 return Err(AnswersError::UnknownStep {
                     origin: origin.to_string(),
                     step: step.clone(),
@@ -203,10 +221,78 @@ impl Answers {
                         .collect::<Vec<_>>()
                         .join(", "),
                 });
+            };
+            // Checked before anything runs: a typo found half-way through a run would leave
+            // a journal of a commissioning the file never meant.
+            if let Some((path, message)) = misplaced(spec_step, given) {
+                let mut at = vec![Seg::Key("steps".into()), Seg::Key(step.clone())];
+                at.extend(path);
+                let (line, column) = locate(text, &at).unwrap_or((0, 0));
+                return Err(AnswersError::Misplaced {
+                    origin: origin.to_string(),
+                    line,
+                    column,
+                    step: step.clone(),
+                    message,
+                });
             }
         }
         Ok(answers)
     }
+}
+
+/// The first answer `step` cannot take, with where it is and why.
+fn misplaced(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)> {
+    let ladder = matches!(step.input, InputSpec::Ladder { .. });
+    let fields: Vec<&str> = step.input.fields().iter().map(|f| f.id.as_str()).collect();
+    for field in given.fields.keys() {
+        let ladder_field = ladder
+            && (field == LADDER_PACK_VOLTAGE
+                || field == LADDER_LAST_PIN
+                || field.starts_with(LADDER_UNUSED_PREFIX));
+        if !fields.contains(&field.as_str()) && !ladder_field {
+            let takes = if ladder {
+                format!("{LADDER_PACK_VOLTAGE}, {LADDER_LAST_PIN}, {LADDER_UNUSED_PREFIX}<wire>")
+            } else if fields.is_empty() {
+                "no fields".to_string()
+            } else {
+                fields.join(", ")
+            };
+            return Some((
+                vec![Seg::Key("fields".into()), Seg::Key(field.clone())],
+                format!("the step has no field '{field}' (it takes: {takes})"),
+            ));
+        }
+    }
+    if let Confirm::Items(ids) = &given.confirm {
+        let items: Vec<&str> = step.input.items().iter().map(|i| i.id.as_str()).collect();
+        if let Some(bad) = ids.iter().find(|i| !items.contains(&i.as_str())) {
+            return Some((
+                vec![Seg::Key("confirm".into())],
+                format!(
+                    "the step has no item '{bad}' to confirm (its items: {})",
+                    if items.is_empty() {
+                        "none".to_string()
+                    } else {
+                        items.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    if !given.readings.is_empty() && !ladder {
+        return Some((
+            vec![Seg::Key("readings".into())],
+            "only the ladder step (wiring step 5) takes readings".into(),
+        ));
+    }
+    if given.skip && !step.optional {
+        return Some((
+            vec![Seg::Key("skip".into())],
+            "this step is not optional and cannot be skipped".into(),
+        ));
+    }
+    None
 }
 
 /// The entry inputs (ticks, fields, readings) of the answers for `step`, skipping what the
@@ -249,4 +335,51 @@ pub fn entry_inputs(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_answers_file_fits_the_builtin_wizard() {
+        let spec = WizardSpec::builtin();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/answers");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            Answers::parse(&text, &name, &spec).unwrap_or_else(|e| panic!("{e}"));
+            seen += 1;
+        }
+        assert!(seen >= 4, "only {seen} answers files in {dir}");
+    }
+
+    #[test]
+    fn an_answer_the_step_cannot_take_is_refused_with_its_line() {
+        let spec = WizardSpec::builtin();
+        let text = "steps:\n  setup.pack:\n    fields:\n      operator: Anna\n      cels: 16\n";
+        let err = Answers::parse(text, "a.yaml", &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("a.yaml:5:7: steps.setup.pack:"), "{err}");
+        assert!(
+            err.contains("no field 'cels'") && err.contains("cells"),
+            "{err}"
+        );
+        let text = "steps:\n  setup.safety:\n    readings: [\"3.3\"]\n";
+        let err = Answers::parse(text, "b.yaml", &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("only the ladder step"), "{err}");
+        let text =
+            "steps:\n  wiring.ladder:\n    fields: {pack_voltage: \"52.8\", unused.20: \"0\"}\n";
+        assert!(Answers::parse(text, "c.yaml", &spec).is_ok());
+        let text = "steps:\n  setup.safety:\n    skip: true\n";
+        let err = Answers::parse(text, "d.yaml", &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not optional"), "{err}");
+    }
 }
