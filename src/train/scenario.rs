@@ -19,7 +19,7 @@ use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
-use crate::wizard::spec::locate::{bare_message, locate, Seg};
+use crate::wizard::spec::locate::{bare_message, locate, serde_error, Seg};
 
 /// A scenario as written, plus where it came from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -416,37 +416,9 @@ impl<'de> Deserialize<'de> for Staged {
     }
 }
 
-/// One mistake in a scenario file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioError {
-    /// The file.
-    pub origin: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// The field's path (`bms.changes[1]`), empty for the whole file.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
-        }
-        f.write_str(&self.message)
-    }
-}
+/// One mistake in a scenario file: the same shape as a mistake in a wizard file (the field's
+/// path is in `path`, e.g. `bms.changes[1]`).
+pub type ScenarioError = crate::wizard::spec::SpecError;
 
 /// Every mistake found in a scenario file, in file order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -516,7 +488,7 @@ impl Report<'_> {
             origin: self.origin.to_string(),
             line: pos.map(|p| p.0),
             column: pos.map(|p| p.1),
-            field: at.text(),
+            path: at.text(),
             message: message.into(),
         });
     }
@@ -531,7 +503,7 @@ impl Scenario {
                 origin: origin.clone(),
                 line: None,
                 column: None,
-                field: String::new(),
+                path: String::new(),
                 message: format!("cannot read: {e}"),
             }])
         })?;
@@ -569,7 +541,7 @@ impl Scenario {
     ) -> Result<Scenario, ScenarioErrors> {
         let de = serde_yaml::Deserializer::from_str(text);
         let mut scenario: Scenario = serde_path_to_error::deserialize(de)
-            .map_err(|e| ScenarioErrors(vec![serde_error(text, origin, &e)]))?;
+            .map_err(|e| ScenarioErrors(serde_error(text, origin, &e)))?;
         scenario.id = id.to_string();
         scenario.origin = origin.to_string();
         scenario.sha256 = crate::wizard::spec::sha256_hex(text.as_bytes());
@@ -983,41 +955,6 @@ impl WiringFault {
     }
 }
 
-/// Turn a parse or type error into a [`ScenarioError`] naming line, column and field.
-fn serde_error(
-    text: &str,
-    origin: &str,
-    err: &serde_path_to_error::Error<serde_yaml::Error>,
-) -> ScenarioError {
-    let segs: Vec<Seg> = err
-        .path()
-        .iter()
-        .filter_map(|s| match s {
-            serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
-            serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
-            _ => None,
-        })
-        .collect();
-    let path = err.path().to_string();
-    let field = if path == "." { String::new() } else { path };
-    let inner = err.inner();
-    // Point at the field named; the parser's own position only when there is no field (a
-    // syntax error), since our conversions' errors carry the enclosing node's place.
-    let parser_pos = inner.location().map(|l| (l.line(), l.column()));
-    let pos = if segs.is_empty() {
-        parser_pos
-    } else {
-        locate(text, &segs).or(parser_pos)
-    };
-    ScenarioError {
-        origin: origin.to_string(),
-        line: pos.map(|p| p.0),
-        column: pos.map(|p| p.1),
-        field,
-        message: bare_message(inner),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1131,7 +1068,10 @@ expect:
             "{e}"
         );
         let e = one_error(&GOOD.replace("cells: 16", "cells: sixteen"));
-        assert!(e.starts_with("s.yaml:4:3: pack.cells: invalid type"), "{e}");
+        assert!(
+            e.starts_with("s.yaml:4:10: pack.cells: invalid type"),
+            "{e}"
+        );
         let e = one_error(&GOOD.replace("mos_over_temperature", "mos_too_hot"));
         assert!(e.starts_with("s.yaml:18:5: faults[0].fault: "), "{e}");
         assert!(e.contains("unknown variant `mos_too_hot`"), "{e}");

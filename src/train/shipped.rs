@@ -54,7 +54,7 @@ pub fn scenario(id: &str, spec: &WizardSpec) -> Result<Scenario, ScenarioErrors>
             origin,
             line: None,
             column: None,
-            field: String::new(),
+            path: String::new(),
             message: format!(
                 "no such shipped scenario (there are: {})",
                 SCENARIOS
@@ -71,7 +71,7 @@ pub fn scenario(id: &str, spec: &WizardSpec) -> Result<Scenario, ScenarioErrors>
             origin,
             line: None,
             column: None,
-            field: "trainee.answers".into(),
+            path: "trainee.answers".into(),
             message: "a built-in scenario cannot refer to another file".into(),
         }]));
     }

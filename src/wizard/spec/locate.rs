@@ -277,7 +277,7 @@ pub(crate) fn bare_message(err: &serde_yaml::Error) -> String {
 
 /// Turn a parse or type error into [`SpecError`]s naming line, column and field path: the
 /// parser's, preceded by a misindented line if the text has one.
-pub(super) fn serde_error(
+pub(crate) fn serde_error(
     text: &str,
     origin: &str,
     err: &serde_path_to_error::Error<serde_yaml::Error>,
