@@ -143,7 +143,8 @@ pub struct BmsIdentity {
     pub software_version: String,
     /// Serial number.
     pub serial_number: String,
-    /// How it was reached: its Bluetooth address, or "simulator".
+    /// How it was reached: its Bluetooth address, or "simulator" (several, in order, when a
+    /// session was resumed on another source).
     #[serde(default)]
     pub link: String,
 }
@@ -466,13 +467,14 @@ pub fn build(
             cold_site: pack.cold_site,
             pack_voltage: pack.pack_voltage.map(volts),
         },
-        simulated: state.peer.as_deref() == Some(crate::bms::sim::link::PEER),
+        // Any simulated data in the session makes the whole record a simulated one.
+        simulated: state.peers.iter().any(|p| p == crate::bms::sim::link::PEER),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),
             software_version: d.software_version.clone(),
             serial_number: d.serial_number.clone(),
-            link: state.peer.clone().unwrap_or_default(),
+            link: state.peers.join(", then "),
         }),
         steps,
         ladder,

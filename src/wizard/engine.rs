@@ -435,8 +435,9 @@ pub struct State {
     pub live: LiveData,
     /// The link's last reason for being down.
     pub link_down_reason: Option<String>,
-    /// The unit the link last came up with: an address, or "simulator".
-    pub peer: Option<String>,
+    /// Every unit a link came up with during the session, in order of first appearance: a
+    /// session resumed on another source (a real unit, then the simulator) shows both.
+    pub peers: Vec<String>,
     /// Who signed off, and when.
     pub signed_off: Option<(Millis, String, String)>,
 }
@@ -1091,7 +1092,9 @@ impl<'w> Engine<'w> {
             Event::LinkUp { peer, .. } => {
                 state.live.connected = true;
                 state.link_down_reason = None;
-                state.peer = Some(peer.clone());
+                if !state.peers.contains(peer) {
+                    state.peers.push(peer.clone());
+                }
             }
             Event::LinkDown { reason, .. } => {
                 state.live.connected = false;
@@ -1414,6 +1417,44 @@ steps:
         assert_eq!(engine.current_step(&state).id, "wiring.1");
         assert_eq!(state.pack.cells, Some(16));
         assert_eq!(state.steps[0].status(), Status::Done);
+    }
+
+    #[test]
+    fn every_source_a_session_was_connected_to_is_remembered_and_a_drop_forgets_the_data() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let (mut state, _) = started(&engine);
+        let up = |peer: &str| {
+            Input::Bms(BmsInput::Up {
+                peer: peer.to_string(),
+            })
+        };
+        engine.step(&mut state, up("C8:47:8C:10:00:01"), 1).unwrap();
+        engine
+            .step(
+                &mut state,
+                Input::Bms(BmsInput::Settings(Settings::default())),
+                2,
+            )
+            .unwrap();
+        assert!(state.live.settings.is_some());
+        engine
+            .step(
+                &mut state,
+                Input::Bms(BmsInput::Down {
+                    reason: "gone".into(),
+                }),
+                3,
+            )
+            .unwrap();
+        assert!(!state.live.connected);
+        assert!(
+            state.live.settings.is_none(),
+            "old settings must not pass a gate"
+        );
+        engine.step(&mut state, up("simulator"), 4).unwrap();
+        engine.step(&mut state, up("C8:47:8C:10:00:01"), 5).unwrap();
+        assert_eq!(state.peers, ["C8:47:8C:10:00:01", "simulator"]);
     }
 
     #[test]
