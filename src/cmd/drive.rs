@@ -182,9 +182,7 @@ impl Runner<'_, '_> {
                     return Ok(Outcome::Refused(self.refusal(index)));
                 };
                 let started = self.clock.now();
-                for fault in &repairs {
-                    self.inject(&step.id, fault);
-                }
+                self.inject_all(repairs);
                 if answers.skip && step.optional {
                     self.input(Input::Skip)?;
                     break;
@@ -269,23 +267,17 @@ impl Runner<'_, '_> {
                 Some(stage) => stage.on_event(e),
                 None => Vec::new(),
             };
-            let at = self
-                .session
-                .engine
-                .current_step(&self.session.state)
-                .id
-                .clone();
-            for fault in due {
-                self.inject(&at, &fault);
-            }
+            self.inject_all(due);
         }
         Ok(events)
     }
 
-    /// Stage a fault on the simulated unit.
-    fn inject(&mut self, step: &str, fault: &Fault) {
-        if let Some(sim) = &self.bench.sim {
-            if let Err(e) = sim.inject(fault) {
+    /// Stage faults on the simulated unit.
+    fn inject_all(&mut self, faults: Vec<Fault>) {
+        let Some(sim) = &self.bench.sim else { return };
+        let step = &self.session.engine.current_step(&self.session.state).id;
+        for fault in faults {
+            if let Err(e) = sim.inject(&fault) {
                 eprintln!("step {step}: the simulator refused the fault {fault:?}: {e}");
             }
             if let Some(refresh) = &self.bench.refresh {
@@ -301,15 +293,7 @@ impl Runner<'_, '_> {
             Some(stage) => stage.due(elapsed),
             None => return,
         };
-        let at = self
-            .session
-            .engine
-            .current_step(&self.session.state)
-            .id
-            .clone();
-        for fault in due {
-            self.inject(&at, &fault);
-        }
+        self.inject_all(due);
     }
 
     /// Take every link event that has arrived, without waiting.

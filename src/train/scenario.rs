@@ -418,23 +418,9 @@ impl<'de> Deserialize<'de> for Staged {
 
 /// One mistake in a scenario file: the same shape as a mistake in a wizard file (the field's
 /// path is in `path`, e.g. `bms.changes[1]`).
-pub type ScenarioError = crate::wizard::spec::SpecError;
-
+pub use crate::wizard::spec::SpecError as ScenarioError;
 /// Every mistake found in a scenario file, in file order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ScenarioErrors(pub Vec<ScenarioError>);
-
-impl fmt::Display for ScenarioErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::wizard::spec::SpecErrors as ScenarioErrors;
 
 /// A field path, kept both as segments (to find its line) and as text (to print).
 #[derive(Debug, Clone, Default)]
