@@ -19,7 +19,7 @@ use crate::log::session::Session;
 use crate::train::stage::Stage;
 use crate::train::trainee::{Attempt, Trainee};
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
-use crate::wizard::engine::{is_live, BmsInput, Event, Input, Millis, Status};
+use crate::wizard::engine::{is_live, Event, Input, Millis, Status};
 use crate::wizard::spec::{tr, StepSpec};
 
 /// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
@@ -305,14 +305,9 @@ impl Runner<'_, '_> {
     }
 
     fn link_event(&mut self, event: LinkEvent) {
-        let input = match event {
-            LinkEvent::Up { peer } => BmsInput::Up { peer },
-            LinkEvent::Down { reason } => BmsInput::Down { reason },
-            LinkEvent::DeviceInfo(d) => BmsInput::Device(d),
-            LinkEvent::Settings(s) => BmsInput::Settings(s),
-            LinkEvent::CellInfo(c) => BmsInput::Cells(c),
-            LinkEvent::Logbook(l) => BmsInput::Logbook(l),
-            LinkEvent::Rejected { reason } => {
+        let input = match super::bms_input(event) {
+            Ok(input) => input,
+            Err(reason) => {
                 if self.verbose {
                     eprintln!("BMS frame refused: {reason}");
                 }

@@ -110,10 +110,30 @@ pub fn restore_sim(
     }
 }
 
+/// What a link reported, as the engine's input; `Err` with the reason for a refused frame,
+/// which is shown but not recorded.
+pub fn bms_input(
+    event: crate::bms::link::LinkEvent,
+) -> Result<crate::wizard::engine::BmsInput, String> {
+    use crate::bms::link::LinkEvent;
+    use crate::wizard::engine::BmsInput;
+    Ok(match event {
+        LinkEvent::Up { peer } => BmsInput::Up { peer },
+        LinkEvent::Down { reason } => BmsInput::Down { reason },
+        LinkEvent::DeviceInfo(d) => BmsInput::Device(d),
+        LinkEvent::Settings(s) => BmsInput::Settings(s),
+        LinkEvent::CellInfo(c) => BmsInput::Cells(c),
+        LinkEvent::Logbook(l) => BmsInput::Logbook(l),
+        LinkEvent::Rejected { reason } => return Err(reason),
+    })
+}
+
 /// How long to wait before trying again to reach a unit that did not answer.
 const CONNECT_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Own a link on its own task: forward its events, and ask it to refresh when told.
+/// Own a link on its own task: forward its events, and ask it to refresh when told (while
+/// it is not connected yet, a request means "try to connect now"). Every front end runs its
+/// link through this.
 pub async fn pump<L: crate::bms::link::BmsLink>(
     mut link: L,
     events: tokio::sync::mpsc::UnboundedSender<crate::bms::link::LinkEvent>,
@@ -145,7 +165,11 @@ pub async fn pump<L: crate::bms::link::BmsLink>(
                     return;
                 }
                 last_reason = Some(reason);
-                tokio::time::sleep(CONNECT_RETRY).await;
+                // A poke (the operator just plugged in or activated the unit) tries at once.
+                tokio::select! {
+                    _ = tokio::time::sleep(CONNECT_RETRY) => {}
+                    asked = refresh.recv() => if asked.is_none() { return },
+                }
             }
         }
     }

@@ -21,7 +21,7 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-use crate::bms::link::{BmsLink, LinkEvent};
+use crate::bms::link::LinkEvent;
 use crate::bms::sim::link::SimControl;
 use crate::bms::sim::unit::Fault;
 use crate::cmd::drive::Clock;
@@ -37,9 +37,6 @@ use crate::ui::phone::BenchView;
 use crate::ui::state::{rows, Notice, Outcome, Tone, UiState};
 use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
 use crate::wizard::engine::{BmsInput, Event, Input};
-
-/// How often a link that could not connect tries again (also at once after an app action).
-const RETRY: Duration = Duration::from_secs(2);
 
 /// How long a Bluetooth scan listens.
 const SCAN: Duration = Duration::from_secs(5);
@@ -93,19 +90,8 @@ pub enum Exit {
     SignedOff(Result<Box<Outputs>, String>),
 }
 
-/// Messages from the link task.
-enum LinkMsg {
-    /// What the link reported.
-    Event(LinkEvent),
-    /// Connecting failed; the task tries again.
-    ConnectFailed(String),
-}
-
-/// Requests to the link task.
-enum LinkCmd {
-    /// Try to connect now / ask the unit for fresh settings and data.
-    Poke,
-}
+/// Messages from the link task (`cmd::pump`): what the link reported.
+type LinkMsg = LinkEvent;
 
 /// Restores the terminal when dropped, whatever way the loop ends.
 struct TerminalGuard;
@@ -144,7 +130,7 @@ struct App<'s, 'w> {
     ui: UiState,
     link: LinkView,
     link_rx: Option<mpsc::UnboundedReceiver<LinkMsg>>,
-    link_cmd: Option<mpsc::UnboundedSender<LinkCmd>>,
+    link_cmd: Option<mpsc::UnboundedSender<()>>,
     outputs: Option<Result<Box<Outputs>, String>>,
     quit: bool,
     /// Stamps every input; its start is time zero of the scenario's timed faults.
@@ -291,7 +277,7 @@ impl<'s, 'w> App<'s, 'w> {
             }
         }
         if let Some(cmd) = &self.link_cmd {
-            let _ = cmd.send(LinkCmd::Poke);
+            let _ = cmd.send(());
         }
     }
 
@@ -305,13 +291,13 @@ impl<'s, 'w> App<'s, 'w> {
                 // the old one, with the faults its steps staged.
                 crate::cmd::restore_sim(&control, self.stage.as_mut(), self.session.events());
                 let link = crate::bms::sim::link::SimLink::new(control.clone());
-                tokio::spawn(link_task(link, tx, cmd_rx));
+                tokio::spawn(crate::cmd::pump(link, tx, cmd_rx));
                 self.mode = Mode::Sim;
                 self.sim = Some(control);
             }
             Source::Address(address) => {
                 let link = crate::bms::ble::BleLink::new(address.clone(), Duration::from_secs(20));
-                tokio::spawn(link_task(link, tx, cmd_rx));
+                tokio::spawn(crate::cmd::pump(link, tx, cmd_rx));
                 self.mode = Mode::Bluetooth { address };
             }
             Source::Manual | Source::Scan => {
@@ -324,28 +310,21 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     fn link_msg(&mut self, msg: LinkMsg) {
-        let input = match msg {
-            LinkMsg::ConnectFailed(reason) => {
-                self.link.note = Some(reason);
+        let input = match crate::cmd::bms_input(msg) {
+            Ok(input) => input,
+            Err(reason) => {
+                self.link.note = Some(format!("a frame was refused: {reason}"));
                 return;
             }
-            LinkMsg::Event(event) => match event {
-                LinkEvent::Up { peer } => {
-                    self.link.peer = Some(peer.clone());
-                    self.link.note = None;
-                    BmsInput::Up { peer }
-                }
-                LinkEvent::Down { reason } => BmsInput::Down { reason },
-                LinkEvent::DeviceInfo(d) => BmsInput::Device(d),
-                LinkEvent::Settings(s) => BmsInput::Settings(s),
-                LinkEvent::CellInfo(c) => BmsInput::Cells(c),
-                LinkEvent::Logbook(l) => BmsInput::Logbook(l),
-                LinkEvent::Rejected { reason } => {
-                    self.link.note = Some(format!("a frame was refused: {reason}"));
-                    return;
-                }
-            },
         };
+        match &input {
+            BmsInput::Up { peer } => {
+                self.link.peer = Some(peer.clone());
+                self.link.note = None;
+            }
+            BmsInput::Down { reason } => self.link.note = Some(reason.clone()),
+            _ => {}
+        }
         let serial = match &input {
             BmsInput::Device(d) => Some(d.serial_number.clone()),
             _ => None,
@@ -459,7 +438,7 @@ impl<'s, 'w> App<'s, 'w> {
                 sim.apply(app_action)
                     .map_err(|e| format!("the simulated unit refused: {e}"))?;
                 if let Some(cmd) = &self.link_cmd {
-                    let _ = cmd.send(LinkCmd::Poke);
+                    let _ = cmd.send(());
                 }
                 let events = self
                     .input(Input::App(app_action.clone()))
@@ -564,48 +543,6 @@ fn terminate_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>
         }
     }
     Box::pin(std::future::pending())
-}
-
-/// Own the link: connect (again every few seconds, or at once when poked, until it works),
-/// then forward what it reports and pass on refresh requests.
-async fn link_task<L: BmsLink>(
-    mut link: L,
-    tx: mpsc::UnboundedSender<LinkMsg>,
-    mut cmd: mpsc::UnboundedReceiver<LinkCmd>,
-) {
-    loop {
-        match link.connect().await {
-            Ok(()) => break,
-            Err(e) => {
-                if tx.send(LinkMsg::ConnectFailed(e.to_string())).is_err() {
-                    return;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(RETRY) => {}
-                    c = cmd.recv() => if c.is_none() { return },
-                }
-            }
-        }
-    }
-    loop {
-        tokio::select! {
-            event = link.next_event() => match event {
-                Some(event) => {
-                    if tx.send(LinkMsg::Event(event)).is_err() {
-                        return;
-                    }
-                }
-                None => return,
-            },
-            c = cmd.recv() => match c {
-                Some(LinkCmd::Poke) => {
-                    // A refused refresh (unit asleep) is reported by the link as Down itself.
-                    let _ = link.refresh().await;
-                }
-                None => return,
-            },
-        }
-    }
 }
 
 /// Before the wizard, without --sim: scan for units and let the operator pick one, or fall
@@ -864,10 +801,10 @@ faults:
     }
 
     fn device(serial: &str) -> LinkMsg {
-        LinkMsg::Event(LinkEvent::DeviceInfo(crate::bms::model::DeviceInfo {
+        LinkEvent::DeviceInfo(crate::bms::model::DeviceInfo {
             serial_number: serial.into(),
             ..Default::default()
-        }))
+        })
     }
 
     fn plain(name_by_serial: bool) -> AppConfig {
