@@ -34,8 +34,7 @@ struct Harness {
     log: PathBuf,
 }
 
-#[path = "common/vectors.rs"]
-mod vectors;
+use crate::vectors;
 
 use vectors::dir as vectors_dir;
 

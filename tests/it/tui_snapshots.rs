@@ -2,7 +2,7 @@
 //!
 //! The states are built from engine events, as a journal would hold them; the gate verdicts
 //! and the ladder's diagnosis come from the engine, as in the running wizard. Review changes
-//! with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test tui_snapshots`).
+//! with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test it tui_snapshots`).
 
 use jk_commission::bms::model::{AppAction, Chemistry};
 use jk_commission::bms::sim::{SimConfig, SimUnit};

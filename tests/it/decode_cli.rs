@@ -12,8 +12,7 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
 
-#[path = "common/vectors.rs"]
-mod vectors;
+use crate::vectors;
 
 use vectors::load as vector;
 

@@ -18,8 +18,7 @@ const ACK: [u8; 20] = [
 ];
 const AT: &[u8] = b"AT\r\n";
 
-#[path = "common/vectors.rs"]
-mod vectors;
+use crate::vectors;
 
 struct Vector {
     file: String,

@@ -1,0 +1,23 @@
+//! The integration tests, one binary: a module per area, shared helpers beside them.
+
+#[path = "../common/vectors.rs"]
+mod vectors;
+
+mod ble_no_adapter;
+mod bluez_emulated;
+mod captured_vectors;
+mod check_wizard_cli;
+mod codec_props;
+mod decode_cli;
+mod journal_crash;
+mod ladder_cli;
+mod monitor_cli;
+mod run_cli;
+mod sign_cli;
+mod sim_link;
+mod train_cli;
+mod train_record;
+mod train_scenarios;
+mod train_sim;
+mod tui_pty;
+mod tui_snapshots;
