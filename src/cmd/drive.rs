@@ -351,8 +351,14 @@ impl Runner<'_, '_> {
         attempt: u32,
     ) -> color_eyre::Result<()> {
         let index = self.session.state.current;
+        // Actions of this visit only: a step the operator is sent back to is done again.
         let done = if attempt == 0 {
-            self.session.state.steps[index].actions.len()
+            let since = self.session.state.steps[index].visited_at.unwrap_or(0);
+            self.session.state.steps[index]
+                .actions
+                .iter()
+                .filter(|(at, _)| *at >= since)
+                .count()
         } else {
             0
         };
@@ -382,6 +388,20 @@ impl Runner<'_, '_> {
     /// Do one thing to the unit: on the simulator through its control API; on a real unit
     /// the operator does it in the phone app, so only the record is made.
     fn act(&mut self, step: &str, action: &AppAction) -> color_eyre::Result<()> {
+        let refused =
+            self.session
+                .engine
+                .test_refusal(&self.session.state, action, self.clock.now());
+        if refused.is_some() {
+            // The engine records why the test may not start yet; the charger stays off.
+            if self.verbose {
+                eprintln!(
+                    "step {step}: the protection test may not start yet: {action:?} not done"
+                );
+            }
+            self.input(Input::App(action.clone()))?;
+            return Ok(());
+        }
         if let Some(sim) = &self.bench.sim {
             if let Err(e) = sim.apply(action) {
                 eprintln!("step {step}: the app refused {action:?}: {e}");
@@ -438,6 +458,10 @@ impl Runner<'_, '_> {
     /// At a live step: let the BMS data come in until every gate passes or the time is up.
     async fn settle(&mut self, index: usize, started: Millis) {
         let deadline = Instant::now() + self.live_timeout;
+        // Ask for settings now: the gates take only data read since the step was entered.
+        if let Some(refresh) = &self.bench.refresh {
+            let _ = refresh.send(());
+        }
         // Gates are judged on data that arrived after the last thing the operator did.
         let since = self.session.state.steps[index]
             .actions
@@ -503,6 +527,9 @@ impl Runner<'_, '_> {
             step.id,
             tr(&step.title, self.lang)
         );
+        if let Some(notice) = &record.notice {
+            out.push_str(&format!("\n  sent back here: {notice}"));
+        }
         for r in record.gates.iter().filter(|r| !r.verdict.ok) {
             let gate = step.gates.iter().find(|g| g.id == r.gate);
             let what = gate.map(|g| tr(&g.text, self.lang)).unwrap_or("");

@@ -247,6 +247,15 @@ impl<'s, 'w> App<'s, 'w> {
     /// Feed one input to the session, and stage what it stages (a step entered).
     fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
         let events = self.session.input(input, self.clock.now())?;
+        // A step's live gates take only data read since it was entered: ask for it now.
+        if events
+            .iter()
+            .any(|e| matches!(e, Event::StepEntered { .. }))
+        {
+            if let Some(cmd) = &self.link_cmd {
+                let _ = cmd.send(());
+            }
+        }
         if let Some(stage) = self.stage.as_mut() {
             let due: Vec<Fault> = events.iter().flat_map(|e| stage.on_event(e)).collect();
             self.inject(&due);
@@ -435,6 +444,17 @@ impl<'s, 'w> App<'s, 'w> {
                 let Some(sim) = &self.sim else {
                     return Err("the phone app exists only with the simulator (--sim)".into());
                 };
+                let refused = self.session.engine.test_refusal(
+                    &self.session.state,
+                    app_action,
+                    self.clock.now(),
+                );
+                if refused.is_some() {
+                    // Recorded as the gates' verdicts; the simulated charger stays off.
+                    self.input(Input::App(app_action.clone()))
+                        .map_err(|e| e.to_string())?;
+                    return Err("the protection test may not start yet: see the gate".into());
+                }
                 sim.apply(app_action)
                     .map_err(|e| format!("the simulated unit refused: {e}"))?;
                 if let Some(cmd) = &self.link_cmd {
