@@ -20,7 +20,7 @@ use crate::train::stage::Stage;
 use crate::train::trainee::{Attempt, Trainee};
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
 use crate::wizard::engine::{is_live, Event, Input, Millis, Status};
-use crate::wizard::spec::{tr, StepSpec};
+use crate::wizard::spec::{tr, Check, StepSpec};
 
 /// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
 /// virtual time on a paused one.
@@ -209,6 +209,10 @@ impl Runner<'_, '_> {
     ) -> color_eyre::Result<bool> {
         for input in entry_inputs(step, index, given, &self.session.state) {
             self.input(input)?;
+        }
+        if step.gates.iter().any(|g| g.check == Check::ProtectionTest) {
+            // The engine lets the test start only on settings read since the step was entered.
+            self.fresh_settings(index).await;
         }
         self.app_steps(step, given, attempt).await?;
         if step.gates.iter().any(|g| is_live(&g.check)) {
@@ -450,6 +454,32 @@ impl Runner<'_, '_> {
                     );
                 }
                 return Ok(());
+            }
+            self.wait_event(deadline - now).await;
+        }
+    }
+
+    /// Ask for the settings and wait (at most the live timeout) until a frame read since the
+    /// step was entered has arrived.
+    async fn fresh_settings(&mut self, index: usize) {
+        if let Some(refresh) = &self.bench.refresh {
+            let _ = refresh.send(());
+        }
+        let deadline = Instant::now() + self.live_timeout;
+        loop {
+            let since = self
+                .session
+                .engine
+                .fresh_since(&self.session.state, index);
+            let fresh = self
+                .session
+                .state
+                .live
+                .settings_at_ms
+                .is_some_and(|at| at >= since);
+            let now = Instant::now();
+            if fresh || now >= deadline {
+                return;
             }
             self.wait_event(deadline - now).await;
         }
