@@ -467,10 +467,7 @@ impl Runner<'_, '_> {
         }
         let deadline = Instant::now() + self.live_timeout;
         loop {
-            let since = self
-                .session
-                .engine
-                .fresh_since(&self.session.state, index);
+            let since = self.session.engine.fresh_since(&self.session.state, index);
             let fresh = self
                 .session
                 .state

@@ -63,6 +63,11 @@ const WHERE: &[(&str, Option<Place>)] = &[
         "config-balance-switch-off",
         Some(("config.control", "switches_on", "switch_off")),
     ),
+    ("config-battery-type-slip-corrected", None),
+    (
+        "config-capacity-changed-after-its-step",
+        Some(("signoff", "settings_capacity", "capacity_set")),
+    ),
     (
         "config-capacity-unset",
         Some(("config.cells_capacity", "capacity_set", "capacity_set")),
@@ -82,6 +87,14 @@ const WHERE: &[(&str, Option<Place>)] = &[
     (
         "config-cold-site-utp",
         Some(("config.advanced", "cold_site", "charge_utpr")),
+    ),
+    (
+        "config-ovp-raised-after-its-step",
+        Some((
+            "protection.test",
+            "before_test_chemistry",
+            "matches no factory set",
+        )),
     ),
     (
         "config-temp-sensor-disabled",
