@@ -378,10 +378,7 @@ pub fn build(
                 }
                 .to_string(),
                 reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
-                source: g
-                    .verdict
-                    .by_operator
-                    .then(|| BY_OPERATOR.to_string()),
+                source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
         let mut entries = BTreeMap::new();

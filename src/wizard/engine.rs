@@ -2009,6 +2009,7 @@ steps:
         safety: true
         text: {en: No reset}
         confirm: {en: I chose the battery type once}
+      - {id: no_alarm, check: no_alarm, safety: true, text: {en: No alarm}}
   - id: protection.test
     section: protection
     title: {en: Test}
@@ -2428,6 +2429,126 @@ steps:
             );
             let cut = state.live.protection.charge.unwrap();
             assert_eq!(cut.cell_voltage, crate::units::Volts(3.61));
+        }
+    }
+
+    mod no_pass_without_data {
+        use super::*;
+        use crate::bms::model::{Chemistry, LogEntry};
+        use crate::units::Amps;
+        use crate::wizard::checks::testkit::{cell_info, device, pack_cells, settings_lifepo4};
+        use proptest::prelude::*;
+
+        /// What may happen at the bench, in any order.
+        fn op(k: u8) -> Input {
+            let bms = Input::Bms;
+            match k % 16 {
+                0 => bms(BmsInput::Up { peer: "u".into() }),
+                1 => bms(BmsInput::Down {
+                    reason: "gone".into(),
+                }),
+                2 => bms(BmsInput::Device(device("11.61"))),
+                3 => bms(BmsInput::Device(device("10.07"))),
+                4 => bms(BmsInput::Settings(settings_lifepo4())),
+                5 => {
+                    let mut s = settings_lifepo4();
+                    s.control = None;
+                    bms(BmsInput::Settings(s))
+                }
+                6 => bms(BmsInput::Cells(cell_info(&pack_cells(16, 3.3)))),
+                7 => bms(BmsInput::Logbook(Logbook {
+                    entries: vec![LogEntry {
+                        seconds: 1,
+                        code: LogEntry::factory_code(Chemistry::LiFePo4),
+                    }],
+                })),
+                8 | 9 => Input::Next,
+                10 => Input::Back,
+                11 => Input::App(AppAction::BatteryType(Chemistry::LiFePo4)),
+                12 => Input::App(AppAction::Current(Amps(45.0))),
+                13 => Input::App(AppAction::CellCount(16)),
+                14 => check("confirm.temp_sensor"),
+                _ => check("confirm.no_reset"),
+            }
+        }
+
+        /// Whether the data `gate` judges was there, and read since the step was entered or
+        /// the app last used, in `state` at `now` — or, where the unit can never send it,
+        /// confirmed by the operator.
+        fn had_data(
+            engine: &Engine<'_>,
+            state: &State,
+            idx: usize,
+            gate: &crate::wizard::spec::GateSpec,
+            verdict: &checks::Verdict,
+            now: Millis,
+        ) -> bool {
+            let live = &state.live;
+            let since = engine.fresh_since(state, idx);
+            let settings_fresh =
+                live.settings.is_some() && live.settings_at_ms.is_some_and(|at| at >= since);
+            let cells_fresh = live.cells.is_some()
+                && live.cells_at_ms.is_some_and(|at| {
+                    at >= since && (now - at) as f64 <= engine.spec().limits.live_max_age_s * 1000.0
+                });
+            let confirmed = verdict.by_operator
+                && state.steps[idx]
+                    .checked
+                    .contains(&confirm_item_id(&gate.id));
+            live.connected
+                && match gate.check {
+                    Check::NoAlarm => cells_fresh,
+                    Check::TempSensorEnabled => {
+                        settings_fresh
+                            && (live.settings.as_ref().is_some_and(|s| s.control.is_some())
+                                || confirmed)
+                    }
+                    Check::NoFactoryReset => match &live.device {
+                        Some(d) if d.keeps_logbook() => live.logbook.is_some(),
+                        Some(_) => confirmed,
+                        None => false,
+                    },
+                    _ => settings_fresh,
+                }
+        }
+
+        proptest! {
+            #[test]
+            fn no_safety_gate_passes_on_absent_or_stale_data(
+                ops in prop::collection::vec((any::<u8>(), 0i64..8_000), 0..80)
+            ) {
+                let spec = live_spec();
+                let engine = Engine::new(&spec);
+                let (mut state, _) = started(&engine);
+                let mut t = 1;
+                for i in [
+                    field("chemistry", "lifepo4"),
+                    field("cells", "16"),
+                    field("capacity", "280"),
+                    field("model", "m16"),
+                ] {
+                    engine.step(&mut state, i, t).unwrap();
+                }
+                for (k, dt) in ops {
+                    t += dt;
+                    let before = state.clone();
+                    let Ok(ev) = engine.step(&mut state, op(k), t) else { continue };
+                    for e in &ev {
+                        let Event::Gates { step, results, .. } = e else { continue };
+                        let idx = spec.steps.iter().position(|s| &s.id == step).unwrap();
+                        for (gate, r) in spec.steps[idx].gates.iter().zip(results) {
+                            if !(r.safety && r.verdict.ok && is_live(&gate.check)) {
+                                continue;
+                            }
+                            prop_assert!(
+                                had_data(&engine, &before, idx, gate, &r.verdict, t),
+                                "{} / {} passed without fresh data at {t}: {:?}",
+                                step, gate.id, before.live
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 
