@@ -300,6 +300,9 @@ pub enum RecordError {
     /// Not signed off yet.
     #[error("the commissioning is not signed off yet")]
     NotSignedOff,
+    /// The log could not be written as YAML (a bug in the log type, not in the session).
+    #[error("the log could not be written as YAML: {0}")]
+    Encode(String),
 }
 
 /// RFC 3339 (UTC, milliseconds) from ms since the epoch.
@@ -468,7 +471,10 @@ pub fn build(
             pack_voltage: pack.pack_voltage.map(volts),
         },
         // Any simulated data in the session makes the whole record a simulated one.
-        simulated: state.peers.iter().any(|p| p == crate::bms::sim::link::PEER),
+        simulated: state
+            .peers
+            .iter()
+            .any(|p| p == crate::bms::link::SIMULATOR_PEER),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),
@@ -642,10 +648,13 @@ fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
         .collect()
 }
 
-/// Serialize the log canonically: the same state always gives the same bytes.
-pub fn to_yaml(log: &CommissioningLog) -> String {
-    let body = serde_yaml::to_string(log).unwrap_or_default();
-    format!("# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}")
+/// Serialize the log canonically: the same state always gives the same bytes. An error, never
+/// an empty text: an empty log must not be signed.
+pub fn to_yaml(log: &CommissioningLog) -> Result<String, RecordError> {
+    let body = serde_yaml::to_string(log).map_err(|e| RecordError::Encode(e.to_string()))?;
+    Ok(format!(
+        "# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}"
+    ))
 }
 
 /// Why a log is not consistent with itself.
