@@ -255,6 +255,41 @@ pub fn default_key_path() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("jk-commission").join("operator_ed25519"))
 }
 
+/// The key that will sign a session's log: `given` (`--key`), else the operator's key at
+/// [`default_key_path`] when there is one. The sentence says which, or how to make one: the
+/// operator learns it before the commissioning, not at its end.
+pub fn choose_key(given: Option<&Path>) -> Result<(Option<SigningKey>, String), SignError> {
+    let (path, how) = match given {
+        Some(p) => (Some(p.to_path_buf()), "--key"),
+        None => (default_key_path(), "the operator key"),
+    };
+    match path {
+        Some(p) if given.is_some() || p.exists() => {
+            let key = load_signing_key(&p)?;
+            let line = format!(
+                "The log will be signed with {how} {} ({}).",
+                key.fingerprint(),
+                p.display()
+            );
+            Ok((Some(key), line))
+        }
+        Some(p) => Ok((
+            None,
+            format!(
+                "The log will NOT be signed: there is no operator key at {}. Make one with \
+                 `jk-commission keygen`, or give one with --key FILE.",
+                p.display()
+            ),
+        )),
+        None => Ok((
+            None,
+            "The log will NOT be signed: this system has no data folder for an operator key; \
+             give one with --key FILE."
+                .to_string(),
+        )),
+    }
+}
+
 /// Read an unencrypted OpenSSH ed25519 private key that only its owner can read.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
     let text = fs::read_to_string(path).map_err(|source| SignError::Io {
