@@ -41,7 +41,7 @@ impl Wizard {
                 ..PtySize::default()
             })
             .expect("a pseudo-terminal");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_jk-commission"));
+        let mut cmd = CommandBuilder::new(crate::common::BIN);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_GB.UTF-8");
@@ -335,7 +335,7 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
 
 #[test]
 fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     walk_to_the_protection_test(&mut w);
@@ -353,7 +353,7 @@ fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
 /// The whole commissioning, key by key, to the signed log.
 #[test]
 fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     walk_to_the_protection_test(&mut w);
@@ -401,7 +401,7 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
 
 #[test]
 fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let out_arg = out.to_str().unwrap();
     let mut w = Wizard::start(&["--sim", "--out", out_arg], home.path());
@@ -431,7 +431,7 @@ fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
 
 #[test]
 fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     w.wait_for("The pack and the people", SHORT);
@@ -444,7 +444,7 @@ fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
 
 #[test]
 fn without_bluetooth_it_says_so_and_offers_the_simulator_or_manual_mode() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     // No system bus to reach BlueZ through, whatever the machine has.
     let no_bus = [
@@ -485,7 +485,7 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
     // What the trainee's meter reads on this pack (the simulated unit starts the same each time).
     let unit = scenario.build_unit(SIM_BENCH_SPEED).unwrap();
     let m = meter::measure(&unit, &scenario.wiring);
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let tmp = home.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out = home.path().join("session");
@@ -565,7 +565,7 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
 /// unit's serial is read; the next start finds and resumes it there.
 #[test]
 fn a_session_in_the_data_directory_is_provisional_until_the_unit_is_known_and_resumes() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let sessions = home.path().join("data/jk-commission/sessions");
     let mut w = Wizard::start(&["--sim"], home.path());
     w.wait_for("The pack and the people", SHORT);
@@ -593,7 +593,7 @@ fn the_wizard_on_a_training_scenario_file_shows_only_its_blind_id() {
     let spec = WizardSpec::builtin();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/wiring-open-tap.yaml");
     let scenario = jk_commission::train::scenario::Scenario::load(&file, &spec).unwrap();
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(
         &[
