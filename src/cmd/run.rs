@@ -14,10 +14,11 @@ use super::WizardArgs;
 use crate::bench::drive::{Outcome, Runner, Scripted};
 use crate::bench::{self, Bench, Clock, Unit};
 use crate::log::session::Session;
-use crate::log::sign::load_signing_key;
+use crate::log::sign::choose_key;
 use crate::log::signoff::write_outputs;
 use crate::train::judge::training_section;
 use crate::wizard::answers::Answers;
+use crate::wizard::engine::EntrySource;
 use crate::wizard::spec::tr;
 
 /// Arguments of `run`.
@@ -45,9 +46,15 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         .wrap_err_with(|| format!("cannot read the answers file {}", args.answers.display()))?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
-    let key = match &wizard.key {
-        Some(path) => Some(load_signing_key(path)?),
-        None => None,
+    let (key, signing) = choose_key(wizard.key.as_deref())?;
+    eprintln!("{signing}");
+    let entries = EntrySource::AnswersFile {
+        file: args
+            .answers
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: crate::wizard::spec::sha256_hex(text.as_bytes()),
     };
     let Some(out) = wizard.out.clone() else {
         bail!("run needs --out DIR: the folder where the session's journal and log are written");
@@ -63,7 +70,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     runtime.block_on(async {
         let clock = Clock::start();
         let (mut session, torn) =
-            Session::open(&spec, &out, spec.wizard_hash(), &lang, clock.now())
+            Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
             eprintln!("note: {torn}");

@@ -109,8 +109,18 @@ pub async fn check_scenario(
         );
     }
     let clock = Clock::start();
-    let (mut session, _) = Session::open(spec, dir, spec.wizard_hash(), opts.lang, clock.now())
-        .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
+    let trainee = crate::wizard::engine::EntrySource::SimulatedTrainee {
+        scenario: scenario.id.clone(),
+    };
+    let (mut session, _) = Session::open_as(
+        spec,
+        dir,
+        spec.wizard_hash(),
+        opts.lang,
+        clock.now(),
+        trainee,
+    )
+    .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
     let mut bench = Bench::new(&mut session, clock, Some(scenario));
     bench.connect(Unit::Sim(bench::scenario_control(scenario)?));
     let mut trainee = Trainee::new(spec, scenario);

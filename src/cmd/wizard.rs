@@ -11,7 +11,7 @@ use super::WizardArgs;
 use crate::bench::{self, now_ms};
 use crate::log::folders;
 use crate::log::session::Session;
-use crate::log::sign::load_signing_key;
+use crate::log::sign::choose_key;
 use crate::ui::app::{self, AppConfig, Exit, ScenarioConfig, Source};
 use crate::ui::view::Theme;
 use crate::wizard::spec::tr;
@@ -26,10 +26,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         );
     }
     let (spec, lang) = super::load_wizard(&args)?;
-    let key = match &args.key {
-        Some(path) => Some(load_signing_key(path)?),
-        None => None,
-    };
+    let (key, signing) = choose_key(args.key.as_deref())?;
     let scenario = match (scenario, &args.sim) {
         (Some(s), _) => Some(s),
         (None, Some(Some(path))) => Some(ScenarioConfig {
@@ -72,6 +69,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     if let Some(torn) = torn {
         banner.push(torn.to_string());
     }
+    banner.push(signing);
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
