@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
-use super::{now_ms, WizardArgs};
+use super::WizardArgs;
+use crate::bench::{self, now_ms};
 use crate::log::folders;
 use crate::log::session::Session;
 use crate::log::sign::choose_key;
@@ -35,8 +36,8 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         (None, _) => None,
     };
     let source = match (&scenario, &args.sim) {
-        (Some(s), _) => Source::Sim(super::scenario_control(&s.scenario)?),
-        (None, Some(_)) => Source::Sim(super::sim_control()?),
+        (Some(s), _) => Source::Sim(bench::scenario_control(&s.scenario)?),
+        (None, Some(_)) => Source::Sim(bench::sim_control()?),
         (None, None) => Source::Scan,
     };
     let training = scenario
