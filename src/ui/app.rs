@@ -413,7 +413,7 @@ impl<'s, 'w> App<'s, 'w> {
                     if o.signature.is_some() {
                         " (signed)"
                     } else {
-                        " (not signed: no --key)"
+                        " (NOT signed: no operator key; see `jk-commission keygen`)"
                     },
                     o.report.display()
                 ),
