@@ -83,3 +83,18 @@ fn too_few_cells_for_the_unit_are_refused_at_set_up() {
         &["takes at least 7 cells (7–24), but the pack has 2"],
     );
 }
+
+#[test]
+fn negative_ladder_readings_are_taken_and_blamed_on_the_probes_or_a_reversed_harness() {
+    refused(
+        "refuse-ladder-reversed.yaml",
+        "wiring.ladder",
+        "ladder",
+        &[
+            "every reading is below 0 V",
+            "the meter's probes are swapped",
+            "the harness is reversed",
+            "a reversed harness must never be plugged into the BMS",
+        ],
+    );
+}
