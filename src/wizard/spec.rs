@@ -735,6 +735,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "temperature",
     "no_alarm",
     "alarm_active",
+    "alarm_mapping_ours",
     "ladder_pin",
     "ladder_cell",
     "ladder_reading",
