@@ -98,3 +98,32 @@ fn negative_ladder_readings_are_taken_and_blamed_on_the_probes_or_a_reversed_har
         ],
     );
 }
+
+#[test]
+fn the_plug_split_is_shown_as_our_assumption_following_the_model() {
+    let readings: Vec<String> = (1..=16).map(|k| format!("{:.2}", 3.3 * k as f64)).collect();
+    let ladder = |model: &str| {
+        let out = Command::new(BIN)
+            .args(["ladder", "--chemistry", "lifepo4", "--cells", "16"])
+            .args([
+                "--pack-voltage",
+                "52.80",
+                "--last-pin",
+                "52.80",
+                "--model",
+                model,
+            ])
+            .args(&readings)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = ladder("b2a24s20p");
+    assert!(
+        out.contains("over the two plugs (13 + 12, plug 1 with the black wire first) is this tool's assumption"),
+        "{out}"
+    );
+    let out = ladder("pb2a16s20p");
+    assert!(out.contains("(9 + 8,"), "{out}");
+}
