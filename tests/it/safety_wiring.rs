@@ -127,3 +127,44 @@ fn the_plug_split_is_shown_as_our_assumption_following_the_model() {
     let out = ladder("pb2a16s20p");
     assert!(out.contains("(9 + 8,"), "{out}");
 }
+
+#[test]
+fn the_manuals_safety_notes_are_warned_at_the_moment_they_matter() {
+    use jk_commission::wizard::spec::WizardSpec;
+    let spec = WizardSpec::builtin();
+    // (step, words one of its English warnings must hold) — arcs when disconnecting under
+    // load, never short B-/P- or the taps, stop using a unit after a short, liquid or heat.
+    for (step, words) in [
+        (
+            "wiring.b_minus",
+            &["touch P- or any cell tap", "shorted, gets wet or overheats"][..],
+        ),
+        (
+            "wiring.p_minus",
+            &["Never bridge P- and B-", "draws an arc"][..],
+        ),
+        ("wiring.activate", &["while current flows draws an arc"][..]),
+        (
+            "protection.test",
+            &[
+                "while current flows draws an arc",
+                "Never short the output",
+                "until service",
+            ][..],
+        ),
+    ] {
+        let warnings = &spec.step(step).unwrap().warnings;
+        for word in words {
+            assert!(
+                warnings.iter().any(|w| w["en"].contains(word)),
+                "{step}: no warning says {word:?}"
+            );
+        }
+        for w in warnings {
+            assert!(
+                w.get("pl").is_some_and(|t| !t.is_empty() && *t != w["en"]),
+                "{step}"
+            );
+        }
+    }
+}
