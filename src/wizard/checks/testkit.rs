@@ -87,6 +87,7 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
         min_cells: 1,
         max_cells,
         max_input_voltage: Volts(4.25 * f64::from(max_cells)),
+        split_note: None,
         plugs: plugs.to_vec(),
     }
 }
