@@ -236,7 +236,8 @@ fn enter(
             }
         }
         Row::Item(i) => {
-            let item = &step.input.items()[*i];
+            let items = crate::wizard::engine::step_items(step, &ctx.state.live);
+            let Some(item) = items.get(*i) else { return };
             let checked = !record.checked.contains(&item.id);
             out.push(Action::Input(Input::Check {
                 item: item.id.clone(),
@@ -244,9 +245,7 @@ fn enter(
             }));
             if checked {
                 ui.focus = (ui.focus + 1).min(last);
-                let all = step
-                    .input
-                    .items()
+                let all = items
                     .iter()
                     .all(|it| it.id == item.id || record.checked.contains(&it.id));
                 if all {

@@ -62,7 +62,9 @@ pub fn rows(spec: &WizardSpec, state: &State, index: usize) -> Vec<Row> {
         InputSpec::SignOff { .. } => rows.extend([Row::SignName, Row::SignRole]),
         _ => {}
     }
-    rows.extend((0..step.input.items().len()).map(Row::Item));
+    // With the confirmations a unit that cannot send some data asks for.
+    let items = crate::wizard::engine::step_items(step, &state.live).len();
+    rows.extend((0..items).map(Row::Item));
     if step.optional {
         rows.push(Row::Skip);
     }

@@ -138,6 +138,12 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "4.20",
         ),
         (
+            "refuse-ovp-raised-before-test.yaml",
+            "protection.test",
+            "gate before_test_chemistry",
+            "3.90",
+        ),
+        (
             "refuse-settings-changed-after.yaml",
             "signoff",
             "gate settings_temp_sensor",
@@ -255,4 +261,42 @@ fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
     );
     let resumed = std::fs::read_to_string(broken.join("log.yaml")).unwrap();
     assert_eq!(normalized(&resumed), normalized(&reference));
+}
+
+#[test]
+fn a_battery_type_slip_corrected_at_its_step_signs_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        &example("corrected-battery-type-slip.yaml"),
+        tmp.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(tmp.path().join("log.yaml").exists());
+}
+
+#[test]
+fn an_ovp_raised_after_its_step_stops_the_test_before_any_current_flows() {
+    use jk_commission::bms::model::AppAction;
+    use jk_commission::wizard::engine::Event;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        &example("refuse-ovp-raised-before-test.yaml"),
+        tmp.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let journal = std::fs::read_to_string(tmp.path().join("journal.jsonl")).unwrap();
+    let events: Vec<Event> = journal
+        .lines()
+        .flat_map(|l| serde_json::from_str::<Vec<Event>>(l).unwrap_or_default())
+        .collect();
+    let charged = events.iter().any(|e| {
+        matches!(e, Event::AppAction { step, action: AppAction::Current(a), .. }
+            if step == "protection.test" && a.0 != 0.0)
+    });
+    assert!(!charged, "no charger or load was let act");
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, Event::CutoffObserved { .. })));
 }

@@ -96,11 +96,20 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
     );
     assert!(text.contains("training:"), "{text}");
 
-    // verify: a training log, both signatures good.
+    // verify: a training log, both signatures good and both keys trusted.
     let log_path = dir.path().join("log.yaml");
+    let allowed = keys.path().join("allowed_signers");
+    let public = |k: &str| std::fs::read_to_string(keys.path().join(format!("{k}.pub"))).unwrap();
+    std::fs::write(
+        &allowed,
+        format!("trainee {}trainer {}", public("trainee"), public("trainer")),
+    )
+    .unwrap();
     let out = crate::common::cmd()
         .arg("verify")
         .arg(&log_path)
+        .arg("--allowed-signers")
+        .arg(&allowed)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -129,6 +138,8 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
     let out = crate::common::cmd()
         .arg("verify")
         .arg(&log_path)
+        .arg("--allowed-signers")
+        .arg(&allowed)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
