@@ -186,6 +186,9 @@ pub struct StepLog {
     pub gates: Vec<GateLog>,
 }
 
+/// The source of a gate verdict the operator gave instead of the unit.
+pub const BY_OPERATOR: &str = "confirmed by the operator, not read from the BMS";
+
 /// One gate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +202,10 @@ pub struct GateLog {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Where the data came from when not from the BMS: the unit can never send it, and the
+    /// operator confirmed it from the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One row of the ladder table.
@@ -381,6 +388,7 @@ pub fn build(
                 }
                 .to_string(),
                 reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+                source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
         let mut entries = BTreeMap::new();
