@@ -168,3 +168,16 @@ fn the_manuals_safety_notes_are_warned_at_the_moment_they_matter() {
         }
     }
 }
+
+#[test]
+fn an_ovp_above_the_chemistry_maximum_is_refused_at_the_battery_type_step() {
+    refused(
+        "refuse-ovp-above-chemistry.yaml",
+        "config.battery_type",
+        "ovp_matches_chemistry",
+        &[
+            "OVP 3.70 V is outside 3.45 V–3.65 V",
+            "charged to 3.65 V at most",
+        ],
+    );
+}
