@@ -652,6 +652,10 @@ pub struct GateSpec {
     pub safety: bool,
     /// What the gate ensures, shown when it fails.
     pub text: Text,
+    /// What the operator confirms from the app instead, on a unit that can never send the
+    /// data this gate judges (a checklist item `confirm.<gate id>` shown only for such units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Text>,
 }
 
 /// The checks a gate can run; each maps to one pure function in `wizard::checks`.

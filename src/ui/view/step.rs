@@ -350,7 +350,8 @@ fn row_lines(
             refusal_lines(view, refused, w, lines);
         }
         Row::Item(i) => {
-            let item = &step.input.items()[*i];
+            let items = crate::wizard::engine::step_items(step, &state.live);
+            let Some(item) = items.get(*i) else { return };
             let ticked = record.checked.contains(&item.id);
             let head = format!("{marker} [{}] ", if ticked { "x" } else { " " });
             let body = wrap(tr(&item.text, lang), w.saturating_sub(6).max(8));

@@ -341,3 +341,17 @@ pub fn settings_lifepo4() -> crate::bms::model::Settings {
         control: Some(ControlBits::default()),
     }
 }
+
+/// A unit's device info with this software version (`"11.61"` keeps a logbook, `"10.07"` not).
+pub fn device(software: &str) -> crate::bms::model::DeviceInfo {
+    crate::bms::model::DeviceInfo {
+        model: "JK-B2A24S20P".into(),
+        hardware_version: "11.XW".into(),
+        software_version: software.into(),
+        uptime_s: 100,
+        power_on_count: 3,
+        device_name: "JK-B2A24S20P".into(),
+        manufacturing_date: "240101".into(),
+        serial_number: "4031B2C1100042".into(),
+    }
+}
