@@ -175,3 +175,18 @@ fn an_ovp_above_the_chemistry_maximum_is_refused_at_the_battery_type_step() {
         ],
     );
 }
+
+#[test]
+fn a_dark_output_on_lto_cells_names_the_units_uvp_and_the_battery_type_step() {
+    let after = refused(
+        "refuse-lto-output-dark.yaml",
+        "wiring.output",
+        "output_voltage",
+        &[
+            "sits above these cells (2.30 V each)",
+            "choose the battery type LTO",
+            "config.battery_type",
+        ],
+    );
+    assert!(!after.contains("the BMS is not activated"), "{after}");
+}
