@@ -662,10 +662,21 @@ fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let output = need_number(ctx, "output_voltage")?;
     let pack = pack_voltage(ctx)?;
+    // Only to explain a dark output; the verdict is the meter's alone.
+    let hint = match (ctx.pack.chemistry, ctx.pack.cells) {
+        (Some(chemistry), Some(cells)) => Some(charger::DarkOutputHint {
+            chemistry,
+            cells,
+            spec: ctx.spec,
+            unit_uvp: ctx.live.settings.as_ref().map(|s| s.cell_uvp),
+        }),
+        _ => None,
+    };
     Ok(charger::output_voltage(
         Volts(output),
         pack,
         &ctx.spec.limits,
+        hint,
     ))
 }
 
