@@ -75,6 +75,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         if let Some(torn) = torn {
             eprintln!("note: {torn}");
         }
+        let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
             let step = session.engine.current_step(&session.state);
             eprintln!(
