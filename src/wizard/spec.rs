@@ -133,6 +133,15 @@ pub struct Limits {
     pub protection_tolerance: Volts,
     /// Live data older than this (seconds) does not count for a gate.
     pub live_max_age_s: f64,
+    /// How close the unit's own pack voltage must be to the meter's: the unit is on this
+    /// pack, and a voltage calibration in the app agrees with the meter.
+    #[serde(default = "default_live_pack_tolerance")]
+    pub live_pack_tolerance: Volts,
+}
+
+/// The shipped wizard states its own value; older wizard files without one get the same.
+fn default_live_pack_tolerance() -> Volts {
+    Volts(0.6)
 }
 
 /// Which part of the manual a step belongs to; the numbering restarts in each.
@@ -669,6 +678,12 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+    /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
+    EmergencyOff,
+    /// The unit on the link is the model chosen at set-up (the cells it takes).
+    UnitMatchesModel,
+    /// The unit's pack voltage agrees with the meter's (the right pack; a sound calibration).
+    PackVoltageMatches,
 }
 
 /// The wizard shipped inside the binary.

@@ -182,7 +182,7 @@ const BATTERY_TYPE: usize = 2;
 const CELL_COUNT: usize = 3;
 const CAPACITY: usize = 4;
 const BALANCE_SWITCH: usize = 12;
-const BENCH_CURRENT: usize = 14;
+const BENCH_CURRENT: usize = 17;
 
 /// Tick `n` checklist items from the first, then press Next.
 fn tick_and_next(w: &mut Wizard, n: usize) {

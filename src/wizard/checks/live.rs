@@ -3,9 +3,11 @@
 //! Each takes only the data it judges, so the engine (through `evaluate`) decides what must be
 //! present and fresh first. Reasons name the values read and the values wanted.
 
-use crate::bms::model::{unknown_alarm_bits, Alarm, CellInfo, Chemistry, Logbook, Settings};
+use crate::bms::model::{
+    unknown_alarm_bits, Alarm, CellInfo, Chemistry, DeviceInfo, Logbook, Settings,
+};
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{tr, ChemistrySpec, Limits, WizardSpec};
+use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec, WizardSpec};
 
 use super::{Cutoff, CutoffKind, LiveData, ProtectionObs, Reason, Verdict};
 
@@ -250,6 +252,125 @@ pub fn temp_sensor_enabled(settings: &Settings) -> Verdict {
         )]),
         _ => Verdict::pass(),
     }
+}
+
+/// The checklist item that stands in for the Emergency switch where the frames do not carry
+/// it: the operator looked at the CONTROL tab and saw it off.
+pub const EMERGENCY_CONFIRM_ITEM: &str = "emergency_off";
+
+/// CONTROL: "Emergency" off — while it is on, the unit lets the pack be drawn past its
+/// cut-off. Where the frames carry no Emergency switch (24S firmware), only the operator's
+/// tick of [`EMERGENCY_CONFIRM_ITEM`] passes, and the reason says the data is not there.
+pub fn emergency_off(cells: &CellInfo, operator_confirmed: bool) -> Verdict {
+    match cells.emergency {
+        Some(true) => Verdict::fail(vec![reason(
+            "emergency_on",
+            "Emergency is ON: the pack is not protected while it is on — turn it off in the \
+             CONTROL tab"
+                .to_string(),
+        )]),
+        Some(false) => Verdict::pass(),
+        None if operator_confirmed => Verdict::pass(),
+        None => Verdict::fail(vec![reason(
+            "emergency_not_read",
+            "this unit does not send the Emergency switch (24S firmware): look at the CONTROL \
+             tab and confirm that Emergency is OFF"
+                .to_string(),
+        )]),
+    }
+}
+
+/// How many cells a unit takes, from its model string: the number before the first `S`
+/// (`JK_B2A24S20P` → 24, `JK-PB2A16S20P` → 16, `JK-B5A24S` → 24).
+pub fn model_cells(model: &str) -> Option<u32> {
+    let bytes = model.as_bytes();
+    let mut start = None;
+    for (i, b) in bytes.iter().enumerate() {
+        match (b.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (true, Some(_)) => {}
+            (false, Some(from)) => {
+                if b.eq_ignore_ascii_case(&b'S') {
+                    return model[from..i].parse().ok();
+                }
+                start = None;
+            }
+            (false, None) => {}
+        }
+    }
+    None
+}
+
+/// The unit on the link is the model chosen at set-up: the cells its model string says it
+/// takes equal the chosen model's. Another unit (a neighbour's, in range) or a wrong choice
+/// at set-up fails, and the ladder's last-pin and unused-pin checks followed that choice.
+pub fn unit_matches_model(device: &DeviceInfo, model: &ModelSpec) -> Verdict {
+    let chosen = tr(&model.name, "en");
+    match model_cells(&device.model) {
+        Some(n) if n == model.max_cells => Verdict::pass(),
+        Some(n) => Verdict::fail(vec![reason(
+            "unit_model_mismatch",
+            format!(
+                "the BMS on the link reports model {} (a {n}-cell unit) but set-up chose {chosen} \
+                 ({} cells): this is another unit, or the wrong model was chosen — connect to \
+                 this pack's BMS, or correct the model at set-up (the ladder's last-pin and \
+                 unused-pin checks followed it)",
+                device.model, model.max_cells
+            ),
+        )]),
+        None => Verdict::fail(vec![reason(
+            "unit_model_unknown",
+            format!(
+                "the BMS reports model '{}', which names no cell count: it cannot be matched \
+                 with {chosen} chosen at set-up",
+                device.model
+            ),
+        )]),
+    }
+}
+
+/// The pack voltage the unit reports agrees with the one measured with the meter, within
+/// `tolerance`: the unit is on this pack (not a neighbour's), and a voltage calibration made
+/// in the app agrees with the meter. Both values are named either way.
+pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts) -> Verdict {
+    let live = cells.pack_voltage;
+    let apart = (live.0 - measured.0).abs();
+    if apart <= tolerance.0 + 1e-9 {
+        return Verdict::pass();
+    }
+    Verdict::fail(vec![reason(
+        "pack_voltage_mismatch",
+        format!(
+            "the BMS reads the pack at {live:.2} but the meter measured {measured:.2} at the \
+             multimeter test ({:.2} apart, more than {tolerance:.2}): either this BMS is on \
+             another pack, or its voltage calibration is off — calibrate to the meter's \
+             {measured:.2} (Calibrating Volt(V)), never to the label",
+            Volts(apart)
+        ),
+    )])
+}
+
+/// Why an output reading of about 0 V may not be an activation fault: the unit's Cell UVP
+/// sits above the pack's cells, so it keeps the output off to protect cells it takes for
+/// empty (a LTO pack on a unit still on its Li-ion or LiFePO4 factory set).
+pub fn uvp_holds_output(
+    settings: &Settings,
+    cell_voltage: Volts,
+    chemistry: &str,
+) -> Option<Reason> {
+    if settings.cell_uvp.0 <= cell_voltage.0 + 1e-9 {
+        return None;
+    }
+    Some(reason(
+        "uvp_above_cells",
+        format!(
+            "the BMS's Cell UVP is {:.2}, above this {chemistry} pack's cells ({cell_voltage:.3}): \
+             it keeps the output off to protect cells it takes for empty — the unit is on \
+             another chemistry's factory set, not unactivated. Choose the battery type in the \
+             app now (configuration step 3, once), then measure the output again",
+            settings.cell_uvp
+        ),
+    ))
 }
 
 /// NTC probes 1 and 2 present and plausible, and no sensor alarm.
@@ -608,6 +729,101 @@ mod tests {
         s.control = None;
         let v = temp_sensor_enabled(&s);
         assert!(v.ok && v.reasons.is_empty());
+    }
+
+    #[test]
+    fn emergency_on_is_refused_and_a_frame_without_it_needs_the_operators_word() {
+        let mut cells = sixteen();
+        cells.emergency = Some(false);
+        assert!(emergency_off(&cells, false).ok);
+        cells.emergency = Some(true);
+        // The operator's tick never outweighs what the unit says.
+        let v = emergency_off(&cells, true);
+        assert_eq!(v.reasons[0].code, "emergency_on");
+        assert!(
+            texts(&v)[0].starts_with("Emergency is ON: the pack is not protected"),
+            "{v:?}"
+        );
+        cells.emergency = None;
+        let v = emergency_off(&cells, false);
+        assert_eq!(v.reasons[0].code, "emergency_not_read");
+        assert!(texts(&v)[0].contains("does not send the Emergency switch"));
+        assert!(emergency_off(&cells, true).ok);
+    }
+
+    #[test]
+    fn the_cells_a_unit_takes_come_from_its_model_string() {
+        assert_eq!(model_cells("JK_B2A24S20P"), Some(24));
+        assert_eq!(model_cells("JK-PB2A16S20P"), Some(16));
+        assert_eq!(model_cells("JK_B2A8S30P"), Some(8));
+        assert_eq!(model_cells("JK-BD6A20S10P"), Some(20));
+        assert_eq!(model_cells("JK-B5A24S"), Some(24));
+        assert_eq!(model_cells("jk-b2a8s20p"), Some(8));
+        assert_eq!(model_cells("JK-BMS"), None);
+        assert_eq!(model_cells(""), None);
+    }
+
+    #[test]
+    fn a_unit_of_another_model_is_refused_naming_both() {
+        let device = |model: &str| DeviceInfo {
+            model: model.into(),
+            ..DeviceInfo::default()
+        };
+        assert!(unit_matches_model(&device("JK_B2A24S20P"), &b24()).ok);
+        let v = unit_matches_model(&device("JK-PB2A16S20P"), &b24());
+        assert_eq!(v.reasons[0].code, "unit_model_mismatch");
+        assert!(
+            texts(&v)[0].contains("reports model JK-PB2A16S20P (a 16-cell unit) but set-up chose 24-cell unit (24 cells)"),
+            "{v:?}"
+        );
+        let v = unit_matches_model(&device("JK-BMS"), &b16());
+        assert_eq!(v.reasons[0].code, "unit_model_unknown");
+        assert!(texts(&v)[0].contains("'JK-BMS'"), "{v:?}");
+    }
+
+    #[test]
+    fn the_units_pack_voltage_must_agree_with_the_meter_within_the_tolerance() {
+        let tol = limits().live_pack_tolerance;
+        let mut cells = sixteen();
+        let measured = Volts(52.80);
+        // Both sides of the edge, above and below the meter.
+        for (live, ok) in [(52.20, true), (53.40, true), (52.19, false), (53.41, false)] {
+            cells.pack_voltage = Volts(live);
+            assert_eq!(
+                pack_voltage_matches(&cells, measured, tol).ok,
+                ok,
+                "{live} V against 52.80 V"
+            );
+        }
+        // A calibration to the 48 V label on a 52.8 V pack: both values named.
+        cells.pack_voltage = Volts(48.0);
+        let v = pack_voltage_matches(&cells, measured, tol);
+        assert_eq!(v.reasons[0].code, "pack_voltage_mismatch");
+        assert!(
+            texts(&v)[0].starts_with(
+                "the BMS reads the pack at 48.00 V but the meter measured 52.80 V at the \
+                 multimeter test (4.80 V apart, more than 0.60 V)"
+            ),
+            "{v:?}"
+        );
+        assert!(texts(&v)[0].contains("calibrate to the meter's 52.80 V"));
+    }
+
+    #[test]
+    fn a_uvp_above_the_cells_is_named_as_the_cause_of_a_dead_output() {
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.90); // the Li-ion factory set
+        let r = uvp_holds_output(&s, Volts(2.40), "LTO").expect("UVP above the cells");
+        assert_eq!(r.code, "uvp_above_cells");
+        assert!(
+            r.text
+                .starts_with("the BMS's Cell UVP is 2.90 V, above this LTO pack's cells (2.400 V)"),
+            "{r:?}"
+        );
+        assert!(r.text.contains("configuration step 3"), "{r:?}");
+        // At the UVP or above it, the UVP is not the cause.
+        assert_eq!(uvp_holds_output(&s, Volts(2.90), "LTO"), None);
+        assert!(uvp_holds_output(&s, Volts(2.899), "LTO").is_some());
     }
 
     #[test]

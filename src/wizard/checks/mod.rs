@@ -248,6 +248,26 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
             Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
             None => Err(not_read()),
         },
+        Check::EmergencyOff => fresh_cells(ctx)
+            .map(|c| live::emergency_off(c, ctx.checked.contains(live::EMERGENCY_CONFIRM_ITEM))),
+        Check::UnitMatchesModel => connected(ctx).and_then(|()| {
+            let device = ctx.live.device.as_ref().ok_or_else(|| {
+                refuse(
+                    "device_not_read",
+                    "the unit's device info (its model) has not been read yet".to_string(),
+                )
+            })?;
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::unit_matches_model(device, model))
+        }),
+        Check::PackVoltageMatches => fresh_cells(ctx).and_then(|c| {
+            let measured = pack_voltage(ctx)?;
+            Ok(live::pack_voltage_matches(
+                c,
+                measured,
+                limits.live_pack_tolerance,
+            ))
+        }),
     };
     result.unwrap_or_else(|refusal| refusal)
 }
@@ -556,11 +576,27 @@ fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let output = need_number(ctx, "output_voltage")?;
     let pack = pack_voltage(ctx)?;
-    Ok(charger::output_voltage(
-        Volts(output),
-        pack,
-        &ctx.spec.limits,
-    ))
+    let mut verdict = charger::output_voltage(Volts(output), pack, &ctx.spec.limits);
+    if !verdict.ok && output.abs() < 1.0 {
+        if let Some(held) = uvp_holds_output(ctx, pack) {
+            verdict.reasons = vec![held];
+        }
+    }
+    Ok(verdict)
+}
+
+/// A dead output on an activated unit whose Cell UVP sits above the pack's cells: the unit
+/// protects cells it takes for empty. Judged from the live settings and cells when the link is
+/// up, else from the measured pack voltage per cell.
+fn uvp_holds_output(ctx: &GateContext<'_>, pack: Volts) -> Option<Reason> {
+    let settings = ctx.live.settings.as_ref().filter(|_| ctx.live.connected)?;
+    let (_, chem) = fact_chemistry(ctx).ok()?;
+    let cells = fact_cells(ctx).ok()?;
+    let lowest = fresh_cells(ctx)
+        .ok()
+        .and_then(|c| c.connected().map(|(_, v)| v.0).reduce(f64::min))
+        .unwrap_or(pack.0 / f64::from(cells.max(1)));
+    live::uvp_holds_output(settings, Volts(lowest), tr(&chem.name, "en"))
 }
 
 #[cfg(test)]
@@ -609,6 +645,10 @@ mod tests {
             };
             w.live = LiveData {
                 connected: true,
+                device: Some(DeviceInfo {
+                    model: "JK-PB2A16S20P".into(),
+                    ..DeviceInfo::default()
+                }),
                 settings: Some(settings_lifepo4()),
                 cells: Some(cell_info(&pack_cells(16, 3.3))),
                 cells_at_ms: Some(9_000),
@@ -644,7 +684,7 @@ mod tests {
         }
     }
 
-    const LIVE_CHECKS: [Check; 14] = [
+    const LIVE_CHECKS: [Check; 17] = [
         Check::LiveConnected,
         Check::CellsVisible,
         Check::CellsPlausible,
@@ -659,6 +699,9 @@ mod tests {
         Check::NoAlarm,
         Check::NoFactoryReset,
         Check::ProtectionTest,
+        Check::EmergencyOff,
+        Check::UnitMatchesModel,
+        Check::PackVoltageMatches,
     ];
 
     fn codes(v: &Verdict) -> Vec<&str> {
@@ -904,6 +947,74 @@ mod tests {
             code: LogEntry::factory_code(Chemistry::LiIon),
         });
         assert_eq!(codes(&w.eval(Check::NoFactoryReset)), ["factory_reset"]);
+    }
+
+    #[test]
+    fn the_unit_is_tied_to_the_chosen_model_and_the_measured_pack() {
+        let mut w = World::configured();
+        assert!(w.eval(Check::UnitMatchesModel).ok);
+        w.live.device.as_mut().unwrap().model = "JK_B2A24S20P".into();
+        assert_eq!(
+            codes(&w.eval(Check::UnitMatchesModel)),
+            ["unit_model_mismatch"]
+        );
+        w.live.device = None;
+        assert_eq!(codes(&w.eval(Check::UnitMatchesModel)), ["device_not_read"]);
+        // Another pack: the unit reads a cell less than the meter did.
+        assert!(w.eval(Check::PackVoltageMatches).ok);
+        w.live.cells.as_mut().unwrap().pack_voltage = Volts(49.5);
+        let v = w.eval(Check::PackVoltageMatches);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("49.50 V but the meter measured 52.90 V"),
+            "{v:?}"
+        );
+        w.pack.pack_voltage = None;
+        assert_eq!(codes(&w.eval(Check::PackVoltageMatches)), ["missing_fact"]);
+    }
+
+    #[test]
+    fn a_dead_output_under_a_uvp_above_the_cells_points_to_the_battery_type() {
+        // 24 LTO cells at 2.40 V on a unit still on the Li-ion set (UVP 2.90 V).
+        let mut w = World::new(step(
+            "wiring.output",
+            "Output",
+            InputSpec::Form {
+                fields: vec![],
+                items: vec![],
+            },
+        ))
+        .field("output_voltage", Value::Number(0.0));
+        w.pack.chemistry = Some(Chemistry::Lto);
+        w.pack.cells = Some(24);
+        w.pack.pack_voltage = Some(Volts(57.6));
+        let v = w.eval(Check::OutputVoltage);
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.90);
+        w.live = LiveData {
+            connected: true,
+            settings: Some(s.clone()),
+            cells: Some(cell_info(&pack_cells(24, 2.40))),
+            cells_at_ms: Some(9_000),
+            ..LiveData::default()
+        };
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["uvp_above_cells"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("Cell UVP is 2.90 V, above this LTO pack's cells"),
+            "{v:?}"
+        );
+        // Without fresh cells, the measured pack voltage per cell is used.
+        w.live.cells = None;
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["uvp_above_cells"]);
+        // A UVP below the cells: the dead output is an activation matter after all.
+        s.cell_uvp = Volts(1.8);
+        w.live.settings = Some(s);
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub fn limits() -> Limits {
         probe_plausible: [-20.0, 70.0],
         protection_tolerance: Volts(0.05),
         live_max_age_s: 5.0,
+        live_pack_tolerance: Volts(0.6),
     }
 }
 
@@ -263,6 +264,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         charging: true,
         discharging: true,
         temp_sensor_bits: 0b11,
+        emergency: Some(false),
     }
 }
 
