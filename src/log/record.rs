@@ -565,7 +565,19 @@ fn settings_log(
     if let Some(chem) = chem {
         expected.insert(
             "cell_ovp".to_string(),
-            format!("{} ± {}", volts(chem.cell_ovp), volts(chem.ovp_tolerance)),
+            format!(
+                "{}–{}",
+                volts(chem.ovp_window.min),
+                volts(chem.ovp_window.max)
+            ),
+        );
+        expected.insert(
+            "cell_uvp".to_string(),
+            format!(
+                "{}–{}",
+                volts(chem.uvp_window.min),
+                volts(chem.uvp_window.max)
+            ),
         );
     }
     expected.insert(

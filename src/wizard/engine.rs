@@ -1290,15 +1290,19 @@ chemistries:
     ladder_step: {min: 2.5, max: 3.6}
     cell_plausible: {min: 2.5, max: 3.65}
     cell_ovp: 3.6
-    ovp_tolerance: 0.1
+    max_charge_voltage: 3.65
+    min_discharge_voltage: 2.5
+    ovp_window: {min: 3.45, max: 3.65}
+    uvp_window: {min: 2.5, max: 3.0}
 models:
-  - {id: m16, name: {en: sixteen}, max_cells: 16, plugs: [9, 8]}
+  - {id: m16, name: {en: sixteen}, min_cells: 8, max_cells: 16, max_input_voltage: 70, plugs: [9, 8]}
 limits:
   cell_spread: 0.1
   charger_margin: 5
   output_tolerance: 0.5
   pack_tolerance: 0.3
   unused_pin_max: 0.5
+  meter_digit: 0.01
   balance_trigger: 0.01
   cold_utpr: 5
   cold_utp: [1, 2]
