@@ -694,6 +694,8 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+    /// Cell UVP inside the chemistry's UVP window and below the Cell OVP.
+    UvpMatchesChemistry,
     /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
     EmergencyOff,
     /// The unit on the link is the model chosen at set-up (the cells it takes).

@@ -185,6 +185,48 @@ pub fn ovp_matches_chemistry(
     Verdict::fail(vec![reason("ovp_matches_chemistry", text)])
 }
 
+/// Cell UVP inside the chemistry's UVP window (its top below the OVP window, its bottom at
+/// the cells' lowest safe discharge voltage) and below the Cell OVP actually set: a UVP at or
+/// above the OVP leaves no voltage at which the pack may be used.
+pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdict {
+    let (uvp, ovp) = (settings.cell_uvp, settings.cell_ovp);
+    let name = tr(&chem.name, "en");
+    let w = &chem.uvp_window;
+    let mut reasons = Vec::new();
+    if uvp.0 >= ovp.0 - 1e-9 {
+        reasons.push(reason(
+            "uvp_above_ovp",
+            format!(
+                "Cell UVP {uvp:.2} is not below Cell OVP {ovp:.2}: the unit would cut the pack \
+                 off at every voltage — choose the battery type's factory set again, or set UVP \
+                 back into {:.2}–{:.2}",
+                w.min, w.max
+            ),
+        ));
+    }
+    if uvp.0 < w.min.0 - 1e-9 {
+        reasons.push(reason(
+            "uvp_too_low",
+            format!(
+                "Cell UVP {uvp:.2} is below {:.2}–{:.2} accepted for {name}: its cells would be \
+                 discharged below {:.2}, their lowest safe voltage — set Cell UVP into the window",
+                w.min, w.max, chem.min_discharge_voltage
+            ),
+        ));
+    } else if uvp.0 > w.max.0 + 1e-9 {
+        reasons.push(reason(
+            "uvp_too_high",
+            format!(
+                "Cell UVP {uvp:.2} is above {:.2}–{:.2} accepted for {name}: the pack would be cut \
+                 off while still holding most of its charge, or the unit is set for another \
+                 chemistry — set Cell UVP into the window",
+                w.min, w.max
+            ),
+        ));
+    }
+    verdict(reasons)
+}
+
 /// "Battery Capacity(AH)" is set and equals what was entered (within 0.5 Ah or 1 %).
 pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
     let set = settings.capacity;
@@ -706,6 +748,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn uvp_must_sit_in_the_chemistrys_window_and_below_ovp() {
+        let mut s = settings_lifepo4();
+        // Both edges of each window, 0.01 V inside and outside.
+        for (chem, low, high) in [
+            (lifepo4(), 2.50, 3.00),
+            (li_ion(), 2.50, 3.30),
+            (lto(), 1.50, 2.20),
+        ] {
+            s.cell_ovp = chem.cell_ovp;
+            for (uvp, ok) in [
+                (low, true),
+                (high, true),
+                (low - 0.01, false),
+                (high + 0.01, false),
+            ] {
+                s.cell_uvp = Volts(uvp);
+                let v = uvp_matches_chemistry(&s, &chem);
+                assert_eq!(v.ok, ok, "{} UVP {uvp}: {v:?}", tr(&chem.name, "en"));
+            }
+        }
+        // 2.0 V on LiFePO4: below the cells' lowest safe voltage.
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.0);
+        let v = uvp_matches_chemistry(&s, &lifepo4());
+        assert_eq!(v.reasons[0].code, "uvp_too_low");
+        assert!(
+            texts(&v)[0].starts_with(
+                "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4: its cells would be \
+                 discharged below 2.50 V"
+            ),
+            "{v:?}"
+        );
+        // UVP above OVP: refused as such, whatever the window says.
+        s.cell_uvp = Volts(3.0);
+        s.cell_ovp = Volts(2.9);
+        let v = uvp_matches_chemistry(&s, &lifepo4());
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert_eq!(v.reasons[0].code, "uvp_above_ovp");
+        assert!(texts(&v)[0].contains("Cell UVP 3.00 V is not below Cell OVP 2.90 V"));
+        s.cell_ovp = Volts(3.0);
+        assert_eq!(
+            uvp_matches_chemistry(&s, &lifepo4()).reasons[0].code,
+            "uvp_above_ovp"
+        );
     }
 
     #[test]

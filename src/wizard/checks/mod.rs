@@ -248,6 +248,10 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
             Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
             None => Err(not_read()),
         },
+        Check::UvpMatchesChemistry => settings(ctx).and_then(|s| {
+            let (_, chem) = fact_chemistry(ctx)?;
+            Ok(live::uvp_matches_chemistry(s, chem))
+        }),
         Check::EmergencyOff => fresh_cells(ctx)
             .map(|c| live::emergency_off(c, ctx.checked.contains(live::EMERGENCY_CONFIRM_ITEM))),
         Check::UnitMatchesModel => connected(ctx).and_then(|()| {
@@ -684,7 +688,7 @@ mod tests {
         }
     }
 
-    const LIVE_CHECKS: [Check; 17] = [
+    const LIVE_CHECKS: [Check; 18] = [
         Check::LiveConnected,
         Check::CellsVisible,
         Check::CellsPlausible,
@@ -702,6 +706,7 @@ mod tests {
         Check::EmergencyOff,
         Check::UnitMatchesModel,
         Check::PackVoltageMatches,
+        Check::UvpMatchesChemistry,
     ];
 
     fn codes(v: &Verdict) -> Vec<&str> {

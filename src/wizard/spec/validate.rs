@@ -680,6 +680,7 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::NoAlarm
         | Check::NoFactoryReset
         | Check::ProtectionTest
+        | Check::UvpMatchesChemistry
         | Check::EmergencyOff
         | Check::UnitMatchesModel
         | Check::PackVoltageMatches => (!live).then(|| {
