@@ -356,9 +356,9 @@ pub fn unit_matches_model(device: &DeviceInfo, model: &ModelSpec) -> Verdict {
         Some(n) => Verdict::fail(vec![reason(
             "unit_model_mismatch",
             format!(
-                "the BMS on the link reports model {} (a {n}-cell unit) but set-up chose {chosen} \
-                 ({} cells): this is another unit, or the wrong model was chosen — connect to \
-                 this pack's BMS, or correct the model at set-up (the ladder's last-pin and \
+                "the BMS on the link reports model {} (a {n}-cell unit) but set-up chose a {}-cell \
+                 unit ({chosen}): this is another unit, or the wrong model was chosen — connect \
+                 to this pack's BMS, or correct the model at set-up (the ladder's last-pin and \
                  unused-pin checks followed it)",
                 device.model, model.max_cells
             ),
@@ -387,9 +387,9 @@ pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts)
         "pack_voltage_mismatch",
         format!(
             "the BMS reads the pack at {live:.2} but the meter measured {measured:.2} at the \
-             multimeter test ({:.2} apart, more than {tolerance:.2}): either this BMS is on \
-             another pack, or its voltage calibration is off — calibrate to the meter's \
-             {measured:.2} (Calibrating Volt(V)), never to the label",
+             multimeter test ({:.2} apart, more than {tolerance:.2}): either this BMS sits on \
+             another pack (connect to this pack's BMS), or its voltage calibration is off \
+             (calibrate to the meter's {measured:.2} in Calibrating Volt(V), never to a label)",
             Volts(apart)
         ),
     )])
@@ -891,7 +891,10 @@ mod tests {
         let v = unit_matches_model(&device("JK-PB2A16S20P"), &b24());
         assert_eq!(v.reasons[0].code, "unit_model_mismatch");
         assert!(
-            texts(&v)[0].contains("reports model JK-PB2A16S20P (a 16-cell unit) but set-up chose 24-cell unit (24 cells)"),
+            texts(&v)[0].contains(
+                "reports model JK-PB2A16S20P (a 16-cell unit) but set-up chose a 24-cell unit \
+                 (24-cell unit)"
+            ),
             "{v:?}"
         );
         let v = unit_matches_model(&device("JK-BMS"), &b16());
@@ -924,7 +927,10 @@ mod tests {
             ),
             "{v:?}"
         );
-        assert!(texts(&v)[0].contains("calibrate to the meter's 52.80 V"));
+        assert!(
+            texts(&v)[0].contains("calibrate to the meter's 52.80 V"),
+            "{v:?}"
+        );
     }
 
     #[test]
