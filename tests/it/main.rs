@@ -13,6 +13,7 @@ mod journal_crash;
 mod ladder_cli;
 mod monitor_cli;
 mod run_cli;
+mod safety_wiring;
 mod sign_cli;
 mod sim_link;
 mod train_cli;

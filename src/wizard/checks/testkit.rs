@@ -91,16 +91,25 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
     }
 }
 
+/// `model` with the cell range and rating wizard.yaml gives the unit of that size.
+fn rated(id: &str, cells: (u32, u32), volts: f64, plugs: &[u32]) -> ModelSpec {
+    ModelSpec {
+        min_cells: cells.0,
+        max_input_voltage: Volts(volts),
+        ..model(id, cells.1, plugs)
+    }
+}
+
 pub fn b8() -> ModelSpec {
-    model("b8", 8, &[9])
+    rated("b8", (3, 8), 36.0, &[9])
 }
 
 pub fn b16() -> ModelSpec {
-    model("b16", 16, &[9, 8])
+    rated("b16", (8, 16), 70.0, &[9, 8])
 }
 
 pub fn b24() -> ModelSpec {
-    model("b24", 24, &[13, 12])
+    rated("b24", (7, 24), 100.0, &[13, 12])
 }
 
 pub fn limits() -> Limits {
