@@ -697,8 +697,8 @@ faults:
 
             let mut app = App::new(&mut session, config(scenario.clone(), Some(trainer_key)));
             app.bench.clock = clock;
-            // Name, role (from the pack step), the two confirmations, Sign.
-            for _ in 0..5 {
+            // Name, role (from the pack step), the three confirmations, Sign.
+            for _ in 0..6 {
                 app.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
             }
             let outputs = match app.outputs.take() {

@@ -117,6 +117,15 @@ pub struct ModelSpec {
     /// Wires (pins) per balance plug, in order; pin 1 of plug 1 is pack minus (black), the
     /// last pin of the last plug is pack plus. More than 8 cells ⇒ two plugs.
     pub plugs: Vec<u32>,
+    /// Temperature probes it ships with, from probe 1 (our assumption: the manual speaks of
+    /// the probe(s) without a count). Only probe 1 is the manual's requirement.
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+/// Units of the JK B2A/PB families ship with two probes (T1, T2).
+fn default_probes() -> u32 {
+    2
 }
 
 /// Limits that do not depend on the chemistry.
@@ -696,6 +705,8 @@ pub enum Check {
     ProtectionTest,
     /// Cell UVP inside the chemistry's UVP window and below the Cell OVP.
     UvpMatchesChemistry,
+    /// The further temperature probes the model data lists (our assumption, not the manual's).
+    ProbeCount,
     /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
     EmergencyOff,
     /// The unit on the link is the model chosen at set-up (the cells it takes).

@@ -769,9 +769,11 @@ impl SimUnit {
         set(Alarm::CellUnderVoltage, self.trips.uvp);
         set(Alarm::ChargeUnderTemperature, self.trips.charge_utp);
         set(Alarm::ChargeOverCurrent, self.trips.charge_ocp);
+        // Our assumption: the unit flags its own required sensor, probe 1; a second socket left
+        // empty is read as "not fitted", not as a fault.
         set(
             Alarm::TemperatureSensor,
-            !self.temp_sensors_disabled() && self.probes.iter().take(2).any(|(fitted, _)| !fitted),
+            !self.temp_sensors_disabled() && self.probes.first().is_some_and(|(fitted, _)| !fitted),
         );
         // The 24S frame carries a 16-bit alarm word: the higher bits do not exist there.
         if self.layout == Layout::S24 {

@@ -418,30 +418,33 @@ pub fn uvp_holds_output(
     ))
 }
 
-/// NTC probes 1 and 2 present and plausible, and no sensor alarm.
-pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
+/// Probe `i` (0-based) present and plausible, or why not.
+fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &str) -> Option<Reason> {
     let [lo, hi] = limits.probe_plausible;
-    let mut reasons = Vec::new();
-    for i in 0..2 {
-        match cells.probes.get(i).copied().flatten() {
-            None => reasons.push(reason(
-                "probe_missing",
-                format!(
-                    "temperature probe {} gives no reading: plug in the NTC probe (wiring step 6)",
-                    i + 1
-                ),
-            )),
-            Some(t) if t.0 < lo || t.0 > hi => reasons.push(reason(
-                "probe_implausible",
-                format!(
-                    "temperature probe {} reads {t:.1}, outside {lo}–{hi} °C: a broken or \
-                     unplugged probe",
-                    i + 1
-                ),
-            )),
-            Some(_) => {}
-        }
+    match cells.probes.get(i).copied().flatten() {
+        None => Some(reason(
+            "probe_missing",
+            format!(
+                "temperature probe {} gives no reading: plug in the NTC probe (wiring step 6){note}",
+                i + 1
+            ),
+        )),
+        Some(t) if t.0 < lo || t.0 > hi => Some(reason(
+            "probe_implausible",
+            format!(
+                "temperature probe {} reads {t:.1}, outside {lo}–{hi} °C: a broken or unplugged \
+                 probe{note}",
+                i + 1
+            ),
+        )),
+        Some(_) => None,
     }
+}
+
+/// The manual's NTC probe (probe 1) present and plausible, and no sensor alarm. Further
+/// probes are [`probe_count`]'s: the manual gives no count.
+pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
+    let mut reasons: Vec<Reason> = probe_reason(cells, limits, 0, "").into_iter().collect();
     if cells.alarms().contains(&Alarm::TemperatureSensor) {
         reasons.push(reason(
             "probe_alarm",
@@ -450,6 +453,20 @@ pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
         ));
     }
     verdict(reasons)
+}
+
+/// Probes 2..=`expected` present and plausible: how many probes a model ships with is this
+/// tool's model data, not the manual's, and every reason says so.
+pub fn probe_count(cells: &CellInfo, limits: &Limits, expected: u32) -> Verdict {
+    let note = format!(
+        " (this tool's assumption: the model data lists {expected} probes; the manual speaks of \
+         the probe(s) without a count)"
+    );
+    verdict(
+        (1..expected as usize)
+            .filter_map(|i| probe_reason(cells, limits, i, &note))
+            .collect(),
+    )
 }
 
 /// A cold site: Charge UTPR and UTP set so charging below freezing is blocked.
@@ -954,9 +971,30 @@ mod tests {
     fn probes_must_be_present_plausible_and_without_alarm() {
         assert!(probes_present(&sixteen(), &limits()).ok);
         let mut cells = sixteen();
-        cells.probes[1] = None;
+        cells.probes[0] = None;
         let v = probes_present(&cells, &limits());
-        assert!(texts(&v)[0].contains("probe 2 gives no reading"), "{v:?}");
+        assert!(texts(&v)[0].contains("probe 1 gives no reading"), "{v:?}");
+        // Probe 2 is the model data's, not the manual's: probe_count judges it.
+        let mut cells = sixteen();
+        cells.probes[1] = None;
+        assert!(probes_present(&cells, &limits()).ok);
+        let v = probe_count(&cells, &limits(), 2);
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert!(
+            texts(&v)[0].starts_with("temperature probe 2 gives no reading"),
+            "{v:?}"
+        );
+        assert!(
+            texts(&v)[0].contains("this tool's assumption: the model data lists 2 probes"),
+            "{v:?}"
+        );
+        assert!(probe_count(&cells, &limits(), 1).ok);
+        assert!(probe_count(&sixteen(), &limits(), 2).ok);
+        let v = probe_count(&sixteen(), &limits(), 3);
+        assert!(
+            texts(&v)[0].starts_with("temperature probe 3 gives no reading"),
+            "{v:?}"
+        );
         let mut cells = sixteen();
         cells.probes[0] = Some(Celsius(-40.0));
         assert!(texts(&probes_present(&cells, &limits()))[0].contains("probe 1 reads -40.0 °C"));

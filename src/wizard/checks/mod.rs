@@ -225,6 +225,10 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         Check::SwitchesOn => settings(ctx).map(live::switches_on),
         Check::TempSensorEnabled => settings(ctx).map(live::temp_sensor_enabled),
         Check::ProbesPresent => fresh_cells(ctx).map(|c| live::probes_present(c, limits)),
+        Check::ProbeCount => fresh_cells(ctx).and_then(|c| {
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::probe_count(c, limits, model.probes))
+        }),
         Check::ColdSite if !ctx.pack.cold_site => Ok(Verdict::pass()),
         Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
         Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
@@ -735,7 +739,7 @@ mod tests {
         }
     }
 
-    const LIVE_CHECKS: [Check; 18] = [
+    const LIVE_CHECKS: [Check; 19] = [
         Check::LiveConnected,
         Check::CellsVisible,
         Check::CellsPlausible,
@@ -754,6 +758,7 @@ mod tests {
         Check::UnitMatchesModel,
         Check::PackVoltageMatches,
         Check::UvpMatchesChemistry,
+        Check::ProbeCount,
     ];
 
     fn codes(v: &Verdict) -> Vec<&str> {

@@ -88,6 +88,7 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
         max_cells,
         max_input_voltage: Volts(4.25 * f64::from(max_cells)),
         plugs: plugs.to_vec(),
+        probes: 2,
     }
 }
 

@@ -681,6 +681,7 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::NoFactoryReset
         | Check::ProtectionTest
         | Check::UvpMatchesChemistry
+        | Check::ProbeCount
         | Check::EmergencyOff
         | Check::UnitMatchesModel
         | Check::PackVoltageMatches => (!live).then(|| {
