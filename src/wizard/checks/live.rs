@@ -4,7 +4,7 @@
 //! present and fresh first. Reasons name the values read and the values wanted.
 
 use crate::bms::model::{
-    unknown_alarm_bits, Alarm, CellInfo, Chemistry, DeviceInfo, Logbook, Settings,
+    unknown_alarm_bits, Alarm, CellInfo, Chemistry, DeviceInfo, Logbook, ManualError, Settings,
 };
 use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec, WizardSpec};
@@ -299,30 +299,19 @@ pub fn temp_sensor_enabled(settings: &Settings) -> Verdict {
     }
 }
 
-/// The checklist item that stands in for the Emergency switch where the frames do not carry
-/// it: the operator looked at the CONTROL tab and saw it off.
-pub const EMERGENCY_CONFIRM_ITEM: &str = "emergency_off";
-
 /// CONTROL: "Emergency" off — while it is on, the unit lets the pack be drawn past its
-/// cut-off. Where the frames carry no Emergency switch (24S firmware), only the operator's
-/// tick of [`EMERGENCY_CONFIRM_ITEM`] passes, and the reason says the data is not there.
-pub fn emergency_off(cells: &CellInfo, operator_confirmed: bool) -> Verdict {
-    match cells.emergency {
-        Some(true) => Verdict::fail(vec![reason(
+/// cut-off. Frames that carry no Emergency switch (24S firmware) have nothing against it here;
+/// `checks::unreadable` then hands the gate to the operator's confirmation.
+pub fn emergency_off(cells: &CellInfo) -> Verdict {
+    if cells.emergency == Some(true) {
+        return Verdict::fail(vec![reason(
             "emergency_on",
             "Emergency is ON: the pack is not protected while it is on — turn it off in the \
              CONTROL tab"
                 .to_string(),
-        )]),
-        Some(false) => Verdict::pass(),
-        None if operator_confirmed => Verdict::pass(),
-        None => Verdict::fail(vec![reason(
-            "emergency_not_read",
-            "this unit does not send the Emergency switch (24S firmware): look at the CONTROL \
-             tab and confirm that Emergency is OFF"
-                .to_string(),
-        )]),
+        )]);
     }
+    Verdict::pass()
 }
 
 /// How many cells a unit takes, from its model string: the number before the first `S`
@@ -505,7 +494,13 @@ pub fn no_alarm(cells: &CellInfo) -> Verdict {
         .filter(|a| a.is_fault())
         .map(|a| {
             let text = match a.manual_error() {
-                Some(e) => format!("{} — error {}: {}", a.text(), e.0, e.describe()),
+                Some(e) => format!(
+                    "{} — error {}: {} ({})",
+                    a.text(),
+                    e.0,
+                    e.describe(),
+                    ManualError::MAPPING_SOURCE
+                ),
                 None => format!("{} (not on the manual's error list)", a.text()),
             };
             reason(a.name(), text)
@@ -867,23 +862,17 @@ mod tests {
     }
 
     #[test]
-    fn emergency_on_is_refused_and_a_frame_without_it_needs_the_operators_word() {
+    fn emergency_on_is_refused() {
         let mut cells = sixteen();
         cells.emergency = Some(false);
-        assert!(emergency_off(&cells, false).ok);
+        assert!(emergency_off(&cells).ok);
         cells.emergency = Some(true);
-        // The operator's tick never outweighs what the unit says.
-        let v = emergency_off(&cells, true);
+        let v = emergency_off(&cells);
         assert_eq!(v.reasons[0].code, "emergency_on");
         assert!(
             texts(&v)[0].starts_with("Emergency is ON: the pack is not protected"),
             "{v:?}"
         );
-        cells.emergency = None;
-        let v = emergency_off(&cells, false);
-        assert_eq!(v.reasons[0].code, "emergency_not_read");
-        assert!(texts(&v)[0].contains("does not send the Emergency switch"));
-        assert!(emergency_off(&cells, true).ok);
     }
 
     #[test]
@@ -1031,7 +1020,24 @@ mod tests {
             texts(&v)[0].contains("error 1: cell under-voltage"),
             "{v:?}"
         );
+        // The number is ours: the manual maps no alarm bits, and the reason says so.
+        assert!(
+            texts(&v)[0].contains("this tool's mapping of the alarm bits, not the manual's"),
+            "{v:?}"
+        );
         assert!(texts(&v)[1].contains("unknown alarm bit 18"), "{v:?}");
+    }
+
+    #[test]
+    fn too_cold_to_charge_is_not_shown_as_over_temperature() {
+        let mut cells = sixteen();
+        cells.alarm_bits = 1 << Alarm::ChargeUnderTemperature.bit();
+        let v = no_alarm(&cells);
+        assert_eq!(
+            texts(&v),
+            ["Too cold to charge (not on the manual's error list)"]
+        );
+        assert!(!texts(&v)[0].contains("error 5"), "{v:?}");
     }
 
     #[test]
