@@ -274,6 +274,10 @@ pub struct CellInfo {
     pub discharging: bool,
     /// Temperature-sensor presence bits (firmware-dependent meaning).
     pub temp_sensor_bits: u16,
+    /// The CONTROL tab's "Emergency" switch, on while its countdown runs (32S frames only:
+    /// the settings frame has no bit for it, and the 24S layout carries no countdown).
+    #[serde(default)]
+    pub emergency: Option<bool>,
 }
 
 impl CellInfo {
@@ -515,6 +519,10 @@ pub enum Switch {
     DisplayAlwaysOn,
     /// Heating mat.
     Heating,
+    /// "Port Switch": on = RS485, off = CAN.
+    PortSwitch,
+    /// "Emergency": the pack may be drawn past its cut-off, unprotected (must stay off).
+    Emergency,
 }
 
 /// Something a person does to a unit: with their hands (plug, activate) or in JK's phone app.
@@ -635,6 +643,7 @@ mod tests {
             charging: true,
             discharging: true,
             temp_sensor_bits: 0,
+            emergency: None,
         };
         assert_eq!(
             ManualError::balancer_idle(&cells, &settings),

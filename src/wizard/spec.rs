@@ -121,6 +121,15 @@ pub struct ModelSpec {
     /// (the manual gives none); `{split}` is filled in from `plugs` (`13 + 12`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_note: Option<Text>,
+    /// Temperature probes it ships with, from probe 1 (our assumption: the manual speaks of
+    /// the probe(s) without a count). Only probe 1 is the manual's requirement.
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+/// Units of the JK B2A/PB families ship with two probes (T1, T2).
+fn default_probes() -> u32 {
+    2
 }
 
 impl ModelSpec {
@@ -163,6 +172,15 @@ pub struct Limits {
     pub protection_tolerance: Volts,
     /// Live data older than this (seconds) does not count for a gate.
     pub live_max_age_s: f64,
+    /// How close the unit's own pack voltage must be to the meter's: the unit is on this
+    /// pack, and a voltage calibration in the app agrees with the meter.
+    #[serde(default = "default_live_pack_tolerance")]
+    pub live_pack_tolerance: Volts,
+}
+
+/// The shipped wizard states its own value; older wizard files without one get the same.
+fn default_live_pack_tolerance() -> Volts {
+    Volts(0.6)
 }
 
 /// Which part of the manual a step belongs to; the numbering restarts in each.
@@ -703,6 +721,16 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+    /// Cell UVP inside the chemistry's UVP window and below the Cell OVP.
+    UvpMatchesChemistry,
+    /// The further temperature probes the model data lists (our assumption, not the manual's).
+    ProbeCount,
+    /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
+    EmergencyOff,
+    /// The unit on the link is the model chosen at set-up (the cells it takes).
+    UnitMatchesModel,
+    /// The unit's pack voltage agrees with the meter's (the right pack; a sound calibration).
+    PackVoltageMatches,
 }
 
 /// The wizard shipped inside the binary.

@@ -344,6 +344,7 @@ fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
         ("balance_trigger", l.balance_trigger.0),
         ("protection_tolerance", l.protection_tolerance.0),
         ("live_max_age_s", l.live_max_age_s),
+        ("live_pack_tolerance", l.live_pack_tolerance.0),
     ] {
         if !value.is_finite() || value <= 0.0 {
             v.err(&at.key(name), format!("must be above 0 (is {value})"));
@@ -688,7 +689,12 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::ColdSite
         | Check::NoAlarm
         | Check::NoFactoryReset
-        | Check::ProtectionTest => (!live).then(|| {
+        | Check::ProtectionTest
+        | Check::UvpMatchesChemistry
+        | Check::ProbeCount
+        | Check::EmergencyOff
+        | Check::UnitMatchesModel
+        | Check::PackVoltageMatches => (!live).then(|| {
             format!(
                 "check '{}' reads the live BMS: it needs a step whose input kind is live or \
                  sign_off",
