@@ -226,6 +226,7 @@ mod tests {
             charging: true,
             discharging: false,
             temp_sensor_bits: 7,
+            emergency: None,
         }
     }
 

@@ -71,14 +71,22 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
             )
         })?,
         None => default_model(&spec, cells).ok_or_else(|| {
-            let largest = spec.models.iter().map(|m| m.max_cells).max().unwrap_or(0);
-            eyre!("no BMS model in the wizard takes {cells} cells (the largest takes {largest})")
+            let ranges: Vec<String> = spec
+                .models
+                .iter()
+                .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
+                .collect();
+            eyre!(
+                "no BMS model in the wizard takes {cells} cells (they take {})",
+                ranges.join(", ")
+            )
         })?,
     };
-    if cells > model.max_cells {
+    if !(model.min_cells..=model.max_cells).contains(&cells) {
         bail!(
-            "the {} takes at most {} cells, not {cells}",
+            "the {} takes {}–{} cells, not {cells}",
             tr(&model.name, "en"),
+            model.min_cells,
             model.max_cells
         );
     }
@@ -163,6 +171,9 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         );
         if let Some(note) = &chem.ladder_note {
             println!("Note: {}", tr(note, "en"));
+        }
+        if let Some(note) = model.split_note("en") {
+            println!("Note: {note}");
         }
     }
     Ok(if report.ok() {

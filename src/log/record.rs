@@ -47,7 +47,10 @@ pub struct CommissioningLog {
     /// Who made the entries: a person at the keys, an answers file (named, with its SHA-256)
     /// or the simulated trainee; more than one when the session was resumed another way.
     #[serde(default)]
-    pub entries: Vec<EntrySource>,
+    pub entries_made_by: Vec<EntrySource>,
+    /// The finished session this one is a new attempt after (its folder's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_session: Option<String>,
     /// The BMS as it identified itself over Bluetooth.
     pub bms: Option<BmsIdentity>,
     /// Every step in order.
@@ -487,7 +490,8 @@ pub fn build(
             .peers
             .iter()
             .any(|p| p == crate::bms::link::SIMULATOR_PEER),
-        entries: state.entries.clone(),
+        entries_made_by: state.entries.clone(),
+        previous_session: state.previous.clone(),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),

@@ -30,7 +30,8 @@ use crate::log::sign::SigningKey;
 use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::training_section;
 use crate::train::scenario::Scenario;
-use crate::ui::keys::{handle_key, Action, Ctx};
+use crate::ui::action::{Action, Ctx};
+use crate::ui::keys::handle_key;
 use crate::ui::phone::BenchView;
 use crate::ui::state::{rows, Notice, Outcome, Tone, UiState};
 use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
@@ -416,7 +417,7 @@ impl<'s, 'w> App<'s, 'w> {
                     if o.signature.is_some() {
                         " (signed)"
                     } else {
-                        " (not signed: no --key)"
+                        " (NOT signed: no operator key; see `jk-commission keygen`)"
                     },
                     o.report.display()
                 ),

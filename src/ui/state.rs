@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::ui::action::Action;
 use crate::wizard::checks::Value;
 use crate::wizard::engine::{
     Event, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
@@ -229,8 +230,7 @@ impl UiState {
     /// After an action was carried out: a typed entry the engine accepted clears its buffer
     /// (and moves the focus on when asked); a refused one stays to be corrected; an accepted
     /// override closes its form; every refusal becomes the notice.
-    pub fn after(&mut self, action: &crate::ui::keys::Action, outcome: &Outcome) {
-        use crate::ui::keys::Action;
+    pub fn after(&mut self, action: &Action, outcome: &Outcome) {
         match outcome {
             Err(message) => {
                 self.notice = Some(Notice {

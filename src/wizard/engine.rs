@@ -183,6 +183,9 @@ pub enum Event {
         /// Who makes the entries (journals from before this field: a person at the keys).
         #[serde(default)]
         entries: EntrySource,
+        /// The finished session this one is a new attempt after (its folder's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
     },
     /// A session was resumed with its entries made another way than before.
     EntriesFrom {
@@ -485,6 +488,8 @@ pub struct State {
     /// Who made the entries, in order: one source, or more when a session was resumed
     /// another way.
     pub entries: Vec<EntrySource>,
+    /// The finished session this one is a new attempt after.
+    pub previous: Option<String>,
     /// Index of the current step in the spec.
     pub current: usize,
     /// One record per step of the spec, same order.
@@ -577,6 +582,7 @@ impl<'w> Engine<'w> {
                 tool_version: tool_version.to_string(),
                 lang: lang.to_string(),
                 entries: EntrySource::default(),
+                previous: None,
             },
             Event::StepEntered {
                 at,
@@ -1267,10 +1273,12 @@ impl<'w> Engine<'w> {
                 tool_version,
                 lang,
                 entries,
+                previous,
             } => {
                 state.started =
                     Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()));
                 state.entries = vec![entries.clone()];
+                state.previous.clone_from(previous);
             }
             Event::EntriesFrom { entries, .. } => {
                 if state.entries.last() != Some(entries) {

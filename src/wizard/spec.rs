@@ -117,6 +117,29 @@ pub struct ModelSpec {
     /// Wires (pins) per balance plug, in order; pin 1 of plug 1 is pack minus (black), the
     /// last pin of the last plug is pack plus. More than 8 cells ⇒ two plugs.
     pub plugs: Vec<u32>,
+    /// Shown wherever a pin is named by its plug, when the split over plugs is our assumption
+    /// (the manual gives none); `{split}` is filled in from `plugs` (`13 + 12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_note: Option<Text>,
+    /// Temperature probes it ships with, from probe 1 (our assumption: the manual speaks of
+    /// the probe(s) without a count). Only probe 1 is the manual's requirement.
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+/// Units of the JK B2A/PB families ship with two probes (T1, T2).
+fn default_probes() -> u32 {
+    2
+}
+
+impl ModelSpec {
+    /// The split note in `lang` with the model's own plug sizes filled in, if it has one.
+    pub fn split_note(&self, lang: &str) -> Option<String> {
+        let split: Vec<String> = self.plugs.iter().map(u32::to_string).collect();
+        self.split_note
+            .as_ref()
+            .map(|t| tr(t, lang).replace("{split}", &split.join(" + ")))
+    }
 }
 
 /// Limits that do not depend on the chemistry.
@@ -149,6 +172,15 @@ pub struct Limits {
     pub protection_tolerance: Volts,
     /// Live data older than this (seconds) does not count for a gate.
     pub live_max_age_s: f64,
+    /// How close the unit's own pack voltage must be to the meter's: the unit is on this
+    /// pack, and a voltage calibration in the app agrees with the meter.
+    #[serde(default = "default_live_pack_tolerance")]
+    pub live_pack_tolerance: Volts,
+}
+
+/// The shipped wizard states its own value; older wizard files without one get the same.
+fn default_live_pack_tolerance() -> Volts {
+    Volts(0.6)
 }
 
 /// Which part of the manual a step belongs to; the numbering restarts in each.
@@ -689,6 +721,16 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+    /// Cell UVP inside the chemistry's UVP window and below the Cell OVP.
+    UvpMatchesChemistry,
+    /// The further temperature probes the model data lists (our assumption, not the manual's).
+    ProbeCount,
+    /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
+    EmergencyOff,
+    /// The unit on the link is the model chosen at set-up (the cells it takes).
+    UnitMatchesModel,
+    /// The unit's pack voltage agrees with the meter's (the right pack; a sound calibration).
+    PackVoltageMatches,
 }
 
 /// The wizard shipped inside the binary.
@@ -739,6 +781,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "temperature",
     "no_alarm",
     "alarm_active",
+    "alarm_mapping_ours",
     "ladder_pin",
     "ladder_cell",
     "ladder_reading",

@@ -89,6 +89,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
         Some(("config.advanced", "cold_site", "charge_utpr")),
     ),
     (
+        "config-emergency-on",
+        Some(("config.control", "emergency_off", "emergency_on")),
+    ),
+    (
         "config-ovp-raised-after-its-step",
         Some((
             "protection.test",
@@ -113,6 +117,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
         )),
     ),
     (
+        "config-wrong-unit-model",
+        Some(("config.status", "unit_matches_model", "unit_model_mismatch")),
+    ),
+    (
         "live-cell-drifts-low",
         Some(("config.control", "no_alarm", "cell_under_voltage")),
     ),
@@ -132,6 +140,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
     (
         "wiring-crossed-taps",
         Some(("wiring.ladder", "ladder", "crossed_leads")),
+    ),
+    (
+        "wiring-lto-24s-li-ion-set",
+        Some(("wiring.output", "output_voltage", "cell uvp")),
     ),
     (
         "wiring-ntc-absent",

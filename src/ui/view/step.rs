@@ -425,9 +425,6 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
         )));
         return;
     };
-    if let Some(note) = &ladder.note {
-        push_hanging(lines, "ℹ ", note, w, t.dim());
-    }
     let entered = ladder
         .rows
         .iter()
@@ -443,6 +440,10 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
         for f in &ladder.faults {
             push_hanging(lines, "✗ ", f, w, t.bad());
         }
+    }
+    // After the verdict, which matters more on a small screen: our assumptions, marked.
+    if let Some(note) = &ladder.note {
+        push_hanging(lines, "ℹ ", note, w, t.dim());
     }
 }
 

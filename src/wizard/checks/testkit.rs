@@ -87,7 +87,9 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
         min_cells: 1,
         max_cells,
         max_input_voltage: Volts(4.25 * f64::from(max_cells)),
+        split_note: None,
         plugs: plugs.to_vec(),
+        probes: 2,
     }
 }
 
@@ -126,6 +128,7 @@ pub fn limits() -> Limits {
         probe_plausible: [-20.0, 70.0],
         protection_tolerance: Volts(0.05),
         live_max_age_s: 5.0,
+        live_pack_tolerance: Volts(0.6),
     }
 }
 
@@ -312,6 +315,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         charging: true,
         discharging: true,
         temp_sensor_bits: 0b11,
+        emergency: Some(false),
     }
 }
 

@@ -309,6 +309,16 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
                 ),
             );
         }
+        match &m.split_note {
+            Some(note) => v.text(&spec.languages, note, &at.key("split_note")),
+            // The manual gives no split: a unit with two plugs must say ours is an assumption.
+            None if m.plugs.len() > 1 => v.err(
+                &at.key("plugs"),
+                "the split of the wires over the plugs is not the manual's: give a split_note \
+                 that says so",
+            ),
+            None => {}
+        }
         if m.max_cells > 8 && m.plugs.len() < 2 {
             v.err(
                 &at.key("plugs"),
@@ -334,6 +344,7 @@ fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
         ("balance_trigger", l.balance_trigger.0),
         ("protection_tolerance", l.protection_tolerance.0),
         ("live_max_age_s", l.live_max_age_s),
+        ("live_pack_tolerance", l.live_pack_tolerance.0),
     ] {
         if !value.is_finite() || value <= 0.0 {
             v.err(&at.key(name), format!("must be above 0 (is {value})"));
@@ -678,7 +689,12 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::ColdSite
         | Check::NoAlarm
         | Check::NoFactoryReset
-        | Check::ProtectionTest => (!live).then(|| {
+        | Check::ProtectionTest
+        | Check::UvpMatchesChemistry
+        | Check::ProbeCount
+        | Check::EmergencyOff
+        | Check::UnitMatchesModel
+        | Check::PackVoltageMatches => (!live).then(|| {
             format!(
                 "check '{}' reads the live BMS: it needs a step whose input kind is live or \
                  sign_off",
@@ -1207,6 +1223,30 @@ mod tests {
         let errs = errors_or_none("max_input_voltage: 36", "max_input_voltage: 0");
         let e = find(&errs, "must be above 0 V (is 0)");
         assert_eq!(e.path, "models[b2a8s20p].max_input_voltage");
+    }
+
+    #[test]
+    fn a_two_plug_model_must_mark_its_split_as_ours() {
+        // Drop the three lines of the 24-cell unit's note (key, en, pl).
+        let mut lines: Vec<&str> = BUILTIN_YAML.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == "    plugs: [13, 12]")
+            .unwrap();
+        assert_eq!(lines[at + 1], "    split_note:");
+        lines.drain(at + 1..at + 4);
+        let without = lines.join("\n");
+        let errs = WizardSpec::from_str(&without, "w.yaml").unwrap_err().0;
+        let e = find(&errs, "give a split_note");
+        assert_eq!(e.path, "models[b2a24s20p].plugs");
+        // The note follows the model's plugs.
+        let spec = WizardSpec::builtin();
+        let note = spec.model("b2a24s20p").unwrap().split_note("en").unwrap();
+        assert!(note.contains("(13 + 12,"), "{note}");
+        assert!(note.contains("this tool's assumption"), "{note}");
+        let pl = spec.model("pb2a16s20p").unwrap().split_note("pl").unwrap();
+        assert!(pl.contains("(9 + 8,"), "{pl}");
+        assert_eq!(spec.model("b2a8s20p").unwrap().split_note("en"), None);
     }
 
     #[test]
