@@ -10,3 +10,4 @@ pub mod train;
 pub mod ui;
 pub mod units;
 pub mod wizard;
+pub mod yaml;

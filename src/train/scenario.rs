@@ -19,7 +19,7 @@ use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
-use crate::wizard::spec::locate::{bare_message, locate, serde_error, Seg};
+use crate::yaml::{Doc, Seg};
 
 /// A scenario as written, plus where it came from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -395,7 +395,7 @@ fn either_form_with<'de, D: Deserializer<'de>, T>(
         }
         other => other,
     };
-    read(value).map_err(|e| D::Error::custom(bare_message(&e)))
+    read(value).map_err(|e| D::Error::custom(crate::yaml::message_of(&e)))
 }
 
 impl<'de> Deserialize<'de> for WiringFault {
@@ -462,21 +462,13 @@ fn root() -> FieldPath {
 
 /// Collects mistakes with their places.
 struct Report<'t> {
-    text: &'t str,
-    origin: &'t str,
+    doc: &'t Doc,
     errors: Vec<ScenarioError>,
 }
 
 impl Report<'_> {
     fn add(&mut self, at: &FieldPath, message: impl Into<String>) {
-        let pos = locate(self.text, &at.0);
-        self.errors.push(ScenarioError {
-            origin: self.origin.to_string(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: at.text(),
-            message: message.into(),
-        });
+        self.errors.push(self.doc.error(&at.0, &at.text(), message));
     }
 }
 
@@ -484,33 +476,20 @@ impl Scenario {
     /// Read a scenario file; `spec` is the wizard it will run on (its steps, gates, models).
     pub fn load(path: &Path, spec: &WizardSpec) -> Result<Scenario, ScenarioErrors> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioErrors(vec![ScenarioError {
-                origin: origin.clone(),
-                line: None,
-                column: None,
-                path: String::new(),
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
+        let text = crate::yaml::read_file(path)?;
         let id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut scenario = Scenario::parse(&text, &origin, &id, spec)?;
+        let (mut scenario, doc) = Scenario::parse_doc(&text, &origin, &id, spec)?;
         if let Some(rel) = scenario.trainee.answers.clone() {
-            let file = path.parent().unwrap_or(Path::new(".")).join(&rel);
             let fail = |message: String| {
-                let mut report = Report {
-                    text: &text,
-                    origin: &origin,
-                    errors: Vec::new(),
-                };
-                report.add(&root().key("trainee").key("answers"), message);
-                ScenarioErrors(report.errors)
+                let at = root().key("trainee").key("answers");
+                ScenarioErrors::one(doc.error(&at.0, &at.text(), message))
             };
-            let answers_text = std::fs::read_to_string(&file)
-                .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
+            let file = beside(path, &rel).map_err(fail)?;
+            // The file is ours to read now, but its own errors may quote it: they stay.
+            let answers_text = crate::yaml::read_file(&file).map_err(|e| fail(e.to_string()))?;
             let answers = Answers::parse(&answers_text, &file.display().to_string(), spec)
                 .map_err(|e| fail(e.to_string()))?;
             scenario.base_answers = Some(answers);
@@ -525,25 +504,30 @@ impl Scenario {
         id: &str,
         spec: &WizardSpec,
     ) -> Result<Scenario, ScenarioErrors> {
-        let de = serde_yaml::Deserializer::from_str(text);
-        let mut scenario: Scenario = serde_path_to_error::deserialize(de)
-            .map_err(|e| ScenarioErrors(serde_error(text, origin, &e)))?;
+        Scenario::parse_doc(text, origin, id, spec).map(|(s, _)| s)
+    }
+
+    fn parse_doc(
+        text: &str,
+        origin: &str,
+        id: &str,
+        spec: &WizardSpec,
+    ) -> Result<(Scenario, Doc), ScenarioErrors> {
+        let (mut scenario, doc): (Scenario, Doc) = crate::yaml::load(text, origin)?;
         scenario.id = id.to_string();
         scenario.origin = origin.to_string();
         scenario.sha256 = crate::wizard::spec::sha256_hex(text.as_bytes());
         let mut report = Report {
-            text,
-            origin,
+            doc: &doc,
             errors: Vec::new(),
         };
         scenario.check(spec, &mut report);
         if report.errors.is_empty() {
-            Ok(scenario)
+            Ok((scenario, doc))
         } else {
-            report
-                .errors
-                .sort_by_key(|e| (e.line.unwrap_or(0), e.column.unwrap_or(0)));
-            Err(ScenarioErrors(report.errors))
+            let mut errors = report.errors;
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(ScenarioErrors(errors))
         }
     }
 
@@ -859,6 +843,42 @@ impl Scenario {
     }
 }
 
+/// The file `rel` names, which must lie in the scenario's own folder (or below it): a
+/// scenario handed to a trainer must not make the program read, or quote, any other file.
+fn beside(scenario: &Path, rel: &Path) -> Result<PathBuf, String> {
+    let refuse = || {
+        format!(
+            "'{}' is not in the scenario's folder: name a file beside the scenario (or in a \
+             folder below it)",
+            rel.display()
+        )
+    };
+    let plain = rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Err(refuse());
+    }
+    let folder = scenario.parent().unwrap_or(Path::new("."));
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let file = folder.join(rel);
+    // A symlink may still lead out: compare where both really are.
+    let real_folder = folder
+        .canonicalize()
+        .map_err(|e| format!("cannot read the scenario's folder: {e}"))?;
+    let real_file = file
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {}", rel.display(), e.kind()))?;
+    if !real_file.starts_with(&real_folder) {
+        return Err(refuse());
+    }
+    Ok(file)
+}
+
 /// "bms.changes[1]: message" → the path and the message.
 fn split_path(e: &str) -> (FieldPath, String) {
     let Some((head, tail)) = e.split_once(": ") else {
@@ -1090,7 +1110,7 @@ expect:
             "  variant: 24s\n  firmware: {software: '11.61'}",
         ));
         assert!(
-            e.starts_with("s.yaml:9:3: bms.firmware.software: software '11.61' does not agree"),
+            e.starts_with("s.yaml:9:14: bms.firmware.software: software '11.61' does not agree"),
             "{e}"
         );
     }
@@ -1112,7 +1132,7 @@ expect:
         let e = Scenario::load(&dir.path().join("s.yaml"), &spec())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("s.yaml:4:1: trainee.answers: "), "{e}");
+        assert!(e.contains("s.yaml:4:11: trainee.answers: "), "{e}");
         assert!(e.contains("step 'setup.nope' is not in the wizard"), "{e}");
     }
 

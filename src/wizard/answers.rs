@@ -9,8 +9,8 @@ use crate::bms::model::AppAction;
 use crate::wizard::engine::{
     Input, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
 };
-use crate::wizard::spec::locate::{locate, Seg};
 use crate::wizard::spec::{InputSpec, StepSpec, WizardSpec};
+use crate::yaml::{Doc, Errors, Seg};
 
 /// A scripted commissioning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,92 +152,46 @@ pub struct SignAnswer {
     pub role: String,
 }
 
-/// Why an answers file was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnswersError {
-    /// YAML syntax or type error.
-    #[error("{origin}:{line}:{column}: {message}")]
-    Syntax {
-        /// File name.
-        origin: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What was wrong.
-        message: String,
-    },
-    /// An answer the step cannot take: an unknown field or item, readings or a skip where
-    /// the step has none.
-    #[error("{origin}:{line}:{column}: steps.{step}: {message}")]
-    Misplaced {
-        /// File name.
-        origin: String,
-        /// 1-based line (0 when it could not be found).
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The step id.
-        step: String,
-        /// What is wrong and what the step takes.
-        message: String,
-    },
-    /// A step id the wizard does not have.
-    #[error("{origin}: step '{step}' is not in the wizard (known steps: {known})")]
-    UnknownStep {
-        /// File name.
-        origin: String,
-        /// The id.
-        step: String,
-        /// Known ids.
-        known: String,
-    },
-}
-
 impl Answers {
-    /// Parse an answers file; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str, spec: &WizardSpec) -> Result<Answers, AnswersError> {
-        let answers: Answers = serde_yaml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            AnswersError::Syntax {
-                origin: origin.to_string(),
-                line,
-                column,
-                message: e.to_string(),
-            }
-        })?;
-        for (step, given) in &answers.steps {
+    /// Parse an answers file; `origin` names it in errors, every mistake at file:line:column.
+    pub fn parse(text: &str, origin: &str, spec: &WizardSpec) -> Result<Answers, Errors> {
+        let (answers, doc): (Answers, Doc) = crate::yaml::load(text, origin)?;
+        answers.check(&doc, spec)?;
+        Ok(answers)
+    }
+
+    /// Every step id known and every answer one its step can take, checked before anything
+    /// runs: a typo found half-way through a run would leave a journal of a commissioning the
+    /// file never meant.
+    fn check(&self, doc: &Doc, spec: &WizardSpec) -> Result<(), Errors> {
+        let mut errors = Vec::new();
+        for (step, given) in &self.steps {
+            let at = vec![Seg::Key("steps".into()), Seg::Key(step.clone())];
+            let shown = format!("steps.{step}");
             let Some(spec_step) = spec.steps.iter().find(|s| &s.id == step) else {
-                return Err(AnswersError::UnknownStep {
-                    origin: origin.to_string(),
-                    step: step.clone(),
-                    known: spec
-                        .steps
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                let known: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
+                errors.push(doc.error(
+                    &at,
+                    &shown,
+                    format!(
+                        "step '{step}' is not in the wizard (known steps: {})",
+                        known.join(", ")
+                    ),
+                ));
+                continue;
             };
-            // Checked before anything runs: a typo found half-way through a run would leave
-            // a journal of a commissioning the file never meant.
             if let Some((path, message)) = misplaced(spec_step, given) {
-                let mut at = vec![Seg::Key("steps".into()), Seg::Key(step.clone())];
+                let mut at = at;
                 at.extend(path);
-                let (line, column) = locate(text, &at).unwrap_or((0, 0));
-                return Err(AnswersError::Misplaced {
-                    origin: origin.to_string(),
-                    line,
-                    column,
-                    step: step.clone(),
-                    message,
-                });
+                errors.push(doc.error(&at, &shown, message));
             }
         }
-        Ok(answers)
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(Errors(errors))
+        }
     }
 }
 

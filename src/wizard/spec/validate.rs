@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::locate::{locate, Seg};
 use super::{
     Check, FieldKind, FieldSpec, InputSpec, PackField, Section, SpecError, StepSpec, Text, Unit,
     WizardSpec, MESSAGE_KEYS,
 };
 use crate::bms::model::{AppAction, Chemistry};
+use crate::yaml::{Doc, Seg};
 
 /// The manual's error list runs 1–9.
 const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
@@ -50,21 +50,14 @@ impl P {
 }
 
 struct Validator<'a> {
-    text: &'a str,
-    origin: &'a str,
+    doc: &'a Doc,
     errors: Vec<SpecError>,
 }
 
 impl Validator<'_> {
     fn err(&mut self, at: &P, message: impl Into<String>) {
-        let pos = locate(self.text, &at.segs);
-        self.errors.push(SpecError {
-            origin: self.origin.to_string(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: at.shown.clone(),
-            message: message.into(),
-        });
+        self.errors
+            .push(self.doc.error(&at.segs, &at.shown, message));
     }
 
     fn text(&mut self, langs: &[String], text: &Text, at: &P) {
@@ -90,10 +83,9 @@ impl Validator<'_> {
 }
 
 /// Every semantic mistake in `spec`, positioned in `text`; empty when the wizard is sound.
-pub(super) fn validate(spec: &WizardSpec, text: &str, origin: &str) -> Vec<SpecError> {
+pub(super) fn validate(spec: &WizardSpec, doc: &Doc) -> Vec<SpecError> {
     let mut v = Validator {
-        text,
-        origin,
+        doc,
         errors: Vec::new(),
     };
     let root = P::default();
