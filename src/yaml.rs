@@ -419,6 +419,15 @@ impl Doc {
     }
 }
 
+/// A number for a message: huge or tiny ones in exponent form (`1e308`, not 309 digits).
+pub fn number(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Parse and deserialize `text`: the typed value and the positions of its nodes.
 pub fn load<T: DeserializeOwned>(text: &str, origin: &str) -> Result<(T, Doc), Errors> {
     let doc = Doc::parse(text, origin)?;

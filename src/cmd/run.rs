@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", conflicts_with = "sim")]
     pub address: Option<String>,
     /// Seconds to wait at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
 }
 

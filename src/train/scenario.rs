@@ -19,7 +19,7 @@ use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
-use crate::yaml::{Doc, Seg};
+use crate::yaml::{number, Doc, Seg};
 
 /// A scenario as written, plus where it came from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -661,10 +661,13 @@ impl Scenario {
                 ),
             );
         }
-        if self.pack.capacity.0 <= 0.0 || self.pack.capacity.0 > 5000.0 {
+        if !(self.pack.capacity.0 > 0.0 && self.pack.capacity.0 <= CAPACITY_MAX_AH) {
             r.add(
                 &pack.key("capacity"),
-                format!("{} Ah: give 1 to 5000 Ah", self.pack.capacity.0),
+                format!(
+                    "{} Ah: give above 0 to {CAPACITY_MAX_AH} Ah",
+                    number(self.pack.capacity.0)
+                ),
             );
         }
         if let Some(soc) = self.pack.soc {
@@ -672,6 +675,38 @@ impl Scenario {
                 r.add(
                     &pack.key("soc"),
                     format!("{soc}: a state of charge is 0 to 1"),
+                );
+            }
+        }
+        if let Some(Celsius(t)) = self.pack.ambient {
+            let (lo, hi) = AMBIENT_C;
+            if !(lo..=hi).contains(&t) {
+                r.add(
+                    &pack.key("ambient"),
+                    format!(
+                        "{} °C: give {lo} to {hi} °C (what the simulated probes can read)",
+                        number(t)
+                    ),
+                );
+            }
+        }
+        let factory = bms_key().key("factory");
+        if let Some(AmpHours(c)) = self.bms.factory.capacity {
+            if !(0.0..=CAPACITY_MAX_AH).contains(&c) {
+                r.add(
+                    &factory.key("capacity"),
+                    format!(
+                        "{} Ah: give 0 (never set) to {CAPACITY_MAX_AH} Ah",
+                        number(c)
+                    ),
+                );
+            }
+        }
+        if let Some(count) = self.bms.factory.cell_count {
+            if !(1..=slots).contains(&count) {
+                r.add(
+                    &factory.key("cell_count"),
+                    format!("{count} cells: a {layout} unit's factory set writes 1 to {slots}"),
                 );
             }
         }
@@ -772,6 +807,19 @@ impl Scenario {
                     r.add(&at.key("after_s"), format!("{t}: give 0 to 86400 seconds"))
                 }
                 _ => {}
+            }
+        }
+        for (i, s) in self.faults.iter().enumerate() {
+            if let Some(msg) = fault_problem(&s.fault.0, n, layout) {
+                r.add(&root().key("faults").index(i).key("fault"), msg);
+            }
+        }
+        for (step, retry) in &self.trainee.after_refusal {
+            for (i, f) in retry.repair.faults.iter().enumerate() {
+                if let Some(msg) = fault_problem(&f.0, n, layout) {
+                    let at = root().key("trainee").key("after_refusal").key(step);
+                    r.add(&at.key("repair").key("faults").index(i), msg);
+                }
             }
         }
         for step in self.trainee.steps.keys() {
@@ -877,6 +925,65 @@ fn beside(scenario: &Path, rel: &Path) -> Result<PathBuf, String> {
         return Err(refuse());
     }
     Ok(file)
+}
+
+/// The largest pack capacity a scenario may give (our judgement: well above any pack a JK
+/// SMART unit serves).
+const CAPACITY_MAX_AH: f64 = 5000.0;
+/// The ambient temperatures the simulator takes, °C (its own range for an ambient fault).
+const AMBIENT_C: (f64, f64) = (-40.0, 90.0);
+/// The resting cell voltages a fault may set, V: a cell outside it is no lithium cell.
+const CELL_VOLTS: (f64, f64) = (1.0, 5.0);
+/// The longest a staged fault may last, s: one day.
+const FAULT_SECONDS_MAX: f64 = 86_400.0;
+
+fn bms_key() -> FieldPath {
+    root().key("bms")
+}
+
+/// What is wrong with the numbers of a staged fault, whenever it is staged: the simulator
+/// checks a fault only when it is injected, which for a later fault is mid-session.
+fn fault_problem(fault: &Fault, n: u32, layout: Layout) -> Option<String> {
+    let volts = |what: &str, v: Volts| {
+        let (lo, hi) = CELL_VOLTS;
+        (!(lo..=hi).contains(&v.0))
+            .then(|| format!("{what} {} V: give {lo} to {hi} V", number(v.0)))
+    };
+    let seconds = |s: f64| {
+        (!(0.0..=FAULT_SECONDS_MAX).contains(&s))
+            .then(|| format!("{} s: give 0 to {FAULT_SECONDS_MAX} seconds", number(s)))
+    };
+    let cell = |c: u32| {
+        (!(1..=n).contains(&c))
+            .then(|| format!("there is no cell {c}: the pack has cells 1 to {n}"))
+    };
+    let probe = |p: u32| {
+        let sockets = if layout == Layout::S24 { 2 } else { 5 };
+        (!(1..=sockets).contains(&p))
+            .then(|| format!("probe {p}: this unit has probe sockets 1 to {sockets}"))
+    };
+    match fault {
+        Fault::OpenTap { cell: c } | Fault::CloseTap { cell: c } => cell(*c),
+        Fault::RemoveProbe { probe: p } | Fault::FitProbe { probe: p } => probe(*p),
+        Fault::CellVoltage { cell: c, volts: v } => cell(*c).or_else(|| volts("cell voltage", *v)),
+        Fault::Ambient { celsius } => {
+            let (lo, hi) = AMBIENT_C;
+            (!(lo..=hi).contains(&celsius.0))
+                .then(|| format!("{} °C: give {lo} to {hi} °C", number(celsius.0)))
+        }
+        Fault::DropLink { seconds: s } | Fault::Silence { seconds: s } => seconds(*s),
+        Fault::CellDrift {
+            cell: c,
+            volts: v,
+            seconds: s,
+        } => cell(*c)
+            .or_else(|| volts("drift target", *v))
+            .or_else(|| seconds(*s)),
+        Fault::CutoffAt { charge, discharge } => charge
+            .and_then(|v| volts("charge cut-off", v))
+            .or_else(|| discharge.and_then(|v| volts("discharge cut-off", v))),
+        _ => None,
+    }
 }
 
 /// "bms.changes[1]: message" → the path and the message.

@@ -9,7 +9,7 @@ use crate::bms::model::AppAction;
 use crate::wizard::engine::{
     Input, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
 };
-use crate::wizard::spec::{InputSpec, StepSpec, WizardSpec};
+use crate::wizard::spec::{FieldKind, InputSpec, StepSpec, WizardSpec};
 use crate::yaml::{Doc, Errors, Seg};
 
 /// A scripted commissioning.
@@ -180,7 +180,9 @@ impl Answers {
                 ));
                 continue;
             };
-            if let Some((path, message)) = misplaced(spec_step, given) {
+            if let Some((path, message)) =
+                misplaced(spec_step, given).or_else(|| absurd(spec_step, given))
+            {
                 let mut at = at;
                 at.extend(path);
                 errors.push(doc.error(&at, &shown, message));
@@ -245,6 +247,77 @@ fn misplaced(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)>
             vec![Seg::Key("skip".into())],
             "this step is not optional and cannot be skipped".into(),
         ));
+    }
+    None
+}
+
+/// A ladder reading beyond this many volts is no measurement (our judgement: the largest JK
+/// SMART pack is 134 V).
+pub const READING_MAX_V: f64 = 1000.0;
+/// A number field's answer beyond this magnitude is no entry an operator could make.
+pub const NUMBER_MAX: f64 = 1e6;
+
+/// An answer as written, huge numbers in exponent form (`1e308`, not 309 digits).
+fn shown(value: &Scalar) -> String {
+    match as_number(value) {
+        Some(v) if v.is_finite() && v.abs() >= 1e15 => crate::yaml::number(v),
+        _ => value.text(),
+    }
+}
+
+/// The number an answer would be read as, when it is written as one (`3,65` too).
+fn as_number(value: &Scalar) -> Option<f64> {
+    match value {
+        Scalar::Int(i) => Some(*i as f64),
+        Scalar::Float(f) => Some(*f),
+        Scalar::Text(t) => t.trim().replace(',', ".").parse().ok(),
+        Scalar::Bool(_) => None,
+    }
+}
+
+/// The first number no operator could have entered (infinite, NaN, 1e308): a wrong reading
+/// is a test of the gates, an absurd one is a broken file.
+fn absurd(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)> {
+    let beyond = |v: f64, bound: f64| !v.is_finite() || v.abs() > bound;
+    for (field, value) in &given.fields {
+        let Some(v) = as_number(value) else { continue };
+        let spec_field = step.input.fields().iter().find(|f| &f.id == field);
+        let range = match spec_field.map(|f| &f.kind) {
+            Some(FieldKind::Number { unit, min, max }) => {
+                format!("{min} to {max} {}", unit.symbol())
+            }
+            Some(FieldKind::Integer { min, max }) => format!("{min} to {max}"),
+            // A ladder step's own fields are voltages.
+            None => format!("-{READING_MAX_V} to {READING_MAX_V} V"),
+            Some(_) => continue,
+        };
+        let bound = if spec_field.is_some() {
+            NUMBER_MAX
+        } else {
+            READING_MAX_V
+        };
+        if beyond(v, bound) {
+            return Some((
+                vec![Seg::Key("fields".into()), Seg::Key(field.clone())],
+                format!(
+                    "'{}' is no value for '{field}': it takes {range}",
+                    shown(value)
+                ),
+            ));
+        }
+    }
+    for (k, value) in given.readings.iter().enumerate() {
+        if as_number(value).is_some_and(|v| beyond(v, READING_MAX_V)) {
+            return Some((
+                vec![Seg::Key("readings".into()), Seg::Index(k)],
+                format!(
+                    "reading {} ('{}') is no measurement: give -{READING_MAX_V} to \
+                     {READING_MAX_V} V",
+                    k + 1,
+                    shown(value)
+                ),
+            ));
+        }
     }
     None
 }
