@@ -130,6 +130,20 @@ fn pos(span: &Span) -> (usize, usize) {
     (span.start.line(), span.start.col() + 1)
 }
 
+/// A position at the end of the stream may lie one line past the text: point at the end of
+/// the last line instead, so an editor can jump there.
+fn inside(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    match lines.get(line.wrapping_sub(1)) {
+        Some(_) if line >= 1 => (line, column.max(1)),
+        _ => {
+            let last = lines.len().max(1);
+            let len = lines.last().map_or(0, |l| l.chars().count());
+            (last, len + 1)
+        }
+    }
+}
+
 /// serde_norway reads these plain scalars as infinities and NaN: no field of ours means one.
 fn non_finite(text: &str) -> bool {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
@@ -241,7 +255,7 @@ impl Doc {
                     } else {
                         syntax_message(e.info())
                     };
-                    b.err((m.line(), m.col() + 1), message);
+                    b.err(inside(text, m.line(), m.col() + 1), message);
                     break;
                 }
             };
@@ -380,10 +394,14 @@ impl Doc {
     /// at file:line:column with its field path.
     pub fn deserialize<T: DeserializeOwned>(&self, text: &str) -> Result<T, Errors> {
         let de = serde_yaml::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| Errors::one(self.serde_error(&e)))
+        serde_path_to_error::deserialize(de).map_err(|e| Errors::one(self.serde_error(text, &e)))
     }
 
-    fn serde_error(&self, err: &serde_path_to_error::Error<serde_yaml::Error>) -> Error {
+    fn serde_error(
+        &self,
+        text: &str,
+        err: &serde_path_to_error::Error<serde_yaml::Error>,
+    ) -> Error {
         let segs: Vec<Seg> = err
             .path()
             .iter()
@@ -406,7 +424,7 @@ impl Doc {
         let (found, complete) = self.position_full(&segs);
         let (line, column) = match parser {
             Some(p) if complete && whole_path && !segs.is_empty() && p.0 != found.0 => found,
-            Some(p) => p,
+            Some(p) => inside(text, p.0, p.1),
             None => found,
         };
         Error {

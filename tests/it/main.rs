@@ -12,6 +12,7 @@ mod codec_props;
 mod decode_cli;
 mod journal_crash;
 mod ladder_cli;
+mod loader_fuzz;
 mod monitor_cli;
 mod run_cli;
 mod sign_cli;
