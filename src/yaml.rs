@@ -102,6 +102,54 @@ pub enum Seg {
     Index(usize),
 }
 
+/// A path into a document, kept both as segments (to find its position) and as text for
+/// people, where an item with an id is shown by it: `steps[wiring.ladder].gates[0]`.
+#[derive(Debug, Clone, Default)]
+pub struct At {
+    segs: Vec<Seg>,
+    shown: String,
+}
+
+impl At {
+    /// The whole document.
+    pub fn root() -> At {
+        At::default()
+    }
+
+    /// The value of `key` in this mapping.
+    pub fn key(&self, key: &str) -> At {
+        let mut p = self.clone();
+        p.segs.push(Seg::Key(key.to_string()));
+        if !p.shown.is_empty() {
+            p.shown.push('.');
+        }
+        p.shown.push_str(key);
+        p
+    }
+
+    /// Item `index` of this sequence.
+    pub fn index(&self, index: usize) -> At {
+        self.item(index, "")
+    }
+
+    /// Item `index` of this sequence, shown by its `id` unless that is empty.
+    pub fn item(&self, index: usize, id: &str) -> At {
+        let mut p = self.clone();
+        p.segs.push(Seg::Index(index));
+        if id.is_empty() {
+            p.shown.push_str(&format!("[{index}]"));
+        } else {
+            p.shown.push_str(&format!("[{id}]"));
+        }
+        p
+    }
+
+    /// The path as people read it.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
 /// A node of the document with the 1-based line and column where it starts.
 #[derive(Debug, Clone)]
 struct Node {
@@ -388,6 +436,11 @@ impl Doc {
             path: shown.to_string(),
             message: message.into(),
         }
+    }
+
+    /// A mistake at `at`.
+    pub fn error_at(&self, at: &At, message: impl Into<String>) -> Error {
+        self.error(&at.segs, &at.shown, message)
     }
 
     /// Deserialize `text` (the text this document was parsed from) into `T`, the error placed

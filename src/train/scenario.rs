@@ -19,7 +19,7 @@ use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
-use crate::yaml::{number, Doc, Seg};
+use crate::yaml::{number, At, Doc};
 
 /// A scenario as written, plus where it came from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -422,42 +422,8 @@ pub use crate::wizard::spec::SpecError as ScenarioError;
 /// Every mistake found in a scenario file, in file order.
 pub use crate::wizard::spec::SpecErrors as ScenarioErrors;
 
-/// A field path, kept both as segments (to find its line) and as text (to print).
-#[derive(Debug, Clone, Default)]
-struct FieldPath(Vec<Seg>);
-
-impl FieldPath {
-    fn key(&self, k: &str) -> FieldPath {
-        let mut p = self.0.clone();
-        p.push(Seg::Key(k.to_string()));
-        FieldPath(p)
-    }
-
-    fn index(&self, i: usize) -> FieldPath {
-        let mut p = self.0.clone();
-        p.push(Seg::Index(i));
-        FieldPath(p)
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        for seg in &self.0 {
-            match seg {
-                Seg::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(k);
-                }
-                Seg::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        out
-    }
-}
-
-fn root() -> FieldPath {
-    FieldPath::default()
+fn root() -> At {
+    At::root()
 }
 
 /// Collects mistakes with their places.
@@ -467,8 +433,8 @@ struct Report<'t> {
 }
 
 impl Report<'_> {
-    fn add(&mut self, at: &FieldPath, message: impl Into<String>) {
-        self.errors.push(self.doc.error(&at.0, &at.text(), message));
+    fn add(&mut self, at: &At, message: impl Into<String>) {
+        self.errors.push(self.doc.error_at(at, message));
     }
 }
 
@@ -485,7 +451,7 @@ impl Scenario {
         if let Some(rel) = scenario.trainee.answers.clone() {
             let fail = |message: String| {
                 let at = root().key("trainee").key("answers");
-                ScenarioErrors::one(doc.error(&at.0, &at.text(), message))
+                ScenarioErrors::one(doc.error_at(&at, message))
             };
             let file = beside(path, &rel).map_err(fail)?;
             // The file is ours to read now, but its own errors may quote it: they stay.
@@ -937,7 +903,7 @@ const CELL_VOLTS: (f64, f64) = (1.0, 5.0);
 /// The longest a staged fault may last, s: one day.
 const FAULT_SECONDS_MAX: f64 = 86_400.0;
 
-fn bms_key() -> FieldPath {
+fn bms_key() -> At {
     root().key("bms")
 }
 
@@ -987,7 +953,7 @@ fn fault_problem(fault: &Fault, n: u32, layout: Layout) -> Option<String> {
 }
 
 /// "bms.changes[1]: message" → the path and the message.
-fn split_path(e: &str) -> (FieldPath, String) {
+fn split_path(e: &str) -> (At, String) {
     let Some((head, tail)) = e.split_once(": ") else {
         return (root(), e.to_string());
     };

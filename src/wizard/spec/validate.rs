@@ -9,7 +9,7 @@ use super::{
     WizardSpec, MESSAGE_KEYS,
 };
 use crate::bms::model::{AppAction, Chemistry};
-use crate::yaml::{Doc, Seg};
+use crate::yaml::{At as P, Doc};
 
 /// Bounds on the wizard's own numbers, beyond which a value is a typo, never a choice (our
 /// judgement, from the units the program serves): a cell never rests above 5 V; the largest
@@ -31,37 +31,6 @@ const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
 const METHOD_FIELD: &str = "method";
 const CHARGER_OPTION: &str = "charger";
 
-/// A path both for the locator (indices) and for people (ids).
-#[derive(Debug, Clone, Default)]
-struct P {
-    segs: Vec<Seg>,
-    shown: String,
-}
-
-impl P {
-    fn key(&self, key: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Key(key.to_string()));
-        if !p.shown.is_empty() {
-            p.shown.push('.');
-        }
-        p.shown.push_str(key);
-        p
-    }
-
-    /// An item of a sequence, shown by its id when it has one.
-    fn item(&self, index: usize, id: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Index(index));
-        if id.is_empty() {
-            p.shown.push_str(&format!("[{index}]"));
-        } else {
-            p.shown.push_str(&format!("[{id}]"));
-        }
-        p
-    }
-}
-
 struct Validator<'a> {
     doc: &'a Doc,
     errors: Vec<SpecError>,
@@ -69,8 +38,7 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn err(&mut self, at: &P, message: impl Into<String>) {
-        self.errors
-            .push(self.doc.error(&at.segs, &at.shown, message));
+        self.errors.push(self.doc.error_at(at, message));
     }
 
     /// `value` must lie above `lo` (or at it, when `lo_inclusive`) and at most `hi`.
