@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the map. The pure core (units, bms model and codec, wizard) has no
 //! terminal, clock or Bluetooth inside; the edges (cmd, ui, bms::ble, bms::sim's task) do I/O.
 
+pub mod bench;
 pub mod bms;
 pub mod cmd;
 pub mod log;

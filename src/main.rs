@@ -52,7 +52,7 @@ fn main() -> ExitCode {
         Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),
         Some(Command::Run(a)) => cmd::run::run(a, cli.wizard),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
-        Some(Command::Verify(a)) => cmd::verify::run(a),
+        Some(Command::Verify(a)) => cmd::verify::run(a, &cli.wizard),
         Some(Command::Train(a)) => cmd::train::run(a, cli.wizard),
     };
     match result {

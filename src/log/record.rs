@@ -9,7 +9,7 @@ use crate::bms::model::{CellInfo, Settings};
 use crate::units::{AmpHours, Volts};
 use crate::wizard::checks::ladder::{check_ladder, RowVerdict};
 use crate::wizard::checks::Value;
-use crate::wizard::engine::{Engine, Millis, State, Status};
+use crate::wizard::engine::{Engine, EntrySource, Millis, State, Status};
 use crate::wizard::spec::{tr, FieldKind, PackField, Section, WizardSpec};
 
 /// The format tag at the top of every log.
@@ -44,6 +44,10 @@ pub struct CommissioningLog {
     /// real unit: its readings are not evidence about any pack.
     #[serde(default)]
     pub simulated: bool,
+    /// Who made the entries: a person at the keys, an answers file (named, with its SHA-256)
+    /// or the simulated trainee; more than one when the session was resumed another way.
+    #[serde(default)]
+    pub entries: Vec<EntrySource>,
     /// The BMS as it identified itself over Bluetooth.
     pub bms: Option<BmsIdentity>,
     /// Every step in order.
@@ -300,6 +304,9 @@ pub enum RecordError {
     /// Not signed off yet.
     #[error("the commissioning is not signed off yet")]
     NotSignedOff,
+    /// The log could not be written as YAML (a bug in the log type, not in the session).
+    #[error("the log could not be written as YAML: {0}")]
+    Encode(String),
 }
 
 /// RFC 3339 (UTC, milliseconds) from ms since the epoch.
@@ -468,7 +475,11 @@ pub fn build(
             pack_voltage: pack.pack_voltage.map(volts),
         },
         // Any simulated data in the session makes the whole record a simulated one.
-        simulated: state.peers.iter().any(|p| p == crate::bms::sim::link::PEER),
+        simulated: state
+            .peers
+            .iter()
+            .any(|p| p == crate::bms::link::SIMULATOR_PEER),
+        entries: state.entries.clone(),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),
@@ -495,6 +506,30 @@ pub fn build(
         journal_sha256: journal_sha256.to_string(),
         training: None,
     })
+}
+
+/// Who made the entries, in words: "a person at the keys", "the answers file x.yaml (sha256 …)".
+pub fn describe_entries(entries: &[EntrySource]) -> String {
+    if entries.is_empty() {
+        return "not recorded (a log from before entries were recorded)".to_string();
+    }
+    let one = |e: &EntrySource| match e {
+        EntrySource::Operator => "a person at the keys".to_string(),
+        EntrySource::AnswersFile { file, sha256 } => {
+            format!("the answers file {file} (sha256 {sha256})")
+        }
+        EntrySource::SimulatedTrainee { scenario } => {
+            format!("the simulated trainee of scenario {scenario}")
+        }
+    };
+    entries.iter().map(one).collect::<Vec<_>>().join(", then ")
+}
+
+/// Whether any entry came from a script rather than a person (an answers file).
+pub fn is_scripted(entries: &[EntrySource]) -> bool {
+    entries
+        .iter()
+        .any(|e| matches!(e, EntrySource::AnswersFile { .. }))
 }
 
 /// An app action in words, with units.
@@ -565,7 +600,19 @@ fn settings_log(
     if let Some(chem) = chem {
         expected.insert(
             "cell_ovp".to_string(),
-            format!("{} ± {}", volts(chem.cell_ovp), volts(chem.ovp_tolerance)),
+            format!(
+                "{}–{}",
+                volts(chem.ovp_window.min),
+                volts(chem.ovp_window.max)
+            ),
+        );
+        expected.insert(
+            "cell_uvp".to_string(),
+            format!(
+                "{}–{}",
+                volts(chem.uvp_window.min),
+                volts(chem.uvp_window.max)
+            ),
         );
     }
     expected.insert(
@@ -642,10 +689,13 @@ fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
         .collect()
 }
 
-/// Serialize the log canonically: the same state always gives the same bytes.
-pub fn to_yaml(log: &CommissioningLog) -> String {
-    let body = serde_yaml::to_string(log).unwrap_or_default();
-    format!("# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}")
+/// Serialize the log canonically: the same state always gives the same bytes. An error, never
+/// an empty text: an empty log must not be signed.
+pub fn to_yaml(log: &CommissioningLog) -> Result<String, RecordError> {
+    let body = serde_yaml::to_string(log).map_err(|e| RecordError::Encode(e.to_string()))?;
+    Ok(format!(
+        "# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}"
+    ))
 }
 
 /// Why a log is not consistent with itself.

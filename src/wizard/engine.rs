@@ -145,6 +145,27 @@ pub struct Override {
     pub by: String,
 }
 
+/// Who made a session's entries: the log must not present a script as a person's work.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum EntrySource {
+    /// A person at the keys of the interactive wizard.
+    #[default]
+    Operator,
+    /// An answers file (`run --answers`), by its file name and SHA-256.
+    AnswersFile {
+        /// The file's name.
+        file: String,
+        /// SHA-256 of its bytes.
+        sha256: String,
+    },
+    /// The built-in simulated trainee of `train --check`, on a scenario.
+    SimulatedTrainee {
+        /// The scenario's id.
+        scenario: String,
+    },
+}
+
 /// What happened; appended to the journal and folded into [`State`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -159,6 +180,16 @@ pub enum Event {
         tool_version: String,
         /// The language chosen.
         lang: String,
+        /// Who makes the entries (journals from before this field: a person at the keys).
+        #[serde(default)]
+        entries: EntrySource,
+    },
+    /// A session was resumed with its entries made another way than before.
+    EntriesFrom {
+        /// When.
+        at: Millis,
+        /// Who makes the entries from now on.
+        entries: EntrySource,
     },
     /// A step became current.
     StepEntered {
@@ -345,6 +376,7 @@ impl Event {
     pub fn at(&self) -> Millis {
         match self {
             Event::Started { at, .. }
+            | Event::EntriesFrom { at, .. }
             | Event::StepEntered { at, .. }
             | Event::Checked { at, .. }
             | Event::FieldSet { at, .. }
@@ -425,6 +457,9 @@ impl StepRecord {
 pub struct State {
     /// Started (the first event) with this wizard hash, tool version and language.
     pub started: Option<(Millis, String, String, String)>,
+    /// Who made the entries, in order: one source, or more when a session was resumed
+    /// another way.
+    pub entries: Vec<EntrySource>,
     /// Index of the current step in the spec.
     pub current: usize,
     /// One record per step of the spec, same order.
@@ -516,6 +551,7 @@ impl<'w> Engine<'w> {
                 wizard_hash: wizard_hash.to_string(),
                 tool_version: tool_version.to_string(),
                 lang: lang.to_string(),
+                entries: EntrySource::default(),
             },
             Event::StepEntered {
                 at,
@@ -998,8 +1034,16 @@ impl<'w> Engine<'w> {
                 wizard_hash,
                 tool_version,
                 lang,
+                entries,
             } => {
-                state.started = Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()))
+                state.started =
+                    Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()));
+                state.entries = vec![entries.clone()];
+            }
+            Event::EntriesFrom { entries, .. } => {
+                if state.entries.last() != Some(entries) {
+                    state.entries.push(entries.clone());
+                }
             }
             Event::StepEntered { at, step } => {
                 if let Some(i) = index_of(step) {
@@ -1290,15 +1334,19 @@ chemistries:
     ladder_step: {min: 2.5, max: 3.6}
     cell_plausible: {min: 2.5, max: 3.65}
     cell_ovp: 3.6
-    ovp_tolerance: 0.1
+    max_charge_voltage: 3.65
+    min_discharge_voltage: 2.5
+    ovp_window: {min: 3.45, max: 3.65}
+    uvp_window: {min: 2.5, max: 3.0}
 models:
-  - {id: m16, name: {en: sixteen}, max_cells: 16, plugs: [9, 8]}
+  - {id: m16, name: {en: sixteen}, min_cells: 8, max_cells: 16, max_input_voltage: 70, plugs: [9, 8]}
 limits:
   cell_spread: 0.1
   charger_margin: 5
   output_tolerance: 0.5
   pack_tolerance: 0.3
   unused_pin_max: 0.5
+  meter_digit: 0.01
   balance_trigger: 0.01
   cold_utpr: 5
   cold_utp: [1, 2]

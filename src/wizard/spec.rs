@@ -84,10 +84,18 @@ pub struct ChemistrySpec {
     pub ladder_note: Option<Text>,
     /// A live cell voltage plausible for this chemistry.
     pub cell_plausible: VoltRange,
-    /// The factory Cell OVP that identifies the chemistry in Advance Settings.
+    /// The factory Cell OVP that identifies the chemistry in Advance Settings (the manual's).
     pub cell_ovp: Volts,
-    /// How far a unit's OVP may sit from `cell_ovp` and still count as this chemistry.
-    pub ovp_tolerance: Volts,
+    /// The most a cell may be charged to (cell datasheets); the OVP window never exceeds it.
+    pub max_charge_voltage: Volts,
+    /// The least a cell may be discharged to (cell datasheets); the UVP window never goes below.
+    pub min_discharge_voltage: Volts,
+    /// The Cell OVP settings accepted for this chemistry; holds `cell_ovp`, tops at
+    /// `max_charge_voltage`, and overlaps no other chemistry's window.
+    pub ovp_window: VoltRange,
+    /// The Cell UVP settings accepted for this chemistry; starts at or above
+    /// `min_discharge_voltage` and stays below `ovp_window`.
+    pub uvp_window: VoltRange,
 }
 
 /// A BMS model: how many cells it takes and how its balance wires are split over plugs.
@@ -98,8 +106,12 @@ pub struct ModelSpec {
     pub id: String,
     /// Display name (`JK-B2A24S20P and similar 24-cell units`).
     pub name: Text,
+    /// The fewest cells in series it works with (it powers itself from the pack).
+    pub min_cells: u32,
     /// The most cells in series it takes.
     pub max_cells: u32,
+    /// The rated maximum voltage on its pack/charge connector: the ceiling for a charger.
+    pub max_input_voltage: Volts,
     /// Wires (pins) per balance plug, in order; pin 1 of plug 1 is pack minus (black), the
     /// last pin of the last plug is pack plus. More than 8 cells ⇒ two plugs.
     pub plugs: Vec<u32>,
@@ -119,11 +131,15 @@ pub struct Limits {
     pub pack_tolerance: Volts,
     /// An unused balance pin reading more than this is live when it should not be.
     pub unused_pin_max: Volts,
+    /// The meter's last typed digit: a ladder step's range is widened by this at both ends.
+    pub meter_digit: Volts,
     /// The factory balance trigger.
     pub balance_trigger: Volts,
-    /// For a cold site: the Charge UTPR to set, in °C.
+    /// For a cold site: the Charge UTPR to set, in °C; the temperature at which charging is
+    /// allowed again, so always above every value of `cold_utp`.
     pub cold_utpr: f64,
-    /// For a cold site: the Charge UTP range to set, in °C.
+    /// For a cold site: the Charge UTP range to set, in °C; the temperature at which charging
+    /// stops, below `cold_utpr`.
     pub cold_utp: [f64; 2],
     /// A temperature probe reading is plausible within this range, in °C.
     pub probe_plausible: [f64; 2],
@@ -1026,7 +1042,7 @@ mod tests {
         let matches: Vec<Chemistry> = spec
             .chemistries
             .iter()
-            .filter(|(_, cs)| (cs.cell_ovp.0 - 3.65).abs() <= cs.ovp_tolerance.0)
+            .filter(|(_, cs)| cs.ovp_window.contains(Volts(3.65)))
             .map(|(c, _)| *c)
             .collect();
         assert_eq!(matches, [Chemistry::LiFePo4]);

@@ -15,6 +15,7 @@ mod ladder_cli;
 mod loader_fuzz;
 mod monitor_cli;
 mod run_cli;
+mod safety_wiring;
 mod sign_cli;
 mod sim_link;
 mod train_cli;

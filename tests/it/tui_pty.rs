@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jk_commission::cmd::SIM_BENCH_SPEED;
+use jk_commission::bench::SIM_BENCH_SPEED;
 use jk_commission::train::{meter, shipped};
 use jk_commission::wizard::spec::WizardSpec;
 use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};

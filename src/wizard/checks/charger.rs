@@ -2,7 +2,7 @@
 //! strong enough to wake the unit (step 11 C), and the output plug at pack voltage (step 12).
 
 use crate::units::Volts;
-use crate::wizard::spec::Limits;
+use crate::wizard::spec::{tr, Limits, ModelSpec};
 
 use super::{Reason, Verdict};
 
@@ -29,22 +29,53 @@ fn fail(code: &str, text: String) -> Verdict {
     }])
 }
 
-/// Activation by charger: it must deliver at least the pack voltage plus the margin.
-pub fn charger_voltage(charger: Volts, pack: Volts, limits: &Limits) -> Verdict {
-    let needed = pack.0 + limits.charger_margin.0;
-    if charger.0 + 1e-9 >= needed {
-        return Verdict::pass();
+/// Activation by charger: it must deliver at least the pack voltage plus the margin (the
+/// manual) and no more than the unit is rated for on its input (the model's data).
+pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &Limits) -> Verdict {
+    let needed = Volts(pack.0 + limits.charger_margin.0);
+    let rating = model.max_input_voltage;
+    let unit = tr(&model.name, "en");
+    let mut reasons = Vec::new();
+    if needed.0 > rating.0 + 1e-9 {
+        // No charger can be both strong enough and safe for the unit: say so rather than
+        // send the operator looking for one.
+        reasons.push(Reason {
+            code: "charger_impossible".to_string(),
+            text: format!(
+                "activation by charger needs at least {needed:.2} (pack {pack:.2} + {:.2}), above \
+                 the {rating:.2} the {unit} is rated for: no charger is safe here — activate with \
+                 the switch or the display",
+                limits.charger_margin
+            ),
+        });
+        return Verdict::fail(reasons);
     }
-    fail(
-        "charger_voltage",
-        format!(
-            "the charger gives {charger:.2} but activation needs at least {:.2} (pack {pack:.2} \
-             + {:.2}): use a plain charger with a higher voltage, or activate with the switch or \
-             the display",
-            Volts(needed),
-            limits.charger_margin
-        ),
-    )
+    if charger.0 + 1e-9 < needed.0 {
+        reasons.push(Reason {
+            code: "charger_voltage".to_string(),
+            text: format!(
+                "the charger gives {charger:.2} but activation needs at least {needed:.2} (pack \
+                 {pack:.2} + {:.2}): use a plain charger with a higher voltage, or activate with \
+                 the switch or the display",
+                limits.charger_margin
+            ),
+        });
+    }
+    if charger.0 > rating.0 + 1e-9 {
+        reasons.push(Reason {
+            code: "charger_above_rating".to_string(),
+            text: format!(
+                "the charger gives {charger:.2}, above the {rating:.2} the {unit} is rated for on \
+                 its input: it can destroy the unit — use a charger of {needed:.2} to \
+                 {rating:.2}, or activate with the switch or the display"
+            ),
+        });
+    }
+    if reasons.is_empty() {
+        Verdict::pass()
+    } else {
+        Verdict::fail(reasons)
+    }
 }
 
 /// Step 12: the output plug reads the pack voltage.
@@ -92,19 +123,65 @@ pub fn cell_spread(lowest: Volts, highest: Volts, limits: &Limits) -> Result<Ver
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wizard::checks::testkit::limits;
+    use crate::wizard::checks::testkit::{b24, limits};
+
+    /// A 24-cell unit rated for 100 V, as in wizard.yaml.
+    fn b24_100v() -> ModelSpec {
+        ModelSpec {
+            max_input_voltage: Volts(100.0),
+            ..b24()
+        }
+    }
 
     #[test]
     fn a_charger_needs_the_margin_above_the_pack() {
-        assert!(charger_voltage(Volts(58.4), Volts(52.9), &limits()).ok);
-        assert!(charger_voltage(Volts(57.9), Volts(52.9), &limits()).ok);
-        let v = charger_voltage(Volts(54.6), Volts(52.9), &limits());
+        let m = b24_100v();
+        assert!(charger_voltage(Volts(58.4), Volts(52.9), &m, &limits()).ok);
+        // Exactly pack + 5 V passes; 0.01 V less does not.
+        assert!(charger_voltage(Volts(57.8), Volts(52.8), &m, &limits()).ok);
+        assert!(charger_voltage(Volts(57.9), Volts(52.9), &m, &limits()).ok);
+        let v = charger_voltage(Volts(57.79), Volts(52.8), &m, &limits());
+        assert!(!v.ok);
+        assert_eq!(v.reasons[0].code, "charger_voltage");
+        let v = charger_voltage(Volts(54.6), Volts(52.9), &m, &limits());
         assert!(!v.ok);
         assert_eq!(v.reasons[0].code, "charger_voltage");
         let text = &v.reasons[0].text;
         assert!(text.contains("54.60 V"), "{text}");
         assert!(text.contains("at least 57.90 V"), "{text}");
         assert!(text.contains("pack 52.90 V + 5.00 V"), "{text}");
+    }
+
+    #[test]
+    fn a_charger_above_the_units_rating_is_refused() {
+        let m = b24_100v();
+        // Exactly the rating passes; 0.01 V above does not; the issue's 150 V does not.
+        assert!(charger_voltage(Volts(100.0), Volts(52.8), &m, &limits()).ok);
+        for charger in [100.01, 150.0] {
+            let v = charger_voltage(Volts(charger), Volts(52.8), &m, &limits());
+            assert!(!v.ok, "{charger}");
+            assert_eq!(v.reasons.len(), 1);
+            assert_eq!(v.reasons[0].code, "charger_above_rating");
+            let text = &v.reasons[0].text;
+            assert!(text.contains(&format!("gives {charger:.2} V")), "{text}");
+            assert!(
+                text.contains("above the 100.00 V the 24-cell unit is rated"),
+                "{text}"
+            );
+            assert!(text.contains("charger of 57.80 V to 100.00 V"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_pack_too_close_to_the_rating_cannot_be_woken_by_a_charger() {
+        let m = b24_100v();
+        let v = charger_voltage(Volts(100.0), Volts(95.01), &m, &limits());
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert_eq!(v.reasons[0].code, "charger_impossible");
+        assert!(v.reasons[0].text.contains("at least 100.01 V"), "{v:?}");
+        assert!(v.reasons[0].text.contains("switch or the display"), "{v:?}");
+        // Pack + 5 V exactly at the rating: one charger voltage fits.
+        assert!(charger_voltage(Volts(100.0), Volts(95.0), &m, &limits()).ok);
     }
 
     #[test]

@@ -156,13 +156,16 @@ pub fn ovp_matches_chemistry(
         )]);
     };
     let ovp = settings.cell_ovp;
-    if (ovp.0 - chem.cell_ovp.0).abs() <= chem.ovp_tolerance.0 + 1e-9 {
+    let within =
+        |w: &crate::wizard::spec::VoltRange| ovp.0 >= w.min.0 - 1e-9 && ovp.0 <= w.max.0 + 1e-9;
+    if within(&chem.ovp_window) {
         return Verdict::pass();
     }
     let name = tr(&chem.name, "en");
-    let looks_like = spec.chemistries.iter().find(|(c, s)| {
-        **c != chemistry && (ovp.0 - s.cell_ovp.0).abs() <= s.ovp_tolerance.0 + 1e-9
-    });
+    let looks_like = spec
+        .chemistries
+        .iter()
+        .find(|(c, s)| **c != chemistry && within(&s.ovp_window));
     let text = match looks_like {
         Some((_, other)) => format!(
             "OVP {ovp:.2} is the {} factory set, but the pack is {name}: the wrong battery type \
@@ -172,9 +175,9 @@ pub fn ovp_matches_chemistry(
             chemistry.app_label()
         ),
         None => format!(
-            "OVP {ovp:.2} matches no factory set; {name} expects {:.2}: Advance Settings were \
-             changed — set Cell OVP back to {:.2}",
-            chem.cell_ovp, chem.cell_ovp
+            "OVP {ovp:.2} is outside {:.2}–{:.2} accepted for {name} (its cells may be charged \
+             to {:.2} at most): Advance Settings were changed — set Cell OVP back to {:.2}",
+            chem.ovp_window.min, chem.ovp_window.max, chem.max_charge_voltage, chem.cell_ovp
         ),
     };
     Verdict::fail(vec![reason("ovp_matches_chemistry", text)])
@@ -553,9 +556,35 @@ mod tests {
         );
         s.cell_ovp = Volts(3.8);
         let v = ovp_matches_chemistry(&s, Chemistry::LiFePo4, &spec());
-        assert!(texts(&v)[0].contains("matches no factory set"), "{v:?}");
+        assert!(
+            texts(&v)[0].contains("outside 3.45 V–3.65 V accepted for LiFePO4"),
+            "{v:?}"
+        );
         s.cell_ovp = Volts(2.7);
         assert!(ovp_matches_chemistry(&s, Chemistry::Lto, &spec()).ok);
+    }
+
+    #[test]
+    fn an_ovp_above_the_chemistry_maximum_charge_voltage_is_refused() {
+        let mut s = settings_lifepo4();
+        // The window's top is the datasheet maximum: exactly it passes, 0.01 V above does not.
+        for (chemistry, top, beyond) in [
+            (Chemistry::LiFePo4, 3.65, [3.66, 3.70]),
+            (Chemistry::LiIon, 4.25, [4.26, 4.30]),
+            (Chemistry::Lto, 2.70, [2.71, 2.80]),
+        ] {
+            s.cell_ovp = Volts(top);
+            assert!(ovp_matches_chemistry(&s, chemistry, &spec()).ok, "{top}");
+            for v in beyond {
+                s.cell_ovp = Volts(v);
+                let verdict = ovp_matches_chemistry(&s, chemistry, &spec());
+                assert!(!verdict.ok, "{chemistry} OVP {v} passed");
+                assert!(
+                    texts(&verdict)[0].contains(&format!("charged to {top:.2} V at most")),
+                    "{verdict:?}"
+                );
+            }
+        }
     }
 
     #[test]

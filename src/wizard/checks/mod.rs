@@ -256,7 +256,7 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
 pub fn default_model(spec: &WizardSpec, cells: u32) -> Option<&ModelSpec> {
     spec.models
         .iter()
-        .filter(|m| m.max_cells >= cells)
+        .filter(|m| (m.min_cells..=m.max_cells).contains(&cells))
         .min_by_key(|m| m.max_cells)
 }
 
@@ -331,21 +331,30 @@ fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Ve
             )
         })?,
     };
-    if cells > model.max_cells {
-        return Err(too_many_cells(model, cells));
-    }
+    cells_fit(model, cells).map_err(Verdict::fail)?;
     Ok(model)
 }
 
-fn too_many_cells(model: &ModelSpec, cells: u32) -> Verdict {
-    refuse(
-        "cells_exceed_model",
-        format!(
-            "the {} takes at most {} cells, but the pack has {cells}",
+/// The pack's cells within what the model works with, or the reason naming its range.
+fn cells_fit(model: &ModelSpec, cells: u32) -> Result<(), Vec<Reason>> {
+    let (code, bound) = if cells > model.max_cells {
+        ("cells_exceed_model", format!("at most {}", model.max_cells))
+    } else if cells < model.min_cells {
+        // Too few cells leave the unit without the supply it takes from the pack.
+        ("cells_below_model", format!("at least {}", model.min_cells))
+    } else {
+        return Ok(());
+    };
+    Err(vec![Reason {
+        code: code.to_string(),
+        text: format!(
+            "the {} takes {bound} cells ({}–{}), but the pack has {cells}: choose the unit \
+             made for this pack",
             tr(&model.name, "en"),
+            model.min_cells,
             model.max_cells
         ),
-    )
+    }])
 }
 
 fn not_read() -> Verdict {
@@ -480,8 +489,7 @@ fn fields_valid(ctx: &GateContext<'_>) -> Verdict {
                     code: "unknown_model".to_string(),
                     text: format!("the wizard knows no BMS model '{id}'"),
                 }),
-                Some(m) if cells > m.max_cells => reasons.extend(too_many_cells(m, cells).reasons),
-                Some(_) => {}
+                Some(m) => reasons.extend(cells_fit(m, cells).err().unwrap_or_default()),
             },
             (Some(cells), None) if default_model(ctx.spec, cells).is_none() => {
                 reasons.push(Reason {
@@ -541,14 +549,25 @@ fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 }
 
 fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
-    if choice_field(ctx, "method") != Some("charger") {
-        return Ok(Verdict::pass());
+    match choice_field(ctx, "method") {
+        // Without a method nothing says the unit was woken, nor how: no pass on nothing.
+        None => {
+            return Err(refuse(
+                "activation_method",
+                "no activation method is chosen: choose the switch, the display or a charger"
+                    .to_string(),
+            ))
+        }
+        Some(method) if method != "charger" => return Ok(Verdict::pass()),
+        Some(_) => {}
     }
     let charger = need_number(ctx, "charger_voltage")?;
     let pack = pack_voltage(ctx)?;
+    let model = fact_model(ctx, fact_cells(ctx)?)?;
     Ok(charger::charger_voltage(
         Volts(charger),
         pack,
+        model,
         &ctx.spec.limits,
     ))
 }
@@ -571,6 +590,7 @@ mod tests {
     use crate::wizard::spec::{InputSpec, Unit};
 
     /// Everything a gate looks at, owned, so each test states only what differs.
+    #[derive(Clone)]
     struct World {
         spec: WizardSpec,
         step: StepSpec,
@@ -706,10 +726,52 @@ mod tests {
         assert_eq!(codes(&v), ["cells_exceed_model"]);
         assert_eq!(
             v.reasons[0].text,
-            "the 8-cell unit takes at most 8 cells, but the pack has 16"
+            "the 8-cell unit takes at most 8 cells (3–8), but the pack has 16: choose the unit \
+             made for this pack"
         );
         let w = w.field("model", Value::Choice("b16".into()));
         assert!(w.eval(Check::FieldsValid).ok); // the optional pack id may stay empty
+    }
+
+    #[test]
+    fn the_setup_step_refuses_a_pack_outside_the_units_cell_range() {
+        let w = World::new(setup_step())
+            .field("chemistry", Value::Choice("lifepo4".into()))
+            .field("capacity", Value::Number(280.0))
+            .field("model", Value::Choice("b16".into()));
+        // The 16-cell unit works with 8–16 cells: both ends pass, one past either end not.
+        for ok in [8, 16] {
+            let v = w
+                .clone()
+                .field("cells", Value::Integer(ok))
+                .eval(Check::FieldsValid);
+            assert!(v.ok, "{ok}: {v:?}");
+        }
+        let v = w
+            .clone()
+            .field("cells", Value::Integer(7))
+            .eval(Check::FieldsValid);
+        assert_eq!(codes(&v), ["cells_below_model"]);
+        assert_eq!(
+            v.reasons[0].text,
+            "the 16-cell unit takes at least 8 cells (8–16), but the pack has 7: choose the unit \
+             made for this pack"
+        );
+        let v = w
+            .clone()
+            .field("cells", Value::Integer(17))
+            .eval(Check::FieldsValid);
+        assert_eq!(codes(&v), ["cells_exceed_model"]);
+        assert!(v.reasons[0].text.contains("(8–16)"), "{v:?}");
+        // 2 cells on the 24-cell unit (the issue's case).
+        let v = w
+            .field("model", Value::Choice("b24".into()))
+            .field("cells", Value::Integer(2))
+            .eval(Check::FieldsValid);
+        assert!(
+            v.reasons[0].text.contains("at least 7 cells (7–24)"),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -793,7 +855,17 @@ mod tests {
                 items: vec![],
             },
         );
-        let mut w = World::new(activate).field("method", Value::Choice("switch".into()));
+        let mut w = World::new(activate);
+        // No method chosen is no proof of anything.
+        let v = w.eval(Check::ChargerVoltage);
+        assert_eq!(codes(&v), ["activation_method"]);
+        assert!(
+            v.reasons[0].text.contains("no activation method is chosen"),
+            "{v:?}"
+        );
+        w.pack.cells = Some(16);
+        w.pack.model = Some("b16".into());
+        w = w.field("method", Value::Choice("switch".into()));
         assert!(w.eval(Check::ChargerVoltage).ok);
         w = w.field("method", Value::Choice("charger".into()));
         assert_eq!(
@@ -809,6 +881,22 @@ mod tests {
         assert!(v.reasons[0].text.contains("at least 57.90 V"), "{v:?}");
         w = w.field("charger_voltage", Value::Number(58.8));
         assert!(w.eval(Check::ChargerVoltage).ok);
+        // Above the 16-cell unit's 70 V rating: refused, naming both.
+        w = w.field("charger_voltage", Value::Number(70.01));
+        let v = w.eval(Check::ChargerVoltage);
+        assert_eq!(codes(&v), ["charger_above_rating"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("gives 70.01 V, above the 70.00 V"),
+            "{v:?}"
+        );
+        // The unit's range is judged before the charger, so a wrong unit is named as such.
+        w.pack.cells = Some(20);
+        assert_eq!(
+            codes(&w.eval(Check::ChargerVoltage)),
+            ["cells_exceed_model"]
+        );
     }
 
     #[test]

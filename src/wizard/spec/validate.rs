@@ -27,6 +27,9 @@ const FIELD_BOUND: f64 = 1e6;
 /// The manual's error list runs 1–9.
 const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
 
+/// Slack for comparing voltages read from YAML decimals.
+const EPS: f64 = 1e-9;
+
 /// Field and option ids the activation gate relies on.
 const METHOD_FIELD: &str = "method";
 const CHARGER_OPTION: &str = "charger";
@@ -166,31 +169,90 @@ fn chemistries(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
                 );
             }
         }
-        v.within(
-            &at.key("ovp_tolerance"),
-            cs.ovp_tolerance.0,
-            0.0,
-            false,
-            1.0,
-            " V",
-        );
-        v.within(
-            &at.key("cell_ovp"),
-            cs.cell_ovp.0,
-            0.0,
-            false,
-            CELL_VOLTS_MAX,
-            " V",
-        );
+        for (name, value) in [
+            ("cell_ovp", cs.cell_ovp),
+            ("max_charge_voltage", cs.max_charge_voltage),
+            ("min_discharge_voltage", cs.min_discharge_voltage),
+        ] {
+            v.within(&at.key(name), value.0, 0.0, false, CELL_VOLTS_MAX, " V");
+        }
+        let volts = |x: crate::units::Volts| x.0.is_finite() && x.0 > 0.0;
+        if cs.min_discharge_voltage.0 >= cs.max_charge_voltage.0 {
+            v.err(
+                &at.key("min_discharge_voltage"),
+                format!(
+                    "the minimum discharge voltage ({:.2} V) must be below the maximum charge \
+                     voltage ({:.2} V)",
+                    cs.min_discharge_voltage.0, cs.max_charge_voltage.0
+                ),
+            );
+        }
+        let mut windows_sound = true;
+        for (name, w) in [("ovp_window", cs.ovp_window), ("uvp_window", cs.uvp_window)] {
+            if !volts(w.min) || !volts(w.max) || w.min.0 > w.max.0 {
+                windows_sound = false;
+                v.err(
+                    &at.key(name),
+                    format!(
+                        "min ({}) must be above 0 and not above max ({})",
+                        w.min.0, w.max.0
+                    ),
+                );
+            }
+        }
+        if !windows_sound {
+            continue;
+        }
+        let (ovp, uvp) = (cs.ovp_window, cs.uvp_window);
+        if ovp.max.0 > cs.max_charge_voltage.0 + EPS {
+            v.err(
+                &at.key("ovp_window").key("max"),
+                format!(
+                    "the OVP window tops at {:.2} V, above the maximum charge voltage of {c} \
+                     ({:.2} V): a unit set there would charge cells past their datasheet",
+                    ovp.max.0, cs.max_charge_voltage.0
+                ),
+            );
+        }
+        if uvp.min.0 < cs.min_discharge_voltage.0 - EPS {
+            v.err(
+                &at.key("uvp_window").key("min"),
+                format!(
+                    "the UVP window starts at {:.2} V, below the minimum discharge voltage of \
+                     {c} ({:.2} V): a unit set there would drain cells past their datasheet",
+                    uvp.min.0, cs.min_discharge_voltage.0
+                ),
+            );
+        }
+        if uvp.max.0 >= ovp.min.0 - EPS {
+            v.err(
+                &at.key("uvp_window").key("max"),
+                format!(
+                    "the UVP window reaches {:.2} V, not below the OVP window's {:.2} V: a UVP \
+                     must always be below the OVP",
+                    uvp.max.0, ovp.min.0
+                ),
+            );
+        }
+        if !(cs.cell_ovp.0 >= ovp.min.0 - EPS && cs.cell_ovp.0 <= ovp.max.0 + EPS) {
+            v.err(
+                &at.key("cell_ovp"),
+                format!(
+                    "the factory OVP {:.2} V lies outside the OVP window {:.2}–{:.2} V: a unit \
+                     on its own factory set would be refused",
+                    cs.cell_ovp.0, ovp.min.0, ovp.max.0
+                ),
+            );
+        }
     }
     // The chemistry is recognised by its OVP: two windows that overlap could name either.
     let all: Vec<_> = spec.chemistries.iter().collect();
     for (i, (a, sa)) in all.iter().enumerate() {
         for (b, sb) in &all[i + 1..] {
-            let gap = (sa.cell_ovp.0 - sb.cell_ovp.0).abs();
-            if gap <= sa.ovp_tolerance.0 + sb.ovp_tolerance.0 {
+            let (wa, wb) = (sa.ovp_window, sb.ovp_window);
+            if wa.min.0 <= wb.max.0 + EPS && wb.min.0 <= wa.max.0 + EPS {
                 v.err(
-                    &at.key(b.id()).key("ovp_tolerance"),
+                    &at.key(b.id()).key("ovp_window"),
                     format!("the OVP windows of '{a}' and '{b}' overlap: an OVP could match both"),
                 );
             }
@@ -222,6 +284,23 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
                      {CELLS_MAX} cells)",
                     m.max_cells
                 ),
+            );
+        }
+        if m.min_cells == 0 {
+            v.err(&at.key("min_cells"), "must be at least 1");
+        } else if m.min_cells > m.max_cells {
+            v.err(
+                &at.key("min_cells"),
+                format!(
+                    "min_cells ({}) is above max_cells ({}): no pack could be fitted",
+                    m.min_cells, m.max_cells
+                ),
+            );
+        }
+        if !m.max_input_voltage.0.is_finite() || m.max_input_voltage.0 <= 0.0 {
+            v.err(
+                &at.key("max_input_voltage"),
+                format!("must be above 0 V (is {})", m.max_input_voltage.0),
             );
         }
         if m.plugs.is_empty() || m.plugs.contains(&0) {
@@ -257,6 +336,7 @@ fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
         ("output_tolerance", l.output_tolerance.0, PACK_VOLTS_MAX),
         ("pack_tolerance", l.pack_tolerance.0, PACK_VOLTS_MAX),
         ("unused_pin_max", l.unused_pin_max.0, CELL_VOLTS_MAX),
+        ("meter_digit", l.meter_digit.0, CELL_VOLTS_MAX),
         ("balance_trigger", l.balance_trigger.0, CELL_VOLTS_MAX),
         (
             "protection_tolerance",
@@ -1061,13 +1141,115 @@ mod tests {
                 "ladder_step: {min: 3.6, max: 2.5}",
             ),
             (
-                "    cell_ovp: 3.60\n    ovp_tolerance: 0.10",
-                "    cell_ovp: 3.60\n    ovp_tolerance: 0.55",
+                "ovp_window: {min: 3.45, max: 3.65}",
+                "ovp_window: {min: 3.45, max: 4.10}",
             ),
         ]);
         let e = find(&errs, "must be below max");
         assert_eq!(e.path, "chemistries.lifepo4.ladder_step");
-        find(&errs, "overlap");
+        find(&errs, "the OVP windows of 'li-ion' and 'lifepo4' overlap");
+    }
+
+    /// Loads the built-in wizard with one patch and returns only the errors, or none.
+    fn errors_or_none(old: &str, new: &str) -> Vec<SpecError> {
+        WizardSpec::from_str(&broken(&[(old, new)]), "w.yaml").map_or_else(|e| e.0, |_| vec![])
+    }
+
+    #[test]
+    fn the_ovp_window_may_top_at_the_max_charge_voltage_but_not_above() {
+        const AT: &str = "ovp_window: {min: 3.45, max: 3.65}";
+        // Exactly at the LiFePO4 datasheet maximum (3.65 V): the shipped file loads.
+        assert!(errors_or_none(AT, AT).is_empty());
+        let text = broken(&[(AT, "ovp_window: {min: 3.45, max: 3.66}")]);
+        let errs = errors_or_none(AT, "ovp_window: {min: 3.45, max: 3.66}");
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        let e = &errs[0];
+        assert_eq!(e.path, "chemistries.lifepo4.ovp_window.max");
+        let line = line_of(&text, "max: 3.66", 1);
+        // The parser's positions reach inside the flow mapping: its `max`.
+        let column = text
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .find("max: 3.66")
+            .unwrap()
+            + 1;
+        assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("w.yaml:{line}:{column}: ")),
+            "{e}"
+        );
+        assert!(e.message.contains("tops at 3.66 V"), "{e}");
+        assert!(
+            e.message
+                .contains("maximum charge voltage of lifepo4 (3.65 V)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_max_charge_voltage_raised_to_hide_a_high_window_is_still_bounded_by_the_factory_set() {
+        // Lowering the window so the factory OVP falls outside is refused too.
+        let errs = errors_or_none(
+            "ovp_window: {min: 4.10, max: 4.25}",
+            "ovp_window: {min: 4.22, max: 4.25}",
+        );
+        let e = find(
+            &errs,
+            "the factory OVP 4.20 V lies outside the OVP window 4.22–4.25 V",
+        );
+        assert_eq!(e.path, "chemistries.li-ion.cell_ovp");
+    }
+
+    #[test]
+    fn the_uvp_window_stays_above_the_datasheet_and_below_the_ovp() {
+        const AT: &str = "uvp_window: {min: 2.50, max: 3.00}";
+        let errs = errors_or_none(AT, "uvp_window: {min: 2.49, max: 3.00}");
+        let e = find(
+            &errs,
+            "starts at 2.49 V, below the minimum discharge voltage",
+        );
+        assert_eq!(e.path, "chemistries.lifepo4.uvp_window.min");
+        // Touching the OVP window's bottom (3.45 V) is UVP = OVP: refused; 0.01 V below loads.
+        let errs = errors_or_none(AT, "uvp_window: {min: 2.50, max: 3.45}");
+        let e = find(&errs, "reaches 3.45 V, not below the OVP window's 3.45 V");
+        assert_eq!(e.path, "chemistries.lifepo4.uvp_window.max");
+        assert!(errors_or_none(AT, "uvp_window: {min: 2.50, max: 3.44}").is_empty());
+        // A window upside down is named as such.
+        let errs = errors_or_none(AT, "uvp_window: {min: 3.00, max: 2.50}");
+        find(&errs, "must be above 0 and not above max");
+    }
+
+    #[test]
+    fn the_datasheet_bounds_must_be_in_order() {
+        let errs = errors_or_none("min_discharge_voltage: 1.50", "min_discharge_voltage: 2.70");
+        let e = find(&errs, "minimum discharge voltage (2.70 V) must be below");
+        assert_eq!(e.path, "chemistries.lto.min_discharge_voltage");
+    }
+
+    #[test]
+    fn a_model_needs_min_cells_up_to_max_cells_and_a_rating() {
+        const AT: &str = "    min_cells: 7\n    max_cells: 24";
+        // min = max is one fixed cell count: allowed.
+        assert!(errors_or_none(AT, "    min_cells: 24\n    max_cells: 24").is_empty());
+        let errs = errors_or_none(AT, "    min_cells: 25\n    max_cells: 24");
+        let e = find(&errs, "min_cells (25) is above max_cells (24)");
+        assert_eq!(e.path, "models[b2a24s20p].min_cells");
+        let errs = errors_or_none(AT, "    min_cells: 0\n    max_cells: 24");
+        find(&errs, "must be at least 1");
+        let errs = errors_or_none("max_input_voltage: 36", "max_input_voltage: 0");
+        let e = find(&errs, "must be above 0 V (is 0)");
+        assert_eq!(e.path, "models[b2a8s20p].max_input_voltage");
+    }
+
+    #[test]
+    fn charging_must_resume_above_the_temperature_that_stops_it() {
+        // cold_utp tops at 2 °C: a UTPR of 2 °C equals it and is refused, just above loads.
+        let errs = errors_or_none("  cold_utpr: 5\n", "  cold_utpr: 2\n");
+        let e = find(&errs, "cold_utpr > cold_utp");
+        assert_eq!(e.path, "limits.cold_utpr");
+        assert!(errors_or_none("  cold_utpr: 5\n", "  cold_utpr: 2.5\n").is_empty());
     }
 
     #[test]
