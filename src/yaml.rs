@@ -49,9 +49,22 @@ impl Error {
     }
 }
 
+/// Write `s` with every control character (C0, DEL, C1: escape sequences, line breaks) shown
+/// as an escape: a message quotes the file, and the file must not steer the terminal.
+fn write_visible(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    for c in s.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_default())?;
+        } else {
+            write!(f, "{c}")?;
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)?;
+        write_visible(f, &self.origin)?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -60,9 +73,10 @@ impl fmt::Display for Error {
         }
         f.write_str(": ")?;
         if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+            write_visible(f, &self.path)?;
+            f.write_str(": ")?;
         }
-        f.write_str(&self.message)
+        write_visible(f, &self.message)
     }
 }
 
@@ -797,6 +811,19 @@ steps:
         );
         let e = load::<T>("b: 1\n", "t.yaml").unwrap_err().0.remove(0);
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn what_an_error_quotes_cannot_steer_the_terminal() {
+        let e = refused("\"a\\e[8mhidden\": 1\n\"a\\e[8mhidden\": 2\n");
+        let shown = e.to_string();
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert!(
+            shown.contains("duplicate key 'a\\u{1b}[8mhidden'"),
+            "{shown}"
+        );
+        let e = Error::whole_file("x\u{9b}y\nz", "bell\u{7}");
+        assert_eq!(e.to_string(), "x\\u{9b}y\\nz: bell\\u{7}");
     }
 
     #[test]

@@ -153,6 +153,12 @@ pub struct SignAnswer {
 }
 
 impl Answers {
+    /// Read and parse an answers file (refused when unreadable, too large or not UTF-8).
+    pub fn load(path: &std::path::Path, spec: &WizardSpec) -> Result<Answers, Errors> {
+        let text = crate::yaml::read_file(path)?;
+        Answers::parse(&text, &path.display().to_string(), spec)
+    }
+
     /// Parse an answers file; `origin` names it in errors, every mistake at file:line:column.
     pub fn parse(text: &str, origin: &str, spec: &WizardSpec) -> Result<Answers, Errors> {
         let (answers, doc): (Answers, Doc) = crate::yaml::load(text, origin)?;

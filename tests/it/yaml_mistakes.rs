@@ -130,9 +130,10 @@ fn wizard_unknown_check() {
 
 #[test]
 fn wizard_missing_required_field() {
-    let (_, e) = wizard(("languages: [en, pl]\n", ""));
-    assert!(e.starts_with("w.yaml:"), "{e}");
-    assert!(e.contains("missing field `languages`"), "{e}");
+    // Placed at the mapping that lacks it: the document's first key.
+    let (text, e) = wizard(("languages: [en, pl]\n", ""));
+    let want = at("w.yaml", &text, "chemistries:", "chemistries");
+    assert_eq!(e, format!("{want}: missing field `languages`"));
 }
 
 #[test]
@@ -441,4 +442,37 @@ fn scenario_answers_symlinked_out_of_its_folder_is_refused() {
         "{e}"
     );
     assert!(!e.contains("hunter2"), "{e}");
+}
+
+#[test]
+fn answers_and_scenario_invalid_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = dir.path().join("a.yaml");
+    std::fs::write(
+        &answers,
+        b"steps:\n  setup.pack:\n    fields: {operator: An\xe9}\n",
+    )
+    .unwrap();
+    let e = Answers::load(&answers, &WizardSpec::builtin())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:3:26: not UTF-8 text: byte 46 cannot start a character",
+            answers.display()
+        )
+    );
+    let scenario = dir.path().join("s.yaml");
+    std::fs::write(&scenario, b"description: \xff\n").unwrap();
+    let e = Scenario::load(&scenario, &WizardSpec::builtin())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:1:14: not UTF-8 text: byte 13 cannot start a character",
+            scenario.display()
+        )
+    );
 }
