@@ -476,3 +476,30 @@ fn answers_and_scenario_invalid_utf8() {
         )
     );
 }
+
+#[test]
+fn train_check_refuses_a_nan_ambient_instead_of_passing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nan.yaml");
+    let text = SCENARIO.replacen("  capacity: 280\n", "  capacity: 280\n  ambient: .nan\n", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        .args(["train", "--check"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains(&format!(
+            "{}:6:12: '.nan' is not a finite number",
+            path.display()
+        )),
+        "{all}"
+    );
+    assert!(!all.contains("PASS"), "{all}");
+}
