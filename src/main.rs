@@ -39,6 +39,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Errors an operator can cause are printed as sentences, never with a backtrace, so an
+    // error report need not capture one: with RUST_BACKTRACE=1 in the environment the capture
+    // and its symbolisation cost seconds per error. Panics still honour RUST_BACKTRACE.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     if let Err(e) = color_eyre::install() {
         eprintln!("jk-commission: {e}");
     }

@@ -17,7 +17,7 @@ use crate::log::session::{Session, SessionError};
 use crate::train::trainee::{Attempt, Trainee};
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
 use crate::wizard::engine::{is_live, Event, Input, Millis, Status};
-use crate::wizard::spec::{tr, StepSpec};
+use crate::wizard::spec::{tr, Check, StepSpec};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,10 @@ impl Runner<'_, '_> {
     ) -> Result<bool, SessionError> {
         for input in entry_inputs(step, index, given, &self.bench.session.state) {
             self.input(input)?;
+        }
+        if step.gates.iter().any(|g| g.check == Check::ProtectionTest) {
+            // The engine lets the test start only on settings read since the step was entered.
+            self.fresh_settings(index).await;
         }
         self.app_steps(step, given, attempt).await?;
         if step.gates.iter().any(|g| is_live(&g.check)) {
@@ -251,8 +255,11 @@ impl Runner<'_, '_> {
         attempt: u32,
     ) -> Result<(), SessionError> {
         let index = self.bench.session.state.current;
+        // Actions of this visit only: a step the operator is sent back to is done again.
         let done = if attempt == 0 {
-            self.bench.session.state.steps[index].actions.len()
+            let record = &self.bench.session.state.steps[index];
+            let since = record.visited_at.unwrap_or(0);
+            record.actions.iter().filter(|(at, _)| *at >= since).count()
         } else {
             0
         };
@@ -331,9 +338,28 @@ impl Runner<'_, '_> {
         }
     }
 
+    /// Ask for the settings and wait (at most the live timeout) until a frame read since the
+    /// step was entered has arrived.
+    async fn fresh_settings(&mut self, index: usize) {
+        self.bench.poke();
+        let deadline = Instant::now() + self.live_timeout;
+        loop {
+            let state = &self.bench.session.state;
+            let since = self.bench.session.engine.fresh_since(state, index);
+            let fresh = state.live.settings_at_ms.is_some_and(|at| at >= since);
+            let now = Instant::now();
+            if fresh || now >= deadline {
+                return;
+            }
+            self.wait_event(deadline - now).await;
+        }
+    }
+
     /// At a live step: let the BMS data come in until every gate passes or the time is up.
     async fn settle(&mut self, index: usize, started: Millis) {
         let deadline = Instant::now() + self.live_timeout;
+        // Ask for settings now: the gates take only data read since the step was entered.
+        self.bench.poke();
         // Gates are judged on data that arrived after the last thing the operator did.
         let since = self.bench.session.state.steps[index]
             .actions
@@ -402,6 +428,9 @@ impl Runner<'_, '_> {
             step.id,
             tr(&step.title, self.lang)
         );
+        if let Some(notice) = &record.notice {
+            out.push_str(&format!("\n  sent back here: {notice}"));
+        }
         for r in record.gates.iter().filter(|r| !r.verdict.ok) {
             let gate = step.gates.iter().find(|g| g.id == r.gate);
             let what = gate.map(|g| tr(&g.text, self.lang)).unwrap_or("");

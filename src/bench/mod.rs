@@ -156,6 +156,13 @@ impl<'a, 'w> Bench<'a, 'w> {
     /// Feed one input to the session, stamped now, and stage what it stages (a step entered).
     pub fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
         let events = self.session.input(input, self.clock.now())?;
+        // A step's live gates take only data read since it was entered: ask for it now.
+        if events
+            .iter()
+            .any(|e| matches!(e, Event::StepEntered { .. }))
+        {
+            self.poke();
+        }
         if let Some(stage) = self.stage.as_mut() {
             let due: Vec<Fault> = events.iter().flat_map(|e| stage.on_event(e)).collect();
             self.inject(&due);
@@ -199,7 +206,18 @@ impl<'a, 'w> Bench<'a, 'w> {
 
     /// Do one app action: on the simulator through its control API, then record it; on a real
     /// unit the operator does it in JK's app, so only the record is made.
+    /// At the protection test the engine may refuse to let a charger or load start (its
+    /// settings gates fail or are not fresh): then only its verdicts are recorded and the
+    /// unit is left alone.
     pub fn act(&mut self, action: &AppAction) -> Result<Vec<Event>, BenchError> {
+        let now = self.clock.now();
+        let engine = self.session.engine;
+        if engine
+            .test_refusal(&self.session.state, action, now)
+            .is_some()
+        {
+            return Ok(self.input(Input::App(action.clone()))?);
+        }
         if let Some(sim) = &self.sim {
             sim.apply(action).map_err(BenchError::Refused)?;
         }

@@ -164,6 +164,9 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         if let Some(note) = &chem.ladder_note {
             println!("Note: {}", tr(note, "en"));
         }
+        if let Some(note) = model.split_note("en") {
+            println!("Note: {note}");
+        }
     }
     Ok(if report.ok() {
         ExitCode::SUCCESS

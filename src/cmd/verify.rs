@@ -152,7 +152,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     }
     println!(
         "  entries:   {}",
-        crate::log::record::describe_entries(&log.entries)
+        crate::log::record::describe_entries(&log.entries_made_by)
     );
     println!("  signature: {}", sig_path.display());
     match (&signer.principal, &anchor) {

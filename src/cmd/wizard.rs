@@ -48,9 +48,16 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         Some(dir) => (dir.clone(), false),
         None => default_session_dir()?,
     };
-    let (mut session, torn) = Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
-        .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?;
     let mut banner = Vec::new();
+    // A finished session stays as it is (read-only); the pack gets a new attempt beside it.
+    let (mut session, torn) = if Session::is_finished(&dir) {
+        banner.push(crate::log::signoff::finished_summary(&dir));
+        let s = Session::open_attempt(&spec, &dir, spec.wizard_hash(), &lang, now_ms())?;
+        (s, None)
+    } else {
+        Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
+            .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?
+    };
     if let Some(id) = &training {
         banner.push(format!(
             "Training session {id} on a simulated unit: work as on a real pack."

@@ -47,7 +47,10 @@ pub struct CommissioningLog {
     /// Who made the entries: a person at the keys, an answers file (named, with its SHA-256)
     /// or the simulated trainee; more than one when the session was resumed another way.
     #[serde(default)]
-    pub entries: Vec<EntrySource>,
+    pub entries_made_by: Vec<EntrySource>,
+    /// The finished session this one is a new attempt after (its folder's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_session: Option<String>,
     /// The BMS as it identified itself over Bluetooth.
     pub bms: Option<BmsIdentity>,
     /// Every step in order.
@@ -183,6 +186,9 @@ pub struct StepLog {
     pub gates: Vec<GateLog>,
 }
 
+/// The source of a gate verdict the operator gave instead of the unit.
+pub const BY_OPERATOR: &str = "confirmed by the operator, not read from the BMS";
+
 /// One gate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -196,6 +202,10 @@ pub struct GateLog {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Where the data came from when not from the BMS: the unit can never send it, and the
+    /// operator confirmed it from the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One row of the ladder table.
@@ -378,6 +388,7 @@ pub fn build(
                 }
                 .to_string(),
                 reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+                source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
         let mut entries = BTreeMap::new();
@@ -479,7 +490,8 @@ pub fn build(
             .peers
             .iter()
             .any(|p| p == crate::bms::link::SIMULATOR_PEER),
-        entries: state.entries.clone(),
+        entries_made_by: state.entries.clone(),
+        previous_session: state.previous.clone(),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),

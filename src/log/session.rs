@@ -119,6 +119,48 @@ impl<'w> Session<'w> {
         now: Millis,
         entries: EntrySource,
     ) -> Result<(Self, Option<TornTail>), SessionError> {
+        Self::open_inner(spec, dir, wizard_hash, lang, now, entries, None)
+    }
+
+    /// A new attempt after the finished session in `finished`: a new session with a person at
+    /// the keys in the first free `<finished>-<n>` folder beside it, whose journal and log name
+    /// the finished one. The finished folder is not touched.
+    pub fn open_attempt(
+        spec: &'w WizardSpec,
+        finished: &Path,
+        wizard_hash: &str,
+        lang: &str,
+        now: Millis,
+    ) -> Result<Self, SessionError> {
+        let name = finished
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "session".to_string());
+        let parent = finished.parent().unwrap_or(Path::new("."));
+        let dir = (2..)
+            .map(|n| parent.join(format!("{name}-{n}")))
+            .find(|d| std::fs::symlink_metadata(d).is_err())
+            .expect("some n is free");
+        let previous = Some(name);
+        let entries = EntrySource::Operator;
+        let (session, _) = Self::open_inner(spec, &dir, wizard_hash, lang, now, entries, previous)?;
+        Ok(session)
+    }
+
+    /// Whether `dir` holds a finished session (its log written).
+    pub fn is_finished(dir: &Path) -> bool {
+        std::fs::symlink_metadata(dir.join(LOG)).is_ok()
+    }
+
+    fn open_inner(
+        spec: &'w WizardSpec,
+        dir: &Path,
+        wizard_hash: &str,
+        lang: &str,
+        now: Millis,
+        entries: EntrySource,
+        previous: Option<String>,
+    ) -> Result<(Self, Option<TornTail>), SessionError> {
         check_folder(dir)?;
         let engine = Engine::new(spec);
         let (journal, replay) = Journal::<Vec<Event>>::open(dir.join(JOURNAL))?;
@@ -151,8 +193,14 @@ impl<'w> Session<'w> {
         if session.events.is_empty() {
             let mut start = engine.start(now, wizard_hash, env!("CARGO_PKG_VERSION"), lang)?;
             for e in &mut start {
-                if let Event::Started { entries: from, .. } = e {
+                if let Event::Started {
+                    entries: from,
+                    previous: before,
+                    ..
+                } = e
+                {
                     *from = entries.clone();
+                    before.clone_from(&previous);
                 }
             }
             session.record(start)?;
@@ -339,6 +387,23 @@ mod tests {
         let empty = root.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         assert!(Session::open(&spec, &empty, "h", "en", 1).is_ok());
+    }
+
+    #[test]
+    fn a_new_attempt_is_a_new_folder_that_names_the_finished_one() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let done = root.path().join("SN1-2026-03-01");
+        drop(Session::open(&spec, &done, "h", "en", 0).unwrap());
+        std::fs::write(done.join(LOG), "x").unwrap();
+        assert!(Session::is_finished(&done));
+        let before = std::fs::read(done.join(JOURNAL)).unwrap();
+        let s = Session::open_attempt(&spec, &done, "h", "en", 1).unwrap();
+        assert_eq!(s.dir(), root.path().join("SN1-2026-03-01-2"));
+        assert_eq!(s.state.previous.as_deref(), Some("SN1-2026-03-01"));
+        assert_eq!(std::fs::read(done.join(JOURNAL)).unwrap(), before);
+        let again = Session::open_attempt(&spec, &done, "h", "en", 2).unwrap();
+        assert_eq!(again.dir(), root.path().join("SN1-2026-03-01-3"));
     }
 
     #[test]

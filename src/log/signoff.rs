@@ -86,6 +86,34 @@ pub fn write_outputs(
     })
 }
 
+/// What a finished session holds, in one paragraph for a read-only view: the pack, the
+/// verdict, whether the log is signed, and how to check it.
+pub fn finished_summary(dir: &Path) -> String {
+    let log = std::fs::read(dir.join(LOG))
+        .ok()
+        .and_then(|b| serde_yaml::from_slice::<CommissioningLog>(&b).ok());
+    let what = match &log {
+        Some(l) => format!(
+            "pack {}, verdict {:?}, signed off {} by {}",
+            l.pack.id, l.verdict, l.signed_off_at, l.signed_off_by.name
+        ),
+        None => "its log cannot be read as a commissioning log".to_string(),
+    };
+    let signed = if dir.join(SIGNATURE).exists() {
+        "signed"
+    } else {
+        "NOT signed"
+    };
+    format!(
+        "The session in {} is finished ({what}; the log is {signed}) and stays as it is: check \
+         it with `jk-commission verify {}`, read {}. This is a new attempt on the pack, in a \
+         new folder that names that session.",
+        dir.display(),
+        dir.join(LOG).display(),
+        dir.join(REPORT).display()
+    )
+}
+
 /// Write through a temporary file and rename, so a crash never leaves half a log. The
 /// temporary file is created new (`O_EXCL`, which never follows a symlink): a link planted
 /// under its name is removed, not written through; the rename replaces a link at `path`

@@ -30,7 +30,8 @@ use crate::log::sign::SigningKey;
 use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::training_section;
 use crate::train::scenario::Scenario;
-use crate::ui::keys::{handle_key, Action, Ctx};
+use crate::ui::action::{Action, Ctx};
+use crate::ui::keys::handle_key;
 use crate::ui::phone::BenchView;
 use crate::ui::state::{rows, Notice, Outcome, Tone, UiState};
 use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
@@ -383,6 +384,10 @@ impl<'s, 'w> App<'s, 'w> {
                     return Err("the phone app exists only with the simulator (--sim)".into());
                 }
                 let events = self.bench.act(app_action).map_err(|e| e.to_string())?;
+                if !events.iter().any(|e| matches!(e, Event::AppAction { .. })) {
+                    // The engine kept the charger off: the gate says why.
+                    return Err("the protection test may not start yet: see the gate".into());
+                }
                 self.ui.notice = Some(Notice {
                     tone: Tone::Info,
                     text: format!("Simulated: {}", crate::ui::phone::describe(app_action)),
@@ -412,7 +417,7 @@ impl<'s, 'w> App<'s, 'w> {
                     if o.signature.is_some() {
                         " (signed)"
                     } else {
-                        " (not signed: no --key)"
+                        " (NOT signed: no operator key; see `jk-commission keygen`)"
                     },
                     o.report.display()
                 ),
@@ -680,6 +685,7 @@ faults:
             let (mut session, _) =
                 Session::open(&spec, dir.path(), spec.wizard_hash(), "en", clock.now()).unwrap();
             let control = crate::bench::scenario_control(&scenario).unwrap();
+            let unit = control.clone();
             let mut bench = Bench::new(&mut session, clock, Some(&scenario));
             bench.connect(Unit::Sim(control));
             let mut trainee = UpToSignOff(Trainee::new(&spec, &scenario));
@@ -694,6 +700,14 @@ faults:
             .await
             .unwrap();
             assert_eq!(session.engine.current_step(&session.state).id, "signoff");
+            // What the link delivers once sign-off is entered: its gates take only that.
+            let now = unit.snapshot();
+            for input in [
+                BmsInput::Settings(now.settings().clone()),
+                BmsInput::Cells(now.cell_info(0)),
+            ] {
+                session.input(Input::Bms(input), clock.now()).unwrap();
+            }
 
             let mut app = App::new(&mut session, config(scenario.clone(), Some(trainer_key)));
             app.bench.clock = clock;

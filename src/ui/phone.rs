@@ -1,15 +1,12 @@
 //! The simulated phone app: in simulator mode, the actions the manual has the operator do in
 //! JK's app (and with their hands on the bench), applied to the simulated unit.
 //!
-//! Each row turns what the operator set into an [`AppAction`]; the loop applies it through the
+//! Each row turns what the operator set into an [`AppAction`] (its keys are handled in
+//! [`crate::ui::keys`]); the loop applies it through the
 //! simulator's control API and records it as `Input::App`, exactly as the real app's changes
 //! would show up on a real unit.
 
-use crossterm::event::{KeyCode, KeyEvent};
-
 use crate::bms::model::{AppAction, Chemistry, Switch};
-use crate::ui::keys::{Action, Ctx};
-use crate::ui::state::{Notice, Tone, UiState};
 use crate::units::{AmpHours, Amps, Celsius, Volts};
 use crate::wizard::engine::State;
 
@@ -218,60 +215,6 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
         }
         PhoneRow::BenchCurrent => AppAction::Current(Amps(number("Bench current")?)),
     })
-}
-
-/// A key while the phone panel is open.
-pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
-    let phone = &mut ui.phone;
-    let row = ROWS[phone.focus.min(ROWS.len() - 1)];
-    let i = phone.focus;
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) => {
-            ui.overlay = None;
-        }
-        KeyCode::Esc => {
-            phone.buffers.remove(&i);
-        }
-        KeyCode::Up | KeyCode::BackTab => phone.focus = phone.focus.saturating_sub(1),
-        KeyCode::Down | KeyCode::Tab => phone.focus = (phone.focus + 1).min(ROWS.len() - 1),
-        KeyCode::Left | KeyCode::Right if row == PhoneRow::BatteryType => {
-            let n = Chemistry::ALL.len();
-            let now = phone.chemistry.unwrap_or_else(|| {
-                let c = ctx.state.pack.chemistry.unwrap_or(Chemistry::LiFePo4);
-                Chemistry::ALL.iter().position(|x| *x == c).unwrap_or(0)
-            });
-            phone.chemistry = Some(
-                if key.code == KeyCode::Left {
-                    now + n - 1
-                } else {
-                    now + 1
-                } % n,
-            );
-        }
-        KeyCode::Enter | KeyCode::Char(' ') if !row.takes_text() || key.code == KeyCode::Enter => {
-            match action(phone, ctx.state, i) {
-                Ok(a) => {
-                    phone.buffers.remove(&i);
-                    return vec![Action::Sim(a)];
-                }
-                Err(e) => {
-                    ui.notice = Some(Notice {
-                        tone: Tone::Error,
-                        text: e,
-                    })
-                }
-            }
-        }
-        KeyCode::Backspace if row.takes_text() => {
-            let now = shown(phone, ctx.state, i);
-            let b = phone.buffers.entry(i).or_insert(now);
-            b.pop();
-        }
-        KeyCode::Char('?') => ui.overlay = Some(crate::ui::state::Overlay::Help),
-        KeyCode::Char(c) if row.takes_text() => phone.buffers.entry(i).or_default().push(c),
-        _ => {}
-    }
-    Vec::new()
 }
 
 /// What an action did, in a few words, for the notice after it was applied.

@@ -227,7 +227,20 @@ fn misplaced(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)>
         }
     }
     if let Confirm::Items(ids) = &given.confirm {
-        let items: Vec<&str> = step.input.items().iter().map(|i| i.id.as_str()).collect();
+        // The confirmations a unit that cannot send some data asks for are items too.
+        let confirms: Vec<String> = step
+            .gates
+            .iter()
+            .filter(|g| g.confirm.is_some())
+            .map(|g| crate::wizard::engine::confirm_item_id(&g.id))
+            .collect();
+        let items: Vec<&str> = step
+            .input
+            .items()
+            .iter()
+            .map(|i| i.id.as_str())
+            .chain(confirms.iter().map(String::as_str))
+            .collect();
         if let Some(bad) = ids.iter().find(|i| !items.contains(&i.as_str())) {
             return Some((
                 vec![Seg::Key("confirm".into())],
@@ -356,7 +369,10 @@ pub fn entry_inputs(
     }
     let items: Vec<String> = match &answers.confirm {
         Confirm::Nothing => Vec::new(),
-        Confirm::All(_) => step.input.items().iter().map(|i| i.id.clone()).collect(),
+        Confirm::All(_) => crate::wizard::engine::step_items(step, &state.live)
+            .into_iter()
+            .map(|i| i.id)
+            .collect(),
         Confirm::Items(ids) => ids.clone(),
     };
     for item in items {

@@ -115,6 +115,20 @@ pub struct ModelSpec {
     /// Wires (pins) per balance plug, in order; pin 1 of plug 1 is pack minus (black), the
     /// last pin of the last plug is pack plus. More than 8 cells ⇒ two plugs.
     pub plugs: Vec<u32>,
+    /// Shown wherever a pin is named by its plug, when the split over plugs is our assumption
+    /// (the manual gives none); `{split}` is filled in from `plugs` (`13 + 12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_note: Option<Text>,
+}
+
+impl ModelSpec {
+    /// The split note in `lang` with the model's own plug sizes filled in, if it has one.
+    pub fn split_note(&self, lang: &str) -> Option<String> {
+        let split: Vec<String> = self.plugs.iter().map(u32::to_string).collect();
+        self.split_note
+            .as_ref()
+            .map(|t| tr(t, lang).replace("{split}", &split.join(" + ")))
+    }
 }
 
 /// Limits that do not depend on the chemistry.
@@ -636,6 +650,10 @@ pub struct GateSpec {
     pub safety: bool,
     /// What the gate ensures, shown when it fails.
     pub text: Text,
+    /// What the operator confirms from the app instead, on a unit that can never send the
+    /// data this gate judges (a checklist item `confirm.<gate id>` shown only for such units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<Text>,
 }
 
 /// The checks a gate can run; each maps to one pure function in `wizard::checks`.
@@ -733,6 +751,7 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "temperature",
     "no_alarm",
     "alarm_active",
+    "alarm_mapping_ours",
     "ladder_pin",
     "ladder_cell",
     "ladder_reading",

@@ -3,6 +3,8 @@
 #[path = "../common/vectors.rs"]
 mod vectors;
 
+mod common;
+
 mod ble_no_adapter;
 mod bluez_emulated;
 mod captured_vectors;

@@ -83,3 +83,88 @@ fn too_few_cells_for_the_unit_are_refused_at_set_up() {
         &["takes at least 7 cells (7–24), but the pack has 2"],
     );
 }
+
+#[test]
+fn negative_ladder_readings_are_taken_and_blamed_on_the_probes_or_a_reversed_harness() {
+    refused(
+        "refuse-ladder-reversed.yaml",
+        "wiring.ladder",
+        "ladder",
+        &[
+            "every reading is below 0 V",
+            "the meter's probes are swapped",
+            "the harness is reversed",
+            "a reversed harness must never be plugged into the BMS",
+        ],
+    );
+}
+
+#[test]
+fn the_plug_split_is_shown_as_our_assumption_following_the_model() {
+    let readings: Vec<String> = (1..=16).map(|k| format!("{:.2}", 3.3 * k as f64)).collect();
+    let ladder = |model: &str| {
+        let out = Command::new(BIN)
+            .args(["ladder", "--chemistry", "lifepo4", "--cells", "16"])
+            .args([
+                "--pack-voltage",
+                "52.80",
+                "--last-pin",
+                "52.80",
+                "--model",
+                model,
+            ])
+            .args(&readings)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = ladder("b2a24s20p");
+    assert!(
+        out.contains("over the two plugs (13 + 12, plug 1 with the black wire first) is this tool's assumption"),
+        "{out}"
+    );
+    let out = ladder("pb2a16s20p");
+    assert!(out.contains("(9 + 8,"), "{out}");
+}
+
+#[test]
+fn the_manuals_safety_notes_are_warned_at_the_moment_they_matter() {
+    use jk_commission::wizard::spec::WizardSpec;
+    let spec = WizardSpec::builtin();
+    // (step, words one of its English warnings must hold) — arcs when disconnecting under
+    // load, never short B-/P- or the taps, stop using a unit after a short, liquid or heat.
+    for (step, words) in [
+        (
+            "wiring.b_minus",
+            &["touch P- or any cell tap", "shorted, gets wet or overheats"][..],
+        ),
+        (
+            "wiring.p_minus",
+            &["Never bridge P- and B-", "draws an arc"][..],
+        ),
+        ("wiring.activate", &["while current flows draws an arc"][..]),
+        (
+            "protection.test",
+            &[
+                "while current flows draws an arc",
+                "Never short the output",
+                "until service",
+            ][..],
+        ),
+    ] {
+        let warnings = &spec.step(step).unwrap().warnings;
+        for word in words {
+            assert!(
+                warnings.iter().any(|w| w["en"].contains(word)),
+                "{step}: no warning says {word:?}"
+            );
+        }
+        for w in warnings {
+            assert!(
+                w.get("pl").is_some_and(|t| !t.is_empty() && *t != w["en"]),
+                "{step}"
+            );
+        }
+    }
+}

@@ -94,8 +94,9 @@ fn at_step(spec: &WizardSpec, id: &str, cells: u32) -> State {
             how: Leave::Passed,
         });
     }
+    // Entered a moment before the live data below arrived: gates take only data read since.
     events.push(Event::StepEntered {
-        at: NOW,
+        at: NOW - 2_000,
         step: id.into(),
     });
     engine.replay(&events)
@@ -142,6 +143,7 @@ fn connect_unit(state: &mut State, unit: &SimUnit) {
     state.live.cells = Some(unit.cell_info(7));
     state.live.cells_at_ms = Some(NOW - 800);
     state.live.settings = Some(unit.settings().clone());
+    state.live.settings_at_ms = Some(NOW - 800);
     state.live.device = Some(unit.device_info());
 }
 

@@ -3,7 +3,9 @@
 //! Each takes only the data it judges, so the engine (through `evaluate`) decides what must be
 //! present and fresh first. Reasons name the values read and the values wanted.
 
-use crate::bms::model::{unknown_alarm_bits, Alarm, CellInfo, Chemistry, Logbook, Settings};
+use crate::bms::model::{
+    unknown_alarm_bits, Alarm, CellInfo, Chemistry, Logbook, ManualError, Settings,
+};
 use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{tr, ChemistrySpec, Limits, WizardSpec};
 
@@ -325,7 +327,13 @@ pub fn no_alarm(cells: &CellInfo) -> Verdict {
         .filter(|a| a.is_fault())
         .map(|a| {
             let text = match a.manual_error() {
-                Some(e) => format!("{} — error {}: {}", a.text(), e.0, e.describe()),
+                Some(e) => format!(
+                    "{} — error {}: {} ({})",
+                    a.text(),
+                    e.0,
+                    e.describe(),
+                    ManualError::MAPPING_SOURCE
+                ),
                 None => format!("{} (not on the manual's error list)", a.text()),
             };
             reason(a.name(), text)
@@ -682,7 +690,24 @@ mod tests {
             texts(&v)[0].contains("error 1: cell under-voltage"),
             "{v:?}"
         );
+        // The number is ours: the manual maps no alarm bits, and the reason says so.
+        assert!(
+            texts(&v)[0].contains("this tool's mapping of the alarm bits, not the manual's"),
+            "{v:?}"
+        );
         assert!(texts(&v)[1].contains("unknown alarm bit 18"), "{v:?}");
+    }
+
+    #[test]
+    fn too_cold_to_charge_is_not_shown_as_over_temperature() {
+        let mut cells = sixteen();
+        cells.alarm_bits = 1 << Alarm::ChargeUnderTemperature.bit();
+        let v = no_alarm(&cells);
+        assert_eq!(
+            texts(&v),
+            ["Too cold to charge (not on the manual's error list)"]
+        );
+        assert!(!texts(&v)[0].contains("error 5"), "{v:?}");
     }
 
     #[test]

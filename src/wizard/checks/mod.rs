@@ -30,6 +30,10 @@ pub struct Verdict {
     pub ok: bool,
     /// Why not (empty when ok); one plain sentence each, with the numbers.
     pub reasons: Vec<Reason>,
+    /// Passed on the operator's word: the unit can never send what the gate judges, and the
+    /// operator confirmed it from the app ("confirmed by the operator, not read from the BMS").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
 }
 
 impl Verdict {
@@ -38,12 +42,17 @@ impl Verdict {
         Verdict {
             ok: true,
             reasons: Vec::new(),
+            by_operator: false,
         }
     }
 
     /// A failing verdict with these reasons.
     pub fn fail(reasons: Vec<Reason>) -> Self {
-        Verdict { ok: false, reasons }
+        Verdict {
+            ok: false,
+            reasons,
+            by_operator: false,
+        }
     }
 }
 
@@ -132,6 +141,10 @@ pub struct ProtectionObs {
     pub charge: Option<Cutoff>,
     /// The discharge FET opened while discharging.
     pub discharge: Option<Cutoff>,
+    /// When the engine let the test begin (the first charge or load at the test step, taken
+    /// only once fresh settings passed every safety check); cut-offs count only after it.
+    #[serde(default)]
+    pub started_at: Option<i64>,
 }
 
 /// Which cut-off a pair of consecutive cell frames shows, if any.
@@ -152,6 +165,9 @@ pub struct LiveData {
     pub device: Option<DeviceInfo>,
     /// Settings.
     pub settings: Option<Settings>,
+    /// When the last settings frame arrived (ms since the epoch, from the input's stamp).
+    #[serde(default)]
+    pub settings_at_ms: Option<i64>,
     /// The last cell-info frame.
     pub cells: Option<CellInfo>,
     /// When the last cell-info frame arrived (ms since the epoch, from the input's stamp).
@@ -162,6 +178,10 @@ pub struct LiveData {
     /// battery-type step (configuration step 3); more than one more later means the settings
     /// were wiped by choosing the type again.
     pub factory_events_baseline: Option<usize>,
+    /// How many battery-type choices the engine has accounted for since configuration began
+    /// (from the app actions recorded, or from the logbook's factory loads past the baseline).
+    #[serde(default)]
+    pub type_choices: usize,
     /// The protection test so far.
     pub protection: ProtectionObs,
     /// The operator changed the balance trigger on purpose (an app action was recorded).
@@ -187,6 +207,9 @@ pub struct GateContext<'a> {
     pub live: &'a LiveData,
     /// Now, in ms since the epoch (from the input's stamp; the checks never read a clock).
     pub now_ms: i64,
+    /// Live data older than this (ms since the epoch) is not evidence for this step: the
+    /// step was entered, or the operator last acted in the app, after it arrived.
+    pub since_ms: i64,
 }
 
 /// Run one gate's check.
@@ -228,26 +251,20 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         Check::ColdSite if !ctx.pack.cold_site => Ok(Verdict::pass()),
         Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
         Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
-        Check::NoFactoryReset => connected(ctx).map(|()| {
-            let keeps_logbook = ctx
-                .live
-                .device
-                .as_ref()
-                .is_some_and(DeviceInfo::keeps_logbook);
-            if keeps_logbook && ctx.live.logbook.is_none() {
-                // This unit keeps a logbook and it has not arrived: passing now would be
-                // silent about exactly what the gate is for.
-                return Verdict::fail(vec![Reason {
-                    code: "logbook_not_read".into(),
-                    text: "the unit's logbook has not been read yet: wait a moment for it".into(),
-                }]);
-            }
-            live::no_factory_reset(ctx.live.logbook.as_ref(), ctx.live.factory_events_baseline)
-        }),
+        Check::NoFactoryReset => connected(ctx).and_then(|()| no_factory_reset(ctx)),
         Check::ProtectionTest => match &ctx.live.settings {
             Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
             None => Err(not_read()),
         },
+    };
+    let result = match (result, unreadable(check, ctx.live)) {
+        // The unit can never send this: a pass here would be a pass without data. The engine
+        // asks the operator to confirm what the app shows instead.
+        (Ok(v), Some(what)) if v.ok => Err(refuse(
+            "not_reported",
+            format!("{what}: check it in the app and confirm what you see"),
+        )),
+        (r, _) => r,
     };
     result.unwrap_or_else(|refusal| refusal)
 }
@@ -364,6 +381,66 @@ fn not_read() -> Verdict {
     )
 }
 
+/// A refusal for live data not there (or not fresh) yet: the gate waits for it, and a
+/// headless run that times out refuses with it.
+fn no_data(what: &str) -> Verdict {
+    refuse("no_data", format!("no data yet: waiting for {what}"))
+}
+
+/// What this unit can never send of the data `check` judges, if anything: then the gate
+/// can pass only on the operator's confirmation (see [`crate::wizard::spec::GateSpec::confirm`]).
+pub fn unreadable(check: &Check, live: &LiveData) -> Option<&'static str> {
+    match check {
+        // The 24S settings layout has no control word: its Disable Temp. Sensor switch is
+        // never reported.
+        Check::TempSensorEnabled => {
+            live.settings
+                .as_ref()
+                .filter(|s| s.control.is_none())
+                .map(|_| {
+                    "this unit (24S frame layout) does not report the Disable Temp. Sensor switch"
+                })
+        }
+        Check::NoFactoryReset => live
+            .device
+            .as_ref()
+            .filter(|d| !d.keeps_logbook())
+            .map(|_| {
+                "this unit's firmware keeps no logbook, so a second battery-type choice cannot be \
+                 read from it"
+            }),
+        _ => None,
+    }
+}
+
+/// The logbook shows no factory load the engine has not accounted for. The logbook must
+/// have been read on units that keep one; on others [`unreadable`] hands it to the operator.
+fn no_factory_reset(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    let device =
+        ctx.live.device.as_ref().ok_or_else(|| {
+            no_data("the unit's device info (it says whether it keeps a logbook)")
+        })?;
+    if !device.keeps_logbook() {
+        return Ok(Verdict::pass());
+    }
+    let logbook = ctx
+        .live
+        .logbook
+        .as_ref()
+        .ok_or_else(|| no_data("the unit's logbook"))?;
+    let loads = logbook
+        .entries
+        .iter()
+        .filter(|e| e.factory_reset().is_some())
+        .count();
+    let baseline = ctx.live.factory_events_baseline.unwrap_or(0);
+    let unaccounted = loads.saturating_sub(baseline);
+    if unaccounted <= ctx.live.type_choices.max(1) {
+        return Ok(Verdict::pass());
+    }
+    Ok(live::no_factory_reset(Some(logbook), Some(baseline)))
+}
+
 fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
     if ctx.live.connected {
         Ok(())
@@ -376,17 +453,27 @@ fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
     }
 }
 
-/// Settings of a connected unit: last-read settings of a lost link may be out of date.
+/// Settings of a connected unit, read since the step was entered or the operator last acted:
+/// settings read before may be out of date.
 fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
     connected(ctx)?;
-    ctx.live.settings.as_ref().ok_or_else(not_read)
+    let settings = ctx.live.settings.as_ref().ok_or_else(not_read)?;
+    match ctx.live.settings_at_ms {
+        Some(at) if at >= ctx.since_ms => Ok(settings),
+        _ => Err(no_data(
+            "a settings frame read since this step was entered or the app was last used",
+        )),
+    }
 }
 
 /// The last cell data, if the link is up and it is fresh.
 fn fresh_cells<'s>(ctx: &GateContext<'s>) -> Result<&'s CellInfo, Verdict> {
     let verdict = live::live_connected(ctx.live, &ctx.spec.limits, ctx.now_ms);
-    match &ctx.live.cells {
-        Some(cells) if verdict.ok => Ok(cells),
+    match (&ctx.live.cells, ctx.live.cells_at_ms) {
+        (Some(_), Some(at)) if verdict.ok && at < ctx.since_ms => Err(no_data(
+            "cell data read since this step was entered or the app was last used",
+        )),
+        (Some(cells), _) if verdict.ok => Ok(cells),
         _ if verdict.ok => Err(not_read()),
         _ => Err(verdict),
     }
@@ -629,7 +716,9 @@ mod tests {
             };
             w.live = LiveData {
                 connected: true,
+                device: Some(device("11.61")),
                 settings: Some(settings_lifepo4()),
+                settings_at_ms: Some(9_000),
                 cells: Some(cell_info(&pack_cells(16, 3.3))),
                 cells_at_ms: Some(9_000),
                 logbook: Some(Logbook {
@@ -659,6 +748,7 @@ mod tests {
                 ladder: &self.ladder,
                 live: &self.live,
                 now_ms: self.now_ms,
+                since_ms: 0,
             };
             evaluate(&check, &ctx)
         }
@@ -946,6 +1036,7 @@ mod tests {
             discharge: Some(Cutoff {
                 cell_voltage: Volts(2.5),
             }),
+            started_at: Some(9_000),
         };
         for check in LIVE_CHECKS {
             let v = w.eval(check.clone());

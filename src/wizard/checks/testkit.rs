@@ -87,6 +87,7 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
         min_cells: 1,
         max_cells,
         max_input_voltage: Volts(4.25 * f64::from(max_cells)),
+        split_note: None,
         plugs: plugs.to_vec(),
     }
 }
@@ -338,5 +339,19 @@ pub fn settings_lifepo4() -> crate::bms::model::Settings {
         capacity: AmpHours(280.0),
         balance_start_voltage: Volts(3.0),
         control: Some(ControlBits::default()),
+    }
+}
+
+/// A unit's device info with this software version (`"11.61"` keeps a logbook, `"10.07"` not).
+pub fn device(software: &str) -> crate::bms::model::DeviceInfo {
+    crate::bms::model::DeviceInfo {
+        model: "JK-B2A24S20P".into(),
+        hardware_version: "11.XW".into(),
+        software_version: software.into(),
+        uptime_s: 100,
+        power_on_count: 3,
+        device_name: "JK-B2A24S20P".into(),
+        manufacturing_date: "240101".into(),
+        serial_number: "4031B2C1100042".into(),
     }
 }

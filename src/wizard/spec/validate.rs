@@ -315,6 +315,16 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
                 ),
             );
         }
+        match &m.split_note {
+            Some(note) => v.text(&spec.languages, note, &at.key("split_note")),
+            // The manual gives no split: a unit with two plugs must say ours is an assumption.
+            None if m.plugs.len() > 1 => v.err(
+                &at.key("plugs"),
+                "the split of the wires over the plugs is not the manual's: give a split_note \
+                 that says so",
+            ),
+            None => {}
+        }
         if m.max_cells > 8 && m.plugs.len() < 2 {
             v.err(
                 &at.key("plugs"),
@@ -1241,6 +1251,30 @@ mod tests {
         let errs = errors_or_none("max_input_voltage: 36", "max_input_voltage: 0");
         let e = find(&errs, "must be above 0 V (is 0)");
         assert_eq!(e.path, "models[b2a8s20p].max_input_voltage");
+    }
+
+    #[test]
+    fn a_two_plug_model_must_mark_its_split_as_ours() {
+        // Drop the three lines of the 24-cell unit's note (key, en, pl).
+        let mut lines: Vec<&str> = BUILTIN_YAML.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == "    plugs: [13, 12]")
+            .unwrap();
+        assert_eq!(lines[at + 1], "    split_note:");
+        lines.drain(at + 1..at + 4);
+        let without = lines.join("\n");
+        let errs = WizardSpec::from_str(&without, "w.yaml").unwrap_err().0;
+        let e = find(&errs, "give a split_note");
+        assert_eq!(e.path, "models[b2a24s20p].plugs");
+        // The note follows the model's plugs.
+        let spec = WizardSpec::builtin();
+        let note = spec.model("b2a24s20p").unwrap().split_note("en").unwrap();
+        assert!(note.contains("(13 + 12,"), "{note}");
+        assert!(note.contains("this tool's assumption"), "{note}");
+        let pl = spec.model("pb2a16s20p").unwrap().split_note("pl").unwrap();
+        assert!(pl.contains("(9 + 8,"), "{pl}");
+        assert_eq!(spec.model("b2a8s20p").unwrap().split_note("en"), None);
     }
 
     #[test]
