@@ -11,3 +11,4 @@ pub mod train;
 pub mod ui;
 pub mod units;
 pub mod wizard;
+pub mod yaml;

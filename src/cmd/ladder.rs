@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, value_name = "CHEMISTRY")]
     pub chemistry: String,
     /// Cells in series.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
     pub cells: u32,
     /// The pack voltage measured across the pack's own terminals (3,65 or 3.65 accepted).
     #[arg(long, value_name = "V", allow_hyphen_values = true)]

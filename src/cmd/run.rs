@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", conflicts_with = "sim")]
     pub address: Option<String>,
     /// Seconds to wait at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
     /// With --sim: run at the simulator's own pace instead of on a virtual clock. Everything
     /// is simulated, so the outcome is the same; only the waiting differs.
@@ -42,8 +43,8 @@ pub struct Args {
 /// Run `run`.
 pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (spec, lang) = super::load_wizard(&wizard)?;
-    let text = std::fs::read_to_string(&args.answers)
-        .wrap_err_with(|| format!("cannot read the answers file {}", args.answers.display()))?;
+    // Unreadable, oversized or non-UTF-8 files are refused with the file's name and position.
+    let text = crate::yaml::read_file(&args.answers)?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
     let (key, signing) = choose_key(wizard.key.as_deref())?;

@@ -41,7 +41,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub trainer_key: Option<PathBuf>,
     /// Seconds a headless check waits at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
     /// Run a check at the simulator's own pace instead of on a virtual clock. Everything in a
     /// check is simulated, so the verdict is the same; only the waiting differs.
