@@ -4,6 +4,7 @@
 //! terminal, clock or Bluetooth inside; the edges (cmd, ui, bms::ble, bms::sim's task) do I/O.
 
 pub mod bms;
+pub mod clean;
 pub mod cmd;
 pub mod log;
 pub mod train;

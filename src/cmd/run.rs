@@ -62,15 +62,15 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             Session::open(&spec, &out, spec.wizard_hash(), &lang, clock.now())
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
-            eprintln!("note: {torn}");
+            eprintln!("note: {}", crate::clean::CleanLines(torn));
         }
         if session.resumed() {
             let step = session.engine.current_step(&session.state);
             eprintln!(
                 "resuming the session in {} at step {} ({})",
                 out.display(),
-                step.id,
-                tr(&step.title, &lang)
+                crate::clean::clean(&step.id),
+                crate::clean::clean(tr(&step.title, &lang))
             );
         }
         let sim = match (&wizard.sim, &scenario) {
@@ -115,7 +115,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Refused(message) => {
-                eprintln!("{message}");
+                eprintln!("{}", crate::clean::clean_lines(&message));
                 Ok(ExitCode::from(1))
             }
         }

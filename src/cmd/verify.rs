@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
+use crate::clean::Clean;
 use crate::log::record::{inconsistencies, CommissioningLog};
 use crate::log::sign;
 
@@ -51,23 +52,23 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             if !problems.is_empty() {
                 eprintln!(
                     "jk-commission: the signature is good but {} is not consistent:",
-                    args.log.display()
+                    Clean(args.log.display())
                 );
                 for p in &problems {
-                    eprintln!("  - {p}");
+                    eprintln!("  - {}", Clean(p));
                 }
                 return Ok(ExitCode::from(1));
             }
-            println!("Good signature on {}", args.log.display());
+            println!("Good signature on {}", Clean(args.log.display()));
             if let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(&message) {
                 println!(
                     "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
-                    log.pack.id,
-                    log.pack.chemistry,
+                    Clean(&log.pack.id),
+                    Clean(&log.pack.chemistry),
                     log.pack.series_cells,
-                    log.signed_off_at,
-                    log.signed_off_by.name,
-                    log.signed_off_by.role,
+                    Clean(&log.signed_off_at),
+                    Clean(&log.signed_off_by.name),
+                    Clean(&log.signed_off_by.role),
                     log.verdict
                 );
                 if log.simulated {
@@ -77,14 +78,18 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                     );
                 }
             }
-            println!("  signature: {}", sig_path.display());
+            println!("  signature: {}", Clean(sig_path.display()));
             match &signer.principal {
                 Some(principal) => {
-                    println!("  signed by: {principal}");
+                    println!("  signed by: {}", Clean(principal));
                     if let (Some(file), Some(comment)) = (&args.allowed_signers, &signer.comment) {
-                        println!("  listed in: {} ({comment})", file.display());
+                        println!(
+                            "  listed in: {} ({})",
+                            Clean(file.display()),
+                            Clean(comment)
+                        );
                     } else if let Some(file) = &args.allowed_signers {
-                        println!("  listed in: {}", file.display());
+                        println!("  listed in: {}", Clean(file.display()));
                     }
                 }
                 None => {
@@ -100,8 +105,9 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
         }
         Err(reason) => {
             eprintln!(
-                "jk-commission: verification FAILED for {}: {reason}",
-                args.log.display()
+                "jk-commission: verification FAILED for {}: {}",
+                Clean(args.log.display()),
+                Clean(reason)
             );
             Ok(ExitCode::from(1))
         }
@@ -120,14 +126,18 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
     let caught = t.faults.iter().filter(|f| f.result == "caught").count();
     println!(
         "  TRAINING:  scenario {} — {} (a training session, not a commissioning)",
-        t.scenario, t.description
+        Clean(&t.scenario),
+        Clean(&t.description)
     );
     println!("  staged:    {caught} of {} faults caught", t.faults.len());
     let mut trainer = args.log.as_os_str().to_owned();
     trainer.push(".trainer.sig");
     let trainer = PathBuf::from(trainer);
     let Ok(armored) = std::fs::read_to_string(&trainer) else {
-        println!("  trainer:   not signed ({} absent)", trainer.display());
+        println!(
+            "  trainer:   not signed ({} absent)",
+            Clean(trainer.display())
+        );
         return ExitCode::SUCCESS;
     };
     match sign::verify(message, &armored, allowed) {
@@ -136,15 +146,17 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
                 .principal
                 .unwrap_or_else(|| "unlisted key (not authenticated)".to_string());
             println!(
-                "  trainer:   good signature by {who}, key {}",
+                "  trainer:   good signature by {}, key {}",
+                Clean(who),
                 signer.fingerprint
             );
             ExitCode::SUCCESS
         }
         Err(reason) => {
             eprintln!(
-                "jk-commission: the trainer's signature {} FAILED: {reason}",
-                trainer.display()
+                "jk-commission: the trainer's signature {} FAILED: {}",
+                Clean(trainer.display()),
+                Clean(reason)
             );
             ExitCode::from(1)
         }
@@ -171,7 +183,7 @@ fn consistency(log_path: &Path, bytes: &[u8]) -> Vec<String> {
         if hash != log.journal_sha256 {
             problems.push(format!(
                 "the journal beside it ({}) does not match the hash the log records",
-                journal.display()
+                Clean(journal.display())
             ));
         }
     }
