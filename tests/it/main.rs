@@ -7,6 +7,7 @@ mod ble_no_adapter;
 mod bluez_emulated;
 mod captured_vectors;
 mod check_wizard_cli;
+mod clean_cli;
 mod codec_props;
 mod decode_cli;
 mod journal_crash;
