@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod bms;
+pub mod clean;
 pub mod cmd;
 pub mod log;
 pub mod train;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre, Result};
 
 use crate::bms::ble::BleLink;
-use crate::bms::json::frame_to_json;
+use crate::bms::json::write_frame;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::{BalancingAction, CellInfo, DeviceInfo, Frame, Settings};
 use crate::bms::sim::{SimConfig, SimControl, SimLink};
@@ -165,7 +165,7 @@ pub async fn monitor<L: BmsLink>(
             LinkEvent::Logbook(l) => Frame::Logbook(l),
         };
         match output {
-            Output::Json => writeln!(out, "{}", frame_to_json(&frame))?,
+            Output::Json => write_frame(out, &frame)?,
             Output::Table { clear } => {
                 view.update(frame);
                 if clear {
@@ -292,7 +292,10 @@ impl View {
             "Pack      {}  current {}  SOC {} %  remaining {} of {}  cycles {}",
             c.pack_voltage, c.current, c.soc, c.remaining_capacity, c.full_capacity, c.cycle_count
         )?;
-        write!(t, "Temps     MOS {}", c.mos_temperature)?;
+        match c.mos_temperature {
+            Some(temp) => write!(t, "Temps     MOS {temp}")?,
+            None => write!(t, "Temps     MOS none")?,
+        }
         for (i, p) in c.probes.iter().enumerate() {
             match p {
                 Some(temp) => write!(t, "  T{} {}", i + 1, temp)?,

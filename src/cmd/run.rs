@@ -74,7 +74,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
-            eprintln!("note: {torn}");
+            eprintln!("note: {}", crate::clean::CleanLines(torn));
         }
         let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
@@ -82,8 +82,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             eprintln!(
                 "resuming the session in {} at step {} ({})",
                 out.display(),
-                step.id,
-                tr(&step.title, &lang)
+                crate::clean::clean(&step.id),
+                crate::clean::clean(tr(&step.title, &lang))
             );
         }
         let unit = match (&wizard.sim, &scenario, &args.address) {
@@ -127,7 +127,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Refused(message) => {
-                eprintln!("{message}");
+                eprintln!("{}", crate::clean::clean_lines(&message));
                 Ok(ExitCode::from(1))
             }
         }

@@ -10,6 +10,7 @@ mod bluez_emulated;
 mod captured_vectors;
 mod check_wizard_cli;
 mod cli_numbers;
+mod clean_cli;
 mod codec_props;
 mod decode_cli;
 mod journal_crash;
