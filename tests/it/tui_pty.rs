@@ -413,6 +413,8 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     w.send(ENTER);
     w.send(ENTER); // name
     w.send(ENTER); // role
+                   // Sign-off reads the settings again on entering it: sign once they have come.
+    w.wait_for("MAY GO ON", LIVE);
     w.send(ENTER); // sign
     w.wait_for("Signed off", SHORT);
     assert!(out.join("log.yaml").is_file(), "the log is written");
