@@ -93,7 +93,7 @@ const WHERE: &[(&str, Option<Place>)] = &[
         Some((
             "protection.test",
             "before_test_chemistry",
-            "matches no factory set",
+            "accepted for lifepo4",
         )),
     ),
     (
