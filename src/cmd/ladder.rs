@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, value_name = "CHEMISTRY")]
     pub chemistry: String,
     /// Cells in series.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
     pub cells: u32,
     /// The pack voltage measured across the pack's own terminals (3,65 or 3.65 accepted).
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
@@ -159,18 +159,19 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
+        // Chemistry and model names come from the wizard file, which `--wizard` may replace.
         print!(
             "{}",
-            table(
+            crate::clean::clean_lines(&table(
                 &report,
                 tr(&chem.name, "en"),
                 cells,
                 tr(&model.name, "en"),
                 pack_voltage
-            )
+            ))
         );
         if let Some(note) = &chem.ladder_note {
-            println!("Note: {}", tr(note, "en"));
+            println!("Note: {}", crate::clean::clean(tr(note, "en")));
         }
         if let Some(note) = model.split_note("en") {
             println!("Note: {note}");
