@@ -246,8 +246,8 @@ pub struct CellInfo {
     pub lead_resistances: Vec<Ohms>,
     /// Bit i set = the balance lead of cell i is suspect.
     pub lead_warning_bits: u32,
-    /// Power-stage (MOSFET) temperature.
-    pub mos_temperature: Celsius,
+    /// Power-stage (MOSFET) temperature; `None` where the unit marks its sensor absent.
+    pub mos_temperature: Option<Celsius>,
     /// Pack voltage.
     pub pack_voltage: Volts,
     /// Current; positive = charging.
@@ -629,7 +629,7 @@ mod tests {
             min_cell: 0,
             lead_resistances: vec![],
             lead_warning_bits: 0,
-            mos_temperature: Celsius(25.0),
+            mos_temperature: Some(Celsius(25.0)),
             pack_voltage: Volts(6.63),
             current: Amps(0.0),
             probes: vec![],

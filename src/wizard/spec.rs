@@ -6,11 +6,9 @@
 //! Loading is strict: a YAML or type mistake names file:line:column and the field path; every
 //! semantic mistake (see `validate`) is reported at once, so an author fixes a file in one pass.
 
-pub(crate) mod locate;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -796,57 +794,10 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "no_passwords",
 ];
 
-/// One mistake in a wizard file: where it is and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
-    /// The file (or `wizard.yaml (built in)`).
-    pub origin: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Where in the document: `steps[wiring.ladder].gates[ladder]`; empty for the whole file.
-    pub path: String,
-    /// What is wrong, as a sentence.
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
+/// One mistake in a wizard file: the input files' one error type.
+pub use crate::yaml::Error as SpecError;
 /// Every mistake found in a wizard file, in file order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecErrors(pub Vec<SpecError>);
-
-impl fmt::Display for SpecErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SpecErrors {}
+pub use crate::yaml::Errors as SpecErrors;
 
 /// SHA-256 of some bytes as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -859,31 +810,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl WizardSpec {
     /// Read, parse and validate a wizard file.
     pub fn load(path: &Path) -> Result<WizardSpec, SpecErrors> {
-        let origin = path.display().to_string();
-        let whole_file = |message: String| {
-            SpecErrors(vec![SpecError {
-                origin: origin.clone(),
-                line: None,
-                column: None,
-                path: String::new(),
-                message,
-            }])
-        };
-        let bytes = std::fs::read(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            whole_file(format!("not UTF-8 text (bad byte at offset {at})"))
-        })?;
-        WizardSpec::from_str(&text, &origin)
+        let text = crate::yaml::read_file(path)?;
+        WizardSpec::from_str(&text, &path.display().to_string())
     }
 
     /// Parse and validate wizard text; `origin` names it in error messages.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str, origin: &str) -> Result<WizardSpec, SpecErrors> {
-        let deserializer = serde_yaml::Deserializer::from_str(text);
-        let mut spec: WizardSpec = serde_path_to_error::deserialize(deserializer)
-            .map_err(|e| SpecErrors(locate::serde_error(text, origin, &e)))?;
-        let errors = validate::validate(&spec, text, origin);
+        let (mut spec, doc): (WizardSpec, _) = crate::yaml::load(text, origin)?;
+        let errors = validate::validate(&spec, &doc);
         if !errors.is_empty() {
             return Err(SpecErrors(errors));
         }

@@ -97,7 +97,7 @@ const WHERE: &[(&str, Option<Place>)] = &[
         Some((
             "protection.test",
             "before_test_chemistry",
-            "matches no factory set",
+            "ovp 3.90 v is outside",
         )),
     ),
     (

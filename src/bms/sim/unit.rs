@@ -730,7 +730,7 @@ impl SimUnit {
             min_cell,
             lead_resistances,
             lead_warning_bits,
-            mos_temperature: quantise_celsius(self.ambient.0 + 3.0 + self.heat(0.02)),
+            mos_temperature: Some(quantise_celsius(self.ambient.0 + 3.0 + self.heat(0.02))),
             pack_voltage: Volts::from_millivolts(self.reported(self.pack_voltage()).millivolts()),
             current: Amps::from_milliamps(
                 Amps(self.flowing_current.0 * self.current_gain).milliamps(),

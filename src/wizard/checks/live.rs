@@ -384,29 +384,6 @@ pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts)
     )])
 }
 
-/// Why an output reading of about 0 V may not be an activation fault: the unit's Cell UVP
-/// sits above the pack's cells, so it keeps the output off to protect cells it takes for
-/// empty (a LTO pack on a unit still on its Li-ion or LiFePO4 factory set).
-pub fn uvp_holds_output(
-    settings: &Settings,
-    cell_voltage: Volts,
-    chemistry: &str,
-) -> Option<Reason> {
-    if settings.cell_uvp.0 <= cell_voltage.0 + 1e-9 {
-        return None;
-    }
-    Some(reason(
-        "uvp_above_cells",
-        format!(
-            "the BMS's Cell UVP is {:.2}, above this {chemistry} pack's cells ({cell_voltage:.3}): \
-             it keeps the output off to protect cells it takes for empty — the unit is on \
-             another chemistry's factory set, not unactivated. Choose the battery type in the \
-             app now (configuration step 3, once), then measure the output again",
-            settings.cell_uvp
-        ),
-    ))
-}
-
 /// Probe `i` (0-based) present and plausible, or why not.
 fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &str) -> Option<Reason> {
     let [lo, hi] = limits.probe_plausible;
@@ -937,23 +914,6 @@ mod tests {
             texts(&v)[0].contains("calibrate to the meter's 52.80 V"),
             "{v:?}"
         );
-    }
-
-    #[test]
-    fn a_uvp_above_the_cells_is_named_as_the_cause_of_a_dead_output() {
-        let mut s = settings_lifepo4();
-        s.cell_uvp = Volts(2.90); // the Li-ion factory set
-        let r = uvp_holds_output(&s, Volts(2.40), "LTO").expect("UVP above the cells");
-        assert_eq!(r.code, "uvp_above_cells");
-        assert!(
-            r.text
-                .starts_with("the BMS's Cell UVP is 2.90 V, above this LTO pack's cells (2.400 V)"),
-            "{r:?}"
-        );
-        assert!(r.text.contains("configuration step 3"), "{r:?}");
-        // At the UVP or above it, the UVP is not the cause.
-        assert_eq!(uvp_holds_output(&s, Volts(2.90), "LTO"), None);
-        assert!(uvp_holds_output(&s, Volts(2.899), "LTO").is_some());
     }
 
     #[test]

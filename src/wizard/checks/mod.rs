@@ -695,54 +695,22 @@ fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let output = need_number(ctx, "output_voltage")?;
     let pack = pack_voltage(ctx)?;
-    let mut verdict = charger::output_voltage(Volts(output), pack, &ctx.spec.limits);
-    if !verdict.ok && output.abs() < 1.0 {
-        if let Some(held) = uvp_holds_output(ctx, pack) {
-            verdict.reasons = vec![held];
-        }
-    }
-    Ok(verdict)
-}
-
-/// A dead output on an activated unit whose Cell UVP sits above the pack's cells: the unit
-/// protects cells it takes for empty. Judged from the live settings and cells when the link is
-/// up; before it is, from the measured pack voltage per cell against the UVP any other
-/// chemistry's set would hold (a new unit ships set for one of them).
-fn uvp_holds_output(ctx: &GateContext<'_>, pack: Volts) -> Option<Reason> {
-    let (chemistry, chem) = fact_chemistry(ctx).ok()?;
-    let cells = fact_cells(ctx).ok()?;
-    let per_cell = Volts(pack.0 / f64::from(cells.max(1)));
-    let name = tr(&chem.name, "en");
-    if let Some(settings) = ctx.live.settings.as_ref().filter(|_| ctx.live.connected) {
-        let lowest = fresh_cells(ctx)
-            .ok()
-            .and_then(|c| c.connected().map(|(_, v)| v.0).reduce(f64::min))
-            .map_or(per_cell, Volts);
-        return live::uvp_holds_output(settings, lowest, name);
-    }
-    let above: Vec<(&str, f64)> = ctx
-        .spec
-        .chemistries
-        .iter()
-        .filter(|(c, s)| **c != chemistry && s.uvp_window.min.0 > per_cell.0 + 1e-9)
-        .map(|(c, s)| (c.app_label(), s.uvp_window.min.0))
-        .collect();
-    let lowest_uvp = above.iter().map(|(_, v)| *v).reduce(f64::min)?;
-    let labels: Vec<&str> = above.iter().map(|(l, _)| *l).collect();
-    Some(Reason {
-        code: "uvp_may_be_above_cells".to_string(),
-        text: format!(
-            "the output plug reads {:.2} V: a unit still on its {} factory set keeps its output \
-             off on this {name} pack, because its Cell UVP (at least {:.2} V) is above the \
-             cells ({per_cell:.3} each, from the pack voltage) — choose {} as the battery type \
-             in the app now (configuration step 3, once), then measure again; if it is set for \
-             {name} already, activate it (step 11) and measure again",
-            number_field(ctx, "output_voltage").unwrap_or(0.0),
-            labels.join(" or "),
-            lowest_uvp,
-            chemistry.app_label()
-        ),
-    })
+    // Only to explain a dark output; the verdict is the meter's alone.
+    let hint = match (ctx.pack.chemistry, ctx.pack.cells) {
+        (Some(chemistry), Some(cells)) => Some(charger::DarkOutputHint {
+            chemistry,
+            cells,
+            spec: ctx.spec,
+            unit_uvp: ctx.live.settings.as_ref().map(|s| s.cell_uvp),
+        }),
+        _ => None,
+    };
+    Ok(charger::output_voltage(
+        Volts(output),
+        pack,
+        &ctx.spec.limits,
+        hint,
+    ))
 }
 
 #[cfg(test)]
@@ -1210,68 +1178,6 @@ mod tests {
                 .contains("does not report the Emergency switch"),
             "{v:?}"
         );
-    }
-
-    #[test]
-    fn a_dead_output_under_a_uvp_above_the_cells_points_to_the_battery_type() {
-        // 24 LTO cells at 2.40 V on a unit still on the Li-ion set (UVP 2.90 V).
-        let mut w = World::new(step(
-            "wiring.output",
-            "Output",
-            InputSpec::Form {
-                fields: vec![],
-                items: vec![],
-            },
-        ))
-        .field("output_voltage", Value::Number(0.0));
-        w.pack.chemistry = Some(Chemistry::Lto);
-        w.pack.cells = Some(24);
-        w.pack.pack_voltage = Some(Volts(57.6));
-        // Before the link is up: the measured 2.40 V per cell is below the UVP of every other
-        // chemistry's set.
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["uvp_may_be_above_cells"]);
-        assert!(
-            v.reasons[0].text.contains(
-                "a unit still on its LI-ION or LIFEPO4 factory set keeps its output off on this \
-                 LTO pack, because its Cell UVP (at least 2.50 V) is above the cells (2.400 V \
-                 each"
-            ),
-            "{v:?}"
-        );
-        assert!(v.reasons[0].text.contains("choose LTO as the battery type"));
-        let mut s = settings_lifepo4();
-        s.cell_uvp = Volts(2.90);
-        w.live = LiveData {
-            connected: true,
-            settings: Some(s.clone()),
-            cells: Some(cell_info(&pack_cells(24, 2.40))),
-            cells_at_ms: Some(9_000),
-            ..LiveData::default()
-        };
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["uvp_above_cells"]);
-        assert!(
-            v.reasons[0]
-                .text
-                .contains("Cell UVP is 2.90 V, above this LTO pack's cells"),
-            "{v:?}"
-        );
-        // Without fresh cells, the measured pack voltage per cell is used.
-        w.live.cells = None;
-        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["uvp_above_cells"]);
-        // A UVP below the cells: the dead output is an activation matter after all.
-        s.cell_uvp = Volts(1.8);
-        w.live.settings = Some(s);
-        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
-        // A LiFePO4 pack's cells sit above every other set's UVP: not activated, as before.
-        w.live = LiveData::default();
-        w.pack.chemistry = Some(Chemistry::LiFePo4);
-        w.pack.cells = Some(16);
-        w.pack.pack_voltage = Some(Volts(52.8));
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["output_voltage"]);
-        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
     }
 
     #[test]

@@ -301,7 +301,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         min_cell: 0,
         lead_resistances: vec![Ohms(0.05); 32],
         lead_warning_bits: 0,
-        mos_temperature: Celsius(24.0),
+        mos_temperature: Some(Celsius(24.0)),
         pack_voltage: Volts(voltages.iter().sum()),
         current: Amps(0.0),
         probes: vec![Some(Celsius(21.5)), Some(Celsius(22.0)), None, None, None],
