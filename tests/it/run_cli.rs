@@ -174,12 +174,6 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4",
         ),
         (
-            "refuse-ovp-above-max.yaml",
-            "config.advanced",
-            "gate ovp_matches_chemistry",
-            "OVP 3.70 V is outside 3.45 V–3.65 V",
-        ),
-        (
             "refuse-another-pack.yaml",
             "config.status",
             "gate pack_voltage_matches",
