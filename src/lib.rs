@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the map. The pure core (units, bms model and codec, wizard) has no
 //! terminal, clock or Bluetooth inside; the edges (cmd, ui, bms::ble, bms::sim's task) do I/O.
 
+pub mod bench;
 pub mod bms;
 pub mod clean;
 pub mod cmd;
@@ -11,3 +12,4 @@ pub mod train;
 pub mod ui;
 pub mod units;
 pub mod wizard;
+pub mod yaml;

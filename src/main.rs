@@ -39,6 +39,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Errors an operator can cause are printed as sentences, never with a backtrace, so an
+    // error report need not capture one: with RUST_BACKTRACE=1 in the environment the capture
+    // and its symbolisation cost seconds per error. Panics still honour RUST_BACKTRACE.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     if let Err(e) = color_eyre::install() {
         eprintln!("jk-commission: {e}");
     }
@@ -52,7 +58,7 @@ fn main() -> ExitCode {
         Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),
         Some(Command::Run(a)) => cmd::run::run(a, cli.wizard),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
-        Some(Command::Verify(a)) => cmd::verify::run(a),
+        Some(Command::Verify(a)) => cmd::verify::run(a, &cli.wizard),
         Some(Command::Train(a)) => cmd::train::run(a, cli.wizard),
     };
     match result {

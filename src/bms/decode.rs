@@ -247,6 +247,9 @@ struct CellTable {
     charging: Field,
     discharging: Field,
     temp_sensor_bits: Field,
+    /// The Emergency switch's countdown in seconds (non-zero = on); public decoders read it
+    /// from 32S frames only.
+    emergency: Option<Field>,
 }
 
 const CELLS_24S: CellTable = CellTable {
@@ -272,6 +275,7 @@ const CELLS_24S: CellTable = CellTable {
     charging: u8_at(166),
     discharging: u8_at(167),
     temp_sensor_bits: u16_at(182),
+    emergency: None,
 };
 
 const CELLS_32S: CellTable = CellTable {
@@ -303,6 +307,7 @@ const CELLS_32S: CellTable = CellTable {
     charging: u8_at(198),
     discharging: u8_at(199),
     temp_sensor_bits: u16_at(214),
+    emergency: Some(u16_at(218)),
 };
 
 fn cell_table(layout: Layout) -> &'static CellTable {
@@ -662,6 +667,7 @@ fn decode_cell_info(frame: &RawFrame, layout: Layout) -> CellInfo {
         charging: t.charging.get_bool(b),
         discharging: t.discharging.get_bool(b),
         temp_sensor_bits: t.temp_sensor_bits.get(b) as u16,
+        emergency: t.emergency.map(|f| f.get(b) != 0),
     }
 }
 
@@ -768,6 +774,9 @@ pub fn encode_settings(settings: &Settings, counter: u8) -> RawFrame {
     RawFrame::build(FrameType::Settings.byte(), counter, &b)
 }
 
+/// What the simulator sends as the Emergency countdown while the switch is on (seconds).
+const EMERGENCY_COUNTDOWN_S: i64 = 300;
+
 /// Build a cell-info frame in `cells.layout`. Slots beyond the layout's are not sent; a
 /// missing probe is sent as −200.0 °C, which is how the unit says "no probe".
 pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
@@ -817,6 +826,10 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
     t.discharging.put_bool(&mut b, cells.discharging);
     t.temp_sensor_bits
         .put(&mut b, cells.temp_sensor_bits.into());
+    if let (Some(field), Some(on)) = (t.emergency, cells.emergency) {
+        // The unit counts the switch down; any non-zero value reads as on.
+        field.put(&mut b, if on { EMERGENCY_COUNTDOWN_S } else { 0 });
+    }
     RawFrame::build(FrameType::CellInfo.byte(), cells.counter, &b)
 }
 
@@ -986,6 +999,9 @@ mod tests {
         }
         for f in t.probes {
             v.push(("probe", f.at, f.width()));
+        }
+        if let Some(f) = t.emergency {
+            v.push(("emergency", f.at, f.width()));
         }
         v
     }

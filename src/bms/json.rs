@@ -376,6 +376,7 @@ mod tests {
             charging: true,
             discharging: false,
             temp_sensor_bits: 7,
+            emergency: None,
         }
     }
 

@@ -8,6 +8,10 @@ use std::future::Future;
 
 use crate::bms::model::{CellInfo, DeviceInfo, Logbook, Settings};
 
+/// The peer name of the built-in simulated unit in [`LinkEvent::Up`]: a record that saw it is a
+/// simulated one, whoever reads it.
+pub const SIMULATOR_PEER: &str = "simulator";
+
 /// What a link reports, in the order it happens.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkEvent {

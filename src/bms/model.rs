@@ -274,6 +274,10 @@ pub struct CellInfo {
     pub discharging: bool,
     /// Temperature-sensor presence bits (firmware-dependent meaning).
     pub temp_sensor_bits: u16,
+    /// The CONTROL tab's "Emergency" switch, on while its countdown runs (32S frames only:
+    /// the settings frame has no bit for it, and the 24S layout carries no countdown).
+    #[serde(default)]
+    pub emergency: Option<bool>,
 }
 
 impl CellInfo {
@@ -316,6 +320,30 @@ impl ManualError {
             9 => "missing or poor connection to the cells",
             _ => "unknown error",
         }
+    }
+}
+
+impl ManualError {
+    /// Where an alarm's error number comes from. The manual lists errors 1–9 but never says
+    /// which alarm bit shows as which, so every number given for a bit is this tool's reading.
+    pub const MAPPING_SOURCE: &'static str =
+        "this tool's mapping of the alarm bits, not the manual's (the manual lists the errors \
+         but no bits)";
+
+    /// The manual's error 8 (balancer) as this tool reads it, since no alarm bit carries it: the
+    /// balance switch is on, the cells differ by more than twice the balance trigger with the
+    /// highest above the balance start voltage, and yet the unit reports its balancer idle.
+    /// Twice the trigger keeps a spread that has only just crossed it from counting.
+    pub fn balancer_idle(cells: &CellInfo, settings: &Settings) -> Option<ManualError> {
+        let highest = cells
+            .connected()
+            .map(|(_, v)| v.0)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let should_run = settings.balance_switch
+            && settings.balance_trigger.0 > 0.0
+            && cells.delta_voltage.0 > 2.0 * settings.balance_trigger.0
+            && highest >= settings.balance_start_voltage.0;
+        (should_run && cells.balancing_action == BalancingAction::Off).then_some(ManualError(8))
     }
 }
 
@@ -371,7 +399,8 @@ alarms! {
     ChargeOverCurrent = 6, "charge_over_current", Some(ManualError(3)), "Charge over-current";
     ChargeShortCircuit = 7, "charge_short_circuit", Some(ManualError(6)), "Short circuit while charging";
     ChargeOverTemperature = 8, "charge_over_temperature", Some(ManualError(5)), "Over-temperature while charging";
-    ChargeUnderTemperature = 9, "charge_under_temperature", Some(ManualError(5)), "Too cold to charge";
+    // The manual's list has over-temperature (5) only: a cold block is no over-temperature.
+    ChargeUnderTemperature = 9, "charge_under_temperature", None, "Too cold to charge";
     Coprocessor = 10, "coprocessor_communication", Some(ManualError(7)), "Internal communication error";
     CellUnderVoltage = 11, "cell_under_voltage", Some(ManualError(1)), "Cell under-voltage";
     PackUnderVoltage = 12, "pack_under_voltage", Some(ManualError(1)), "Pack under-voltage";
@@ -490,6 +519,10 @@ pub enum Switch {
     DisplayAlwaysOn,
     /// Heating mat.
     Heating,
+    /// "Port Switch": on = RS485, off = CAN.
+    PortSwitch,
+    /// "Emergency": the pack may be drawn past its cut-off, unprotected (must stay off).
+    Emergency,
 }
 
 /// Something a person does to a unit: with their hands (plug, activate) or in JK's phone app.
@@ -564,6 +597,8 @@ mod tests {
             Some(ManualError(6))
         );
         assert_eq!(Alarm::DefaultPassword.manual_error(), None);
+        // Too cold to charge is not the manual's error 5 (over-temperature), nor any other.
+        assert_eq!(Alarm::ChargeUnderTemperature.manual_error(), None);
         // Every manual error except 8 (balancer: no known bit) is reachable from some alarm.
         for n in [1u8, 2, 3, 4, 5, 6, 7, 9] {
             assert!(
@@ -573,6 +608,65 @@ mod tests {
                 "manual error {n} has no alarm"
             );
         }
+    }
+
+    #[test]
+    fn an_idle_balancer_while_cells_differ_is_read_as_error_8() {
+        let settings = Settings {
+            balance_switch: true,
+            balance_trigger: Volts(0.01),
+            balance_start_voltage: Volts(3.0),
+            ..Settings::default()
+        };
+        let mut cells = CellInfo {
+            layout: Layout::S32,
+            counter: 0,
+            cell_voltages: vec![Volts(3.30), Volts(3.33)],
+            enabled_mask: 0b11,
+            average_voltage: Volts(3.315),
+            delta_voltage: Volts(0.03),
+            max_cell: 1,
+            min_cell: 0,
+            lead_resistances: vec![],
+            lead_warning_bits: 0,
+            mos_temperature: Some(Celsius(25.0)),
+            pack_voltage: Volts(6.63),
+            current: Amps(0.0),
+            probes: vec![],
+            alarm_bits: 0,
+            balancing_current: Amps(0.0),
+            balancing_action: BalancingAction::Off,
+            soc: 50,
+            remaining_capacity: AmpHours(140.0),
+            full_capacity: AmpHours(280.0),
+            cycle_count: 0,
+            charging: true,
+            discharging: true,
+            temp_sensor_bits: 0,
+            emergency: None,
+        };
+        assert_eq!(
+            ManualError::balancer_idle(&cells, &settings),
+            Some(ManualError(8))
+        );
+        cells.balancing_action = BalancingAction::Charging;
+        assert_eq!(ManualError::balancer_idle(&cells, &settings), None);
+        cells.balancing_action = BalancingAction::Off;
+        // Exactly twice the trigger: not yet.
+        cells.delta_voltage = Volts(0.02);
+        assert_eq!(ManualError::balancer_idle(&cells, &settings), None);
+        cells.delta_voltage = Volts(0.03);
+        // Balance switch off, or cells below the start voltage: an idle balancer is right.
+        let off = Settings {
+            balance_switch: false,
+            ..settings.clone()
+        };
+        assert_eq!(ManualError::balancer_idle(&cells, &off), None);
+        let high_start = Settings {
+            balance_start_voltage: Volts(3.40),
+            ..settings
+        };
+        assert_eq!(ManualError::balancer_idle(&cells, &high_start), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The `keygen` subcommand: make the operator's ed25519 signing key and say how others can
 //! trust it.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use color_eyre::eyre::{eyre, WrapErr};
 
-use crate::log::sign;
+use crate::log::{allowed_signers, sign};
 
 /// Arguments of `keygen`.
 #[derive(Debug, clap::Args)]
@@ -18,18 +19,20 @@ pub struct Args {
     /// Comment stored in the key, usually who you are [default: user@host].
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
-}
-
-/// The operator key's default place: `<platform data dir>/jk-commission/operator_ed25519`.
-pub fn default_key_path() -> Option<PathBuf> {
-    dirs::data_dir().map(|d| d.join("jk-commission").join("operator_ed25519"))
+    /// Add the new key to the workshop's allowed signers (the file `verify` trusts by
+    /// default, in the platform's config directory) without asking.
+    #[arg(long, conflicts_with = "no_trust")]
+    pub trust: bool,
+    /// Do not add the key to the workshop's allowed signers, and do not ask.
+    #[arg(long)]
+    pub no_trust: bool,
 }
 
 /// Run `keygen`.
 pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
     let path = match args.file {
         Some(p) => p,
-        None => default_key_path().ok_or_else(|| {
+        None => sign::default_key_path().ok_or_else(|| {
             eyre!("this system has no data folder for the key; choose a place with --file PATH")
         })?,
     };
@@ -54,6 +57,46 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
         println!("  (replace \"operator\" by your name or e-mail address, without spaces)");
     }
     println!("and then runs: jk-commission verify log.yaml --allowed-signers allowed_signers");
+
+    let Some(workshop) = allowed_signers::default_path() else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let add = if args.trust {
+        true
+    } else if args.no_trust || !std::io::stdin().is_terminal() {
+        false
+    } else {
+        print!(
+            "Add it to this workshop's allowed signers ({}), so `verify` here trusts it? [y/N] ",
+            workshop.display()
+        );
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    };
+    if add {
+        let line = info.allowed_signers_line(&principal);
+        let changed = allowed_signers::add(&workshop, &line).wrap_err_with(|| {
+            format!("the key was made but not added to {}", workshop.display())
+        })?;
+        if changed {
+            println!(
+                "Added to the workshop's allowed signers: {}",
+                workshop.display()
+            );
+        } else {
+            println!(
+                "Already in the workshop's allowed signers: {}",
+                workshop.display()
+            );
+        }
+    } else {
+        println!(
+            "Not added to the workshop's allowed signers ({}); `keygen --trust` adds a new key.",
+            workshop.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

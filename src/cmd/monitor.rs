@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
     /// Seconds to wait for the unit: to find and connect to it, and between two frames.
-    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    #[arg(long, value_name = "SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 

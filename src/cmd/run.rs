@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, WrapErr};
 
-use super::drive::{Bench, Clock, Outcome, Runner, Scripted};
 use super::WizardArgs;
+use crate::bench::drive::{Outcome, Runner, Scripted};
+use crate::bench::{self, Bench, Clock, Unit};
 use crate::log::session::Session;
-use crate::log::sign::load_signing_key;
+use crate::log::sign::choose_key;
 use crate::log::signoff::write_outputs;
 use crate::train::judge::training_section;
-use crate::train::stage::Stage;
 use crate::wizard::answers::Answers;
+use crate::wizard::engine::EntrySource;
 use crate::wizard::spec::tr;
 
 /// Arguments of `run`.
@@ -30,20 +31,31 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", conflicts_with = "sim")]
     pub address: Option<String>,
     /// Seconds to wait at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
+    /// With --sim: run at the simulator's own pace instead of on a virtual clock. Everything
+    /// is simulated, so the outcome is the same; only the waiting differs.
+    #[arg(long)]
+    pub real_time: bool,
 }
 
 /// Run `run`.
 pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (spec, lang) = super::load_wizard(&wizard)?;
-    let text = std::fs::read_to_string(&args.answers)
-        .wrap_err_with(|| format!("cannot read the answers file {}", args.answers.display()))?;
+    // Unreadable, oversized or non-UTF-8 files are refused with the file's name and position.
+    let text = crate::yaml::read_file(&args.answers)?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
-    let key = match &wizard.key {
-        Some(path) => Some(load_signing_key(path)?),
-        None => None,
+    let (key, signing) = choose_key(wizard.key.as_deref())?;
+    eprintln!("{signing}");
+    let entries = EntrySource::AnswersFile {
+        file: args
+            .answers
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: crate::wizard::spec::sha256_hex(text.as_bytes()),
     };
     let Some(out) = wizard.out.clone() else {
         bail!("run needs --out DIR: the folder where the session's journal and log are written");
@@ -52,18 +64,19 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         Some(Some(path)) => Some(super::load_scenario(path, &spec)?),
         _ => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    // On the simulator nothing needs the wall clock: a virtual one that jumps to the next
+    // thing due runs the same commissioning in a fraction of the time. A real unit keeps
+    // its own pace.
+    let runtime = bench::runtime(wizard.sim.is_some() && !args.real_time)?;
     runtime.block_on(async {
         let clock = Clock::start();
         let (mut session, torn) =
-            Session::open(&spec, &out, spec.wizard_hash(), &lang, clock.now())
+            Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
             eprintln!("note: {}", crate::clean::CleanLines(torn));
         }
+        let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
             let step = session.engine.current_step(&session.state);
             eprintln!(
@@ -73,21 +86,20 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 crate::clean::clean(tr(&step.title, &lang))
             );
         }
-        let sim = match (&wizard.sim, &scenario) {
-            (None, _) => None,
-            (Some(_), Some(s)) => Some(super::scenario_control(s)?),
-            (Some(_), None) => Some(super::sim_control()?),
+        let unit = match (&wizard.sim, &scenario, &args.address) {
+            (Some(_), Some(s), _) => Unit::Sim(bench::scenario_control(s)?),
+            (Some(_), None, _) => Unit::Sim(bench::sim_control()?),
+            (None, _, Some(address)) => Unit::Ble(address.clone()),
+            (None, _, None) => Unit::None,
         };
-        let stage = scenario.as_ref().map(Stage::new);
-        let bench = Bench::start(sim, stage, args.address.as_deref(), session.events());
+        let mut bench = Bench::new(&mut session, clock, scenario.as_ref());
+        bench.connect(unit);
         let mut operator = Scripted(&answers);
         let outcome = Runner {
-            session: &mut session,
-            operator: &mut operator,
             bench,
+            operator: &mut operator,
             lang: &lang,
             live_timeout: Duration::from_secs(args.live_timeout),
-            clock,
             verbose: true,
         }
         .drive()

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
-use super::drive::{Bench, Clock, Runner};
 use super::WizardArgs;
+use crate::bench::drive::Runner;
+use crate::bench::{self, Bench, Clock, Unit};
 use crate::clean::{clean, Clean, CleanLines};
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
@@ -22,7 +23,6 @@ use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
 use crate::train::scenario::{Expect, Scenario};
 use crate::train::shipped;
-use crate::train::stage::Stage;
 use crate::train::trainee::Trainee;
 use crate::ui::app::ScenarioConfig;
 use crate::wizard::spec::WizardSpec;
@@ -42,7 +42,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub trainer_key: Option<PathBuf>,
     /// Seconds a headless check waits at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
     /// Run a check at the simulator's own pace instead of on a virtual clock. Everything in a
     /// check is simulated, so the verdict is the same; only the waiting differs.
@@ -110,23 +111,26 @@ pub async fn check_scenario(
         );
     }
     let clock = Clock::start();
-    let (mut session, _) = Session::open(spec, dir, spec.wizard_hash(), opts.lang, clock.now())
-        .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
-    let sim = super::scenario_control(scenario)?;
-    let bench = Bench::start(
-        Some(sim),
-        Some(Stage::new(scenario)),
-        None,
-        session.events(),
-    );
+    let trainee = crate::wizard::engine::EntrySource::SimulatedTrainee {
+        scenario: scenario.id.clone(),
+    };
+    let (mut session, _) = Session::open_as(
+        spec,
+        dir,
+        spec.wizard_hash(),
+        opts.lang,
+        clock.now(),
+        trainee,
+    )
+    .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
+    let mut bench = Bench::new(&mut session, clock, Some(scenario));
+    bench.connect(Unit::Sim(bench::scenario_control(scenario)?));
     let mut trainee = Trainee::new(spec, scenario);
     Runner {
-        session: &mut session,
-        operator: &mut trainee,
         bench,
+        operator: &mut trainee,
         lang: opts.lang,
         live_timeout: opts.live_timeout,
-        clock,
         verbose: false,
     }
     .drive()
@@ -161,17 +165,7 @@ fn check_files(
 ) -> color_eyre::Result<ExitCode> {
     // Everything in a check is simulated, so it may run on a paused clock that jumps to the
     // next thing due: a whole commissioning then takes well under a second.
-    let runtime = if args.real_time {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()?
-    };
+    let runtime = bench::runtime(!args.real_time)?;
     let (mut bad, mut failed) = (false, false);
     let temp = tempdir()?;
     for (i, path) in args.check.iter().enumerate() {
@@ -265,7 +259,7 @@ fn tempdir() -> color_eyre::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "jk-commission-train-{}-{}",
         std::process::id(),
-        super::now_ms()
+        bench::now_ms()
     ));
     std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)

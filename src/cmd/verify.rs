@@ -1,19 +1,36 @@
-//! The `verify` subcommand: check a signed commissioning log.
-//!
-//! Exit status: 0 when the signature is good, 1 when it is not (the reason is printed), 2 when
-//! an input cannot be read at all.
+//! The `verify` subcommand: check a signed commissioning log against a trust anchor and
+//! against the journal it was folded from.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use color_eyre::eyre::WrapErr;
+use color_eyre::eyre::{eyre, WrapErr};
 
+use super::WizardArgs;
 use crate::clean::Clean;
+use crate::log::allowed_signers;
+use crate::log::audit;
 use crate::log::record::{inconsistencies, CommissioningLog};
+use crate::log::session::JOURNAL;
 use crate::log::sign;
+
+/// The exit statuses, for `--help` and the README.
+pub const EXIT_CODES: &str = "Exit status:
+  0  verified: the signature is good and made by a key in the allowed signers, the log agrees
+     with itself and is exactly what its journal yields
+  1  FAILED: a changed log, signature or journal, a missing journal, a signer not in the
+     allowed signers, a log that contradicts itself (the reason is printed)
+  2  an input could not be read at all (no such log, unreadable allowed-signers file)
+  3  intact, signer NOT authenticated: everything checks, but no allowed-signers file was
+     given or found, so nothing says whose key signed
+  4  not signed: there is no signature beside the log
+
+Trust anchor: --allowed-signers FILE, else the workshop's default file
+(<config dir>/jk-commission/allowed_signers; `keygen --trust` adds a key to it).";
 
 /// Arguments of `verify`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct Args {
     /// The signed log (log.yaml).
     #[arg(value_name = "LOG")]
@@ -21,23 +38,61 @@ pub struct Args {
     /// The signature file [default: LOG.sig].
     #[arg(long, value_name = "SIG")]
     pub signature: Option<PathBuf>,
-    /// An OpenSSH allowed_signers file naming trusted keys; without it the signer is not
-    /// authenticated, only the signature's integrity is checked.
+    /// An OpenSSH allowed_signers file naming trusted keys [default: the workshop's file in the
+    /// platform's config directory, when it exists]. Without one the signer is not
+    /// authenticated (exit 3).
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
+    /// Check the log and its signature only, not the journal beside it (for a log sent
+    /// without its folder); the output says what was not checked.
+    #[arg(long)]
+    pub log_only: bool,
 }
 
-/// Run `verify`.
-pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+/// What `verify` concluded, in order of precedence (a failure outranks a missing anchor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Verified = 0,
+    Failed = 1,
+    Unauthenticated = 3,
+    NotSigned = 4,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> Self {
+        ExitCode::from(o as u8)
+    }
+}
+
+/// Run `verify`. `wizard` gives `--wizard FILE` for a log made with another wizard file.
+pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     let sig_path = args
         .signature
         .clone()
         .unwrap_or_else(|| sig_path_for(&args.log));
     let message =
         std::fs::read(&args.log).wrap_err_with(|| format!("cannot read {}", args.log.display()))?;
-    let armored = std::fs::read_to_string(&sig_path)
-        .wrap_err_with(|| format!("cannot read the signature {}", sig_path.display()))?;
-    let allowed = match &args.allowed_signers {
+    let armored = match std::fs::read_to_string(&sig_path) {
+        Ok(a) => a,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "jk-commission: {} is NOT signed: there is no signature {} beside it. A log \
+                 signs itself at sign-off when an operator key exists (`jk-commission keygen`)",
+                Clean(args.log.display()),
+                Clean(sig_path.display())
+            );
+            return Ok(Outcome::NotSigned.into());
+        }
+        Err(e) => {
+            return Err(eyre!(e))
+                .wrap_err(format!("cannot read the signature {}", sig_path.display()))
+        }
+    };
+    let anchor = match &args.allowed_signers {
+        Some(p) => Some(p.clone()),
+        None => allowed_signers::default_path().filter(|p| p.exists()),
+    };
+    let allowed = match &anchor {
         Some(p) => Some(
             std::fs::read_to_string(p)
                 .wrap_err_with(|| format!("cannot read the allowed signers {}", p.display()))?,
@@ -45,83 +100,138 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
         None => None,
     };
 
-    match sign::verify(&message, &armored, allowed.as_deref()) {
-        Ok(signer) => {
-            // A good signature over a log that contradicts itself is still not evidence.
-            let problems = consistency(&args.log, &message);
-            if !problems.is_empty() {
-                eprintln!(
-                    "jk-commission: the signature is good but {} is not consistent:",
-                    Clean(args.log.display())
-                );
-                for p in &problems {
-                    eprintln!("  - {}", Clean(p));
-                }
-                return Ok(ExitCode::from(1));
-            }
-            println!("Good signature on {}", Clean(args.log.display()));
-            if let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(&message) {
-                println!(
-                    "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
-                    Clean(&log.pack.id),
-                    Clean(&log.pack.chemistry),
-                    log.pack.series_cells,
-                    Clean(&log.signed_off_at),
-                    Clean(&log.signed_off_by.name),
-                    Clean(&log.signed_off_by.role),
-                    log.verdict
-                );
-                if log.simulated {
-                    println!(
-                        "  SIMULATED BMS: the readings come from the built-in simulator, not a \
-                         real unit"
-                    );
-                }
-            }
-            println!("  signature: {}", Clean(sig_path.display()));
-            match &signer.principal {
-                Some(principal) => {
-                    println!("  signed by: {}", Clean(principal));
-                    if let (Some(file), Some(comment)) = (&args.allowed_signers, &signer.comment) {
-                        println!(
-                            "  listed in: {} ({})",
-                            Clean(file.display()),
-                            Clean(comment)
-                        );
-                    } else if let Some(file) = &args.allowed_signers {
-                        println!("  listed in: {}", Clean(file.display()));
-                    }
-                }
-                None => {
-                    println!("  signed by: unlisted key (not authenticated)");
-                    println!(
-                        "  note: the log matches the key inside the signature, but nothing says \
-                         whose key that is; pass --allowed-signers FILE to check the signer"
-                    );
-                }
-            }
-            println!("  key:       {}", signer.fingerprint);
-            Ok(training(&args, &message, allowed.as_deref()))
-        }
+    let signer = match sign::verify(&message, &armored, allowed.as_deref()) {
+        Ok(signer) => signer,
         Err(reason) => {
             eprintln!(
                 "jk-commission: verification FAILED for {}: {}",
                 Clean(args.log.display()),
                 Clean(reason)
             );
-            Ok(ExitCode::from(1))
+            return Ok(Outcome::Failed.into());
         }
+    };
+    let log = match serde_yaml::from_slice::<CommissioningLog>(&message) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!(
+                "jk-commission: verification FAILED: the signature is good but {} is not a \
+                 jk-commission log: {}",
+                Clean(args.log.display()),
+                Clean(e)
+            );
+            return Ok(Outcome::Failed.into());
+        }
+    };
+    // A good signature over a log that contradicts itself or its journal is still no evidence.
+    let mut problems = inconsistencies(&log);
+    if !args.log_only {
+        problems.extend(against_journal(&args.log, &log, wizard)?);
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "jk-commission: verification FAILED: the signature is good but {} cannot be trusted:",
+            Clean(args.log.display())
+        );
+        for p in &problems {
+            eprintln!("  - {}", Clean(p));
+        }
+        return Ok(Outcome::Failed.into());
+    }
+
+    println!("Good signature on {}", Clean(args.log.display()));
+    println!(
+        "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
+        Clean(&log.pack.id),
+        Clean(&log.pack.chemistry),
+        log.pack.series_cells,
+        Clean(&log.signed_off_at),
+        Clean(&log.signed_off_by.name),
+        Clean(&log.signed_off_by.role),
+        log.verdict
+    );
+    if log.simulated {
+        println!("  SIMULATED BMS: the readings come from the built-in simulator, not a real unit");
+    }
+    println!(
+        "  entries:   {}",
+        Clean(crate::log::record::describe_entries(&log.entries_made_by))
+    );
+    println!("  signature: {}", Clean(sig_path.display()));
+    match (&signer.principal, &anchor) {
+        (Some(principal), Some(file)) => {
+            println!("  signed by: {}", Clean(principal));
+            match &signer.comment {
+                Some(comment) => println!(
+                    "  listed in: {} ({})",
+                    Clean(file.display()),
+                    Clean(comment)
+                ),
+                None => println!("  listed in: {}", Clean(file.display())),
+            }
+        }
+        _ => println!("  signed by: unlisted key (not authenticated)"),
+    }
+    println!("  key:       {}", signer.fingerprint);
+    if args.log_only {
+        println!(
+            "  NOT CHECKED: the journal. --log-only was given, so the log was not replayed \
+             from its journal: its verdicts, overrides, simulated flag, link sources and \
+             readings are only what the log itself says"
+        );
+    } else {
+        println!("  journal:   replayed; the log is exactly what it yields");
+    }
+    if training(&args, &message, allowed.as_deref()) == Outcome::Failed {
+        return Ok(Outcome::Failed.into());
+    }
+    if signer.is_authenticated() {
+        Ok(Outcome::Verified.into())
+    } else {
+        println!(
+            "RESULT: intact, signer NOT authenticated: the log matches the key inside the \
+             signature, but no allowed-signers file says whose key that is (anyone can make \
+             such a signature). Pass --allowed-signers FILE, or add the operator's key to {}",
+            allowed_signers::default_path()
+                .map(|p| Clean(p.display()).to_string())
+                .unwrap_or_else(|| "the workshop's allowed signers".into())
+        );
+        Ok(Outcome::Unauthenticated.into())
     }
 }
 
+/// The journal beside the log, replayed: what is wrong, as sentences.
+fn against_journal(
+    log_path: &Path,
+    log: &CommissioningLog,
+    wizard: &WizardArgs,
+) -> color_eyre::Result<Vec<String>> {
+    let journal = log_path.with_file_name(JOURNAL);
+    let bytes = match std::fs::read(&journal) {
+        Ok(b) => b,
+        Err(e) => {
+            return Ok(vec![format!(
+                "its journal {} cannot be read ({e}), so the log cannot be checked against \
+                 what happened; pass --log-only to check the log alone",
+                Clean(journal.display())
+            )])
+        }
+    };
+    let (spec, _) = super::load_wizard(wizard)?;
+    Ok(audit::check(&spec, log, &journal, &bytes)
+        .iter()
+        .map(ToString::to_string)
+        .collect())
+}
+
 /// A training log says so, with what became of its staged faults; the trainer's signature
-/// beside it (`log.yaml.trainer.sig`) is checked like the trainee's. Exit 1 when it is bad.
-fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
+/// beside it (`log.yaml.trainer.sig`) is checked like the trainee's.
+fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
     let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(message) else {
-        return ExitCode::SUCCESS;
+        return Outcome::Verified;
     };
     let Some(t) = &log.training else {
-        return ExitCode::SUCCESS;
+        return Outcome::Verified;
     };
     let caught = t.faults.iter().filter(|f| f.result == "caught").count();
     println!(
@@ -138,7 +248,7 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
             "  trainer:   not signed ({} absent)",
             Clean(trainer.display())
         );
-        return ExitCode::SUCCESS;
+        return Outcome::Verified;
     };
     match sign::verify(message, &armored, allowed) {
         Ok(signer) => {
@@ -150,7 +260,7 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
                 Clean(who),
                 signer.fingerprint
             );
-            ExitCode::SUCCESS
+            Outcome::Verified
         }
         Err(reason) => {
             eprintln!(
@@ -158,7 +268,7 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> ExitCode {
                 Clean(trainer.display()),
                 Clean(reason)
             );
-            ExitCode::from(1)
+            Outcome::Failed
         }
     }
 }
@@ -168,24 +278,4 @@ pub fn sig_path_for(log: &Path) -> PathBuf {
     let mut s = log.as_os_str().to_owned();
     s.push(".sig");
     PathBuf::from(s)
-}
-
-/// What is wrong inside the log itself, and against the journal beside it when there is one.
-fn consistency(log_path: &Path, bytes: &[u8]) -> Vec<String> {
-    let log: CommissioningLog = match serde_yaml::from_slice(bytes) {
-        Ok(log) => log,
-        Err(e) => return vec![format!("it is not a jk-commission log: {e}")],
-    };
-    let mut problems = inconsistencies(&log);
-    let journal = log_path.with_file_name(crate::log::session::JOURNAL);
-    if let Ok(journal_bytes) = std::fs::read(&journal) {
-        let hash = crate::wizard::spec::sha256_hex(&journal_bytes);
-        if hash != log.journal_sha256 {
-            problems.push(format!(
-                "the journal beside it ({}) does not match the hash the log records",
-                Clean(journal.display())
-            ));
-        }
-    }
-    problems
 }

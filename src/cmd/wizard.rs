@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
-use super::{now_ms, WizardArgs};
+use super::WizardArgs;
+use crate::bench::{self, now_ms};
 use crate::log::folders;
 use crate::log::session::Session;
-use crate::log::sign::load_signing_key;
+use crate::log::sign::choose_key;
 use crate::ui::app::{self, AppConfig, Exit, ScenarioConfig, Source};
 use crate::ui::view::Theme;
 use crate::wizard::spec::tr;
@@ -25,10 +26,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         );
     }
     let (spec, lang) = super::load_wizard(&args)?;
-    let key = match &args.key {
-        Some(path) => Some(load_signing_key(path)?),
-        None => None,
-    };
+    let (key, signing) = choose_key(args.key.as_deref())?;
     let scenario = match (scenario, &args.sim) {
         (Some(s), _) => Some(s),
         (None, Some(Some(path))) => Some(ScenarioConfig {
@@ -38,8 +36,8 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         (None, _) => None,
     };
     let source = match (&scenario, &args.sim) {
-        (Some(s), _) => Source::Sim(super::scenario_control(&s.scenario)?),
-        (None, Some(_)) => Source::Sim(super::sim_control()?),
+        (Some(s), _) => Source::Sim(bench::scenario_control(&s.scenario)?),
+        (None, Some(_)) => Source::Sim(bench::sim_control()?),
         (None, None) => Source::Scan,
     };
     let training = scenario
@@ -50,9 +48,16 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         Some(dir) => (dir.clone(), false),
         None => default_session_dir()?,
     };
-    let (mut session, torn) = Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
-        .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?;
     let mut banner = Vec::new();
+    // A finished session stays as it is (read-only); the pack gets a new attempt beside it.
+    let (mut session, torn) = if Session::is_finished(&dir) {
+        banner.push(crate::log::signoff::finished_summary(&dir));
+        let s = Session::open_attempt(&spec, &dir, spec.wizard_hash(), &lang, now_ms())?;
+        (s, None)
+    } else {
+        Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
+            .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?
+    };
     if let Some(id) = &training {
         banner.push(format!(
             "Training session {id} on a simulated unit: work as on a real pack."
@@ -71,6 +76,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     if let Some(torn) = torn {
         banner.push(torn.to_string());
     }
+    banner.push(signing);
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };

@@ -1,10 +1,14 @@
 //! The append-only journal: one JSON line per event, on disk before the caller moves on, and
 //! replayed on start so a session killed at any moment resumes where it was.
 //!
-//! A crash can only cut the *last* line short (we append, never rewrite), so a bad last line is
-//! expected damage: it is reported, cut away and the session goes on. A bad line anywhere else
-//! means the file was changed by something other than us, and that is refused with its line
-//! number rather than silently skipped.
+//! A crash can only cut the *last* line short (we append, never rewrite): a last line without
+//! its newline (or, after power loss, one of zero bytes) is expected damage. It is moved aside
+//! into a file beside the journal, reported, and the session goes on. A bad line anywhere else
+//! — a complete last line included — means the file was changed by something other than us,
+//! and that is refused with its line number; nothing is ever deleted.
+//!
+//! The journal is never opened through a symlink: a link planted in a session folder would
+//! otherwise have the journal written into (or a file truncated at) wherever it points.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -30,9 +34,9 @@ pub enum JournalError {
     },
     /// A line before the last one does not parse: not crash damage, so we do not guess.
     #[error(
-        "the journal {path} is damaged at line {line}: {source}. Only the last line can be cut \
-         short by a crash, so this file was changed by something else; it was left untouched \
-         (keep it, and start a new session or repair the line by hand)"
+        "the journal {path} is damaged at line {line}: {source}. Only a last line without its \
+         newline can be left by a crash, so this file was changed by something else; it was \
+         left untouched (keep it, and start a new session or repair the line by hand)"
     )]
     Corrupt {
         /// The journal file.
@@ -41,6 +45,14 @@ pub enum JournalError {
         line: usize,
         /// Why the line did not parse.
         source: serde_json::Error,
+    },
+    /// The journal ends in a line cut short: the session it records never finished writing.
+    #[error("the journal {path} ends in a line cut short (line {line}): it is not complete")]
+    Incomplete {
+        /// The journal file.
+        path: PathBuf,
+        /// 1-based number of the torn line.
+        line: usize,
     },
     /// An event could not be turned into JSON (a bug in the event type, not in the file).
     #[error("could not write an event to the journal {path} as JSON: {source}")]
@@ -52,13 +64,15 @@ pub enum JournalError {
     },
 }
 
-/// A last line cut short by a crash, found and removed while opening the journal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A last line cut short by a crash, found while opening the journal and moved aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TornTail {
     /// 1-based line number of the dropped line.
     pub line: usize,
-    /// How many bytes were dropped (including its newline, if it had one).
+    /// How many bytes were moved aside (including its newline, if it had one).
     pub bytes: usize,
+    /// The file beside the journal that now holds those bytes.
+    pub kept: PathBuf,
 }
 
 impl fmt::Display for TornTail {
@@ -68,8 +82,10 @@ impl fmt::Display for TornTail {
         write!(
             f,
             "the journal's last line (line {}, {} bytes) was cut short, most likely by a crash \
-             while it was being written; it was dropped and ",
-            self.line, self.bytes,
+             while it was being written; it was moved aside into {} and ",
+            self.line,
+            self.bytes,
+            self.kept.display(),
         )?;
         match self.line - 1 {
             0 => write!(f, "the session starts from the beginning"),
@@ -83,7 +99,7 @@ impl fmt::Display for TornTail {
 pub struct Replay<T> {
     /// The recorded events, oldest first.
     pub events: Vec<T>,
-    /// Set when the last line was incomplete and has been removed from the file.
+    /// Set when the last line was incomplete and has been moved out of the file.
     pub torn: Option<TornTail>,
 }
 
@@ -115,12 +131,10 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent).map_err(io_err("create the folder of"))?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io_err("open"))?;
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        no_follow(&mut options);
+        let mut file = options.open(&path).map_err(io_err("open"))?;
         if created {
             // A new file's name lives in its folder: sync the folder too, or a crash right after
             // the first append could leave data with no name pointing at it.
@@ -130,12 +144,19 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
         let mut content = Vec::new();
         file.read_to_end(&mut content).map_err(io_err("read"))?;
         let (events, torn, end) = parse(&path, &content)?;
-        if torn.is_some() {
-            file.set_len(end)
-                .map_err(io_err("cut the torn last line off"))?;
-            file.sync_data()
-                .map_err(io_err("cut the torn last line off"))?;
-        }
+        let torn = match torn {
+            None => None,
+            Some((line, bytes)) => {
+                // Keep the bytes before cutting them: a torn line is evidence too.
+                let kept = keep_aside(&path, &content[end as usize..])
+                    .map_err(io_err("move the torn last line aside from"))?;
+                file.set_len(end)
+                    .map_err(io_err("cut the torn last line off"))?;
+                file.sync_data()
+                    .map_err(io_err("cut the torn last line off"))?;
+                Some(TornTail { line, bytes, kept })
+            }
+        };
 
         let journal = Journal {
             file,
@@ -211,11 +232,28 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     }
 }
 
-/// Parse the whole file: the events, a torn tail if any, and the byte length of the good part.
-fn parse<T: DeserializeOwned>(
+/// Read a whole journal that must be complete (a finished session's, for `verify`): every
+/// line an event, the last one ended by its newline.
+pub fn read_complete<T: DeserializeOwned>(
     path: &Path,
     content: &[u8],
-) -> Result<(Vec<T>, Option<TornTail>, u64), JournalError> {
+) -> Result<Vec<T>, JournalError> {
+    let (events, torn, _) = parse(path, content)?;
+    match torn {
+        None => Ok(events),
+        Some((line, _)) => Err(JournalError::Incomplete {
+            path: path.to_path_buf(),
+            line,
+        }),
+    }
+}
+
+/// A parsed journal: the events, a torn tail (its line and length) if any, and the byte length
+/// of the good part.
+type Parsed<T> = (Vec<T>, Option<(usize, usize)>, u64);
+
+/// Parse the whole file.
+fn parse<T: DeserializeOwned>(path: &Path, content: &[u8]) -> Result<Parsed<T>, JournalError> {
     let mut events = Vec::new();
     let mut start = 0usize;
     let mut line = 0usize;
@@ -227,28 +265,62 @@ fn parse<T: DeserializeOwned>(
             None => (&content[start..], content.len()),
         };
         let is_last = next == content.len();
+        // After power loss a file can end in zeros that were never written by us.
+        let zeros = !text.is_empty() && text.iter().all(|&b| b == 0);
         let parsed = serde_json::from_slice::<T>(text);
         match (parsed, newline, is_last) {
             (Ok(event), Some(_), _) => events.push(event),
             // No newline: the write never finished, even if the JSON happens to be whole.
-            (_, None, _) | (Err(_), Some(_), true) => {
-                let torn = TornTail {
-                    line,
-                    bytes: content.len() - start,
-                };
+            (_, None, _) | (Err(_), Some(_), true) if newline.is_none() || zeros => {
+                let torn = (line, content.len() - start);
                 return Ok((events, Some(torn), start as u64));
             }
-            (Err(source), Some(_), false) => {
+            (Err(source), _, _) => {
                 return Err(JournalError::Corrupt {
                     path: path.to_path_buf(),
                     line,
                     source,
                 })
             }
+            (Ok(_), None, _) => unreachable!("a line without newline is torn above"),
         }
         start = next;
     }
     Ok((events, None, content.len() as u64))
+}
+
+/// Write `bytes` into a new file beside `journal` (`journal.jsonl.torn-<n>`), synced, and
+/// return its path.
+fn keep_aside(journal: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    for n in 1.. {
+        let mut name = journal.as_os_str().to_owned();
+        name.push(format!(".torn-{n}"));
+        let aside = PathBuf::from(name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        match options.open(&aside) {
+            Ok(mut f) => {
+                f.write_all(bytes)?;
+                f.sync_all()?;
+                sync_parent(&aside)?;
+                return Ok(aside);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("some n is free")
+}
+
+/// Refuse to open through a symlink in the last component (`O_NOFOLLOW`).
+pub(crate) fn no_follow(options: &mut OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    let _ = options;
 }
 
 #[cfg(unix)]
@@ -336,7 +408,21 @@ mod tests {
         let (mut j, replay) = Journal::<Ev>::open(&path).unwrap();
         assert_eq!(replay.events, sample()[..2]);
         let torn = replay.torn.expect("the cut line is reported");
-        assert_eq!(torn, TornTail { line: 3, bytes: 7 });
+        let kept = dir.path().join("journal.jsonl.torn-1");
+        assert_eq!(
+            torn,
+            TornTail {
+                line: 3,
+                bytes: 7,
+                kept: kept.clone()
+            }
+        );
+        assert_eq!(
+            fs::read(&kept).unwrap(),
+            &full[third_start..cut],
+            "the torn bytes are kept aside, not destroyed"
+        );
+        assert!(torn.to_string().contains("journal.jsonl.torn-1"), "{torn}");
         let msg = torn.to_string();
         assert!(
             msg.contains("line 3") && msg.contains("resumes after line 2"),
@@ -367,13 +453,9 @@ mod tests {
         fs::write(&path, format!("{first}\n{second}")).unwrap();
         let (_, replay) = Journal::<Ev>::open(&path).unwrap();
         assert_eq!(replay.events, sample()[..1]);
-        assert_eq!(
-            replay.torn,
-            Some(TornTail {
-                line: 2,
-                bytes: second.len()
-            })
-        );
+        let torn = replay.torn.unwrap();
+        assert_eq!((torn.line, torn.bytes), (2, second.len()));
+        assert_eq!(fs::read_to_string(torn.kept).unwrap(), second);
     }
 
     #[test]
@@ -387,8 +469,57 @@ mod tests {
         fs::write(&path, &bytes).unwrap();
         let (_, replay) = Journal::<Ev>::open(&path).unwrap();
         assert_eq!(replay.events, sample()[..1]);
-        assert_eq!(replay.torn, Some(TornTail { line: 2, bytes: 4 }));
+        let torn = replay.torn.unwrap();
+        assert_eq!((torn.line, torn.bytes), (2, 4));
         assert_eq!(fs::read(&path).unwrap().len(), first.len() + 1);
+    }
+
+    #[test]
+    fn a_complete_garbage_last_line_is_damage_not_a_crash_and_is_kept() {
+        // A crash cuts a line short; it does not write a whole line of something else.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let first = serde_json::to_string(&sample()[0]).unwrap();
+        let text = format!("{first}\nnot an event\n");
+        fs::write(&path, &text).unwrap();
+        let err = Journal::<Ev>::open(&path).unwrap_err();
+        assert!(
+            matches!(err, JournalError::Corrupt { line: 2, .. }),
+            "{err:?}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), text, "nothing deleted");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_journal_symlink_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        for content in ["", "one line\n"] {
+            let target = dir.path().join("target");
+            fs::write(&target, content).unwrap();
+            let path = dir.path().join("journal.jsonl");
+            let _ = fs::remove_file(&path);
+            std::os::unix::fs::symlink(&target, &path).unwrap();
+            let err = Journal::<Ev>::open(&path).unwrap_err();
+            assert!(matches!(err, JournalError::Io { .. }), "{err:?}");
+            assert_eq!(fs::read_to_string(&target).unwrap(), content);
+        }
+    }
+
+    #[test]
+    fn read_complete_refuses_a_torn_journal() {
+        let first = serde_json::to_string(&sample()[0]).unwrap();
+        let p = Path::new("j");
+        let whole = format!("{first}\n");
+        assert_eq!(
+            read_complete::<Ev>(p, whole.as_bytes()).unwrap(),
+            sample()[..1]
+        );
+        let err = read_complete::<Ev>(p, first.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, JournalError::Incomplete { line: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The commissioning record: journal, final log, signature, report.
 
+pub mod allowed_signers;
+pub mod audit;
 pub mod folders;
 pub mod journal;
 pub mod record;

@@ -9,7 +9,7 @@ use crate::bms::model::{CellInfo, Settings};
 use crate::units::{AmpHours, Volts};
 use crate::wizard::checks::ladder::{check_ladder, RowVerdict};
 use crate::wizard::checks::Value;
-use crate::wizard::engine::{Engine, Millis, State, Status};
+use crate::wizard::engine::{Engine, EntrySource, Millis, State, Status};
 use crate::wizard::spec::{tr, FieldKind, PackField, Section, WizardSpec};
 
 /// The format tag at the top of every log.
@@ -44,6 +44,13 @@ pub struct CommissioningLog {
     /// real unit: its readings are not evidence about any pack.
     #[serde(default)]
     pub simulated: bool,
+    /// Who made the entries: a person at the keys, an answers file (named, with its SHA-256)
+    /// or the simulated trainee; more than one when the session was resumed another way.
+    #[serde(default)]
+    pub entries_made_by: Vec<EntrySource>,
+    /// The finished session this one is a new attempt after (its folder's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_session: Option<String>,
     /// The BMS as it identified itself over Bluetooth.
     pub bms: Option<BmsIdentity>,
     /// Every step in order.
@@ -179,6 +186,9 @@ pub struct StepLog {
     pub gates: Vec<GateLog>,
 }
 
+/// The source of a gate verdict the operator gave instead of the unit.
+pub const BY_OPERATOR: &str = "confirmed by the operator, not read from the BMS";
+
 /// One gate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +202,10 @@ pub struct GateLog {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// Where the data came from when not from the BMS: the unit can never send it, and the
+    /// operator confirmed it from the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One row of the ladder table.
@@ -300,6 +314,9 @@ pub enum RecordError {
     /// Not signed off yet.
     #[error("the commissioning is not signed off yet")]
     NotSignedOff,
+    /// The log could not be written as YAML (a bug in the log type, not in the session).
+    #[error("the log could not be written as YAML: {0}")]
+    Encode(String),
 }
 
 /// RFC 3339 (UTC, milliseconds) from ms since the epoch.
@@ -371,6 +388,7 @@ pub fn build(
                 }
                 .to_string(),
                 reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+                source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
         let mut entries = BTreeMap::new();
@@ -468,7 +486,12 @@ pub fn build(
             pack_voltage: pack.pack_voltage.map(volts),
         },
         // Any simulated data in the session makes the whole record a simulated one.
-        simulated: state.peers.iter().any(|p| p == crate::bms::sim::link::PEER),
+        simulated: state
+            .peers
+            .iter()
+            .any(|p| p == crate::bms::link::SIMULATOR_PEER),
+        entries_made_by: state.entries.clone(),
+        previous_session: state.previous.clone(),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {
             model: d.model.clone(),
             hardware_version: d.hardware_version.clone(),
@@ -495,6 +518,30 @@ pub fn build(
         journal_sha256: journal_sha256.to_string(),
         training: None,
     })
+}
+
+/// Who made the entries, in words: "a person at the keys", "the answers file x.yaml (sha256 …)".
+pub fn describe_entries(entries: &[EntrySource]) -> String {
+    if entries.is_empty() {
+        return "not recorded (a log from before entries were recorded)".to_string();
+    }
+    let one = |e: &EntrySource| match e {
+        EntrySource::Operator => "a person at the keys".to_string(),
+        EntrySource::AnswersFile { file, sha256 } => {
+            format!("the answers file {file} (sha256 {sha256})")
+        }
+        EntrySource::SimulatedTrainee { scenario } => {
+            format!("the simulated trainee of scenario {scenario}")
+        }
+    };
+    entries.iter().map(one).collect::<Vec<_>>().join(", then ")
+}
+
+/// Whether any entry came from a script rather than a person (an answers file).
+pub fn is_scripted(entries: &[EntrySource]) -> bool {
+    entries
+        .iter()
+        .any(|e| matches!(e, EntrySource::AnswersFile { .. }))
 }
 
 /// An app action in words, with units.
@@ -565,7 +612,19 @@ fn settings_log(
     if let Some(chem) = chem {
         expected.insert(
             "cell_ovp".to_string(),
-            format!("{} ± {}", volts(chem.cell_ovp), volts(chem.ovp_tolerance)),
+            format!(
+                "{}–{}",
+                volts(chem.ovp_window.min),
+                volts(chem.ovp_window.max)
+            ),
+        );
+        expected.insert(
+            "cell_uvp".to_string(),
+            format!(
+                "{}–{}",
+                volts(chem.uvp_window.min),
+                volts(chem.uvp_window.max)
+            ),
         );
     }
     expected.insert(
@@ -644,10 +703,13 @@ fn ladder_lines(engine: &Engine<'_>, state: &State) -> Vec<LadderLine> {
         .collect()
 }
 
-/// Serialize the log canonically: the same state always gives the same bytes.
-pub fn to_yaml(log: &CommissioningLog) -> String {
-    let body = serde_yaml::to_string(log).unwrap_or_default();
-    format!("# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}")
+/// Serialize the log canonically: the same state always gives the same bytes. An error, never
+/// an empty text: an empty log must not be signed.
+pub fn to_yaml(log: &CommissioningLog) -> Result<String, RecordError> {
+    let body = serde_yaml::to_string(log).map_err(|e| RecordError::Encode(e.to_string()))?;
+    Ok(format!(
+        "# jk-commission log: signed; any edit breaks the signature in log.yaml.sig\n{body}"
+    ))
 }
 
 /// Why a log is not consistent with itself.

@@ -15,6 +15,8 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
         log => minijinja::Value::from_serialize(log),
         log_sha256 => crate::wizard::spec::sha256_hex(log_text.as_bytes()),
         fingerprint => fingerprint,
+        entries => crate::log::record::describe_entries(&log.entries_made_by),
+        scripted => crate::log::record::is_scripted(&log.entries_made_by),
     };
     env.render_str(TEMPLATE, ctx)
         .unwrap_or_else(|e| format!("<!DOCTYPE html><p>report could not be rendered: {e}</p>"))

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::log::journal::{Journal, JournalError, TornTail};
-use crate::wizard::engine::{Engine, EngineError, Event, Input, Millis, State};
+use crate::wizard::engine::{Engine, EngineError, EntrySource, Event, Input, Millis, State};
 use crate::wizard::spec::WizardSpec;
 
 /// The journal's file name in a session folder.
@@ -38,6 +38,33 @@ pub enum SessionError {
         /// Hash of the wizard given now.
         expected: String,
     },
+    /// The session is finished: its log is written, so nothing may be added to its journal.
+    #[error(
+        "the session in {dir} is finished (signed off, its log written) and stays as it is: \
+         check it with `jk-commission verify {dir}/log.yaml` and read {dir}/report.html; a new \
+         attempt on this pack needs a new session folder"
+    )]
+    Finished {
+        /// Session folder.
+        dir: String,
+    },
+    /// `--out` names a folder that holds other things than a session.
+    #[error(
+        "{dir} is not empty and is not a jk-commission session folder (it has no {JOURNAL}); \
+         its files are left alone: give a new or empty folder"
+    )]
+    NotASessionFolder {
+        /// The folder.
+        dir: String,
+    },
+    /// The session folder could not be read.
+    #[error("cannot read the session folder {dir}: {source}")]
+    Folder {
+        /// The folder.
+        dir: String,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The session folder could not be renamed.
     #[error("cannot move the session folder {from} to {to}: {source}")]
     Move {
@@ -66,8 +93,9 @@ pub struct Session<'w> {
 }
 
 impl<'w> Session<'w> {
-    /// Open the session in `dir` (created if needed): resume from its journal, or start.
-    /// A torn last journal line is cut and returned, so the caller can say so.
+    /// Open the session in `dir` (created if needed) with a person at the keys: resume from
+    /// its journal, or start. A torn last journal line is moved aside and returned, so the
+    /// caller can say so.
     pub fn open(
         spec: &'w WizardSpec,
         dir: &Path,
@@ -75,6 +103,65 @@ impl<'w> Session<'w> {
         lang: &str,
         now: Millis,
     ) -> Result<(Self, Option<TornTail>), SessionError> {
+        Self::open_as(spec, dir, wizard_hash, lang, now, EntrySource::Operator)
+    }
+
+    /// [`Session::open`] with the entries made by `entries`, which the journal records (at
+    /// the start, and again when a resumed session is driven another way).
+    ///
+    /// Refused, touching nothing: a finished session (its log written or its journal signed
+    /// off), and a non-empty folder that is not a session folder.
+    pub fn open_as(
+        spec: &'w WizardSpec,
+        dir: &Path,
+        wizard_hash: &str,
+        lang: &str,
+        now: Millis,
+        entries: EntrySource,
+    ) -> Result<(Self, Option<TornTail>), SessionError> {
+        Self::open_inner(spec, dir, wizard_hash, lang, now, entries, None)
+    }
+
+    /// A new attempt after the finished session in `finished`: a new session with a person at
+    /// the keys in the first free `<finished>-<n>` folder beside it, whose journal and log name
+    /// the finished one. The finished folder is not touched.
+    pub fn open_attempt(
+        spec: &'w WizardSpec,
+        finished: &Path,
+        wizard_hash: &str,
+        lang: &str,
+        now: Millis,
+    ) -> Result<Self, SessionError> {
+        let name = finished
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "session".to_string());
+        let parent = finished.parent().unwrap_or(Path::new("."));
+        let dir = (2..)
+            .map(|n| parent.join(format!("{name}-{n}")))
+            .find(|d| std::fs::symlink_metadata(d).is_err())
+            .expect("some n is free");
+        let previous = Some(name);
+        let entries = EntrySource::Operator;
+        let (session, _) = Self::open_inner(spec, &dir, wizard_hash, lang, now, entries, previous)?;
+        Ok(session)
+    }
+
+    /// Whether `dir` holds a finished session (its log written).
+    pub fn is_finished(dir: &Path) -> bool {
+        std::fs::symlink_metadata(dir.join(LOG)).is_ok()
+    }
+
+    fn open_inner(
+        spec: &'w WizardSpec,
+        dir: &Path,
+        wizard_hash: &str,
+        lang: &str,
+        now: Millis,
+        entries: EntrySource,
+        previous: Option<String>,
+    ) -> Result<(Self, Option<TornTail>), SessionError> {
+        check_folder(dir)?;
         let engine = Engine::new(spec);
         let (journal, replay) = Journal::<Vec<Event>>::open(dir.join(JOURNAL))?;
         let events: Vec<Event> = replay.events.into_iter().flatten().collect();
@@ -91,6 +178,11 @@ impl<'w> Session<'w> {
             }
         }
         let state = engine.replay(&events);
+        if state.signed_off.is_some() {
+            return Err(SessionError::Finished {
+                dir: dir.display().to_string(),
+            });
+        }
         let mut session = Session {
             engine,
             state,
@@ -99,9 +191,23 @@ impl<'w> Session<'w> {
             events,
         };
         if session.events.is_empty() {
-            let start = engine.start(now, wizard_hash, env!("CARGO_PKG_VERSION"), lang)?;
+            let mut start = engine.start(now, wizard_hash, env!("CARGO_PKG_VERSION"), lang)?;
+            for e in &mut start {
+                if let Event::Started {
+                    entries: from,
+                    previous: before,
+                    ..
+                } = e
+                {
+                    *from = entries.clone();
+                    before.clone_from(&previous);
+                }
+            }
             session.record(start)?;
-        } else if session.state.live.connected {
+        } else if session.state.entries.last() != Some(&entries) {
+            session.record(vec![Event::EntriesFrom { at: now, entries }])?;
+        }
+        if session.events.len() > 2 && session.state.live.connected {
             // The journal ends with the unit connected, but this is a new process with no link
             // yet: say so, or the gates would trust data from before the crash.
             session.record(vec![Event::LinkDown {
@@ -112,6 +218,11 @@ impl<'w> Session<'w> {
         Ok((session, replay.torn))
     }
 
+    /// The stamp of the latest event in the journal, if any.
+    pub fn last_at(&self) -> Option<Millis> {
+        self.events.iter().map(Event::at).max()
+    }
+
     /// Feed one input: the engine decides, the journal is synced, then the state moves.
     pub fn input(&mut self, input: Input, at: Millis) -> Result<Vec<Event>, SessionError> {
         let events = self.engine.handle(&self.state, input, at)?;
@@ -120,7 +231,14 @@ impl<'w> Session<'w> {
     }
 
     fn record(&mut self, events: Vec<Event>) -> Result<(), SessionError> {
-        let journaled: Vec<Event> = events.iter().filter(|e| e.journaled()).cloned().collect();
+        // A signed-off journal is closed: its hash is in the log, so what the link still says
+        // (shown on screen until the operator leaves) is folded but never appended.
+        let closed = self.state.signed_off.is_some();
+        let journaled: Vec<Event> = events
+            .iter()
+            .filter(|e| e.journaled() && !closed)
+            .cloned()
+            .collect();
         if !journaled.is_empty() {
             self.journal.append(&journaled)?;
         }
@@ -179,10 +297,43 @@ impl<'w> Session<'w> {
         }
     }
 
+    /// Who makes the entries now.
+    pub fn entries(&self) -> Option<&EntrySource> {
+        self.state.entries.last()
+    }
+
     /// Whether this session was resumed (it held more than its start).
     pub fn resumed(&self) -> bool {
         self.events.len() > 2
     }
+}
+
+/// A session may live in `dir` when it is missing, empty, or already a session folder without
+/// a log.
+fn check_folder(dir: &Path) -> Result<(), SessionError> {
+    let folder = |source| SessionError::Folder {
+        dir: dir.display().to_string(),
+        source,
+    };
+    let mut names = match std::fs::read_dir(dir) {
+        Ok(names) => names,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(folder(e)),
+    };
+    if names.next().is_none() {
+        return Ok(());
+    }
+    if std::fs::symlink_metadata(dir.join(LOG)).is_ok() {
+        return Err(SessionError::Finished {
+            dir: dir.display().to_string(),
+        });
+    }
+    if std::fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
+        return Err(SessionError::NotASessionFolder {
+            dir: dir.display().to_string(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -212,6 +363,76 @@ mod tests {
         assert_eq!(s.events().len(), 3);
         let other = Session::open(&spec, dir.path(), "other", "en", 6).unwrap_err();
         assert!(other.to_string().contains("another wizard"), "{other}");
+    }
+
+    #[test]
+    fn a_finished_session_or_a_foreign_folder_is_refused_and_left_as_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let done = root.path().join("done");
+        drop(Session::open(&spec, &done, "h", "en", 0).unwrap());
+        std::fs::write(done.join(LOG), "format: x\n").unwrap();
+        let journal = std::fs::read(done.join(JOURNAL)).unwrap();
+        let err = Session::open(&spec, &done, "h", "en", 1).unwrap_err();
+        assert!(matches!(err, SessionError::Finished { .. }), "{err}");
+        assert!(err.to_string().contains("verify"), "{err}");
+        assert_eq!(std::fs::read(done.join(JOURNAL)).unwrap(), journal);
+
+        let foreign = root.path().join("photos");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("log.txt"), "mine").unwrap();
+        let err = Session::open(&spec, &foreign, "h", "en", 1).unwrap_err();
+        assert!(
+            matches!(err, SessionError::NotASessionFolder { .. }),
+            "{err}"
+        );
+        assert!(!foreign.join(JOURNAL).exists(), "nothing written there");
+
+        // An empty folder is fine, and so is a new one.
+        let empty = root.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert!(Session::open(&spec, &empty, "h", "en", 1).is_ok());
+    }
+
+    #[test]
+    fn a_new_attempt_is_a_new_folder_that_names_the_finished_one() {
+        let root = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let done = root.path().join("SN1-2026-03-01");
+        drop(Session::open(&spec, &done, "h", "en", 0).unwrap());
+        std::fs::write(done.join(LOG), "x").unwrap();
+        assert!(Session::is_finished(&done));
+        let before = std::fs::read(done.join(JOURNAL)).unwrap();
+        let s = Session::open_attempt(&spec, &done, "h", "en", 1).unwrap();
+        assert_eq!(s.dir(), root.path().join("SN1-2026-03-01-2"));
+        assert_eq!(s.state.previous.as_deref(), Some("SN1-2026-03-01"));
+        assert_eq!(std::fs::read(done.join(JOURNAL)).unwrap(), before);
+        let again = Session::open_attempt(&spec, &done, "h", "en", 2).unwrap();
+        assert_eq!(again.dir(), root.path().join("SN1-2026-03-01-3"));
+    }
+
+    #[test]
+    fn who_makes_the_entries_is_journaled_at_the_start_and_when_a_resume_changes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let file = EntrySource::AnswersFile {
+            file: "a.yaml".into(),
+            sha256: "ab".into(),
+        };
+        {
+            let (s, _) = Session::open_as(&spec, dir.path(), "h", "en", 0, file.clone()).unwrap();
+            assert_eq!(s.state.entries, std::slice::from_ref(&file));
+        }
+        {
+            // The same source again adds nothing.
+            let (s, _) = Session::open_as(&spec, dir.path(), "h", "en", 1, file.clone()).unwrap();
+            assert_eq!(s.events().len(), 2);
+        }
+        let (s, _) = Session::open(&spec, dir.path(), "h", "en", 2).unwrap();
+        assert_eq!(s.state.entries, [file, EntrySource::Operator]);
+        assert_eq!(s.entries(), Some(&EntrySource::Operator));
+        let replayed = s.engine.replay(s.events());
+        assert_eq!(replayed.entries, s.state.entries, "it is in the journal");
     }
 
     #[test]

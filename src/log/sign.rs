@@ -9,8 +9,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use ssh_encoding::{Decode, Encode};
 use ssh_key::rand_core::OsRng;
 use ssh_key::{Algorithm, Fingerprint, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
+
+use crate::log::allowed_signers::{AllowedSigners, TrustError};
 
 /// The SSHSIG namespace of every commissioning-log signature (`ssh-keygen -n`).
 pub const NAMESPACE: &str = "jk-commission-log";
@@ -93,30 +96,19 @@ pub enum SignError {
          the signature belongs to another file"
     )]
     BadSignature,
-    /// The signing key is not in the allowed-signers list.
-    #[error("the signing key {fingerprint} is not listed in the allowed signers")]
-    SignerNotListed {
-        /// Fingerprint of the signing key.
-        fingerprint: String,
-    },
-    /// The signing key is listed, but restricted to other namespaces.
+    /// The signing key is not trusted by the allowed-signers list, or the list is unreadable.
+    #[error(transparent)]
+    Untrusted(#[from] TrustError),
+    /// A private key file that others may read: OpenSSH refuses such a key, and so do we.
     #[error(
-        "the signing key {fingerprint} is listed in the allowed signers (line {line}) but its \
-         namespaces=\"…\" option does not include \"{NAMESPACE}\""
+        "permissions {mode:04o} for {path} are too open: a private key must be readable by its \
+         owner only (OpenSSH refuses it too). Run `chmod 600 {path}`"
     )]
-    NamespaceNotAllowed {
-        /// Fingerprint of the signing key.
-        fingerprint: String,
-        /// 1-based line of the (first) entry naming the key.
-        line: usize,
-    },
-    /// A line of the allowed-signers text is malformed or uses an option we cannot honour.
-    #[error("allowed signers, line {line}: {reason}")]
-    AllowedSigners {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
+    KeyTooOpen {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
     },
     /// The underlying SSH library failed where it should not (encoding, randomness).
     #[error("SSH key operation failed: {0}")]
@@ -258,7 +250,47 @@ pub fn generate_key(path: &Path, comment: &str) -> Result<PublicKeyInfo, SignErr
     })
 }
 
-/// Read an unencrypted OpenSSH ed25519 private key.
+/// The operator key's default place: `<platform data dir>/jk-commission/operator_ed25519`.
+pub fn default_key_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("jk-commission").join("operator_ed25519"))
+}
+
+/// The key that will sign a session's log: `given` (`--key`), else the operator's key at
+/// [`default_key_path`] when there is one. The sentence says which, or how to make one: the
+/// operator learns it before the commissioning, not at its end.
+pub fn choose_key(given: Option<&Path>) -> Result<(Option<SigningKey>, String), SignError> {
+    let (path, how) = match given {
+        Some(p) => (Some(p.to_path_buf()), "--key"),
+        None => (default_key_path(), "the operator key"),
+    };
+    match path {
+        Some(p) if given.is_some() || p.exists() => {
+            let key = load_signing_key(&p)?;
+            let line = format!(
+                "The log will be signed with {how} {} ({}).",
+                key.fingerprint(),
+                p.display()
+            );
+            Ok((Some(key), line))
+        }
+        Some(p) => Ok((
+            None,
+            format!(
+                "The log will NOT be signed: there is no operator key at {}. Make one with \
+                 `jk-commission keygen`, or give one with --key FILE.",
+                p.display()
+            ),
+        )),
+        None => Ok((
+            None,
+            "The log will NOT be signed: this system has no data folder for an operator key; \
+             give one with --key FILE."
+                .to_string(),
+        )),
+    }
+}
+
+/// Read an unencrypted OpenSSH ed25519 private key that only its owner can read.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
     let text = fs::read_to_string(path).map_err(|source| SignError::Io {
         action: "read the key file",
@@ -281,6 +313,22 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
         } else {
             not_a_key("no \"BEGIN OPENSSH PRIVATE KEY\" block found")
         });
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = fs::metadata(path).map_err(|source| SignError::Io {
+            action: "read the key file",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SignError::KeyTooOpen {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
     }
     let key = match PrivateKey::from_openssh(text.trim()) {
         Ok(key) => key,
@@ -350,7 +398,9 @@ pub fn verify(
     };
     // The parser does not enforce the length prefixes of nested fields, so an altered length
     // can still parse. Insist on the one canonical encoding: any changed byte is then refused.
-    if pem_body(&sig.to_pem(LineEnding::LF)?) != pem_body(armored_sig) {
+    let mut canonical = Vec::new();
+    sig.encode(&mut canonical).map_err(ssh_key::Error::from)?;
+    if pem_bytes(armored_sig).as_deref() != Some(canonical.as_slice()) {
         return Err(SignError::MalformedSignature {
             reason: "its encoding is not canonical: a length or field was altered".to_string(),
         });
@@ -385,239 +435,45 @@ pub fn verify(
             comment: None,
         });
     };
-    let entries = parse_allowed_signers(text)?;
-    let mut refused_line = None;
-    for entry in entries
-        .iter()
-        .filter(|e| !e.cert_authority && e.key.key_data() == sig.public_key())
-    {
-        if !entry.allows_namespace(NAMESPACE) {
-            refused_line.get_or_insert(entry.line);
-            continue;
-        }
-        if entry.time_limited {
-            return Err(SignError::AllowedSigners {
-                line: entry.line,
-                reason: "the entry limits the key's validity in time (valid-after/valid-before), \
-                         which jk-commission cannot check yet; check this log with \
-                         `ssh-keygen -Y verify` instead"
-                    .to_string(),
-            });
-        }
-        let comment = Some(entry.key.comment().to_string()).filter(|c| !c.is_empty());
-        return Ok(Signer {
-            principal: Some(entry.principals.clone()),
-            fingerprint,
-            comment,
-        });
-    }
-    Err(match refused_line {
-        Some(line) => SignError::NamespaceNotAllowed { fingerprint, line },
-        None => SignError::SignerNotListed { fingerprint },
+    let listed =
+        AllowedSigners::parse(text)?.authenticate(sig.public_key(), &fingerprint, NAMESPACE)?;
+    Ok(Signer {
+        principal: Some(listed.principal),
+        fingerprint,
+        comment: listed.comment,
     })
 }
 
-/// One entry of an allowed-signers file.
-#[derive(Debug)]
-struct AllowedSigner {
-    line: usize,
-    principals: String,
-    cert_authority: bool,
-    namespaces: Option<String>,
-    time_limited: bool,
-    key: PublicKey,
-}
-
-impl AllowedSigner {
-    fn allows_namespace(&self, namespace: &str) -> bool {
-        match &self.namespaces {
-            None => true,
-            Some(list) => match_pattern_list(namespace, list),
-        }
-    }
-}
-
-/// Parse an allowed-signers file: `principals [options] key-type base64 [comment]` per line.
-fn parse_allowed_signers(text: &str) -> Result<Vec<AllowedSigner>, SignError> {
-    let mut entries = Vec::new();
-    for (idx, raw) in text.lines().enumerate() {
-        let line = idx + 1;
-        let bad = |reason: String| SignError::AllowedSigners { line, reason };
-        let rest = raw.trim();
-        if rest.is_empty() || rest.starts_with('#') {
-            continue;
-        }
-        let (principals, rest) = next_token(rest).map_err(bad)?;
-        let principals = principals.replace('"', "");
-        if rest.is_empty() {
-            return Err(bad("a principal but no key".to_string()));
-        }
-        // Options are optional: OpenSSH tries the key first and options only if that fails.
-        let (options, key) = match PublicKey::from_openssh(rest) {
-            Ok(key) => (None, key),
-            Err(_) => {
-                let (options, key_text) = next_token(rest).map_err(bad)?;
-                let key = PublicKey::from_openssh(key_text)
-                    .map_err(|e| bad(format!("no readable public key ({e})")))?;
-                (Some(options), key)
-            }
-        };
-        let mut entry = AllowedSigner {
-            line,
-            principals,
-            cert_authority: false,
-            namespaces: None,
-            time_limited: false,
-            key,
-        };
-        if let Some(options) = options {
-            for option in split_options(options).map_err(bad)? {
-                let (name, value) = match option.split_once('=') {
-                    Some((n, v)) => (n, Some(v)),
-                    None => (option, None),
-                };
-                let quoted = || {
-                    value
-                        .and_then(|v| v.strip_prefix('"'))
-                        .and_then(|v| v.strip_suffix('"'))
-                        .map(str::to_string)
-                        .ok_or_else(|| bad(format!("option {name} needs a quoted value")))
-                };
-                match name.to_ascii_lowercase().as_str() {
-                    "cert-authority" if value.is_none() => entry.cert_authority = true,
-                    "namespaces" => entry.namespaces = Some(quoted()?),
-                    "valid-after" | "valid-before" => {
-                        quoted()?;
-                        entry.time_limited = true;
-                    }
-                    _ => return Err(bad(format!("unknown option \"{option}\""))),
-                }
-            }
-        }
-        entries.push(entry);
-    }
-    Ok(entries)
-}
-
-/// Split off the first whitespace-delimited token; double quotes may protect spaces.
-fn next_token(s: &str) -> Result<(&str, &str), String> {
-    let mut in_quotes = false;
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            c if c.is_whitespace() && !in_quotes => return Ok((&s[..i], s[i..].trim_start())),
-            _ => {}
-        }
-    }
-    if in_quotes {
-        return Err("a double quote is not closed".to_string());
-    }
-    Ok((s, ""))
-}
-
-/// Split an options field on the commas that are not inside double quotes.
-fn split_options(s: &str) -> Result<Vec<&str>, String> {
-    let mut parts = Vec::new();
-    let mut in_quotes = false;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if in_quotes {
-        return Err("a double quote is not closed".to_string());
-    }
-    parts.push(&s[start..]);
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err("an empty option".to_string());
-    }
-    Ok(parts)
-}
-
-/// OpenSSH's pattern lists: comma-separated globs (`*`, `?`), `!` negates and wins.
-fn match_pattern_list(s: &str, list: &str) -> bool {
-    let mut matched = false;
-    for pattern in list.split(',').map(str::trim) {
-        match pattern.strip_prefix('!') {
-            Some(neg) if glob(s.as_bytes(), neg.as_bytes()) => return false,
-            Some(_) => {}
-            None => matched |= glob(s.as_bytes(), pattern.as_bytes()),
-        }
-    }
-    matched
-}
-
-fn glob(s: &[u8], p: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(s, &p[1..]) || (!s.is_empty() && glob(&s[1..], p)),
-        (Some(b'?'), Some(_)) => glob(&s[1..], &p[1..]),
-        (Some(a), Some(b)) if a == b => glob(&s[1..], &p[1..]),
-        _ => false,
-    }
-}
-
-/// The Base64 text between the BEGIN and END lines of a PEM block, without any whitespace.
-fn pem_body(text: &str) -> String {
-    text.lines()
-        .skip_while(|l| !l.starts_with("-----BEGIN"))
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END"))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect()
+/// The bytes inside a PEM block (`-----BEGIN …-----`), decoded by the PEM parser ssh-key uses.
+fn pem_bytes(text: &str) -> Option<Vec<u8>> {
+    // OpenSSH wraps its PEM at 70 columns, not PEM's usual 64.
+    let mut decoder = ssh_encoding::pem::Decoder::new_wrapped(text.trim().as_bytes(), 70).ok()?;
+    let mut bytes = Vec::new();
+    decoder.decode_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// The key type of the public key inside an armored SSHSIG.
 fn key_type_in_signature(armored: &str) -> Option<String> {
-    let bytes = base64_decode(pem_body(armored).trim_end_matches('='))?;
+    let bytes = pem_bytes(armored)?;
     // "SSHSIG", u32 version, then the public key blob, which starts with its type name.
-    let rest = bytes.strip_prefix(b"SSHSIG")?.get(4..)?;
-    let (blob, _) = read_string(rest)?;
-    let (alg, _) = read_string(blob)?;
-    String::from_utf8(alg.to_vec()).ok()
+    let mut rest = bytes.strip_prefix(b"SSHSIG")?;
+    u32::decode(&mut rest).ok()?;
+    let blob = Vec::<u8>::decode(&mut rest).ok()?;
+    String::decode(&mut blob.as_slice()).ok()
 }
 
 /// The key type named in the (always unencrypted) public section of an OpenSSH private key.
 fn key_type_in_pem(text: &str) -> Option<String> {
-    let bytes = base64_decode(pem_body(text).trim_end_matches('='))?;
+    let bytes = pem_bytes(text)?;
     // "openssh-key-v1\0", then strings: cipher, kdf, kdf options; u32 key count; public key blob.
     let mut rest = bytes.strip_prefix(b"openssh-key-v1\0")?;
     for _ in 0..3 {
-        let (_, r) = read_string(rest)?;
-        rest = r;
+        Vec::<u8>::decode(&mut rest).ok()?;
     }
-    rest = rest.get(4..)?;
-    let (blob, _) = read_string(rest)?;
-    let (alg, _) = read_string(blob)?;
-    String::from_utf8(alg.to_vec()).ok()
-}
-
-fn read_string(b: &[u8]) -> Option<(&[u8], &[u8])> {
-    let len = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
-    let s = b.get(4..4 + len)?;
-    Some((s, &b[4 + len..]))
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
+    u32::decode(&mut rest).ok()?;
+    let blob = Vec::<u8>::decode(&mut rest).ok()?;
+    String::decode(&mut blob.as_slice()).ok()
 }
 
 /// "an RSA", "an ECDSA P-256", … for messages.
@@ -770,7 +626,7 @@ mod tests {
         let allowed = other.allowed_signers_line("bob");
         let err = verify(b"log", &sig, Some(&allowed)).unwrap_err();
         match &err {
-            SignError::SignerNotListed { fingerprint } => {
+            SignError::Untrusted(TrustError::NotListed { fingerprint }) => {
                 assert_eq!(fingerprint, &key.fingerprint())
             }
             other => panic!("unexpected {other}"),
@@ -787,7 +643,10 @@ mod tests {
         let git_only = line("namespaces=\"git,file\"");
         let err = verify(b"log", &sig, Some(&git_only)).unwrap_err();
         assert!(
-            matches!(err, SignError::NamespaceNotAllowed { line: 1, .. }),
+            matches!(
+                err,
+                SignError::Untrusted(TrustError::NamespaceNotAllowed { line: 1, .. })
+            ),
             "{err}"
         );
 
@@ -799,7 +658,7 @@ mod tests {
         let ca_only = line("cert-authority");
         assert!(matches!(
             verify(b"log", &sig, Some(&ca_only)),
-            Err(SignError::SignerNotListed { .. })
+            Err(SignError::Untrusted(TrustError::NotListed { .. }))
         ));
 
         let negated = line("namespaces=\"*,!jk-commission-log\"");
@@ -834,7 +693,7 @@ mod tests {
             let err = verify(b"log", &sig, Some(&text)).unwrap_err();
             let msg = err.to_string();
             assert!(
-                matches!(err, SignError::AllowedSigners { line: l, .. } if l == line),
+                matches!(err, SignError::Untrusted(TrustError::Line { line: l, .. }) if l == line),
                 "{text}: {msg}"
             );
             assert!(msg.contains(needle), "{msg}");
@@ -899,6 +758,32 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn a_key_others_can_read_is_refused_with_openssh_advice() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (info, _) = new_key(dir.path(), "op", "a");
+        for mode in [0o644, 0o640, 0o604, 0o610] {
+            fs::set_permissions(&info.private_path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = load_signing_key(&info.private_path).unwrap_err();
+            assert!(
+                matches!(err, SignError::KeyTooOpen { mode: m, .. } if m == mode),
+                "{mode:o}: {err}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("chmod 600") && msg.contains(&format!("{mode:04o}")),
+                "{msg}"
+            );
+        }
+        fs::set_permissions(&info.private_path, fs::Permissions::from_mode(0o400)).unwrap();
+        assert!(
+            load_signing_key(&info.private_path).is_ok(),
+            "0400 is private"
+        );
+    }
+
+    #[test]
     fn signing_key_debug_hides_the_secret() {
         let dir = tempfile::tempdir().unwrap();
         let (info, key) = new_key(dir.path(), "op", "a");
@@ -913,17 +798,5 @@ mod tests {
     fn garbage_signature_is_malformed() {
         let err = verify(b"x", "not a signature", None).unwrap_err();
         assert!(matches!(err, SignError::MalformedSignature { .. }), "{err}");
-    }
-
-    #[test]
-    fn pattern_lists_follow_openssh() {
-        assert!(match_pattern_list("jk-commission-log", "jk-*"));
-        assert!(match_pattern_list("abc", "x,a?c"));
-        assert!(!match_pattern_list("abc", "x,y"));
-        assert!(!match_pattern_list("abc", "*,!a*"));
-        assert!(
-            !match_pattern_list("abc", "!x"),
-            "negations alone allow nothing"
-        );
     }
 }

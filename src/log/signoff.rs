@@ -60,7 +60,7 @@ pub fn write_outputs(
     let journal_sha256 = crate::wizard::spec::sha256_hex(&journal);
     let mut log = record::build(&session.engine, &session.state, &journal_sha256)?;
     log.training = training;
-    let text = record::to_yaml(&log);
+    let text = record::to_yaml(&log)?;
     let log_path = dir.join(LOG);
     write_atomically(&log_path, text.as_bytes())?;
     // Both sign the same bytes in the same namespace: either verifies on its own.
@@ -86,16 +86,91 @@ pub fn write_outputs(
     })
 }
 
-/// Write through a temporary file and rename, so a crash never leaves half a log.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignoffError> {
+/// What a finished session holds, in one paragraph for a read-only view: the pack, the
+/// verdict, whether the log is signed, and how to check it.
+pub fn finished_summary(dir: &Path) -> String {
+    let log = std::fs::read(dir.join(LOG))
+        .ok()
+        .and_then(|b| serde_yaml::from_slice::<CommissioningLog>(&b).ok());
+    let what = match &log {
+        Some(l) => format!(
+            "pack {}, verdict {:?}, signed off {} by {}",
+            l.pack.id, l.verdict, l.signed_off_at, l.signed_off_by.name
+        ),
+        None => "its log cannot be read as a commissioning log".to_string(),
+    };
+    let signed = if dir.join(SIGNATURE).exists() {
+        "signed"
+    } else {
+        "NOT signed"
+    };
+    format!(
+        "The session in {} is finished ({what}; the log is {signed}) and stays as it is: check \
+         it with `jk-commission verify {}`, read {}. This is a new attempt on the pack, in a \
+         new folder that names that session.",
+        dir.display(),
+        dir.join(LOG).display(),
+        dir.join(REPORT).display()
+    )
+}
+
+/// Write through a temporary file and rename, so a crash never leaves half a log. The
+/// temporary file is created new (`O_EXCL`, which never follows a symlink): a link planted
+/// under its name is removed, not written through; the rename replaces a link at `path`
+/// itself rather than the file it points to.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignoffError> {
     let io = |source| SignoffError::Io {
         path: path.display().to_string(),
         source,
     };
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let create = || {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        crate::log::journal::no_follow(&mut options);
+        options.open(&tmp)
+    };
+    let mut f = match create() {
+        // Left by a crash, or planted: either way it is not ours to write through.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp).map_err(io)?;
+            create().map_err(io)?
+        }
+        other => other.map_err(io)?,
+    };
     f.write_all(bytes).map_err(io)?;
     f.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(parent) {
+            let _ = d.sync_all();
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn planted_symlinks_are_replaced_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let log = dir.path().join("log.yaml");
+        // A link at the temporary name and one at the final name.
+        std::os::unix::fs::symlink(&victim, dir.path().join(".log.yaml.tmp")).unwrap();
+        std::os::unix::fs::symlink(&victim, &log).unwrap();
+        write_atomically(&log, b"the log\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(!std::fs::symlink_metadata(&log).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "the log\n");
+        assert!(!dir.path().join(".log.yaml.tmp").exists());
+    }
 }

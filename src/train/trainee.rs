@@ -150,7 +150,9 @@ impl<'a> Trainee<'a> {
             a.skip = true;
             return a;
         }
-        if !step.input.items().is_empty() {
+        // Items include the confirmations a unit that cannot send some data asks for: the
+        // trainee reads those in the app.
+        if !step.input.items().is_empty() || step.gates.iter().any(|g| g.confirm.is_some()) {
             a.confirm = Confirm::All(AllWord::All);
         }
         let m = measure(unit, &self.wiring);
@@ -224,18 +226,25 @@ impl<'a> Trainee<'a> {
                 {
                     out.push(AppAction::BatteryType(s.pack.chemistry))
                 }
-                Check::CellCountSetting if configures => {
+                // Each setting is made at its own step only: a careful person does not redo
+                // it where it is merely checked again (sign-off), which would hide a change
+                // made after its step.
+                Check::CellCountSetting
+                    if configures && index == first_with(Check::CellCountSetting) =>
+                {
                     out.push(AppAction::CellCount(s.pack.cells))
                 }
-                Check::CapacitySet if configures => {
+                Check::CapacitySet if configures && index == first_with(Check::CapacitySet) => {
                     out.push(AppAction::Capacity(AmpHours(s.pack.capacity.0)))
                 }
-                Check::ColdSite if configures && s.cold_site => {
+                Check::ColdSite
+                    if configures && s.cold_site && index == first_with(Check::ColdSite) =>
+                {
                     let limits = &self.spec.limits;
                     out.push(AppAction::ChargeUtpr(Celsius(limits.cold_utpr)));
                     out.push(AppAction::ChargeUtp(Celsius(limits.cold_utp[1])));
                 }
-                Check::SwitchesOn if configures => {
+                Check::SwitchesOn if configures && index == first_with(Check::SwitchesOn) => {
                     for switch in [Switch::Charge, Switch::Discharge, Switch::Balance] {
                         out.push(AppAction::Switch { switch, on: true });
                     }

@@ -21,18 +21,17 @@ use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
+use crate::bench::{Bench, Clock, Unit};
 use crate::bms::link::LinkEvent;
 use crate::bms::sim::link::SimControl;
-use crate::bms::sim::unit::Fault;
-use crate::cmd::drive::Clock;
 use crate::log::folders;
 use crate::log::session::{Session, SessionError};
 use crate::log::sign::SigningKey;
 use crate::log::signoff::{write_outputs, Outputs};
 use crate::train::judge::training_section;
 use crate::train::scenario::Scenario;
-use crate::train::stage::Stage;
-use crate::ui::keys::{handle_key, Action, Ctx};
+use crate::ui::action::{Action, Ctx};
+use crate::ui::keys::handle_key;
 use crate::ui::phone::BenchView;
 use crate::ui::state::{rows, Notice, Outcome, Tone, UiState};
 use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
@@ -90,7 +89,7 @@ pub enum Exit {
     SignedOff(Result<Box<Outputs>, String>),
 }
 
-/// Messages from the link task (`cmd::pump`): what the link reported.
+/// Messages from the link task (`bench::pump`): what the link reported.
 type LinkMsg = LinkEvent;
 
 /// Restores the terminal when dropped, whatever way the loop ends.
@@ -120,26 +119,18 @@ pub fn run(session: &mut Session<'_>, config: AppConfig) -> io::Result<Exit> {
 }
 
 struct App<'s, 'w> {
-    session: &'s mut Session<'w>,
+    /// The session, its clock, the unit's link and the scenario's faults still to stage.
+    bench: Bench<'s, 'w>,
     lang: String,
     theme: Theme,
     key: Option<SigningKey>,
     source: Option<Source>,
     mode: Mode,
-    sim: Option<SimControl>,
     ui: UiState,
     link: LinkView,
-    link_rx: Option<mpsc::UnboundedReceiver<LinkMsg>>,
-    link_cmd: Option<mpsc::UnboundedSender<()>>,
     outputs: Option<Result<Box<Outputs>, String>>,
     quit: bool,
-    /// Stamps every input; its start is time zero of the scenario's timed faults.
-    clock: Clock,
     scenario: Option<ScenarioConfig>,
-    /// The scenario's faults still to stage.
-    stage: Option<Stage>,
-    /// Faults the simulator would not take, told after the session (not to the trainee).
-    notes: Vec<String>,
     /// Rename the session folder after the unit when its serial arrives.
     name_by_serial: bool,
 }
@@ -149,25 +140,23 @@ impl<'s, 'w> App<'s, 'w> {
     fn new(session: &'s mut Session<'w>, config: AppConfig) -> Self {
         let mut ui = UiState::new(&session.state);
         ui.banner = config.banner;
-        let stage = config.scenario.as_ref().map(|s| Stage::new(&s.scenario));
-        App {
+        let bench = Bench::new(
             session,
+            Clock::start(),
+            config.scenario.as_ref().map(|s| &s.scenario),
+        );
+        App {
+            bench,
             lang: config.lang,
             theme: config.theme,
             key: config.key,
             source: Some(config.source),
             mode: Mode::Manual,
-            sim: None,
             ui,
             link: LinkView::default(),
-            link_rx: None,
-            link_cmd: None,
             outputs: None,
             quit: false,
-            clock: Clock::start(),
             scenario: config.scenario,
-            stage,
-            notes: Vec::new(),
             name_by_serial: config.name_by_serial,
         }
     }
@@ -194,7 +183,7 @@ impl<'s, 'w> App<'s, 'w> {
         let source = match source {
             Source::Scan => match choose(terminal, &mut keys, self.theme).await? {
                 Some(s) => s,
-                None => return Ok((Exit::Quit, self.notes)),
+                None => return Ok((Exit::Quit, self.bench.take_notes())),
             },
             other => other,
         };
@@ -204,8 +193,8 @@ impl<'s, 'w> App<'s, 'w> {
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.draw(terminal)?;
         while !self.quit {
-            let ticking = self.session.state.live.cells_at_ms.is_some();
-            let next_fault = self.stage.as_ref().and_then(Stage::next_due);
+            let ticking = self.bench.session.state.live.cells_at_ms.is_some();
+            let next_fault = self.bench.until_due();
             let mut redraw = true;
             tokio::select! {
                 event = keys.recv() => match event {
@@ -214,20 +203,17 @@ impl<'s, 'w> App<'s, 'w> {
                     Some(_) => continue,
                     None => break,
                 },
-                msg = recv_link(&mut self.link_rx) => {
-                    match msg {
-                        Some(msg) => self.link_msg(msg),
-                        None => self.link_rx = None,
-                    }
+                msg = self.bench.next_link() => {
+                    self.link_msg(msg);
                     // Take whatever else arrived with it, then draw once.
-                    while let Some(Ok(msg)) = self.link_rx.as_mut().map(|rx| rx.try_recv()) {
+                    while let Some(msg) = self.bench.try_link() {
                         self.link_msg(msg);
                     }
                 }
                 _ = clock.tick(), if ticking => {}
-                _ = due(self.clock, next_fault) => {
+                _ = due(next_fault) => {
                     // What the fault changes arrives as BMS data, and is drawn then.
-                    self.timed();
+                    self.bench.timed();
                     redraw = false;
                 }
                 _ = tokio::signal::ctrl_c() => self.quit = true,
@@ -241,76 +227,37 @@ impl<'s, 'w> App<'s, 'w> {
             Some(outputs) => Exit::SignedOff(outputs),
             None => Exit::Quit,
         };
-        Ok((exit, self.notes))
+        Ok((exit, self.bench.take_notes()))
     }
 
-    /// Feed one input to the session, and stage what it stages (a step entered).
+    /// Feed one input to the bench: journaled, stamped, and what it stages staged.
     fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
-        let events = self.session.input(input, self.clock.now())?;
-        if let Some(stage) = self.stage.as_mut() {
-            let due: Vec<Fault> = events.iter().flat_map(|e| stage.on_event(e)).collect();
-            self.inject(&due);
-        }
-        Ok(events)
+        self.bench.input(input)
     }
 
-    /// Stage the timed faults that are due.
-    fn timed(&mut self) {
-        if let Some(stage) = self.stage.as_mut() {
-            let due = stage.due(self.clock.elapsed());
-            self.inject(&due);
-        }
-    }
-
-    /// Stage faults on the simulated unit, and ask the link for fresh data at once.
-    fn inject(&mut self, faults: &[Fault]) {
-        let Some(sim) = &self.sim else { return };
-        if faults.is_empty() {
-            return;
-        }
-        for fault in faults {
-            if let Err(e) = sim.inject(fault) {
-                // Not on the screen: it would tell the trainee what was staged.
-                self.notes.push(format!(
-                    "the simulator refused to stage the scenario's fault {fault:?}: {e}"
-                ));
-            }
-        }
-        if let Some(cmd) = &self.link_cmd {
-            let _ = cmd.send(());
-        }
-    }
-
-    /// Start the task that owns the link.
+    /// Put the unit on the bench and start its link task.
     fn start_link(&mut self, source: Source) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        match source {
+        let unit = match source {
             Source::Sim(control) => {
-                // A resumed session meets a new simulated unit: put it where the operator left
-                // the old one, with the faults its steps staged.
-                crate::cmd::restore_sim(&control, self.stage.as_mut(), self.session.events());
-                let link = crate::bms::sim::link::SimLink::new(control.clone());
-                tokio::spawn(crate::cmd::pump(link, tx, cmd_rx));
                 self.mode = Mode::Sim;
-                self.sim = Some(control);
+                Unit::Sim(control)
             }
             Source::Address(address) => {
-                let link = crate::bms::ble::BleLink::new(address.clone(), Duration::from_secs(20));
-                tokio::spawn(crate::cmd::pump(link, tx, cmd_rx));
-                self.mode = Mode::Bluetooth { address };
+                self.mode = Mode::Bluetooth {
+                    address: address.clone(),
+                };
+                Unit::Ble(address)
             }
             Source::Manual | Source::Scan => {
                 self.mode = Mode::Manual;
-                return;
+                Unit::None
             }
-        }
-        self.link_rx = Some(rx);
-        self.link_cmd = Some(cmd_tx);
+        };
+        self.bench.connect(unit);
     }
 
     fn link_msg(&mut self, msg: LinkMsg) {
-        let input = match crate::cmd::bms_input(msg) {
+        let input = match crate::bench::bms_input(msg) {
             Ok(input) => input,
             Err(reason) => {
                 self.link.note = Some(format!("a frame was refused: {reason}"));
@@ -343,22 +290,23 @@ impl<'s, 'w> App<'s, 'w> {
 
     /// Give a provisional session folder the unit's name, `<serial>-<date>`, once.
     fn name_after_unit(&mut self, serial: &str) {
-        if !self.name_by_serial || !folders::is_provisional(self.session.dir()) {
+        if !self.name_by_serial || !folders::is_provisional(self.bench.session.dir()) {
             return;
         }
-        let Some(root) = self.session.dir().parent().map(Path::to_path_buf) else {
+        let Some(root) = self.bench.session.dir().parent().map(Path::to_path_buf) else {
             return;
         };
         let started = self
+            .bench
             .session
             .started_at()
-            .unwrap_or_else(|| self.clock.now());
+            .unwrap_or_else(|| self.bench.clock.now());
         // A unit with no usable serial leaves the name as it is.
         let Some(target) = folders::by_serial(&root, serial, started) else {
             return;
         };
         self.name_by_serial = false;
-        match self.session.move_to(&target) {
+        match self.bench.session.move_to(&target) {
             Ok(()) => {
                 // Never over a refusal the operator has not read yet.
                 if self.ui.notice.is_none() {
@@ -373,7 +321,7 @@ impl<'s, 'w> App<'s, 'w> {
                     tone: Tone::Error,
                     text: format!(
                         "{e}; the session goes on in {}",
-                        self.session.dir().display()
+                        self.bench.session.dir().display()
                     ),
                 })
             }
@@ -385,7 +333,7 @@ impl<'s, 'w> App<'s, 'w> {
             return;
         }
         // After sign-off there is nothing left to do but leave.
-        if self.session.state.signed_off.is_some()
+        if self.bench.session.state.signed_off.is_some()
             && self.ui.overlay.is_none()
             && matches!(key.code, KeyCode::Char('q') | KeyCode::Esc | KeyCode::Enter)
         {
@@ -393,28 +341,28 @@ impl<'s, 'w> App<'s, 'w> {
             return;
         }
         let actions = {
-            let state = &self.session.state;
-            let engine = self.session.engine;
+            let state = &self.bench.session.state;
+            let engine = self.bench.session.engine;
             let gates = if state.signed_off.is_some() {
                 Vec::new()
             } else {
-                engine.evaluate(state, state.current, self.clock.now())
+                engine.evaluate(state, state.current, self.bench.clock.now())
             };
             let ctx = Ctx {
                 spec: engine.spec(),
                 state,
                 gates: &gates,
-                sim: self.sim.is_some(),
+                sim: self.bench.sim().is_some(),
             };
             handle_key(&mut self.ui, &ctx, key)
         };
         for action in actions {
             let outcome = self.execute(&action);
             self.ui.after(&action, &outcome);
-            self.ui.sync(&self.session.state);
+            self.ui.sync(&self.bench.session.state);
         }
-        let state = &self.session.state;
-        let n = rows(self.session.engine.spec(), state, state.current).len();
+        let state = &self.bench.session.state;
+        let n = rows(self.bench.session.engine.spec(), state, state.current).len();
         self.ui.focus = self.ui.focus.min(n.saturating_sub(1));
     }
 
@@ -432,17 +380,14 @@ impl<'s, 'w> App<'s, 'w> {
                 Ok(events)
             }
             Action::Sim(app_action) => {
-                let Some(sim) = &self.sim else {
+                if self.bench.sim().is_none() {
                     return Err("the phone app exists only with the simulator (--sim)".into());
-                };
-                sim.apply(app_action)
-                    .map_err(|e| format!("the simulated unit refused: {e}"))?;
-                if let Some(cmd) = &self.link_cmd {
-                    let _ = cmd.send(());
                 }
-                let events = self
-                    .input(Input::App(app_action.clone()))
-                    .map_err(|e| e.to_string())?;
+                let events = self.bench.act(app_action).map_err(|e| e.to_string())?;
+                if !events.iter().any(|e| matches!(e, Event::AppAction { .. })) {
+                    // The engine kept the charger off: the gate says why.
+                    return Err("the protection test may not start yet: see the gate".into());
+                }
                 self.ui.notice = Some(Notice {
                     tone: Tone::Info,
                     text: format!("Simulated: {}", crate::ui::phone::describe(app_action)),
@@ -458,9 +403,9 @@ impl<'s, 'w> App<'s, 'w> {
         let training = self
             .scenario
             .as_ref()
-            .and_then(|s| training_section(&s.scenario, self.session.events()));
+            .and_then(|s| training_section(&s.scenario, self.bench.session.events()));
         let trainer_key = self.scenario.as_ref().and_then(|s| s.trainer_key.as_ref());
-        let outputs = write_outputs(self.session, self.key.as_ref(), trainer_key, training)
+        let outputs = write_outputs(self.bench.session, self.key.as_ref(), trainer_key, training)
             .map(Box::new)
             .map_err(|e| e.to_string());
         self.ui.notice = Some(match &outputs {
@@ -472,7 +417,7 @@ impl<'s, 'w> App<'s, 'w> {
                     if o.signature.is_some() {
                         " (signed)"
                     } else {
-                        " (not signed: no --key)"
+                        " (NOT signed: no operator key; see `jk-commission keygen`)"
                     },
                     o.report.display()
                 ),
@@ -486,47 +431,37 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     fn draw(&mut self, terminal: &mut DefaultTerminal) -> io::Result<()> {
-        if let Some(sim) = &self.sim {
+        if let Some(sim) = self.bench.sim() {
             self.ui.phone.bench = sim.read(|u| BenchView {
                 plugged_in: u.plugged_in(),
                 activated: u.activated(),
             });
         }
-        let engine = self.session.engine;
-        let dir = self.session.dir().display().to_string();
+        let engine = self.bench.session.engine;
+        let dir = self.bench.session.dir().display().to_string();
         let mut view = AppView::build(
             &engine,
-            &self.session.state,
+            &self.bench.session.state,
             &self.ui,
             &self.lang,
-            self.clock.now(),
+            self.bench.clock.now(),
             self.mode.clone(),
             self.link.clone(),
             dir,
             self.theme,
         );
-        view.bench = self.sim.as_ref().map(|_| self.ui.phone.bench);
+        view.bench = self.bench.sim().map(|_| self.ui.phone.bench);
         view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())
     }
 }
 
-/// Resolves when the next timed fault is due (`due` into the session by `clock`); never
-/// without one.
-async fn due(clock: Clock, due: Option<Duration>) {
-    match due {
+/// Resolves when the next timed fault is due (`until` from now); never without one.
+async fn due(until: Option<Duration>) {
+    match until {
         // A millisecond late, so a due time rounded through f64 seconds is surely past.
-        Some(d) => {
-            tokio::time::sleep(d.saturating_sub(clock.elapsed()) + Duration::from_millis(1)).await
-        }
-        None => std::future::pending().await,
-    }
-}
-
-async fn recv_link(rx: &mut Option<mpsc::UnboundedReceiver<LinkMsg>>) -> Option<LinkMsg> {
-    match rx {
-        Some(rx) => rx.recv().await,
+        Some(d) => tokio::time::sleep(d + Duration::from_millis(1)).await,
         None => std::future::pending().await,
     }
 }
@@ -603,7 +538,7 @@ async fn choose(
                             break;
                         }
                         chooser::Choice::Sim => {
-                            return crate::cmd::sim_control()
+                            return crate::bench::sim_control()
                                 .map(|c| Some(Source::Sim(c)))
                                 .map_err(|e| io::Error::other(e.to_string()));
                         }
@@ -620,8 +555,8 @@ async fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::drive::{Operator, Runner};
     use crate::bms::model::Alarm;
-    use crate::cmd::drive::{Bench, Operator, Runner};
     use crate::train::scenario::Scenario;
     use crate::train::trainee::{Attempt, Trainee};
     use crate::wizard::spec::{StepSpec, WizardSpec};
@@ -667,7 +602,7 @@ faults:
     fault: {raise_alarm: {alarm: cell_over_voltage}}
 ";
         let scenario = Scenario::parse(text, "t.yaml", "t", &spec).unwrap();
-        let control = crate::cmd::scenario_control(&scenario).unwrap();
+        let control = crate::bench::scenario_control(&scenario).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (mut session, _) = Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
         paused().block_on(async {
@@ -693,22 +628,27 @@ faults:
             assert!(!raised(&control, Alarm::Coprocessor));
             app.input(Input::Next).unwrap();
             assert_eq!(
-                app.session.engine.current_step(&app.session.state).id,
+                app.bench.session.engine.current_step(&app.bench.session.state).id,
                 "setup.safety"
             );
             assert!(raised(&control, Alarm::Coprocessor), "staged on entering");
 
             // Idle: nothing but the timer wakes the loop, at the moment the fault is due.
-            let next = app.stage.as_ref().and_then(Stage::next_due);
-            assert_eq!(next, Some(Duration::from_secs(3)));
+            let next = app.bench.until_due();
+            assert!(
+                next.is_some_and(|d| d <= Duration::from_secs(3) && d > Duration::from_millis(2900)),
+                "{next:?}"
+            );
             let before = tokio::time::Instant::now();
-            due(app.clock, next).await;
-            assert!(before.elapsed() >= Duration::from_secs(3));
+            due(next).await;
+            assert!(app.bench.clock.elapsed() >= Duration::from_secs(3));
+            assert!(before.elapsed() > Duration::from_millis(2900));
             assert!(!raised(&control, Alarm::CellOverVoltage));
-            app.timed();
+            app.bench.timed();
             assert!(raised(&control, Alarm::CellOverVoltage), "staged when due");
-            assert_eq!(app.stage.as_ref().and_then(Stage::next_due), None);
-            assert!(app.notes.is_empty(), "{:?}", app.notes);
+            assert_eq!(app.bench.until_due(), None);
+            let notes = app.bench.take_notes();
+            assert!(notes.is_empty(), "{notes:?}");
         });
     }
 
@@ -744,30 +684,33 @@ faults:
             let clock = Clock::start();
             let (mut session, _) =
                 Session::open(&spec, dir.path(), spec.wizard_hash(), "en", clock.now()).unwrap();
-            let control = crate::cmd::scenario_control(&scenario).unwrap();
-            let bench = Bench::start(
-                Some(control),
-                Some(Stage::new(&scenario)),
-                None,
-                session.events(),
-            );
+            let control = crate::bench::scenario_control(&scenario).unwrap();
+            let unit = control.clone();
+            let mut bench = Bench::new(&mut session, clock, Some(&scenario));
+            bench.connect(Unit::Sim(control));
             let mut trainee = UpToSignOff(Trainee::new(&spec, &scenario));
             Runner {
-                session: &mut session,
-                operator: &mut trainee,
                 bench,
+                operator: &mut trainee,
                 lang: "en",
                 live_timeout: Duration::from_secs(30),
-                clock,
                 verbose: false,
             }
             .drive()
             .await
             .unwrap();
             assert_eq!(session.engine.current_step(&session.state).id, "signoff");
+            // What the link delivers once sign-off is entered: its gates take only that.
+            let now = unit.snapshot();
+            for input in [
+                BmsInput::Settings(now.settings().clone()),
+                BmsInput::Cells(now.cell_info(0)),
+            ] {
+                session.input(Input::Bms(input), clock.now()).unwrap();
+            }
 
             let mut app = App::new(&mut session, config(scenario.clone(), Some(trainer_key)));
-            app.clock = clock;
+            app.bench.clock = clock;
             // Name, role (from the pack step), the two confirmations, Sign.
             for _ in 0..5 {
                 app.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
@@ -830,15 +773,15 @@ faults:
         paused().block_on(async {
             let mut app = App::new(&mut session, plain(true));
             app.link_msg(device(""));
-            assert_eq!(app.session.dir(), dir, "no serial: the name stays");
+            assert_eq!(app.bench.session.dir(), dir, "no serial: the name stays");
             app.link_msg(device("2104-A1"));
             let named = root.path().join("2104-A1-2026-03-01");
-            assert_eq!(app.session.dir(), named);
+            assert_eq!(app.bench.session.dir(), named);
             assert!(named.join(crate::log::session::JOURNAL).is_file());
             assert!(!dir.exists());
             // Once only: another unit later does not move it again.
             app.link_msg(device("9999"));
-            assert_eq!(app.session.dir(), named);
+            assert_eq!(app.bench.session.dir(), named);
         });
         // Resuming finds it under its new name.
         assert_eq!(
@@ -857,7 +800,7 @@ faults:
             // --out: the operator's folder, whatever it is called.
             let mut app = App::new(&mut session, plain(false));
             app.link_msg(device("2104-A1"));
-            assert_eq!(app.session.dir(), out);
+            assert_eq!(app.bench.session.dir(), out);
         });
         let named = root.path().join("2104-A1-2026-03-01");
         let (mut session, _) = Session::open(&spec, &named, "h", "en", 0).unwrap();
@@ -865,7 +808,7 @@ faults:
             // A resumed session already named after its unit keeps its name.
             let mut app = App::new(&mut session, plain(true));
             app.link_msg(device("5555"));
-            assert_eq!(app.session.dir(), named);
+            assert_eq!(app.bench.session.dir(), named);
         });
     }
 }

@@ -6,46 +6,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::bms::model::AppAction;
+use crate::bms::model::Chemistry;
+use crate::ui::action::{Action, Ctx};
+use crate::ui::phone::{self, PhoneRow, ROWS};
 use crate::ui::state::{
-    chosen, committed_text, rows, shown_text, Overlay, OverrideForm, Row, UiState,
+    chosen, committed_text, rows, shown_text, Notice, Overlay, OverrideForm, Row, Tone, UiState,
 };
-use crate::wizard::engine::{GateResult, Input, State};
-use crate::wizard::spec::{FieldKind, InputSpec, WizardSpec};
-
-/// What the event loop must do after a key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Feed this input to the engine (through the session, so it is journaled first).
-    Input(Input),
-    /// Feed typed text: on acceptance the buffer `key` is cleared and, if `advance`, the focus
-    /// moves down; a refused entry stays in the buffer to be corrected.
-    Commit {
-        /// The input (a field or a ladder reading).
-        input: Input,
-        /// The row's buffer key.
-        key: String,
-        /// Move the focus to the next row when accepted.
-        advance: bool,
-    },
-    /// Do this on the simulated unit; when it takes, record it as `Input::App`.
-    Sim(AppAction),
-    /// Leave the program (the session is already on disk).
-    Quit,
-}
-
-/// What the key handler may look at besides the UI state.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    /// The wizard.
-    pub spec: &'a WizardSpec,
-    /// The commissioning so far.
-    pub state: &'a State,
-    /// The live verdicts of the current step's gates (from the engine).
-    pub gates: &'a [GateResult],
-    /// Simulator mode: the phone app and the steps' simulated hand actions exist.
-    pub sim: bool,
-}
+use crate::wizard::engine::{Input, State};
+use crate::wizard::spec::{FieldKind, InputSpec};
 
 /// Every key the wizard knows, for the help overlay and the README: (keys, what they do).
 pub const KEYS: &[(&str, &str)] = &[
@@ -106,7 +74,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
-            let actions = crate::ui::phone::handle_key(ui, ctx, key);
+            let actions = phone_key(ui, ctx, key);
             // Closing the app keeps what it last said in view, next to the gates it moved.
             if ui.overlay.is_none() && ui.notice.is_none() {
                 ui.notice = said;
@@ -268,7 +236,8 @@ fn enter(
             }
         }
         Row::Item(i) => {
-            let item = &step.input.items()[*i];
+            let items = crate::wizard::engine::step_items(step, &ctx.state.live);
+            let Some(item) = items.get(*i) else { return };
             let checked = !record.checked.contains(&item.id);
             out.push(Action::Input(Input::Check {
                 item: item.id.clone(),
@@ -276,9 +245,7 @@ fn enter(
             }));
             if checked {
                 ui.focus = (ui.focus + 1).min(last);
-                let all = step
-                    .input
-                    .items()
+                let all = items
                     .iter()
                     .all(|it| it.id == item.id || record.checked.contains(&it.id));
                 if all {
@@ -386,12 +353,68 @@ fn override_key(
     out
 }
 
+/// A key while the phone panel is open.
+fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    let phone = &mut ui.phone;
+    let row = ROWS[phone.focus.min(ROWS.len() - 1)];
+    let i = phone.focus;
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) => {
+            ui.overlay = None;
+        }
+        KeyCode::Esc => {
+            phone.buffers.remove(&i);
+        }
+        KeyCode::Up | KeyCode::BackTab => phone.focus = phone.focus.saturating_sub(1),
+        KeyCode::Down | KeyCode::Tab => phone.focus = (phone.focus + 1).min(ROWS.len() - 1),
+        KeyCode::Left | KeyCode::Right if row == PhoneRow::BatteryType => {
+            let n = Chemistry::ALL.len();
+            let now = phone.chemistry.unwrap_or_else(|| {
+                let c = ctx.state.pack.chemistry.unwrap_or(Chemistry::LiFePo4);
+                Chemistry::ALL.iter().position(|x| *x == c).unwrap_or(0)
+            });
+            phone.chemistry = Some(
+                if key.code == KeyCode::Left {
+                    now + n - 1
+                } else {
+                    now + 1
+                } % n,
+            );
+        }
+        KeyCode::Enter | KeyCode::Char(' ') if !row.takes_text() || key.code == KeyCode::Enter => {
+            match phone::action(phone, ctx.state, i) {
+                Ok(a) => {
+                    phone.buffers.remove(&i);
+                    return vec![Action::Sim(a)];
+                }
+                Err(e) => {
+                    ui.notice = Some(Notice {
+                        tone: Tone::Error,
+                        text: e,
+                    })
+                }
+            }
+        }
+        KeyCode::Backspace if row.takes_text() => {
+            let now = phone::shown(phone, ctx.state, i);
+            let b = phone.buffers.entry(i).or_insert(now);
+            b.pop();
+        }
+        KeyCode::Char('?') => ui.overlay = Some(Overlay::Help),
+        KeyCode::Char(c) if row.takes_text() => phone.buffers.entry(i).or_default().push(c),
+        _ => {}
+    }
+    Vec::new()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bms::model::AppAction;
     use crate::ui::state::Outcome;
     use crate::wizard::checks::Value;
-    use crate::wizard::engine::{Engine, Event, Leave};
+    use crate::wizard::engine::{Engine, Event, GateResult, Leave};
+    use crate::wizard::spec::WizardSpec;
     use crossterm::event::KeyEvent;
 
     fn key(code: KeyCode) -> KeyEvent {

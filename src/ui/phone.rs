@@ -1,15 +1,12 @@
 //! The simulated phone app: in simulator mode, the actions the manual has the operator do in
 //! JK's app (and with their hands on the bench), applied to the simulated unit.
 //!
-//! Each row turns what the operator set into an [`AppAction`]; the loop applies it through the
+//! Each row turns what the operator set into an [`AppAction`] (its keys are handled in
+//! [`crate::ui::keys`]); the loop applies it through the
 //! simulator's control API and records it as `Input::App`, exactly as the real app's changes
 //! would show up on a real unit.
 
-use crossterm::event::{KeyCode, KeyEvent};
-
 use crate::bms::model::{AppAction, Chemistry, Switch};
-use crate::ui::keys::{Action, Ctx};
-use crate::ui::state::{Notice, Tone, UiState};
 use crate::units::{AmpHours, Amps, Celsius, Volts};
 use crate::wizard::engine::State;
 
@@ -58,6 +55,9 @@ pub const ROWS: &[PhoneRow] = &[
     PhoneRow::Switch(Switch::Discharge),
     PhoneRow::Switch(Switch::Balance),
     PhoneRow::Switch(Switch::DisableTempSensor),
+    PhoneRow::Switch(Switch::PortSwitch),
+    PhoneRow::Switch(Switch::DisplayAlwaysOn),
+    PhoneRow::Switch(Switch::Emergency),
     PhoneRow::BenchCurrent,
 ];
 
@@ -81,6 +81,8 @@ impl PhoneRow {
             PhoneRow::Switch(Switch::DisableTempSensor) => "Disable Temp. Sensor",
             PhoneRow::Switch(Switch::DisplayAlwaysOn) => "Display Always On",
             PhoneRow::Switch(Switch::Heating) => "Heating",
+            PhoneRow::Switch(Switch::PortSwitch) => "Port Switch (ON = RS485)",
+            PhoneRow::Switch(Switch::Emergency) => "Emergency (pack unprotected!)",
             PhoneRow::BenchCurrent => "Bench current (A, + charge)",
         }
     }
@@ -167,6 +169,9 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
                 .control
                 .map_or("n/a".into(), |c| on_off(c.display_always_on)),
             Switch::Heating => s.control.map_or("n/a".into(), |c| on_off(c.heating)),
+            Switch::PortSwitch => s.control.map_or("n/a".into(), |c| on_off(c.port_rs485)),
+            // Emergency is read from the live frames, not from the settings.
+            Switch::Emergency => emergency(state).map_or("n/a".into(), on_off),
         }),
         PhoneRow::BenchCurrent => state
             .live
@@ -174,6 +179,11 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
             .as_ref()
             .map_or("0".into(), |c| format!("{:.0}", c.current.0)),
     }
+}
+
+/// The Emergency switch as the last live frame shows it (`None` where the unit sends none).
+fn emergency(state: &State) -> Option<bool> {
+    state.live.cells.as_ref().and_then(|c| c.emergency)
 }
 
 /// The action a row sends with what it shows now, or why it cannot (a sentence).
@@ -213,65 +223,13 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
                 Switch::DisableTempSensor => s.control.is_some_and(|c| c.disable_temp_sensors),
                 Switch::DisplayAlwaysOn => s.control.is_some_and(|c| c.display_always_on),
                 Switch::Heating => s.control.is_some_and(|c| c.heating),
+                Switch::PortSwitch => s.control.is_some_and(|c| c.port_rs485),
+                Switch::Emergency => emergency(state).unwrap_or(false),
             };
             AppAction::Switch { switch, on: !on }
         }
         PhoneRow::BenchCurrent => AppAction::Current(Amps(number("Bench current")?)),
     })
-}
-
-/// A key while the phone panel is open.
-pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
-    let phone = &mut ui.phone;
-    let row = ROWS[phone.focus.min(ROWS.len() - 1)];
-    let i = phone.focus;
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) => {
-            ui.overlay = None;
-        }
-        KeyCode::Esc => {
-            phone.buffers.remove(&i);
-        }
-        KeyCode::Up | KeyCode::BackTab => phone.focus = phone.focus.saturating_sub(1),
-        KeyCode::Down | KeyCode::Tab => phone.focus = (phone.focus + 1).min(ROWS.len() - 1),
-        KeyCode::Left | KeyCode::Right if row == PhoneRow::BatteryType => {
-            let n = Chemistry::ALL.len();
-            let now = phone.chemistry.unwrap_or_else(|| {
-                let c = ctx.state.pack.chemistry.unwrap_or(Chemistry::LiFePo4);
-                Chemistry::ALL.iter().position(|x| *x == c).unwrap_or(0)
-            });
-            phone.chemistry = Some(
-                if key.code == KeyCode::Left {
-                    now + n - 1
-                } else {
-                    now + 1
-                } % n,
-            );
-        }
-        KeyCode::Enter | KeyCode::Char(' ') if !row.takes_text() || key.code == KeyCode::Enter => {
-            match action(phone, ctx.state, i) {
-                Ok(a) => {
-                    phone.buffers.remove(&i);
-                    return vec![Action::Sim(a)];
-                }
-                Err(e) => {
-                    ui.notice = Some(Notice {
-                        tone: Tone::Error,
-                        text: e,
-                    })
-                }
-            }
-        }
-        KeyCode::Backspace if row.takes_text() => {
-            let now = shown(phone, ctx.state, i);
-            let b = phone.buffers.entry(i).or_insert(now);
-            b.pop();
-        }
-        KeyCode::Char('?') => ui.overlay = Some(crate::ui::state::Overlay::Help),
-        KeyCode::Char(c) if row.takes_text() => phone.buffers.entry(i).or_default().push(c),
-        _ => {}
-    }
-    Vec::new()
 }
 
 /// What an action did, in a few words, for the notice after it was applied.
@@ -290,6 +248,10 @@ pub fn describe(action: &AppAction) -> String {
         AppAction::CellCount(n) => format!("Cell Count set to {n}"),
         AppAction::Capacity(ah) => format!("Battery Capacity(AH) set to {ah}"),
         AppAction::BalanceTrigger(v) => format!("Balance Trig.Volt(V) set to {v}"),
+        AppAction::Switch {
+            switch: Switch::Emergency,
+            on: true,
+        } => "Emergency switched ON: the pack is NOT protected while it is on".into(),
         AppAction::Switch { switch, on: o } => format!("{switch:?} switched {}", on(*o)),
         AppAction::ChargeUtp(c) => format!("Charge UTP(C) set to {c}"),
         AppAction::ChargeUtpr(c) => format!("Charge UTPR(C) set to {c}"),

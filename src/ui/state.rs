@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::ui::action::Action;
 use crate::wizard::checks::Value;
 use crate::wizard::engine::{
     Event, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
@@ -61,7 +62,9 @@ pub fn rows(spec: &WizardSpec, state: &State, index: usize) -> Vec<Row> {
         InputSpec::SignOff { .. } => rows.extend([Row::SignName, Row::SignRole]),
         _ => {}
     }
-    rows.extend((0..step.input.items().len()).map(Row::Item));
+    // With the confirmations a unit that cannot send some data asks for.
+    let items = crate::wizard::engine::step_items(step, &state.live).len();
+    rows.extend((0..items).map(Row::Item));
     if step.optional {
         rows.push(Row::Skip);
     }
@@ -227,8 +230,7 @@ impl UiState {
     /// After an action was carried out: a typed entry the engine accepted clears its buffer
     /// (and moves the focus on when asked); a refused one stays to be corrected; an accepted
     /// override closes its form; every refusal becomes the notice.
-    pub fn after(&mut self, action: &crate::ui::keys::Action, outcome: &Outcome) {
-        use crate::ui::keys::Action;
+    pub fn after(&mut self, action: &Action, outcome: &Outcome) {
         match outcome {
             Err(message) => {
                 self.notice = Some(Notice {

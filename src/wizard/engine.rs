@@ -15,7 +15,7 @@ use crate::wizard::checks::{
     self, observe_cutoff, parse_field, CutoffKind, GateContext, LadderInput, LiveData, PackFacts,
     Value, Verdict,
 };
-use crate::wizard::spec::{Check, InputSpec, PackField, StepSpec, WizardSpec};
+use crate::wizard::spec::{Check, InputSpec, ItemSpec, PackField, StepSpec, WizardSpec};
 
 /// Milliseconds since the Unix epoch, stamped by the edge that received the input.
 pub type Millis = i64;
@@ -145,6 +145,27 @@ pub struct Override {
     pub by: String,
 }
 
+/// Who made a session's entries: the log must not present a script as a person's work.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum EntrySource {
+    /// A person at the keys of the interactive wizard.
+    #[default]
+    Operator,
+    /// An answers file (`run --answers`), by its file name and SHA-256.
+    AnswersFile {
+        /// The file's name.
+        file: String,
+        /// SHA-256 of its bytes.
+        sha256: String,
+    },
+    /// The built-in simulated trainee of `train --check`, on a scenario.
+    SimulatedTrainee {
+        /// The scenario's id.
+        scenario: String,
+    },
+}
+
 /// What happened; appended to the journal and folded into [`State`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -159,6 +180,19 @@ pub enum Event {
         tool_version: String,
         /// The language chosen.
         lang: String,
+        /// Who makes the entries (journals from before this field: a person at the keys).
+        #[serde(default)]
+        entries: EntrySource,
+        /// The finished session this one is a new attempt after (its folder's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+    },
+    /// A session was resumed with its entries made another way than before.
+    EntriesFrom {
+        /// When.
+        at: Millis,
+        /// Who makes the entries from now on.
+        entries: EntrySource,
     },
     /// A step became current.
     StepEntered {
@@ -277,6 +311,24 @@ pub enum Event {
         /// The data.
         cells: CellInfo,
     },
+    /// The battery type was chosen (in the app, or seen as a new factory load in the
+    /// logbook): the unit reloaded its factory set. Before the settings steps this is simply
+    /// recorded; after one of them was passed, the operator is sent back to the first one
+    /// it wiped (a [`Event::WentBack`] and [`Event::StepEntered`] follow).
+    TypeChosen {
+        /// When.
+        at: Millis,
+        /// The step current when it was seen.
+        step: String,
+        /// How many battery-type choices are now accounted for.
+        choices: usize,
+        /// The first settings step this choice wiped, if one was already passed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wiped: Option<String>,
+        /// Why the operator is sent back, for the screen and the log.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// The BMS cut off during the protection test.
     CutoffObserved {
         /// When.
@@ -345,6 +397,7 @@ impl Event {
     pub fn at(&self) -> Millis {
         match self {
             Event::Started { at, .. }
+            | Event::EntriesFrom { at, .. }
             | Event::StepEntered { at, .. }
             | Event::Checked { at, .. }
             | Event::FieldSet { at, .. }
@@ -358,6 +411,7 @@ impl Event {
             | Event::Logbook { at, .. }
             | Event::Cells { at, .. }
             | Event::Snapshot { at, .. }
+            | Event::TypeChosen { at, .. }
             | Event::CutoffObserved { at, .. }
             | Event::Gates { at, .. }
             | Event::Overridden { at, .. }
@@ -393,6 +447,12 @@ pub struct StepRecord {
     pub status: Option<Status>,
     /// First entered.
     pub entered_at: Option<Millis>,
+    /// Last entered: live data from before this is no evidence for the step's gates.
+    #[serde(default)]
+    pub visited_at: Option<Millis>,
+    /// Why the operator was sent (back) here, shown until the step is left.
+    #[serde(default)]
+    pub notice: Option<String>,
     /// Last left.
     pub left_at: Option<Millis>,
     /// Ticked items.
@@ -425,6 +485,11 @@ impl StepRecord {
 pub struct State {
     /// Started (the first event) with this wizard hash, tool version and language.
     pub started: Option<(Millis, String, String, String)>,
+    /// Who made the entries, in order: one source, or more when a session was resumed
+    /// another way.
+    pub entries: Vec<EntrySource>,
+    /// The finished session this one is a new attempt after.
+    pub previous: Option<String>,
     /// Index of the current step in the spec.
     pub current: usize,
     /// One record per step of the spec, same order.
@@ -516,6 +581,8 @@ impl<'w> Engine<'w> {
                 wizard_hash: wizard_hash.to_string(),
                 tool_version: tool_version.to_string(),
                 lang: lang.to_string(),
+                entries: EntrySource::default(),
+                previous: None,
             },
             Event::StepEntered {
                 at,
@@ -579,7 +646,7 @@ impl<'w> Engine<'w> {
             Input::Bms(b) => Ok(self.bms_events(state, b, at)),
             _ if finished => Err(EngineError::Finished),
             Input::Check { item, checked } => {
-                if !step.input.items().iter().any(|i| i.id == item) {
+                if !step_items(step, &state.live).iter().any(|i| i.id == item) {
                     return Err(EngineError::UnknownItem { step: sid, item });
                 }
                 Ok(vec![Event::Checked {
@@ -591,11 +658,7 @@ impl<'w> Engine<'w> {
             }
             Input::Field { field, text } => self.field_events(step, field, text, at),
             Input::Reading { cell, text } => self.reading_events(state, step, cell, text, at),
-            Input::App(action) => Ok(vec![Event::AppAction {
-                at,
-                step: sid,
-                action,
-            }]),
+            Input::App(action) => Ok(self.app_events(state, step, action, at)),
             Input::Next => Ok(self.next_events(state, at)),
             Input::Back => self.back_events(state, at),
             Input::Skip => {
@@ -704,11 +767,21 @@ impl<'w> Engine<'w> {
             BmsInput::Device(info) if state.live.device.as_ref() != Some(&info) => {
                 vec![Event::Device { at, info }]
             }
-            BmsInput::Settings(settings) if state.live.settings.as_ref() != Some(&settings) => {
-                vec![Event::Settings { at, settings }]
-            }
+            // Every settings frame is kept, unchanged or not: its time says it is fresh.
+            BmsInput::Settings(settings) => vec![Event::Settings { at, settings }],
             BmsInput::Logbook(logbook) if state.live.logbook.as_ref() != Some(&logbook) => {
-                vec![Event::Logbook { at, logbook }]
+                let mut ev = vec![Event::Logbook { at, logbook }];
+                let mut after = state.clone();
+                self.apply(&mut after, &ev[0]);
+                if let (Some(book), Some(baseline)) =
+                    (&after.live.logbook, after.live.factory_events_baseline)
+                {
+                    let choices = factory_events(book).saturating_sub(baseline);
+                    if choices > after.live.type_choices {
+                        ev.extend(self.type_chosen(&after, choices, at));
+                    }
+                }
+                ev
             }
             BmsInput::Cells(cells) => {
                 let mut ev = Vec::new();
@@ -717,8 +790,26 @@ impl<'w> Engine<'w> {
                     .gates
                     .iter()
                     .any(|g| g.check == Check::ProtectionTest);
-                if let (true, Some(prev)) = (testing, state.live.cells.as_ref()) {
-                    if let Some((kind, cut)) = observe_cutoff(prev, &cells) {
+                // Only frames of the test count, from after it was let begin.
+                let started = state.live.protection.started_at;
+                let prev = state
+                    .live
+                    .cells
+                    .as_ref()
+                    .filter(|_| started.is_some_and(|s| state.live.cells_at_ms >= Some(s)));
+                if let (true, Some(prev)) = (testing, prev) {
+                    let cut = observe_cutoff(prev, &cells).filter(|(kind, _)| {
+                        let charge = *kind == CutoffKind::Charge;
+                        let recorded = if charge {
+                            state.live.protection.charge.is_some()
+                        } else {
+                            state.live.protection.discharge.is_some()
+                        };
+                        // The first cut-off of each kind is the test's; the operator switching
+                        // that FET off afterwards is neither a second one nor a correction.
+                        !recorded && !self.switched_off(state, charge)
+                    });
+                    if let Some((kind, cut)) = cut {
                         ev.push(Event::CutoffObserved {
                             at,
                             charge: kind == CutoffKind::Charge,
@@ -753,15 +844,198 @@ impl<'w> Engine<'w> {
             ladder: &ladder,
             live: &state.live,
             now_ms: now,
+            since_ms: self.fresh_since(state, index),
         };
         step.gates
             .iter()
-            .map(|g| GateResult {
-                gate: g.id.clone(),
-                safety: g.safety,
-                verdict: checks::evaluate(&g.check, &ctx),
+            .map(|g| {
+                let mut verdict = checks::evaluate(&g.check, &ctx);
+                let only_unreported =
+                    !verdict.ok && verdict.reasons.iter().all(|r| r.code == "not_reported");
+                if only_unreported && g.confirm.is_some() {
+                    if record.checked.contains(&confirm_item_id(&g.id)) {
+                        verdict = checks::Verdict {
+                            by_operator: true,
+                            ..checks::Verdict::pass()
+                        };
+                    } else if let Some(text) = &g.confirm {
+                        for r in &mut verdict.reasons {
+                            r.text = format!(
+                                "{}; then tick \"{}\"",
+                                r.text,
+                                crate::wizard::spec::tr(text, "en")
+                            );
+                        }
+                    }
+                }
+                GateResult {
+                    gate: g.id.clone(),
+                    safety: g.safety,
+                    verdict,
+                }
             })
             .collect()
+    }
+
+    /// Live data must be newer than this for step `index`'s gates: the last time the step
+    /// was entered, or the operator's last app action there since, whichever is later.
+    pub fn fresh_since(&self, state: &State, index: usize) -> Millis {
+        let record = &state.steps[index];
+        let visited = record.visited_at.or(record.entered_at).unwrap_or(0);
+        record
+            .actions
+            .iter()
+            .map(|(at, _)| *at)
+            .filter(|at| *at >= visited)
+            .max()
+            .unwrap_or(visited)
+    }
+
+    /// The checklist items of step `index` as the unit on the link makes them: the step's
+    /// own, and a confirmation for each gate whose data this unit can never send.
+    pub fn items(&self, state: &State, index: usize) -> Vec<ItemSpec> {
+        step_items(&self.spec.steps[index], &state.live)
+    }
+
+    /// The app events of an action. At the protection test, the first charge or load is
+    /// taken only when a settings frame read since the step was entered passes every other
+    /// gate of the step: otherwise the verdicts are recorded and the action is not.
+    fn app_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        action: AppAction,
+        at: Millis,
+    ) -> Vec<Event> {
+        if let Some(results) = self.test_refusal(state, &action, at) {
+            return vec![Event::Gates {
+                at,
+                step: step.id.clone(),
+                results,
+            }];
+        }
+        let mut ev = vec![Event::AppAction {
+            at,
+            step: step.id.clone(),
+            action: action.clone(),
+        }];
+        if matches!(action, AppAction::BatteryType(_)) {
+            ev.extend(self.type_chosen(state, state.live.type_choices + 1, at));
+        }
+        ev
+    }
+
+    /// Why `action` may not start the protection test now, as the verdicts of the step's
+    /// gates that must pass first; `None` when it may (or it does not start a test). Front
+    /// ends ask this before letting a simulated charger or load act on the unit.
+    pub fn test_refusal(
+        &self,
+        state: &State,
+        action: &AppAction,
+        at: Millis,
+    ) -> Option<Vec<GateResult>> {
+        let idx = state.current;
+        let step = &self.spec.steps[idx];
+        let starts = matches!(action, AppAction::Current(a) if a.0 != 0.0)
+            && state.live.protection.started_at.is_none()
+            && step.gates.iter().any(|g| g.check == Check::ProtectionTest);
+        if !starts {
+            return None;
+        }
+        let results = self.evaluate(state, idx, at);
+        let before: Vec<&GateResult> = step
+            .gates
+            .iter()
+            .zip(&results)
+            .filter(|(g, _)| g.check != Check::ProtectionTest)
+            .map(|(_, r)| r)
+            .collect();
+        if before.iter().all(|r| r.verdict.ok) {
+            return None;
+        }
+        Some(results)
+    }
+
+    /// The events of a battery-type choice: recorded, and when it wiped a settings step
+    /// already passed, the way back to the first such step.
+    fn type_chosen(&self, state: &State, choices: usize, at: Millis) -> Vec<Event> {
+        let step = self.current_step(state).id.clone();
+        let first_type = self.spec.steps.iter().position(|s| {
+            s.gates
+                .iter()
+                .any(|g| g.check == Check::OvpMatchesChemistry)
+        });
+        let wiped = first_type.and_then(|bt| {
+            (bt + 1..self.spec.steps.len()).find(|&i| {
+                matches!(state.steps[i].status(), Status::Done | Status::Overridden)
+                    && self.spec.steps[i]
+                        .gates
+                        .iter()
+                        .any(|g| reads_settings(&g.check))
+            })
+        });
+        let Some(to) = wiped else {
+            return vec![Event::TypeChosen {
+                at,
+                step,
+                choices,
+                wiped: None,
+                reason: None,
+            }];
+        };
+        let target = &self.spec.steps[to];
+        let reason = format!(
+            "the battery type was chosen again after the settings were made: the unit reloaded \
+             its factory set and every setting from '{}' ({}) on is gone — set them again; each \
+             later step is checked again on the way",
+            crate::wizard::spec::tr(&target.title, "en"),
+            target.id
+        );
+        vec![
+            Event::TypeChosen {
+                at,
+                step: step.clone(),
+                choices,
+                wiped: Some(target.id.clone()),
+                reason: Some(reason),
+            },
+            Event::WentBack {
+                at,
+                from: step,
+                to: target.id.clone(),
+            },
+            Event::StepEntered {
+                at,
+                step: target.id.clone(),
+            },
+        ]
+    }
+
+    /// Whether the operator turned the charge (or discharge) FET off themselves: the switch
+    /// reads off, or their last use of it at this step was to turn it off.
+    fn switched_off(&self, state: &State, charge: bool) -> bool {
+        let wanted = if charge {
+            crate::bms::model::Switch::Charge
+        } else {
+            crate::bms::model::Switch::Discharge
+        };
+        let by_settings = state.live.settings.as_ref().is_some_and(|s| {
+            !if charge {
+                s.charge_switch
+            } else {
+                s.discharge_switch
+            }
+        });
+        let by_action = state.steps[state.current]
+            .actions
+            .iter()
+            .rev()
+            .find_map(|(_, a)| match a {
+                AppAction::Switch { switch, on } if *switch == wanted => Some(!on),
+                _ => None,
+            })
+            .unwrap_or(false);
+        by_settings || by_action
     }
 
     /// The ladder as entered at step `index`.
@@ -998,8 +1272,18 @@ impl<'w> Engine<'w> {
                 wizard_hash,
                 tool_version,
                 lang,
+                entries,
+                previous,
             } => {
-                state.started = Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()))
+                state.started =
+                    Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()));
+                state.entries = vec![entries.clone()];
+                state.previous.clone_from(previous);
+            }
+            Event::EntriesFrom { entries, .. } => {
+                if state.entries.last() != Some(entries) {
+                    state.entries.push(entries.clone());
+                }
             }
             Event::StepEntered { at, step } => {
                 if let Some(i) = index_of(step) {
@@ -1011,6 +1295,7 @@ impl<'w> Engine<'w> {
                     let r = &mut state.steps[i];
                     r.status = Some(Status::Current);
                     r.entered_at.get_or_insert(*at);
+                    r.visited_at = Some(*at);
                     // An override holds for the visit it was given in, not forever.
                     r.overrides.clear();
                     // The battery type is chosen at the first step that checks the chemistry
@@ -1088,6 +1373,15 @@ impl<'w> Engine<'w> {
                 if matches!(action, AppAction::BalanceTrigger(_)) {
                     state.live.balance_trigger_changed = true;
                 }
+                let at_test = index_of(step).is_some_and(|i| {
+                    self.spec.steps[i]
+                        .gates
+                        .iter()
+                        .any(|g| g.check == Check::ProtectionTest)
+                });
+                if at_test && matches!(action, AppAction::Current(a) if a.0 != 0.0) {
+                    state.live.protection.started_at.get_or_insert(*at);
+                }
             }
             Event::LinkUp { peer, .. } => {
                 state.live.connected = true;
@@ -1105,9 +1399,13 @@ impl<'w> Engine<'w> {
                 state.live.cells = None;
                 state.live.cells_at_ms = None;
                 state.live.settings = None;
+                state.live.settings_at_ms = None;
             }
             Event::Device { info, .. } => state.live.device = Some(info.clone()),
-            Event::Settings { settings, .. } => state.live.settings = Some(settings.clone()),
+            Event::Settings { at, settings } => {
+                state.live.settings = Some(settings.clone());
+                state.live.settings_at_ms = Some(*at);
+            }
             Event::Logbook { logbook, .. } => {
                 state.live.logbook = Some(logbook.clone());
                 // A logbook that arrives only after the battery-type step was entered gives
@@ -1130,6 +1428,25 @@ impl<'w> Engine<'w> {
             Event::Cells { at, cells } | Event::Snapshot { at, cells, .. } => {
                 state.live.cells = Some(cells.clone());
                 state.live.cells_at_ms = Some(*at);
+            }
+            Event::TypeChosen {
+                choices,
+                wiped,
+                reason,
+                ..
+            } => {
+                state.live.type_choices = *choices;
+                if let Some(i) = wiped.as_deref().and_then(index_of) {
+                    // The test was made on settings that are gone.
+                    state.live.protection = checks::ProtectionObs::default();
+                    state.steps[i].notice = reason.clone();
+                    // Every step from there on is passed again, re-checked on the way.
+                    for r in &mut state.steps[i + 1..] {
+                        if r.status.is_some() {
+                            r.status = Some(Status::Pending);
+                        }
+                    }
+                }
             }
             Event::CutoffObserved {
                 charge,
@@ -1160,6 +1477,7 @@ impl<'w> Engine<'w> {
                 if let Some(i) = index_of(step) {
                     let r = &mut state.steps[i];
                     r.left_at = Some(*at);
+                    r.notice = None;
                     r.status = Some(match how {
                         Leave::Passed => Status::Done,
                         Leave::Overridden => Status::Overridden,
@@ -1270,6 +1588,39 @@ pub fn is_live(check: &Check) -> bool {
     )
 }
 
+/// The id of the checklist item that confirms gate `gate` from the app.
+pub fn confirm_item_id(gate: &str) -> String {
+    format!("confirm.{gate}")
+}
+
+/// The checklist items of `step` for the unit described by `live`: the step's own, then one
+/// confirmation for each gate whose data the unit can never send (see [`checks::unreadable`]).
+pub fn step_items(step: &StepSpec, live: &LiveData) -> Vec<ItemSpec> {
+    let mut items = step.input.items().to_vec();
+    for g in &step.gates {
+        if let (Some(text), Some(_)) = (&g.confirm, checks::unreadable(&g.check, live)) {
+            items.push(ItemSpec {
+                id: confirm_item_id(&g.id),
+                text: text.clone(),
+            });
+        }
+    }
+    items
+}
+
+/// Whether a check reads the unit's settings (which a battery-type choice resets).
+fn reads_settings(check: &Check) -> bool {
+    matches!(
+        check,
+        Check::CellCountSetting
+            | Check::CapacitySet
+            | Check::BalanceTrigger
+            | Check::ColdSite
+            | Check::SwitchesOn
+            | Check::TempSensorEnabled
+    )
+}
+
 fn factory_events(log: &Logbook) -> usize {
     log.entries
         .iter()
@@ -1290,15 +1641,19 @@ chemistries:
     ladder_step: {min: 2.5, max: 3.6}
     cell_plausible: {min: 2.5, max: 3.65}
     cell_ovp: 3.6
-    ovp_tolerance: 0.1
+    max_charge_voltage: 3.65
+    min_discharge_voltage: 2.5
+    ovp_window: {min: 3.45, max: 3.65}
+    uvp_window: {min: 2.5, max: 3.0}
 models:
-  - {id: m16, name: {en: sixteen}, max_cells: 16, plugs: [9, 8]}
+  - {id: m16, name: {en: sixteen}, min_cells: 8, max_cells: 16, max_input_voltage: 70, plugs: [9, 8]}
 limits:
   cell_spread: 0.1
   charger_margin: 5
   output_tolerance: 0.5
   pack_tolerance: 0.3
   unused_pin_max: 0.5
+  meter_digit: 0.01
   balance_trigger: 0.01
   cold_utpr: 5
   cold_utp: [1, 2]
@@ -1627,6 +1982,637 @@ steps:
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(back, journal);
+    }
+
+    /// Configuration and test steps with live gates, as wizard.yaml has them.
+    pub(crate) const LIVE: &str = r#"
+languages: [en]
+chemistries:
+  lifepo4:
+    name: {en: LiFePO4}
+    ladder_step: {min: 2.5, max: 3.6}
+    cell_plausible: {min: 2.5, max: 3.65}
+    cell_ovp: 3.6
+    max_charge_voltage: 3.65
+    min_discharge_voltage: 2.5
+    ovp_window: {min: 3.45, max: 3.65}
+    uvp_window: {min: 2.5, max: 3.0}
+  li-ion:
+    name: {en: Li-ion}
+    ladder_step: {min: 3.0, max: 4.2}
+    cell_plausible: {min: 2.5, max: 4.3}
+    cell_ovp: 4.2
+    max_charge_voltage: 4.25
+    min_discharge_voltage: 2.5
+    ovp_window: {min: 4.0, max: 4.25}
+    uvp_window: {min: 2.5, max: 3.2}
+models:
+  - {id: m16, name: {en: sixteen}, min_cells: 8, max_cells: 16, max_input_voltage: 70, plugs: [9, 8]}
+limits:
+  cell_spread: 0.1
+  charger_margin: 5
+  output_tolerance: 0.5
+  pack_tolerance: 0.3
+  unused_pin_max: 0.5
+  meter_digit: 0.01
+  balance_trigger: 0.01
+  cold_utpr: 5
+  cold_utp: [1, 2]
+  probe_plausible: [-30, 80]
+  protection_tolerance: 0.05
+  live_max_age_s: 5
+errors: {1: {en: one}, 2: {en: two}, 3: {en: three}, 4: {en: four}, 5: {en: five},
+         6: {en: six}, 7: {en: seven}, 8: {en: eight}, 9: {en: nine}}
+steps:
+  - id: setup.pack
+    section: setup
+    title: {en: Pack}
+    instructions: [{en: Describe the pack.}]
+    input:
+      kind: form
+      fields:
+        - {id: chemistry, label: {en: Chemistry}, type: choice, options: [{id: lifepo4, text: {en: LiFePO4}}, {id: li-ion, text: {en: Li-ion}}]}
+        - {id: cells, label: {en: Cells}, type: integer, min: 1, max: 16}
+        - {id: capacity, label: {en: Capacity}, type: number, unit: Ah, min: 1, max: 1000}
+        - {id: model, label: {en: Model}, type: choice, options: [{id: m16, text: {en: sixteen}}]}
+    gates:
+      - {id: filled, check: fields_valid, safety: true, text: {en: All filled}}
+  - id: config.battery_type
+    section: configuration
+    number: 3
+    title: {en: Battery type}
+    instructions: [{en: Choose it once.}]
+    input: {kind: live}
+    gates:
+      - {id: ovp, check: ovp_matches_chemistry, safety: true, text: {en: OVP}}
+  - id: config.cells
+    section: configuration
+    number: 4
+    title: {en: Cell count and capacity}
+    instructions: [{en: Set them.}]
+    input: {kind: live}
+    gates:
+      - {id: cell_count, check: cell_count_setting, safety: true, text: {en: Cell count}}
+      - {id: capacity, check: capacity_set, text: {en: Capacity}}
+  - id: config.control
+    section: configuration
+    number: 8
+    title: {en: Control}
+    instructions: [{en: Switches.}]
+    input: {kind: live}
+    gates:
+      - {id: switches, check: switches_on, text: {en: Switches on}}
+      - id: temp_sensor
+        check: temp_sensor_enabled
+        safety: true
+        text: {en: Temp sensor on}
+        confirm: {en: Disable Temp. Sensor is OFF in the app}
+      - id: no_reset
+        check: no_factory_reset
+        safety: true
+        text: {en: No reset}
+        confirm: {en: I chose the battery type once}
+      - {id: no_alarm, check: no_alarm, safety: true, text: {en: No alarm}}
+  - id: protection.test
+    section: protection
+    title: {en: Test}
+    instructions: [{en: Test it.}]
+    input: {kind: live}
+    gates:
+      - {id: before_ovp, check: ovp_matches_chemistry, safety: true, text: {en: OVP before}}
+      - {id: test, check: protection_test, safety: true, text: {en: Test}}
+  - id: signoff
+    section: signoff
+    title: {en: Sign}
+    instructions: [{en: Sign.}]
+    input:
+      kind: sign_off
+      items: [{id: done, text: {en: Done}}]
+    gates:
+      - {id: done, check: all_confirmed, safety: true, text: {en: Done}}
+      - {id: cell_count, check: cell_count_setting, safety: true, text: {en: Cell count}}
+"#;
+
+    pub(crate) fn live_spec() -> WizardSpec {
+        serde_yaml::from_str(LIVE).expect("live wizard parses")
+    }
+
+    mod live_flow {
+        use super::*;
+        use crate::bms::model::{Chemistry, LogEntry, Switch};
+        use crate::units::Amps;
+        use crate::wizard::checks::testkit::{cell_info, device, pack_cells, settings_lifepo4};
+
+        fn bms(b: BmsInput) -> Input {
+            Input::Bms(b)
+        }
+
+        fn factory_book(n: usize) -> Logbook {
+            Logbook {
+                entries: (0..n)
+                    .map(|k| LogEntry {
+                        seconds: 10 + k as u32,
+                        code: LogEntry::factory_code(Chemistry::LiFePo4),
+                    })
+                    .collect(),
+            }
+        }
+
+        /// A session on the live wizard, connected to a new-firmware unit whose logbook was
+        /// read, at the battery-type step.
+        fn at_battery_type(engine: &Engine<'_>) -> State {
+            let (mut state, _) = started(engine);
+            let ins = [
+                bms(BmsInput::Up { peer: "sim".into() }),
+                bms(BmsInput::Device(device("11.61"))),
+                bms(BmsInput::Logbook(Logbook::default())),
+                field("chemistry", "lifepo4"),
+                field("cells", "16"),
+                field("capacity", "280"),
+                field("model", "m16"),
+                Input::Next,
+            ];
+            for i in ins {
+                engine.step(&mut state, i, 100).unwrap();
+            }
+            assert_eq!(engine.current_step(&state).id, "config.battery_type");
+            state
+        }
+
+        /// Fresh settings and cells at `at`, then Next a little later.
+        fn pass_live_step(engine: &Engine<'_>, state: &mut State, at: Millis) -> Vec<Event> {
+            engine
+                .step(state, bms(BmsInput::Settings(settings_lifepo4())), at)
+                .unwrap();
+            engine
+                .step(
+                    state,
+                    bms(BmsInput::Cells(cell_info(&pack_cells(16, 3.3)))),
+                    at,
+                )
+                .unwrap();
+            engine.step(state, Input::Next, at + 5).unwrap()
+        }
+
+        fn verdict<'s>(state: &'s State, step: usize, gate: &str) -> &'s GateResult {
+            state.steps[step]
+                .gates
+                .iter()
+                .find(|g| g.gate == gate)
+                .unwrap_or_else(|| panic!("no verdict for {gate}: {:?}", state.steps[step]))
+        }
+
+        fn codes(r: &GateResult) -> Vec<&str> {
+            r.verdict.reasons.iter().map(|x| x.code.as_str()).collect()
+        }
+
+        #[test]
+        fn a_battery_type_slip_corrected_at_its_step_is_simply_recorded() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_battery_type(&engine);
+            for (t, chem) in [(200, Chemistry::LiIon), (210, Chemistry::LiFePo4)] {
+                engine
+                    .step(&mut state, Input::App(AppAction::BatteryType(chem)), t)
+                    .unwrap();
+            }
+            engine
+                .step(&mut state, bms(BmsInput::Logbook(factory_book(2))), 220)
+                .unwrap();
+            assert_eq!(state.live.type_choices, 2);
+            pass_live_step(&engine, &mut state, 300);
+            assert_eq!(engine.current_step(&state).id, "config.cells");
+            pass_live_step(&engine, &mut state, 400);
+            assert_eq!(engine.current_step(&state).id, "config.control");
+            pass_live_step(&engine, &mut state, 500);
+            let no_reset = verdict(&state, 3, "no_reset");
+            assert!(no_reset.verdict.ok, "{no_reset:?}");
+            assert_eq!(engine.current_step(&state).id, "protection.test");
+        }
+
+        #[test]
+        fn a_battery_type_chosen_after_the_settings_sends_back_to_the_first_wiped_step() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_battery_type(&engine);
+            engine
+                .step(
+                    &mut state,
+                    Input::App(AppAction::BatteryType(Chemistry::LiFePo4)),
+                    200,
+                )
+                .unwrap();
+            pass_live_step(&engine, &mut state, 300);
+            pass_live_step(&engine, &mut state, 400);
+            assert_eq!(engine.current_step(&state).id, "config.control");
+            let ev = engine
+                .step(
+                    &mut state,
+                    Input::App(AppAction::BatteryType(Chemistry::LiFePo4)),
+                    450,
+                )
+                .unwrap();
+            assert!(
+                ev.iter().any(
+                    |e| matches!(e, Event::TypeChosen { wiped: Some(w), .. } if w == "config.cells")
+                ),
+                "{ev:?}"
+            );
+            assert_eq!(engine.current_step(&state).id, "config.cells");
+            let notice = state.steps[2].notice.as_deref().unwrap_or("");
+            assert!(
+                notice.contains("chosen again") && notice.contains("config.cells"),
+                "{notice}"
+            );
+            assert_eq!(
+                state.steps[3].status(),
+                Status::Pending,
+                "control is checked again"
+            );
+            // The logbook then shows the second load: already accounted for, nothing more.
+            let ev = engine
+                .step(&mut state, bms(BmsInput::Logbook(factory_book(2))), 460)
+                .unwrap();
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::TypeChosen { .. })),
+                "{ev:?}"
+            );
+            // Redone, every later step passes on the way, and the notice is gone.
+            pass_live_step(&engine, &mut state, 500);
+            assert!(state.steps[2].notice.is_none());
+            pass_live_step(&engine, &mut state, 600);
+            assert_eq!(engine.current_step(&state).id, "protection.test");
+        }
+
+        #[test]
+        fn a_second_factory_load_seen_only_in_the_logbook_also_sends_back() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_battery_type(&engine);
+            // A real unit: the choice is seen only as a factory load in the logbook.
+            engine
+                .step(&mut state, bms(BmsInput::Logbook(factory_book(1))), 200)
+                .unwrap();
+            pass_live_step(&engine, &mut state, 300);
+            pass_live_step(&engine, &mut state, 400);
+            engine
+                .step(&mut state, bms(BmsInput::Logbook(factory_book(2))), 450)
+                .unwrap();
+            assert_eq!(engine.current_step(&state).id, "config.cells");
+            assert_eq!(state.live.type_choices, 2);
+        }
+
+        #[test]
+        fn live_gates_wait_for_data_read_since_the_step_was_entered() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_battery_type(&engine);
+            // Settings from before the step was entered (stamp 100) prove nothing here.
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 99)
+                .unwrap();
+            let mut state2 = state.clone();
+            engine.step(&mut state2, Input::Next, 150).unwrap();
+            let ovp = verdict(&state2, 1, "ovp");
+            assert!(!ovp.verdict.ok);
+            assert_eq!(codes(ovp), ["no_data"]);
+            assert!(
+                ovp.verdict.reasons[0].text.contains("waiting for"),
+                "{ovp:?}"
+            );
+            // The same settings read again after the step was entered pass.
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 100)
+                .unwrap();
+            engine.step(&mut state, Input::Next, 150).unwrap();
+            assert_eq!(engine.current_step(&state).id, "config.cells");
+            // An app action makes earlier data stale again.
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 160)
+                .unwrap();
+            engine
+                .step(&mut state, Input::App(AppAction::CellCount(16)), 170)
+                .unwrap();
+            engine.step(&mut state, Input::Next, 180).unwrap();
+            assert_eq!(codes(verdict(&state, 2, "cell_count")), ["no_data"]);
+            // A non-safety gate without data refuses as well, and only an override passes it.
+            let capacity = verdict(&state, 2, "capacity");
+            assert!(!capacity.verdict.ok && !capacity.safety);
+        }
+
+        #[test]
+        fn the_factory_reset_gate_needs_device_info_and_the_logbook_it_keeps() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = engine.empty_state();
+            state.current = 3;
+            state.steps[3].visited_at = Some(0);
+            state.live.connected = true;
+            state.live.settings = Some(settings_lifepo4());
+            state.live.settings_at_ms = Some(10);
+            let gate = |state: &State| {
+                engine
+                    .evaluate(state, 3, 20)
+                    .into_iter()
+                    .find(|g| g.gate == "no_reset")
+                    .unwrap()
+            };
+            assert_eq!(codes(&gate(&state)), ["no_data"], "no device info");
+            state.live.device = Some(device("11.61"));
+            let v = gate(&state);
+            assert_eq!(codes(&v), ["no_data"], "no logbook");
+            assert!(v.verdict.reasons[0].text.contains("logbook"), "{v:?}");
+            state.live.logbook = Some(factory_book(1));
+            assert!(gate(&state).verdict.ok);
+            // Old firmware keeps no logbook: the operator confirms instead, and says so.
+            state.live.logbook = None;
+            state.live.device = Some(device("10.07"));
+            let v = gate(&state);
+            assert_eq!(codes(&v), ["not_reported"]);
+            let items: Vec<String> = engine.items(&state, 3).into_iter().map(|i| i.id).collect();
+            assert_eq!(items, ["confirm.no_reset"]);
+            state.steps[3].checked.insert("confirm.no_reset".into());
+            let v = gate(&state);
+            assert!(v.verdict.ok && v.verdict.by_operator, "{v:?}");
+        }
+
+        #[test]
+        fn a_24s_unit_that_sends_no_control_word_needs_the_operators_confirmation() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_battery_type(&engine);
+            let mut s = settings_lifepo4();
+            s.control = None;
+            let gate = |state: &State| {
+                engine
+                    .evaluate(state, 3, 1_000)
+                    .into_iter()
+                    .find(|g| g.gate == "temp_sensor")
+                    .unwrap()
+            };
+            state.current = 3;
+            state.steps[3].visited_at = Some(900);
+            engine
+                .step(&mut state, bms(BmsInput::Settings(s)), 950)
+                .unwrap();
+            let v = gate(&state);
+            assert!(!v.verdict.ok, "nothing read is no pass: {v:?}");
+            assert_eq!(codes(&v), ["not_reported"]);
+            assert!(v.verdict.reasons[0]
+                .text
+                .contains("Disable Temp. Sensor is OFF in the app"));
+            assert!(engine
+                .step(&mut state, check("confirm.temp_sensor"), 960)
+                .is_ok());
+            let v = gate(&state);
+            assert!(v.verdict.ok && v.verdict.by_operator, "{v:?}");
+            // On a unit that does send the switch, there is nothing to confirm.
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 970)
+                .unwrap();
+            assert!(engine.items(&state, 3).is_empty());
+            assert!(!gate(&state).verdict.by_operator);
+        }
+
+        /// At the protection test with the configuration done on these settings.
+        fn at_test(engine: &Engine<'_>) -> State {
+            let mut state = at_battery_type(engine);
+            engine
+                .step(
+                    &mut state,
+                    Input::App(AppAction::BatteryType(Chemistry::LiFePo4)),
+                    200,
+                )
+                .unwrap();
+            pass_live_step(engine, &mut state, 300);
+            pass_live_step(engine, &mut state, 400);
+            pass_live_step(engine, &mut state, 500);
+            assert_eq!(engine.current_step(&state).id, "protection.test");
+            state
+        }
+
+        #[test]
+        fn the_test_does_not_start_on_an_ovp_raised_after_its_step() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_test(&engine);
+            let charge = Input::App(AppAction::Current(Amps(45.0)));
+            // Only settings from before the step: not fresh, the charger stays off.
+            let ev = engine.step(&mut state, charge.clone(), 600).unwrap();
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::AppAction { .. })),
+                "{ev:?}"
+            );
+            assert_eq!(codes(verdict(&state, 4, "before_ovp")), ["no_data"]);
+            let mut raised = settings_lifepo4();
+            raised.cell_ovp = crate::units::Volts(3.9);
+            engine
+                .step(&mut state, bms(BmsInput::Settings(raised)), 610)
+                .unwrap();
+            let ev = engine.step(&mut state, charge.clone(), 620).unwrap();
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::AppAction { .. })),
+                "{ev:?}"
+            );
+            assert_eq!(
+                codes(verdict(&state, 4, "before_ovp")),
+                ["ovp_matches_chemistry"]
+            );
+            assert_eq!(state.live.protection.started_at, None);
+            // Put right and read again: the test starts.
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 630)
+                .unwrap();
+            let ev = engine.step(&mut state, charge, 640).unwrap();
+            assert!(
+                ev.iter().any(|e| matches!(e, Event::AppAction { .. })),
+                "{ev:?}"
+            );
+            assert_eq!(state.live.protection.started_at, Some(640));
+        }
+
+        #[test]
+        fn switching_charge_off_after_the_cutoff_is_no_second_cutoff() {
+            let spec = live_spec();
+            let engine = Engine::new(&spec);
+            let mut state = at_test(&engine);
+            engine
+                .step(&mut state, bms(BmsInput::Settings(settings_lifepo4())), 600)
+                .unwrap();
+            engine
+                .step(&mut state, Input::App(AppAction::Current(Amps(45.0))), 610)
+                .unwrap();
+            let frame = |v: f64, charging: bool, amps: f64| {
+                let mut c = cell_info(&pack_cells(16, 3.3));
+                c.cell_voltages[4] = crate::units::Volts(v);
+                c.charging = charging;
+                c.current = Amps(amps);
+                c
+            };
+            let mut cutoffs = 0;
+            let frames = [
+                (3.59, true, 45.0),
+                (3.61, false, 0.0), // the BMS cuts off at 3.61
+                (3.45, true, 45.0), // recovered: the charger pushes again
+            ];
+            for (k, (v, on, a)) in frames.into_iter().enumerate() {
+                let ev = engine
+                    .step(
+                        &mut state,
+                        bms(BmsInput::Cells(frame(v, on, a))),
+                        700 + k as i64,
+                    )
+                    .unwrap();
+                cutoffs += ev
+                    .iter()
+                    .filter(|e| matches!(e, Event::CutoffObserved { .. }))
+                    .count();
+            }
+            assert_eq!(cutoffs, 1);
+            engine
+                .step(
+                    &mut state,
+                    Input::App(AppAction::Switch {
+                        switch: Switch::Charge,
+                        on: false,
+                    }),
+                    720,
+                )
+                .unwrap();
+            let ev = engine
+                .step(
+                    &mut state,
+                    bms(BmsInput::Cells(frame(3.46, false, 45.0))),
+                    730,
+                )
+                .unwrap();
+            assert!(
+                !ev.iter().any(|e| matches!(e, Event::CutoffObserved { .. })),
+                "{ev:?}"
+            );
+            let cut = state.live.protection.charge.unwrap();
+            assert_eq!(cut.cell_voltage, crate::units::Volts(3.61));
+        }
+    }
+
+    mod no_pass_without_data {
+        use super::*;
+        use crate::bms::model::{Chemistry, LogEntry};
+        use crate::units::Amps;
+        use crate::wizard::checks::testkit::{cell_info, device, pack_cells, settings_lifepo4};
+        use proptest::prelude::*;
+
+        /// What may happen at the bench, in any order.
+        fn op(k: u8) -> Input {
+            let bms = Input::Bms;
+            match k % 16 {
+                0 => bms(BmsInput::Up { peer: "u".into() }),
+                1 => bms(BmsInput::Down {
+                    reason: "gone".into(),
+                }),
+                2 => bms(BmsInput::Device(device("11.61"))),
+                3 => bms(BmsInput::Device(device("10.07"))),
+                4 => bms(BmsInput::Settings(settings_lifepo4())),
+                5 => {
+                    let mut s = settings_lifepo4();
+                    s.control = None;
+                    bms(BmsInput::Settings(s))
+                }
+                6 => bms(BmsInput::Cells(cell_info(&pack_cells(16, 3.3)))),
+                7 => bms(BmsInput::Logbook(Logbook {
+                    entries: vec![LogEntry {
+                        seconds: 1,
+                        code: LogEntry::factory_code(Chemistry::LiFePo4),
+                    }],
+                })),
+                8 | 9 => Input::Next,
+                10 => Input::Back,
+                11 => Input::App(AppAction::BatteryType(Chemistry::LiFePo4)),
+                12 => Input::App(AppAction::Current(Amps(45.0))),
+                13 => Input::App(AppAction::CellCount(16)),
+                14 => check("confirm.temp_sensor"),
+                _ => check("confirm.no_reset"),
+            }
+        }
+
+        /// Whether the data `gate` judges was there, and read since the step was entered or
+        /// the app last used, in `state` at `now` — or, where the unit can never send it,
+        /// confirmed by the operator.
+        fn had_data(
+            engine: &Engine<'_>,
+            state: &State,
+            idx: usize,
+            gate: &crate::wizard::spec::GateSpec,
+            verdict: &checks::Verdict,
+            now: Millis,
+        ) -> bool {
+            let live = &state.live;
+            let since = engine.fresh_since(state, idx);
+            let settings_fresh =
+                live.settings.is_some() && live.settings_at_ms.is_some_and(|at| at >= since);
+            let cells_fresh = live.cells.is_some()
+                && live.cells_at_ms.is_some_and(|at| {
+                    at >= since && (now - at) as f64 <= engine.spec().limits.live_max_age_s * 1000.0
+                });
+            let confirmed = verdict.by_operator
+                && state.steps[idx]
+                    .checked
+                    .contains(&confirm_item_id(&gate.id));
+            live.connected
+                && match gate.check {
+                    Check::NoAlarm => cells_fresh,
+                    Check::TempSensorEnabled => {
+                        settings_fresh
+                            && (live.settings.as_ref().is_some_and(|s| s.control.is_some())
+                                || confirmed)
+                    }
+                    Check::NoFactoryReset => match &live.device {
+                        Some(d) if d.keeps_logbook() => live.logbook.is_some(),
+                        Some(_) => confirmed,
+                        None => false,
+                    },
+                    _ => settings_fresh,
+                }
+        }
+
+        proptest! {
+            #[test]
+            fn no_safety_gate_passes_on_absent_or_stale_data(
+                ops in prop::collection::vec((any::<u8>(), 0i64..8_000), 0..80)
+            ) {
+                let spec = live_spec();
+                let engine = Engine::new(&spec);
+                let (mut state, _) = started(&engine);
+                let mut t = 1;
+                for i in [
+                    field("chemistry", "lifepo4"),
+                    field("cells", "16"),
+                    field("capacity", "280"),
+                    field("model", "m16"),
+                ] {
+                    engine.step(&mut state, i, t).unwrap();
+                }
+                for (k, dt) in ops {
+                    t += dt;
+                    let before = state.clone();
+                    let Ok(ev) = engine.step(&mut state, op(k), t) else { continue };
+                    for e in &ev {
+                        let Event::Gates { step, results, .. } = e else { continue };
+                        let idx = spec.steps.iter().position(|s| &s.id == step).unwrap();
+                        for (gate, r) in spec.steps[idx].gates.iter().zip(results) {
+                            if !(r.safety && r.verdict.ok && is_live(&gate.check)) {
+                                continue;
+                            }
+                            prop_assert!(
+                                had_data(&engine, &before, idx, gate, &r.verdict, t),
+                                "{} / {} passed without fresh data at {t}: {:?}",
+                                step, gate.id, before.live
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     mod properties {

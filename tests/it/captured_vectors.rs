@@ -362,6 +362,7 @@ fn sample_cells(layout: Layout, n: usize) -> CellInfo {
         charging: true,
         discharging: false,
         temp_sensor_bits: 0b111,
+        emergency: (layout == Layout::S32).then_some(false),
     }
 }
 

@@ -12,7 +12,7 @@ use jk_commission::log::journal::Journal;
 use serde::{Deserialize, Serialize};
 
 const CHILD_ENV: &str = "JK_COMMISSION_CRASH_JOURNAL";
-const CHILD_TEST: &str = "crash_child_appender";
+const CHILD_TEST: &str = "journal_crash::crash_child_appender";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Event {

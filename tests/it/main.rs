@@ -3,17 +3,22 @@
 #[path = "../common/vectors.rs"]
 mod vectors;
 
+mod common;
+
 mod ble_no_adapter;
 mod bluez_emulated;
 mod captured_vectors;
 mod check_wizard_cli;
+mod cli_numbers;
 mod clean_cli;
 mod codec_props;
 mod decode_cli;
 mod journal_crash;
 mod ladder_cli;
+mod loader_fuzz;
 mod monitor_cli;
 mod run_cli;
+mod safety_wiring;
 mod sign_cli;
 mod sim_link;
 mod train_cli;
@@ -22,3 +27,4 @@ mod train_scenarios;
 mod train_sim;
 mod tui_pty;
 mod tui_snapshots;
+mod yaml_mistakes;

@@ -2,20 +2,14 @@
 //! log that both verifiers accept; refusals stop at the right step with the reason; a run
 //! killed with SIGKILL at any point resumes and ends with the same log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/answers")
-        .join(name)
-}
+use crate::common::{example, keygen, text};
 
 fn run(answers: &Path, out: &Path, key: Option<&Path>) -> Output {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = crate::common::cmd();
     cmd.args(["run", "--sim", "--answers"])
         .arg(answers)
         .arg("--out")
@@ -27,24 +21,9 @@ fn run(answers: &Path, out: &Path, key: Option<&Path>) -> Output {
     cmd.output().expect("the binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn keygen(dir: &Path) -> PathBuf {
-    let key = dir.join("operator");
-    let out = Command::new(BIN)
-        .args(["keygen", "--comment", "anna@bench", "--file"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "keygen: {}", text(&out.stderr));
-    key
-}
-
 #[test]
 fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::common::tmp();
     let key = keygen(tmp.path());
     let out_dir = tmp.path().join("session");
     let out = run(&example("clean-lifepo4-16s.yaml"), &out_dir, Some(&key));
@@ -82,7 +61,7 @@ fn a_clean_run_ends_with_a_signed_log_that_both_verifiers_accept() {
     let allowed = tmp.path().join("allowed_signers");
     std::fs::write(&allowed, format!("anna@bench {public}")).unwrap();
     let verify = |log: &Path| {
-        Command::new(BIN)
+        crate::common::cmd()
             .arg("verify")
             .arg(log)
             .arg("--signature")
@@ -159,14 +138,62 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "4.20",
         ),
         (
+            "refuse-ovp-raised-before-test.yaml",
+            "protection.test",
+            "gate before_test_chemistry",
+            "3.90",
+        ),
+        (
             "refuse-settings-changed-after.yaml",
             "signoff",
             "gate settings_temp_sensor",
             "isable",
         ),
+        (
+            "refuse-emergency-on.yaml",
+            "config.control",
+            "gate emergency_off",
+            "Emergency is ON: the pack is not protected",
+        ),
+        (
+            "refuse-charge-switch-off-at-signoff.yaml",
+            "signoff",
+            "gate settings_switches",
+            "the Charge switch is off",
+        ),
+        (
+            "refuse-calibration-to-label.yaml",
+            "config.calibration",
+            "gate calibration_matches_meter",
+            "V but the meter measured 52.80 V at the multimeter test",
+        ),
+        (
+            "refuse-uvp-too-low.yaml",
+            "config.advanced",
+            "gate uvp_matches_chemistry",
+            "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4",
+        ),
+        (
+            "refuse-ovp-above-max.yaml",
+            "config.advanced",
+            "gate ovp_matches_chemistry",
+            "OVP 3.70 V is outside 3.45 V–3.65 V",
+        ),
+        (
+            "refuse-another-pack.yaml",
+            "config.status",
+            "gate pack_voltage_matches",
+            "V but the meter measured 56.10 V at the multimeter test",
+        ),
+        (
+            "refuse-wrong-unit-model.yaml",
+            "config.status",
+            "gate unit_matches_model",
+            "reports model JK_B2A24S20P (a 24-cell unit) but set-up chose a 16-cell unit",
+        ),
     ];
     for (file, step, gate, reason) in cases {
-        let tmp = tempfile::tempdir().unwrap();
+        let tmp = crate::common::tmp();
         let out = run(&example(file), tmp.path(), None);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{file}: {err}");
@@ -226,7 +253,7 @@ fn journal_lines(dir: &Path) -> usize {
 #[test]
 fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
     let answers = example("clean-lifepo4-16s.yaml");
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = crate::common::tmp();
     let whole = tmp.path().join("whole");
     let out = run(&answers, &whole, None);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -240,7 +267,7 @@ fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
         if journal_lines(&broken) >= target {
             continue;
         }
-        let mut child = Command::new(BIN)
+        let mut child = crate::common::cmd()
             .args(["run", "--sim", "--answers"])
             .arg(&answers)
             .arg("--out")
@@ -276,4 +303,42 @@ fn a_run_killed_at_any_point_resumes_and_ends_with_the_same_log() {
     );
     let resumed = std::fs::read_to_string(broken.join("log.yaml")).unwrap();
     assert_eq!(normalized(&resumed), normalized(&reference));
+}
+
+#[test]
+fn a_battery_type_slip_corrected_at_its_step_signs_off() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        &example("corrected-battery-type-slip.yaml"),
+        tmp.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(tmp.path().join("log.yaml").exists());
+}
+
+#[test]
+fn an_ovp_raised_after_its_step_stops_the_test_before_any_current_flows() {
+    use jk_commission::bms::model::AppAction;
+    use jk_commission::wizard::engine::Event;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        &example("refuse-ovp-raised-before-test.yaml"),
+        tmp.path(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let journal = std::fs::read_to_string(tmp.path().join("journal.jsonl")).unwrap();
+    let events: Vec<Event> = journal
+        .lines()
+        .flat_map(|l| serde_json::from_str::<Vec<Event>>(l).unwrap_or_default())
+        .collect();
+    let charged = events.iter().any(|e| {
+        matches!(e, Event::AppAction { step, action: AppAction::Current(a), .. }
+            if step == "protection.test" && a.0 != 0.0)
+    });
+    assert!(!charged, "no charger or load was let act");
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, Event::CutoffObserved { .. })));
 }

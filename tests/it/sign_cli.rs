@@ -49,9 +49,17 @@ fn log_with_steps(n: usize) -> String {
     SMALL_LOG.replace("steps:\n", &format!("steps:\n{steps}"))
 }
 
+/// Config and data folders of no one: no workshop allowed-signers file, no operator key,
+/// whatever the machine running the tests has.
+fn isolated() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("sign-cli-no-home")
+}
+
 fn jk(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
+        .env("XDG_CONFIG_HOME", isolated().join("config"))
+        .env("XDG_DATA_HOME", isolated().join("data"))
         .stdin(Stdio::null())
         .output()
         .expect("run jk-commission")
@@ -100,9 +108,11 @@ fn openssh_accepts(allowed: &Path, principal: &str, sig: &Path, message: &[u8]) 
 
 /// `jk-commission verify` exit code, stdout and stderr.
 fn jk_verify(log: &Path, sig: &Path, allowed: Option<&Path>) -> (i32, String, String) {
+    // These logs are made up to test the signature: they have no journal beside them.
     let mut args = vec![
         "verify".to_string(),
         log.display().to_string(),
+        "--log-only".into(),
         "--signature".into(),
         sig.display().to_string(),
     ];
@@ -280,13 +290,17 @@ fn library_signature_verifies_with_jk_commission_and_with_ssh_keygen() {
 #[test]
 fn without_allowed_signers_the_signer_is_reported_as_unauthenticated() {
     let s = signed_by_library(SMALL_LOG.as_bytes());
-    // Default signature path: LOG.sig.
-    let out = jk(&["verify", s.log.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Default signature path: LOG.sig. No trust anchor: intact, but not a pass (exit 3).
+    let out = jk(&["verify", s.log.to_str().unwrap(), "--log-only"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("unlisted key"), "{stdout}");
-    assert!(stdout.contains("not authenticated"), "{stdout}");
+    assert!(
+        stdout.contains("intact, signer NOT authenticated"),
+        "{stdout}"
+    );
     assert!(stdout.contains(&s.fingerprint), "{stdout}");
+    assert!(stdout.contains("NOT CHECKED: the journal"), "{stdout}");
 }
 
 #[test]
@@ -537,17 +551,40 @@ fn non_ed25519_and_passphrase_keys_are_refused_clearly() {
 }
 
 #[test]
-fn unreadable_inputs_exit_2_with_the_file_named() {
+fn an_unsigned_log_says_not_signed_and_a_missing_log_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log.yaml");
     fs::write(&log, SMALL_LOG).unwrap();
     let out = jk(&["verify", log.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("log.yaml.sig"),
-        "{}",
-        text(&out.stderr)
+        err.contains("NOT signed") && err.contains("log.yaml.sig"),
+        "{err}"
     );
+    assert!(!err.contains("os error"), "{err}");
+
+    let missing = dir.path().join("none.yaml");
+    let out = jk(&["verify", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("none.yaml"));
+}
+
+#[test]
+fn verify_help_documents_every_exit_code() {
+    let out = jk(&["verify", "--help"]);
+    let help = text(&out.stdout);
+    for needle in [
+        "0  verified",
+        "1  FAILED",
+        "2  an input",
+        "3  intact, signer NOT authenticated",
+        "4  not signed",
+        "--log-only",
+        "allowed_signers",
+    ] {
+        assert!(help.contains(needle), "{needle} missing:\n{help}");
+    }
 }
 
 // --- a minimal base64 for re-armoring tampered signatures (no extra dependency) ---
@@ -607,4 +644,369 @@ fn test_base64_round_trips() {
     assert_eq!(dearmor(&armor(&blob)), blob);
     // Our own armor of the untouched blob verifies, so failures above come from the flip alone.
     assert!(sign::verify(b"x", &armor(&blob), None).is_ok());
+}
+
+// --- verify against whole sessions: the journal is replayed, the signer must be trusted ---
+
+/// One real signed session, made once per test run by `run --sim` with the clean answers.
+struct Made {
+    session: PathBuf,
+    key: PathBuf,
+    allowed: PathBuf,
+    run_stderr: String,
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/answers")
+        .join(name)
+}
+
+fn made() -> &'static Made {
+    static MADE: std::sync::OnceLock<Made> = std::sync::OnceLock::new();
+    MADE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sign-cli-session");
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).unwrap();
+        let key = root.join("anna");
+        let made = jk(&[
+            "keygen",
+            "--comment",
+            "anna@bench",
+            "--file",
+            key.to_str().unwrap(),
+        ]);
+        assert!(made.status.success(), "{}", text(&made.stderr));
+        let session = root.join("session");
+        let out = jk(&[
+            "run",
+            "--sim",
+            "--answers",
+            example("clean-lifepo4-16s.yaml").to_str().unwrap(),
+            "--out",
+            session.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let public = fs::read_to_string(root.join("anna.pub")).unwrap();
+        let allowed = root.join("allowed_signers");
+        fs::write(&allowed, format!("anna@bench {public}")).unwrap();
+        Made {
+            session,
+            key,
+            allowed,
+            run_stderr: text(&out.stderr),
+        }
+    })
+}
+
+/// A copy of the made session in a new folder, to tamper with.
+fn copy_of_session() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("session");
+    fs::create_dir(&copy).unwrap();
+    for f in ["journal.jsonl", "log.yaml", "log.yaml.sig", "report.html"] {
+        fs::copy(made().session.join(f), copy.join(f)).unwrap();
+    }
+    (dir, copy)
+}
+
+fn verify_session(session: &Path, extra: &[&str], allowed: Option<&Path>) -> (i32, String, String) {
+    let log = session.join("log.yaml");
+    let mut args = vec!["verify", log.to_str().unwrap()];
+    if let Some(a) = allowed {
+        args.extend(["--allowed-signers", a.to_str().unwrap()]);
+    }
+    args.extend_from_slice(extra);
+    let out = jk(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn a_genuine_session_verifies_with_its_journal_replayed_and_ssh_keygen_agrees() {
+    let m = made();
+    let (code, out, err) = verify_session(&m.session, &[], Some(&m.allowed));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("journal:   replayed"), "{out}");
+    assert!(out.contains("signed by: anna@bench"), "{out}");
+    assert!(out.contains("SIMULATED BMS"), "{out}");
+    let log = fs::read(m.session.join("log.yaml")).unwrap();
+    assert!(openssh_accepts(
+        &m.allowed,
+        "anna@bench",
+        &m.session.join("log.yaml.sig"),
+        &log
+    ));
+}
+
+#[test]
+fn a_simulated_log_passed_off_as_real_and_re_signed_by_another_key_fails() {
+    let (dir, session) = copy_of_session();
+    let log = fs::read_to_string(session.join("log.yaml")).unwrap();
+    assert!(log.contains("simulated: true") && log.contains("link: simulator"));
+    let forged = log
+        .replace("simulated: true", "simulated: false")
+        .replace("link: simulator", "link: C8:47:8C:10:00:01");
+    fs::write(session.join("log.yaml"), &forged).unwrap();
+    // Mallory signs the forgery with her own key, which the reviewer happens to trust.
+    let mallory = dir.path().join("mallory");
+    let info = sign::generate_key(&mallory, "mallory@bench").unwrap();
+    let key = sign::load_signing_key(&mallory).unwrap();
+    fs::write(
+        session.join("log.yaml.sig"),
+        sign::sign(&key, forged.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let allowed = dir.path().join("allowed_signers");
+    fs::write(&allowed, info.allowed_signers_line("mallory@bench") + "\n").unwrap();
+    // The signature itself is good: OpenSSH accepts it.
+    assert!(openssh_accepts(
+        &allowed,
+        "mallory@bench",
+        &session.join("log.yaml.sig"),
+        forged.as_bytes()
+    ));
+
+    let (code, out, err) = verify_session(&session, &[], Some(&allowed));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("at simulated: the log says false, the journal yields true"),
+        "{err}"
+    );
+    assert!(err.contains("bms.link"), "{err}");
+    assert!(!out.contains("Good signature"), "{out}");
+}
+
+#[test]
+fn an_edited_journal_fails_even_with_the_log_untouched() {
+    let (_dir, session) = copy_of_session();
+    let journal = fs::read_to_string(session.join("journal.jsonl")).unwrap();
+    let edited = journal.replacen("\"text\":\"280\"", "\"text\":\"290\"", 1);
+    assert_ne!(edited, journal, "the capacity entry is in the journal");
+    fs::write(session.join("journal.jsonl"), edited).unwrap();
+    let (code, out, err) = verify_session(&session, &[], Some(&made().allowed));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("the journal was changed"), "{err}");
+}
+
+#[test]
+fn a_missing_journal_fails_unless_log_only_which_says_what_was_not_checked() {
+    let (_dir, session) = copy_of_session();
+    fs::remove_file(session.join("journal.jsonl")).unwrap();
+    let (code, out, err) = verify_session(&session, &[], Some(&made().allowed));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("journal.jsonl cannot be read") && err.contains("--log-only"),
+        "{err}"
+    );
+    let (code, out, err) = verify_session(&session, &["--log-only"], Some(&made().allowed));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("NOT CHECKED: the journal") && out.contains("simulated flag"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unauthenticated_signer_exits_3_and_the_workshop_file_is_the_default_anchor() {
+    let m = made();
+    let (code, out, err) = verify_session(&m.session, &[], None);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("intact, signer NOT authenticated"), "{out}");
+
+    // The workshop's allowed signers in the config folder is trusted without a flag.
+    let home = tempfile::tempdir().unwrap();
+    let workshop = home.path().join("jk-commission/allowed_signers");
+    fs::create_dir_all(workshop.parent().unwrap()).unwrap();
+    fs::copy(&m.allowed, &workshop).unwrap();
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg(m.session.join("log.yaml"))
+        .env("XDG_CONFIG_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&workshop.display().to_string()));
+}
+
+#[test]
+fn keygen_trust_adds_the_key_to_the_workshop_allowed_signers() {
+    let home = tempfile::tempdir().unwrap();
+    let key = home.path().join("op");
+    let out = Command::new(BIN)
+        .args(["keygen", "--trust", "--comment", "eve@bench", "--file"])
+        .arg(&key)
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let workshop = home.path().join("jk-commission/allowed_signers");
+    let listed = fs::read_to_string(&workshop).unwrap();
+    let public = fs::read_to_string(home.path().join("op.pub")).unwrap();
+    assert!(
+        listed.starts_with("eve@bench namespaces=\"jk-commission-log\" ")
+            && listed.contains(public.trim()),
+        "{listed}"
+    );
+    // Without --trust (and no terminal to ask on) nothing is added.
+    let other = home.path().join("op2");
+    let out = Command::new(BIN)
+        .args(["keygen", "--file"])
+        .arg(&other)
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(fs::read_to_string(&workshop).unwrap(), listed);
+}
+
+#[test]
+fn run_says_at_its_start_which_key_signs_and_the_log_says_who_made_the_entries() {
+    let m = made();
+    let first = m.run_stderr.lines().next().unwrap_or_default();
+    let fingerprint = text(&ssh_keygen(&["-l", "-f", m.key.to_str().unwrap()], None).stdout);
+    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap();
+    assert!(
+        first.contains("will be signed") && first.contains(fingerprint),
+        "{first}"
+    );
+
+    let answers = fs::read(example("clean-lifepo4-16s.yaml")).unwrap();
+    let sha = jk_commission::wizard::spec::sha256_hex(&answers);
+    let text_log = fs::read_to_string(m.session.join("log.yaml")).unwrap();
+    let log: jk_commission::log::record::CommissioningLog =
+        serde_yaml::from_str(&text_log).unwrap();
+    assert_eq!(
+        log.entries_made_by,
+        [jk_commission::wizard::engine::EntrySource::AnswersFile {
+            file: "clean-lifepo4-16s.yaml".into(),
+            sha256: sha.clone()
+        }]
+    );
+    let report = fs::read_to_string(m.session.join("report.html")).unwrap();
+    let body = report.split("<body>").nth(1).unwrap().trim_start();
+    assert!(
+        body.starts_with("<p class=\"overrides\"><strong>SCRIPTED"),
+        "{body}"
+    );
+    assert!(report.contains(&sha));
+
+    // The same session against a real unit: scripted, on the first line, and every checklist
+    // confirmation marked as taken from the file.
+    let mut real = log.clone();
+    real.simulated = false;
+    let html = jk_commission::log::report::render(&real, &text_log, None);
+    let body = html.split("<body>").nth(1).unwrap().trim_start();
+    let first = body.lines().next().unwrap();
+    assert!(first.contains("SCRIPTED against a real unit"), "{first}");
+    let confirmed = html.matches("☑ ").count();
+    assert!(confirmed > 0);
+    assert_eq!(html.matches("(from the answers file)").count(), confirmed);
+}
+
+#[test]
+fn run_without_a_key_says_at_its_start_that_the_log_will_not_be_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = jk(&[
+        "run",
+        "--sim",
+        "--answers",
+        example("refuse-ladder-skipped-tap.yaml").to_str().unwrap(),
+        "--out",
+        dir.path().join("s").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("will NOT be signed") && first.contains("jk-commission keygen"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_finished_session_is_never_run_again_and_stays_byte_for_byte() {
+    let (_dir, session) = copy_of_session();
+    let before: Vec<Vec<u8>> = ["journal.jsonl", "log.yaml", "log.yaml.sig", "report.html"]
+        .iter()
+        .map(|f| fs::read(session.join(f)).unwrap())
+        .collect();
+    for answers in ["clean-lifepo4-16s.yaml", "refuse-ladder-skipped-tap.yaml"] {
+        let out = jk(&[
+            "run",
+            "--sim",
+            "--answers",
+            example(answers).to_str().unwrap(),
+            "--out",
+            session.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{answers}");
+        let err = text(&out.stderr);
+        assert!(err.contains("is finished"), "{err}");
+        assert!(!text(&out.stdout).contains("signed off"));
+    }
+    let after: Vec<Vec<u8>> = ["journal.jsonl", "log.yaml", "log.yaml.sig", "report.html"]
+        .iter()
+        .map(|f| fs::read(session.join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn out_refuses_a_folder_that_is_not_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("documents");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("report.html"), "my own report").unwrap();
+    let out = jk(&[
+        "run",
+        "--sim",
+        "--answers",
+        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
+        "--out",
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a jk-commission session folder"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(folder.join("report.html")).unwrap(),
+        "my own report"
+    );
+    assert!(!folder.join("journal.jsonl").exists());
+}
+
+#[test]
+#[cfg(unix)]
+fn a_private_key_others_can_read_is_refused_before_anything_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("op");
+    sign::generate_key(&key, "a").unwrap();
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+    let session = dir.path().join("s");
+    let out = jk(&[
+        "run",
+        "--sim",
+        "--answers",
+        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
+        "--out",
+        session.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("0644") && err.contains("chmod 600"), "{err}");
+    assert!(!session.exists());
 }

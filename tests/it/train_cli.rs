@@ -4,20 +4,8 @@
 //! ladder, before any live data, so they run in real time in a moment.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn jk(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jk-commission"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
+use crate::common::{jk, write};
 
 const SKIPPED: &str = "\
 description: a skipped tap
@@ -36,7 +24,7 @@ expect:
 
 #[test]
 fn a_caught_fault_exits_0_and_says_where() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
     let file = write(
         dir.path(),
         "skipped.yaml",
@@ -62,7 +50,7 @@ fn a_caught_fault_exits_0_and_says_where() {
 
 #[test]
 fn a_fault_caught_elsewhere_exits_1_with_what_happened() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
     let file = write(
         dir.path(),
         "wrong.yaml",
@@ -90,7 +78,7 @@ fn a_fault_caught_elsewhere_exits_1_with_what_happened() {
 
 #[test]
 fn a_mistake_in_the_file_exits_2_with_its_place() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
     let file = write(
         dir.path(),
         "bad.yaml",
@@ -145,7 +133,7 @@ fn a_mistake_in_the_file_exits_2_with_its_place() {
 #[test]
 fn the_trainer_picks_from_the_built_in_list() {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let mut child = crate::common::cmd()
         .arg("train")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -165,7 +153,7 @@ fn the_trainer_picks_from_the_built_in_list() {
 #[test]
 fn run_on_a_training_scenario_writes_a_log_marked_training() {
     // Real time (the simulator's bench speed makes the protection test take seconds).
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = jk(&[
         "run",

@@ -4,7 +4,6 @@
 //! both signatures.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use jk_commission::cmd::train::{check_scenario, CheckOptions, CheckResult};
@@ -14,13 +13,7 @@ use jk_commission::train::judge::{Ending, Outcome};
 use jk_commission::train::scenario::Scenario;
 use jk_commission::wizard::spec::WizardSpec;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
+use crate::common::paused as runtime;
 
 fn check(text: &str, dir: &Path, keys: &Path) -> CheckResult {
     let spec = WizardSpec::builtin();
@@ -59,6 +52,12 @@ trainee:
     config.control:
       overrides:
         - {gate: switches_on, reason: "balancing can wait", role: trainee, by: Careful Trainee}
+    # Sign-off reads the switches again: the same decision is made again, on the record.
+    signoff:
+      confirm: all
+      overrides:
+        - {gate: settings_switches, reason: "balancing can wait", role: trainee, by: Careful Trainee}
+      sign: {name: Careful Trainee, role: trainee}
   after_refusal:
     config.control:
       repair:
@@ -72,8 +71,8 @@ expect:
 
 #[test]
 fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
+    let keys = crate::common::tmp();
     let result = check(OVERRIDDEN, dir.path(), keys.path());
     assert_eq!(result.ending, Ending::SignedOff);
     // The alarm was caught; the switch was waved through.
@@ -103,11 +102,20 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
     );
     assert!(text.contains("training:"), "{text}");
 
-    // verify: a training log, both signatures good.
+    // verify: a training log, both signatures good and both keys trusted.
     let log_path = dir.path().join("log.yaml");
-    let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let allowed = keys.path().join("allowed_signers");
+    let public = |k: &str| std::fs::read_to_string(keys.path().join(format!("{k}.pub"))).unwrap();
+    std::fs::write(
+        &allowed,
+        format!("trainee {}trainer {}", public("trainee"), public("trainer")),
+    )
+    .unwrap();
+    let out = crate::common::cmd()
         .arg("verify")
         .arg(&log_path)
+        .arg("--allowed-signers")
+        .arg(&allowed)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -125,17 +133,19 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
 
     // The trainer's signature over another log fails verification.
     let trainer_sig = dir.path().join("log.yaml.trainer.sig");
-    let other = tempfile::tempdir().unwrap();
-    let keys2 = tempfile::tempdir().unwrap();
+    let other = crate::common::tmp();
+    let keys2 = crate::common::tmp();
     check(
         &OVERRIDDEN.replace("balancing can wait", "later"),
         other.path(),
         keys2.path(),
     );
     std::fs::copy(other.path().join("log.yaml.trainer.sig"), &trainer_sig).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let out = crate::common::cmd()
         .arg("verify")
         .arg(&log_path)
+        .arg("--allowed-signers")
+        .arg(&allowed)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -144,8 +154,8 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
 
 #[test]
 fn a_caught_and_fixed_fault_leaves_a_clean_training_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = tempfile::tempdir().unwrap();
+    let dir = crate::common::tmp();
+    let keys = crate::common::tmp();
     let text = OVERRIDDEN
         .replace("      overrides:\n        - {gate: switches_on, reason: \"balancing can wait\", role: trainee, by: Careful Trainee}\n", "      confirm: all\n")
         .replace("          - clear_alarm: {alarm: mos_over_temperature}\n", "          - clear_alarm: {alarm: mos_over_temperature}\n      answers:\n        app:\n          - switch: {switch: balance, on: true}\n");

@@ -63,6 +63,11 @@ const WHERE: &[(&str, Option<Place>)] = &[
         "config-balance-switch-off",
         Some(("config.control", "switches_on", "switch_off")),
     ),
+    ("config-battery-type-slip-corrected", None),
+    (
+        "config-capacity-changed-after-its-step",
+        Some(("signoff", "settings_capacity", "capacity_set")),
+    ),
     (
         "config-capacity-unset",
         Some(("config.cells_capacity", "capacity_set", "capacity_set")),
@@ -84,6 +89,18 @@ const WHERE: &[(&str, Option<Place>)] = &[
         Some(("config.advanced", "cold_site", "charge_utpr")),
     ),
     (
+        "config-emergency-on",
+        Some(("config.control", "emergency_off", "emergency_on")),
+    ),
+    (
+        "config-ovp-raised-after-its-step",
+        Some((
+            "protection.test",
+            "before_test_chemistry",
+            "ovp 3.90 v is outside",
+        )),
+    ),
+    (
         "config-temp-sensor-disabled",
         Some((
             "config.control",
@@ -98,6 +115,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
             "ovp_matches_chemistry",
             "ovp_matches_chemistry",
         )),
+    ),
+    (
+        "config-wrong-unit-model",
+        Some(("config.status", "unit_matches_model", "unit_model_mismatch")),
     ),
     (
         "live-cell-drifts-low",
@@ -119,6 +140,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
     (
         "wiring-crossed-taps",
         Some(("wiring.ladder", "ladder", "crossed_leads")),
+    ),
+    (
+        "wiring-lto-24s-li-ion-set",
+        Some(("wiring.output", "output_voltage", "cell uvp")),
     ),
     (
         "wiring-ntc-absent",
@@ -284,4 +309,37 @@ fn the_format_example_in_the_scenarios_readme_loads() {
     assert_eq!(s.wiring.len(), 5);
     assert_eq!(s.faults.len(), 3);
     assert_eq!(s.catches().len(), 1);
+}
+
+#[test]
+fn what_a_24s_unit_cannot_send_is_logged_as_confirmed_by_the_operator() {
+    let spec = WizardSpec::builtin();
+    let file = shipped()
+        .into_iter()
+        .find(|p| p.ends_with("clean-lifepo4-8s-24s-firmware.yaml"))
+        .unwrap();
+    let scenario = Scenario::load(&file, &spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let result = runtime()
+        .block_on(check_scenario(
+            &spec,
+            &scenario,
+            dir.path(),
+            CheckOptions {
+                lang: "en",
+                live_timeout: Duration::from_secs(30),
+                key: None,
+                trainer_key: None,
+            },
+        ))
+        .unwrap();
+    assert_eq!(result.ending, Ending::SignedOff);
+    let log = std::fs::read_to_string(dir.path().join("log.yaml")).unwrap();
+    let confirmed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("confirmed by the operator, not read from the BMS"))
+        .collect();
+    // The Disable Temp. Sensor switch (CONTROL, before the test, sign-off) and, on firmware
+    // 10 without a logbook, the one battery-type choice (CONTROL, sign-off).
+    assert_eq!(confirmed.len(), 5, "{log}");
 }

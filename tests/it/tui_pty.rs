@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jk_commission::cmd::SIM_BENCH_SPEED;
+use jk_commission::bench::SIM_BENCH_SPEED;
 use jk_commission::train::{meter, shipped};
 use jk_commission::wizard::spec::WizardSpec;
 use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};
@@ -41,7 +41,7 @@ impl Wizard {
                 ..PtySize::default()
             })
             .expect("a pseudo-terminal");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_jk-commission"));
+        let mut cmd = CommandBuilder::new(crate::common::BIN);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_GB.UTF-8");
@@ -80,12 +80,18 @@ impl Wizard {
         self.screen.lock().unwrap().screen().contents()
     }
 
-    /// Send keys, then give the wizard a moment to draw.
+    /// Send keys, then give the wizard a moment to handle them, so that what the screen shows
+    /// next is their effect (a wait for a text already on the screen would pass at once). A
+    /// bare Esc gets a longer gap on both sides: it is told apart from the start of an escape
+    /// sequence (an arrow, Alt-x) only by the time before the next byte.
     fn send(&mut self, keys: &str) {
+        let bare_esc = keys == ESC;
+        if bare_esc {
+            std::thread::sleep(Duration::from_millis(60));
+        }
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
-        // Escape sequences and a bare Esc are told apart by timing: keep keys apart.
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(Duration::from_millis(if bare_esc { 60 } else { 20 }));
     }
 
     fn type_line(&mut self, text: &str) {
@@ -182,7 +188,10 @@ const BATTERY_TYPE: usize = 2;
 const CELL_COUNT: usize = 3;
 const CAPACITY: usize = 4;
 const BALANCE_SWITCH: usize = 12;
-const BENCH_CURRENT: usize = 14;
+const BENCH_CURRENT: usize = 17;
+
+/// Wires of the 24-cell unit's plugs a 16-cell pack leaves unused (18 to 24).
+const UNUSED_WIRES: usize = 7;
 
 /// Tick `n` checklist items from the first, then press Next.
 fn tick_and_next(w: &mut Wizard, n: usize) {
@@ -213,7 +222,11 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
     }
     w.type_line("16");
     w.type_line("280");
-    w.send(RIGHT); // the 16-cell unit with two plugs
+    // The 24-cell unit with two plugs: the simulator's unit reports itself as one, and the
+    // STATUS step refuses a unit of another model than the one chosen here.
+    for _ in 0..3 {
+        w.send(RIGHT);
+    }
     w.send(ENTER);
     w.send(RIGHT); // not a cold site
     w.send(ENTER);
@@ -245,8 +258,17 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
         w.type_line(&format!("{v:.2}").replace('.', ","));
     }
     w.type_line("52,40");
+    // 16 cells on a 24-cell unit: the last pin of the second plug is on pack plus too; the
+    // seven unused wires between are left empty.
+    w.type_line("52,40");
+    for _ in 0..UNUSED_WIRES {
+        w.send(DOWN);
+    }
     w.send(ENTER); // Next: refused
-    let refused = w.wait_for("CANNOT GO ON", SHORT);
+                   // The step list marks the refusal only once Next was pressed (the gate line says CANNOT
+                   // GO ON while readings are still being typed).
+    let refused = w.wait_for("✗ W 5", SHORT);
+    assert!(refused.contains("CANNOT GO ON"), "{refused}");
     assert!(
         refused.contains("✗ W 5"),
         "the step list shows the refusal:\n{refused}"
@@ -255,13 +277,14 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
         refused.contains("cell 9's lead"),
         "the diagnosis is shown:\n{refused}"
     );
-    // Fix cell 9: from Next, up past the pack voltage and cells 16..10.
-    for _ in 0..9 {
+    // Fix cell 9: from Next, up past the unused wires, the last pin, the pack voltage and
+    // cells 16..10.
+    for _ in 0..(UNUSED_WIRES + 10) {
         w.send(UP);
     }
     w.type_line("29,48");
     w.wait_for("no wiring fault", SHORT);
-    for _ in 0..8 {
+    for _ in 0..(UNUSED_WIRES + 9) {
         w.send(DOWN);
     }
     w.wait_for("MAY GO ON", SHORT);
@@ -335,15 +358,15 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
 
 #[test]
 fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     walk_to_the_protection_test(&mut w);
     // Nothing cut off yet: the safety gate refuses, and says what to do.
     w.send(ENTER);
-    let refused = w.wait_for("no charge cut-off seen yet", SHORT);
+    let refused = w.wait_for("✗ P", SHORT);
+    assert!(refused.contains("no charge cut-off seen yet"), "{refused}");
     assert!(refused.contains("CANNOT GO ON"), "{refused}");
-    assert!(refused.contains("✗ P"), "{refused}");
     w.send("q");
     w.wait_for("Quit now?", SHORT);
     w.send("y");
@@ -353,7 +376,7 @@ fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
 /// The whole commissioning, key by key, to the signed log.
 #[test]
 fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     walk_to_the_protection_test(&mut w);
@@ -401,7 +424,7 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
 
 #[test]
 fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let out_arg = out.to_str().unwrap();
     let mut w = Wizard::start(&["--sim", "--out", out_arg], home.path());
@@ -431,7 +454,7 @@ fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
 
 #[test]
 fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     w.wait_for("The pack and the people", SHORT);
@@ -444,7 +467,7 @@ fn ctrl_c_leaves_at_once_with_the_terminal_restored() {
 
 #[test]
 fn without_bluetooth_it_says_so_and_offers_the_simulator_or_manual_mode() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     // No system bus to reach BlueZ through, whatever the machine has.
     let no_bus = [
@@ -485,7 +508,7 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
     // What the trainee's meter reads on this pack (the simulated unit starts the same each time).
     let unit = scenario.build_unit(SIM_BENCH_SPEED).unwrap();
     let m = meter::measure(&unit, &scenario.wiring);
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let tmp = home.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out = home.path().join("session");
@@ -546,7 +569,10 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
     }
     w.type_line(&meter::shown(m.pack));
     w.send(ENTER); // Next: refused
-    let refused = w.wait_for("CANNOT GO ON", SHORT);
+                   // The step list marks the refusal only once Next was pressed (the gate line says CANNOT
+                   // GO ON while readings are still being typed).
+    let refused = w.wait_for("✗ W 5", SHORT);
+    assert!(refused.contains("CANNOT GO ON"), "{refused}");
     assert!(refused.contains("✗ W 5"), "{refused}");
     assert!(
         refused.contains("cell 9's plus was skipped"),
@@ -565,7 +591,7 @@ fn training_hides_the_staged_fault_until_the_ladder_catches_it() {
 /// unit's serial is read; the next start finds and resumes it there.
 #[test]
 fn a_session_in_the_data_directory_is_provisional_until_the_unit_is_known_and_resumes() {
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let sessions = home.path().join("data/jk-commission/sessions");
     let mut w = Wizard::start(&["--sim"], home.path());
     w.wait_for("The pack and the people", SHORT);
@@ -593,7 +619,7 @@ fn the_wizard_on_a_training_scenario_file_shows_only_its_blind_id() {
     let spec = WizardSpec::builtin();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/wiring-open-tap.yaml");
     let scenario = jk_commission::train::scenario::Scenario::load(&file, &spec).unwrap();
-    let home = tempfile::tempdir().unwrap();
+    let home = crate::common::tmp();
     let out = home.path().join("session");
     let mut w = Wizard::start(
         &[

@@ -21,7 +21,7 @@ use crate::bms::sim::responder::Responder;
 use crate::bms::sim::unit::{Fault, SimConfig, SimError, SimUnit};
 
 /// The name the simulator gives itself in [`LinkEvent::Up`].
-pub const PEER: &str = "simulator";
+pub const PEER: &str = crate::bms::link::SIMULATOR_PEER;
 
 /// How often a link that is down tries to connect again.
 pub const RETRY_INTERVAL: Duration = Duration::from_secs(2);

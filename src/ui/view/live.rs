@@ -195,25 +195,37 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         w,
     )));
     let alarms = cells.alarms();
-    if alarms.is_empty() {
+    // No alarm bit carries the manual's error 8; the tool's own reading of the balancer does.
+    let balancer = live
+        .settings
+        .as_ref()
+        .and_then(|s| crate::bms::model::ManualError::balancer_idle(cells, s));
+    if alarms.is_empty() && balancer.is_none() {
         out.push(Line::from(Span::styled(
             format!("✓ {}", label(view.spec, view.lang, "no_alarm")),
             t.ok(),
         )));
     } else {
-        let text: Vec<String> = alarms
+        let mut text: Vec<String> = alarms
             .iter()
             .map(|a| match a.manual_error() {
                 Some(e) => format!("E{} {}", e.0, a.text()),
                 None => a.text().to_string(),
             })
             .collect();
-        let all = text.join("; ");
+        if let Some(e) = balancer {
+            text.push(format!("E{} balancer idle while the cells differ", e.0));
+        }
+        let mut all = text.join("; ");
+        if balancer.is_some() || alarms.iter().any(|a| a.manual_error().is_some()) {
+            all.push_str(" · ");
+            all.push_str(label(view.spec, view.lang, "alarm_mapping_ours"));
+        }
         let line = format!(
             "⚠ {}",
             label_with(view.spec, view.lang, "alarm_active", &[("alarm", &all)])
         );
-        let style = if alarms.iter().any(|a| a.is_fault()) {
+        let style = if balancer.is_some() || alarms.iter().any(|a| a.is_fault()) {
             t.bad()
         } else {
             t.warn()

@@ -258,7 +258,17 @@ pub fn ladder_view(
             .collect(),
         pins,
         faults: report.faults.iter().map(|f| f.detail.clone()).collect(),
-        note: chem.ladder_note.as_ref().map(|n| tr(n, lang).to_string()),
+        note: {
+            // Our assumptions, marked as such: the LTO range and how the wires split over plugs.
+            let notes: Vec<String> = chem
+                .ladder_note
+                .as_ref()
+                .map(|n| tr(n, lang).to_string())
+                .into_iter()
+                .chain(model.split_note(lang))
+                .collect();
+            (!notes.is_empty()).then(|| notes.join(" "))
+        },
     })
 }
 

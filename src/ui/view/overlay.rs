@@ -167,7 +167,7 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
             ),
         ]));
         lines.push(Line::from(Span::styled(
-            "The override is journaled with the reason, role and name, shows as ! in the step list and goes into the signed log.",
+            "The override is journaled with the reason, role and name, shows as ! in the step list and goes into the log.",
             t.dim(),
         )));
         lines.push(Line::from(Span::styled(

@@ -350,7 +350,8 @@ fn row_lines(
             refusal_lines(view, refused, w, lines);
         }
         Row::Item(i) => {
-            let item = &step.input.items()[*i];
+            let items = crate::wizard::engine::step_items(step, &state.live);
+            let Some(item) = items.get(*i) else { return };
             let ticked = record.checked.contains(&item.id);
             let head = format!("{marker} [{}] ", if ticked { "x" } else { " " });
             let body = wrap(tr(&item.text, lang), w.saturating_sub(6).max(8));
@@ -424,9 +425,6 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
         )));
         return;
     };
-    if let Some(note) = &ladder.note {
-        push_hanging(lines, "ℹ ", note, w, t.dim());
-    }
     let entered = ladder
         .rows
         .iter()
@@ -442,6 +440,10 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
         for f in &ladder.faults {
             push_hanging(lines, "✗ ", f, w, t.bad());
         }
+    }
+    // After the verdict, which matters more on a small screen: our assumptions, marked.
+    if let Some(note) = &ladder.note {
+        push_hanging(lines, "ℹ ", note, w, t.dim());
     }
 }
 

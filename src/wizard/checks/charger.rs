@@ -1,8 +1,9 @@
 //! Bench measurements around activation: the cell spread before wiring (step 1), a charger
 //! strong enough to wake the unit (step 11 C), and the output plug at pack voltage (step 12).
 
+use crate::bms::model::Chemistry;
 use crate::units::Volts;
-use crate::wizard::spec::Limits;
+use crate::wizard::spec::{tr, Limits, ModelSpec, WizardSpec};
 
 use super::{Reason, Verdict};
 
@@ -29,34 +30,130 @@ fn fail(code: &str, text: String) -> Verdict {
     }])
 }
 
-/// Activation by charger: it must deliver at least the pack voltage plus the margin.
-pub fn charger_voltage(charger: Volts, pack: Volts, limits: &Limits) -> Verdict {
-    let needed = pack.0 + limits.charger_margin.0;
-    if charger.0 + 1e-9 >= needed {
-        return Verdict::pass();
+/// Activation by charger: it must deliver at least the pack voltage plus the margin (the
+/// manual) and no more than the unit is rated for on its input (the model's data).
+pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &Limits) -> Verdict {
+    let needed = Volts(pack.0 + limits.charger_margin.0);
+    let rating = model.max_input_voltage;
+    let unit = tr(&model.name, "en");
+    let mut reasons = Vec::new();
+    if needed.0 > rating.0 + 1e-9 {
+        // No charger can be both strong enough and safe for the unit: say so rather than
+        // send the operator looking for one.
+        reasons.push(Reason {
+            code: "charger_impossible".to_string(),
+            text: format!(
+                "activation by charger needs at least {needed:.2} (pack {pack:.2} + {:.2}), above \
+                 the {rating:.2} the {unit} is rated for: no charger is safe here — activate with \
+                 the switch or the display",
+                limits.charger_margin
+            ),
+        });
+        return Verdict::fail(reasons);
     }
-    fail(
-        "charger_voltage",
-        format!(
-            "the charger gives {charger:.2} but activation needs at least {:.2} (pack {pack:.2} \
-             + {:.2}): use a plain charger with a higher voltage, or activate with the switch or \
-             the display",
-            Volts(needed),
-            limits.charger_margin
-        ),
-    )
+    if charger.0 + 1e-9 < needed.0 {
+        reasons.push(Reason {
+            code: "charger_voltage".to_string(),
+            text: format!(
+                "the charger gives {charger:.2} but activation needs at least {needed:.2} (pack \
+                 {pack:.2} + {:.2}): use a plain charger with a higher voltage, or activate with \
+                 the switch or the display",
+                limits.charger_margin
+            ),
+        });
+    }
+    if charger.0 > rating.0 + 1e-9 {
+        reasons.push(Reason {
+            code: "charger_above_rating".to_string(),
+            text: format!(
+                "the charger gives {charger:.2}, above the {rating:.2} the {unit} is rated for on \
+                 its input: it can destroy the unit — use a charger of {needed:.2} to \
+                 {rating:.2}, or activate with the switch or the display"
+            ),
+        });
+    }
+    if reasons.is_empty() {
+        Verdict::pass()
+    } else {
+        Verdict::fail(reasons)
+    }
+}
+
+/// What the output step knows that can explain a dark output: the pack's cells and the unit's
+/// Cell UVP when its settings have been read.
+#[derive(Debug, Clone, Copy)]
+pub struct DarkOutputHint<'a> {
+    /// The pack's chemistry.
+    pub chemistry: Chemistry,
+    /// Cells in series.
+    pub cells: u32,
+    /// The wizard, for every chemistry's UVP window.
+    pub spec: &'a WizardSpec,
+    /// The unit's Cell UVP, if its settings were read.
+    pub unit_uvp: Option<Volts>,
+}
+
+impl DarkOutputHint<'_> {
+    /// Why a correctly wired unit would keep its output off: its UVP sits above the cells, as
+    /// when an LTO pack meets a unit still on another chemistry's factory set.
+    fn cause(&self, pack: Volts) -> Option<String> {
+        let per_cell = pack.0 / f64::from(self.cells.max(1));
+        let go = format!(
+            "choose the battery type {} in the app (configuration step 3, config.battery_type; \
+             the app reaches the unit over Bluetooth with the output off), then measure again",
+            self.chemistry.app_label()
+        );
+        if let Some(uvp) = self.unit_uvp {
+            return (uvp.0 >= per_cell).then(|| {
+                format!(
+                    "the unit's Cell UVP ({uvp:.2}) is above the cells ({:.2} each), so it keeps \
+                     the output off as if they were flat: {go}",
+                    Volts(per_cell)
+                )
+            });
+        }
+        // Settings not read: every other chemistry's lowest accepted UVP above these cells
+        // means a unit on any other factory set keeps the output off.
+        let others = self
+            .spec
+            .chemistries
+            .iter()
+            .filter(|(c, _)| **c != self.chemistry)
+            .map(|(_, s)| s.uvp_window.min.0)
+            .fold(f64::INFINITY, f64::min);
+        (others.is_finite() && per_cell < others).then(|| {
+            format!(
+                "if the unit is still on another chemistry's factory set, its Cell UVP (at \
+                 least {:.2}) sits above these cells ({:.2} each) and keeps the output off even \
+                 with the wiring right: {go}; if it already is on {}, activate it again (step 11)",
+                Volts(others),
+                Volts(per_cell),
+                self.chemistry.app_label()
+            )
+        })
+    }
 }
 
 /// Step 12: the output plug reads the pack voltage.
-pub fn output_voltage(output: Volts, pack: Volts, limits: &Limits) -> Verdict {
+pub fn output_voltage(
+    output: Volts,
+    pack: Volts,
+    limits: &Limits,
+    hint: Option<DarkOutputHint<'_>>,
+) -> Verdict {
     let diff = (output.0 - pack.0).abs();
     if diff <= limits.output_tolerance.0 + 1e-9 {
         return Verdict::pass();
     }
     let cause = if output.0.abs() < 1.0 {
-        "the BMS is not activated or its output is off: activate it (step 11) and measure again"
+        hint.and_then(|h| h.cause(pack)).unwrap_or_else(|| {
+            "the BMS is not activated or its output is off: activate it (step 11) and measure \
+             again"
+                .to_string()
+        })
     } else {
         "check the P- and pack-plus leads to the output connector, then measure both again"
+            .to_string()
     };
     fail(
         "output_voltage",
@@ -92,13 +189,27 @@ pub fn cell_spread(lowest: Volts, highest: Volts, limits: &Limits) -> Result<Ver
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wizard::checks::testkit::limits;
+    use crate::wizard::checks::testkit::{b24, limits};
+
+    /// A 24-cell unit rated for 100 V, as in wizard.yaml.
+    fn b24_100v() -> ModelSpec {
+        ModelSpec {
+            max_input_voltage: Volts(100.0),
+            ..b24()
+        }
+    }
 
     #[test]
     fn a_charger_needs_the_margin_above_the_pack() {
-        assert!(charger_voltage(Volts(58.4), Volts(52.9), &limits()).ok);
-        assert!(charger_voltage(Volts(57.9), Volts(52.9), &limits()).ok);
-        let v = charger_voltage(Volts(54.6), Volts(52.9), &limits());
+        let m = b24_100v();
+        assert!(charger_voltage(Volts(58.4), Volts(52.9), &m, &limits()).ok);
+        // Exactly pack + 5 V passes; 0.01 V less does not.
+        assert!(charger_voltage(Volts(57.8), Volts(52.8), &m, &limits()).ok);
+        assert!(charger_voltage(Volts(57.9), Volts(52.9), &m, &limits()).ok);
+        let v = charger_voltage(Volts(57.79), Volts(52.8), &m, &limits());
+        assert!(!v.ok);
+        assert_eq!(v.reasons[0].code, "charger_voltage");
+        let v = charger_voltage(Volts(54.6), Volts(52.9), &m, &limits());
         assert!(!v.ok);
         assert_eq!(v.reasons[0].code, "charger_voltage");
         let text = &v.reasons[0].text;
@@ -108,21 +219,104 @@ mod tests {
     }
 
     #[test]
+    fn a_charger_above_the_units_rating_is_refused() {
+        let m = b24_100v();
+        // Exactly the rating passes; 0.01 V above does not; the issue's 150 V does not.
+        assert!(charger_voltage(Volts(100.0), Volts(52.8), &m, &limits()).ok);
+        for charger in [100.01, 150.0] {
+            let v = charger_voltage(Volts(charger), Volts(52.8), &m, &limits());
+            assert!(!v.ok, "{charger}");
+            assert_eq!(v.reasons.len(), 1);
+            assert_eq!(v.reasons[0].code, "charger_above_rating");
+            let text = &v.reasons[0].text;
+            assert!(text.contains(&format!("gives {charger:.2} V")), "{text}");
+            assert!(
+                text.contains("above the 100.00 V the 24-cell unit is rated"),
+                "{text}"
+            );
+            assert!(text.contains("charger of 57.80 V to 100.00 V"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_pack_too_close_to_the_rating_cannot_be_woken_by_a_charger() {
+        let m = b24_100v();
+        let v = charger_voltage(Volts(100.0), Volts(95.01), &m, &limits());
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert_eq!(v.reasons[0].code, "charger_impossible");
+        assert!(v.reasons[0].text.contains("at least 100.01 V"), "{v:?}");
+        assert!(v.reasons[0].text.contains("switch or the display"), "{v:?}");
+        // Pack + 5 V exactly at the rating: one charger voltage fits.
+        assert!(charger_voltage(Volts(100.0), Volts(95.0), &m, &limits()).ok);
+    }
+
+    #[test]
     fn the_output_must_read_the_pack_voltage() {
-        assert!(output_voltage(Volts(52.8), Volts(52.9), &limits()).ok);
-        let v = output_voltage(Volts(0.0), Volts(52.9), &limits());
+        assert!(output_voltage(Volts(52.8), Volts(52.9), &limits(), None).ok);
+        let v = output_voltage(Volts(0.0), Volts(52.9), &limits(), None);
         assert!(!v.ok);
         assert!(
             v.reasons[0].text.contains("not activated"),
             "{:?}",
             v.reasons
         );
-        let v = output_voltage(Volts(49.6), Volts(52.9), &limits());
+        let v = output_voltage(Volts(49.6), Volts(52.9), &limits(), None);
         assert!(
             v.reasons[0].text.contains("3.30 V apart"),
             "{:?}",
             v.reasons
         );
+    }
+
+    #[test]
+    fn a_dark_output_on_lto_cells_points_to_the_battery_type_not_the_activation() {
+        let spec = crate::wizard::checks::testkit::spec();
+        // 24S LTO at 2.30 V a cell on a unit still on the Li-ion factory set (UVP 2.90 V).
+        let hint = |uvp| DarkOutputHint {
+            chemistry: Chemistry::Lto,
+            cells: 24,
+            spec: &spec,
+            unit_uvp: uvp,
+        };
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(2.9)))),
+        );
+        let text = &v.reasons[0].text;
+        assert!(
+            text.contains("Cell UVP (2.90 V) is above the cells (2.30 V each)"),
+            "{text}"
+        );
+        assert!(text.contains("battery type LTO"), "{text}");
+        assert!(text.contains("config.battery_type"), "{text}");
+        assert!(!text.contains("not activated"), "{text}");
+        // Settings not read yet: the other chemistries' lowest UVP (2.50 V) is named.
+        let v = output_voltage(Volts(0.0), Volts(55.2), &limits(), Some(hint(None)));
+        let text = &v.reasons[0].text;
+        assert!(
+            text.contains("at least 2.50 V) sits above these cells (2.30 V each)"),
+            "{text}"
+        );
+        assert!(text.contains("activate it again"), "{text}");
+        // Once on the LTO set (UVP 1.80 V) the unit is simply asleep.
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(1.8)))),
+        );
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
+        // A LiFePO4 pack at 3.3 V a cell: no other set's UVP is above it.
+        let lfp = DarkOutputHint {
+            chemistry: Chemistry::LiFePo4,
+            cells: 16,
+            spec: &spec,
+            unit_uvp: None,
+        };
+        let v = output_voltage(Volts(0.0), Volts(52.8), &limits(), Some(lfp));
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
     }
 
     #[test]

@@ -428,17 +428,21 @@ impl<'a> Ladder<'a> {
         if !all_negative {
             return false;
         }
+        // Swapped probes and a harness wired the wrong way round (pin 1 on pack plus) give the
+        // same picture; only the second one destroys the BMS, so both are named.
+        const HARNESS: &str = "or the harness is reversed: pin 1 (black wire) sits on pack plus \
+             instead of pack minus. Put the black probe on pin 1 and measure again; if the \
+             readings stay below 0 V, rewire the harness so the black wire goes to pack minus — \
+             a reversed harness must never be plugged into the BMS";
         let detail = if entered.len() == 1 && entered[0] == 1 {
             format!(
-                "cell 1 ({}) reads {}: the meter's probes are reversed (black probe on pin 1), \
-                 or pin 1 (black) and cell 1's lead are swapped",
+                "cell 1 ({}) reads {}: the meter's probes are swapped (black probe on pin 1), \
+                 pin 1 (black) and cell 1's lead are swapped, {HARNESS}",
                 self.pin(1),
                 v2(self.r[1].unwrap_or(0.0))
             )
         } else {
-            "every reading is below 0 V: the meter's probes are reversed — put the black probe \
-             on pin 1 (black wire, pack minus) and measure again"
-                .to_string()
+            format!("every reading is below 0 V: the meter's probes are swapped, {HARNESS}")
         };
         self.push(None, FaultKind::CrossedLeads, detail);
         self.mark(entered);
@@ -683,14 +687,21 @@ impl<'a> Ladder<'a> {
             .filter(|&k| self.in_place(k) && (k == 1 || self.in_place(k - 1)))
             .filter_map(|k| Some((k, self.step(k)?)))
             .collect();
+        // A step is the difference of two typed readings, each rounded to its last digit: a
+        // cell exactly at the range's edge may show up to one digit beyond it.
+        let slack: Vec<f64> = (0..=self.n)
+            .map(|k| if k == 0 { 0.0 } else { self.step_slack(k) })
+            .collect();
+        let below = |k: usize, s: f64| s < lo - slack[k];
+        let above = |k: usize, s: f64| s > hi + slack[k];
         let low: Vec<usize> = judged
             .iter()
-            .filter(|(_, s)| *s < lo)
+            .filter(|&&(k, s)| below(k, s))
             .map(|(k, _)| *k)
             .collect();
         let high: Vec<usize> = judged
             .iter()
-            .filter(|(_, s)| *s > hi)
+            .filter(|&&(k, s)| above(k, s))
             .map(|(k, _)| *k)
             .collect();
         let all_steps: Vec<f64> = judged.iter().map(|(_, s)| *s).collect();
@@ -722,7 +733,7 @@ impl<'a> Ladder<'a> {
             return;
         }
         for &(k, s) in &judged {
-            let (kind, detail) = if s < lo {
+            let (kind, detail) = if below(k, s) {
                 (
                     FaultKind::StepLow,
                     format!(
@@ -735,7 +746,7 @@ impl<'a> Ladder<'a> {
                         self.chem_name()
                     ),
                 )
-            } else if s > hi {
+            } else if above(k, s) {
                 (
                     FaultKind::StepHigh,
                     format!(
@@ -756,7 +767,7 @@ impl<'a> Ladder<'a> {
         let normal: Vec<(usize, f64)> = judged
             .iter()
             .copied()
-            .filter(|(_, s)| *s >= lo && *s <= hi)
+            .filter(|&(k, s)| !below(k, s) && !above(k, s))
             .collect();
         if normal.len() < 3 {
             return;
@@ -960,6 +971,13 @@ fn median(values: &[f64]) -> Option<f64> {
 }
 
 impl Ladder<'_> {
+    /// How far step `k` may lie outside the chemistry's range on rounding alone: one last digit
+    /// of the two readings it is made of, at least the wizard's `meter_digit`.
+    fn step_slack(&self, k: usize) -> f64 {
+        let typed = self.resolution(k) + self.resolution(k - 1);
+        typed.max(self.limits.meter_digit.0) + 1e-9
+    }
+
     /// Half the last digit reading `k` was typed with (0.05 V for "26.4"); pin 1 is exact.
     /// Whole numbers count as one decimal: no meter on a balance plug shows less. Where the
     /// typed text is not known, the value's own digits are looked at — which cannot tell
@@ -1270,7 +1288,104 @@ mod tests {
         }
         let report = case.check_input(&input);
         assert_eq!(kinds(&report), vec![(None, FaultKind::CrossedLeads)]);
-        assert!(report.faults[0].detail.contains("probes are reversed"));
+        let detail = &report.faults[0].detail;
+        assert!(
+            detail.contains("the meter's probes are swapped"),
+            "{detail}"
+        );
+        assert!(detail.contains("the harness is reversed"), "{detail}");
+        assert!(
+            detail.contains("a reversed harness must never be plugged into the BMS"),
+            "{detail}"
+        );
+        // Only cell 1 entered, below 0 V: the same two causes and a swapped black wire.
+        input.readings.iter_mut().skip(1).for_each(|r| *r = None);
+        let report = case.check_input(&input);
+        let detail = &report.faults[0].detail;
+        assert!(detail.contains("probes are swapped"), "{detail}");
+        assert!(detail.contains("cell 1's lead are swapped"), "{detail}");
+        assert!(detail.contains("harness is reversed"), "{detail}");
+    }
+
+    /// Readings typed as `text`, with their decimals, on a LiFePO4 pack of as many cells.
+    fn typed_ladder(texts: &[&str], pack: f64) -> LadderReport {
+        let input = LadderInput {
+            readings: texts.iter().map(|t| Volts::parse(t).ok()).collect(),
+            pack_voltage: Some(Volts(pack)),
+            last_pin: None,
+            unused: BTreeMap::new(),
+            decimals: texts
+                .iter()
+                .map(|t| Some(crate::wizard::checks::typed_decimals(t)))
+                .collect(),
+        };
+        let n = texts.len();
+        let plugs = [n as u32 + 1];
+        let model = crate::wizard::checks::testkit::model("m", n as u32, &plugs);
+        check_ladder(&lifepo4(), n as u32, &model, &limits(), &input)
+    }
+
+    #[test]
+    fn a_step_exactly_at_the_chemistry_maximum_is_not_flagged() {
+        // LiFePO4 steps 2.50–3.60 V; the other cells step 3.55 V. Cell 3 at exactly 3.60 (whose
+        // float difference lands a hair above) and one typed digit beyond pass; two digits
+        // beyond are flagged, at that cell.
+        let edge = ["3.55", "7.10", "10.70", "14.25"];
+        assert!(
+            typed_ladder(&edge, 14.25).ok(),
+            "{:?}",
+            typed_ladder(&edge, 14.25).faults
+        );
+        let digit = ["3.55", "7.10", "10.71", "14.26"];
+        assert!(
+            typed_ladder(&digit, 14.26).ok(),
+            "{:?}",
+            typed_ladder(&digit, 14.26).faults
+        );
+        let over = ["3.55", "7.10", "10.72", "14.27"];
+        let report = typed_ladder(&over, 14.27);
+        assert_eq!(kinds(&report), vec![(Some(3), FaultKind::StepHigh)]);
+        assert!(
+            report.faults[0].detail.contains("steps 3.62 V"),
+            "{:?}",
+            report.faults
+        );
+        // The bottom edge likewise, among cells of 2.55 V: 2.50 and 2.49 pass, 2.48 does not.
+        let low_edge = ["2.55", "5.10", "7.60", "10.15"];
+        assert!(
+            typed_ladder(&low_edge, 10.15).ok(),
+            "{:?}",
+            typed_ladder(&low_edge, 10.15).faults
+        );
+        let low_digit = ["2.55", "5.10", "7.59", "10.14"];
+        assert!(
+            typed_ladder(&low_digit, 10.14).ok(),
+            "{:?}",
+            typed_ladder(&low_digit, 10.14).faults
+        );
+        let low = ["2.55", "5.10", "7.58", "10.13"];
+        let report = typed_ladder(&low, 10.13);
+        assert_eq!(kinds(&report), vec![(Some(3), FaultKind::StepLow)]);
+        // Every cell exactly at the top is no "wrong chemistry" either.
+        let all_top = ["3.60", "7.20", "10.80", "14.40"];
+        assert!(
+            typed_ladder(&all_top, 14.4).ok(),
+            "{:?}",
+            typed_ladder(&all_top, 14.4).faults
+        );
+    }
+
+    #[test]
+    fn a_reading_typed_with_one_decimal_widens_the_step_by_that_digit() {
+        // On the 200 V range a meter shows 0.1 V: a step typed as 3.7 may really be 3.65.
+        let report = typed_ladder(&["3.6", "7.2", "10.9", "14.5"], 14.5);
+        assert!(report.ok(), "{:?}", report.faults);
+        let report = typed_ladder(&["3.6", "7.2", "11.0", "14.6"], 14.6);
+        assert!(
+            kinds(&report).contains(&(Some(3), FaultKind::StepHigh)),
+            "{:?}",
+            report.faults
+        );
     }
 
     #[test]

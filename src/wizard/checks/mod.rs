@@ -30,6 +30,10 @@ pub struct Verdict {
     pub ok: bool,
     /// Why not (empty when ok); one plain sentence each, with the numbers.
     pub reasons: Vec<Reason>,
+    /// Passed on the operator's word: the unit can never send what the gate judges, and the
+    /// operator confirmed it from the app ("confirmed by the operator, not read from the BMS").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
 }
 
 impl Verdict {
@@ -38,12 +42,17 @@ impl Verdict {
         Verdict {
             ok: true,
             reasons: Vec::new(),
+            by_operator: false,
         }
     }
 
     /// A failing verdict with these reasons.
     pub fn fail(reasons: Vec<Reason>) -> Self {
-        Verdict { ok: false, reasons }
+        Verdict {
+            ok: false,
+            reasons,
+            by_operator: false,
+        }
     }
 }
 
@@ -132,6 +141,10 @@ pub struct ProtectionObs {
     pub charge: Option<Cutoff>,
     /// The discharge FET opened while discharging.
     pub discharge: Option<Cutoff>,
+    /// When the engine let the test begin (the first charge or load at the test step, taken
+    /// only once fresh settings passed every safety check); cut-offs count only after it.
+    #[serde(default)]
+    pub started_at: Option<i64>,
 }
 
 /// Which cut-off a pair of consecutive cell frames shows, if any.
@@ -152,6 +165,9 @@ pub struct LiveData {
     pub device: Option<DeviceInfo>,
     /// Settings.
     pub settings: Option<Settings>,
+    /// When the last settings frame arrived (ms since the epoch, from the input's stamp).
+    #[serde(default)]
+    pub settings_at_ms: Option<i64>,
     /// The last cell-info frame.
     pub cells: Option<CellInfo>,
     /// When the last cell-info frame arrived (ms since the epoch, from the input's stamp).
@@ -162,6 +178,10 @@ pub struct LiveData {
     /// battery-type step (configuration step 3); more than one more later means the settings
     /// were wiped by choosing the type again.
     pub factory_events_baseline: Option<usize>,
+    /// How many battery-type choices the engine has accounted for since configuration began
+    /// (from the app actions recorded, or from the logbook's factory loads past the baseline).
+    #[serde(default)]
+    pub type_choices: usize,
     /// The protection test so far.
     pub protection: ProtectionObs,
     /// The operator changed the balance trigger on purpose (an app action was recorded).
@@ -187,6 +207,9 @@ pub struct GateContext<'a> {
     pub live: &'a LiveData,
     /// Now, in ms since the epoch (from the input's stamp; the checks never read a clock).
     pub now_ms: i64,
+    /// Live data older than this (ms since the epoch) is not evidence for this step: the
+    /// step was entered, or the operator last acted in the app, after it arrived.
+    pub since_ms: i64,
 }
 
 /// Run one gate's check.
@@ -225,29 +248,50 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         Check::SwitchesOn => settings(ctx).map(live::switches_on),
         Check::TempSensorEnabled => settings(ctx).map(live::temp_sensor_enabled),
         Check::ProbesPresent => fresh_cells(ctx).map(|c| live::probes_present(c, limits)),
+        Check::ProbeCount => fresh_cells(ctx).and_then(|c| {
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::probe_count(c, limits, model.probes))
+        }),
         Check::ColdSite if !ctx.pack.cold_site => Ok(Verdict::pass()),
         Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
         Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
-        Check::NoFactoryReset => connected(ctx).map(|()| {
-            let keeps_logbook = ctx
-                .live
-                .device
-                .as_ref()
-                .is_some_and(DeviceInfo::keeps_logbook);
-            if keeps_logbook && ctx.live.logbook.is_none() {
-                // This unit keeps a logbook and it has not arrived: passing now would be
-                // silent about exactly what the gate is for.
-                return Verdict::fail(vec![Reason {
-                    code: "logbook_not_read".into(),
-                    text: "the unit's logbook has not been read yet: wait a moment for it".into(),
-                }]);
-            }
-            live::no_factory_reset(ctx.live.logbook.as_ref(), ctx.live.factory_events_baseline)
-        }),
+        Check::NoFactoryReset => connected(ctx).and_then(|()| no_factory_reset(ctx)),
         Check::ProtectionTest => match &ctx.live.settings {
             Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
             None => Err(not_read()),
         },
+        Check::UvpMatchesChemistry => settings(ctx).and_then(|s| {
+            let (_, chem) = fact_chemistry(ctx)?;
+            Ok(live::uvp_matches_chemistry(s, chem))
+        }),
+        Check::EmergencyOff => fresh_cells(ctx).map(live::emergency_off),
+        Check::UnitMatchesModel => connected(ctx).and_then(|()| {
+            let device = ctx.live.device.as_ref().ok_or_else(|| {
+                refuse(
+                    "device_not_read",
+                    "the unit's device info (its model) has not been read yet".to_string(),
+                )
+            })?;
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::unit_matches_model(device, model))
+        }),
+        Check::PackVoltageMatches => fresh_cells(ctx).and_then(|c| {
+            let measured = pack_voltage(ctx)?;
+            Ok(live::pack_voltage_matches(
+                c,
+                measured,
+                limits.live_pack_tolerance,
+            ))
+        }),
+    };
+    let result = match (result, unreadable(check, ctx.live)) {
+        // The unit can never send this: a pass here would be a pass without data. The engine
+        // asks the operator to confirm what the app shows instead.
+        (Ok(v), Some(what)) if v.ok => Err(refuse(
+            "not_reported",
+            format!("{what}: check it in the app and confirm what you see"),
+        )),
+        (r, _) => r,
     };
     result.unwrap_or_else(|refusal| refusal)
 }
@@ -256,7 +300,7 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
 pub fn default_model(spec: &WizardSpec, cells: u32) -> Option<&ModelSpec> {
     spec.models
         .iter()
-        .filter(|m| m.max_cells >= cells)
+        .filter(|m| (m.min_cells..=m.max_cells).contains(&cells))
         .min_by_key(|m| m.max_cells)
 }
 
@@ -331,21 +375,30 @@ fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Ve
             )
         })?,
     };
-    if cells > model.max_cells {
-        return Err(too_many_cells(model, cells));
-    }
+    cells_fit(model, cells).map_err(Verdict::fail)?;
     Ok(model)
 }
 
-fn too_many_cells(model: &ModelSpec, cells: u32) -> Verdict {
-    refuse(
-        "cells_exceed_model",
-        format!(
-            "the {} takes at most {} cells, but the pack has {cells}",
+/// The pack's cells within what the model works with, or the reason naming its range.
+fn cells_fit(model: &ModelSpec, cells: u32) -> Result<(), Vec<Reason>> {
+    let (code, bound) = if cells > model.max_cells {
+        ("cells_exceed_model", format!("at most {}", model.max_cells))
+    } else if cells < model.min_cells {
+        // Too few cells leave the unit without the supply it takes from the pack.
+        ("cells_below_model", format!("at least {}", model.min_cells))
+    } else {
+        return Ok(());
+    };
+    Err(vec![Reason {
+        code: code.to_string(),
+        text: format!(
+            "the {} takes {bound} cells ({}–{}), but the pack has {cells}: choose the unit \
+             made for this pack",
             tr(&model.name, "en"),
+            model.min_cells,
             model.max_cells
         ),
-    )
+    }])
 }
 
 fn not_read() -> Verdict {
@@ -353,6 +406,72 @@ fn not_read() -> Verdict {
         "live_connected",
         "the settings have not been read from the BMS yet".to_string(),
     )
+}
+
+/// A refusal for live data not there (or not fresh) yet: the gate waits for it, and a
+/// headless run that times out refuses with it.
+fn no_data(what: &str) -> Verdict {
+    refuse("no_data", format!("no data yet: waiting for {what}"))
+}
+
+/// What this unit can never send of the data `check` judges, if anything: then the gate
+/// can pass only on the operator's confirmation (see [`crate::wizard::spec::GateSpec::confirm`]).
+pub fn unreadable(check: &Check, live: &LiveData) -> Option<&'static str> {
+    match check {
+        // The 24S settings layout has no control word: its Disable Temp. Sensor switch is
+        // never reported.
+        Check::TempSensorEnabled => {
+            live.settings
+                .as_ref()
+                .filter(|s| s.control.is_none())
+                .map(|_| {
+                    "this unit (24S frame layout) does not report the Disable Temp. Sensor switch"
+                })
+        }
+        // Only 32S frames carry the Emergency countdown.
+        Check::EmergencyOff => live
+            .cells
+            .as_ref()
+            .filter(|c| c.emergency.is_none())
+            .map(|_| "this unit (24S frame layout) does not report the Emergency switch"),
+        Check::NoFactoryReset => live
+            .device
+            .as_ref()
+            .filter(|d| !d.keeps_logbook())
+            .map(|_| {
+                "this unit's firmware keeps no logbook, so a second battery-type choice cannot be \
+                 read from it"
+            }),
+        _ => None,
+    }
+}
+
+/// The logbook shows no factory load the engine has not accounted for. The logbook must
+/// have been read on units that keep one; on others [`unreadable`] hands it to the operator.
+fn no_factory_reset(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
+    let device =
+        ctx.live.device.as_ref().ok_or_else(|| {
+            no_data("the unit's device info (it says whether it keeps a logbook)")
+        })?;
+    if !device.keeps_logbook() {
+        return Ok(Verdict::pass());
+    }
+    let logbook = ctx
+        .live
+        .logbook
+        .as_ref()
+        .ok_or_else(|| no_data("the unit's logbook"))?;
+    let loads = logbook
+        .entries
+        .iter()
+        .filter(|e| e.factory_reset().is_some())
+        .count();
+    let baseline = ctx.live.factory_events_baseline.unwrap_or(0);
+    let unaccounted = loads.saturating_sub(baseline);
+    if unaccounted <= ctx.live.type_choices.max(1) {
+        return Ok(Verdict::pass());
+    }
+    Ok(live::no_factory_reset(Some(logbook), Some(baseline)))
 }
 
 fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
@@ -367,17 +486,27 @@ fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
     }
 }
 
-/// Settings of a connected unit: last-read settings of a lost link may be out of date.
+/// Settings of a connected unit, read since the step was entered or the operator last acted:
+/// settings read before may be out of date.
 fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
     connected(ctx)?;
-    ctx.live.settings.as_ref().ok_or_else(not_read)
+    let settings = ctx.live.settings.as_ref().ok_or_else(not_read)?;
+    match ctx.live.settings_at_ms {
+        Some(at) if at >= ctx.since_ms => Ok(settings),
+        _ => Err(no_data(
+            "a settings frame read since this step was entered or the app was last used",
+        )),
+    }
 }
 
 /// The last cell data, if the link is up and it is fresh.
 fn fresh_cells<'s>(ctx: &GateContext<'s>) -> Result<&'s CellInfo, Verdict> {
     let verdict = live::live_connected(ctx.live, &ctx.spec.limits, ctx.now_ms);
-    match &ctx.live.cells {
-        Some(cells) if verdict.ok => Ok(cells),
+    match (&ctx.live.cells, ctx.live.cells_at_ms) {
+        (Some(_), Some(at)) if verdict.ok && at < ctx.since_ms => Err(no_data(
+            "cell data read since this step was entered or the app was last used",
+        )),
+        (Some(cells), _) if verdict.ok => Ok(cells),
         _ if verdict.ok => Err(not_read()),
         _ => Err(verdict),
     }
@@ -480,8 +609,7 @@ fn fields_valid(ctx: &GateContext<'_>) -> Verdict {
                     code: "unknown_model".to_string(),
                     text: format!("the wizard knows no BMS model '{id}'"),
                 }),
-                Some(m) if cells > m.max_cells => reasons.extend(too_many_cells(m, cells).reasons),
-                Some(_) => {}
+                Some(m) => reasons.extend(cells_fit(m, cells).err().unwrap_or_default()),
             },
             (Some(cells), None) if default_model(ctx.spec, cells).is_none() => {
                 reasons.push(Reason {
@@ -541,14 +669,25 @@ fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 }
 
 fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
-    if choice_field(ctx, "method") != Some("charger") {
-        return Ok(Verdict::pass());
+    match choice_field(ctx, "method") {
+        // Without a method nothing says the unit was woken, nor how: no pass on nothing.
+        None => {
+            return Err(refuse(
+                "activation_method",
+                "no activation method is chosen: choose the switch, the display or a charger"
+                    .to_string(),
+            ))
+        }
+        Some(method) if method != "charger" => return Ok(Verdict::pass()),
+        Some(_) => {}
     }
     let charger = need_number(ctx, "charger_voltage")?;
     let pack = pack_voltage(ctx)?;
+    let model = fact_model(ctx, fact_cells(ctx)?)?;
     Ok(charger::charger_voltage(
         Volts(charger),
         pack,
+        model,
         &ctx.spec.limits,
     ))
 }
@@ -556,10 +695,21 @@ fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let output = need_number(ctx, "output_voltage")?;
     let pack = pack_voltage(ctx)?;
+    // Only to explain a dark output; the verdict is the meter's alone.
+    let hint = match (ctx.pack.chemistry, ctx.pack.cells) {
+        (Some(chemistry), Some(cells)) => Some(charger::DarkOutputHint {
+            chemistry,
+            cells,
+            spec: ctx.spec,
+            unit_uvp: ctx.live.settings.as_ref().map(|s| s.cell_uvp),
+        }),
+        _ => None,
+    };
     Ok(charger::output_voltage(
         Volts(output),
         pack,
         &ctx.spec.limits,
+        hint,
     ))
 }
 
@@ -571,6 +721,7 @@ mod tests {
     use crate::wizard::spec::{InputSpec, Unit};
 
     /// Everything a gate looks at, owned, so each test states only what differs.
+    #[derive(Clone)]
     struct World {
         spec: WizardSpec,
         step: StepSpec,
@@ -609,7 +760,12 @@ mod tests {
             };
             w.live = LiveData {
                 connected: true,
+                device: Some(DeviceInfo {
+                    model: "JK-PB2A16S20P".into(),
+                    ..device("11.61")
+                }),
                 settings: Some(settings_lifepo4()),
+                settings_at_ms: Some(9_000),
                 cells: Some(cell_info(&pack_cells(16, 3.3))),
                 cells_at_ms: Some(9_000),
                 logbook: Some(Logbook {
@@ -639,12 +795,13 @@ mod tests {
                 ladder: &self.ladder,
                 live: &self.live,
                 now_ms: self.now_ms,
+                since_ms: 0,
             };
             evaluate(&check, &ctx)
         }
     }
 
-    const LIVE_CHECKS: [Check; 14] = [
+    const LIVE_CHECKS: [Check; 19] = [
         Check::LiveConnected,
         Check::CellsVisible,
         Check::CellsPlausible,
@@ -659,6 +816,11 @@ mod tests {
         Check::NoAlarm,
         Check::NoFactoryReset,
         Check::ProtectionTest,
+        Check::EmergencyOff,
+        Check::UnitMatchesModel,
+        Check::PackVoltageMatches,
+        Check::UvpMatchesChemistry,
+        Check::ProbeCount,
     ];
 
     fn codes(v: &Verdict) -> Vec<&str> {
@@ -706,10 +868,52 @@ mod tests {
         assert_eq!(codes(&v), ["cells_exceed_model"]);
         assert_eq!(
             v.reasons[0].text,
-            "the 8-cell unit takes at most 8 cells, but the pack has 16"
+            "the 8-cell unit takes at most 8 cells (3–8), but the pack has 16: choose the unit \
+             made for this pack"
         );
         let w = w.field("model", Value::Choice("b16".into()));
         assert!(w.eval(Check::FieldsValid).ok); // the optional pack id may stay empty
+    }
+
+    #[test]
+    fn the_setup_step_refuses_a_pack_outside_the_units_cell_range() {
+        let w = World::new(setup_step())
+            .field("chemistry", Value::Choice("lifepo4".into()))
+            .field("capacity", Value::Number(280.0))
+            .field("model", Value::Choice("b16".into()));
+        // The 16-cell unit works with 8–16 cells: both ends pass, one past either end not.
+        for ok in [8, 16] {
+            let v = w
+                .clone()
+                .field("cells", Value::Integer(ok))
+                .eval(Check::FieldsValid);
+            assert!(v.ok, "{ok}: {v:?}");
+        }
+        let v = w
+            .clone()
+            .field("cells", Value::Integer(7))
+            .eval(Check::FieldsValid);
+        assert_eq!(codes(&v), ["cells_below_model"]);
+        assert_eq!(
+            v.reasons[0].text,
+            "the 16-cell unit takes at least 8 cells (8–16), but the pack has 7: choose the unit \
+             made for this pack"
+        );
+        let v = w
+            .clone()
+            .field("cells", Value::Integer(17))
+            .eval(Check::FieldsValid);
+        assert_eq!(codes(&v), ["cells_exceed_model"]);
+        assert!(v.reasons[0].text.contains("(8–16)"), "{v:?}");
+        // 2 cells on the 24-cell unit (the issue's case).
+        let v = w
+            .field("model", Value::Choice("b24".into()))
+            .field("cells", Value::Integer(2))
+            .eval(Check::FieldsValid);
+        assert!(
+            v.reasons[0].text.contains("at least 7 cells (7–24)"),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -793,7 +997,17 @@ mod tests {
                 items: vec![],
             },
         );
-        let mut w = World::new(activate).field("method", Value::Choice("switch".into()));
+        let mut w = World::new(activate);
+        // No method chosen is no proof of anything.
+        let v = w.eval(Check::ChargerVoltage);
+        assert_eq!(codes(&v), ["activation_method"]);
+        assert!(
+            v.reasons[0].text.contains("no activation method is chosen"),
+            "{v:?}"
+        );
+        w.pack.cells = Some(16);
+        w.pack.model = Some("b16".into());
+        w = w.field("method", Value::Choice("switch".into()));
         assert!(w.eval(Check::ChargerVoltage).ok);
         w = w.field("method", Value::Choice("charger".into()));
         assert_eq!(
@@ -809,6 +1023,22 @@ mod tests {
         assert!(v.reasons[0].text.contains("at least 57.90 V"), "{v:?}");
         w = w.field("charger_voltage", Value::Number(58.8));
         assert!(w.eval(Check::ChargerVoltage).ok);
+        // Above the 16-cell unit's 70 V rating: refused, naming both.
+        w = w.field("charger_voltage", Value::Number(70.01));
+        let v = w.eval(Check::ChargerVoltage);
+        assert_eq!(codes(&v), ["charger_above_rating"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("gives 70.01 V, above the 70.00 V"),
+            "{v:?}"
+        );
+        // The unit's range is judged before the charger, so a wrong unit is named as such.
+        w.pack.cells = Some(20);
+        assert_eq!(
+            codes(&w.eval(Check::ChargerVoltage)),
+            ["cells_exceed_model"]
+        );
     }
 
     #[test]
@@ -858,6 +1088,7 @@ mod tests {
             discharge: Some(Cutoff {
                 cell_voltage: Volts(2.5),
             }),
+            started_at: Some(9_000),
         };
         for check in LIVE_CHECKS {
             let v = w.eval(check.clone());
@@ -904,6 +1135,111 @@ mod tests {
             code: LogEntry::factory_code(Chemistry::LiIon),
         });
         assert_eq!(codes(&w.eval(Check::NoFactoryReset)), ["factory_reset"]);
+    }
+
+    #[test]
+    fn the_unit_is_tied_to_the_chosen_model_and_the_measured_pack() {
+        let mut w = World::configured();
+        assert!(w.eval(Check::UnitMatchesModel).ok);
+        w.live.device.as_mut().unwrap().model = "JK_B2A24S20P".into();
+        assert_eq!(
+            codes(&w.eval(Check::UnitMatchesModel)),
+            ["unit_model_mismatch"]
+        );
+        w.live.device = None;
+        assert_eq!(codes(&w.eval(Check::UnitMatchesModel)), ["device_not_read"]);
+        // Another pack: the unit reads a cell less than the meter did.
+        assert!(w.eval(Check::PackVoltageMatches).ok);
+        w.live.cells.as_mut().unwrap().pack_voltage = Volts(49.5);
+        let v = w.eval(Check::PackVoltageMatches);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("49.50 V but the meter measured 52.90 V"),
+            "{v:?}"
+        );
+        w.pack.pack_voltage = None;
+        assert_eq!(codes(&w.eval(Check::PackVoltageMatches)), ["missing_fact"]);
+    }
+
+    #[test]
+    fn emergency_on_is_refused_and_a_24s_unit_hands_it_to_the_operator() {
+        let mut w = World::configured();
+        assert!(w.eval(Check::EmergencyOff).ok);
+        w.live.cells.as_mut().unwrap().emergency = Some(true);
+        assert_eq!(codes(&w.eval(Check::EmergencyOff)), ["emergency_on"]);
+        // A 24S frame has no Emergency switch: no pass without the operator's word.
+        w.live.cells.as_mut().unwrap().emergency = None;
+        let v = w.eval(Check::EmergencyOff);
+        assert_eq!(codes(&v), ["not_reported"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("does not report the Emergency switch"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_dead_output_under_a_uvp_above_the_cells_points_to_the_battery_type() {
+        // 24 LTO cells at 2.40 V on a unit still on the Li-ion set (UVP 2.90 V).
+        let mut w = World::new(step(
+            "wiring.output",
+            "Output",
+            InputSpec::Form {
+                fields: vec![],
+                items: vec![],
+            },
+        ))
+        .field("output_voltage", Value::Number(0.0));
+        w.pack.chemistry = Some(Chemistry::Lto);
+        w.pack.cells = Some(24);
+        w.pack.pack_voltage = Some(Volts(57.6));
+        // Before the link is up: the measured 2.40 V per cell is below the UVP of every other
+        // chemistry's set.
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["uvp_may_be_above_cells"]);
+        assert!(
+            v.reasons[0].text.contains(
+                "a unit still on its LI-ION or LIFEPO4 factory set keeps its output off on this \
+                 LTO pack, because its Cell UVP (at least 2.50 V) is above the cells (2.400 V \
+                 each"
+            ),
+            "{v:?}"
+        );
+        assert!(v.reasons[0].text.contains("choose LTO as the battery type"));
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.90);
+        w.live = LiveData {
+            connected: true,
+            settings: Some(s.clone()),
+            cells: Some(cell_info(&pack_cells(24, 2.40))),
+            cells_at_ms: Some(9_000),
+            ..LiveData::default()
+        };
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["uvp_above_cells"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("Cell UVP is 2.90 V, above this LTO pack's cells"),
+            "{v:?}"
+        );
+        // Without fresh cells, the measured pack voltage per cell is used.
+        w.live.cells = None;
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["uvp_above_cells"]);
+        // A UVP below the cells: the dead output is an activation matter after all.
+        s.cell_uvp = Volts(1.8);
+        w.live.settings = Some(s);
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
+        // A LiFePO4 pack's cells sit above every other set's UVP: not activated, as before.
+        w.live = LiveData::default();
+        w.pack.chemistry = Some(Chemistry::LiFePo4);
+        w.pack.cells = Some(16);
+        w.pack.pack_voltage = Some(Volts(52.8));
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["output_voltage"]);
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
     }
 
     #[test]

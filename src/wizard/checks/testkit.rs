@@ -14,7 +14,22 @@ pub fn en(s: &str) -> Text {
     BTreeMap::from([("en".to_string(), s.to_string())])
 }
 
-fn chem(name: &str, lo: f64, hi: f64, plausible: (f64, f64), ovp: f64) -> ChemistrySpec {
+/// The voltage limits of a chemistry, as in wizard.yaml: datasheet bounds and setting windows.
+struct Bounds {
+    max_charge: f64,
+    min_discharge: f64,
+    ovp: (f64, f64),
+    uvp: (f64, f64),
+}
+
+fn range((min, max): (f64, f64)) -> VoltRange {
+    VoltRange {
+        min: Volts(min),
+        max: Volts(max),
+    }
+}
+
+fn chem(name: &str, lo: f64, hi: f64, plausible: (f64, f64), ovp: f64, b: Bounds) -> ChemistrySpec {
     ChemistrySpec {
         name: en(name),
         ladder_step: VoltRange {
@@ -27,41 +42,76 @@ fn chem(name: &str, lo: f64, hi: f64, plausible: (f64, f64), ovp: f64) -> Chemis
             max: Volts(plausible.1),
         },
         cell_ovp: Volts(ovp),
-        ovp_tolerance: Volts(0.05),
+        max_charge_voltage: Volts(b.max_charge),
+        min_discharge_voltage: Volts(b.min_discharge),
+        ovp_window: range(b.ovp),
+        uvp_window: range(b.uvp),
     }
 }
 
 pub fn li_ion() -> ChemistrySpec {
-    chem("Li-ion", 3.0, 4.1, (2.5, 4.25), 4.20)
+    let b = Bounds {
+        max_charge: 4.25,
+        min_discharge: 2.5,
+        ovp: (4.10, 4.25),
+        uvp: (2.5, 3.3),
+    };
+    chem("Li-ion", 3.0, 4.1, (2.5, 4.25), 4.20, b)
 }
 
 pub fn lifepo4() -> ChemistrySpec {
-    chem("LiFePO4", 2.5, 3.6, (2.0, 3.65), 3.60)
+    let b = Bounds {
+        max_charge: 3.65,
+        min_discharge: 2.5,
+        ovp: (3.45, 3.65),
+        uvp: (2.5, 3.0),
+    };
+    chem("LiFePO4", 2.5, 3.6, (2.0, 3.65), 3.60, b)
 }
 
 pub fn lto() -> ChemistrySpec {
-    chem("LTO", 1.5, 2.8, (1.5, 2.85), 2.70)
+    let b = Bounds {
+        max_charge: 2.70,
+        min_discharge: 1.5,
+        ovp: (2.55, 2.70),
+        uvp: (1.5, 2.2),
+    };
+    chem("LTO", 1.5, 2.8, (1.5, 2.85), 2.70, b)
 }
 
+/// A model taking 1 to `max_cells` cells, rated for 4.25 V per cell it takes.
 pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
     ModelSpec {
         id: id.into(),
         name: en(&format!("{max_cells}-cell unit")),
+        min_cells: 1,
         max_cells,
+        max_input_voltage: Volts(4.25 * f64::from(max_cells)),
+        split_note: None,
         plugs: plugs.to_vec(),
+        probes: 2,
+    }
+}
+
+/// `model` with the cell range and rating wizard.yaml gives the unit of that size.
+fn rated(id: &str, cells: (u32, u32), volts: f64, plugs: &[u32]) -> ModelSpec {
+    ModelSpec {
+        min_cells: cells.0,
+        max_input_voltage: Volts(volts),
+        ..model(id, cells.1, plugs)
     }
 }
 
 pub fn b8() -> ModelSpec {
-    model("b8", 8, &[9])
+    rated("b8", (3, 8), 36.0, &[9])
 }
 
 pub fn b16() -> ModelSpec {
-    model("b16", 16, &[9, 8])
+    rated("b16", (8, 16), 70.0, &[9, 8])
 }
 
 pub fn b24() -> ModelSpec {
-    model("b24", 24, &[13, 12])
+    rated("b24", (7, 24), 100.0, &[13, 12])
 }
 
 pub fn limits() -> Limits {
@@ -71,12 +121,14 @@ pub fn limits() -> Limits {
         output_tolerance: Volts(0.5),
         pack_tolerance: Volts(0.3),
         unused_pin_max: Volts(0.5),
+        meter_digit: Volts(0.01),
         balance_trigger: Volts(0.01),
         cold_utpr: 5.0,
         cold_utp: [1.0, 2.0],
         probe_plausible: [-20.0, 70.0],
         protection_tolerance: Volts(0.05),
         live_max_age_s: 5.0,
+        live_pack_tolerance: Volts(0.6),
     }
 }
 
@@ -263,6 +315,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         charging: true,
         discharging: true,
         temp_sensor_bits: 0b11,
+        emergency: Some(false),
     }
 }
 
@@ -289,5 +342,19 @@ pub fn settings_lifepo4() -> crate::bms::model::Settings {
         capacity: AmpHours(280.0),
         balance_start_voltage: Volts(3.0),
         control: Some(ControlBits::default()),
+    }
+}
+
+/// A unit's device info with this software version (`"11.61"` keeps a logbook, `"10.07"` not).
+pub fn device(software: &str) -> crate::bms::model::DeviceInfo {
+    crate::bms::model::DeviceInfo {
+        model: "JK-B2A24S20P".into(),
+        hardware_version: "11.XW".into(),
+        software_version: software.into(),
+        uptime_s: 100,
+        power_on_count: 3,
+        device_name: "JK-B2A24S20P".into(),
+        manufacturing_date: "240101".into(),
+        serial_number: "4031B2C1100042".into(),
     }
 }

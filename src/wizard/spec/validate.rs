@@ -4,67 +4,63 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::locate::{locate, Seg};
 use super::{
     Check, FieldKind, FieldSpec, InputSpec, PackField, Section, SpecError, StepSpec, Text, Unit,
     WizardSpec, MESSAGE_KEYS,
 };
 use crate::bms::model::{AppAction, Chemistry};
+use crate::yaml::{At as P, Doc};
+
+/// Bounds on the wizard's own numbers, beyond which a value is a typo, never a choice (our
+/// judgement, from the units the program serves): a cell never rests above 5 V; the largest
+/// JK SMART pack (32 cells of 4.2 V) is 134 V, so a pack-level voltage stays under 200 V; an
+/// NTC probe reads from -60 to 150 °C; live data older than an hour is no live data.
+const CELL_VOLTS_MAX: f64 = 5.0;
+const PACK_VOLTS_MAX: f64 = 200.0;
+const CELSIUS: (f64, f64) = (-60.0, 150.0);
+const LIVE_AGE_MAX_S: f64 = 3600.0;
+/// A JK SMART frame holds at most 32 cells.
+const CELLS_MAX: u32 = 32;
+/// A form field's own range stays within ±1,000,000 (no quantity on the bench comes near).
+const FIELD_BOUND: f64 = 1e6;
 
 /// The manual's error list runs 1–9.
 const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
+
+/// Slack for comparing voltages read from YAML decimals.
+const EPS: f64 = 1e-9;
 
 /// Field and option ids the activation gate relies on.
 const METHOD_FIELD: &str = "method";
 const CHARGER_OPTION: &str = "charger";
 
-/// A path both for the locator (indices) and for people (ids).
-#[derive(Debug, Clone, Default)]
-struct P {
-    segs: Vec<Seg>,
-    shown: String,
-}
-
-impl P {
-    fn key(&self, key: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Key(key.to_string()));
-        if !p.shown.is_empty() {
-            p.shown.push('.');
-        }
-        p.shown.push_str(key);
-        p
-    }
-
-    /// An item of a sequence, shown by its id when it has one.
-    fn item(&self, index: usize, id: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Index(index));
-        if id.is_empty() {
-            p.shown.push_str(&format!("[{index}]"));
-        } else {
-            p.shown.push_str(&format!("[{id}]"));
-        }
-        p
-    }
-}
-
 struct Validator<'a> {
-    text: &'a str,
-    origin: &'a str,
+    doc: &'a Doc,
     errors: Vec<SpecError>,
 }
 
 impl Validator<'_> {
     fn err(&mut self, at: &P, message: impl Into<String>) {
-        let pos = locate(self.text, &at.segs);
-        self.errors.push(SpecError {
-            origin: self.origin.to_string(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: at.shown.clone(),
-            message: message.into(),
-        });
+        self.errors.push(self.doc.error_at(at, message));
+    }
+
+    /// `value` must lie above `lo` (or at it, when `lo_inclusive`) and at most `hi`.
+    fn within(&mut self, at: &P, value: f64, lo: f64, lo_inclusive: bool, hi: f64, unit: &str) {
+        let above = if lo_inclusive {
+            value >= lo
+        } else {
+            value > lo
+        };
+        if !(above && value <= hi) {
+            let from = if lo_inclusive { "from" } else { "above" };
+            self.err(
+                at,
+                format!(
+                    "{}{unit} is out of range: give {from} {lo} to {hi}{unit}",
+                    crate::yaml::number(value)
+                ),
+            );
+        }
     }
 
     fn text(&mut self, langs: &[String], text: &Text, at: &P) {
@@ -90,10 +86,9 @@ impl Validator<'_> {
 }
 
 /// Every semantic mistake in `spec`, positioned in `text`; empty when the wizard is sound.
-pub(super) fn validate(spec: &WizardSpec, text: &str, origin: &str) -> Vec<SpecError> {
+pub(super) fn validate(spec: &WizardSpec, doc: &Doc) -> Vec<SpecError> {
     let mut v = Validator {
-        text,
-        origin,
+        doc,
         errors: Vec::new(),
     };
     let root = P::default();
@@ -151,35 +146,113 @@ fn chemistries(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
             ("ladder_step", cs.ladder_step),
             ("cell_plausible", cs.cell_plausible),
         ] {
-            if !range.min.0.is_finite()
-                || !range.max.0.is_finite()
-                || range.min.0 <= 0.0
-                || range.min.0 >= range.max.0
-            {
+            v.within(
+                &at.key(name).key("min"),
+                range.min.0,
+                0.0,
+                false,
+                CELL_VOLTS_MAX,
+                " V",
+            );
+            v.within(
+                &at.key(name).key("max"),
+                range.max.0,
+                0.0,
+                false,
+                CELL_VOLTS_MAX,
+                " V",
+            );
+            if range.min.0 >= range.max.0 {
+                v.err(
+                    &at.key(name),
+                    format!("min ({}) must be below max ({})", range.min.0, range.max.0),
+                );
+            }
+        }
+        for (name, value) in [
+            ("cell_ovp", cs.cell_ovp),
+            ("max_charge_voltage", cs.max_charge_voltage),
+            ("min_discharge_voltage", cs.min_discharge_voltage),
+        ] {
+            v.within(&at.key(name), value.0, 0.0, false, CELL_VOLTS_MAX, " V");
+        }
+        let volts = |x: crate::units::Volts| x.0.is_finite() && x.0 > 0.0;
+        if cs.min_discharge_voltage.0 >= cs.max_charge_voltage.0 {
+            v.err(
+                &at.key("min_discharge_voltage"),
+                format!(
+                    "the minimum discharge voltage ({:.2} V) must be below the maximum charge \
+                     voltage ({:.2} V)",
+                    cs.min_discharge_voltage.0, cs.max_charge_voltage.0
+                ),
+            );
+        }
+        let mut windows_sound = true;
+        for (name, w) in [("ovp_window", cs.ovp_window), ("uvp_window", cs.uvp_window)] {
+            if !volts(w.min) || !volts(w.max) || w.min.0 > w.max.0 {
+                windows_sound = false;
                 v.err(
                     &at.key(name),
                     format!(
-                        "min ({}) must be above 0 and below max ({})",
-                        range.min.0, range.max.0
+                        "min ({}) must be above 0 and not above max ({})",
+                        w.min.0, w.max.0
                     ),
                 );
             }
         }
-        if !cs.ovp_tolerance.0.is_finite() || cs.ovp_tolerance.0 <= 0.0 {
-            v.err(&at.key("ovp_tolerance"), "must be above 0 V");
+        if !windows_sound {
+            continue;
         }
-        if !cs.cell_ovp.0.is_finite() || cs.cell_ovp.0 <= 0.0 {
-            v.err(&at.key("cell_ovp"), "must be above 0 V");
+        let (ovp, uvp) = (cs.ovp_window, cs.uvp_window);
+        if ovp.max.0 > cs.max_charge_voltage.0 + EPS {
+            v.err(
+                &at.key("ovp_window").key("max"),
+                format!(
+                    "the OVP window tops at {:.2} V, above the maximum charge voltage of {c} \
+                     ({:.2} V): a unit set there would charge cells past their datasheet",
+                    ovp.max.0, cs.max_charge_voltage.0
+                ),
+            );
+        }
+        if uvp.min.0 < cs.min_discharge_voltage.0 - EPS {
+            v.err(
+                &at.key("uvp_window").key("min"),
+                format!(
+                    "the UVP window starts at {:.2} V, below the minimum discharge voltage of \
+                     {c} ({:.2} V): a unit set there would drain cells past their datasheet",
+                    uvp.min.0, cs.min_discharge_voltage.0
+                ),
+            );
+        }
+        if uvp.max.0 >= ovp.min.0 - EPS {
+            v.err(
+                &at.key("uvp_window").key("max"),
+                format!(
+                    "the UVP window reaches {:.2} V, not below the OVP window's {:.2} V: a UVP \
+                     must always be below the OVP",
+                    uvp.max.0, ovp.min.0
+                ),
+            );
+        }
+        if !(cs.cell_ovp.0 >= ovp.min.0 - EPS && cs.cell_ovp.0 <= ovp.max.0 + EPS) {
+            v.err(
+                &at.key("cell_ovp"),
+                format!(
+                    "the factory OVP {:.2} V lies outside the OVP window {:.2}–{:.2} V: a unit \
+                     on its own factory set would be refused",
+                    cs.cell_ovp.0, ovp.min.0, ovp.max.0
+                ),
+            );
         }
     }
     // The chemistry is recognised by its OVP: two windows that overlap could name either.
     let all: Vec<_> = spec.chemistries.iter().collect();
     for (i, (a, sa)) in all.iter().enumerate() {
         for (b, sb) in &all[i + 1..] {
-            let gap = (sa.cell_ovp.0 - sb.cell_ovp.0).abs();
-            if gap <= sa.ovp_tolerance.0 + sb.ovp_tolerance.0 {
+            let (wa, wb) = (sa.ovp_window, sb.ovp_window);
+            if wa.min.0 <= wb.max.0 + EPS && wb.min.0 <= wa.max.0 + EPS {
                 v.err(
-                    &at.key(b.id()).key("ovp_tolerance"),
+                    &at.key(b.id()).key("ovp_window"),
                     format!("the OVP windows of '{a}' and '{b}' overlap: an OVP could match both"),
                 );
             }
@@ -202,21 +275,55 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
     for (i, m) in spec.models.iter().enumerate() {
         let at = at.item(i, &m.id);
         v.text(&spec.languages, &m.name, &at.key("name"));
-        let wires: u32 = m.plugs.iter().sum();
-        if m.max_cells == 0 {
-            v.err(&at.key("max_cells"), "must be at least 1");
+        let wires: u64 = m.plugs.iter().map(|&p| u64::from(p)).sum();
+        if !(1..=CELLS_MAX).contains(&m.max_cells) {
+            v.err(
+                &at.key("max_cells"),
+                format!(
+                    "{} is out of range: give 1 to {CELLS_MAX} (a JK SMART frame holds at most \
+                     {CELLS_MAX} cells)",
+                    m.max_cells
+                ),
+            );
+        }
+        if m.min_cells == 0 {
+            v.err(&at.key("min_cells"), "must be at least 1");
+        } else if m.min_cells > m.max_cells {
+            v.err(
+                &at.key("min_cells"),
+                format!(
+                    "min_cells ({}) is above max_cells ({}): no pack could be fitted",
+                    m.min_cells, m.max_cells
+                ),
+            );
+        }
+        if !m.max_input_voltage.0.is_finite() || m.max_input_voltage.0 <= 0.0 {
+            v.err(
+                &at.key("max_input_voltage"),
+                format!("must be above 0 V (is {})", m.max_input_voltage.0),
+            );
         }
         if m.plugs.is_empty() || m.plugs.contains(&0) {
             v.err(&at.key("plugs"), "every plug needs at least one wire");
-        } else if wires != m.max_cells + 1 {
+        } else if wires != u64::from(m.max_cells) + 1 {
             v.err(
                 &at.key("plugs"),
                 format!(
                     "the plugs hold {wires} wires but {} cells need {} (pack minus plus one per cell)",
                     m.max_cells,
-                    m.max_cells + 1
+                    u64::from(m.max_cells) + 1
                 ),
             );
+        }
+        match &m.split_note {
+            Some(note) => v.text(&spec.languages, note, &at.key("split_note")),
+            // The manual gives no split: a unit with two plugs must say ours is an assumption.
+            None if m.plugs.len() > 1 => v.err(
+                &at.key("plugs"),
+                "the split of the wires over the plugs is not the manual's: give a split_note \
+                 that says so",
+            ),
+            None => {}
         }
         if m.max_cells > 8 && m.plugs.len() < 2 {
             v.err(
@@ -233,27 +340,43 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
 fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
     let at = root.key("limits");
     let l = &spec.limits;
-    for (name, value) in [
-        ("cell_spread", l.cell_spread.0),
-        ("charger_margin", l.charger_margin.0),
-        ("output_tolerance", l.output_tolerance.0),
-        ("pack_tolerance", l.pack_tolerance.0),
-        ("unused_pin_max", l.unused_pin_max.0),
-        ("balance_trigger", l.balance_trigger.0),
-        ("protection_tolerance", l.protection_tolerance.0),
-        ("live_max_age_s", l.live_max_age_s),
+    for (name, value, max) in [
+        ("cell_spread", l.cell_spread.0, CELL_VOLTS_MAX),
+        ("charger_margin", l.charger_margin.0, PACK_VOLTS_MAX),
+        ("output_tolerance", l.output_tolerance.0, PACK_VOLTS_MAX),
+        ("pack_tolerance", l.pack_tolerance.0, PACK_VOLTS_MAX),
+        ("unused_pin_max", l.unused_pin_max.0, CELL_VOLTS_MAX),
+        ("meter_digit", l.meter_digit.0, CELL_VOLTS_MAX),
+        ("balance_trigger", l.balance_trigger.0, CELL_VOLTS_MAX),
+        (
+            "protection_tolerance",
+            l.protection_tolerance.0,
+            CELL_VOLTS_MAX,
+        ),
+        (
+            "live_pack_tolerance",
+            l.live_pack_tolerance.0,
+            PACK_VOLTS_MAX,
+        ),
     ] {
-        if !value.is_finite() || value <= 0.0 {
-            v.err(&at.key(name), format!("must be above 0 (is {value})"));
-        }
+        v.within(&at.key(name), value, 0.0, false, max, " V");
     }
+    v.within(
+        &at.key("live_max_age_s"),
+        l.live_max_age_s,
+        0.0,
+        false,
+        LIVE_AGE_MAX_S,
+        " s",
+    );
+    let (cold, hot) = CELSIUS;
+    v.within(&at.key("cold_utpr"), l.cold_utpr, cold, true, hot, " °C");
     for (name, values) in [
-        ("cold_utpr", &[l.cold_utpr][..]),
-        ("cold_utp", &l.cold_utp[..]),
-        ("probe_plausible", &l.probe_plausible[..]),
+        ("cold_utp", l.cold_utp),
+        ("probe_plausible", l.probe_plausible),
     ] {
-        if values.iter().any(|x| !x.is_finite()) {
-            v.err(&at.key(name), "must be a finite number of °C");
+        for (i, x) in values.into_iter().enumerate() {
+            v.within(&at.key(name).item(i, ""), x, cold, true, hot, " °C");
         }
     }
     if l.cold_utp[0] > l.cold_utp[1] {
@@ -487,7 +610,9 @@ fn field(v: &mut Validator<'_>, langs: &[String], f: &FieldSpec, at: &P) {
     }
     match &f.kind {
         FieldKind::Number { min, max, .. } => {
-            if !min.is_finite() || !max.is_finite() || min >= max {
+            v.within(&at.key("min"), *min, -FIELD_BOUND, true, FIELD_BOUND, "");
+            v.within(&at.key("max"), *max, -FIELD_BOUND, true, FIELD_BOUND, "");
+            if min >= max {
                 v.err(
                     &at.key("min"),
                     format!("min ({min}) must be below max ({max})"),
@@ -495,6 +620,22 @@ fn field(v: &mut Validator<'_>, langs: &[String], f: &FieldSpec, at: &P) {
             }
         }
         FieldKind::Integer { min, max } => {
+            v.within(
+                &at.key("min"),
+                *min as f64,
+                -FIELD_BOUND,
+                true,
+                FIELD_BOUND,
+                "",
+            );
+            v.within(
+                &at.key("max"),
+                *max as f64,
+                -FIELD_BOUND,
+                true,
+                FIELD_BOUND,
+                "",
+            );
             if min > max {
                 v.err(
                     &at.key("min"),
@@ -586,7 +727,12 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::ColdSite
         | Check::NoAlarm
         | Check::NoFactoryReset
-        | Check::ProtectionTest => (!live).then(|| {
+        | Check::ProtectionTest
+        | Check::UvpMatchesChemistry
+        | Check::ProbeCount
+        | Check::EmergencyOff
+        | Check::UnitMatchesModel
+        | Check::PackVoltageMatches => (!live).then(|| {
             format!(
                 "check '{}' reads the live BMS: it needs a step whose input kind is live or \
                  sign_off",
@@ -1015,13 +1161,139 @@ mod tests {
                 "ladder_step: {min: 3.6, max: 2.5}",
             ),
             (
-                "    cell_ovp: 3.60\n    ovp_tolerance: 0.10",
-                "    cell_ovp: 3.60\n    ovp_tolerance: 0.55",
+                "ovp_window: {min: 3.45, max: 3.65}",
+                "ovp_window: {min: 3.45, max: 4.10}",
             ),
         ]);
-        let e = find(&errs, "must be above 0 and below max");
+        let e = find(&errs, "must be below max");
         assert_eq!(e.path, "chemistries.lifepo4.ladder_step");
-        find(&errs, "overlap");
+        find(&errs, "the OVP windows of 'li-ion' and 'lifepo4' overlap");
+    }
+
+    /// Loads the built-in wizard with one patch and returns only the errors, or none.
+    fn errors_or_none(old: &str, new: &str) -> Vec<SpecError> {
+        WizardSpec::from_str(&broken(&[(old, new)]), "w.yaml").map_or_else(|e| e.0, |_| vec![])
+    }
+
+    #[test]
+    fn the_ovp_window_may_top_at_the_max_charge_voltage_but_not_above() {
+        const AT: &str = "ovp_window: {min: 3.45, max: 3.65}";
+        // Exactly at the LiFePO4 datasheet maximum (3.65 V): the shipped file loads.
+        assert!(errors_or_none(AT, AT).is_empty());
+        let text = broken(&[(AT, "ovp_window: {min: 3.45, max: 3.66}")]);
+        let errs = errors_or_none(AT, "ovp_window: {min: 3.45, max: 3.66}");
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        let e = &errs[0];
+        assert_eq!(e.path, "chemistries.lifepo4.ovp_window.max");
+        let line = line_of(&text, "max: 3.66", 1);
+        // The parser's positions reach inside the flow mapping: its `max`.
+        let column = text
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .find("max: 3.66")
+            .unwrap()
+            + 1;
+        assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("w.yaml:{line}:{column}: ")),
+            "{e}"
+        );
+        assert!(e.message.contains("tops at 3.66 V"), "{e}");
+        assert!(
+            e.message
+                .contains("maximum charge voltage of lifepo4 (3.65 V)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_max_charge_voltage_raised_to_hide_a_high_window_is_still_bounded_by_the_factory_set() {
+        // Lowering the window so the factory OVP falls outside is refused too.
+        let errs = errors_or_none(
+            "ovp_window: {min: 4.10, max: 4.25}",
+            "ovp_window: {min: 4.22, max: 4.25}",
+        );
+        let e = find(
+            &errs,
+            "the factory OVP 4.20 V lies outside the OVP window 4.22–4.25 V",
+        );
+        assert_eq!(e.path, "chemistries.li-ion.cell_ovp");
+    }
+
+    #[test]
+    fn the_uvp_window_stays_above_the_datasheet_and_below_the_ovp() {
+        const AT: &str = "uvp_window: {min: 2.50, max: 3.00}";
+        let errs = errors_or_none(AT, "uvp_window: {min: 2.49, max: 3.00}");
+        let e = find(
+            &errs,
+            "starts at 2.49 V, below the minimum discharge voltage",
+        );
+        assert_eq!(e.path, "chemistries.lifepo4.uvp_window.min");
+        // Touching the OVP window's bottom (3.45 V) is UVP = OVP: refused; 0.01 V below loads.
+        let errs = errors_or_none(AT, "uvp_window: {min: 2.50, max: 3.45}");
+        let e = find(&errs, "reaches 3.45 V, not below the OVP window's 3.45 V");
+        assert_eq!(e.path, "chemistries.lifepo4.uvp_window.max");
+        assert!(errors_or_none(AT, "uvp_window: {min: 2.50, max: 3.44}").is_empty());
+        // A window upside down is named as such.
+        let errs = errors_or_none(AT, "uvp_window: {min: 3.00, max: 2.50}");
+        find(&errs, "must be above 0 and not above max");
+    }
+
+    #[test]
+    fn the_datasheet_bounds_must_be_in_order() {
+        let errs = errors_or_none("min_discharge_voltage: 1.50", "min_discharge_voltage: 2.70");
+        let e = find(&errs, "minimum discharge voltage (2.70 V) must be below");
+        assert_eq!(e.path, "chemistries.lto.min_discharge_voltage");
+    }
+
+    #[test]
+    fn a_model_needs_min_cells_up_to_max_cells_and_a_rating() {
+        const AT: &str = "    min_cells: 7\n    max_cells: 24";
+        // min = max is one fixed cell count: allowed.
+        assert!(errors_or_none(AT, "    min_cells: 24\n    max_cells: 24").is_empty());
+        let errs = errors_or_none(AT, "    min_cells: 25\n    max_cells: 24");
+        let e = find(&errs, "min_cells (25) is above max_cells (24)");
+        assert_eq!(e.path, "models[b2a24s20p].min_cells");
+        let errs = errors_or_none(AT, "    min_cells: 0\n    max_cells: 24");
+        find(&errs, "must be at least 1");
+        let errs = errors_or_none("max_input_voltage: 36", "max_input_voltage: 0");
+        let e = find(&errs, "must be above 0 V (is 0)");
+        assert_eq!(e.path, "models[b2a8s20p].max_input_voltage");
+    }
+
+    #[test]
+    fn a_two_plug_model_must_mark_its_split_as_ours() {
+        // Drop the three lines of the 24-cell unit's note (key, en, pl).
+        let mut lines: Vec<&str> = BUILTIN_YAML.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == "    plugs: [13, 12]")
+            .unwrap();
+        assert_eq!(lines[at + 1], "    split_note:");
+        lines.drain(at + 1..at + 4);
+        let without = lines.join("\n");
+        let errs = WizardSpec::from_str(&without, "w.yaml").unwrap_err().0;
+        let e = find(&errs, "give a split_note");
+        assert_eq!(e.path, "models[b2a24s20p].plugs");
+        // The note follows the model's plugs.
+        let spec = WizardSpec::builtin();
+        let note = spec.model("b2a24s20p").unwrap().split_note("en").unwrap();
+        assert!(note.contains("(13 + 12,"), "{note}");
+        assert!(note.contains("this tool's assumption"), "{note}");
+        let pl = spec.model("pb2a16s20p").unwrap().split_note("pl").unwrap();
+        assert!(pl.contains("(9 + 8,"), "{pl}");
+        assert_eq!(spec.model("b2a8s20p").unwrap().split_note("en"), None);
+    }
+
+    #[test]
+    fn charging_must_resume_above_the_temperature_that_stops_it() {
+        // cold_utp tops at 2 °C: a UTPR of 2 °C equals it and is refused, just above loads.
+        let errs = errors_or_none("  cold_utpr: 5\n", "  cold_utpr: 2\n");
+        let e = find(&errs, "cold_utpr > cold_utp");
+        assert_eq!(e.path, "limits.cold_utpr");
+        assert!(errors_or_none("  cold_utpr: 5\n", "  cold_utpr: 2.5\n").is_empty());
     }
 
     #[test]

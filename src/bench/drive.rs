@@ -2,53 +2,22 @@
 //! the careful trainee of a scenario) takes the person's place; everything else is the
 //! interactive wizard's path — the same engine, the same session journal, the same link.
 //!
-//! Time is read from tokio's clock through [`Clock`], so a test may run a whole commissioning
+//! Time is read from tokio's clock through [`super::Clock`], so a test may run a whole commissioning
 //! on a paused clock in a fraction of a second, with every stamp consistent.
 
 use std::time::Duration;
 
-use color_eyre::eyre::eyre;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::Bench;
 use crate::bms::link::LinkEvent;
 use crate::bms::model::AppAction;
-use crate::bms::sim::link::{SimControl, SimLink};
-use crate::bms::sim::unit::Fault;
-use crate::log::session::Session;
-use crate::train::stage::Stage;
+use crate::bms::sim::link::SimControl;
+use crate::log::session::{Session, SessionError};
 use crate::train::trainee::{Attempt, Trainee};
 use crate::wizard::answers::{entry_inputs, Answers, AppStep, StepAnswers, WaitFor};
 use crate::wizard::engine::{is_live, Event, Input, Millis, Status};
-use crate::wizard::spec::{tr, StepSpec};
-
-/// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
-/// virtual time on a paused one.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    base_ms: Millis,
-    base: Instant,
-}
-
-impl Clock {
-    /// Start now (call inside the runtime).
-    pub fn start() -> Self {
-        Clock {
-            base_ms: super::now_ms(),
-            base: Instant::now(),
-        }
-    }
-
-    /// Now.
-    pub fn now(&self) -> Millis {
-        self.base_ms + self.base.elapsed().as_millis() as Millis
-    }
-
-    /// Time since the start.
-    pub fn elapsed(&self) -> Duration {
-        self.base.elapsed()
-    }
-}
+use crate::wizard::spec::{tr, Check, StepSpec};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,89 +69,44 @@ impl Operator for Trainee<'_> {
     }
 }
 
-/// The unit on the bench, reached through its link task, and the faults still to stage.
-pub struct Bench {
-    events: mpsc::UnboundedReceiver<LinkEvent>,
-    refresh: Option<mpsc::UnboundedSender<()>>,
-    sim: Option<SimControl>,
-    stage: Option<Stage>,
-}
-
-impl Bench {
-    /// Start the link task: the simulator (put back where the journal says the operator left
-    /// it), a real unit, or none (then live gates refuse with "not connected").
-    pub fn start(
-        sim: Option<SimControl>,
-        stage: Option<Stage>,
-        address: Option<&str>,
-        journal: &[Event],
-    ) -> Bench {
-        let (tx, events) = mpsc::unbounded_channel();
-        let (refresh_tx, refresh_rx) = mpsc::unbounded_channel();
-        let mut bench = Bench {
-            events,
-            refresh: None,
-            sim: None,
-            stage,
-        };
-        if let Some(control) = sim {
-            super::restore_sim(&control, bench.stage.as_mut(), journal);
-            let link = SimLink::new(control.clone());
-            tokio::spawn(super::pump(link, tx, refresh_rx));
-            bench.refresh = Some(refresh_tx);
-            bench.sim = Some(control);
-        } else if let Some(address) = address {
-            let link = crate::bms::ble::BleLink::new(address, Duration::from_secs(20));
-            tokio::spawn(super::pump(link, tx, refresh_rx));
-            bench.refresh = Some(refresh_tx);
-        }
-        bench
-    }
-
-    /// The simulated unit, if that is what is on the bench.
-    pub fn sim(&self) -> Option<&SimControl> {
-        self.sim.as_ref()
-    }
-}
-
 /// Drives a session with an operator against a bench.
 pub struct Runner<'a, 'w> {
-    /// The session.
-    pub session: &'a mut Session<'w>,
+    /// The session, its clock and its unit.
+    pub bench: Bench<'a, 'w>,
     /// Who answers.
     pub operator: &'a mut dyn Operator,
-    /// The unit.
-    pub bench: Bench,
     /// The language of messages.
     pub lang: &'a str,
     /// How long to wait at a live step for the BMS to show what its gates need.
     pub live_timeout: Duration,
-    /// The clock that stamps every input.
-    pub clock: Clock,
     /// Print refused entries and app actions on stderr.
     pub verbose: bool,
 }
 
 impl Runner<'_, '_> {
     /// Walk the steps until sign-off or a refusal with no further attempt.
-    pub async fn drive(&mut self) -> color_eyre::Result<Outcome> {
+    pub async fn drive(&mut self) -> Result<Outcome, SessionError> {
         loop {
             self.drain();
-            if self.session.state.signed_off.is_some() {
+            if self.bench.session.state.signed_off.is_some() {
                 return Ok(Outcome::SignedOff);
             }
-            let index = self.session.state.current;
-            let step = self.session.engine.current_step(&self.session.state);
+            let index = self.bench.session.state.current;
+            let step = self
+                .bench
+                .session
+                .engine
+                .current_step(&self.bench.session.state);
             let mut attempt = 0;
             loop {
                 let Some(Attempt { repairs, answers }) =
-                    self.operator
-                        .attempt(step, attempt, self.bench.sim.as_ref())
+                    self.operator.attempt(step, attempt, self.bench.sim())
                 else {
                     return Ok(Outcome::Refused(self.refusal(index)));
                 };
-                let started = self.clock.now();
-                self.inject_all(repairs);
+                let started = self.bench.clock.now();
+                self.bench.inject(&repairs);
+                self.notes();
                 if answers.skip && step.optional {
                     self.input(Input::Skip)?;
                     break;
@@ -206,9 +130,13 @@ impl Runner<'_, '_> {
         given: &StepAnswers,
         attempt: u32,
         started: Millis,
-    ) -> color_eyre::Result<bool> {
-        for input in entry_inputs(step, index, given, &self.session.state) {
+    ) -> Result<bool, SessionError> {
+        for input in entry_inputs(step, index, given, &self.bench.session.state) {
             self.input(input)?;
+        }
+        if step.gates.iter().any(|g| g.check == Check::ProtectionTest) {
+            // The engine lets the test start only on settings read since the step was entered.
+            self.fresh_settings(index).await;
         }
         self.app_steps(step, given, attempt).await?;
         if step.gates.iter().any(|g| is_live(&g.check)) {
@@ -216,14 +144,15 @@ impl Runner<'_, '_> {
         }
         self.sim_actions(step)?;
         for o in &given.overrides {
-            let now = self.clock.now();
+            let now = self.bench.clock.now();
             let failing = self
+                .bench
                 .session
                 .engine
-                .evaluate(&self.session.state, index, now)
+                .evaluate(&self.bench.session.state, index, now)
                 .iter()
                 .any(|r| r.gate == o.gate && !r.verdict.ok);
-            let already = self.session.state.steps[index]
+            let already = self.bench.session.state.steps[index]
                 .overrides
                 .iter()
                 .any(|x| x.gate == o.gate);
@@ -236,27 +165,24 @@ impl Runner<'_, '_> {
                 })?;
             }
         }
-        let before = self.session.state.current;
+        let before = self.bench.session.state.current;
         let left = if let Some(sign) = &given.sign {
             self.input(Input::SignOff {
                 name: sign.name.clone(),
                 role: sign.role.clone(),
             })?;
-            self.session.state.signed_off.is_some()
+            self.bench.session.state.signed_off.is_some()
         } else {
             self.input(Input::Next)?;
-            self.session.state.current != before
-                || self.session.state.steps[before].status() != Status::Current
+            self.bench.session.state.current != before
+                || self.bench.session.state.steps[before].status() != Status::Current
         };
         Ok(left)
     }
 
-    /// Feed one input to the session, and stage what entering a step stages.
-    fn input(&mut self, input: Input) -> color_eyre::Result<Vec<Event>> {
-        let events = self
-            .session
-            .input(input, self.clock.now())
-            .map_err(|e| eyre!("{e}"))?;
+    /// Feed one input to the bench (which stages what entering a step stages).
+    fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
+        let events = self.bench.input(input)?;
         for e in &events {
             if let Event::EntryRejected { step, error, .. } = e {
                 if self.verbose {
@@ -267,43 +193,24 @@ impl Runner<'_, '_> {
                     );
                 }
             }
-            let due = match self.bench.stage.as_mut() {
-                Some(stage) => stage.on_event(e),
-                None => Vec::new(),
-            };
-            self.inject_all(due);
         }
+        self.notes();
         Ok(events)
     }
 
-    /// Stage faults on the simulated unit.
-    fn inject_all(&mut self, faults: Vec<Fault>) {
-        let Some(sim) = &self.bench.sim else { return };
-        let step = &self.session.engine.current_step(&self.session.state).id;
-        for fault in faults {
-            if let Err(e) = sim.inject(&fault) {
-                eprintln!("step {step}: the simulator refused the fault {fault:?}: {e}");
-            }
-            if let Some(refresh) = &self.bench.refresh {
-                let _ = refresh.send(());
-            }
+    /// Tell what the simulator refused to stage (headless: there is no trainee to hide it
+    /// from).
+    fn notes(&mut self) {
+        for note in self.bench.take_notes() {
+            eprintln!("{note}");
         }
-    }
-
-    /// Stage the timed faults that are due.
-    fn timed(&mut self) {
-        let elapsed = self.clock.elapsed();
-        let due = match self.bench.stage.as_mut() {
-            Some(stage) => stage.due(elapsed),
-            None => return,
-        };
-        self.inject_all(due);
     }
 
     /// Take every link event that has arrived, without waiting.
     fn drain(&mut self) {
-        self.timed();
-        while let Ok(event) = self.bench.events.try_recv() {
+        self.bench.timed();
+        self.notes();
+        while let Some(event) = self.bench.try_link() {
             self.link_event(event);
         }
     }
@@ -326,23 +233,20 @@ impl Runner<'_, '_> {
     /// Wait for the next link event, at most `limit` (and no later than the next timed
     /// fault); false when none came.
     async fn wait_event(&mut self, limit: Duration) -> bool {
-        let limit = match self.bench.stage.as_ref().and_then(Stage::next_due) {
-            Some(due) => limit.min(due.saturating_sub(self.clock.elapsed())),
+        let limit = match self.bench.until_due() {
+            Some(due) => limit.min(due),
             None => limit,
         };
-        let got = match tokio::time::timeout(limit, self.bench.events.recv()).await {
-            Ok(Some(event)) => {
+        // Without a link nothing comes: the timeout is the whole wait, so it does not spin.
+        let got = match tokio::time::timeout(limit, self.bench.next_link()).await {
+            Ok(event) => {
                 self.link_event(event);
                 true
             }
-            Ok(None) => {
-                // No link at all: nothing will come; do not spin.
-                tokio::time::sleep(limit).await;
-                false
-            }
             Err(_) => false,
         };
-        self.timed();
+        self.bench.timed();
+        self.notes();
         got
     }
 
@@ -353,10 +257,13 @@ impl Runner<'_, '_> {
         step: &StepSpec,
         given: &StepAnswers,
         attempt: u32,
-    ) -> color_eyre::Result<()> {
-        let index = self.session.state.current;
+    ) -> Result<(), SessionError> {
+        let index = self.bench.session.state.current;
+        // Actions of this visit only: a step the operator is sent back to is done again.
         let done = if attempt == 0 {
-            self.session.state.steps[index].actions.len()
+            let record = &self.bench.session.state.steps[index];
+            let since = record.visited_at.unwrap_or(0);
+            record.actions.iter().filter(|(at, _)| *at >= since).count()
         } else {
             0
         };
@@ -385,23 +292,19 @@ impl Runner<'_, '_> {
 
     /// Do one thing to the unit: on the simulator through its control API; on a real unit
     /// the operator does it in the phone app, so only the record is made.
-    fn act(&mut self, step: &str, action: &AppAction) -> color_eyre::Result<()> {
-        if let Some(sim) = &self.bench.sim {
-            if let Err(e) = sim.apply(action) {
-                eprintln!("step {step}: the app refused {action:?}: {e}");
-                return Ok(());
-            }
+    fn act(&mut self, step: &str, action: &AppAction) -> Result<(), SessionError> {
+        match self.bench.act(action) {
+            Ok(_) => {}
+            Err(super::BenchError::Session(e)) => return Err(e),
+            Err(e) => eprintln!("step {step}: the app refused {action:?}: {e}"),
         }
-        self.input(Input::App(action.clone()))?;
-        if let Some(refresh) = &self.bench.refresh {
-            let _ = refresh.send(());
-        }
+        self.notes();
         Ok(())
     }
 
-    async fn wait_for(&mut self, what: WaitFor) -> color_eyre::Result<()> {
+    async fn wait_for(&mut self, what: WaitFor) -> Result<(), SessionError> {
         let deadline = Instant::now() + self.live_timeout;
-        let since = self.clock.now();
+        let since = self.bench.clock.now();
         let seen = |s: &Session<'_>| match what {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
             WaitFor::DischargeCutoff => s.state.live.protection.discharge.is_some(),
@@ -417,12 +320,12 @@ impl Runner<'_, '_> {
                     && live.cells.as_ref().is_some_and(|c| c.discharging)
             }
         };
-        let settings_before = self.session.state.live.settings.clone();
+        let settings_before = self.bench.session.state.live.settings.clone();
         loop {
             let now = Instant::now();
-            if seen(self.session)
+            if seen(self.bench.session)
                 || (what == WaitFor::Settings
-                    && self.session.state.live.settings != settings_before)
+                    && self.bench.session.state.live.settings != settings_before)
             {
                 return Ok(());
             }
@@ -439,11 +342,30 @@ impl Runner<'_, '_> {
         }
     }
 
+    /// Ask for the settings and wait (at most the live timeout) until a frame read since the
+    /// step was entered has arrived.
+    async fn fresh_settings(&mut self, index: usize) {
+        self.bench.poke();
+        let deadline = Instant::now() + self.live_timeout;
+        loop {
+            let state = &self.bench.session.state;
+            let since = self.bench.session.engine.fresh_since(state, index);
+            let fresh = state.live.settings_at_ms.is_some_and(|at| at >= since);
+            let now = Instant::now();
+            if fresh || now >= deadline {
+                return;
+            }
+            self.wait_event(deadline - now).await;
+        }
+    }
+
     /// At a live step: let the BMS data come in until every gate passes or the time is up.
     async fn settle(&mut self, index: usize, started: Millis) {
         let deadline = Instant::now() + self.live_timeout;
+        // Ask for settings now: the gates take only data read since the step was entered.
+        self.bench.poke();
         // Gates are judged on data that arrived after the last thing the operator did.
-        let since = self.session.state.steps[index]
+        let since = self.bench.session.state.steps[index]
             .actions
             .last()
             .map(|(at, _)| *at)
@@ -451,15 +373,17 @@ impl Runner<'_, '_> {
             .max(started);
         loop {
             let fresh = self
+                .bench
                 .session
                 .state
                 .live
                 .cells_at_ms
                 .is_some_and(|at| at > since);
             let all_ok = self
+                .bench
                 .session
                 .engine
-                .evaluate(&self.session.state, index, self.clock.now())
+                .evaluate(&self.bench.session.state, index, self.bench.clock.now())
                 .iter()
                 .all(|r| r.verdict.ok);
             let now = Instant::now();
@@ -471,19 +395,20 @@ impl Runner<'_, '_> {
     }
 
     /// On the simulator, play the physical actions a step stands for (plug in, activate).
-    fn sim_actions(&mut self, step: &StepSpec) -> color_eyre::Result<()> {
-        if self.bench.sim.is_none() || step.sim_actions.is_empty() {
+    fn sim_actions(&mut self, step: &StepSpec) -> Result<(), SessionError> {
+        if self.bench.sim().is_none() || step.sim_actions.is_empty() {
             return Ok(());
         }
-        let index = self.session.state.current;
+        let index = self.bench.session.state.current;
         // Only once all the step's other gates pass: the operator confirmed the step.
         let ready = self
+            .bench
             .session
             .engine
-            .evaluate(&self.session.state, index, self.clock.now())
+            .evaluate(&self.bench.session.state, index, self.bench.clock.now())
             .iter()
             .all(|r| r.verdict.ok);
-        let recorded = &self.session.state.steps[index].actions;
+        let recorded = &self.bench.session.state.steps[index].actions;
         if !ready
             || step
                 .sim_actions
@@ -500,13 +425,16 @@ impl Runner<'_, '_> {
 
     /// The last refusal at step `index`: the step, each failing gate and its reasons.
     pub fn refusal(&self, index: usize) -> String {
-        let step = &self.session.engine.spec().steps[index];
-        let record = &self.session.state.steps[index];
+        let step = &self.bench.session.engine.spec().steps[index];
+        let record = &self.bench.session.state.steps[index];
         let mut out = format!(
             "refused at step {} ({}):",
             step.id,
             tr(&step.title, self.lang)
         );
+        if let Some(notice) = &record.notice {
+            out.push_str(&format!("\n  sent back here: {notice}"));
+        }
         for r in record.gates.iter().filter(|r| !r.verdict.ok) {
             let gate = step.gates.iter().find(|g| g.id == r.gate);
             let what = gate.map(|g| tr(&g.text, self.lang)).unwrap_or("");

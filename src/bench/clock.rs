@@ -1,0 +1,101 @@
+//! The clock every front end stamps its inputs with. The engine never reads a clock: time
+//! arrives in the stamps, and on a paused tokio runtime it is virtual.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::wizard::engine::Millis;
+
+/// Now, in ms since the epoch (wall time): the edges stamp inputs; the engine never reads a
+/// clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
+/// virtual time on a paused one.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    base_ms: Millis,
+    base: Instant,
+}
+
+impl Clock {
+    /// Start now (call inside the runtime).
+    pub fn start() -> Self {
+        Clock {
+            base_ms: now_ms(),
+            base: Instant::now(),
+        }
+    }
+
+    /// Now.
+    pub fn now(&self) -> Millis {
+        self.base_ms + self.base.elapsed().as_millis() as Millis
+    }
+
+    /// The same clock moved forward, if need be, so that it reads later than `at`: a session
+    /// resumed after a run on virtual time has stamps ahead of the wall clock, and data
+    /// stamped before them would never count as fresh for the step it resumes at.
+    pub fn not_before(self, at: Millis) -> Self {
+        let now = self.now();
+        if at < now {
+            return self;
+        }
+        Clock {
+            base_ms: self.base_ms + (at + 1 - now),
+            base: self.base,
+        }
+    }
+
+    /// Time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.base.elapsed()
+    }
+}
+
+/// The runtime a front end runs its bench on. `virtual_time`: a current-thread runtime on a
+/// paused clock that jumps to the next thing due whenever nothing is running, so a simulated
+/// commissioning takes a fraction of a second and every stamp stays consistent; only for a
+/// bench on which everything is simulated (a real radio keeps its own pace). Otherwise the
+/// wall clock on two worker threads.
+pub fn runtime(virtual_time: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if virtual_time {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_virtual_clock_jumps_and_stamps_follow_it() {
+        let rt = runtime(true).unwrap();
+        let wall = std::time::Instant::now();
+        rt.block_on(async {
+            let clock = Clock::start();
+            let t0 = clock.now();
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            assert!(clock.elapsed() >= Duration::from_secs(3600));
+            assert!(clock.now() - t0 >= 3_600_000);
+        });
+        assert!(
+            wall.elapsed() < Duration::from_secs(5),
+            "an hour took {:?}",
+            wall.elapsed()
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! The bench: the runtime every front end shares. It owns the session being commissioned, the
+//! clock that stamps its inputs, the unit's link task, the simulated unit (put back where the
+//! journal left it) and a scenario's faults still to stage. The TUI, `run` and `train` are
+//! thin front ends over it: they decide where the inputs come from, the bench does the rest.
+//!
+//! Below the front ends: nothing here imports `cmd` or `ui`.
+
+pub mod clock;
+pub mod drive;
+pub mod link;
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::bms::link::LinkEvent;
+use crate::bms::model::AppAction;
+use crate::bms::sim::link::{SimControl, SimLink};
+use crate::bms::sim::unit::{Fault, SimConfig, SimError};
+use crate::log::session::{Session, SessionError};
+use crate::train::scenario::Scenario;
+use crate::train::stage::Stage;
+use crate::wizard::engine::{Event, Input};
+
+pub use clock::{now_ms, runtime, Clock};
+pub use link::{bms_input, pump};
+
+/// How much faster than real time the simulated pack charges and discharges in the wizard:
+/// the protection test (charge until the BMS cuts off, then discharge until it cuts off again)
+/// takes hours on a real bench and seconds here.
+pub const SIM_BENCH_SPEED: f64 = 2000.0;
+
+/// How long a Bluetooth link waits for a unit to connect.
+const BLE_CONNECT: Duration = Duration::from_secs(20);
+
+/// Why the bench could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The simulated unit could not be built.
+    #[error("the simulated unit: {0}")]
+    Sim(#[from] SimError),
+    /// A scenario's unit could not be built.
+    #[error("{origin}: {error}")]
+    Scenario {
+        /// The scenario file.
+        origin: String,
+        /// Why.
+        error: String,
+    },
+    /// The simulated unit refused an app action.
+    #[error("the simulated unit refused: {0}")]
+    Refused(SimError),
+    /// The session could not record an input.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+/// The unit on the bench.
+pub enum Unit {
+    /// The built-in simulated unit (bare, or a scenario's).
+    Sim(SimControl),
+    /// A real unit over Bluetooth at this address.
+    Ble(String),
+    /// None: live gates wait and then refuse with "not connected".
+    None,
+}
+
+/// The simulated unit for a bare `--sim`: a fresh unit from the box. A scenario's unit comes
+/// from [`scenario_control`], its later faults from [`Stage`].
+pub fn sim_control() -> Result<SimControl, BenchError> {
+    Ok(SimControl::from_config(
+        SimConfig::fresh().with_bench_speed(SIM_BENCH_SPEED),
+    )?)
+}
+
+/// The simulated unit of a loaded scenario, at the wizard's bench speed.
+pub fn scenario_control(scenario: &Scenario) -> Result<SimControl, BenchError> {
+    let unit = scenario
+        .build_unit(SIM_BENCH_SPEED)
+        .map_err(|error| BenchError::Scenario {
+            origin: scenario.origin.clone(),
+            error,
+        })?;
+    Ok(SimControl::new(unit))
+}
+
+/// Put a new simulated unit where the journal says the operator left the old one: do again,
+/// in order, what was done to it in the app, and stage again what its steps staged (`stage`
+/// takes those faults off its list). A resumed session meets a new unit, in every front end.
+pub fn restore_sim(control: &SimControl, mut stage: Option<&mut Stage>, journal: &[Event]) {
+    for e in journal {
+        if let Event::AppAction { action, .. } = e {
+            let _ = control.apply(action);
+        }
+        if let Some(stage) = stage.as_deref_mut() {
+            for f in stage.on_event(e) {
+                let _ = control.inject(&f);
+            }
+        }
+    }
+}
+
+/// One staged session: the session, its clock, the unit's link and the faults still to stage.
+pub struct Bench<'a, 'w> {
+    /// The session being commissioned.
+    pub session: &'a mut Session<'w>,
+    /// Stamps every input; its start is time zero of a scenario's timed faults.
+    pub clock: Clock,
+    events: Option<mpsc::UnboundedReceiver<LinkEvent>>,
+    refresh: Option<mpsc::UnboundedSender<()>>,
+    sim: Option<SimControl>,
+    stage: Option<Stage>,
+    notes: Vec<String>,
+}
+
+impl<'a, 'w> Bench<'a, 'w> {
+    /// A bench for `session` with no unit yet; `scenario`: the faults to stage as it goes.
+    pub fn new(session: &'a mut Session<'w>, clock: Clock, scenario: Option<&Scenario>) -> Self {
+        Bench {
+            session,
+            clock,
+            events: None,
+            refresh: None,
+            sim: None,
+            stage: scenario.map(Stage::new),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Put `unit` on the bench and start its link task (call inside the runtime). A simulated
+    /// unit is first put back where the journal says the operator left the last one.
+    pub fn connect(&mut self, unit: Unit) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (refresh_tx, refresh_rx) = mpsc::unbounded_channel();
+        match unit {
+            Unit::Sim(control) => {
+                restore_sim(&control, self.stage.as_mut(), self.session.events());
+                tokio::spawn(pump(SimLink::new(control.clone()), tx, refresh_rx));
+                self.sim = Some(control);
+            }
+            Unit::Ble(address) => {
+                let link = crate::bms::ble::BleLink::new(address, BLE_CONNECT);
+                tokio::spawn(pump(link, tx, refresh_rx));
+            }
+            Unit::None => return,
+        }
+        self.events = Some(rx);
+        self.refresh = Some(refresh_tx);
+    }
+
+    /// The simulated unit, if that is what is on the bench.
+    pub fn sim(&self) -> Option<&SimControl> {
+        self.sim.as_ref()
+    }
+
+    /// Feed one input to the session, stamped now, and stage what it stages (a step entered).
+    pub fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
+        let events = self.session.input(input, self.clock.now())?;
+        // A step's live gates take only data read since it was entered: ask for it now.
+        if events
+            .iter()
+            .any(|e| matches!(e, Event::StepEntered { .. }))
+        {
+            self.poke();
+        }
+        if let Some(stage) = self.stage.as_mut() {
+            let due: Vec<Fault> = events.iter().flat_map(|e| stage.on_event(e)).collect();
+            self.inject(&due);
+        }
+        Ok(events)
+    }
+
+    /// Stage faults on the simulated unit, and ask the link for fresh data at once. What the
+    /// simulator would not take is noted (see [`Bench::take_notes`]), not shown: on a
+    /// training scenario it would tell the trainee what was staged.
+    pub fn inject(&mut self, faults: &[Fault]) {
+        let Some(sim) = &self.sim else { return };
+        if faults.is_empty() {
+            return;
+        }
+        let step = &self.session.engine.current_step(&self.session.state).id;
+        for fault in faults {
+            if let Err(e) = sim.inject(fault) {
+                self.notes.push(format!(
+                    "step {step}: the simulator refused to stage the scenario's fault {fault:?}: {e}"
+                ));
+            }
+        }
+        self.poke();
+    }
+
+    /// Stage the timed faults that are due.
+    pub fn timed(&mut self) {
+        let Some(stage) = self.stage.as_mut() else {
+            return;
+        };
+        let due = stage.due(self.clock.elapsed());
+        self.inject(&due);
+    }
+
+    /// How long until the next timed fault is due; `None` without one.
+    pub fn until_due(&self) -> Option<Duration> {
+        let due = self.stage.as_ref().and_then(Stage::next_due)?;
+        Some(due.saturating_sub(self.clock.elapsed()))
+    }
+
+    /// Do one app action: on the simulator through its control API, then record it; on a real
+    /// unit the operator does it in JK's app, so only the record is made.
+    /// At the protection test the engine may refuse to let a charger or load start (its
+    /// settings gates fail or are not fresh): then only its verdicts are recorded and the
+    /// unit is left alone.
+    pub fn act(&mut self, action: &AppAction) -> Result<Vec<Event>, BenchError> {
+        let now = self.clock.now();
+        let engine = self.session.engine;
+        if engine
+            .test_refusal(&self.session.state, action, now)
+            .is_some()
+        {
+            return Ok(self.input(Input::App(action.clone()))?);
+        }
+        if let Some(sim) = &self.sim {
+            sim.apply(action).map_err(BenchError::Refused)?;
+        }
+        let events = self.input(Input::App(action.clone()))?;
+        self.poke();
+        Ok(events)
+    }
+
+    /// Ask the link for fresh data now (or, while it is not connected, to try at once).
+    pub fn poke(&self) {
+        if let Some(refresh) = &self.refresh {
+            let _ = refresh.send(());
+        }
+    }
+
+    /// The next link event; never resolves without a link (or once its task has ended).
+    pub async fn next_link(&mut self) -> LinkEvent {
+        if let Some(rx) = self.events.as_mut() {
+            if let Some(event) = rx.recv().await {
+                return event;
+            }
+            self.events = None;
+        }
+        std::future::pending().await
+    }
+
+    /// A link event that has already arrived, without waiting.
+    pub fn try_link(&mut self) -> Option<LinkEvent> {
+        self.events.as_mut()?.try_recv().ok()
+    }
+
+    /// What the simulator refused to stage since the last call (for the trainer, not the
+    /// trainee's screen).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+}
