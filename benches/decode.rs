@@ -3,6 +3,9 @@
 //! `cargo bench --bench decode` (add `-- --quick` for a short run). Each iteration is one
 //! frame, so the times are ns per frame; "hex-parse" is the floor that reading a capture costs.
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
