@@ -878,13 +878,16 @@ impl<'w> Engine<'w> {
     }
 
     /// Live data must be newer than this for step `index`'s gates: the last time the step
-    /// was entered, or the operator's last app action there since, whichever is later.
+    /// was entered, or the operator's last app action there since, whichever is later. A
+    /// bench current changes no setting, so it does not make the settings read before it old
+    /// (the protection test's settings gates would flicker to "no data" at every change).
     pub fn fresh_since(&self, state: &State, index: usize) -> Millis {
         let record = &state.steps[index];
         let visited = record.visited_at.or(record.entered_at).unwrap_or(0);
         record
             .actions
             .iter()
+            .filter(|(_, a)| !matches!(a, AppAction::Current(_)))
             .map(|(at, _)| *at)
             .filter(|at| *at >= visited)
             .max()

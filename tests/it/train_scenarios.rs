@@ -335,12 +335,34 @@ fn what_a_24s_unit_cannot_send_is_logged_as_confirmed_by_the_operator() {
         .unwrap();
     assert_eq!(result.ending, Ending::SignedOff);
     let log = std::fs::read_to_string(dir.path().join("log.yaml")).unwrap();
-    let confirmed: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("confirmed by the operator, not read from the BMS"))
+    // Each gate line of the log is followed (within a few lines) by its source.
+    let lines: Vec<&str> = log.lines().collect();
+    let confirmed: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("confirmed by the operator, not read from the BMS"))
+        .filter_map(|(i, _)| {
+            lines[..i]
+                .iter()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("- gate: "))
+        })
         .collect();
     // The Disable Temp. Sensor switch (CONTROL, before the test, sign-off), the Emergency
     // switch (CONTROL, sign-off: 24S frames carry no countdown) and, on firmware 10 without a
     // logbook, the one battery-type choice (CONTROL, sign-off).
-    assert_eq!(confirmed.len(), 7, "{log}");
+    for gate in [
+        "temp_sensor_enabled",
+        "before_test_temp_sensor",
+        "settings_temp_sensor",
+        "no_factory_reset",
+        "settings_not_reset",
+        "emergency_off",
+        "settings_emergency",
+    ] {
+        assert!(confirmed.contains(&gate), "{gate} not in {confirmed:?}");
+    }
+    // What the unit does send is never on the operator's word.
+    assert!(!confirmed.contains(&"settings_chemistry"), "{confirmed:?}");
+    assert_eq!(confirmed.len(), 7, "{confirmed:?}");
 }

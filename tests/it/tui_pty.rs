@@ -362,7 +362,9 @@ fn up_to_the_protection_test_with_a_refused_gate_on_the_way() {
     let out = home.path().join("session");
     let mut w = Wizard::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     walk_to_the_protection_test(&mut w);
-    // Nothing cut off yet: the safety gate refuses, and says what to do.
+    // Nothing cut off yet: the safety gate refuses, and says what to do (once the settings
+    // read on entering the step have come; until then it waits for them).
+    w.wait_for("no charge cut-off seen yet", LIVE);
     w.send(ENTER);
     let refused = w.wait_for("✗ P", SHORT);
     assert!(refused.contains("no charge cut-off seen yet"), "{refused}");

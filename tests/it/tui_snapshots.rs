@@ -429,3 +429,28 @@ fn the_live_panel_shows_an_absent_mos_sensor_as_absent_and_a_hostile_name_cleane
     assert!(!shown.contains("-200"), "{shown}");
     assert!(shown.contains("JK␛[8m\\u{202e}evil"), "{shown}");
 }
+
+#[test]
+fn a_unit_that_does_not_report_the_temperature_switch_asks_the_operator_instead() {
+    let spec = spec();
+    let mut state = at_step(&spec, "config.control", 16);
+    connect(&mut state, 16);
+    // The 24S frame layout: no control word in the settings.
+    if let Some(s) = state.live.settings.as_mut() {
+        s.control = None;
+    }
+    let ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    let text = screen(&v, 100, 40);
+    assert!(
+        text.contains("[ ] In the app's CONTROL tab, Disable Temp. Sensor is OFF"),
+        "{text}"
+    );
+    let gate = v
+        .gates
+        .iter()
+        .find(|g| g.gate == "temp_sensor_enabled")
+        .unwrap();
+    assert!(!gate.verdict.ok, "nothing read is no pass");
+    assert_eq!(gate.verdict.reasons[0].code, "not_reported");
+}
