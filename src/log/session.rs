@@ -177,12 +177,9 @@ impl<'w> Session<'w> {
                 });
             }
         }
+        // Signed off but no log: a crash came between the two. The session opens so that its
+        // front end writes the log; its journal is closed and takes nothing more (see record).
         let state = engine.replay(&events);
-        if state.signed_off.is_some() {
-            return Err(SessionError::Finished {
-                dir: dir.display().to_string(),
-            });
-        }
         let mut session = Session {
             engine,
             state,
@@ -387,6 +384,61 @@ mod tests {
         let empty = root.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         assert!(Session::open(&spec, &empty, "h", "en", 1).is_ok());
+    }
+
+    #[test]
+    fn a_session_signed_off_before_a_crash_reopens_to_write_its_log_and_appends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let field = |f: &str, t: &str| Input::Field {
+            field: f.into(),
+            text: t.into(),
+        };
+        let check = |i: &str| Input::Check {
+            item: i.into(),
+            checked: true,
+        };
+        {
+            let (mut s, _) = Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
+            for (i, input) in [
+                field("chemistry", "lifepo4"),
+                field("cells", "16"),
+                field("model", "m16"),
+                Input::Next,
+                check("a"),
+                check("b"),
+                Input::Next,
+                Input::Skip,
+                check("tidy"),
+                Input::Next,
+                check("done"),
+                Input::SignOff {
+                    name: "Anna".into(),
+                    role: "assembler".into(),
+                },
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                s.input(input, i as Millis + 1).unwrap();
+            }
+            assert!(s.state.signed_off.is_some());
+        }
+        let journal = std::fs::read(dir.path().join(JOURNAL)).unwrap();
+        // Another way of entries and a connected link would each add an event; not any more.
+        let (s, _) = Session::open_as(
+            &spec,
+            dir.path(),
+            "h",
+            "en",
+            99,
+            EntrySource::SimulatedTrainee {
+                scenario: "x".into(),
+            },
+        )
+        .unwrap();
+        assert!(s.state.signed_off.is_some());
+        assert_eq!(std::fs::read(dir.path().join(JOURNAL)).unwrap(), journal);
     }
 
     #[test]
