@@ -147,9 +147,10 @@ impl<'w> Session<'w> {
         Ok(session)
     }
 
-    /// Whether `dir` holds a finished session (its log written).
+    /// Whether `dir` holds a finished session of ours (a journal, and its log written).
     pub fn is_finished(dir: &Path) -> bool {
-        std::fs::symlink_metadata(dir.join(LOG)).is_ok()
+        std::fs::symlink_metadata(dir.join(JOURNAL)).is_ok()
+            && std::fs::symlink_metadata(dir.join(LOG)).is_ok()
     }
 
     fn open_inner(
@@ -315,13 +316,13 @@ fn check_folder(dir: &Path) -> Result<(), SessionError> {
     if names.next().is_none() {
         return Ok(());
     }
-    if std::fs::symlink_metadata(dir.join(LOG)).is_ok() {
-        return Err(SessionError::Finished {
+    if std::fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
+        return Err(SessionError::NotASessionFolder {
             dir: dir.display().to_string(),
         });
     }
-    if std::fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
-        return Err(SessionError::NotASessionFolder {
+    if std::fs::symlink_metadata(dir.join(LOG)).is_ok() {
+        return Err(SessionError::Finished {
             dir: dir.display().to_string(),
         });
     }
@@ -370,15 +371,20 @@ mod tests {
         assert!(err.to_string().contains("verify"), "{err}");
         assert_eq!(std::fs::read(done.join(JOURNAL)).unwrap(), journal);
 
-        let foreign = root.path().join("photos");
-        std::fs::create_dir(&foreign).unwrap();
-        std::fs::write(foreign.join("log.txt"), "mine").unwrap();
-        let err = Session::open(&spec, &foreign, "h", "en", 1).unwrap_err();
-        assert!(
-            matches!(err, SessionError::NotASessionFolder { .. }),
-            "{err}"
-        );
-        assert!(!foreign.join(JOURNAL).exists(), "nothing written there");
+        // A folder of someone else's, even one with a log.yaml of its own.
+        for name in ["notes.txt", LOG] {
+            let foreign = root.path().join(format!("theirs-{name}"));
+            std::fs::create_dir(&foreign).unwrap();
+            std::fs::write(foreign.join(name), "mine").unwrap();
+            assert!(!Session::is_finished(&foreign));
+            let err = Session::open(&spec, &foreign, "h", "en", 1).unwrap_err();
+            assert!(
+                matches!(err, SessionError::NotASessionFolder { .. }),
+                "{err}"
+            );
+            assert!(!foreign.join(JOURNAL).exists(), "nothing written there");
+            assert_eq!(std::fs::read_to_string(foreign.join(name)).unwrap(), "mine");
+        }
 
         // An empty folder is fine, and so is a new one.
         let empty = root.path().join("empty");
