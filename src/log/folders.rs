@@ -82,19 +82,17 @@ pub fn newest_unfinished(root: &Path) -> Option<PathBuf> {
         .map(|(_, d)| d)
 }
 
-/// The UTC calendar date of a time stamp, `YYYY-MM-DD`.
+/// The UTC calendar date of a time stamp, `YYYY-MM-DD` (a stamp beyond the calendar's range,
+/// ±9999 years, counts as the epoch: it can only come from a broken clock).
 pub fn date(ms: Millis) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
 }
 
 #[cfg(test)]
@@ -110,6 +108,11 @@ mod tests {
         assert_eq!(date(951_782_400_000), "2000-02-29");
         assert_eq!(date(1_767_225_599_000), "2025-12-31");
         assert_eq!(date(MARCH_1), "2026-03-01");
+        // The last millisecond of a day and the first of the next.
+        assert_eq!(date(1_772_323_199_999), "2026-02-28");
+        assert_eq!(date(1_772_323_200_000), "2026-03-01");
+        assert_eq!(date(-1), "1969-12-31");
+        assert_eq!(date(i64::MAX), "1970-01-01");
     }
 
     #[test]
