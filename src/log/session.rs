@@ -224,19 +224,22 @@ impl<'w> Session<'w> {
     /// Feed one input: the engine decides, the journal is synced, then the state moves.
     pub fn input(&mut self, input: Input, at: Millis) -> Result<Vec<Event>, SessionError> {
         let events = self.engine.handle(&self.state, input, at)?;
+        if self.state.signed_off.is_some() {
+            // Closed (see `record`): nothing happened to the session.
+            return Ok(Vec::new());
+        }
         self.record(events.clone())?;
         Ok(events)
     }
 
     fn record(&mut self, events: Vec<Event>) -> Result<(), SessionError> {
-        // A signed-off journal is closed: its hash is in the log, so what the link still says
-        // (shown on screen until the operator leaves) is folded but never appended.
-        let closed = self.state.signed_off.is_some();
-        let journaled: Vec<Event> = events
-            .iter()
-            .filter(|e| e.journaled() && !closed)
-            .cloned()
-            .collect();
+        // A signed-off session is closed: the log is built from this state and records the
+        // journal's hash, so what the link still says afterwards is neither appended nor
+        // folded — the state stays the one the journal yields, which `verify` replays.
+        if self.state.signed_off.is_some() {
+            return Ok(());
+        }
+        let journaled: Vec<Event> = events.iter().filter(|e| e.journaled()).cloned().collect();
         if !journaled.is_empty() {
             self.journal.append(&journaled)?;
         }
@@ -450,6 +453,11 @@ mod tests {
         .unwrap();
         assert!(s.state.signed_off.is_some());
         assert_eq!(std::fs::read(dir.path().join(JOURNAL)).unwrap(), journal);
+        assert_eq!(
+            s.state,
+            s.engine.replay(s.events()),
+            "the state is the journal's"
+        );
     }
 
     #[test]
