@@ -42,6 +42,22 @@ impl Clock {
     pub fn elapsed(&self) -> Duration {
         self.base.elapsed()
     }
+
+    /// This clock, moved forward if need be so that it reads at least `at` now. A session
+    /// run on a virtual clock stamps ahead of the wall clock; resumed later, its new stamps
+    /// must not fall before the ones in its journal, or data read now would count as older
+    /// than the step it is for.
+    pub fn not_before(self, at: Millis) -> Self {
+        let behind = at - self.now();
+        if behind > 0 {
+            Clock {
+                base_ms: self.base_ms + behind,
+                ..self
+            }
+        } else {
+            self
+        }
+    }
 }
 
 /// The runtime a front end runs its bench on. `virtual_time`: a current-thread runtime on a
@@ -83,5 +99,19 @@ mod tests {
             "an hour took {:?}",
             wall.elapsed()
         );
+    }
+
+    #[test]
+    fn a_clock_never_reads_before_a_stamp_it_must_follow() {
+        runtime(true).unwrap().block_on(async {
+            let clock = Clock::start();
+            let now = clock.now();
+            let ahead = clock.not_before(now + 3_600_000);
+            assert!(ahead.now() >= now + 3_600_000);
+            assert!(ahead.now() < now + 3_600_000 + 1_000);
+            // Already past it: unchanged.
+            let same = clock.not_before(now - 5_000);
+            assert_eq!(same.now(), clock.now());
+        });
     }
 }

@@ -248,12 +248,12 @@ pub fn read_complete<T: DeserializeOwned>(
     }
 }
 
-/// Parse the whole file: the events, a torn tail (its line and length) if any, and the byte
-/// length of the good part.
-fn parse<T: DeserializeOwned>(
-    path: &Path,
-    content: &[u8],
-) -> Result<(Vec<T>, Option<(usize, usize)>, u64), JournalError> {
+/// A parsed journal: the events, a torn tail (its line and length) if any, and the byte length
+/// of the good part.
+type Parsed<T> = (Vec<T>, Option<(usize, usize)>, u64);
+
+/// Parse the whole file into its events, its torn tail and the length of its good part.
+fn parse<T: DeserializeOwned>(path: &Path, content: &[u8]) -> Result<Parsed<T>, JournalError> {
     let mut events = Vec::new();
     let mut start = 0usize;
     let mut line = 0usize;

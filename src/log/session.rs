@@ -416,7 +416,7 @@ mod tests {
         };
         {
             let (s, _) = Session::open_as(&spec, dir.path(), "h", "en", 0, file.clone()).unwrap();
-            assert_eq!(s.state.entries, [file.clone()]);
+            assert_eq!(s.state.entries, std::slice::from_ref(&file));
         }
         {
             // The same source again adds nothing.

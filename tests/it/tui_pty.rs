@@ -377,7 +377,9 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     // Close to full, charge gently, as on a real bench, so the cut-off is seen where it is.
     w.phone(BENCH_CURRENT, Some("2"));
     w.wait_until(
-        |s| !s.contains("no charge cut-off"),
+        // Seen in the gate line (not hidden behind the phone app): the charge cut-off is in,
+        // the discharge one still to come.
+        |s| s.contains("no discharge cut-off") && !s.contains("no charge cut-off"),
         "the charge cut-off",
         Duration::from_secs(90),
     );
@@ -389,6 +391,10 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     w.phone(BENCH_CURRENT, Some("40"));
     w.wait_for("✓ No alarm", Duration::from_secs(60));
     w.phone(BENCH_CURRENT, Some("0"));
+    // The gates judge only data read after the app was last used: wait for a frame with the
+    // current off, and for the verdict on it.
+    w.wait_for("A idle", LIVE);
+    w.wait_for("MAY GO ON", LIVE);
     w.send(ENTER);
 
     // Sign-off: the name and role come from the setup answers.
@@ -397,6 +403,8 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     w.send(ENTER);
     w.send(ENTER); // name
     w.send(ENTER); // role
+    // Its live gates judge only data read since the step was entered.
+    w.wait_for("MAY GO ON", LIVE);
     w.send(ENTER); // sign
     w.wait_for("Signed off", SHORT);
     assert!(out.join("log.yaml").is_file(), "the log is written");
