@@ -9,9 +9,11 @@
 
 pub mod bench;
 pub mod bms;
+pub mod clean;
 pub mod cmd;
 pub mod log;
 pub mod train;
 pub mod ui;
 pub mod units;
 pub mod wizard;
+pub mod yaml;

@@ -65,7 +65,10 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(report) => {
             // Errors a user can cause are sentences; print the chain without a backtrace dump.
-            eprintln!("jk-commission: {report:#}");
+            eprintln!(
+                "jk-commission: {}",
+                jk_commission::clean::clean_lines(&format!("{report:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -38,6 +38,20 @@ impl Clock {
         self.base_ms + self.base.elapsed().as_millis() as Millis
     }
 
+    /// The same clock moved forward, if need be, so that it reads later than `at`: a session
+    /// resumed after a run on virtual time has stamps ahead of the wall clock, and data
+    /// stamped before them would never count as fresh for the step it resumes at.
+    pub fn not_before(self, at: Millis) -> Self {
+        let now = self.now();
+        if at < now {
+            return self;
+        }
+        Clock {
+            base_ms: self.base_ms + (at + 1 - now),
+            base: self.base,
+        }
+    }
+
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
         self.base.elapsed()

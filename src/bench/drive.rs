@@ -186,7 +186,11 @@ impl Runner<'_, '_> {
         for e in &events {
             if let Event::EntryRejected { step, error, .. } = e {
                 if self.verbose {
-                    eprintln!("step {step}: entry refused: {error}");
+                    eprintln!(
+                        "step {}: entry refused: {}",
+                        crate::clean::clean(step),
+                        crate::clean::Clean(error)
+                    );
                 }
             }
         }
@@ -216,7 +220,7 @@ impl Runner<'_, '_> {
             Ok(input) => input,
             Err(reason) => {
                 if self.verbose {
-                    eprintln!("BMS frame refused: {reason}");
+                    eprintln!("BMS frame refused: {}", crate::clean::Clean(reason));
                 }
                 return;
             }

@@ -43,6 +43,23 @@ pub enum DecodeError {
          JK04 units are not supported"
     )]
     Jk04Frame,
+    /// A frame whose values no real unit can have: not understood, so neither shown nor
+    /// judged. An old JK04 unit whose software version looks new sends such frames.
+    #[error(
+        "{frame} frame not understood: {field} reads {value}, which no real unit sends \
+         (plausible: {range}); it is refused rather than shown (an old JK04 unit whose software \
+         version looks new sends frames like this: JK04 is not supported)"
+    )]
+    Implausible {
+        /// The kind of frame: `settings` or `cell-info`.
+        frame: &'static str,
+        /// The field that gave it away.
+        field: &'static str,
+        /// What it reads, with its unit.
+        value: String,
+        /// What a real unit can send there.
+        range: &'static str,
+    },
     /// A software version whose major number cannot be read.
     #[error("cannot read a major version number from software version '{0}'")]
     UnknownVersion(String),
@@ -230,6 +247,9 @@ struct CellTable {
     charging: Field,
     discharging: Field,
     temp_sensor_bits: Field,
+    /// The Emergency switch's countdown in seconds (non-zero = on); public decoders read it
+    /// from 32S frames only.
+    emergency: Option<Field>,
 }
 
 const CELLS_24S: CellTable = CellTable {
@@ -255,6 +275,7 @@ const CELLS_24S: CellTable = CellTable {
     charging: u8_at(166),
     discharging: u8_at(167),
     temp_sensor_bits: u16_at(182),
+    emergency: None,
 };
 
 const CELLS_32S: CellTable = CellTable {
@@ -286,6 +307,7 @@ const CELLS_32S: CellTable = CellTable {
     charging: u8_at(198),
     discharging: u8_at(199),
     temp_sensor_bits: u16_at(214),
+    emergency: Some(u16_at(218)),
 };
 
 fn cell_table(layout: Layout) -> &'static CellTable {
@@ -428,17 +450,132 @@ pub fn decide_layout(frame: &RawFrame, known: Option<Layout>) -> Result<Layout, 
 
 /// Decode a checked frame. `layout` comes from device info when known; without it the
 /// enabled-cell mask decides, and an undecidable frame is refused, not guessed.
+///
+/// A settings or cell-info frame whose values no real unit can have is refused as
+/// [`DecodeError::Implausible`] (see [`plausible`]).
 pub fn decode(frame: &RawFrame, layout: Option<Layout>) -> Result<Frame, DecodeError> {
     match frame.frame_type() {
         FrameType::DeviceInfo => Ok(Frame::DeviceInfo(decode_device_info(frame))),
-        FrameType::Settings => Ok(Frame::Settings(decode_settings(frame, layout))),
+        FrameType::Settings => {
+            let settings = decode_settings(frame, layout);
+            plausible_settings(&settings)?;
+            Ok(Frame::Settings(settings))
+        }
         FrameType::CellInfo => {
             let layout = decide_layout(frame, layout)?;
-            Ok(Frame::CellInfo(decode_cell_info(frame, layout)))
+            let cells = decode_cell_info(frame, layout);
+            plausible_cells(&cells)?;
+            Ok(Frame::CellInfo(cells))
         }
         FrameType::Logbook => Ok(Frame::Logbook(decode_logbook(frame))),
         FrameType::Unknown(t) => Err(DecodeError::UnknownType(t)),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plausibility: what no real unit sends. The ranges are our judgement, chosen wide: every JK
+// unit's settable range lies well inside them (cell voltages of Li-ion, LiFePO4 and LTO lie
+// between 1.5 and 4.4 V; the app's temperature settings between −40 and +100 °C; the units
+// take 2 to 32 cells), so a frame outside them was read with the wrong table, never tuned.
+
+/// Lowest and highest cell count a JK unit can be set to.
+pub const PLAUSIBLE_CELL_COUNT: std::ops::RangeInclusive<u32> = 2..=32;
+/// Cell protection voltages (OVP, OVPR, UVP, UVPR), in mV.
+pub const PLAUSIBLE_CELL_LIMIT_MV: std::ops::RangeInclusive<i64> = 1_000..=5_000;
+/// Temperature limits of the settings (charge OTP, UTP, UTPR), in 0.1 °C.
+pub const PLAUSIBLE_LIMIT_DECIDEGREES: std::ops::RangeInclusive<i64> = -400..=1_200;
+/// A connected cell's voltage in a cell-info frame, in mV (0 V is a dead or shorted cell,
+/// which a unit does report; above 5 V no lithium cell survives).
+pub const PLAUSIBLE_CELL_MV: std::ops::RangeInclusive<i64> = 0..=5_000;
+/// A present temperature sensor's reading, in 0.1 °C.
+pub const PLAUSIBLE_READING_DECIDEGREES: std::ops::RangeInclusive<i64> = -600..=2_000;
+
+/// Whether a decoded frame's values are ones a real unit can send; the first that is not,
+/// named with its value and the plausible range.
+pub fn plausible(frame: &Frame) -> Result<(), DecodeError> {
+    match frame {
+        Frame::Settings(s) => plausible_settings(s),
+        Frame::CellInfo(c) => plausible_cells(c),
+        Frame::DeviceInfo(_) | Frame::Logbook(_) => Ok(()),
+    }
+}
+
+fn plausible_settings(s: &Settings) -> Result<(), DecodeError> {
+    let bad = |field, value: String, range| DecodeError::Implausible {
+        frame: "settings",
+        field,
+        value,
+        range,
+    };
+    if !PLAUSIBLE_CELL_COUNT.contains(&s.cell_count) {
+        return Err(bad("the cell count", s.cell_count.to_string(), "2 to 32"));
+    }
+    for (field, v) in [
+        ("the cell over-voltage protection (OVP)", s.cell_ovp),
+        ("the OVP recovery", s.cell_ovpr),
+        ("the cell under-voltage protection (UVP)", s.cell_uvp),
+        ("the UVP recovery", s.cell_uvpr),
+    ] {
+        if !PLAUSIBLE_CELL_LIMIT_MV.contains(&v.millivolts()) {
+            return Err(bad(field, v.to_string(), "1.000 V to 5.000 V"));
+        }
+    }
+    if s.cell_uvp.millivolts() >= s.cell_ovp.millivolts() {
+        return Err(bad(
+            "the UVP",
+            format!("{} with OVP {}", s.cell_uvp, s.cell_ovp),
+            "UVP below OVP",
+        ));
+    }
+    for (field, t) in [
+        ("the charge over-temperature protection", s.charge_otp),
+        (
+            "the charge under-temperature protection (UTP)",
+            s.charge_utp,
+        ),
+        ("the UTP recovery (UTPR)", s.charge_utpr),
+    ] {
+        if !PLAUSIBLE_LIMIT_DECIDEGREES.contains(&t.decidegrees()) {
+            return Err(bad(field, t.to_string(), "-40.0 °C to 120.0 °C"));
+        }
+    }
+    Ok(())
+}
+
+fn plausible_cells(c: &CellInfo) -> Result<(), DecodeError> {
+    let bad = |field, value: String, range| DecodeError::Implausible {
+        frame: "cell-info",
+        field,
+        value,
+        range,
+    };
+    if let Some((i, v)) = c
+        .connected()
+        .find(|(_, v)| !PLAUSIBLE_CELL_MV.contains(&v.millivolts()))
+    {
+        return Err(bad(
+            "a connected cell",
+            format!("{v} (cell {})", i + 1),
+            "0 V to 5.000 V",
+        ));
+    }
+    if c.soc > 100 {
+        return Err(bad(
+            "the state of charge",
+            format!("{} %", c.soc),
+            "0 to 100 %",
+        ));
+    }
+    let readings = std::iter::once(("the MOS temperature", c.mos_temperature))
+        .chain(c.probes.iter().map(|p| ("a temperature probe", *p)));
+    for (field, t) in readings {
+        if let Some(t) = t {
+            if !PLAUSIBLE_READING_DECIDEGREES.contains(&t.decidegrees()) {
+                return Err(bad(field, t.to_string(), "-60.0 °C to 200.0 °C, or absent"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn decode_device_info(frame: &RawFrame) -> DeviceInfo {
@@ -512,17 +649,10 @@ fn decode_cell_info(frame: &RawFrame, layout: Layout) -> CellInfo {
             .map(|i| Ohms::from_milliohms(u16_at(t.resistances_at + 2 * i).get(b)))
             .collect(),
         lead_warning_bits: t.lead_warning.get(b) as u32,
-        mos_temperature: Celsius::from_decidegrees(t.mos_temperature.get(b)),
+        mos_temperature: temperature(t.mos_temperature.get(b)),
         pack_voltage: Volts::from_millivolts(t.pack_voltage.get(b)),
         current: Amps::from_milliamps(t.current.get(b)),
-        probes: t
-            .probes
-            .iter()
-            .map(|f| {
-                let d = f.get(b);
-                (d > NO_PROBE_DECIDEGREES).then(|| Celsius::from_decidegrees(d))
-            })
-            .collect(),
+        probes: t.probes.iter().map(|f| temperature(f.get(b))).collect(),
         alarm_bits: t.alarm.get(b) as u32,
         balancing_current: Amps::from_milliamps(t.balancing_current.get(b)),
         balancing_action: match t.balancing_action.get(b) {
@@ -537,7 +667,20 @@ fn decode_cell_info(frame: &RawFrame, layout: Layout) -> CellInfo {
         charging: t.charging.get_bool(b),
         discharging: t.discharging.get_bool(b),
         temp_sensor_bits: t.temp_sensor_bits.get(b) as u16,
+        emergency: t.emergency.map(|f| f.get(b) != 0),
     }
+}
+
+/// A temperature sensor's reading: at or below −200.0 °C the unit says the sensor is absent.
+fn temperature(decidegrees: i64) -> Option<Celsius> {
+    (decidegrees > NO_PROBE_DECIDEGREES).then(|| Celsius::from_decidegrees(decidegrees))
+}
+
+/// What the unit sends for a sensor: an absent one as −200.0 °C, a present one never as low.
+fn put_temperature(t: Option<Celsius>) -> i64 {
+    t.map_or(NO_PROBE_DECIDEGREES, |c| {
+        c.decidegrees().max(NO_PROBE_DECIDEGREES + 1)
+    })
 }
 
 fn decode_logbook(frame: &RawFrame) -> Logbook {
@@ -631,6 +774,9 @@ pub fn encode_settings(settings: &Settings, counter: u8) -> RawFrame {
     RawFrame::build(FrameType::Settings.byte(), counter, &b)
 }
 
+/// What the simulator sends as the Emergency countdown while the switch is on (seconds).
+const EMERGENCY_COUNTDOWN_S: i64 = 300;
+
 /// Build a cell-info frame in `cells.layout`. Slots beyond the layout's are not sent; a
 /// missing probe is sent as −200.0 °C, which is how the unit says "no probe".
 pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
@@ -650,7 +796,7 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
     t.min_cell.put(&mut b, cells.min_cell.into());
     t.lead_warning.put_bits(&mut b, cells.lead_warning_bits);
     t.mos_temperature
-        .put(&mut b, cells.mos_temperature.decidegrees());
+        .put(&mut b, put_temperature(cells.mos_temperature));
     t.pack_voltage.put(&mut b, cells.pack_voltage.millivolts());
     t.current.put(&mut b, cells.current.milliamps());
     for (field, probe) in t
@@ -658,10 +804,7 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
         .iter()
         .zip(cells.probes.iter().copied().chain(std::iter::repeat(None)))
     {
-        let d = probe.map_or(NO_PROBE_DECIDEGREES, |c| {
-            c.decidegrees().max(NO_PROBE_DECIDEGREES + 1)
-        });
-        field.put(&mut b, d);
+        field.put(&mut b, put_temperature(probe));
     }
     t.alarm.put_bits(&mut b, cells.alarm_bits);
     t.balancing_current
@@ -683,6 +826,10 @@ pub fn encode_cell_info(cells: &CellInfo) -> RawFrame {
     t.discharging.put_bool(&mut b, cells.discharging);
     t.temp_sensor_bits
         .put(&mut b, cells.temp_sensor_bits.into());
+    if let (Some(field), Some(on)) = (t.emergency, cells.emergency) {
+        // The unit counts the switch down; any non-zero value reads as on.
+        field.put(&mut b, if on { EMERGENCY_COUNTDOWN_S } else { 0 });
+    }
     RawFrame::build(FrameType::CellInfo.byte(), cells.counter, &b)
 }
 
@@ -737,14 +884,26 @@ impl FrameStream {
 
     /// Feed one notification; every frame it completed, decoded or refused, in order.
     pub fn push(&mut self, notification: &[u8]) -> Vec<Result<Frame, StreamError>> {
-        self.reassembler
-            .push(notification)
-            .into_iter()
-            .map(|r| match r {
+        let mut out = Vec::new();
+        self.push_each(notification, |r| out.push(r));
+        out
+    }
+
+    /// [`FrameStream::push`] handing each frame to `each` as it completes: no list per
+    /// notification (what `decode` uses on long captures).
+    pub fn push_each(
+        &mut self,
+        notification: &[u8],
+        mut each: impl FnMut(Result<Frame, StreamError>),
+    ) {
+        let mut reassembler = std::mem::take(&mut self.reassembler);
+        reassembler.push_each(notification, |r| {
+            each(match r {
                 Ok(raw) => self.accept(&raw).map_err(StreamError::from),
                 Err(e @ FrameError::Checksum { .. }) => Err(StreamError::from(e)),
             })
-            .collect()
+        });
+        self.reassembler = reassembler;
     }
 
     /// Decode one frame that is already whole and checked, learning from device info.
@@ -840,6 +999,9 @@ mod tests {
         }
         for f in t.probes {
             v.push(("probe", f.at, f.width()));
+        }
+        if let Some(f) = t.emergency {
+            v.push(("emergency", f.at, f.width()));
         }
         v
     }
@@ -971,19 +1133,141 @@ mod tests {
     }
 
     #[test]
-    fn probes_at_or_below_minus_200_are_absent() {
+    fn sensors_at_or_below_minus_200_are_absent_and_never_a_value() {
         let f = frame_from(
             |b| {
                 u32_at(54).put(b, 1);
-                i16_at(130).put(b, -2000);
-                i16_at(132).put(b, -1999);
+                u16_at(6).put(b, 3300);
+                i16_at(134).put(b, -2000);
+                i16_at(130).put(b, -2001);
+                i16_at(132).put(b, -600);
             },
             0x02,
         );
         let Ok(Frame::CellInfo(c)) = decode(&f, None) else {
             panic!()
         };
-        assert_eq!(c.probes, vec![None, Some(Celsius(-199.9))]);
+        assert_eq!(c.mos_temperature, None);
+        assert_eq!(c.probes, vec![None, Some(Celsius(-60.0))]);
+        // Round trip: an absent sensor is sent as absent again.
+        assert_eq!(
+            decode(&encode_cell_info(&c), Some(Layout::S24)),
+            Ok(Frame::CellInfo(c))
+        );
+        // Just above "absent" and below −60 °C: no sensor reads that; refused.
+        for d in [-1999, -601] {
+            let f = frame_from(
+                |b| {
+                    u32_at(54).put(b, 1);
+                    i16_at(134).put(b, d);
+                },
+                0x02,
+            );
+            let err = decode(&f, None).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    DecodeError::Implausible {
+                        field: "the MOS temperature",
+                        ..
+                    }
+                ),
+                "{d}: {err}"
+            );
+        }
+    }
+
+    /// Settings a real 16-cell LiFePO4 unit may send.
+    fn sane_settings() -> Settings {
+        Settings {
+            cell_count: 16,
+            cell_ovp: Volts(3.65),
+            cell_ovpr: Volts(3.4),
+            cell_uvp: Volts(2.6),
+            cell_uvpr: Volts(2.8),
+            charge_otp: Celsius(60.0),
+            charge_utp: Celsius(2.0),
+            charge_utpr: Celsius(5.0),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn settings_no_unit_can_have_are_refused_at_both_edges() {
+        assert!(plausible_settings(&sane_settings()).is_ok());
+        let refused = |change: &dyn Fn(&mut Settings)| {
+            let mut s = sane_settings();
+            change(&mut s);
+            decode(&encode_settings(&s, 0), Some(Layout::S24)).err()
+        };
+        // Cell count 2 and 32 pass; 1, 0 and 33 do not.
+        assert_eq!(refused(&|s| s.cell_count = 2), None);
+        assert_eq!(refused(&|s| s.cell_count = 32), None);
+        for n in [0, 1, 33] {
+            let e = refused(&|s| s.cell_count = n).unwrap();
+            assert!(
+                e.to_string().contains(&format!("cell count reads {n}")),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("settings frame not understood"),
+                "{e}"
+            );
+            assert!(e.to_string().contains("JK04"), "{e}");
+        }
+        // OVP 0 V, just below 1 V and just above 5 V.
+        for v in [0.0, 0.999, 5.001] {
+            let e = refused(&|s| s.cell_ovp = Volts(v)).unwrap();
+            assert!(e.to_string().contains("(OVP)"), "{e}");
+        }
+        assert_eq!(refused(&|s| s.cell_ovp = Volts(5.0)), None);
+        assert_eq!(
+            refused(&|s| {
+                s.cell_uvp = Volts(1.0);
+                s.cell_uvpr = Volts(1.0);
+            }),
+            None
+        );
+        let e = refused(&|s| s.cell_uvp = Volts(3.65)).unwrap();
+        assert!(e.to_string().contains("UVP below OVP"), "{e}");
+        // Temperature limits: −40.0 and 120.0 °C pass, a tenth beyond does not.
+        assert_eq!(refused(&|s| s.charge_utp = Celsius(-40.0)), None);
+        assert_eq!(refused(&|s| s.charge_otp = Celsius(120.0)), None);
+        assert!(refused(&|s| s.charge_utp = Celsius(-40.1)).is_some());
+        assert!(refused(&|s| s.charge_otp = Celsius(120.1)).is_some());
+        assert!(refused(&|s| s.charge_utpr = Celsius(-3276.8)).is_some());
+    }
+
+    #[test]
+    fn cell_frames_no_unit_can_send_are_refused() {
+        let cells = |build: &dyn Fn(&mut [u8; FRAME_LEN])| {
+            decode(
+                &frame_from(
+                    |b| {
+                        u32_at(54).put(b, 0b11);
+                        u16_at(6).put(b, 3300);
+                        u16_at(8).put(b, 3300);
+                        build(b)
+                    },
+                    0x02,
+                ),
+                None,
+            )
+        };
+        assert!(cells(&|_| {}).is_ok());
+        assert!(cells(&|b| u16_at(8).put(b, 5000)).is_ok());
+        let e = cells(&|b| u16_at(8).put(b, 5001)).unwrap_err();
+        assert!(e.to_string().contains("(cell 2)"), "{e}");
+        assert!(
+            e.to_string().starts_with("cell-info frame not understood"),
+            "{e}"
+        );
+        // A slot that is not connected may hold anything.
+        assert!(cells(&|b| u16_at(10).put(b, 9000)).is_ok());
+        assert!(cells(&|b| u8_at(141).put(b, 100)).is_ok());
+        assert!(cells(&|b| u8_at(141).put(b, 101)).is_err());
+        assert!(cells(&|b| i16_at(130).put(b, 2000)).is_ok());
+        assert!(cells(&|b| i16_at(130).put(b, 2001)).is_err());
     }
 
     #[test]
@@ -1002,8 +1286,7 @@ mod tests {
                 port_rs485: true,
                 display_always_on: false,
             }),
-            cell_count: 16,
-            ..Settings::default()
+            ..sane_settings()
         };
         let raw = encode_settings(&s, 1);
         assert_eq!(u16_at(282).get(&raw.0), 0b1010);

@@ -166,8 +166,15 @@ impl Reassembler {
     /// Feed one notification; returns every frame it completed (or refused), in order.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<Result<RawFrame, FrameError>> {
         let mut out = Vec::new();
+        self.push_each(bytes, |r| out.push(r));
+        out
+    }
+
+    /// [`Reassembler::push`] handing each result to `each` instead of collecting them: no
+    /// allocation per notification, for `decode`'s long captures.
+    pub fn push_each(&mut self, bytes: &[u8], mut each: impl FnMut(Result<RawFrame, FrameError>)) {
         if bytes == AT_NOTIFICATION || is_acknowledgement(bytes) {
-            return out;
+            return;
         }
         self.buf.extend_from_slice(bytes);
         loop {
@@ -197,13 +204,12 @@ impl Reassembler {
             if computed == found {
                 let mut frame = [0u8; FRAME_LEN];
                 frame.copy_from_slice(&self.buf[..FRAME_LEN]);
-                out.push(Ok(RawFrame(frame)));
+                each(Ok(RawFrame(frame)));
             } else {
-                out.push(Err(FrameError::Checksum { found, computed }));
+                each(Err(FrameError::Checksum { found, computed }));
             }
             self.restart_at(FRAME_LEN);
         }
-        out
     }
 
     /// Drop the first `at` bytes of the buffer.

@@ -5,12 +5,15 @@
 //! The keys of the contract (see shared/vectors/README.md) are always present; the extra keys
 //! after them may grow. Cell numbers in the extras count from 1, as the app shows them.
 
-use serde_json::{json, Map, Value};
+use std::io;
 
-use crate::bms::decode::layout_for_version;
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+
+use crate::bms::decode::{layout_for_version, DecodeError};
 use crate::bms::model::{
-    unknown_alarm_bits, BalancingAction, CellInfo, DeviceInfo, Frame, Logbook, Settings,
+    unknown_alarm_bits, Alarm, BalancingAction, CellInfo, DeviceInfo, Frame, LogEntry, Settings,
 };
+use crate::units::Celsius;
 
 /// Round to `decimals`, turning −0 into 0 so "-0.0" never shows.
 fn round(x: f64, decimals: i32) -> f64 {
@@ -18,184 +21,331 @@ fn round(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale + 0.0
 }
 
-fn v3(x: f64) -> Value {
-    json!(round(x, 3))
+fn v3(x: f64) -> f64 {
+    round(x, 3)
 }
 
-fn t1(x: f64) -> Value {
-    json!(round(x, 1))
+fn t1(x: f64) -> f64 {
+    round(x, 1)
 }
 
-/// The frame as the JSON object of the contract.
-pub fn frame_to_json(frame: &Frame) -> Value {
-    match frame {
-        Frame::DeviceInfo(d) => device_info(d),
-        Frame::Settings(s) => settings(s),
-        Frame::CellInfo(c) => cell_info(c),
-        Frame::Logbook(l) => logbook(l),
+/// A temperature, `null` where the unit marks the sensor absent.
+fn temp(t: Option<Celsius>) -> Option<f64> {
+    t.map(|c| t1(c.0))
+}
+
+/// One frame as the JSON object of the contract: `type` first, then the contract's keys,
+/// then the extras.
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FrameJson<'a> {
+    /// A device-info frame.
+    DeviceInfo(DeviceInfoJson<'a>),
+    /// A settings frame.
+    Settings(SettingsJson),
+    /// A cell-info frame.
+    CellInfo(CellInfoJson<'a>),
+    /// A logbook frame.
+    Logbook(LogbookJson<'a>),
+}
+
+/// `type: device_info`.
+#[derive(Debug, serde::Serialize)]
+pub struct DeviceInfoJson<'a> {
+    model: &'a str,
+    hardware_version: &'a str,
+    software_version: &'a str,
+    serial_number: &'a str,
+    /// `24s`, `32s`, `jk04`, or `null` when the version says nothing.
+    layout: Option<&'static str>,
+    device_name: &'a str,
+    manufacturing_date: &'a str,
+    uptime_s: u32,
+    power_on_count: u32,
+}
+
+/// The 32S control word of a settings frame.
+#[derive(Debug, serde::Serialize)]
+pub struct ControlJson {
+    heating: bool,
+    disable_temp_sensors: bool,
+    /// `rs485` or `can`.
+    port: &'static str,
+    display_always_on: bool,
+}
+
+/// `type: settings`.
+#[derive(Debug, serde::Serialize)]
+pub struct SettingsJson {
+    cell_count: u32,
+    cell_ovp: f64,
+    cell_ovpr: f64,
+    cell_uvp: f64,
+    cell_uvpr: f64,
+    balance_trigger: f64,
+    capacity_ah: f64,
+    charge_switch: bool,
+    discharge_switch: bool,
+    balance_switch: bool,
+    charge_utp: f64,
+    charge_utpr: f64,
+    max_charge_current: f64,
+    max_discharge_current: f64,
+    charge_otp: f64,
+    power_off_voltage: f64,
+    balance_start_voltage: f64,
+    control: Option<ControlJson>,
+}
+
+/// The connected cells' voltages (or lead resistances), written straight from the frame
+/// without a list of its own.
+#[derive(Debug)]
+struct Connected<'a> {
+    cells: &'a CellInfo,
+    resistances: bool,
+}
+
+impl Serialize for Connected<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.cells;
+        let mut seq = s.serialize_seq(None)?;
+        for (i, v) in c.connected() {
+            if self.resistances {
+                if let Some(r) = c.lead_resistances.get(i) {
+                    seq.serialize_element(&v3(r.0))?;
+                }
+            } else {
+                seq.serialize_element(&v3(v.0))?;
+            }
+        }
+        seq.end()
     }
 }
 
-fn device_info(d: &DeviceInfo) -> Value {
+/// The numbers of the connected cells, counted from 1.
+#[derive(Debug)]
+struct CellNumbers<'a>(&'a CellInfo);
+
+impl Serialize for CellNumbers<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.connected().map(|(i, _)| i + 1))
+    }
+}
+
+/// The names of the active alarms, in bit order.
+#[derive(Debug)]
+struct AlarmNames<'a>(&'a [Alarm]);
+
+impl Serialize for AlarmNames<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|a| a.name()))
+    }
+}
+
+/// `type: cell_info`.
+#[derive(Debug, serde::Serialize)]
+pub struct CellInfoJson<'a> {
+    variant: &'static str,
+    cell_count: u32,
+    cell_voltages: Connected<'a>,
+    total_voltage: f64,
+    current: f64,
+    temperatures: Vec<Option<f64>>,
+    /// `null` where the unit marks the MOS sensor absent.
+    mos_temperature: Option<f64>,
+    soc: u8,
+    alarm_bits: u32,
+    alarms: AlarmNames<'a>,
+    charging: bool,
+    discharging: bool,
+    // Extras beyond the contract.
+    counter: u8,
+    alarms_manual: Vec<u8>,
+    unknown_alarm_bits: u32,
+    enabled_mask: u32,
+    connected_cell_numbers: CellNumbers<'a>,
+    average_voltage: f64,
+    delta_voltage: f64,
+    max_cell_number: u32,
+    min_cell_number: u32,
+    lead_resistances: Connected<'a>,
+    lead_warning_bits: u32,
+    balancing_current: f64,
+    balancing_action: &'static str,
+    remaining_capacity_ah: f64,
+    full_capacity_ah: f64,
+    cycle_count: u32,
+    temp_sensor_bits: u16,
+}
+
+/// One logbook entry.
+#[derive(Debug, serde::Serialize)]
+pub struct LogEntryJson {
+    seconds: u32,
+    code: u8,
+    event: Option<&'static str>,
+    factory_reset: Option<&'static str>,
+}
+
+/// The entries of a logbook, written one by one.
+#[derive(Debug)]
+struct Entries<'a>(&'a [LogEntry]);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|e| LogEntryJson {
+            seconds: e.seconds,
+            code: e.code,
+            event: e.event(),
+            factory_reset: e.factory_reset().map(|c| c.id()),
+        }))
+    }
+}
+
+/// `type: logbook`.
+#[derive(Debug, serde::Serialize)]
+pub struct LogbookJson<'a> {
+    entries: Entries<'a>,
+    factory_resets: usize,
+}
+
+/// The typed JSON object of a frame; serialise it with serde_json.
+pub fn frame_json<'a>(frame: &'a Frame, alarms: &'a mut Vec<Alarm>) -> FrameJson<'a> {
+    match frame {
+        Frame::DeviceInfo(d) => FrameJson::DeviceInfo(device_info(d)),
+        Frame::Settings(s) => FrameJson::Settings(settings(s)),
+        Frame::CellInfo(c) => {
+            *alarms = c.alarms();
+            FrameJson::CellInfo(cell_info(c, alarms))
+        }
+        Frame::Logbook(l) => FrameJson::Logbook(LogbookJson {
+            entries: Entries(&l.entries),
+            factory_resets: l
+                .entries
+                .iter()
+                .filter(|e| e.factory_reset().is_some())
+                .count(),
+        }),
+    }
+}
+
+/// Write a frame as one line of JSON (the object and a newline).
+pub fn write_frame(out: &mut impl io::Write, frame: &Frame) -> io::Result<()> {
+    let mut alarms = Vec::new();
+    serde_json::to_writer(&mut *out, &frame_json(frame, &mut alarms)).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// The frame as a JSON value (for tests and callers that inspect it).
+pub fn frame_to_json(frame: &Frame) -> serde_json::Value {
+    let mut alarms = Vec::new();
+    // A struct of strings, numbers and booleans always converts.
+    serde_json::to_value(frame_json(frame, &mut alarms)).unwrap_or(serde_json::Value::Null)
+}
+
+fn device_info(d: &DeviceInfo) -> DeviceInfoJson<'_> {
     let layout = match layout_for_version(&d.software_version) {
-        Ok(l) => json!(l.name()),
-        Err(crate::bms::decode::DecodeError::Jk04(_)) => json!("jk04"),
-        Err(_) => Value::Null,
+        Ok(l) => Some(l.name()),
+        Err(DecodeError::Jk04(_)) => Some("jk04"),
+        Err(_) => None,
     };
-    json!({
-        "type": "device_info",
-        "model": d.model,
-        "hardware_version": d.hardware_version,
-        "software_version": d.software_version,
-        "serial_number": d.serial_number,
-        "layout": layout,
-        "device_name": d.device_name,
-        "manufacturing_date": d.manufacturing_date,
-        "uptime_s": d.uptime_s,
-        "power_on_count": d.power_on_count,
-    })
+    DeviceInfoJson {
+        model: &d.model,
+        hardware_version: &d.hardware_version,
+        software_version: &d.software_version,
+        serial_number: &d.serial_number,
+        layout,
+        device_name: &d.device_name,
+        manufacturing_date: &d.manufacturing_date,
+        uptime_s: d.uptime_s,
+        power_on_count: d.power_on_count,
+    }
 }
 
-fn settings(s: &Settings) -> Value {
-    let control = s.control.map_or(Value::Null, |c| {
-        json!({
-            "heating": c.heating,
-            "disable_temp_sensors": c.disable_temp_sensors,
-            "port": if c.port_rs485 { "rs485" } else { "can" },
-            "display_always_on": c.display_always_on,
-        })
-    });
-    json!({
-        "type": "settings",
-        "cell_count": s.cell_count,
-        "cell_ovp": v3(s.cell_ovp.0),
-        "cell_ovpr": v3(s.cell_ovpr.0),
-        "cell_uvp": v3(s.cell_uvp.0),
-        "cell_uvpr": v3(s.cell_uvpr.0),
-        "balance_trigger": v3(s.balance_trigger.0),
-        "capacity_ah": v3(s.capacity.0),
-        "charge_switch": s.charge_switch,
-        "discharge_switch": s.discharge_switch,
-        "balance_switch": s.balance_switch,
-        "charge_utp": t1(s.charge_utp.0),
-        "charge_utpr": t1(s.charge_utpr.0),
-        "max_charge_current": v3(s.max_charge_current.0),
-        "max_discharge_current": v3(s.max_discharge_current.0),
-        "charge_otp": t1(s.charge_otp.0),
-        "power_off_voltage": v3(s.power_off_voltage.0),
-        "balance_start_voltage": v3(s.balance_start_voltage.0),
-        "control": control,
-    })
+fn settings(s: &Settings) -> SettingsJson {
+    SettingsJson {
+        cell_count: s.cell_count,
+        cell_ovp: v3(s.cell_ovp.0),
+        cell_ovpr: v3(s.cell_ovpr.0),
+        cell_uvp: v3(s.cell_uvp.0),
+        cell_uvpr: v3(s.cell_uvpr.0),
+        balance_trigger: v3(s.balance_trigger.0),
+        capacity_ah: v3(s.capacity.0),
+        charge_switch: s.charge_switch,
+        discharge_switch: s.discharge_switch,
+        balance_switch: s.balance_switch,
+        charge_utp: t1(s.charge_utp.0),
+        charge_utpr: t1(s.charge_utpr.0),
+        max_charge_current: v3(s.max_charge_current.0),
+        max_discharge_current: v3(s.max_discharge_current.0),
+        charge_otp: t1(s.charge_otp.0),
+        power_off_voltage: v3(s.power_off_voltage.0),
+        balance_start_voltage: v3(s.balance_start_voltage.0),
+        control: s.control.map(|c| ControlJson {
+            heating: c.heating,
+            disable_temp_sensors: c.disable_temp_sensors,
+            port: if c.port_rs485 { "rs485" } else { "can" },
+            display_always_on: c.display_always_on,
+        }),
+    }
 }
 
-fn cell_info(c: &CellInfo) -> Value {
-    let alarms = c.alarms();
+fn cell_info<'a>(c: &'a CellInfo, alarms: &'a [Alarm]) -> CellInfoJson<'a> {
     let mut manual: Vec<u8> = alarms
         .iter()
         .filter_map(|a| a.manual_error().map(|m| m.0))
         .collect();
     manual.sort_unstable();
     manual.dedup();
-    let connected: Vec<usize> = c.connected().map(|(i, _)| i).collect();
-    let mut obj = Map::new();
-    let mut put = |k: &str, v: Value| {
-        obj.insert(k.to_string(), v);
-    };
-    put("type", json!("cell_info"));
-    put("variant", json!(c.layout.name()));
-    put("cell_count", json!(c.connected_count()));
-    put(
-        "cell_voltages",
-        Value::Array(c.connected().map(|(_, v)| v3(v.0)).collect()),
-    );
-    put("total_voltage", v3(c.pack_voltage.0));
-    put("current", v3(c.current.0));
-    put(
-        "temperatures",
-        Value::Array(
-            c.probes
-                .iter()
-                .map(|p| p.map_or(Value::Null, |t| t1(t.0)))
-                .collect(),
-        ),
-    );
-    put("mos_temperature", t1(c.mos_temperature.0));
-    put("soc", json!(c.soc));
-    put("alarm_bits", json!(c.alarm_bits));
-    put(
-        "alarms",
-        Value::Array(alarms.iter().map(|a| json!(a.name())).collect()),
-    );
-    put("charging", json!(c.charging));
-    put("discharging", json!(c.discharging));
-    // Extras beyond the contract.
-    put("counter", json!(c.counter));
-    put("alarms_manual", json!(manual));
-    put(
-        "unknown_alarm_bits",
-        json!(unknown_alarm_bits(c.alarm_bits)),
-    );
-    put("enabled_mask", json!(c.enabled_mask));
-    put(
-        "connected_cell_numbers",
-        json!(connected.iter().map(|i| i + 1).collect::<Vec<_>>()),
-    );
-    put("average_voltage", v3(c.average_voltage.0));
-    put("delta_voltage", v3(c.delta_voltage.0));
-    put("max_cell_number", json!(u32::from(c.max_cell) + 1));
-    put("min_cell_number", json!(u32::from(c.min_cell) + 1));
-    put(
-        "lead_resistances",
-        Value::Array(
-            connected
-                .iter()
-                .filter_map(|&i| c.lead_resistances.get(i))
-                .map(|r| v3(r.0))
-                .collect(),
-        ),
-    );
-    put("lead_warning_bits", json!(c.lead_warning_bits));
-    put("balancing_current", v3(c.balancing_current.0));
-    put(
-        "balancing_action",
-        json!(match c.balancing_action {
+    CellInfoJson {
+        variant: c.layout.name(),
+        cell_count: c.connected_count(),
+        cell_voltages: Connected {
+            cells: c,
+            resistances: false,
+        },
+        total_voltage: v3(c.pack_voltage.0),
+        current: v3(c.current.0),
+        temperatures: c.probes.iter().map(|p| temp(*p)).collect(),
+        mos_temperature: temp(c.mos_temperature),
+        soc: c.soc,
+        alarm_bits: c.alarm_bits,
+        alarms: AlarmNames(alarms),
+        charging: c.charging,
+        discharging: c.discharging,
+        counter: c.counter,
+        alarms_manual: manual,
+        unknown_alarm_bits: unknown_alarm_bits(c.alarm_bits),
+        enabled_mask: c.enabled_mask,
+        connected_cell_numbers: CellNumbers(c),
+        average_voltage: v3(c.average_voltage.0),
+        delta_voltage: v3(c.delta_voltage.0),
+        max_cell_number: u32::from(c.max_cell) + 1,
+        min_cell_number: u32::from(c.min_cell) + 1,
+        lead_resistances: Connected {
+            cells: c,
+            resistances: true,
+        },
+        lead_warning_bits: c.lead_warning_bits,
+        balancing_current: v3(c.balancing_current.0),
+        balancing_action: match c.balancing_action {
             BalancingAction::Off => "off",
             BalancingAction::Charging => "charging",
             BalancingAction::Discharging => "discharging",
-        }),
-    );
-    put("remaining_capacity_ah", v3(c.remaining_capacity.0));
-    put("full_capacity_ah", v3(c.full_capacity.0));
-    put("cycle_count", json!(c.cycle_count));
-    put("temp_sensor_bits", json!(c.temp_sensor_bits));
-    Value::Object(obj)
-}
-
-fn logbook(l: &Logbook) -> Value {
-    let entries: Vec<Value> = l
-        .entries
-        .iter()
-        .map(|e| {
-            json!({
-                "seconds": e.seconds,
-                "code": e.code,
-                "event": e.event(),
-                "factory_reset": e.factory_reset().map(|c| c.id()),
-            })
-        })
-        .collect();
-    json!({
-        "type": "logbook",
-        "entries": entries,
-        "factory_resets": l.entries.iter().filter(|e| e.factory_reset().is_some()).count(),
-    })
+        },
+        remaining_capacity_ah: v3(c.remaining_capacity.0),
+        full_capacity_ah: v3(c.full_capacity.0),
+        cycle_count: c.cycle_count,
+        temp_sensor_bits: c.temp_sensor_bits,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bms::model::{Alarm, Layout, LogEntry};
+    use crate::bms::model::{Alarm, Layout, LogEntry, Logbook};
     use crate::units::{AmpHours, Amps, Celsius, Ohms, Volts};
+    use serde_json::{json, Value};
 
     fn cells() -> CellInfo {
         let mut volts = vec![Volts(0.0); 24];
@@ -212,7 +362,7 @@ mod tests {
             min_cell: 0,
             lead_resistances: vec![Ohms(0.1); 24],
             lead_warning_bits: 0,
-            mos_temperature: Celsius(23.4000001),
+            mos_temperature: Some(Celsius(23.4000001)),
             pack_voltage: Volts(6.584),
             current: Amps(-0.0001),
             probes: vec![Some(Celsius(20.7)), None],
@@ -226,6 +376,7 @@ mod tests {
             charging: true,
             discharging: false,
             temp_sensor_bits: 7,
+            emergency: None,
         }
     }
 
@@ -256,6 +407,26 @@ mod tests {
         assert_eq!(j["charging"], true);
         assert_eq!(j["discharging"], false);
         assert_eq!(j["lead_resistances"], json!([0.1, 0.1]));
+    }
+
+    #[test]
+    fn an_absent_mos_sensor_is_null_not_minus_200() {
+        let mut c = cells();
+        c.mos_temperature = None;
+        let j = frame_to_json(&Frame::CellInfo(c));
+        assert_eq!(j["mos_temperature"], Value::Null);
+        let mut line = Vec::new();
+        write_frame(&mut line, &Frame::CellInfo(cells())).unwrap();
+        let text = String::from_utf8(line).unwrap();
+        assert!(
+            text.starts_with("{\"type\":\"cell_info\",\"variant\":\"24s\""),
+            "{text}"
+        );
+        assert!(text.ends_with("}\n") && text.lines().count() == 1, "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap(),
+            frame_to_json(&Frame::CellInfo(cells()))
+        );
     }
 
     #[test]

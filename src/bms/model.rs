@@ -246,8 +246,8 @@ pub struct CellInfo {
     pub lead_resistances: Vec<Ohms>,
     /// Bit i set = the balance lead of cell i is suspect.
     pub lead_warning_bits: u32,
-    /// Power-stage (MOSFET) temperature.
-    pub mos_temperature: Celsius,
+    /// Power-stage (MOSFET) temperature; `None` where the unit marks its sensor absent.
+    pub mos_temperature: Option<Celsius>,
     /// Pack voltage.
     pub pack_voltage: Volts,
     /// Current; positive = charging.
@@ -274,6 +274,10 @@ pub struct CellInfo {
     pub discharging: bool,
     /// Temperature-sensor presence bits (firmware-dependent meaning).
     pub temp_sensor_bits: u16,
+    /// The CONTROL tab's "Emergency" switch, on while its countdown runs (32S frames only:
+    /// the settings frame has no bit for it, and the 24S layout carries no countdown).
+    #[serde(default)]
+    pub emergency: Option<bool>,
 }
 
 impl CellInfo {
@@ -515,6 +519,10 @@ pub enum Switch {
     DisplayAlwaysOn,
     /// Heating mat.
     Heating,
+    /// "Port Switch": on = RS485, off = CAN.
+    PortSwitch,
+    /// "Emergency": the pack may be drawn past its cut-off, unprotected (must stay off).
+    Emergency,
 }
 
 /// Something a person does to a unit: with their hands (plug, activate) or in JK's phone app.
@@ -621,7 +629,7 @@ mod tests {
             min_cell: 0,
             lead_resistances: vec![],
             lead_warning_bits: 0,
-            mos_temperature: Celsius(25.0),
+            mos_temperature: Some(Celsius(25.0)),
             pack_voltage: Volts(6.63),
             current: Amps(0.0),
             probes: vec![],
@@ -635,6 +643,7 @@ mod tests {
             charging: true,
             discharging: true,
             temp_sensor_bits: 0,
+            emergency: None,
         };
         assert_eq!(
             ManualError::balancer_idle(&cells, &settings),

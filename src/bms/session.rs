@@ -167,6 +167,7 @@ mod tests {
             charging: false,
             discharging: false,
             temp_sensor_bits: 0,
+            emergency: None,
         })
     }
 

@@ -18,22 +18,14 @@ pub struct Args {
 pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
     let (text, origin) = match &args.file {
         None => (BUILTIN_YAML.to_string(), BUILTIN_ORIGIN.to_string()),
-        Some(path) => match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => (text, path.display().to_string()),
-                Err(e) => {
-                    println!(
-                        "{}: not UTF-8 text (bad byte at offset {})",
-                        path.display(),
-                        e.utf8_error().valid_up_to()
-                    );
-                    return Ok(ExitCode::from(1));
-                }
-            },
-            Err(e) => {
-                eprintln!("jk-commission: cannot read {}: {e}", path.display());
+        Some(path) => match crate::yaml::read_file(path) {
+            Ok(text) => (text, path.display().to_string()),
+            // Not read at all (missing, unreadable, too large): nothing in it to point at.
+            Err(errors) if errors.0.iter().all(|e| e.line.is_none()) => {
+                eprintln!("jk-commission: {errors}");
                 return Ok(ExitCode::from(2));
             }
+            Err(errors) => return Ok(report(&path.display().to_string(), &errors)),
         },
     };
     match WizardSpec::from_str(&text, &origin) {
@@ -46,16 +38,19 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             println!("sha256 {}", spec.wizard_hash());
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            for e in &errors.0 {
-                println!("{e}");
-            }
-            let n = errors.0.len();
-            eprintln!(
-                "{origin}: {n} mistake{} found",
-                if n == 1 { "" } else { "s" }
-            );
-            Ok(ExitCode::from(1))
-        }
+        Err(errors) => Ok(report(&origin, &errors)),
     }
+}
+
+/// Print every mistake, one a line, and a count; exit code 1.
+fn report(origin: &str, errors: &crate::yaml::Errors) -> ExitCode {
+    for e in &errors.0 {
+        println!("{e}");
+    }
+    let n = errors.0.len();
+    eprintln!(
+        "{origin}: {n} mistake{} found",
+        if n == 1 { "" } else { "s" }
+    );
+    ExitCode::from(1)
 }

@@ -5,7 +5,7 @@
 //! stderr with its line), 2 when the input is not hex (line and column named) or unreadable.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ use color_eyre::eyre::{Context, Result};
 
 use crate::bms::decode::{DecodeError, FrameStream, StreamError};
 use crate::bms::frame::FRAME_LEN;
-use crate::bms::json::frame_to_json;
+use crate::bms::json::write_frame;
 use crate::bms::model::Layout;
 
 /// Which cell-info layout to decode with.
@@ -63,58 +63,209 @@ pub struct HexError {
     pub problem: String,
 }
 
+/// The longest capture line `decode` reads, in bytes. A BLE notification is at most a few
+/// hundred bytes (a few KiB as spaced `0x..,` hex); the limit only keeps memory bounded when
+/// the input is not a capture at all (a newline-free stream).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// The bytes of one capture line, `None` for a blank or comment line.
 ///
 /// Groups of hex digits are separated by spaces, tabs, colons or commas; each group may carry
 /// a `0x` prefix and must have an even number of digits (so `5 5` is refused rather than read
 /// as 0x55 or as 0x05 0x05). Everything after `#` is a comment.
 pub fn parse_hex_line(line: &str) -> Result<Option<Vec<u8>>, HexError> {
-    let content = line.split('#').next().unwrap_or("");
-    let chars: Vec<char> = content.chars().collect();
-    let is_separator = |c: char| c.is_whitespace() || c == ':' || c == ',';
     let mut bytes = Vec::new();
+    parse_hex_into(line.as_bytes(), &mut bytes)?;
+    Ok((!bytes.is_empty()).then_some(bytes))
+}
+
+/// The value of one hex digit, `None` for anything else.
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// 1-based column, in characters, of byte `at` of `line`.
+fn column_of(line: &[u8], at: usize) -> usize {
+    String::from_utf8_lossy(&line[..at]).chars().count() + 1
+}
+
+/// Hex digit values by byte; `NOT_HEX` for every other byte.
+const HEX_TABLE: [u8; 256] = {
+    let mut t = [NOT_HEX; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'0'..=b'9' => c as u8 - b'0',
+            b'a'..=b'f' => c as u8 - b'a' + 10,
+            b'A'..=b'F' => c as u8 - b'A' + 10,
+            _ => NOT_HEX,
+        };
+        c += 1;
+    }
+    t
+};
+const NOT_HEX: u8 = 0xFF;
+
+/// [`parse_hex_line`] over the raw bytes of a line, into `out` (cleared first): no allocation
+/// per line. Reading the hex is most of what `decode` does, so well-formed lines take a
+/// table-driven path; anything else is handed to the careful parser for its message.
+pub fn parse_hex_into(line: &[u8], out: &mut Vec<u8>) -> Result<(), HexError> {
+    out.clear();
+    let n = line.len();
+    out.reserve(n / 2);
     let mut i = 0;
-    while i < chars.len() {
-        if is_separator(chars[i]) {
+    // The common capture form, `55 aa eb 90 …`: three bytes per byte, no branches to speak of.
+    while i + 2 < n && line[i + 2] == b' ' {
+        let (hi, lo) = (HEX_TABLE[line[i] as usize], HEX_TABLE[line[i + 1] as usize]);
+        if hi == NOT_HEX || lo == NOT_HEX {
+            break;
+        }
+        out.push(hi << 4 | lo);
+        i += 3;
+    }
+    while i < n {
+        let c = line[i];
+        if c == b' ' || c == b':' || c == b',' || c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'#' {
+            return Ok(());
+        }
+        if c == b'0' && i + 1 < n && (line[i + 1] | 0x20) == b'x' {
+            i += 2;
+        }
+        let start = i;
+        while i + 1 < n {
+            let (hi, lo) = (HEX_TABLE[line[i] as usize], HEX_TABLE[line[i + 1] as usize]);
+            if hi == NOT_HEX || lo == NOT_HEX {
+                break;
+            }
+            out.push(hi << 4 | lo);
+            i += 2;
+        }
+        let ends =
+            i == n || matches!(line[i], b' ' | b':' | b',' | b'#') || line[i].is_ascii_whitespace();
+        if i == start || !ends {
+            return parse_hex_careful(line, out);
+        }
+    }
+    Ok(())
+}
+
+/// The parser that names the first mistake of a line by its column.
+fn parse_hex_careful(line: &[u8], out: &mut Vec<u8>) -> Result<(), HexError> {
+    out.clear();
+    let content = match line.iter().position(|&c| c == b'#') {
+        Some(p) => &line[..p],
+        None => line,
+    };
+    let is_separator = |c: u8| c.is_ascii_whitespace() || c == b':' || c == b',';
+    let mut i = 0;
+    while i < content.len() {
+        if is_separator(content[i]) {
             i += 1;
             continue;
         }
         let start = i;
-        while i < chars.len() && !is_separator(chars[i]) {
+        while i < content.len() && !is_separator(content[i]) {
             i += 1;
         }
-        let mut group = &chars[start..i];
+        let mut group = &content[start..i];
         let mut digits_from = start;
-        if group.len() >= 2 && group[0] == '0' && (group[1] == 'x' || group[1] == 'X') {
+        if group.len() >= 2 && group[0] == b'0' && (group[1] | 0x20) == b'x' {
             group = &group[2..];
             digits_from += 2;
         }
-        if let Some(bad) = group.iter().position(|c| !c.is_ascii_hexdigit()) {
-            return Err(HexError {
-                column: digits_from + bad + 1,
-                problem: format!("'{}' is not a hex digit", group[bad].escape_debug()),
+        if group.len() % 2 == 0 {
+            let before = out.len();
+            let mut pairs = group.chunks_exact(2);
+            let all_hex = pairs.all(|p| match (hex_value(p[0]), hex_value(p[1])) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    true
+                }
+                _ => false,
             });
-        }
-        if group.is_empty() || !group.len().is_multiple_of(2) {
-            let mut text: String = chars[start..i].iter().take(16).collect();
-            if i - start > 16 {
-                text.push('…');
+            if all_hex && !group.is_empty() {
+                continue;
             }
+            out.truncate(before);
+        }
+        if let Some(bad) = group.iter().position(|&c| hex_value(c).is_none()) {
+            let at = digits_from + bad;
+            let shown = String::from_utf8_lossy(&content[at..])
+                .chars()
+                .next()
+                .unwrap_or('?');
             return Err(HexError {
-                column: start + 1,
-                problem: format!(
-                    "'{text}' has {} hex digits; each byte needs two (write 05, not 5)",
-                    group.len()
-                ),
+                column: column_of(line, at),
+                problem: format!("'{}' is not a hex digit", shown.escape_debug()),
             });
         }
-        for pair in group.chunks(2) {
-            let hi = pair[0].to_digit(16).unwrap_or(0) as u8;
-            let lo = pair[1].to_digit(16).unwrap_or(0) as u8;
-            bytes.push(hi << 4 | lo);
+        let text = String::from_utf8_lossy(&content[start..i]);
+        let mut shown: String = text.chars().take(16).collect();
+        if text.chars().count() > 16 {
+            shown.push('…');
+        }
+        return Err(HexError {
+            column: column_of(line, start),
+            problem: format!(
+                "'{shown}' has {} hex digits; each byte needs two (write 05, not 5)",
+                group.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Why a line could not be read.
+#[derive(Debug)]
+enum LineError {
+    /// Longer than [`MAX_LINE_BYTES`].
+    TooLong,
+    /// The reader failed.
+    Io(io::Error),
+}
+
+/// Read one line (its newline dropped) into `line`, at most `max` bytes of it; `Ok(false)` at
+/// the end of the input. Memory stays bounded however long the line is.
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, LineError> {
+    line.clear();
+    let mut any = false;
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LineError::Io(e)),
+        };
+        if buf.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        let (piece, done) = match memchr::memchr(b'\n', buf) {
+            Some(p) => (&buf[..p], p + 1),
+            None => (buf, buf.len()),
+        };
+        if line.len() + piece.len() > max {
+            return Err(LineError::TooLong);
+        }
+        line.extend_from_slice(piece);
+        let newline = done > piece.len();
+        reader.consume(done);
+        if newline {
+            return Ok(true);
         }
     }
-    Ok((!bytes.is_empty()).then_some(bytes))
 }
 
 /// A refusal as one sentence, with what the operator can do about it.
@@ -134,20 +285,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let source = if from_stdin {
         "<stdin>".to_string()
     } else {
-        args.input.display().to_string()
+        crate::clean::clean(&args.input.display().to_string()).into_owned()
     };
     let reader: Box<dyn BufRead> = if from_stdin {
-        Box::new(BufReader::new(io::stdin().lock()))
+        Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))
     } else {
         let file = File::open(&args.input).wrap_err_with(|| format!("cannot open {source}"))?;
-        Box::new(BufReader::new(file))
+        Box::new(BufReader::with_capacity(1 << 16, file))
     };
-    decode_lines(
-        reader,
-        &source,
-        args.variant.layout(),
-        &mut io::stdout().lock(),
-    )
+    // One write per 64 KiB instead of one per frame: stdout is line-buffered on its own.
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let code = decode_lines(reader, &source, args.variant.layout(), &mut out);
+    match code {
+        Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
+        other => other,
+    }
+}
+
+/// A closed pipe (`| head`) is how a reader says it has seen enough.
+fn is_broken_pipe(e: &color_eyre::Report) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The loop of `decode`, over any reader and writer (errors go to stderr).
@@ -160,45 +320,61 @@ fn decode_lines(
     let mut stream = FrameStream::new(forced);
     let mut refused = 0usize;
     let mut decoded = 0usize;
-    let mut raw = Vec::new();
+    let mut raw = Vec::with_capacity(1024);
+    let mut bytes = Vec::with_capacity(512);
     let mut number = 0usize;
     loop {
-        raw.clear();
-        let n = reader
-            .read_until(b'\n', &mut raw)
-            .wrap_err_with(|| format!("cannot read {source}"))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        // Invalid UTF-8 shows as U+FFFD, which the hex check then names by column.
-        let line = String::from_utf8_lossy(&raw);
-        let bytes = match parse_hex_line(line.trim_end_matches(['\n', '\r'])) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => continue,
-            Err(e) => {
+        let more = match read_line_bounded(&mut reader, &mut raw, MAX_LINE_BYTES) {
+            Ok(more) => more,
+            Err(LineError::TooLong) => {
                 out.flush().ok();
                 eprintln!(
-                    "{source}:{number}:{}: not hex: {} (each line must be one notification \
-                     in hex)",
-                    e.column, e.problem
+                    "{source}:{}: line longer than {MAX_LINE_BYTES} bytes: not a capture \
+                     (each line must be one notification in hex)",
+                    number + 1
                 );
                 return Ok(ExitCode::from(2));
             }
+            Err(LineError::Io(e)) => {
+                return Err(e).wrap_err_with(|| format!("cannot read {source}"));
+            }
         };
-        for result in stream.push(&bytes) {
-            match result {
-                Ok(frame) => {
-                    decoded += 1;
-                    writeln!(out, "{}", frame_to_json(&frame)).wrap_err("cannot write output")?;
-                }
-                Err(e) => {
-                    refused += 1;
-                    out.flush().ok();
-                    eprintln!("{source}:{number}: frame refused: {}", explain(&e));
+        if !more {
+            break;
+        }
+        number += 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(&raw);
+        if let Err(e) = parse_hex_into(line, &mut bytes) {
+            out.flush().ok();
+            eprintln!(
+                "{source}:{number}:{}: not hex: {} (each line must be one notification \
+                 in hex)",
+                e.column,
+                crate::clean::clean(&e.problem)
+            );
+            return Ok(ExitCode::from(2));
+        }
+        if bytes.is_empty() {
+            continue;
+        }
+        let mut written = Ok(());
+        stream.push_each(&bytes, |result| match result {
+            Ok(frame) => {
+                decoded += 1;
+                if written.is_ok() {
+                    written = write_frame(out, &frame);
                 }
             }
-        }
+            Err(e) => {
+                refused += 1;
+                out.flush().ok();
+                eprintln!(
+                    "{source}:{number}: frame refused: {}",
+                    crate::clean::clean(&explain(&e))
+                );
+            }
+        });
+        written.wrap_err("cannot write output")?;
     }
     out.flush().wrap_err("cannot write output")?;
     // Up to 3 left-over bytes can only be the start of a header among trailing noise.

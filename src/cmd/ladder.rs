@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, value_name = "CHEMISTRY")]
     pub chemistry: String,
     /// Cells in series.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
     pub cells: u32,
     /// The pack voltage measured across the pack's own terminals (3,65 or 3.65 accepted).
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
@@ -71,14 +71,22 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
             )
         })?,
         None => default_model(&spec, cells).ok_or_else(|| {
-            let largest = spec.models.iter().map(|m| m.max_cells).max().unwrap_or(0);
-            eyre!("no BMS model in the wizard takes {cells} cells (the largest takes {largest})")
+            let ranges: Vec<String> = spec
+                .models
+                .iter()
+                .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
+                .collect();
+            eyre!(
+                "no BMS model in the wizard takes {cells} cells (they take {})",
+                ranges.join(", ")
+            )
         })?,
     };
-    if cells > model.max_cells {
+    if !(model.min_cells..=model.max_cells).contains(&cells) {
         bail!(
-            "the {} takes at most {} cells, not {cells}",
+            "the {} takes {}–{} cells, not {cells}",
             tr(&model.name, "en"),
+            model.min_cells,
             model.max_cells
         );
     }
@@ -151,18 +159,19 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
+        // Chemistry and model names come from the wizard file, which `--wizard` may replace.
         print!(
             "{}",
-            table(
+            crate::clean::clean_lines(&table(
                 &report,
                 tr(&chem.name, "en"),
                 cells,
                 tr(&model.name, "en"),
                 pack_voltage
-            )
+            ))
         );
         if let Some(note) = &chem.ladder_note {
-            println!("Note: {}", tr(note, "en"));
+            println!("Note: {}", crate::clean::clean(tr(note, "en")));
         }
         if let Some(note) = model.split_note("en") {
             println!("Note: {note}");

@@ -14,7 +14,7 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre, Result};
 
 use crate::bms::ble::BleLink;
-use crate::bms::json::frame_to_json;
+use crate::bms::json::write_frame;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::{BalancingAction, CellInfo, DeviceInfo, Frame, Settings};
 use crate::bms::sim::{SimConfig, SimControl, SimLink};
@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub frames: Option<u64>,
     /// Seconds to wait for the unit: to find and connect to it, and between two frames.
-    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    #[arg(long, value_name = "SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 
@@ -164,7 +165,7 @@ pub async fn monitor<L: BmsLink>(
             LinkEvent::Logbook(l) => Frame::Logbook(l),
         };
         match output {
-            Output::Json => writeln!(out, "{}", frame_to_json(&frame))?,
+            Output::Json => write_frame(out, &frame)?,
             Output::Table { clear } => {
                 view.update(frame);
                 if clear {
@@ -291,7 +292,10 @@ impl View {
             "Pack      {}  current {}  SOC {} %  remaining {} of {}  cycles {}",
             c.pack_voltage, c.current, c.soc, c.remaining_capacity, c.full_capacity, c.cycle_count
         )?;
-        write!(t, "Temps     MOS {}", c.mos_temperature)?;
+        match c.mos_temperature {
+            Some(temp) => write!(t, "Temps     MOS {temp}")?,
+            None => write!(t, "Temps     MOS none")?,
+        }
         for (i, p) in c.probes.iter().enumerate() {
             match p {
                 Some(temp) => write!(t, "  T{} {}", i + 1, temp)?,

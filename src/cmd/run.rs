@@ -31,7 +31,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", conflicts_with = "sim")]
     pub address: Option<String>,
     /// Seconds to wait at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
     /// With --sim: run at the simulator's own pace instead of on a virtual clock. Everything
     /// is simulated, so the outcome is the same; only the waiting differs.
@@ -42,8 +43,8 @@ pub struct Args {
 /// Run `run`.
 pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (spec, lang) = super::load_wizard(&wizard)?;
-    let text = std::fs::read_to_string(&args.answers)
-        .wrap_err_with(|| format!("cannot read the answers file {}", args.answers.display()))?;
+    // Unreadable, oversized or non-UTF-8 files are refused with the file's name and position.
+    let text = crate::yaml::read_file(&args.answers)?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
     let (key, signing) = choose_key(wizard.key.as_deref())?;
@@ -73,15 +74,16 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
-            eprintln!("note: {torn}");
+            eprintln!("note: {}", crate::clean::CleanLines(torn));
         }
+        let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
             let step = session.engine.current_step(&session.state);
             eprintln!(
                 "resuming the session in {} at step {} ({})",
                 out.display(),
-                step.id,
-                tr(&step.title, &lang)
+                crate::clean::clean(&step.id),
+                crate::clean::clean(tr(&step.title, &lang))
             );
         }
         let unit = match (&wizard.sim, &scenario, &args.address) {
@@ -125,7 +127,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Refused(message) => {
-                eprintln!("{message}");
+                eprintln!("{}", crate::clean::clean_lines(&message));
                 Ok(ExitCode::from(1))
             }
         }

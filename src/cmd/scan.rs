@@ -15,7 +15,8 @@ use crate::bms::ble::{self, Advertisement};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// How long to listen, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
     /// One JSON object per unit and line, instead of a table.
     #[arg(long)]

@@ -16,6 +16,7 @@ use color_eyre::eyre::{bail, eyre, WrapErr};
 use super::WizardArgs;
 use crate::bench::drive::Runner;
 use crate::bench::{self, Bench, Clock, Unit};
+use crate::clean::{clean, Clean, CleanLines};
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
 use crate::log::signoff::{write_outputs, Outputs};
@@ -41,7 +42,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub trainer_key: Option<PathBuf>,
     /// Seconds a headless check waits at a live step for the BMS to show what its gates need.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
     /// Run a check at the simulator's own pace instead of on a virtual clock. Everything in a
     /// check is simulated, so the verdict is the same; only the waiting differs.
@@ -170,7 +172,7 @@ fn check_files(
         let scenario = match Scenario::load(path, spec) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{e}");
+                eprintln!("{}", CleanLines(e));
                 bad = true;
                 continue;
             }
@@ -182,9 +184,9 @@ fn check_files(
         };
         println!(
             "scenario {} ({}): {}",
-            scenario.id,
-            path.display(),
-            scenario.description
+            Clean(&scenario.id),
+            Clean(path.display()),
+            Clean(&scenario.description)
         );
         let opts = CheckOptions {
             lang,
@@ -196,7 +198,7 @@ fn check_files(
         let result = match result {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("  cannot check it: {e:#}");
+                eprintln!("  cannot check it: {}", CleanLines(format!("{e:#}")));
                 bad = true;
                 continue;
             }
@@ -223,17 +225,22 @@ fn print_result(scenario: &Scenario, result: &CheckResult) {
     for r in &result.reports {
         match &r.outcome {
             Outcome::Caught { reason, .. } => println!(
-                "  caught: {} — at {} / {}: {reason}",
-                r.catch.fault_text(),
-                r.catch.step,
-                r.catch.gate
+                "  caught: {} — at {} / {}: {}",
+                Clean(r.catch.fault_text()),
+                Clean(&r.catch.step),
+                Clean(&r.catch.gate),
+                Clean(reason)
             ),
-            Outcome::Missed(why) => println!("  MISSED: {} — {why}", r.catch.fault_text()),
+            Outcome::Missed(why) => {
+                println!("  MISSED: {} — {}", Clean(r.catch.fault_text()), Clean(why))
+            }
         }
     }
     match &result.ending {
         Ending::SignedOff => println!("  the run was signed off"),
-        Ending::Refused { step, .. } => println!("  the run stopped refused at {step}"),
+        Ending::Refused { step, .. } => {
+            println!("  the run stopped refused at {}", Clean(step))
+        }
         Ending::Open => println!("  the run ended open"),
     }
     match &result.verdict {
@@ -241,7 +248,7 @@ fn print_result(scenario: &Scenario, result: &CheckResult) {
         Ok(()) => println!("PASS: every staged fault was caught where the scenario says"),
         Err(problems) => {
             for p in problems {
-                println!("  {p}");
+                println!("  {}", Clean(p));
             }
             println!("FAIL");
         }
@@ -306,7 +313,7 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
                 match Scenario::load(&f, spec) {
                     Ok(s) if s.training => out.push(s),
                     Ok(_) => {}
-                    Err(e) => eprintln!("skipped: {e}"),
+                    Err(e) => eprintln!("skipped: {}", CleanLines(e)),
                 }
             }
             out
@@ -321,7 +328,12 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
     }
     println!("Training scenarios (for the trainer's eyes only):");
     for (i, s) in choices.iter().enumerate() {
-        println!("{:>3}. {:<34} {}", i + 1, s.id, s.description);
+        println!(
+            "{:>3}. {:<34} {}",
+            i + 1,
+            clean(&s.id),
+            Clean(&s.description)
+        );
     }
     print!("Stage which one (1–{})? ", choices.len());
     std::io::stdout().flush()?;

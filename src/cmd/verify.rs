@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use color_eyre::eyre::{eyre, WrapErr};
 
 use super::WizardArgs;
+use crate::clean::Clean;
 use crate::log::allowed_signers;
 use crate::log::audit;
 use crate::log::record::{inconsistencies, CommissioningLog};
@@ -77,8 +78,8 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
             eprintln!(
                 "jk-commission: {} is NOT signed: there is no signature {} beside it. A log \
                  signs itself at sign-off when an operator key exists (`jk-commission keygen`)",
-                args.log.display(),
-                sig_path.display()
+                Clean(args.log.display()),
+                Clean(sig_path.display())
             );
             return Ok(Outcome::NotSigned.into());
         }
@@ -103,8 +104,9 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         Ok(signer) => signer,
         Err(reason) => {
             eprintln!(
-                "jk-commission: verification FAILED for {}: {reason}",
-                args.log.display()
+                "jk-commission: verification FAILED for {}: {}",
+                Clean(args.log.display()),
+                Clean(reason)
             );
             return Ok(Outcome::Failed.into());
         }
@@ -114,8 +116,9 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         Err(e) => {
             eprintln!(
                 "jk-commission: verification FAILED: the signature is good but {} is not a \
-                 jk-commission log: {e}",
-                args.log.display()
+                 jk-commission log: {}",
+                Clean(args.log.display()),
+                Clean(e)
             );
             return Ok(Outcome::Failed.into());
         }
@@ -128,23 +131,23 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     if !problems.is_empty() {
         eprintln!(
             "jk-commission: verification FAILED: the signature is good but {} cannot be trusted:",
-            args.log.display()
+            Clean(args.log.display())
         );
         for p in &problems {
-            eprintln!("  - {p}");
+            eprintln!("  - {}", Clean(p));
         }
         return Ok(Outcome::Failed.into());
     }
 
-    println!("Good signature on {}", args.log.display());
+    println!("Good signature on {}", Clean(args.log.display()));
     println!(
         "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
-        log.pack.id,
-        log.pack.chemistry,
+        Clean(&log.pack.id),
+        Clean(&log.pack.chemistry),
         log.pack.series_cells,
-        log.signed_off_at,
-        log.signed_off_by.name,
-        log.signed_off_by.role,
+        Clean(&log.signed_off_at),
+        Clean(&log.signed_off_by.name),
+        Clean(&log.signed_off_by.role),
         log.verdict
     );
     if log.simulated {
@@ -152,15 +155,19 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     }
     println!(
         "  entries:   {}",
-        crate::log::record::describe_entries(&log.entries_made_by)
+        Clean(crate::log::record::describe_entries(&log.entries_made_by))
     );
-    println!("  signature: {}", sig_path.display());
+    println!("  signature: {}", Clean(sig_path.display()));
     match (&signer.principal, &anchor) {
         (Some(principal), Some(file)) => {
-            println!("  signed by: {principal}");
+            println!("  signed by: {}", Clean(principal));
             match &signer.comment {
-                Some(comment) => println!("  listed in: {} ({comment})", file.display()),
-                None => println!("  listed in: {}", file.display()),
+                Some(comment) => println!(
+                    "  listed in: {} ({})",
+                    Clean(file.display()),
+                    Clean(comment)
+                ),
+                None => println!("  listed in: {}", Clean(file.display())),
             }
         }
         _ => println!("  signed by: unlisted key (not authenticated)"),
@@ -186,7 +193,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
              signature, but no allowed-signers file says whose key that is (anyone can make \
              such a signature). Pass --allowed-signers FILE, or add the operator's key to {}",
             allowed_signers::default_path()
-                .map(|p| p.display().to_string())
+                .map(|p| Clean(p.display()).to_string())
                 .unwrap_or_else(|| "the workshop's allowed signers".into())
         );
         Ok(Outcome::Unauthenticated.into())
@@ -206,7 +213,7 @@ fn against_journal(
             return Ok(vec![format!(
                 "its journal {} cannot be read ({e}), so the log cannot be checked against \
                  what happened; pass --log-only to check the log alone",
-                journal.display()
+                Clean(journal.display())
             )])
         }
     };
@@ -229,14 +236,18 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
     let caught = t.faults.iter().filter(|f| f.result == "caught").count();
     println!(
         "  TRAINING:  scenario {} — {} (a training session, not a commissioning)",
-        t.scenario, t.description
+        Clean(&t.scenario),
+        Clean(&t.description)
     );
     println!("  staged:    {caught} of {} faults caught", t.faults.len());
     let mut trainer = args.log.as_os_str().to_owned();
     trainer.push(".trainer.sig");
     let trainer = PathBuf::from(trainer);
     let Ok(armored) = std::fs::read_to_string(&trainer) else {
-        println!("  trainer:   not signed ({} absent)", trainer.display());
+        println!(
+            "  trainer:   not signed ({} absent)",
+            Clean(trainer.display())
+        );
         return Outcome::Verified;
     };
     match sign::verify(message, &armored, allowed) {
@@ -245,15 +256,17 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
                 .principal
                 .unwrap_or_else(|| "unlisted key (not authenticated)".to_string());
             println!(
-                "  trainer:   good signature by {who}, key {}",
+                "  trainer:   good signature by {}, key {}",
+                Clean(who),
                 signer.fingerprint
             );
             Outcome::Verified
         }
         Err(reason) => {
             eprintln!(
-                "jk-commission: the trainer's signature {} FAILED: {reason}",
-                trainer.display()
+                "jk-commission: the trainer's signature {} FAILED: {}",
+                Clean(trainer.display()),
+                Clean(reason)
             );
             Outcome::Failed
         }

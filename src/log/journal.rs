@@ -252,7 +252,7 @@ pub fn read_complete<T: DeserializeOwned>(
 /// of the good part.
 type Parsed<T> = (Vec<T>, Option<(usize, usize)>, u64);
 
-/// Parse the whole file into its events, its torn tail and the length of its good part.
+/// Parse the whole file.
 fn parse<T: DeserializeOwned>(path: &Path, content: &[u8]) -> Result<Parsed<T>, JournalError> {
     let mut events = Vec::new();
     let mut start = 0usize;

@@ -658,7 +658,9 @@ fn cells_log(c: &CellInfo) -> CellsLog {
                 None => "absent".to_string(),
             })
             .collect(),
-        mos_temperature: format!("{:.1} °C", c.mos_temperature.0),
+        mos_temperature: c
+            .mos_temperature
+            .map_or_else(|| "absent".to_string(), |t| format!("{:.1} °C", t.0)),
         alarms: c.alarms().iter().map(|a| a.name().to_string()).collect(),
     }
 }

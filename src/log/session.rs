@@ -218,6 +218,11 @@ impl<'w> Session<'w> {
         Ok((session, replay.torn))
     }
 
+    /// The stamp of the latest event in the journal, if any.
+    pub fn last_at(&self) -> Option<Millis> {
+        self.events.iter().map(Event::at).max()
+    }
+
     /// Feed one input: the engine decides, the journal is synced, then the state moves.
     pub fn input(&mut self, input: Input, at: Millis) -> Result<Vec<Event>, SessionError> {
         let events = self.engine.handle(&self.state, input, at)?;

@@ -19,7 +19,7 @@ use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
-use crate::wizard::spec::locate::{bare_message, locate, serde_error, Seg};
+use crate::yaml::{number, At, Doc};
 
 /// A scenario as written, plus where it came from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -395,7 +395,7 @@ fn either_form_with<'de, D: Deserializer<'de>, T>(
         }
         other => other,
     };
-    read(value).map_err(|e| D::Error::custom(bare_message(&e)))
+    read(value).map_err(|e| D::Error::custom(crate::yaml::message_of(&e)))
 }
 
 impl<'de> Deserialize<'de> for WiringFault {
@@ -422,61 +422,19 @@ pub use crate::wizard::spec::SpecError as ScenarioError;
 /// Every mistake found in a scenario file, in file order.
 pub use crate::wizard::spec::SpecErrors as ScenarioErrors;
 
-/// A field path, kept both as segments (to find its line) and as text (to print).
-#[derive(Debug, Clone, Default)]
-struct FieldPath(Vec<Seg>);
-
-impl FieldPath {
-    fn key(&self, k: &str) -> FieldPath {
-        let mut p = self.0.clone();
-        p.push(Seg::Key(k.to_string()));
-        FieldPath(p)
-    }
-
-    fn index(&self, i: usize) -> FieldPath {
-        let mut p = self.0.clone();
-        p.push(Seg::Index(i));
-        FieldPath(p)
-    }
-
-    fn text(&self) -> String {
-        let mut out = String::new();
-        for seg in &self.0 {
-            match seg {
-                Seg::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(k);
-                }
-                Seg::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        out
-    }
-}
-
-fn root() -> FieldPath {
-    FieldPath::default()
+fn root() -> At {
+    At::root()
 }
 
 /// Collects mistakes with their places.
 struct Report<'t> {
-    text: &'t str,
-    origin: &'t str,
+    doc: &'t Doc,
     errors: Vec<ScenarioError>,
 }
 
 impl Report<'_> {
-    fn add(&mut self, at: &FieldPath, message: impl Into<String>) {
-        let pos = locate(self.text, &at.0);
-        self.errors.push(ScenarioError {
-            origin: self.origin.to_string(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: at.text(),
-            message: message.into(),
-        });
+    fn add(&mut self, at: &At, message: impl Into<String>) {
+        self.errors.push(self.doc.error_at(at, message));
     }
 }
 
@@ -484,33 +442,20 @@ impl Scenario {
     /// Read a scenario file; `spec` is the wizard it will run on (its steps, gates, models).
     pub fn load(path: &Path, spec: &WizardSpec) -> Result<Scenario, ScenarioErrors> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioErrors(vec![ScenarioError {
-                origin: origin.clone(),
-                line: None,
-                column: None,
-                path: String::new(),
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
+        let text = crate::yaml::read_file(path)?;
         let id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut scenario = Scenario::parse(&text, &origin, &id, spec)?;
+        let (mut scenario, doc) = Scenario::parse_doc(&text, &origin, &id, spec)?;
         if let Some(rel) = scenario.trainee.answers.clone() {
-            let file = path.parent().unwrap_or(Path::new(".")).join(&rel);
             let fail = |message: String| {
-                let mut report = Report {
-                    text: &text,
-                    origin: &origin,
-                    errors: Vec::new(),
-                };
-                report.add(&root().key("trainee").key("answers"), message);
-                ScenarioErrors(report.errors)
+                let at = root().key("trainee").key("answers");
+                ScenarioErrors::one(doc.error_at(&at, message))
             };
-            let answers_text = std::fs::read_to_string(&file)
-                .map_err(|e| fail(format!("cannot read {}: {e}", file.display())))?;
+            let file = beside(path, &rel).map_err(fail)?;
+            // The file is ours to read now, but its own errors may quote it: they stay.
+            let answers_text = crate::yaml::read_file(&file).map_err(|e| fail(e.to_string()))?;
             let answers = Answers::parse(&answers_text, &file.display().to_string(), spec)
                 .map_err(|e| fail(e.to_string()))?;
             scenario.base_answers = Some(answers);
@@ -525,25 +470,30 @@ impl Scenario {
         id: &str,
         spec: &WizardSpec,
     ) -> Result<Scenario, ScenarioErrors> {
-        let de = serde_yaml::Deserializer::from_str(text);
-        let mut scenario: Scenario = serde_path_to_error::deserialize(de)
-            .map_err(|e| ScenarioErrors(serde_error(text, origin, &e)))?;
+        Scenario::parse_doc(text, origin, id, spec).map(|(s, _)| s)
+    }
+
+    fn parse_doc(
+        text: &str,
+        origin: &str,
+        id: &str,
+        spec: &WizardSpec,
+    ) -> Result<(Scenario, Doc), ScenarioErrors> {
+        let (mut scenario, doc): (Scenario, Doc) = crate::yaml::load(text, origin)?;
         scenario.id = id.to_string();
         scenario.origin = origin.to_string();
         scenario.sha256 = crate::wizard::spec::sha256_hex(text.as_bytes());
         let mut report = Report {
-            text,
-            origin,
+            doc: &doc,
             errors: Vec::new(),
         };
         scenario.check(spec, &mut report);
         if report.errors.is_empty() {
-            Ok(scenario)
+            Ok((scenario, doc))
         } else {
-            report
-                .errors
-                .sort_by_key(|e| (e.line.unwrap_or(0), e.column.unwrap_or(0)));
-            Err(ScenarioErrors(report.errors))
+            let mut errors = report.errors;
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(ScenarioErrors(errors))
         }
     }
 
@@ -677,10 +627,13 @@ impl Scenario {
                 ),
             );
         }
-        if self.pack.capacity.0 <= 0.0 || self.pack.capacity.0 > 5000.0 {
+        if !(self.pack.capacity.0 > 0.0 && self.pack.capacity.0 <= CAPACITY_MAX_AH) {
             r.add(
                 &pack.key("capacity"),
-                format!("{} Ah: give 1 to 5000 Ah", self.pack.capacity.0),
+                format!(
+                    "{} Ah: give above 0 to {CAPACITY_MAX_AH} Ah",
+                    number(self.pack.capacity.0)
+                ),
             );
         }
         if let Some(soc) = self.pack.soc {
@@ -688,6 +641,38 @@ impl Scenario {
                 r.add(
                     &pack.key("soc"),
                     format!("{soc}: a state of charge is 0 to 1"),
+                );
+            }
+        }
+        if let Some(Celsius(t)) = self.pack.ambient {
+            let (lo, hi) = AMBIENT_C;
+            if !(lo..=hi).contains(&t) {
+                r.add(
+                    &pack.key("ambient"),
+                    format!(
+                        "{} °C: give {lo} to {hi} °C (what the simulated probes can read)",
+                        number(t)
+                    ),
+                );
+            }
+        }
+        let factory = bms_key().key("factory");
+        if let Some(AmpHours(c)) = self.bms.factory.capacity {
+            if !(0.0..=CAPACITY_MAX_AH).contains(&c) {
+                r.add(
+                    &factory.key("capacity"),
+                    format!(
+                        "{} Ah: give 0 (never set) to {CAPACITY_MAX_AH} Ah",
+                        number(c)
+                    ),
+                );
+            }
+        }
+        if let Some(count) = self.bms.factory.cell_count {
+            if !(1..=slots).contains(&count) {
+                r.add(
+                    &factory.key("cell_count"),
+                    format!("{count} cells: a {layout} unit's factory set writes 1 to {slots}"),
                 );
             }
         }
@@ -790,6 +775,19 @@ impl Scenario {
                 _ => {}
             }
         }
+        for (i, s) in self.faults.iter().enumerate() {
+            if let Some(msg) = fault_problem(&s.fault.0, n, layout) {
+                r.add(&root().key("faults").index(i).key("fault"), msg);
+            }
+        }
+        for (step, retry) in &self.trainee.after_refusal {
+            for (i, f) in retry.repair.faults.iter().enumerate() {
+                if let Some(msg) = fault_problem(&f.0, n, layout) {
+                    let at = root().key("trainee").key("after_refusal").key(step);
+                    r.add(&at.key("repair").key("faults").index(i), msg);
+                }
+            }
+        }
         for step in self.trainee.steps.keys() {
             if !known_step(step) {
                 r.add(
@@ -859,8 +857,103 @@ impl Scenario {
     }
 }
 
+/// The file `rel` names, which must lie in the scenario's own folder (or below it): a
+/// scenario handed to a trainer must not make the program read, or quote, any other file.
+fn beside(scenario: &Path, rel: &Path) -> Result<PathBuf, String> {
+    let refuse = || {
+        format!(
+            "'{}' is not in the scenario's folder: name a file beside the scenario (or in a \
+             folder below it)",
+            rel.display()
+        )
+    };
+    let plain = rel
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Err(refuse());
+    }
+    let folder = scenario.parent().unwrap_or(Path::new("."));
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    let file = folder.join(rel);
+    // A symlink may still lead out: compare where both really are.
+    let real_folder = folder
+        .canonicalize()
+        .map_err(|e| format!("cannot read the scenario's folder: {e}"))?;
+    let real_file = file
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {}", rel.display(), e.kind()))?;
+    if !real_file.starts_with(&real_folder) {
+        return Err(refuse());
+    }
+    Ok(file)
+}
+
+/// The largest pack capacity a scenario may give (our judgement: well above any pack a JK
+/// SMART unit serves).
+const CAPACITY_MAX_AH: f64 = 5000.0;
+/// The ambient temperatures the simulator takes, °C (its own range for an ambient fault).
+const AMBIENT_C: (f64, f64) = (-40.0, 90.0);
+/// The resting cell voltages a fault may set, V: a cell outside it is no lithium cell.
+const CELL_VOLTS: (f64, f64) = (1.0, 5.0);
+/// The longest a staged fault may last, s: one day.
+const FAULT_SECONDS_MAX: f64 = 86_400.0;
+
+fn bms_key() -> At {
+    root().key("bms")
+}
+
+/// What is wrong with the numbers of a staged fault, whenever it is staged: the simulator
+/// checks a fault only when it is injected, which for a later fault is mid-session.
+fn fault_problem(fault: &Fault, n: u32, layout: Layout) -> Option<String> {
+    let volts = |what: &str, v: Volts| {
+        let (lo, hi) = CELL_VOLTS;
+        (!(lo..=hi).contains(&v.0))
+            .then(|| format!("{what} {} V: give {lo} to {hi} V", number(v.0)))
+    };
+    let seconds = |s: f64| {
+        (!(0.0..=FAULT_SECONDS_MAX).contains(&s))
+            .then(|| format!("{} s: give 0 to {FAULT_SECONDS_MAX} seconds", number(s)))
+    };
+    let cell = |c: u32| {
+        (!(1..=n).contains(&c))
+            .then(|| format!("there is no cell {c}: the pack has cells 1 to {n}"))
+    };
+    let probe = |p: u32| {
+        let sockets = if layout == Layout::S24 { 2 } else { 5 };
+        (!(1..=sockets).contains(&p))
+            .then(|| format!("probe {p}: this unit has probe sockets 1 to {sockets}"))
+    };
+    match fault {
+        Fault::OpenTap { cell: c } | Fault::CloseTap { cell: c } => cell(*c),
+        Fault::RemoveProbe { probe: p } | Fault::FitProbe { probe: p } => probe(*p),
+        Fault::CellVoltage { cell: c, volts: v } => cell(*c).or_else(|| volts("cell voltage", *v)),
+        Fault::Ambient { celsius } => {
+            let (lo, hi) = AMBIENT_C;
+            (!(lo..=hi).contains(&celsius.0))
+                .then(|| format!("{} °C: give {lo} to {hi} °C", number(celsius.0)))
+        }
+        Fault::DropLink { seconds: s } | Fault::Silence { seconds: s } => seconds(*s),
+        Fault::CellDrift {
+            cell: c,
+            volts: v,
+            seconds: s,
+        } => cell(*c)
+            .or_else(|| volts("drift target", *v))
+            .or_else(|| seconds(*s)),
+        Fault::CutoffAt { charge, discharge } => charge
+            .and_then(|v| volts("charge cut-off", v))
+            .or_else(|| discharge.and_then(|v| volts("discharge cut-off", v))),
+        _ => None,
+    }
+}
+
 /// "bms.changes[1]: message" → the path and the message.
-fn split_path(e: &str) -> (FieldPath, String) {
+fn split_path(e: &str) -> (At, String) {
     let Some((head, tail)) = e.split_once(": ") else {
         return (root(), e.to_string());
     };
@@ -1090,7 +1183,7 @@ expect:
             "  variant: 24s\n  firmware: {software: '11.61'}",
         ));
         assert!(
-            e.starts_with("s.yaml:9:3: bms.firmware.software: software '11.61' does not agree"),
+            e.starts_with("s.yaml:9:14: bms.firmware.software: software '11.61' does not agree"),
             "{e}"
         );
     }
@@ -1112,7 +1205,7 @@ expect:
         let e = Scenario::load(&dir.path().join("s.yaml"), &spec())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("s.yaml:4:1: trainee.answers: "), "{e}");
+        assert!(e.contains("s.yaml:4:11: trainee.answers: "), "{e}");
         assert!(e.contains("step 'setup.nope' is not in the wizard"), "{e}");
     }
 

@@ -55,6 +55,9 @@ pub const ROWS: &[PhoneRow] = &[
     PhoneRow::Switch(Switch::Discharge),
     PhoneRow::Switch(Switch::Balance),
     PhoneRow::Switch(Switch::DisableTempSensor),
+    PhoneRow::Switch(Switch::PortSwitch),
+    PhoneRow::Switch(Switch::DisplayAlwaysOn),
+    PhoneRow::Switch(Switch::Emergency),
     PhoneRow::BenchCurrent,
 ];
 
@@ -78,6 +81,8 @@ impl PhoneRow {
             PhoneRow::Switch(Switch::DisableTempSensor) => "Disable Temp. Sensor",
             PhoneRow::Switch(Switch::DisplayAlwaysOn) => "Display Always On",
             PhoneRow::Switch(Switch::Heating) => "Heating",
+            PhoneRow::Switch(Switch::PortSwitch) => "Port Switch (ON = RS485)",
+            PhoneRow::Switch(Switch::Emergency) => "Emergency (pack unprotected!)",
             PhoneRow::BenchCurrent => "Bench current (A, + charge)",
         }
     }
@@ -164,6 +169,9 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
                 .control
                 .map_or("n/a".into(), |c| on_off(c.display_always_on)),
             Switch::Heating => s.control.map_or("n/a".into(), |c| on_off(c.heating)),
+            Switch::PortSwitch => s.control.map_or("n/a".into(), |c| on_off(c.port_rs485)),
+            // Emergency is read from the live frames, not from the settings.
+            Switch::Emergency => emergency(state).map_or("n/a".into(), on_off),
         }),
         PhoneRow::BenchCurrent => state
             .live
@@ -171,6 +179,11 @@ pub fn shown(phone: &PhoneState, state: &State, i: usize) -> String {
             .as_ref()
             .map_or("0".into(), |c| format!("{:.0}", c.current.0)),
     }
+}
+
+/// The Emergency switch as the last live frame shows it (`None` where the unit sends none).
+fn emergency(state: &State) -> Option<bool> {
+    state.live.cells.as_ref().and_then(|c| c.emergency)
 }
 
 /// The action a row sends with what it shows now, or why it cannot (a sentence).
@@ -210,6 +223,8 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
                 Switch::DisableTempSensor => s.control.is_some_and(|c| c.disable_temp_sensors),
                 Switch::DisplayAlwaysOn => s.control.is_some_and(|c| c.display_always_on),
                 Switch::Heating => s.control.is_some_and(|c| c.heating),
+                Switch::PortSwitch => s.control.is_some_and(|c| c.port_rs485),
+                Switch::Emergency => emergency(state).unwrap_or(false),
             };
             AppAction::Switch { switch, on: !on }
         }
@@ -233,6 +248,10 @@ pub fn describe(action: &AppAction) -> String {
         AppAction::CellCount(n) => format!("Cell Count set to {n}"),
         AppAction::Capacity(ah) => format!("Battery Capacity(AH) set to {ah}"),
         AppAction::BalanceTrigger(v) => format!("Balance Trig.Volt(V) set to {v}"),
+        AppAction::Switch {
+            switch: Switch::Emergency,
+            on: true,
+        } => "Emergency switched ON: the pack is NOT protected while it is on".into(),
         AppAction::Switch { switch, on: o } => format!("{switch:?} switched {}", on(*o)),
         AppAction::ChargeUtp(c) => format!("Charge UTP(C) set to {c}"),
         AppAction::ChargeUtpr(c) => format!("Charge UTPR(C) set to {c}"),

@@ -76,6 +76,8 @@ pub fn width(s: &str) -> usize {
 pub fn wrap(text: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
+    // The one place the TUI's text passes through (with clip): untrusted text shows cleaned.
+    let text = crate::clean::clean_lines(text);
     for paragraph in text.split('\n') {
         let mut line = String::new();
         let mut used = 0;
@@ -113,6 +115,7 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 
 /// `s` cut to `max` cells, with an ellipsis when cut.
 pub fn clip(s: &str, max: usize) -> String {
+    let s = &*crate::clean::clean(s);
     if width(s) <= max {
         return s.to_string();
     }

@@ -9,8 +9,8 @@ use crate::bms::model::AppAction;
 use crate::wizard::engine::{
     Input, State, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX,
 };
-use crate::wizard::spec::locate::{locate, Seg};
-use crate::wizard::spec::{InputSpec, StepSpec, WizardSpec};
+use crate::wizard::spec::{FieldKind, InputSpec, StepSpec, WizardSpec};
+use crate::yaml::{Doc, Errors, Seg};
 
 /// A scripted commissioning.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,92 +152,54 @@ pub struct SignAnswer {
     pub role: String,
 }
 
-/// Why an answers file was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnswersError {
-    /// YAML syntax or type error.
-    #[error("{origin}:{line}:{column}: {message}")]
-    Syntax {
-        /// File name.
-        origin: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What was wrong.
-        message: String,
-    },
-    /// An answer the step cannot take: an unknown field or item, readings or a skip where
-    /// the step has none.
-    #[error("{origin}:{line}:{column}: steps.{step}: {message}")]
-    Misplaced {
-        /// File name.
-        origin: String,
-        /// 1-based line (0 when it could not be found).
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// The step id.
-        step: String,
-        /// What is wrong and what the step takes.
-        message: String,
-    },
-    /// A step id the wizard does not have.
-    #[error("{origin}: step '{step}' is not in the wizard (known steps: {known})")]
-    UnknownStep {
-        /// File name.
-        origin: String,
-        /// The id.
-        step: String,
-        /// Known ids.
-        known: String,
-    },
-}
-
 impl Answers {
-    /// Parse an answers file; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str, spec: &WizardSpec) -> Result<Answers, AnswersError> {
-        let answers: Answers = serde_yaml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((0, 0));
-            AnswersError::Syntax {
-                origin: origin.to_string(),
-                line,
-                column,
-                message: e.to_string(),
-            }
-        })?;
-        for (step, given) in &answers.steps {
+    /// Read and parse an answers file (refused when unreadable, too large or not UTF-8).
+    pub fn load(path: &std::path::Path, spec: &WizardSpec) -> Result<Answers, Errors> {
+        let text = crate::yaml::read_file(path)?;
+        Answers::parse(&text, &path.display().to_string(), spec)
+    }
+
+    /// Parse an answers file; `origin` names it in errors, every mistake at file:line:column.
+    pub fn parse(text: &str, origin: &str, spec: &WizardSpec) -> Result<Answers, Errors> {
+        let (answers, doc): (Answers, Doc) = crate::yaml::load(text, origin)?;
+        answers.check(&doc, spec)?;
+        Ok(answers)
+    }
+
+    /// Every step id known and every answer one its step can take, checked before anything
+    /// runs: a typo found half-way through a run would leave a journal of a commissioning the
+    /// file never meant.
+    fn check(&self, doc: &Doc, spec: &WizardSpec) -> Result<(), Errors> {
+        let mut errors = Vec::new();
+        for (step, given) in &self.steps {
+            let at = vec![Seg::Key("steps".into()), Seg::Key(step.clone())];
+            let shown = format!("steps.{step}");
             let Some(spec_step) = spec.steps.iter().find(|s| &s.id == step) else {
-                return Err(AnswersError::UnknownStep {
-                    origin: origin.to_string(),
-                    step: step.clone(),
-                    known: spec
-                        .steps
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                let known: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
+                errors.push(doc.error(
+                    &at,
+                    &shown,
+                    format!(
+                        "step '{step}' is not in the wizard (known steps: {})",
+                        known.join(", ")
+                    ),
+                ));
+                continue;
             };
-            // Checked before anything runs: a typo found half-way through a run would leave
-            // a journal of a commissioning the file never meant.
-            if let Some((path, message)) = misplaced(spec_step, given) {
-                let mut at = vec![Seg::Key("steps".into()), Seg::Key(step.clone())];
+            if let Some((path, message)) =
+                misplaced(spec_step, given).or_else(|| absurd(spec_step, given))
+            {
+                let mut at = at;
                 at.extend(path);
-                let (line, column) = locate(text, &at).unwrap_or((0, 0));
-                return Err(AnswersError::Misplaced {
-                    origin: origin.to_string(),
-                    line,
-                    column,
-                    step: step.clone(),
-                    message,
-                });
+                errors.push(doc.error(&at, &shown, message));
             }
         }
-        Ok(answers)
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(Errors(errors))
+        }
     }
 }
 
@@ -304,6 +266,77 @@ fn misplaced(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)>
             vec![Seg::Key("skip".into())],
             "this step is not optional and cannot be skipped".into(),
         ));
+    }
+    None
+}
+
+/// A ladder reading beyond this many volts is no measurement (our judgement: the largest JK
+/// SMART pack is 134 V).
+pub const READING_MAX_V: f64 = 1000.0;
+/// A number field's answer beyond this magnitude is no entry an operator could make.
+pub const NUMBER_MAX: f64 = 1e6;
+
+/// An answer as written, huge numbers in exponent form (`1e308`, not 309 digits).
+fn shown(value: &Scalar) -> String {
+    match as_number(value) {
+        Some(v) if v.is_finite() && v.abs() >= 1e15 => crate::yaml::number(v),
+        _ => value.text(),
+    }
+}
+
+/// The number an answer would be read as, when it is written as one (`3,65` too).
+fn as_number(value: &Scalar) -> Option<f64> {
+    match value {
+        Scalar::Int(i) => Some(*i as f64),
+        Scalar::Float(f) => Some(*f),
+        Scalar::Text(t) => t.trim().replace(',', ".").parse().ok(),
+        Scalar::Bool(_) => None,
+    }
+}
+
+/// The first number no operator could have entered (infinite, NaN, 1e308): a wrong reading
+/// is a test of the gates, an absurd one is a broken file.
+fn absurd(step: &StepSpec, given: &StepAnswers) -> Option<(Vec<Seg>, String)> {
+    let beyond = |v: f64, bound: f64| !v.is_finite() || v.abs() > bound;
+    for (field, value) in &given.fields {
+        let Some(v) = as_number(value) else { continue };
+        let spec_field = step.input.fields().iter().find(|f| &f.id == field);
+        let range = match spec_field.map(|f| &f.kind) {
+            Some(FieldKind::Number { unit, min, max }) => {
+                format!("{min} to {max} {}", unit.symbol())
+            }
+            Some(FieldKind::Integer { min, max }) => format!("{min} to {max}"),
+            // A ladder step's own fields are voltages.
+            None => format!("-{READING_MAX_V} to {READING_MAX_V} V"),
+            Some(_) => continue,
+        };
+        let bound = if spec_field.is_some() {
+            NUMBER_MAX
+        } else {
+            READING_MAX_V
+        };
+        if beyond(v, bound) {
+            return Some((
+                vec![Seg::Key("fields".into()), Seg::Key(field.clone())],
+                format!(
+                    "'{}' is no value for '{field}': it takes {range}",
+                    shown(value)
+                ),
+            ));
+        }
+    }
+    for (k, value) in given.readings.iter().enumerate() {
+        if as_number(value).is_some_and(|v| beyond(v, READING_MAX_V)) {
+            return Some((
+                vec![Seg::Key("readings".into()), Seg::Index(k)],
+                format!(
+                    "reading {} ('{}') is no measurement: give -{READING_MAX_V} to \
+                     {READING_MAX_V} V",
+                    k + 1,
+                    shown(value)
+                ),
+            ));
+        }
     }
     None
 }

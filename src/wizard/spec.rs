@@ -6,11 +6,9 @@
 //! Loading is strict: a YAML or type mistake names file:line:column and the field path; every
 //! semantic mistake (see `validate`) is reported at once, so an author fixes a file in one pass.
 
-pub(crate) mod locate;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -121,6 +119,15 @@ pub struct ModelSpec {
     /// (the manual gives none); `{split}` is filled in from `plugs` (`13 + 12`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split_note: Option<Text>,
+    /// Temperature probes it ships with, from probe 1 (our assumption: the manual speaks of
+    /// the probe(s) without a count). Only probe 1 is the manual's requirement.
+    #[serde(default = "default_probes")]
+    pub probes: u32,
+}
+
+/// Units of the JK B2A/PB families ship with two probes (T1, T2).
+fn default_probes() -> u32 {
+    2
 }
 
 impl ModelSpec {
@@ -163,6 +170,15 @@ pub struct Limits {
     pub protection_tolerance: Volts,
     /// Live data older than this (seconds) does not count for a gate.
     pub live_max_age_s: f64,
+    /// How close the unit's own pack voltage must be to the meter's: the unit is on this
+    /// pack, and a voltage calibration in the app agrees with the meter.
+    #[serde(default = "default_live_pack_tolerance")]
+    pub live_pack_tolerance: Volts,
+}
+
+/// The shipped wizard states its own value; older wizard files without one get the same.
+fn default_live_pack_tolerance() -> Volts {
+    Volts(0.6)
 }
 
 /// Which part of the manual a step belongs to; the numbering restarts in each.
@@ -703,6 +719,16 @@ pub enum Check {
     NoFactoryReset,
     /// The protection test was observed: cut-off on charge and discharge at the set voltages.
     ProtectionTest,
+    /// Cell UVP inside the chemistry's UVP window and below the Cell OVP.
+    UvpMatchesChemistry,
+    /// The further temperature probes the model data lists (our assumption, not the manual's).
+    ProbeCount,
+    /// CONTROL: "Emergency" off (read from the live frames where the unit sends it).
+    EmergencyOff,
+    /// The unit on the link is the model chosen at set-up (the cells it takes).
+    UnitMatchesModel,
+    /// The unit's pack voltage agrees with the meter's (the right pack; a sound calibration).
+    PackVoltageMatches,
 }
 
 /// The wizard shipped inside the binary.
@@ -768,57 +794,10 @@ pub const MESSAGE_KEYS: &[&str] = &[
     "no_passwords",
 ];
 
-/// One mistake in a wizard file: where it is and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
-    /// The file (or `wizard.yaml (built in)`).
-    pub origin: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Where in the document: `steps[wiring.ladder].gates[ladder]`; empty for the whole file.
-    pub path: String,
-    /// What is wrong, as a sentence.
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SpecError {}
-
+/// One mistake in a wizard file: the input files' one error type.
+pub use crate::yaml::Error as SpecError;
 /// Every mistake found in a wizard file, in file order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecErrors(pub Vec<SpecError>);
-
-impl fmt::Display for SpecErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SpecErrors {}
+pub use crate::yaml::Errors as SpecErrors;
 
 /// SHA-256 of some bytes as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -831,31 +810,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl WizardSpec {
     /// Read, parse and validate a wizard file.
     pub fn load(path: &Path) -> Result<WizardSpec, SpecErrors> {
-        let origin = path.display().to_string();
-        let whole_file = |message: String| {
-            SpecErrors(vec![SpecError {
-                origin: origin.clone(),
-                line: None,
-                column: None,
-                path: String::new(),
-                message,
-            }])
-        };
-        let bytes = std::fs::read(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            whole_file(format!("not UTF-8 text (bad byte at offset {at})"))
-        })?;
-        WizardSpec::from_str(&text, &origin)
+        let text = crate::yaml::read_file(path)?;
+        WizardSpec::from_str(&text, &path.display().to_string())
     }
 
     /// Parse and validate wizard text; `origin` names it in error messages.
     #[allow(clippy::should_implement_trait)]
     pub fn from_str(text: &str, origin: &str) -> Result<WizardSpec, SpecErrors> {
-        let deserializer = serde_yaml::Deserializer::from_str(text);
-        let mut spec: WizardSpec = serde_path_to_error::deserialize(deserializer)
-            .map_err(|e| SpecErrors(locate::serde_error(text, origin, &e)))?;
-        let errors = validate::validate(&spec, text, origin);
+        let (mut spec, doc): (WizardSpec, _) = crate::yaml::load(text, origin)?;
+        let errors = validate::validate(&spec, &doc);
         if !errors.is_empty() {
             return Err(SpecErrors(errors));
         }

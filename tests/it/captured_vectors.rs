@@ -346,7 +346,7 @@ fn sample_cells(layout: Layout, n: usize) -> CellInfo {
             .map(|i| Ohms::from_milliohms(if i < n { 60 + 2 * i as i64 } else { 0 }))
             .collect(),
         lead_warning_bits: 1 << (n - 1),
-        mos_temperature: Celsius::from_decidegrees(234),
+        mos_temperature: Some(Celsius::from_decidegrees(234)),
         pack_voltage: Volts::from_millivolts(3250 * n as i64),
         current: Amps::from_milliamps(-727),
         probes: (0..layout_probes(layout))
@@ -362,6 +362,7 @@ fn sample_cells(layout: Layout, n: usize) -> CellInfo {
         charging: true,
         discharging: false,
         temp_sensor_bits: 0b111,
+        emergency: (layout == Layout::S32).then_some(false),
     }
 }
 

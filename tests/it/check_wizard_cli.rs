@@ -132,7 +132,7 @@ fn an_unreadable_file_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("cannot read /nonexistent/wizard.yaml"),
+        err.contains("/nonexistent/wizard.yaml: cannot read"),
         "{err}"
     );
 }

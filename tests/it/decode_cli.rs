@@ -262,3 +262,130 @@ fn a_missing_file_is_named() {
         stderr(&out)
     );
 }
+
+/// A real frame with some bytes changed and its checksum made right again.
+fn altered(frame: &[u8], changes: &[(usize, &[u8])]) -> Vec<u8> {
+    let mut f = frame.to_vec();
+    for (at, bytes) in changes {
+        f[*at..*at + bytes.len()].copy_from_slice(bytes);
+    }
+    f[FRAME_LEN - 1] = f[..FRAME_LEN - 1]
+        .iter()
+        .fold(0u8, |s, b| s.wrapping_add(*b));
+    f
+}
+
+#[test]
+fn a_settings_frame_no_unit_can_send_is_refused_even_after_a_new_looking_version() {
+    // A JK-B5A24S on software 8.0.3M speaks JK04: its version looks like a 24S unit's, and
+    // its settings read with the JK02 table give 1 cell and OVP 0 V.
+    let v10 = vector("jk02-24s-v10.json");
+    let info = altered(&v10[0].0, &[(30, b"8.0.3M\0\0")]);
+    let settings = altered(
+        &v10[1].0,
+        &[(114, &1u32.to_le_bytes()), (18, &0u32.to_le_bytes())],
+    );
+    let mut text = lines_of(&info).join("\n");
+    text.push('\n');
+    text.push_str(&lines_of(&settings).join("\n"));
+    text.push('\n');
+    let out = run_on(&text, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(":6: frame refused: settings frame not understood: the cell count reads 1"),
+        "{err}"
+    );
+    assert!(err.contains("2 to 32") && err.contains("JK04"), "{err}");
+    // Shown: the device info only; the settings frame neither printed nor judged.
+    let got = json_lines(&out);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["type"], "device_info");
+    assert_eq!(got[0]["software_version"], "8.0.3M");
+    // The real settings frame beside it still decodes.
+    let ok = run_on(&format!("{}\n{}\n", hex(&info), hex(&v10[1].0)), &[]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+}
+
+#[test]
+fn absurd_temperature_limits_are_refused_naming_the_field() {
+    let v14 = vector("jk02-32s-v14.json");
+    let settings = altered(&v14[1].0, &[(98, &(-30_000i32).to_le_bytes())]);
+    let out = run_on(&format!("{}\n", hex(&settings)), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(":1: frame refused: settings frame not understood")
+            && err.contains("under-temperature protection (UTP) reads -3000.0 °C"),
+        "{err}"
+    );
+    assert!(json_lines(&out).is_empty());
+}
+
+#[test]
+fn a_mos_sensor_the_unit_marks_absent_is_null_not_minus_200() {
+    let v19 = vector("jk02-32s-v19.json");
+    // MOS temperature of a 32S frame at 144: −200.0 °C, how the unit says "no sensor".
+    let cells = altered(&v19[2].0, &[(144, &(-2000i16).to_le_bytes())]);
+    let out = run_on(&format!("{}\n{}\n", hex(&v19[0].0), hex(&cells)), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = json_lines(&out);
+    assert_eq!(got[1]["type"], "cell_info");
+    assert_eq!(got[1]["mos_temperature"], Value::Null);
+    // The probes are as the real frame has them.
+    assert_eq!(got[1]["temperatures"][0], v19[2].1["temperatures"][0]);
+}
+
+#[test]
+fn an_endless_line_is_refused_with_the_limit_and_bounded_memory() {
+    use jk_commission::cmd::decode::MAX_LINE_BYTES;
+    let mut child = Command::new(BIN)
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // A newline-free stream that never ends: valid hex, so only the length can stop it.
+    let writer = std::thread::spawn(move || {
+        let chunk = "55".repeat(32 * 1024);
+        let mut sent = 0usize;
+        while stdin.write_all(chunk.as_bytes()).is_ok() {
+            sent += chunk.len();
+            if sent > 1 << 30 {
+                break;
+            }
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    let sent = writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "<stdin>:1: line longer than {MAX_LINE_BYTES} bytes"
+        )),
+        "{err}"
+    );
+    // It stopped reading soon after the limit instead of holding the stream in memory.
+    assert!(
+        sent < 64 * MAX_LINE_BYTES,
+        "read {sent} bytes before stopping"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_line_at_the_limit_is_read() {
+    use jk_commission::cmd::decode::MAX_LINE_BYTES;
+    let v14 = vector("jk02-32s-v14.json");
+    let line = hex(&v14[0].0);
+    let padded = format!("{line}{}", " ".repeat(MAX_LINE_BYTES - line.len()));
+    let out = run_on(&format!("{padded}\n{padded} \n"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(":2: line longer than"), "{err}");
+    assert_eq!(json_lines(&out).len(), 1);
+}

@@ -149,6 +149,48 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "gate settings_temp_sensor",
             "isable",
         ),
+        (
+            "refuse-emergency-on.yaml",
+            "config.control",
+            "gate emergency_off",
+            "Emergency is ON: the pack is not protected",
+        ),
+        (
+            "refuse-charge-switch-off-at-signoff.yaml",
+            "signoff",
+            "gate settings_switches",
+            "the Charge switch is off",
+        ),
+        (
+            "refuse-calibration-to-label.yaml",
+            "config.calibration",
+            "gate calibration_matches_meter",
+            "V but the meter measured 52.80 V at the multimeter test",
+        ),
+        (
+            "refuse-uvp-too-low.yaml",
+            "config.advanced",
+            "gate uvp_matches_chemistry",
+            "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4",
+        ),
+        (
+            "refuse-ovp-above-max.yaml",
+            "config.advanced",
+            "gate ovp_matches_chemistry",
+            "OVP 3.70 V is outside 3.45 V–3.65 V",
+        ),
+        (
+            "refuse-another-pack.yaml",
+            "config.status",
+            "gate pack_voltage_matches",
+            "V but the meter measured 56.10 V at the multimeter test",
+        ),
+        (
+            "refuse-wrong-unit-model.yaml",
+            "config.status",
+            "gate unit_matches_model",
+            "reports model JK_B2A24S20P (a 24-cell unit) but set-up chose a 16-cell unit",
+        ),
     ];
     for (file, step, gate, reason) in cases {
         let tmp = crate::common::tmp();

@@ -2,19 +2,13 @@
 //! (examples/answers/refuse-*.yaml) stops `run --sim` at the step that must catch it, with a
 //! reason that names what was wrong.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples/answers")
-        .join(name)
-}
+use crate::common::{cmd, example, text, tmp};
 
 fn run(answers: &Path, out: &Path) -> Output {
-    Command::new(BIN)
+    cmd()
         .args(["run", "--sim", "--answers"])
         .arg(answers)
         .arg("--out")
@@ -27,9 +21,9 @@ fn run(answers: &Path, out: &Path) -> Output {
 /// Runs `file` and asserts it is refused at `step` by `gate`, with every one of `reasons` in
 /// the lines after the gate; returns those lines.
 fn refused(file: &str, step: &str, gate: &str, reasons: &[&str]) -> String {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp();
     let out = run(&example(file), tmp.path());
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{file}: {err}");
     assert!(
         err.contains(&format!("refused at step {step} ")),
@@ -103,7 +97,7 @@ fn negative_ladder_readings_are_taken_and_blamed_on_the_probes_or_a_reversed_har
 fn the_plug_split_is_shown_as_our_assumption_following_the_model() {
     let readings: Vec<String> = (1..=16).map(|k| format!("{:.2}", 3.3 * k as f64)).collect();
     let ladder = |model: &str| {
-        let out = Command::new(BIN)
+        let out = cmd()
             .args(["ladder", "--chemistry", "lifepo4", "--cells", "16"])
             .args([
                 "--pack-voltage",
@@ -117,7 +111,7 @@ fn the_plug_split_is_shown_as_our_assumption_following_the_model() {
             .env("NO_COLOR", "1")
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        text(&out.stdout)
     };
     let out = ladder("b2a24s20p");
     assert!(
@@ -167,4 +161,32 @@ fn the_manuals_safety_notes_are_warned_at_the_moment_they_matter() {
             );
         }
     }
+}
+
+#[test]
+fn an_ovp_above_the_chemistry_maximum_is_refused_at_the_battery_type_step() {
+    refused(
+        "refuse-ovp-above-chemistry.yaml",
+        "config.battery_type",
+        "ovp_matches_chemistry",
+        &[
+            "OVP 3.70 V is outside 3.45 V–3.65 V",
+            "charged to 3.65 V at most",
+        ],
+    );
+}
+
+#[test]
+fn a_dark_output_on_lto_cells_names_the_units_uvp_and_the_battery_type_step() {
+    let after = refused(
+        "refuse-lto-output-dark.yaml",
+        "wiring.output",
+        "output_voltage",
+        &[
+            "sits above these cells (2.30 V each)",
+            "choose the battery type LTO",
+            "config.battery_type",
+        ],
+    );
+    assert!(!after.contains("the BMS is not activated"), "{after}");
 }

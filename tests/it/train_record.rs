@@ -52,6 +52,12 @@ trainee:
     config.control:
       overrides:
         - {gate: switches_on, reason: "balancing can wait", role: trainee, by: Careful Trainee}
+    # Sign-off reads the switches again: the same decision is made again, on the record.
+    signoff:
+      confirm: all
+      overrides:
+        - {gate: settings_switches, reason: "balancing can wait", role: trainee, by: Careful Trainee}
+      sign: {name: Careful Trainee, role: trainee}
   after_refusal:
     config.control:
       repair:

@@ -89,11 +89,15 @@ const WHERE: &[(&str, Option<Place>)] = &[
         Some(("config.advanced", "cold_site", "charge_utpr")),
     ),
     (
+        "config-emergency-on",
+        Some(("config.control", "emergency_off", "emergency_on")),
+    ),
+    (
         "config-ovp-raised-after-its-step",
         Some((
             "protection.test",
             "before_test_chemistry",
-            "matches no factory set",
+            "ovp 3.90 v is outside",
         )),
     ),
     (
@@ -111,6 +115,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
             "ovp_matches_chemistry",
             "ovp_matches_chemistry",
         )),
+    ),
+    (
+        "config-wrong-unit-model",
+        Some(("config.status", "unit_matches_model", "unit_model_mismatch")),
     ),
     (
         "live-cell-drifts-low",
@@ -132,6 +140,10 @@ const WHERE: &[(&str, Option<Place>)] = &[
     (
         "wiring-crossed-taps",
         Some(("wiring.ladder", "ladder", "crossed_leads")),
+    ),
+    (
+        "wiring-lto-24s-li-ion-set",
+        Some(("wiring.output", "output_voltage", "cell uvp")),
     ),
     (
         "wiring-ntc-absent",

@@ -188,7 +188,10 @@ const BATTERY_TYPE: usize = 2;
 const CELL_COUNT: usize = 3;
 const CAPACITY: usize = 4;
 const BALANCE_SWITCH: usize = 12;
-const BENCH_CURRENT: usize = 14;
+const BENCH_CURRENT: usize = 17;
+
+/// Wires of the 24-cell unit's plugs a 16-cell pack leaves unused (18 to 24).
+const UNUSED_WIRES: usize = 7;
 
 /// Tick `n` checklist items from the first, then press Next.
 fn tick_and_next(w: &mut Wizard, n: usize) {
@@ -219,7 +222,11 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
     }
     w.type_line("16");
     w.type_line("280");
-    w.send(RIGHT); // the 16-cell unit with two plugs
+    // The 24-cell unit with two plugs: the simulator's unit reports itself as one, and the
+    // STATUS step refuses a unit of another model than the one chosen here.
+    for _ in 0..3 {
+        w.send(RIGHT);
+    }
     w.send(ENTER);
     w.send(RIGHT); // not a cold site
     w.send(ENTER);
@@ -251,6 +258,12 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
         w.type_line(&format!("{v:.2}").replace('.', ","));
     }
     w.type_line("52,40");
+    // 16 cells on a 24-cell unit: the last pin of the second plug is on pack plus too; the
+    // seven unused wires between are left empty.
+    w.type_line("52,40");
+    for _ in 0..UNUSED_WIRES {
+        w.send(DOWN);
+    }
     w.send(ENTER); // Next: refused
                    // The step list marks the refusal only once Next was pressed (the gate line says CANNOT
                    // GO ON while readings are still being typed).
@@ -264,13 +277,14 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
         refused.contains("cell 9's lead"),
         "the diagnosis is shown:\n{refused}"
     );
-    // Fix cell 9: from Next, up past the pack voltage and cells 16..10.
-    for _ in 0..9 {
+    // Fix cell 9: from Next, up past the unused wires, the last pin, the pack voltage and
+    // cells 16..10.
+    for _ in 0..(UNUSED_WIRES + 10) {
         w.send(UP);
     }
     w.type_line("29,48");
     w.wait_for("no wiring fault", SHORT);
-    for _ in 0..8 {
+    for _ in 0..(UNUSED_WIRES + 9) {
         w.send(DOWN);
     }
     w.wait_for("MAY GO ON", SHORT);

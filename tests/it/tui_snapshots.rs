@@ -147,10 +147,13 @@ fn connect_unit(state: &mut State, unit: &SimUnit) {
     state.live.device = Some(unit.device_info());
 }
 
-/// A connected, configured simulated unit with `cells` cells.
+/// A connected, configured simulated unit with `cells` cells, on the pack the meter measured
+/// (the simulator's 24-cell unit: the model and the pack voltage agree with the unit's).
 fn connect(state: &mut State, cells: u32) {
     let unit = SimUnit::new(SimConfig::ready().with_cells(cells)).unwrap();
     connect_unit(state, &unit);
+    state.pack.model = Some("b2a24s20p".into());
+    state.pack.pack_voltage = Some(unit.cell_info(7).pack_voltage);
 }
 
 #[test]
@@ -297,17 +300,13 @@ fn an_override_shows_in_the_gate_and_the_step_list() {
     let engine = Engine::new(&spec);
     let mut state = at_step(&spec, "config.status", 16);
     connect(&mut state, 16);
-    if let Some(cells) = state.live.cells.as_mut() {
-        cells.cell_voltages[6] = Volts(1.9);
-        cells.min_cell = 6;
-        cells.delta_voltage = Volts(3.276 - 1.9);
-    }
+    // Cell plausibility is a safety gate: the override goes on the app's confirmation.
     let over = Event::Overridden {
         at: NOW,
         step: "config.status".into(),
         over: Override {
-            gate: "cells_plausible".into(),
-            reason: "cell 7 is a known weak cell, replaced next week".into(),
+            gate: "all_confirmed".into(),
+            reason: "the app runs on the trainer's phone, unit checked there".into(),
             role: "trainer".into(),
             by: "Ewa Kowalska".into(),
         },
@@ -340,8 +339,8 @@ fn override_form() {
     connect(&mut state, 16);
     let mut ui = UiState::new(&state);
     ui.overlay = Some(Overlay::Override(OverrideForm {
-        gates: vec!["cells_plausible".into()],
-        reason: "cell 7 replaced next week".into(),
+        gates: vec!["all_confirmed".into()],
+        reason: "unit checked on the trainer's phone".into(),
         focus: 2,
         role: "trai".into(),
         ..OverrideForm::default()

@@ -71,12 +71,8 @@ impl Advertisement {
             .or(p.local_name)
             .filter(|n| !n.trim().is_empty() && !n.eq_ignore_ascii_case(&dashed))
             // Any device in range picks its own name: control characters (terminal escape
-            // sequences) are shown as '?', never passed to a screen.
-            .map(|n| {
-                n.chars()
-                    .map(|c| if c.is_control() { '?' } else { c })
-                    .collect::<String>()
-            });
+            // sequences) are shown by a visible stand-in, never passed to a screen.
+            .map(|n| crate::clean::clean(&n).into_owned());
         let mut manufacturer_data: Vec<(u16, Vec<u8>)> = p.manufacturer_data.into_iter().collect();
         manufacturer_data.sort();
         Advertisement {
@@ -343,7 +339,7 @@ mod tests {
         };
         assert_eq!(
             Advertisement::from_properties(props).name.as_deref(),
-            Some("JK?[2Jevil")
+            Some("JK␛[2Jevil")
         );
     }
 

@@ -448,6 +448,8 @@ pub struct SimUnit {
     charge_fet: bool,
     discharge_fet: bool,
     balancing: BalancingAction,
+    /// The CONTROL tab's Emergency switch: the discharge is let through past the cut-off.
+    emergency: bool,
     radio: RadioFaults,
     seed: u64,
     rng: XorShift,
@@ -523,6 +525,7 @@ impl SimUnit {
             charge_fet: false,
             discharge_fet: false,
             balancing: BalancingAction::Off,
+            emergency: false,
             radio: RadioFaults::default(),
             seed: config.seed,
             rng,
@@ -727,7 +730,7 @@ impl SimUnit {
             min_cell,
             lead_resistances,
             lead_warning_bits,
-            mos_temperature: quantise_celsius(self.ambient.0 + 3.0 + self.heat(0.02)),
+            mos_temperature: Some(quantise_celsius(self.ambient.0 + 3.0 + self.heat(0.02))),
             pack_voltage: Volts::from_millivolts(self.reported(self.pack_voltage()).millivolts()),
             current: Amps::from_milliamps(
                 Amps(self.flowing_current.0 * self.current_gain).milliamps(),
@@ -745,6 +748,7 @@ impl SimUnit {
             charging: self.charge_fet,
             discharging: self.discharge_fet,
             temp_sensor_bits,
+            emergency: (self.layout == Layout::S32).then_some(self.emergency),
         }
     }
 
@@ -765,9 +769,11 @@ impl SimUnit {
         set(Alarm::CellUnderVoltage, self.trips.uvp);
         set(Alarm::ChargeUnderTemperature, self.trips.charge_utp);
         set(Alarm::ChargeOverCurrent, self.trips.charge_ocp);
+        // Our assumption: the unit flags its own required sensor, probe 1; a second socket left
+        // empty is read as "not fitted", not as a fault.
         set(
             Alarm::TemperatureSensor,
-            !self.temp_sensors_disabled() && self.probes.iter().take(2).any(|(fitted, _)| !fitted),
+            !self.temp_sensors_disabled() && self.probes.first().is_some_and(|(fitted, _)| !fitted),
         );
         // The 24S frame carries a 16-bit alarm word: the higher bits do not exist there.
         if self.layout == Layout::S24 {
@@ -836,6 +842,9 @@ impl SimUnit {
                     Switch::Charge => s.charge_switch = on,
                     Switch::Discharge => s.discharge_switch = on,
                     Switch::Balance => s.balance_switch = on,
+                    // Only 32S firmware has the switch; older units have nothing to set.
+                    Switch::Emergency if self.layout == Layout::S32 => self.emergency = on,
+                    Switch::Emergency => return Err(SimError::Unsupported(Switch::Emergency)),
                     other => {
                         let bits: &mut ControlBits =
                             s.control.as_mut().ok_or(SimError::Unsupported(*other))?;
@@ -843,6 +852,7 @@ impl SimUnit {
                             Switch::DisableTempSensor => bits.disable_temp_sensors = on,
                             Switch::DisplayAlwaysOn => bits.display_always_on = on,
                             Switch::Heating => bits.heating = on,
+                            Switch::PortSwitch => bits.port_rs485 = on,
                             _ => unreachable!("handled above"),
                         }
                     }
@@ -1194,7 +1204,9 @@ impl SimUnit {
             self.log(code);
         }
         self.charge_fet = s.charge_switch && !trips.ovp && !trips.charge_utp && !trips.charge_ocp;
-        self.discharge_fet = s.discharge_switch && !trips.uvp;
+        // Emergency exists to draw what is left after the under-voltage cut-off: the unit then
+        // lets the discharge through, which is why the pack is unprotected while it is on.
+        self.discharge_fet = s.discharge_switch && (!trips.uvp || self.emergency);
         let applied = self.applied_current.0;
         self.flowing_current =
             if (applied > 0.0 && self.charge_fet) || (applied < 0.0 && self.discharge_fet) {
@@ -1507,6 +1519,44 @@ mod tests {
         assert_eq!(codes(&unit).last(), Some(&0x1D));
         assert!(unit.charge_fet(), "charging stays allowed to recover");
         assert_eq!(unit.current(), Amps(0.0));
+    }
+
+    #[test]
+    fn emergency_lets_the_discharge_through_past_uvp_and_the_frame_says_so() {
+        let mut unit = SimUnit::new(SimConfig::ready().with_soc(0.03)).unwrap();
+        assert_eq!(unit.cell_info(0).emergency, Some(false));
+        unit.apply(&AppAction::Current(Amps(-150.0))).unwrap();
+        run_until(&mut unit, 3600, |u| !u.discharge_fet()).expect("UVP trips");
+        unit.apply(&AppAction::Switch {
+            switch: Switch::Emergency,
+            on: true,
+        })
+        .unwrap();
+        assert!(unit.discharge_fet(), "Emergency overrides the cut-off");
+        assert_eq!(unit.current(), Amps(-150.0));
+        assert_eq!(unit.cell_info(1).emergency, Some(true));
+        unit.apply(&AppAction::Switch {
+            switch: Switch::Emergency,
+            on: false,
+        })
+        .unwrap();
+        assert!(!unit.discharge_fet());
+        // The port switch is a bit of the 32S control word.
+        unit.apply(&AppAction::Switch {
+            switch: Switch::PortSwitch,
+            on: true,
+        })
+        .unwrap();
+        assert!(unit.settings().control.unwrap().port_rs485);
+        // A 24S unit has neither.
+        let mut old = SimUnit::new(SimConfig::ready().with_layout(Layout::S24)).unwrap();
+        assert_eq!(old.cell_info(0).emergency, None);
+        for switch in [Switch::Emergency, Switch::PortSwitch] {
+            assert_eq!(
+                old.apply(&AppAction::Switch { switch, on: true }),
+                Err(SimError::Unsupported(switch))
+            );
+        }
     }
 
     #[test]

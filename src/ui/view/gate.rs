@@ -56,6 +56,12 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let overridden = |id: &str| record.overrides.iter().find(|o| o.gate == id);
     let open = crate::wizard::engine::leave_verdict(&view.gates, &record.overrides).is_some();
     let mut out = Vec::new();
+    // Sent back here (the battery type chosen again): say why first.
+    if let Some(notice) = &record.notice {
+        for l in wrap(&format!("↩ {notice}"), w.max(8)) {
+            out.push(Line::from(Span::styled(l, t.warn())));
+        }
+    }
     let total = view.gates.len();
     let next = if matches!(step.input, crate::wizard::spec::InputSpec::SignOff { .. }) {
         label(spec, lang, "sign_off")

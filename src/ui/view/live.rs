@@ -31,7 +31,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool)
         t.title(),
     )];
     let link = if live.connected {
-        let peer = view.link.peer.as_deref().unwrap_or("BMS");
+        let peer = crate::clean::clean(view.link.peer.as_deref().unwrap_or("BMS"));
         Span::styled(
             format!(
                 "· {peer} ● {} ",
@@ -160,7 +160,10 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         }
         out.push(Line::from(spans));
     }
-    let mut temps = vec![format!("MOS {:.0}°C", cells.mos_temperature.0)];
+    let mut temps = vec![match cells.mos_temperature {
+        Some(c) => format!("MOS {:.0}°C", c.0),
+        None => "MOS —".to_string(),
+    }];
     for (k, p) in cells.probes.iter().enumerate() {
         match p {
             Some(c) => temps.push(format!("T{} {:.0}", k + 1, c.0)),

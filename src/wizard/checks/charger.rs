@@ -1,8 +1,9 @@
 //! Bench measurements around activation: the cell spread before wiring (step 1), a charger
 //! strong enough to wake the unit (step 11 C), and the output plug at pack voltage (step 12).
 
+use crate::bms::model::Chemistry;
 use crate::units::Volts;
-use crate::wizard::spec::{tr, Limits, ModelSpec};
+use crate::wizard::spec::{tr, Limits, ModelSpec, WizardSpec};
 
 use super::{Reason, Verdict};
 
@@ -78,16 +79,81 @@ pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &
     }
 }
 
+/// What the output step knows that can explain a dark output: the pack's cells and the unit's
+/// Cell UVP when its settings have been read.
+#[derive(Debug, Clone, Copy)]
+pub struct DarkOutputHint<'a> {
+    /// The pack's chemistry.
+    pub chemistry: Chemistry,
+    /// Cells in series.
+    pub cells: u32,
+    /// The wizard, for every chemistry's UVP window.
+    pub spec: &'a WizardSpec,
+    /// The unit's Cell UVP, if its settings were read.
+    pub unit_uvp: Option<Volts>,
+}
+
+impl DarkOutputHint<'_> {
+    /// Why a correctly wired unit would keep its output off: its UVP sits above the cells, as
+    /// when an LTO pack meets a unit still on another chemistry's factory set.
+    fn cause(&self, pack: Volts) -> Option<String> {
+        let per_cell = pack.0 / f64::from(self.cells.max(1));
+        let go = format!(
+            "choose the battery type {} in the app (configuration step 3, config.battery_type; \
+             the app reaches the unit over Bluetooth with the output off), then measure again",
+            self.chemistry.app_label()
+        );
+        if let Some(uvp) = self.unit_uvp {
+            return (uvp.0 >= per_cell).then(|| {
+                format!(
+                    "the unit's Cell UVP ({uvp:.2}) is above the cells ({:.2} each), so it keeps \
+                     the output off as if they were flat: {go}",
+                    Volts(per_cell)
+                )
+            });
+        }
+        // Settings not read: every other chemistry's lowest accepted UVP above these cells
+        // means a unit on any other factory set keeps the output off.
+        let others = self
+            .spec
+            .chemistries
+            .iter()
+            .filter(|(c, _)| **c != self.chemistry)
+            .map(|(_, s)| s.uvp_window.min.0)
+            .fold(f64::INFINITY, f64::min);
+        (others.is_finite() && per_cell < others).then(|| {
+            format!(
+                "if the unit is still on another chemistry's factory set, its Cell UVP (at \
+                 least {:.2}) sits above these cells ({:.2} each) and keeps the output off even \
+                 with the wiring right: {go}; if it already is on {}, activate it again (step 11)",
+                Volts(others),
+                Volts(per_cell),
+                self.chemistry.app_label()
+            )
+        })
+    }
+}
+
 /// Step 12: the output plug reads the pack voltage.
-pub fn output_voltage(output: Volts, pack: Volts, limits: &Limits) -> Verdict {
+pub fn output_voltage(
+    output: Volts,
+    pack: Volts,
+    limits: &Limits,
+    hint: Option<DarkOutputHint<'_>>,
+) -> Verdict {
     let diff = (output.0 - pack.0).abs();
     if diff <= limits.output_tolerance.0 + 1e-9 {
         return Verdict::pass();
     }
     let cause = if output.0.abs() < 1.0 {
-        "the BMS is not activated or its output is off: activate it (step 11) and measure again"
+        hint.and_then(|h| h.cause(pack)).unwrap_or_else(|| {
+            "the BMS is not activated or its output is off: activate it (step 11) and measure \
+             again"
+                .to_string()
+        })
     } else {
         "check the P- and pack-plus leads to the output connector, then measure both again"
+            .to_string()
     };
     fail(
         "output_voltage",
@@ -186,20 +252,71 @@ mod tests {
 
     #[test]
     fn the_output_must_read_the_pack_voltage() {
-        assert!(output_voltage(Volts(52.8), Volts(52.9), &limits()).ok);
-        let v = output_voltage(Volts(0.0), Volts(52.9), &limits());
+        assert!(output_voltage(Volts(52.8), Volts(52.9), &limits(), None).ok);
+        let v = output_voltage(Volts(0.0), Volts(52.9), &limits(), None);
         assert!(!v.ok);
         assert!(
             v.reasons[0].text.contains("not activated"),
             "{:?}",
             v.reasons
         );
-        let v = output_voltage(Volts(49.6), Volts(52.9), &limits());
+        let v = output_voltage(Volts(49.6), Volts(52.9), &limits(), None);
         assert!(
             v.reasons[0].text.contains("3.30 V apart"),
             "{:?}",
             v.reasons
         );
+    }
+
+    #[test]
+    fn a_dark_output_on_lto_cells_points_to_the_battery_type_not_the_activation() {
+        let spec = crate::wizard::checks::testkit::spec();
+        // 24S LTO at 2.30 V a cell on a unit still on the Li-ion factory set (UVP 2.90 V).
+        let hint = |uvp| DarkOutputHint {
+            chemistry: Chemistry::Lto,
+            cells: 24,
+            spec: &spec,
+            unit_uvp: uvp,
+        };
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(2.9)))),
+        );
+        let text = &v.reasons[0].text;
+        assert!(
+            text.contains("Cell UVP (2.90 V) is above the cells (2.30 V each)"),
+            "{text}"
+        );
+        assert!(text.contains("battery type LTO"), "{text}");
+        assert!(text.contains("config.battery_type"), "{text}");
+        assert!(!text.contains("not activated"), "{text}");
+        // Settings not read yet: the other chemistries' lowest UVP (2.50 V) is named.
+        let v = output_voltage(Volts(0.0), Volts(55.2), &limits(), Some(hint(None)));
+        let text = &v.reasons[0].text;
+        assert!(
+            text.contains("at least 2.50 V) sits above these cells (2.30 V each)"),
+            "{text}"
+        );
+        assert!(text.contains("activate it again"), "{text}");
+        // Once on the LTO set (UVP 1.80 V) the unit is simply asleep.
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(1.8)))),
+        );
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
+        // A LiFePO4 pack at 3.3 V a cell: no other set's UVP is above it.
+        let lfp = DarkOutputHint {
+            chemistry: Chemistry::LiFePo4,
+            cells: 16,
+            spec: &spec,
+            unit_uvp: None,
+        };
+        let v = output_voltage(Volts(0.0), Volts(52.8), &limits(), Some(lfp));
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //! present and fresh first. Reasons name the values read and the values wanted.
 
 use crate::bms::model::{
-    unknown_alarm_bits, Alarm, CellInfo, Chemistry, Logbook, ManualError, Settings,
+    unknown_alarm_bits, Alarm, CellInfo, Chemistry, DeviceInfo, Logbook, ManualError, Settings,
 };
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{tr, ChemistrySpec, Limits, WizardSpec};
+use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec, WizardSpec};
 
 use super::{Cutoff, CutoffKind, LiveData, ProtectionObs, Reason, Verdict};
 
@@ -185,6 +185,48 @@ pub fn ovp_matches_chemistry(
     Verdict::fail(vec![reason("ovp_matches_chemistry", text)])
 }
 
+/// Cell UVP inside the chemistry's UVP window (its top below the OVP window, its bottom at
+/// the cells' lowest safe discharge voltage) and below the Cell OVP actually set: a UVP at or
+/// above the OVP leaves no voltage at which the pack may be used.
+pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdict {
+    let (uvp, ovp) = (settings.cell_uvp, settings.cell_ovp);
+    let name = tr(&chem.name, "en");
+    let w = &chem.uvp_window;
+    let mut reasons = Vec::new();
+    if uvp.0 >= ovp.0 - 1e-9 {
+        reasons.push(reason(
+            "uvp_above_ovp",
+            format!(
+                "Cell UVP {uvp:.2} is not below Cell OVP {ovp:.2}: the unit would cut the pack \
+                 off at every voltage — choose the battery type's factory set again, or set UVP \
+                 back into {:.2}–{:.2}",
+                w.min, w.max
+            ),
+        ));
+    }
+    if uvp.0 < w.min.0 - 1e-9 {
+        reasons.push(reason(
+            "uvp_too_low",
+            format!(
+                "Cell UVP {uvp:.2} is below {:.2}–{:.2} accepted for {name}: its cells would be \
+                 discharged below {:.2}, their lowest safe voltage — set Cell UVP into the window",
+                w.min, w.max, chem.min_discharge_voltage
+            ),
+        ));
+    } else if uvp.0 > w.max.0 + 1e-9 {
+        reasons.push(reason(
+            "uvp_too_high",
+            format!(
+                "Cell UVP {uvp:.2} is above {:.2}–{:.2} accepted for {name}: the pack would be cut \
+                 off while still holding most of its charge, or the unit is set for another \
+                 chemistry — set Cell UVP into the window",
+                w.min, w.max
+            ),
+        ));
+    }
+    verdict(reasons)
+}
+
 /// "Battery Capacity(AH)" is set and equals what was entered (within 0.5 Ah or 1 %).
 pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
     let set = settings.capacity;
@@ -257,30 +299,118 @@ pub fn temp_sensor_enabled(settings: &Settings) -> Verdict {
     }
 }
 
-/// NTC probes 1 and 2 present and plausible, and no sensor alarm.
-pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
-    let [lo, hi] = limits.probe_plausible;
-    let mut reasons = Vec::new();
-    for i in 0..2 {
-        match cells.probes.get(i).copied().flatten() {
-            None => reasons.push(reason(
-                "probe_missing",
-                format!(
-                    "temperature probe {} gives no reading: plug in the NTC probe (wiring step 6)",
-                    i + 1
-                ),
-            )),
-            Some(t) if t.0 < lo || t.0 > hi => reasons.push(reason(
-                "probe_implausible",
-                format!(
-                    "temperature probe {} reads {t:.1}, outside {lo}–{hi} °C: a broken or \
-                     unplugged probe",
-                    i + 1
-                ),
-            )),
-            Some(_) => {}
+/// CONTROL: "Emergency" off — while it is on, the unit lets the pack be drawn past its
+/// cut-off. Frames that carry no Emergency switch (24S firmware) have nothing against it here;
+/// `checks::unreadable` then hands the gate to the operator's confirmation.
+pub fn emergency_off(cells: &CellInfo) -> Verdict {
+    if cells.emergency == Some(true) {
+        return Verdict::fail(vec![reason(
+            "emergency_on",
+            "Emergency is ON: the pack is not protected while it is on — turn it off in the \
+             CONTROL tab"
+                .to_string(),
+        )]);
+    }
+    Verdict::pass()
+}
+
+/// How many cells a unit takes, from its model string: the number before the first `S`
+/// (`JK_B2A24S20P` → 24, `JK-PB2A16S20P` → 16, `JK-B5A24S` → 24).
+pub fn model_cells(model: &str) -> Option<u32> {
+    let bytes = model.as_bytes();
+    let mut start = None;
+    for (i, b) in bytes.iter().enumerate() {
+        match (b.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (true, Some(_)) => {}
+            (false, Some(from)) => {
+                if b.eq_ignore_ascii_case(&b'S') {
+                    return model[from..i].parse().ok();
+                }
+                start = None;
+            }
+            (false, None) => {}
         }
     }
+    None
+}
+
+/// The unit on the link is the model chosen at set-up: the cells its model string says it
+/// takes equal the chosen model's. Another unit (a neighbour's, in range) or a wrong choice
+/// at set-up fails, and the ladder's last-pin and unused-pin checks followed that choice.
+pub fn unit_matches_model(device: &DeviceInfo, model: &ModelSpec) -> Verdict {
+    let chosen = tr(&model.name, "en");
+    match model_cells(&device.model) {
+        Some(n) if n == model.max_cells => Verdict::pass(),
+        Some(n) => Verdict::fail(vec![reason(
+            "unit_model_mismatch",
+            format!(
+                "the BMS on the link reports model {} (a {n}-cell unit) but set-up chose a {}-cell \
+                 unit ({chosen}): this is another unit, or the wrong model was chosen — connect \
+                 to this pack's BMS, or correct the model at set-up (the ladder's last-pin and \
+                 unused-pin checks followed it)",
+                device.model, model.max_cells
+            ),
+        )]),
+        None => Verdict::fail(vec![reason(
+            "unit_model_unknown",
+            format!(
+                "the BMS reports model '{}', which names no cell count: it cannot be matched \
+                 with {chosen} chosen at set-up",
+                device.model
+            ),
+        )]),
+    }
+}
+
+/// The pack voltage the unit reports agrees with the one measured with the meter, within
+/// `tolerance`: the unit is on this pack (not a neighbour's), and a voltage calibration made
+/// in the app agrees with the meter. Both values are named either way.
+pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts) -> Verdict {
+    let live = cells.pack_voltage;
+    let apart = (live.0 - measured.0).abs();
+    if apart <= tolerance.0 + 1e-9 {
+        return Verdict::pass();
+    }
+    Verdict::fail(vec![reason(
+        "pack_voltage_mismatch",
+        format!(
+            "the BMS reads the pack at {live:.2} but the meter measured {measured:.2} at the \
+             multimeter test ({:.2} apart, more than {tolerance:.2}): either this BMS sits on \
+             another pack (connect to this pack's BMS), or its voltage calibration is off \
+             (calibrate to the meter's {measured:.2} in Calibrating Volt(V), never to a label)",
+            Volts(apart)
+        ),
+    )])
+}
+
+/// Probe `i` (0-based) present and plausible, or why not.
+fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &str) -> Option<Reason> {
+    let [lo, hi] = limits.probe_plausible;
+    match cells.probes.get(i).copied().flatten() {
+        None => Some(reason(
+            "probe_missing",
+            format!(
+                "temperature probe {} gives no reading: plug in the NTC probe (wiring step 6){note}",
+                i + 1
+            ),
+        )),
+        Some(t) if t.0 < lo || t.0 > hi => Some(reason(
+            "probe_implausible",
+            format!(
+                "temperature probe {} reads {t:.1}, outside {lo}–{hi} °C: a broken or unplugged \
+                 probe{note}",
+                i + 1
+            ),
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The manual's NTC probe (probe 1) present and plausible, and no sensor alarm. Further
+/// probes are [`probe_count`]'s: the manual gives no count.
+pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
+    let mut reasons: Vec<Reason> = probe_reason(cells, limits, 0, "").into_iter().collect();
     if cells.alarms().contains(&Alarm::TemperatureSensor) {
         reasons.push(reason(
             "probe_alarm",
@@ -289,6 +419,20 @@ pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
         ));
     }
     verdict(reasons)
+}
+
+/// Probes 2..=`expected` present and plausible: how many probes a model ships with is this
+/// tool's model data, not the manual's, and every reason says so.
+pub fn probe_count(cells: &CellInfo, limits: &Limits, expected: u32) -> Verdict {
+    let note = format!(
+        " (this tool's assumption: the model data lists {expected} probes; the manual speaks of \
+         the probe(s) without a count)"
+    );
+    verdict(
+        (1..expected as usize)
+            .filter_map(|i| probe_reason(cells, limits, i, &note))
+            .collect(),
+    )
 }
 
 /// A cold site: Charge UTPR and UTP set so charging below freezing is blocked.
@@ -596,6 +740,53 @@ mod tests {
     }
 
     #[test]
+    fn uvp_must_sit_in_the_chemistrys_window_and_below_ovp() {
+        let mut s = settings_lifepo4();
+        // Both edges of each window, 0.01 V inside and outside.
+        for (chem, low, high) in [
+            (lifepo4(), 2.50, 3.00),
+            (li_ion(), 2.50, 3.30),
+            (lto(), 1.50, 2.20),
+        ] {
+            s.cell_ovp = chem.cell_ovp;
+            for (uvp, ok) in [
+                (low, true),
+                (high, true),
+                (low - 0.01, false),
+                (high + 0.01, false),
+            ] {
+                s.cell_uvp = Volts(uvp);
+                let v = uvp_matches_chemistry(&s, &chem);
+                assert_eq!(v.ok, ok, "{} UVP {uvp}: {v:?}", tr(&chem.name, "en"));
+            }
+        }
+        // 2.0 V on LiFePO4: below the cells' lowest safe voltage.
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.0);
+        let v = uvp_matches_chemistry(&s, &lifepo4());
+        assert_eq!(v.reasons[0].code, "uvp_too_low");
+        assert!(
+            texts(&v)[0].starts_with(
+                "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4: its cells would be \
+                 discharged below 2.50 V"
+            ),
+            "{v:?}"
+        );
+        // UVP above OVP: refused as such, whatever the window says.
+        s.cell_uvp = Volts(3.0);
+        s.cell_ovp = Volts(2.9);
+        let v = uvp_matches_chemistry(&s, &lifepo4());
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert_eq!(v.reasons[0].code, "uvp_above_ovp");
+        assert!(texts(&v)[0].contains("Cell UVP 3.00 V is not below Cell OVP 2.90 V"));
+        s.cell_ovp = Volts(3.0);
+        assert_eq!(
+            uvp_matches_chemistry(&s, &lifepo4()).reasons[0].code,
+            "uvp_above_ovp"
+        );
+    }
+
+    #[test]
     fn capacity_must_be_set_to_what_was_entered() {
         let mut s = settings_lifepo4();
         assert!(capacity_set(&s, AmpHours(280.0)).ok);
@@ -648,12 +839,111 @@ mod tests {
     }
 
     #[test]
+    fn emergency_on_is_refused() {
+        let mut cells = sixteen();
+        cells.emergency = Some(false);
+        assert!(emergency_off(&cells).ok);
+        cells.emergency = Some(true);
+        let v = emergency_off(&cells);
+        assert_eq!(v.reasons[0].code, "emergency_on");
+        assert!(
+            texts(&v)[0].starts_with("Emergency is ON: the pack is not protected"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn the_cells_a_unit_takes_come_from_its_model_string() {
+        assert_eq!(model_cells("JK_B2A24S20P"), Some(24));
+        assert_eq!(model_cells("JK-PB2A16S20P"), Some(16));
+        assert_eq!(model_cells("JK_B2A8S30P"), Some(8));
+        assert_eq!(model_cells("JK-BD6A20S10P"), Some(20));
+        assert_eq!(model_cells("JK-B5A24S"), Some(24));
+        assert_eq!(model_cells("jk-b2a8s20p"), Some(8));
+        assert_eq!(model_cells("JK-BMS"), None);
+        assert_eq!(model_cells(""), None);
+    }
+
+    #[test]
+    fn a_unit_of_another_model_is_refused_naming_both() {
+        let device = |model: &str| DeviceInfo {
+            model: model.into(),
+            ..DeviceInfo::default()
+        };
+        assert!(unit_matches_model(&device("JK_B2A24S20P"), &b24()).ok);
+        let v = unit_matches_model(&device("JK-PB2A16S20P"), &b24());
+        assert_eq!(v.reasons[0].code, "unit_model_mismatch");
+        assert!(
+            texts(&v)[0].contains(
+                "reports model JK-PB2A16S20P (a 16-cell unit) but set-up chose a 24-cell unit \
+                 (24-cell unit)"
+            ),
+            "{v:?}"
+        );
+        let v = unit_matches_model(&device("JK-BMS"), &b16());
+        assert_eq!(v.reasons[0].code, "unit_model_unknown");
+        assert!(texts(&v)[0].contains("'JK-BMS'"), "{v:?}");
+    }
+
+    #[test]
+    fn the_units_pack_voltage_must_agree_with_the_meter_within_the_tolerance() {
+        let tol = limits().live_pack_tolerance;
+        let mut cells = sixteen();
+        let measured = Volts(52.80);
+        // Both sides of the edge, above and below the meter.
+        for (live, ok) in [(52.20, true), (53.40, true), (52.19, false), (53.41, false)] {
+            cells.pack_voltage = Volts(live);
+            assert_eq!(
+                pack_voltage_matches(&cells, measured, tol).ok,
+                ok,
+                "{live} V against 52.80 V"
+            );
+        }
+        // A calibration to the 48 V label on a 52.8 V pack: both values named.
+        cells.pack_voltage = Volts(48.0);
+        let v = pack_voltage_matches(&cells, measured, tol);
+        assert_eq!(v.reasons[0].code, "pack_voltage_mismatch");
+        assert!(
+            texts(&v)[0].starts_with(
+                "the BMS reads the pack at 48.00 V but the meter measured 52.80 V at the \
+                 multimeter test (4.80 V apart, more than 0.60 V)"
+            ),
+            "{v:?}"
+        );
+        assert!(
+            texts(&v)[0].contains("calibrate to the meter's 52.80 V"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
     fn probes_must_be_present_plausible_and_without_alarm() {
         assert!(probes_present(&sixteen(), &limits()).ok);
         let mut cells = sixteen();
-        cells.probes[1] = None;
+        cells.probes[0] = None;
         let v = probes_present(&cells, &limits());
-        assert!(texts(&v)[0].contains("probe 2 gives no reading"), "{v:?}");
+        assert!(texts(&v)[0].contains("probe 1 gives no reading"), "{v:?}");
+        // Probe 2 is the model data's, not the manual's: probe_count judges it.
+        let mut cells = sixteen();
+        cells.probes[1] = None;
+        assert!(probes_present(&cells, &limits()).ok);
+        let v = probe_count(&cells, &limits(), 2);
+        assert_eq!(v.reasons.len(), 1, "{v:?}");
+        assert!(
+            texts(&v)[0].starts_with("temperature probe 2 gives no reading"),
+            "{v:?}"
+        );
+        assert!(
+            texts(&v)[0].contains("this tool's assumption: the model data lists 2 probes"),
+            "{v:?}"
+        );
+        assert!(probe_count(&cells, &limits(), 1).ok);
+        assert!(probe_count(&sixteen(), &limits(), 2).ok);
+        let v = probe_count(&sixteen(), &limits(), 3);
+        assert!(
+            texts(&v)[0].starts_with("temperature probe 3 gives no reading"),
+            "{v:?}"
+        );
         let mut cells = sixteen();
         cells.probes[0] = Some(Celsius(-40.0));
         assert!(texts(&probes_present(&cells, &limits()))[0].contains("probe 1 reads -40.0 °C"));

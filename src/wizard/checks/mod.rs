@@ -248,6 +248,10 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         Check::SwitchesOn => settings(ctx).map(live::switches_on),
         Check::TempSensorEnabled => settings(ctx).map(live::temp_sensor_enabled),
         Check::ProbesPresent => fresh_cells(ctx).map(|c| live::probes_present(c, limits)),
+        Check::ProbeCount => fresh_cells(ctx).and_then(|c| {
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::probe_count(c, limits, model.probes))
+        }),
         Check::ColdSite if !ctx.pack.cold_site => Ok(Verdict::pass()),
         Check::ColdSite => settings(ctx).map(|s| live::cold_site(s, true, limits)),
         Check::NoAlarm => fresh_cells(ctx).map(live::no_alarm),
@@ -256,6 +260,29 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
             Some(s) => Ok(live::protection_test(&ctx.live.protection, s, limits)),
             None => Err(not_read()),
         },
+        Check::UvpMatchesChemistry => settings(ctx).and_then(|s| {
+            let (_, chem) = fact_chemistry(ctx)?;
+            Ok(live::uvp_matches_chemistry(s, chem))
+        }),
+        Check::EmergencyOff => fresh_cells(ctx).map(live::emergency_off),
+        Check::UnitMatchesModel => connected(ctx).and_then(|()| {
+            let device = ctx.live.device.as_ref().ok_or_else(|| {
+                refuse(
+                    "device_not_read",
+                    "the unit's device info (its model) has not been read yet".to_string(),
+                )
+            })?;
+            let model = fact_model(ctx, fact_cells(ctx)?)?;
+            Ok(live::unit_matches_model(device, model))
+        }),
+        Check::PackVoltageMatches => fresh_cells(ctx).and_then(|c| {
+            let measured = pack_voltage(ctx)?;
+            Ok(live::pack_voltage_matches(
+                c,
+                measured,
+                limits.live_pack_tolerance,
+            ))
+        }),
     };
     let result = match (result, unreadable(check, ctx.live)) {
         // The unit can never send this: a pass here would be a pass without data. The engine
@@ -401,6 +428,12 @@ pub fn unreadable(check: &Check, live: &LiveData) -> Option<&'static str> {
                     "this unit (24S frame layout) does not report the Disable Temp. Sensor switch"
                 })
         }
+        // Only 32S frames carry the Emergency countdown.
+        Check::EmergencyOff => live
+            .cells
+            .as_ref()
+            .filter(|c| c.emergency.is_none())
+            .map(|_| "this unit (24S frame layout) does not report the Emergency switch"),
         Check::NoFactoryReset => live
             .device
             .as_ref()
@@ -662,10 +695,21 @@ fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn output_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let output = need_number(ctx, "output_voltage")?;
     let pack = pack_voltage(ctx)?;
+    // Only to explain a dark output; the verdict is the meter's alone.
+    let hint = match (ctx.pack.chemistry, ctx.pack.cells) {
+        (Some(chemistry), Some(cells)) => Some(charger::DarkOutputHint {
+            chemistry,
+            cells,
+            spec: ctx.spec,
+            unit_uvp: ctx.live.settings.as_ref().map(|s| s.cell_uvp),
+        }),
+        _ => None,
+    };
     Ok(charger::output_voltage(
         Volts(output),
         pack,
         &ctx.spec.limits,
+        hint,
     ))
 }
 
@@ -716,7 +760,10 @@ mod tests {
             };
             w.live = LiveData {
                 connected: true,
-                device: Some(device("11.61")),
+                device: Some(DeviceInfo {
+                    model: "JK-PB2A16S20P".into(),
+                    ..device("11.61")
+                }),
                 settings: Some(settings_lifepo4()),
                 settings_at_ms: Some(9_000),
                 cells: Some(cell_info(&pack_cells(16, 3.3))),
@@ -754,7 +801,7 @@ mod tests {
         }
     }
 
-    const LIVE_CHECKS: [Check; 14] = [
+    const LIVE_CHECKS: [Check; 19] = [
         Check::LiveConnected,
         Check::CellsVisible,
         Check::CellsPlausible,
@@ -769,6 +816,11 @@ mod tests {
         Check::NoAlarm,
         Check::NoFactoryReset,
         Check::ProtectionTest,
+        Check::EmergencyOff,
+        Check::UnitMatchesModel,
+        Check::PackVoltageMatches,
+        Check::UvpMatchesChemistry,
+        Check::ProbeCount,
     ];
 
     fn codes(v: &Verdict) -> Vec<&str> {
@@ -1083,6 +1135,111 @@ mod tests {
             code: LogEntry::factory_code(Chemistry::LiIon),
         });
         assert_eq!(codes(&w.eval(Check::NoFactoryReset)), ["factory_reset"]);
+    }
+
+    #[test]
+    fn the_unit_is_tied_to_the_chosen_model_and_the_measured_pack() {
+        let mut w = World::configured();
+        assert!(w.eval(Check::UnitMatchesModel).ok);
+        w.live.device.as_mut().unwrap().model = "JK_B2A24S20P".into();
+        assert_eq!(
+            codes(&w.eval(Check::UnitMatchesModel)),
+            ["unit_model_mismatch"]
+        );
+        w.live.device = None;
+        assert_eq!(codes(&w.eval(Check::UnitMatchesModel)), ["device_not_read"]);
+        // Another pack: the unit reads a cell less than the meter did.
+        assert!(w.eval(Check::PackVoltageMatches).ok);
+        w.live.cells.as_mut().unwrap().pack_voltage = Volts(49.5);
+        let v = w.eval(Check::PackVoltageMatches);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("49.50 V but the meter measured 52.90 V"),
+            "{v:?}"
+        );
+        w.pack.pack_voltage = None;
+        assert_eq!(codes(&w.eval(Check::PackVoltageMatches)), ["missing_fact"]);
+    }
+
+    #[test]
+    fn emergency_on_is_refused_and_a_24s_unit_hands_it_to_the_operator() {
+        let mut w = World::configured();
+        assert!(w.eval(Check::EmergencyOff).ok);
+        w.live.cells.as_mut().unwrap().emergency = Some(true);
+        assert_eq!(codes(&w.eval(Check::EmergencyOff)), ["emergency_on"]);
+        // A 24S frame has no Emergency switch: no pass without the operator's word.
+        w.live.cells.as_mut().unwrap().emergency = None;
+        let v = w.eval(Check::EmergencyOff);
+        assert_eq!(codes(&v), ["not_reported"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("does not report the Emergency switch"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_dead_output_under_a_uvp_above_the_cells_points_to_the_battery_type() {
+        // 24 LTO cells at 2.40 V on a unit still on the Li-ion set (UVP 2.90 V).
+        let mut w = World::new(step(
+            "wiring.output",
+            "Output",
+            InputSpec::Form {
+                fields: vec![],
+                items: vec![],
+            },
+        ))
+        .field("output_voltage", Value::Number(0.0));
+        w.pack.chemistry = Some(Chemistry::Lto);
+        w.pack.cells = Some(24);
+        w.pack.pack_voltage = Some(Volts(57.6));
+        // Before the link is up: the measured 2.40 V per cell is below the UVP of every other
+        // chemistry's set.
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["uvp_may_be_above_cells"]);
+        assert!(
+            v.reasons[0].text.contains(
+                "a unit still on its LI-ION or LIFEPO4 factory set keeps its output off on this \
+                 LTO pack, because its Cell UVP (at least 2.50 V) is above the cells (2.400 V \
+                 each"
+            ),
+            "{v:?}"
+        );
+        assert!(v.reasons[0].text.contains("choose LTO as the battery type"));
+        let mut s = settings_lifepo4();
+        s.cell_uvp = Volts(2.90);
+        w.live = LiveData {
+            connected: true,
+            settings: Some(s.clone()),
+            cells: Some(cell_info(&pack_cells(24, 2.40))),
+            cells_at_ms: Some(9_000),
+            ..LiveData::default()
+        };
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["uvp_above_cells"]);
+        assert!(
+            v.reasons[0]
+                .text
+                .contains("Cell UVP is 2.90 V, above this LTO pack's cells"),
+            "{v:?}"
+        );
+        // Without fresh cells, the measured pack voltage per cell is used.
+        w.live.cells = None;
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["uvp_above_cells"]);
+        // A UVP below the cells: the dead output is an activation matter after all.
+        s.cell_uvp = Volts(1.8);
+        w.live.settings = Some(s);
+        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
+        // A LiFePO4 pack's cells sit above every other set's UVP: not activated, as before.
+        w.live = LiveData::default();
+        w.pack.chemistry = Some(Chemistry::LiFePo4);
+        w.pack.cells = Some(16);
+        w.pack.pack_voltage = Some(Volts(52.8));
+        let v = w.eval(Check::OutputVoltage);
+        assert_eq!(codes(&v), ["output_voltage"]);
+        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub fn model(id: &str, max_cells: u32, plugs: &[u32]) -> ModelSpec {
         max_input_voltage: Volts(4.25 * f64::from(max_cells)),
         split_note: None,
         plugs: plugs.to_vec(),
+        probes: 2,
     }
 }
 
@@ -127,6 +128,7 @@ pub fn limits() -> Limits {
         probe_plausible: [-20.0, 70.0],
         protection_tolerance: Volts(0.05),
         live_max_age_s: 5.0,
+        live_pack_tolerance: Volts(0.6),
     }
 }
 
@@ -299,7 +301,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         min_cell: 0,
         lead_resistances: vec![Ohms(0.05); 32],
         lead_warning_bits: 0,
-        mos_temperature: Celsius(24.0),
+        mos_temperature: Some(Celsius(24.0)),
         pack_voltage: Volts(voltages.iter().sum()),
         current: Amps(0.0),
         probes: vec![Some(Celsius(21.5)), Some(Celsius(22.0)), None, None, None],
@@ -313,6 +315,7 @@ pub fn cell_info(voltages: &[f64]) -> crate::bms::model::CellInfo {
         charging: true,
         discharging: true,
         temp_sensor_bits: 0b11,
+        emergency: Some(false),
     }
 }
 

@@ -4,12 +4,25 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::locate::{locate, Seg};
 use super::{
     Check, FieldKind, FieldSpec, InputSpec, PackField, Section, SpecError, StepSpec, Text, Unit,
     WizardSpec, MESSAGE_KEYS,
 };
 use crate::bms::model::{AppAction, Chemistry};
+use crate::yaml::{At as P, Doc};
+
+/// Bounds on the wizard's own numbers, beyond which a value is a typo, never a choice (our
+/// judgement, from the units the program serves): a cell never rests above 5 V; the largest
+/// JK SMART pack (32 cells of 4.2 V) is 134 V, so a pack-level voltage stays under 200 V; an
+/// NTC probe reads from -60 to 150 °C; live data older than an hour is no live data.
+const CELL_VOLTS_MAX: f64 = 5.0;
+const PACK_VOLTS_MAX: f64 = 200.0;
+const CELSIUS: (f64, f64) = (-60.0, 150.0);
+const LIVE_AGE_MAX_S: f64 = 3600.0;
+/// A JK SMART frame holds at most 32 cells.
+const CELLS_MAX: u32 = 32;
+/// A form field's own range stays within ±1,000,000 (no quantity on the bench comes near).
+const FIELD_BOUND: f64 = 1e6;
 
 /// The manual's error list runs 1–9.
 const ERROR_CODES: std::ops::RangeInclusive<u8> = 1..=9;
@@ -21,53 +34,33 @@ const EPS: f64 = 1e-9;
 const METHOD_FIELD: &str = "method";
 const CHARGER_OPTION: &str = "charger";
 
-/// A path both for the locator (indices) and for people (ids).
-#[derive(Debug, Clone, Default)]
-struct P {
-    segs: Vec<Seg>,
-    shown: String,
-}
-
-impl P {
-    fn key(&self, key: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Key(key.to_string()));
-        if !p.shown.is_empty() {
-            p.shown.push('.');
-        }
-        p.shown.push_str(key);
-        p
-    }
-
-    /// An item of a sequence, shown by its id when it has one.
-    fn item(&self, index: usize, id: &str) -> P {
-        let mut p = self.clone();
-        p.segs.push(Seg::Index(index));
-        if id.is_empty() {
-            p.shown.push_str(&format!("[{index}]"));
-        } else {
-            p.shown.push_str(&format!("[{id}]"));
-        }
-        p
-    }
-}
-
 struct Validator<'a> {
-    text: &'a str,
-    origin: &'a str,
+    doc: &'a Doc,
     errors: Vec<SpecError>,
 }
 
 impl Validator<'_> {
     fn err(&mut self, at: &P, message: impl Into<String>) {
-        let pos = locate(self.text, &at.segs);
-        self.errors.push(SpecError {
-            origin: self.origin.to_string(),
-            line: pos.map(|p| p.0),
-            column: pos.map(|p| p.1),
-            path: at.shown.clone(),
-            message: message.into(),
-        });
+        self.errors.push(self.doc.error_at(at, message));
+    }
+
+    /// `value` must lie above `lo` (or at it, when `lo_inclusive`) and at most `hi`.
+    fn within(&mut self, at: &P, value: f64, lo: f64, lo_inclusive: bool, hi: f64, unit: &str) {
+        let above = if lo_inclusive {
+            value >= lo
+        } else {
+            value > lo
+        };
+        if !(above && value <= hi) {
+            let from = if lo_inclusive { "from" } else { "above" };
+            self.err(
+                at,
+                format!(
+                    "{}{unit} is out of range: give {from} {lo} to {hi}{unit}",
+                    crate::yaml::number(value)
+                ),
+            );
+        }
     }
 
     fn text(&mut self, langs: &[String], text: &Text, at: &P) {
@@ -93,10 +86,9 @@ impl Validator<'_> {
 }
 
 /// Every semantic mistake in `spec`, positioned in `text`; empty when the wizard is sound.
-pub(super) fn validate(spec: &WizardSpec, text: &str, origin: &str) -> Vec<SpecError> {
+pub(super) fn validate(spec: &WizardSpec, doc: &Doc) -> Vec<SpecError> {
     let mut v = Validator {
-        text,
-        origin,
+        doc,
         errors: Vec::new(),
     };
     let root = P::default();
@@ -154,30 +146,37 @@ fn chemistries(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
             ("ladder_step", cs.ladder_step),
             ("cell_plausible", cs.cell_plausible),
         ] {
-            if !range.min.0.is_finite()
-                || !range.max.0.is_finite()
-                || range.min.0 <= 0.0
-                || range.min.0 >= range.max.0
-            {
+            v.within(
+                &at.key(name).key("min"),
+                range.min.0,
+                0.0,
+                false,
+                CELL_VOLTS_MAX,
+                " V",
+            );
+            v.within(
+                &at.key(name).key("max"),
+                range.max.0,
+                0.0,
+                false,
+                CELL_VOLTS_MAX,
+                " V",
+            );
+            if range.min.0 >= range.max.0 {
                 v.err(
                     &at.key(name),
-                    format!(
-                        "min ({}) must be above 0 and below max ({})",
-                        range.min.0, range.max.0
-                    ),
+                    format!("min ({}) must be below max ({})", range.min.0, range.max.0),
                 );
             }
         }
-        let volts = |x: crate::units::Volts| x.0.is_finite() && x.0 > 0.0;
         for (name, value) in [
             ("cell_ovp", cs.cell_ovp),
             ("max_charge_voltage", cs.max_charge_voltage),
             ("min_discharge_voltage", cs.min_discharge_voltage),
         ] {
-            if !volts(value) {
-                v.err(&at.key(name), format!("must be above 0 V (is {})", value.0));
-            }
+            v.within(&at.key(name), value.0, 0.0, false, CELL_VOLTS_MAX, " V");
         }
+        let volts = |x: crate::units::Volts| x.0.is_finite() && x.0 > 0.0;
         if cs.min_discharge_voltage.0 >= cs.max_charge_voltage.0 {
             v.err(
                 &at.key("min_discharge_voltage"),
@@ -276,9 +275,16 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
     for (i, m) in spec.models.iter().enumerate() {
         let at = at.item(i, &m.id);
         v.text(&spec.languages, &m.name, &at.key("name"));
-        let wires: u32 = m.plugs.iter().sum();
-        if m.max_cells == 0 {
-            v.err(&at.key("max_cells"), "must be at least 1");
+        let wires: u64 = m.plugs.iter().map(|&p| u64::from(p)).sum();
+        if !(1..=CELLS_MAX).contains(&m.max_cells) {
+            v.err(
+                &at.key("max_cells"),
+                format!(
+                    "{} is out of range: give 1 to {CELLS_MAX} (a JK SMART frame holds at most \
+                     {CELLS_MAX} cells)",
+                    m.max_cells
+                ),
+            );
         }
         if m.min_cells == 0 {
             v.err(&at.key("min_cells"), "must be at least 1");
@@ -299,13 +305,13 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
         }
         if m.plugs.is_empty() || m.plugs.contains(&0) {
             v.err(&at.key("plugs"), "every plug needs at least one wire");
-        } else if wires != m.max_cells + 1 {
+        } else if wires != u64::from(m.max_cells) + 1 {
             v.err(
                 &at.key("plugs"),
                 format!(
                     "the plugs hold {wires} wires but {} cells need {} (pack minus plus one per cell)",
                     m.max_cells,
-                    m.max_cells + 1
+                    u64::from(m.max_cells) + 1
                 ),
             );
         }
@@ -334,28 +340,43 @@ fn models(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
 fn limits(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
     let at = root.key("limits");
     let l = &spec.limits;
-    for (name, value) in [
-        ("cell_spread", l.cell_spread.0),
-        ("charger_margin", l.charger_margin.0),
-        ("output_tolerance", l.output_tolerance.0),
-        ("pack_tolerance", l.pack_tolerance.0),
-        ("unused_pin_max", l.unused_pin_max.0),
-        ("meter_digit", l.meter_digit.0),
-        ("balance_trigger", l.balance_trigger.0),
-        ("protection_tolerance", l.protection_tolerance.0),
-        ("live_max_age_s", l.live_max_age_s),
+    for (name, value, max) in [
+        ("cell_spread", l.cell_spread.0, CELL_VOLTS_MAX),
+        ("charger_margin", l.charger_margin.0, PACK_VOLTS_MAX),
+        ("output_tolerance", l.output_tolerance.0, PACK_VOLTS_MAX),
+        ("pack_tolerance", l.pack_tolerance.0, PACK_VOLTS_MAX),
+        ("unused_pin_max", l.unused_pin_max.0, CELL_VOLTS_MAX),
+        ("meter_digit", l.meter_digit.0, CELL_VOLTS_MAX),
+        ("balance_trigger", l.balance_trigger.0, CELL_VOLTS_MAX),
+        (
+            "protection_tolerance",
+            l.protection_tolerance.0,
+            CELL_VOLTS_MAX,
+        ),
+        (
+            "live_pack_tolerance",
+            l.live_pack_tolerance.0,
+            PACK_VOLTS_MAX,
+        ),
     ] {
-        if !value.is_finite() || value <= 0.0 {
-            v.err(&at.key(name), format!("must be above 0 (is {value})"));
-        }
+        v.within(&at.key(name), value, 0.0, false, max, " V");
     }
+    v.within(
+        &at.key("live_max_age_s"),
+        l.live_max_age_s,
+        0.0,
+        false,
+        LIVE_AGE_MAX_S,
+        " s",
+    );
+    let (cold, hot) = CELSIUS;
+    v.within(&at.key("cold_utpr"), l.cold_utpr, cold, true, hot, " °C");
     for (name, values) in [
-        ("cold_utpr", &[l.cold_utpr][..]),
-        ("cold_utp", &l.cold_utp[..]),
-        ("probe_plausible", &l.probe_plausible[..]),
+        ("cold_utp", l.cold_utp),
+        ("probe_plausible", l.probe_plausible),
     ] {
-        if values.iter().any(|x| !x.is_finite()) {
-            v.err(&at.key(name), "must be a finite number of °C");
+        for (i, x) in values.into_iter().enumerate() {
+            v.within(&at.key(name).item(i, ""), x, cold, true, hot, " °C");
         }
     }
     if l.cold_utp[0] > l.cold_utp[1] {
@@ -589,7 +610,9 @@ fn field(v: &mut Validator<'_>, langs: &[String], f: &FieldSpec, at: &P) {
     }
     match &f.kind {
         FieldKind::Number { min, max, .. } => {
-            if !min.is_finite() || !max.is_finite() || min >= max {
+            v.within(&at.key("min"), *min, -FIELD_BOUND, true, FIELD_BOUND, "");
+            v.within(&at.key("max"), *max, -FIELD_BOUND, true, FIELD_BOUND, "");
+            if min >= max {
                 v.err(
                     &at.key("min"),
                     format!("min ({min}) must be below max ({max})"),
@@ -597,6 +620,22 @@ fn field(v: &mut Validator<'_>, langs: &[String], f: &FieldSpec, at: &P) {
             }
         }
         FieldKind::Integer { min, max } => {
+            v.within(
+                &at.key("min"),
+                *min as f64,
+                -FIELD_BOUND,
+                true,
+                FIELD_BOUND,
+                "",
+            );
+            v.within(
+                &at.key("max"),
+                *max as f64,
+                -FIELD_BOUND,
+                true,
+                FIELD_BOUND,
+                "",
+            );
             if min > max {
                 v.err(
                     &at.key("min"),
@@ -688,7 +727,12 @@ fn check_needs(check: &Check, step: &StepSpec) -> Option<String> {
         | Check::ColdSite
         | Check::NoAlarm
         | Check::NoFactoryReset
-        | Check::ProtectionTest => (!live).then(|| {
+        | Check::ProtectionTest
+        | Check::UvpMatchesChemistry
+        | Check::ProbeCount
+        | Check::EmergencyOff
+        | Check::UnitMatchesModel
+        | Check::PackVoltageMatches => (!live).then(|| {
             format!(
                 "check '{}' reads the live BMS: it needs a step whose input kind is live or \
                  sign_off",
@@ -1121,7 +1165,7 @@ mod tests {
                 "ovp_window: {min: 3.45, max: 4.10}",
             ),
         ]);
-        let e = find(&errs, "must be above 0 and below max");
+        let e = find(&errs, "must be below max");
         assert_eq!(e.path, "chemistries.lifepo4.ladder_step");
         find(&errs, "the OVP windows of 'li-ion' and 'lifepo4' overlap");
     }
@@ -1142,12 +1186,12 @@ mod tests {
         let e = &errs[0];
         assert_eq!(e.path, "chemistries.lifepo4.ovp_window.max");
         let line = line_of(&text, "max: 3.66", 1);
-        // The locator names the window's key (flow mappings keep no inner positions).
+        // The parser's positions reach inside the flow mapping: its `max`.
         let column = text
             .lines()
             .nth(line - 1)
             .unwrap()
-            .find("ovp_window")
+            .find("max: 3.66")
             .unwrap()
             + 1;
         assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
