@@ -56,22 +56,6 @@ impl Clock {
     pub fn elapsed(&self) -> Duration {
         self.base.elapsed()
     }
-
-    /// This clock, moved forward if need be so that it reads at least `at` now. A session
-    /// run on a virtual clock stamps ahead of the wall clock; resumed later, its new stamps
-    /// must not fall before the ones in its journal, or data read now would count as older
-    /// than the step it is for.
-    pub fn not_before(self, at: Millis) -> Self {
-        let behind = at - self.now();
-        if behind > 0 {
-            Clock {
-                base_ms: self.base_ms + behind,
-                ..self
-            }
-        } else {
-            self
-        }
-    }
 }
 
 /// The runtime a front end runs its bench on. `virtual_time`: a current-thread runtime on a

@@ -119,7 +119,7 @@ impl<'a, 'w> Bench<'a, 'w> {
         // A resumed session's new stamps come after its journal's, even when it ran on a
         // virtual clock ahead of this one.
         let clock = match session.events().iter().map(Event::at).max() {
-            Some(last) => clock.not_before(last + 1),
+            Some(last) => clock.not_before(last),
             None => clock,
         };
         Bench {

@@ -210,7 +210,11 @@ fn an_unknown_chemistry_or_model_exits_two() {
     );
     let out = run(&["--model", "b2a8s20p"], &r);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("takes 3–8 cells, not 16"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("takes 3–8 cells, not 16"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

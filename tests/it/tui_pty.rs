@@ -417,7 +417,7 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     w.send(ENTER);
     w.send(ENTER); // name
     w.send(ENTER); // role
-    // Its live gates judge only data read since the step was entered.
+                   // Its live gates judge only data read since the step was entered.
     w.wait_for("MAY GO ON", LIVE);
     w.send(ENTER); // sign
     w.wait_for("Signed off", SHORT);
