@@ -119,8 +119,8 @@ impl<'a, 'w> Bench<'a, 'w> {
         // A resumed session's new stamps come after its journal's, even when it ran on a
         // virtual clock ahead of this one.
         let clock = match session.events().iter().map(Event::at).max() {
-            Some(last) => clock.not_before(last),
-            None => clock,
+            Some(last) if last > clock.now() => clock.not_before(last),
+            _ => clock,
         };
         Bench {
             session,
