@@ -1181,68 +1181,6 @@ mod tests {
     }
 
     #[test]
-    fn a_dead_output_under_a_uvp_above_the_cells_points_to_the_battery_type() {
-        // 24 LTO cells at 2.40 V on a unit still on the Li-ion set (UVP 2.90 V).
-        let mut w = World::new(step(
-            "wiring.output",
-            "Output",
-            InputSpec::Form {
-                fields: vec![],
-                items: vec![],
-            },
-        ))
-        .field("output_voltage", Value::Number(0.0));
-        w.pack.chemistry = Some(Chemistry::Lto);
-        w.pack.cells = Some(24);
-        w.pack.pack_voltage = Some(Volts(57.6));
-        // Before the link is up: the measured 2.40 V per cell is below the UVP of every other
-        // chemistry's set.
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["uvp_may_be_above_cells"]);
-        assert!(
-            v.reasons[0].text.contains(
-                "a unit still on its LI-ION or LIFEPO4 factory set keeps its output off on this \
-                 LTO pack, because its Cell UVP (at least 2.50 V) is above the cells (2.400 V \
-                 each"
-            ),
-            "{v:?}"
-        );
-        assert!(v.reasons[0].text.contains("choose LTO as the battery type"));
-        let mut s = settings_lifepo4();
-        s.cell_uvp = Volts(2.90);
-        w.live = LiveData {
-            connected: true,
-            settings: Some(s.clone()),
-            cells: Some(cell_info(&pack_cells(24, 2.40))),
-            cells_at_ms: Some(9_000),
-            ..LiveData::default()
-        };
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["uvp_above_cells"]);
-        assert!(
-            v.reasons[0]
-                .text
-                .contains("Cell UVP is 2.90 V, above this LTO pack's cells"),
-            "{v:?}"
-        );
-        // Without fresh cells, the measured pack voltage per cell is used.
-        w.live.cells = None;
-        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["uvp_above_cells"]);
-        // A UVP below the cells: the dead output is an activation matter after all.
-        s.cell_uvp = Volts(1.8);
-        w.live.settings = Some(s);
-        assert_eq!(codes(&w.eval(Check::OutputVoltage)), ["output_voltage"]);
-        // A LiFePO4 pack's cells sit above every other set's UVP: not activated, as before.
-        w.live = LiveData::default();
-        w.pack.chemistry = Some(Chemistry::LiFePo4);
-        w.pack.cells = Some(16);
-        w.pack.pack_voltage = Some(Volts(52.8));
-        let v = w.eval(Check::OutputVoltage);
-        assert_eq!(codes(&v), ["output_voltage"]);
-        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
-    }
-
-    #[test]
     fn every_check_runs_on_an_empty_context() {
         let w = World::new(step("x", "X", InputSpec::Checklist { items: vec![] }));
         let all = [
