@@ -395,6 +395,8 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     // The cut-off is recorded when only the discharge is still missing (right after an app
     // action the gates wait for fresh data and name neither).
     w.wait_until(
+        // Seen in the gate line (not hidden behind the phone app): the charge cut-off is in,
+        // the discharge one still to come.
         |s| s.contains("no discharge cut-off") && !s.contains("no charge cut-off"),
         "the charge cut-off",
         Duration::from_secs(90),
@@ -410,6 +412,9 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     // After an app action the gates wait for fresh data (a frame or two, about a second
     // apart) before they pass again; the screen still shows the verdict from before it.
     std::thread::sleep(Duration::from_secs(3));
+    // The gates judge only data read after the app was last used: wait for a frame with the
+    // current off, and for the verdict on it.
+    w.wait_for("A idle", LIVE);
     w.wait_for("MAY GO ON", LIVE);
     w.send(ENTER);
 
