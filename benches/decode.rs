@@ -1,14 +1,19 @@
 //! How long the codec takes per frame, on real captured frames (shared/vectors).
 //!
-//! `cargo bench --bench decode` (add `-- --quick` for a short run).
+//! `cargo bench --bench decode` (add `-- --quick` for a short run). Each iteration is one
+//! frame, so the times are ns per frame; "hex-parse" is the floor that reading a capture costs.
+
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jk_commission::bms::decode::{decode, FrameStream};
 use jk_commission::bms::frame::{RawFrame, Reassembler, FRAME_LEN};
-use jk_commission::bms::json::frame_to_json;
+use jk_commission::bms::json::{frame_to_json, write_frame};
 use jk_commission::bms::model::Layout;
+use jk_commission::cmd::decode::parse_hex_into;
 
 #[path = "../tests/common/vectors.rs"]
 mod vectors;
@@ -64,9 +69,53 @@ fn bench(c: &mut Criterion) {
         })
     });
     let frame = decode(&f32s, Some(Layout::S32)).unwrap();
-    c.bench_function("frame_to_json cell_info 32S", |b| {
+    c.bench_function(
+        "JSON output cell_info 32S (typed, as decode writes it)",
+        |b| {
+            let mut out = Vec::with_capacity(4096);
+            b.iter(|| {
+                out.clear();
+                write_frame(&mut out, black_box(&frame)).unwrap();
+            })
+        },
+    );
+    c.bench_function("JSON as a serde_json::Value cell_info 32S", |b| {
         b.iter(|| frame_to_json(black_box(&frame)).to_string())
     });
+    let hex_lines: Vec<String> = [&f32s.0[..128], &f32s.0[128..150], &f32s.0[150..]]
+        .iter()
+        .map(|piece| {
+            piece
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    c.bench_function("hex-parse one frame (3 spaced lines)", |b| {
+        let mut bytes = Vec::with_capacity(512);
+        b.iter(|| {
+            for line in &hex_lines {
+                parse_hex_into(black_box(line.as_bytes()), &mut bytes).unwrap();
+            }
+        })
+    });
+    c.bench_function(
+        "decode end to end: hex lines -> JSON line, 32S cell_info",
+        |b| {
+            let mut s = FrameStream::new(Some(Layout::S32));
+            let mut bytes = Vec::with_capacity(512);
+            let mut out = Vec::with_capacity(4096);
+            b.iter(|| {
+                out.clear();
+                for line in &hex_lines {
+                    parse_hex_into(black_box(line.as_bytes()), &mut bytes).unwrap();
+                    s.push_each(&bytes, |r| write_frame(&mut out, &r.unwrap()).unwrap());
+                }
+                assert!(!out.is_empty());
+            })
+        },
+    );
 }
 
 criterion_group!(benches, bench);

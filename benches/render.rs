@@ -1,6 +1,9 @@
 //! How long one frame of the busiest screen takes: a 32-cell pack live at a configuration step,
 //! at 80×24 and at 160×48, drawn into ratatui's TestBackend (no terminal I/O), gates and all.
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use jk_commission::bms::sim::{SimConfig, SimUnit};
 use jk_commission::ui::state::UiState;

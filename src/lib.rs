@@ -3,6 +3,10 @@
 //! See ARCHITECTURE.md for the map. The pure core (units, bms model and codec, wizard) has no
 //! terminal, clock or Bluetooth inside; the edges (cmd, ui, bms::ble, bms::sim's task) do I/O.
 
+// Public items get a one-line doc (the benches and tests, whose macros make undocumented
+// public functions, are not held to it).
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod bms;
 pub mod clean;

@@ -49,17 +49,10 @@ impl Error {
     }
 }
 
-/// Write `s` with every control character (C0, DEL, C1: escape sequences, line breaks) shown
-/// as an escape: a message quotes the file, and the file must not steer the terminal.
+/// Write `s` cleaned ([`crate::clean::clean`]): a message quotes the file, and the file must
+/// not steer the terminal.
 fn write_visible(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
-    for c in s.chars() {
-        if c.is_control() {
-            write!(f, "{}", c.escape_default())?;
-        } else {
-            write!(f, "{c}")?;
-        }
-    }
-    Ok(())
+    f.write_str(&crate::clean::clean(s))
 }
 
 impl fmt::Display for Error {
@@ -819,11 +812,11 @@ steps:
         let shown = e.to_string();
         assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
         assert!(
-            shown.contains("duplicate key 'a\\u{1b}[8mhidden'"),
+            shown.contains("duplicate key 'a\u{241b}[8mhidden'"),
             "{shown}"
         );
         let e = Error::whole_file("x\u{9b}y\nz", "bell\u{7}");
-        assert_eq!(e.to_string(), "x\\u{9b}y\\nz: bell\\u{7}");
+        assert_eq!(e.to_string(), "x\\u{9b}y\u{240a}z: bell\u{2407}");
     }
 
     #[test]

@@ -98,4 +98,18 @@ mod tests {
             wall.elapsed()
         );
     }
+
+    #[test]
+    fn a_clock_never_reads_before_a_stamp_it_must_follow() {
+        runtime(true).unwrap().block_on(async {
+            let clock = Clock::start();
+            let now = clock.now();
+            let ahead = clock.not_before(now + 3_600_000);
+            assert!(ahead.now() >= now + 3_600_000);
+            assert!(ahead.now() < now + 3_600_000 + 1_000);
+            // Already past it: unchanged.
+            let same = clock.not_before(now - 5_000);
+            assert_eq!(same.now(), clock.now());
+        });
+    }
 }

@@ -116,6 +116,12 @@ pub struct Bench<'a, 'w> {
 impl<'a, 'w> Bench<'a, 'w> {
     /// A bench for `session` with no unit yet; `scenario`: the faults to stage as it goes.
     pub fn new(session: &'a mut Session<'w>, clock: Clock, scenario: Option<&Scenario>) -> Self {
+        // A resumed session's new stamps come after its journal's, even when it ran on a
+        // virtual clock ahead of this one.
+        let clock = match session.events().iter().map(Event::at).max() {
+            Some(last) if last > clock.now() => clock.not_before(last),
+            _ => clock,
+        };
         Bench {
             session,
             clock,

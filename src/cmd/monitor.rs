@@ -146,17 +146,19 @@ pub async fn monitor<L: BmsLink>(
             .ok_or(MonitorError::Closed)?;
         let frame = match event {
             LinkEvent::Up { peer } => {
+                let peer = crate::clean::clean(&peer).into_owned();
                 eprintln!("link up: {peer}");
                 view.status = format!("up ({peer})");
                 continue;
             }
             LinkEvent::Down { reason } => {
+                let reason = crate::clean::clean(&reason).into_owned();
                 eprintln!("link down: {reason}");
                 view.status = format!("down: {reason}");
                 continue;
             }
             LinkEvent::Rejected { reason } => {
-                eprintln!("frame refused: {reason}");
+                eprintln!("frame refused: {}", crate::clean::Clean(reason));
                 continue;
             }
             LinkEvent::DeviceInfo(d) => Frame::DeviceInfo(d),
@@ -439,6 +441,23 @@ mod tests {
         })
         .unwrap();
         assert!(view_of(&unit).render().contains("temp sensors DISABLED"));
+    }
+
+    #[test]
+    fn an_absent_mos_sensor_shows_none_not_minus_200() {
+        let unit = SimUnit::new(SimConfig::ready()).unwrap();
+        let mut view = view_of(&unit);
+        assert!(
+            view.render().contains("Temps     MOS 2"),
+            "{}",
+            view.render()
+        );
+        if let Some(c) = view.cells.as_mut() {
+            c.mos_temperature = None;
+        }
+        let text = view.render();
+        assert!(text.contains("Temps     MOS none  T1 22."), "{text}");
+        assert!(!text.contains("-200"), "{text}");
     }
 
     #[tokio::test(start_paused = true)]

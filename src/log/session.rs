@@ -147,9 +147,10 @@ impl<'w> Session<'w> {
         Ok(session)
     }
 
-    /// Whether `dir` holds a finished session (its log written).
+    /// Whether `dir` holds a finished session of ours (a journal, and its log written).
     pub fn is_finished(dir: &Path) -> bool {
-        std::fs::symlink_metadata(dir.join(LOG)).is_ok()
+        std::fs::symlink_metadata(dir.join(JOURNAL)).is_ok()
+            && std::fs::symlink_metadata(dir.join(LOG)).is_ok()
     }
 
     fn open_inner(
@@ -177,12 +178,9 @@ impl<'w> Session<'w> {
                 });
             }
         }
+        // Signed off but no log: a crash came between the two. The session opens so that its
+        // front end writes the log; its journal is closed and takes nothing more (see record).
         let state = engine.replay(&events);
-        if state.signed_off.is_some() {
-            return Err(SessionError::Finished {
-                dir: dir.display().to_string(),
-            });
-        }
         let mut session = Session {
             engine,
             state,
@@ -226,19 +224,22 @@ impl<'w> Session<'w> {
     /// Feed one input: the engine decides, the journal is synced, then the state moves.
     pub fn input(&mut self, input: Input, at: Millis) -> Result<Vec<Event>, SessionError> {
         let events = self.engine.handle(&self.state, input, at)?;
+        if self.state.signed_off.is_some() {
+            // Closed (see `record`): nothing happened to the session.
+            return Ok(Vec::new());
+        }
         self.record(events.clone())?;
         Ok(events)
     }
 
     fn record(&mut self, events: Vec<Event>) -> Result<(), SessionError> {
-        // A signed-off journal is closed: its hash is in the log, so what the link still says
-        // (shown on screen until the operator leaves) is folded but never appended.
-        let closed = self.state.signed_off.is_some();
-        let journaled: Vec<Event> = events
-            .iter()
-            .filter(|e| e.journaled() && !closed)
-            .cloned()
-            .collect();
+        // A signed-off session is closed: the log is built from this state and records the
+        // journal's hash, so what the link still says afterwards is neither appended nor
+        // folded — the state stays the one the journal yields, which `verify` replays.
+        if self.state.signed_off.is_some() {
+            return Ok(());
+        }
+        let journaled: Vec<Event> = events.iter().filter(|e| e.journaled()).cloned().collect();
         if !journaled.is_empty() {
             self.journal.append(&journaled)?;
         }
@@ -323,13 +324,13 @@ fn check_folder(dir: &Path) -> Result<(), SessionError> {
     if names.next().is_none() {
         return Ok(());
     }
-    if std::fs::symlink_metadata(dir.join(LOG)).is_ok() {
-        return Err(SessionError::Finished {
+    if std::fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
+        return Err(SessionError::NotASessionFolder {
             dir: dir.display().to_string(),
         });
     }
-    if std::fs::symlink_metadata(dir.join(JOURNAL)).is_err() {
-        return Err(SessionError::NotASessionFolder {
+    if std::fs::symlink_metadata(dir.join(LOG)).is_ok() {
+        return Err(SessionError::Finished {
             dir: dir.display().to_string(),
         });
     }
@@ -378,20 +379,85 @@ mod tests {
         assert!(err.to_string().contains("verify"), "{err}");
         assert_eq!(std::fs::read(done.join(JOURNAL)).unwrap(), journal);
 
-        let foreign = root.path().join("photos");
-        std::fs::create_dir(&foreign).unwrap();
-        std::fs::write(foreign.join("log.txt"), "mine").unwrap();
-        let err = Session::open(&spec, &foreign, "h", "en", 1).unwrap_err();
-        assert!(
-            matches!(err, SessionError::NotASessionFolder { .. }),
-            "{err}"
-        );
-        assert!(!foreign.join(JOURNAL).exists(), "nothing written there");
+        // A folder of someone else's, even one with a log.yaml of its own.
+        for name in ["notes.txt", LOG] {
+            let foreign = root.path().join(format!("theirs-{name}"));
+            std::fs::create_dir(&foreign).unwrap();
+            std::fs::write(foreign.join(name), "mine").unwrap();
+            assert!(!Session::is_finished(&foreign));
+            let err = Session::open(&spec, &foreign, "h", "en", 1).unwrap_err();
+            assert!(
+                matches!(err, SessionError::NotASessionFolder { .. }),
+                "{err}"
+            );
+            assert!(!foreign.join(JOURNAL).exists(), "nothing written there");
+            assert_eq!(std::fs::read_to_string(foreign.join(name)).unwrap(), "mine");
+        }
 
         // An empty folder is fine, and so is a new one.
         let empty = root.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         assert!(Session::open(&spec, &empty, "h", "en", 1).is_ok());
+    }
+
+    #[test]
+    fn a_session_signed_off_before_a_crash_reopens_to_write_its_log_and_appends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = mini();
+        let field = |f: &str, t: &str| Input::Field {
+            field: f.into(),
+            text: t.into(),
+        };
+        let check = |i: &str| Input::Check {
+            item: i.into(),
+            checked: true,
+        };
+        {
+            let (mut s, _) = Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
+            for (i, input) in [
+                field("chemistry", "lifepo4"),
+                field("cells", "16"),
+                field("model", "m16"),
+                Input::Next,
+                check("a"),
+                check("b"),
+                Input::Next,
+                Input::Skip,
+                check("tidy"),
+                Input::Next,
+                check("done"),
+                Input::SignOff {
+                    name: "Anna".into(),
+                    role: "assembler".into(),
+                },
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                s.input(input, i as Millis + 1).unwrap();
+            }
+            assert!(s.state.signed_off.is_some());
+        }
+        let journal = std::fs::read(dir.path().join(JOURNAL)).unwrap();
+        // Another way of entries and a connected link would each add an event; not any more.
+        let (s, _) = Session::open_as(
+            &spec,
+            dir.path(),
+            "h",
+            "en",
+            99,
+            EntrySource::SimulatedTrainee {
+                scenario: "x".into(),
+            },
+        )
+        .unwrap();
+        assert!(s.state.signed_off.is_some());
+        assert_eq!(std::fs::read(dir.path().join(JOURNAL)).unwrap(), journal);
+        assert_eq!(
+            s.state,
+            s.engine.replay(s.events()),
+            "the state is the journal's"
+        );
     }
 
     #[test]

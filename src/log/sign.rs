@@ -784,6 +784,21 @@ mod tests {
     }
 
     #[test]
+    fn the_chosen_key_is_named_before_the_session_and_a_bad_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (info, _) = new_key(dir.path(), "op", "a");
+        let (key, line) = choose_key(Some(&info.private_path)).unwrap();
+        assert_eq!(key.unwrap().fingerprint(), info.fingerprint);
+        assert!(
+            line.contains("will be signed with --key") && line.contains(&info.fingerprint),
+            "{line}"
+        );
+        // A --key that does not exist is an error, never a silent unsigned log.
+        let missing = choose_key(Some(&dir.path().join("none"))).unwrap_err();
+        assert!(matches!(missing, SignError::Io { .. }), "{missing}");
+    }
+
+    #[test]
     fn signing_key_debug_hides_the_secret() {
         let dir = tempfile::tempdir().unwrap();
         let (info, key) = new_key(dir.path(), "op", "a");

@@ -174,12 +174,6 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4",
         ),
         (
-            "refuse-ovp-above-max.yaml",
-            "config.advanced",
-            "gate ovp_matches_chemistry",
-            "OVP 3.70 V is outside 3.45 V–3.65 V",
-        ),
-        (
             "refuse-another-pack.yaml",
             "config.status",
             "gate pack_voltage_matches",
@@ -341,4 +335,65 @@ fn an_ovp_raised_after_its_step_stops_the_test_before_any_current_flows() {
     assert!(!events
         .iter()
         .any(|e| matches!(e, Event::CutoffObserved { .. })));
+}
+
+/// The first and last time stamps in a session's journal, in ms.
+fn journal_span_ms(dir: &Path) -> i64 {
+    let text = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    let stamps: Vec<i64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .flat_map(|line| {
+            line.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["at"].as_i64())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    stamps.iter().max().unwrap() - stamps.iter().min().unwrap()
+}
+
+#[test]
+fn a_simulated_run_is_on_a_virtual_clock_and_real_time_keeps_the_simulators_pace() {
+    // A refusal that waits out the live timeout at a live step: seconds of session time.
+    let answers = example("refuse-wrong-chemistry.yaml");
+    let tmp = crate::common::tmp();
+    let mut seen = Vec::new();
+    for real_time in [false, true] {
+        let dir = tmp.path().join(format!("real-{real_time}"));
+        let mut cmd = crate::common::cmd();
+        cmd.args(["run", "--sim", "--live-timeout", "4", "--answers"])
+            .arg(&answers)
+            .arg("--out")
+            .arg(&dir);
+        if real_time {
+            cmd.arg("--real-time");
+        }
+        let start = Instant::now();
+        let out = cmd.output().unwrap();
+        let wall = start.elapsed().as_millis() as i64;
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let span = journal_span_ms(&dir);
+        assert!(
+            span >= 4_000,
+            "the session waited out the live timeout: {span} ms"
+        );
+        if real_time {
+            assert!(
+                wall >= span - 200,
+                "real time: {wall} ms wall for {span} ms of session"
+            );
+        } else {
+            assert!(
+                wall * 2 < span,
+                "virtual: {wall} ms wall for {span} ms of session"
+            );
+        }
+        let refused = err.lines().find(|l| l.starts_with("refused at step"));
+        seen.push(refused.map(str::to_owned));
+    }
+    assert!(seen[0].is_some(), "{seen:?}");
+    assert_eq!(seen[0], seen[1], "the same refusal either way");
 }

@@ -348,17 +348,21 @@ fn what_a_24s_unit_cannot_send_is_logged_as_confirmed_by_the_operator() {
                 .find_map(|l| l.trim().strip_prefix("- gate: "))
         })
         .collect();
-    // The Disable Temp. Sensor switch (CONTROL, before the test, sign-off) and, on firmware
-    // 10 without a logbook, the one battery-type choice (CONTROL, sign-off).
+    // The Disable Temp. Sensor switch (CONTROL, before the test, sign-off), the Emergency
+    // switch (CONTROL, sign-off: 24S frames carry no countdown) and, on firmware 10 without a
+    // logbook, the one battery-type choice (CONTROL, sign-off).
     for gate in [
         "temp_sensor_enabled",
         "before_test_temp_sensor",
         "settings_temp_sensor",
         "no_factory_reset",
         "settings_not_reset",
+        "emergency_off",
+        "settings_emergency",
     ] {
         assert!(confirmed.contains(&gate), "{gate} not in {confirmed:?}");
     }
     // What the unit does send is never on the operator's word.
     assert!(!confirmed.contains(&"settings_chemistry"), "{confirmed:?}");
+    assert_eq!(confirmed.len(), 7, "{confirmed:?}");
 }

@@ -414,6 +414,23 @@ fn sign_off_rows_are_prefilled_from_the_setup_answers() {
 }
 
 #[test]
+fn the_live_panel_shows_an_absent_mos_sensor_as_absent_and_a_hostile_name_cleaned() {
+    let spec = spec();
+    let mut state = at_step(&spec, "config.status", 16);
+    connect(&mut state, 16);
+    if let Some(c) = state.live.cells.as_mut() {
+        c.mos_temperature = None;
+    }
+    let ui = UiState::new(&state);
+    let mut v = view(&spec, &state, &ui, Mode::Sim);
+    v.link.peer = Some("JK\x1b[8m\u{202e}evil".into());
+    let shown = screen(&v, 100, 30);
+    assert!(shown.contains("MOS —"), "{shown}");
+    assert!(!shown.contains("-200"), "{shown}");
+    assert!(shown.contains("JK␛[8m\\u{202e}evil"), "{shown}");
+}
+
+#[test]
 fn a_unit_that_does_not_report_the_temperature_switch_asks_the_operator_instead() {
     let spec = spec();
     let mut state = at_step(&spec, "config.control", 16);

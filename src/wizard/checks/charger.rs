@@ -96,7 +96,7 @@ pub struct DarkOutputHint<'a> {
 impl DarkOutputHint<'_> {
     /// Why a correctly wired unit would keep its output off: its UVP sits above the cells, as
     /// when an LTO pack meets a unit still on another chemistry's factory set.
-    fn cause(&self, pack: Volts) -> Option<String> {
+    fn cause(&self, pack: Volts) -> Option<(&'static str, String)> {
         let per_cell = pack.0 / f64::from(self.cells.max(1));
         let go = format!(
             "choose the battery type {} in the app (configuration step 3, config.battery_type; \
@@ -105,11 +105,12 @@ impl DarkOutputHint<'_> {
         );
         if let Some(uvp) = self.unit_uvp {
             return (uvp.0 >= per_cell).then(|| {
-                format!(
+                let text = format!(
                     "the unit's Cell UVP ({uvp:.2}) is above the cells ({:.2} each), so it keeps \
                      the output off as if they were flat: {go}",
                     Volts(per_cell)
-                )
+                );
+                ("uvp_above_cells", text)
             });
         }
         // Settings not read: every other chemistry's lowest accepted UVP above these cells
@@ -122,14 +123,15 @@ impl DarkOutputHint<'_> {
             .map(|(_, s)| s.uvp_window.min.0)
             .fold(f64::INFINITY, f64::min);
         (others.is_finite() && per_cell < others).then(|| {
-            format!(
+            let text = format!(
                 "if the unit is still on another chemistry's factory set, its Cell UVP (at \
                  least {:.2}) sits above these cells ({:.2} each) and keeps the output off even \
                  with the wiring right: {go}; if it already is on {}, activate it again (step 11)",
                 Volts(others),
                 Volts(per_cell),
                 self.chemistry.app_label()
-            )
+            );
+            ("uvp_may_be_above_cells", text)
         })
     }
 }
@@ -145,18 +147,24 @@ pub fn output_voltage(
     if diff <= limits.output_tolerance.0 + 1e-9 {
         return Verdict::pass();
     }
-    let cause = if output.0.abs() < 1.0 {
+    let (code, cause) = if output.0.abs() < 1.0 {
         hint.and_then(|h| h.cause(pack)).unwrap_or_else(|| {
-            "the BMS is not activated or its output is off: activate it (step 11) and measure \
-             again"
-                .to_string()
+            (
+                "output_voltage",
+                "the BMS is not activated or its output is off: activate it (step 11) and \
+                 measure again"
+                    .to_string(),
+            )
         })
     } else {
-        "check the P- and pack-plus leads to the output connector, then measure both again"
-            .to_string()
+        (
+            "output_voltage",
+            "check the P- and pack-plus leads to the output connector, then measure both again"
+                .to_string(),
+        )
     };
     fail(
-        "output_voltage",
+        code,
         format!(
             "the output plug reads {output:.2} but the pack is {pack:.2} ({:.2} apart, more than \
              {:.2}): {cause}",
@@ -284,6 +292,7 @@ mod tests {
             &limits(),
             Some(hint(Some(Volts(2.9)))),
         );
+        assert_eq!(v.reasons[0].code, "uvp_above_cells");
         let text = &v.reasons[0].text;
         assert!(
             text.contains("Cell UVP (2.90 V) is above the cells (2.30 V each)"),
@@ -294,6 +303,7 @@ mod tests {
         assert!(!text.contains("not activated"), "{text}");
         // Settings not read yet: the other chemistries' lowest UVP (2.50 V) is named.
         let v = output_voltage(Volts(0.0), Volts(55.2), &limits(), Some(hint(None)));
+        assert_eq!(v.reasons[0].code, "uvp_may_be_above_cells");
         let text = &v.reasons[0].text;
         assert!(
             text.contains("at least 2.50 V) sits above these cells (2.30 V each)"),
