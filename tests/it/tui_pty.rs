@@ -499,8 +499,9 @@ fn without_bluetooth_it_says_so_and_offers_the_simulator_or_manual_mode() {
     assert!(text.contains("use the built-in simulated BMS"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
     w.send("m");
-    let manual = w.wait_for("MANUAL ONLY", SHORT);
-    assert!(manual.contains("Manual-only mode"), "{manual}");
+    // The header changes before the chooser is cleared: wait for the panel's own sentence.
+    let manual = w.wait_for("Manual-only mode", SHORT);
+    assert!(manual.contains("MANUAL ONLY"), "{manual}");
     w.send("\x11"); // Ctrl-Q
     w.wait_for("Quit now?", SHORT);
     w.send("y");
