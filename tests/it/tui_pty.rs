@@ -657,3 +657,37 @@ fn the_wizard_on_a_training_scenario_file_shows_only_its_blind_id() {
     w.send("\x03");
     assert_eq!(w.exit_code(SHORT), 0);
 }
+
+/// The first screen says whether the log will be signed, and by which key, before any work.
+#[test]
+fn the_first_screen_says_whether_the_log_will_be_signed() {
+    let home = crate::common::tmp();
+    let mut w = Wizard::start(
+        &["--sim", "--out", home.path().join("a").to_str().unwrap()],
+        home.path(),
+    );
+    let text = w.wait_for("NOT be signed", SHORT);
+    assert!(text.contains("keygen"), "says how to make a key: {text}");
+    assert!(!text.contains("will be signed with"), "{text}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+
+    // With the operator key at its default place, the same screen names it.
+    let out = crate::common::cmd()
+        .arg("keygen")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let mut w = Wizard::start(
+        &["--sim", "--out", home.path().join("b").to_str().unwrap()],
+        home.path(),
+    );
+    let text = w.wait_for("will be signed with", SHORT);
+    assert!(!text.contains("NOT be signed"), "{text}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+}
