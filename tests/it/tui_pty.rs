@@ -691,3 +691,50 @@ fn the_first_screen_says_whether_the_log_will_be_signed() {
     w.send("\x03");
     assert_eq!(w.exit_code(SHORT), 0);
 }
+
+/// A finished session opened in the wizard stays byte for byte as it was: the screen says it
+/// is finished and how to check it, and the new attempt goes into a folder of its own.
+#[test]
+fn a_finished_session_opens_read_only_and_the_new_attempt_is_a_new_folder() {
+    let home = crate::common::tmp();
+    let done = home.path().join("pack42");
+    let out = crate::common::cmd()
+        .args(["run", "--sim", "--answers"])
+        .arg(crate::common::example("clean-lifepo4-16s.yaml"))
+        .arg("--out")
+        .arg(&done)
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let before: Vec<(String, Vec<u8>)> = ["journal.jsonl", "log.yaml", "report.html"]
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(done.join(f)).unwrap()))
+        .collect();
+
+    let mut w = Wizard::start(&["--sim", "--out", done.to_str().unwrap()], home.path());
+    let text = w.wait_for("is finished", SHORT);
+    assert!(text.contains("verify"), "says how to check it: {text}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+    for (name, bytes) in &before {
+        assert!(
+            std::fs::read(done.join(name)).unwrap() == *bytes,
+            "{name} of the finished session changed"
+        );
+    }
+    let attempts: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("pack42-") && e.path().join("journal.jsonl").is_file()
+        })
+        .collect();
+    assert_eq!(
+        attempts.len(),
+        1,
+        "one new attempt beside the finished session"
+    );
+}
