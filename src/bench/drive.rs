@@ -202,7 +202,7 @@ impl Runner<'_, '_> {
     /// from).
     fn notes(&mut self) {
         for note in self.bench.take_notes() {
-            eprintln!("{note}");
+            eprintln!("{}", crate::clean::CleanLines(&note));
         }
     }
 
@@ -379,19 +379,23 @@ impl Runner<'_, '_> {
                 .live
                 .cells_at_ms
                 .is_some_and(|at| at > since);
-            let all_ok = self
-                .bench
-                .session
-                .engine
-                .evaluate(&self.bench.session.state, index, self.bench.clock.now())
-                .iter()
-                .all(|r| r.verdict.ok);
+            let all_ok = self.gates_pass(index);
             let now = Instant::now();
             if (fresh && all_ok) || now >= deadline {
                 return;
             }
             self.wait_event(deadline - now).await;
         }
+    }
+
+    /// Every gate of step `index` passes now, as the engine judges it.
+    fn gates_pass(&self, index: usize) -> bool {
+        self.bench
+            .session
+            .engine
+            .evaluate(&self.bench.session.state, index, self.bench.clock.now())
+            .iter()
+            .all(|r| r.verdict.ok)
     }
 
     /// On the simulator, play the physical actions a step stands for (plug in, activate).
@@ -401,13 +405,7 @@ impl Runner<'_, '_> {
         }
         let index = self.bench.session.state.current;
         // Only once all the step's other gates pass: the operator confirmed the step.
-        let ready = self
-            .bench
-            .session
-            .engine
-            .evaluate(&self.bench.session.state, index, self.bench.clock.now())
-            .iter()
-            .all(|r| r.verdict.ok);
+        let ready = self.gates_pass(index);
         let recorded = &self.bench.session.state.steps[index].actions;
         if !ready
             || step

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             println!(
                 "ok: {} steps, languages {}",
                 spec.steps.len(),
-                spec.languages.join(", ")
+                crate::clean::clean(&spec.languages.join(", "))
             );
             println!("sha256 {}", spec.wizard_hash());
             Ok(ExitCode::SUCCESS)
