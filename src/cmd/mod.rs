@@ -43,9 +43,17 @@ pub fn load_wizard(
         Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
         None => WizardSpec::builtin(),
     };
-    let env_lang = std::env::var("LANG").ok();
-    let lang = pick_language(args.lang.as_deref(), env_lang.as_deref(), &spec);
+    let lang = pick_language(args.lang.as_deref(), env_language().as_deref(), &spec);
     Ok((spec, lang))
+}
+
+/// The language the environment asks for, as POSIX ranks it: `LC_ALL`, else `LC_MESSAGES`,
+/// else `LANG` (the first one set and not empty).
+pub fn env_language() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
 }
 
 /// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.
