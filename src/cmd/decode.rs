@@ -323,6 +323,10 @@ fn decode_lines(
     let mut raw = Vec::with_capacity(1024);
     let mut bytes = Vec::with_capacity(512);
     let mut number = 0usize;
+    // A capture (`monitor --record`, a session's capture.jkcap) is known by its header on the
+    // first line that is not blank; its `in` lines are the notifications.
+    let mut capture = false;
+    let mut first = true;
     loop {
         let more = match read_line_bounded(&mut reader, &mut raw, MAX_LINE_BYTES) {
             Ok(more) => more,
@@ -344,7 +348,27 @@ fn decode_lines(
         }
         number += 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(&raw);
-        if let Err(e) = parse_hex_into(line, &mut bytes) {
+        if first && !line.iter().all(u8::is_ascii_whitespace) {
+            first = false;
+            capture = std::str::from_utf8(line).is_ok_and(crate::bms::capture::is_header);
+        }
+        if capture {
+            let read = std::str::from_utf8(line)
+                .map_err(|_| "the line is not text".to_string())
+                .and_then(crate::bms::capture::notification_of);
+            match read {
+                Ok(Some(b)) => bytes = b,
+                Ok(None) => continue,
+                Err(problem) => {
+                    out.flush().ok();
+                    eprintln!(
+                        "{source}:{number}: not a capture line: {}",
+                        crate::clean::clean(&problem)
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        } else if let Err(e) = parse_hex_into(line, &mut bytes) {
             out.flush().ok();
             eprintln!(
                 "{source}:{number}:{}: not hex: {} (each line must be one notification \
