@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 
 use crate::bms::capture::{Recorder, Tap, CAPTURE_FILE};
 use crate::bms::link::{BmsLink, LinkEvent};
-use crate::bms::replay::ReplayLink;
 use crate::bms::model::AppAction;
+use crate::bms::replay::ReplayLink;
 use crate::bms::sim::link::{SimControl, SimLink};
 use crate::bms::sim::unit::{Fault, SimConfig, SimError};
 use crate::log::session::{Session, SessionError};

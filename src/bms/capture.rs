@@ -191,10 +191,15 @@ pub fn parse_entry(line: &str) -> Result<Entry, String> {
         None => Vec::new(),
     };
     if let Some(extra) = words.next() {
-        return Err(format!("'{extra}' after the payload: one hex word per line"));
+        return Err(format!(
+            "'{extra}' after the payload: one hex word per line"
+        ));
     }
     if payload.is_empty() && matches!(direction, Direction::In | Direction::Out) {
-        return Err(format!("an '{}' line needs its bytes in hex", direction.word()));
+        return Err(format!(
+            "an '{}' line needs its bytes in hex",
+            direction.word()
+        ));
     }
     Ok(Entry {
         at_ms,
@@ -292,7 +297,10 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
     if hex.len() % 2 != 0 {
-        return Err(format!("the payload has an odd number of hex digits ({})", hex.len()));
+        return Err(format!(
+            "the payload has an odd number of hex digits ({})",
+            hex.len()
+        ));
     }
     (0..hex.len())
         .step_by(2)
@@ -309,7 +317,13 @@ pub fn header_line(source: &str) -> String {
     // One word: a source with spaces (a replayed file's name) keeps the line parseable.
     let source: String = source
         .chars()
-        .map(|c| if c.is_whitespace() || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("{VERSION} source={source} start={}\n", wall_now())
 }
@@ -445,7 +459,10 @@ impl Tap {
         };
         // One write per line, flushed: a crash loses at most the line being written.
         let line = entry_line(&entry);
-        let result = r.out.write_all(line.as_bytes()).and_then(|()| r.out.flush());
+        let result = r
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|()| r.out.flush());
         if let Err(e) = result {
             r.failed = Some(e.to_string());
         }
@@ -479,7 +496,9 @@ impl Tap {
         r.sealed = true;
         let _ = r.out.flush();
         match &r.failed {
-            Some(e) => Err(format!("the capture is incomplete: writing it failed ({e})")),
+            Some(e) => Err(format!(
+                "the capture is incomplete: writing it failed ({e})"
+            )),
             None => Ok(()),
         }
     }

@@ -19,6 +19,11 @@ use crate::bms::model::Frame;
 /// command within this much of now stands for the one asked for.
 const AHEAD: Duration = Duration::from_secs(1);
 
+/// How long after its last entry a capture's end is reported. Not at once: the session goes
+/// on deciding from what came last (a gate on the last settings frame), as it did live,
+/// before it hears that nothing more will come.
+pub const END_GRACE: Duration = Duration::from_secs(5);
+
 /// One entry of the timeline, placed on one clock across the segments.
 #[derive(Debug, Clone)]
 struct Timed {
@@ -189,8 +194,10 @@ impl BmsLink for ReplayLink {
                 return None;
             }
             let Some(timed) = self.timeline.get(self.next).cloned() else {
+                let last = self.timeline.last().map_or(Duration::ZERO, |t| t.at);
+                sleep_until(start + last + END_GRACE).await;
                 self.ended = true;
-                let last = self.timeline.last().map_or(0.0, |t| t.at.as_secs_f64());
+                let last = last.as_secs_f64();
                 self.push(LinkEvent::Down {
                     reason: format!(
                         "the capture {} ends here (after {last:.1} s): the replayed unit sends \

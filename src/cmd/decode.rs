@@ -1,5 +1,5 @@
-//! The `decode` subcommand: captured notifications (hex, one per line) in, one JSON object per
-//! frame out, through the same [`FrameStream`] the live link uses.
+//! The `decode` subcommand: captured notifications (hex, one per line, or a `jkcap/1` capture)
+//! in, one JSON object per frame out, through the same [`FrameStream`] the live link uses.
 //!
 //! Exit status: 0 when every frame decoded, 1 when any frame was refused (each named on
 //! stderr with its line), 2 when the input is not hex (line and column named) or unreadable.
@@ -48,7 +48,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Variant::Auto)]
     pub variant: Variant,
     /// Capture to read: hex, one BLE notification per line (spaces, colons, commas and 0x
-    /// prefixes allowed; blank lines and # comments skipped). `-` or nothing: standard input.
+    /// prefixes allowed; blank lines and # comments skipped), or a capture (`jkcap/1`, from
+    /// `monitor --record` or a session's capture.jkcap: its `in` lines are read). `-` or
+    /// nothing: standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: PathBuf,
 }

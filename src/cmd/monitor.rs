@@ -15,10 +15,10 @@ use color_eyre::eyre::{bail, eyre, Result};
 
 use crate::bms::ble::BleLink;
 use crate::bms::capture::{Recorder, Tap};
-use crate::bms::replay::ReplayLink;
 use crate::bms::json::write_frame;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::{BalancingAction, CellInfo, DeviceInfo, Frame, Settings};
+use crate::bms::replay::ReplayLink;
 use crate::bms::sim::{SimConfig, SimControl, SimLink};
 
 /// Arguments of `monitor` (with the global `--sim`).
@@ -82,11 +82,7 @@ enum Watched {
 }
 
 /// Run `monitor`; `sim` and `replay` are the program-wide `--sim` and `--replay` flags.
-pub fn run(
-    args: Args,
-    sim: Option<Option<PathBuf>>,
-    replay: Option<PathBuf>,
-) -> Result<ExitCode> {
+pub fn run(args: Args, sim: Option<Option<PathBuf>>, replay: Option<PathBuf>) -> Result<ExitCode> {
     if let Some(path) = &replay {
         if sim.is_some() || args.address.is_some() {
             bail!("choose one unit: --replay, --sim or --address");

@@ -167,7 +167,11 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     match &capture {
         CaptureCheck::NotNamed => {}
         CaptureCheck::Matches(c) => {
-            println!("  capture:   {} (sha256 {}, matches)", Clean(&c.file), c.sha256)
+            println!(
+                "  capture:   {} (sha256 {}, matches)",
+                Clean(&c.file),
+                c.sha256
+            )
         }
         CaptureCheck::Missing(c) => println!(
             "  capture:   {} NOT CHECKED: the file is not beside the log (sha256 {})",

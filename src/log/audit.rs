@@ -233,7 +233,10 @@ impl fmt::Display for Refusal {
         match self {
             Refusal::Signature(reason) => write!(f, "the signature FAILED: {reason}"),
             Refusal::NotALog(reason) => {
-                write!(f, "the signature is good but it is not a jk-commission log: {reason}")
+                write!(
+                    f,
+                    "the signature is good but it is not a jk-commission log: {reason}"
+                )
             }
             Refusal::Untrustworthy(problems) => write!(
                 f,
@@ -257,8 +260,8 @@ pub fn verify_signed(
     spec: &WizardSpec,
     log_only: bool,
 ) -> Result<Verified, Refusal> {
-    let signer = sign::verify(message, armored, allowed)
-        .map_err(|e| Refusal::Signature(e.to_string()))?;
+    let signer =
+        sign::verify(message, armored, allowed).map_err(|e| Refusal::Signature(e.to_string()))?;
     let log = serde_yaml::from_slice::<CommissioningLog>(message)
         .map_err(|e| Refusal::NotALog(e.to_string()))?;
     // A good signature over a log that contradicts itself or its journal is still no evidence.

@@ -14,10 +14,10 @@ use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 
 use super::discover::Stack;
 use super::gatt::{Backend, Gatt, GattEvent};
+use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO};
 use crate::bms::link::{LinkError, LinkEvent};
-use crate::bms::capture::Tap;
 use crate::bms::model::Frame;
 use crate::bms::session::{Session, SessionAction};
 

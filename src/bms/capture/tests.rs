@@ -39,7 +39,11 @@ fn passcodes_are_zeroed_however_the_frame_is_cut_and_it_still_decodes() {
         masker.mask(&mut first);
         masker.mask(&mut ack);
         masker.mask(&mut second);
-        assert_eq!(ack, command(CMD_DEVICE_INFO, &[]).to_vec(), "an ack is left alone");
+        assert_eq!(
+            ack,
+            command(CMD_DEVICE_INFO, &[]).to_vec(),
+            "an ack is left alone"
+        );
         let joined = [first.clone(), second.clone()].concat();
         assert_eq!(joined.len(), FRAME_LEN);
         assert!(!contains(&joined, b"1234"), "cut at {cut}");
@@ -49,7 +53,11 @@ fn passcodes_are_zeroed_however_the_frame_is_cut_and_it_still_decodes() {
         let mut stream = FrameStream::new(None);
         stream.push(&first);
         let got = stream.push(&second);
-        assert_eq!(got, vec![Ok(Frame::DeviceInfo(info.clone()))], "cut at {cut}");
+        assert_eq!(
+            got,
+            vec![Ok(Frame::DeviceInfo(info.clone()))],
+            "cut at {cut}"
+        );
     }
 }
 
@@ -97,7 +105,10 @@ fn a_recording_reads_back_line_for_line() {
     tap.seal().unwrap();
     tap.command(&command(CMD_DEVICE_INFO, &[]));
     let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
-    assert!(text.starts_with("jkcap/1 source=C8:47:8C:00:00:01 start=20"), "{text}");
+    assert!(
+        text.starts_with("jkcap/1 source=C8:47:8C:00:00:01 start=20"),
+        "{text}"
+    );
     assert!(!text.contains("31323334"), "{text}");
     let capture = parse(&text, "t").unwrap();
     let e = &capture.segments[0].entries;
@@ -121,7 +132,11 @@ fn a_recording_reads_back_line_for_line() {
 #[test]
 fn mistakes_are_named_by_line() {
     let err = |text: &str| parse(text, "c.jkcap").unwrap_err().to_string();
-    assert!(err("0 in 55aa\n").contains("not a capture"), "{}", err("0 in 55aa"));
+    assert!(
+        err("0 in 55aa\n").contains("not a capture"),
+        "{}",
+        err("0 in 55aa")
+    );
     let h = "jkcap/1 source=simulator start=2026-01-01T00:00:00Z\n";
     assert_eq!(
         err(&format!("{h}0 in 55a\n")),
@@ -135,7 +150,10 @@ fn mistakes_are_named_by_line() {
         err(&format!("{h}10 in 00\n9 in 00\n")),
         "c.jkcap:3: time 9 ms is earlier than the line before (10 ms): a capture's clock only goes forward"
     );
-    assert_eq!(err(&format!("{h}1 out\n")), "c.jkcap:2: an 'out' line needs its bytes in hex");
+    assert_eq!(
+        err(&format!("{h}1 out\n")),
+        "c.jkcap:2: an 'out' line needs its bytes in hex"
+    );
     assert!(err("jkcap/2 source=x start=y\n").contains("version 2"));
     assert!(err(h).contains("holds no traffic"));
     assert!(err("jkcap/1 start=y\n").contains("no source="));
