@@ -20,10 +20,14 @@ pub struct WizardArgs {
     /// Use the built-in simulated BMS, optionally with a scenario file.
     #[arg(long, global = true, num_args = 0..=1, value_name = "SCENARIO")]
     pub sim: Option<Option<PathBuf>>,
+    /// Replay a recorded capture (`monitor --record`, or a session's capture.jkcap) as the
+    /// unit, instead of the simulator or a live unit.
+    #[arg(long, global = true, value_name = "CAPTURE", conflicts_with = "sim")]
+    pub replay: Option<PathBuf>,
     /// Use this wizard file instead of the built-in one.
     #[arg(long, global = true, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
-    /// Language of the wizard's texts (en, pl, …); defaults from LANG.
+    /// Language of the wizard's texts (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, global = true, value_name = "LANG")]
     pub lang: Option<String>,
     /// The session folder (default: a new one under the platform's data directory).
@@ -54,6 +58,16 @@ pub fn env_language() -> Option<String> {
         .iter()
         .filter_map(|k| std::env::var(k).ok())
         .find(|v| !v.trim().is_empty())
+}
+
+/// Read a capture file for `--replay`: every mistake named with its line.
+pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::replay::ReplayLink> {
+    let capture = crate::bms::capture::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok(crate::bms::replay::ReplayLink::new(&capture, &name))
 }
 
 /// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.

@@ -213,7 +213,8 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
 }
 
 /// The log without what differs between two runs of the same answers: times, the live values
-/// of the moment (cell drift, the exact cut-off voltages) and the journal's hash.
+/// of the moment (cell drift, the exact cut-off voltages), the journal's hash and the
+/// capture's (the resumed run recorded its traffic in two segments).
 fn normalized(log: &str) -> String {
     let mut out = Vec::new();
     let mut skip_indent: Option<usize> = None;
@@ -226,7 +227,7 @@ fn normalized(log: &str) -> String {
             skip_indent = None;
         }
         let key = line.trim_start().trim_start_matches("- ");
-        if ["cells:", "protection_test:"].contains(&key) {
+        if ["cells:", "protection_test:", "capture:"].contains(&key) {
             skip_indent = Some(indent);
             continue;
         }
