@@ -1430,21 +1430,40 @@ mod tests {
         assert_eq!(lines, sorted);
     }
 
+    /// The whole entry of `key` in a section of the built-in wizard (its lines up to the next key).
+    fn entry(key: &str) -> String {
+        let head = format!("\n  {key}:\n");
+        let start = BUILTIN_YAML
+            .find(&head)
+            .expect("key in the built-in wizard")
+            + 1;
+        let body = &BUILTIN_YAML[start + head.len() - 1..];
+        let len = body
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
+        BUILTIN_YAML[start..start + head.len() - 1 + len].to_string()
+    }
+
     #[test]
     fn a_reason_without_a_translation_is_refused_where_it_is() {
-        // A sentence the code would need, given in English only.
-        const AT: &str = "  unconfirmed:\n    en: \"not confirmed: {item}\"\n    pl: \"niepotwierdzone: {item}\"\n";
-        let text = broken(&[(AT, "  unconfirmed:\n    en: \"not confirmed: {item}\"\n")]);
+        // A sentence the code needs, with its Polish text taken out.
+        let at = entry("unconfirmed");
+        let pl = "    pl: \"niepotwierdzone: {item}\"\n";
+        assert!(at.contains(pl), "{at}");
+        let text = broken(&[(&at, &at.replace(pl, ""))]);
         let errs = WizardSpec::from_str(&text, "w.yaml").unwrap_err().0;
+        assert_eq!(errs.len(), 1, "{errs:#?}");
         let e = find(&errs, "missing translation 'pl'");
         assert_eq!(e.path, "reasons.unconfirmed");
         assert_eq!(e.line, Some(line_of(&text, "  unconfirmed:", 1)));
         // A text the program says, dropped altogether.
-        let errs = errors(&[(AT, "")]);
+        let errs = errors(&[(&at, "")]);
         let e = find(&errs, "missing text 'unconfirmed'");
         assert_eq!(e.path, "reasons");
         // The shipped file has it: loads.
-        assert!(errors_or_none(AT, AT).is_empty());
+        assert!(errors_or_none(&at, &at).is_empty());
     }
 
     #[test]
@@ -1471,8 +1490,7 @@ mod tests {
 
     #[test]
     fn a_text_the_program_never_says_is_named_as_a_likely_typo() {
-        const AT: &str = "  unconfirmed:\n";
-        let errs = errors(&[(AT, "  unconfirmd:\n")]);
+        let errs = errors(&[("\n  unconfirmed:\n", "\n  unconfirmd:\n")]);
         find(&errs, "unknown text 'unconfirmd'");
         find(&errs, "missing text 'unconfirmed'");
     }
