@@ -6,6 +6,7 @@ pub mod decode;
 pub mod keygen;
 pub mod ladder;
 pub mod monitor;
+pub mod procedure;
 pub mod run;
 pub mod scan;
 pub mod train;
