@@ -380,6 +380,21 @@ impl<'s, 'w> App<'s, 'w> {
                 self.quit = true;
                 Ok(Vec::new())
             }
+            Action::NextLanguage => {
+                let langs = &self.bench.session.engine.spec().languages;
+                let at = langs.iter().position(|l| *l == self.lang);
+                let next = at.map_or(0, |i| (i + 1) % langs.len().max(1));
+                let Some(lang) = langs.get(next).cloned() else {
+                    return Ok(Vec::new());
+                };
+                self.lang.clone_from(&lang);
+                // A finished session takes no more events; its screen still changes language.
+                if self.bench.session.state.signed_off.is_some() {
+                    return Ok(Vec::new());
+                }
+                self.input(Input::Language { lang })
+                    .map_err(|e| e.to_string())
+            }
             Action::Input(input) | Action::Commit { input, .. } => {
                 let events = self.input(input.clone()).map_err(|e| e.to_string())?;
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {

@@ -15,40 +15,24 @@ use crate::ui::state::{
 use crate::wizard::engine::{Input, State};
 use crate::wizard::spec::{FieldKind, InputSpec};
 
-/// Every key the wizard knows, for the help overlay and the README: (keys, what they do).
+/// Every key the wizard knows, for the help overlay and the README: (keys, the key of what
+/// they do in wizard.yaml's `ui:` section).
 pub const KEYS: &[(&str, &str)] = &[
-    ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
-    ("PgUp PgDn", "move five rows"),
-    (
-        "Enter",
-        "save the entry, tick the item, choose, press the button",
-    ),
-    (
-        "Space",
-        "tick or untick an item; choose the highlighted option",
-    ),
-    ("← →", "change a choice (then Enter or Space)"),
-    ("0-9 , . V …", "type a value: 3.65 and 3,65 both work"),
-    (
-        "Backspace",
-        "delete a character; on other rows: back one step",
-    ),
-    (
-        "Esc",
-        "drop what was typed; else back one step; close a window",
-    ),
-    ("s", "skip this step (optional steps only)"),
-    ("o", "override a failed non-safety gate: reason, role, name"),
-    ("a", "the simulated phone app (simulator only)"),
-    ("?  F1", "this help"),
-    (
-        "q  Ctrl-Q",
-        "quit after asking (q types a q in an entry); resumes",
-    ),
-    (
-        "Ctrl-C",
-        "quit at once; everything entered is already saved",
-    ),
+    ("↑ ↓  Tab  Shift-Tab", "ui.help.k.rows"),
+    ("PgUp PgDn", "ui.help.k.page"),
+    ("Enter", "ui.help.k.enter"),
+    ("Space", "ui.help.k.space"),
+    ("← →", "ui.help.k.choice"),
+    ("0-9 , . V …", "ui.help.k.type"),
+    ("Backspace", "ui.help.k.backspace"),
+    ("Esc", "ui.help.k.esc"),
+    ("s", "ui.help.k.skip"),
+    ("o", "ui.help.k.override"),
+    ("a", "ui.help.k.phone"),
+    ("?  F1", "ui.help.k.help"),
+    ("F2", "ui.help.k.language"),
+    ("q  Ctrl-Q", "ui.help.k.quit"),
+    ("Ctrl-C", "ui.help.k.ctrl_c"),
 ];
 
 /// Handle one key.
@@ -61,6 +45,11 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return vec![Action::Quit];
+    }
+    // The language changes over whatever is open: nothing typed, ticked or chosen is touched.
+    if key.code == KeyCode::F(2) {
+        ui.notice = said;
+        return vec![Action::NextLanguage];
     }
     match ui.overlay.take() {
         Some(Overlay::Help) => {
@@ -620,5 +609,27 @@ mod tests {
                 by: "Ewa".into(),
             })]
         );
+    }
+
+    /// F2 asks for the next language from anywhere, an open window and a half-typed entry
+    /// included, and leaves both as they are.
+    #[test]
+    fn f2_switches_the_language_over_anything_without_touching_it() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.ladder");
+        let mut ui = UiState::new(&state);
+        ui.buffers.insert("cell 1".into(), "3,3".into());
+        ui.overlay = Some(Overlay::Help);
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+        };
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::F(2)));
+        assert_eq!(actions, vec![Action::NextLanguage]);
+        assert_eq!(ui.overlay, Some(Overlay::Help), "the help stays open");
+        assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("3,3"));
+        assert!(KEYS.iter().any(|(k, _)| *k == "F2"), "the help lists it");
     }
 }

@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::{AppView, Mode};
 use crate::ui::state::Tone;
-use crate::ui::text::{clip, label, section_label, width};
+use crate::ui::text::{clip, label, say, say_with, section_label, width};
 
 /// Where the operator stands, in the manual's terms: `Wiring 5/12`.
 pub fn position(view: &AppView<'_>, index: usize) -> String {
@@ -39,22 +39,37 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         // Training always runs on the simulator; the id tells the trainer which session it is
         // and the trainee nothing.
         (Mode::Sim, Some(id)) => Span::styled(
-            format!(" TRAINING {id} "),
+            format!(
+                " {} ",
+                say_with(spec, view.lang, "ui.badge.training", &[("id", id)])
+            ),
             t.sim().add_modifier(Modifier::REVERSED),
         ),
-        (Mode::Sim, None) => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
+        (Mode::Sim, None) => Span::styled(
+            format!(" {} ", say(spec, view.lang, "ui.badge.sim")),
+            t.sim().add_modifier(Modifier::REVERSED),
+        ),
         (Mode::Bluetooth { address }, _) => Span::styled(format!(" BMS {address} "), base),
         (Mode::Replay { file }, _) => Span::styled(
-            format!(" REPLAY {} ", crate::clean::clean(file)),
+            format!(
+                " {} ",
+                say_with(
+                    spec,
+                    view.lang,
+                    "ui.badge.replay",
+                    &[("file", &crate::clean::clean(file))]
+                )
+            ),
             t.sim().add_modifier(Modifier::REVERSED),
         ),
         (Mode::Manual, _) => Span::styled(
-            " MANUAL ONLY: no BMS ",
+            format!(" {} ", say(spec, view.lang, "ui.badge.manual")),
             t.warn().add_modifier(Modifier::REVERSED),
         ),
     };
     let index = view.current();
-    let right = " ? help  ^Q quit ";
+    let right = format!(" {} ", say(spec, view.lang, "ui.header.keys"));
+    let right = right.as_str();
     let left_fixed = format!(" {} ", label(spec, view.lang, "app_title"));
     let room =
         (area.width as usize).saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);
@@ -126,24 +141,35 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     }
     if view.state.signed_off.is_some() {
         return wrapped(
-            format!(
-                "✓ Signed off · session folder {} · q quit",
-                view.session_dir
+            say_with(
+                view.spec,
+                view.lang,
+                "ui.footer.signed_off",
+                &[("dir", &view.session_dir)],
             ),
             t.ok(),
         );
     }
-    let mut keys = vec!["Enter confirm", "↑↓ move", "Esc back"];
+    let mut keys = vec!["ui.key.enter", "ui.key.move", "ui.key.back"];
     if view.spec.steps[view.current()].optional {
-        keys.push("s skip");
+        keys.push("ui.key.skip");
     }
     if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
-        keys.push("o override");
+        keys.push("ui.key.override");
     }
     if view.mode == Mode::Sim {
-        keys.push("a phone app");
+        keys.push("ui.key.phone");
     }
-    keys.push("? help");
+    keys.push("ui.key.help");
+    let mut keys: Vec<String> = keys
+        .into_iter()
+        .map(|k| say(view.spec, view.lang, k))
+        .collect();
+    // The language key only where it fits whole; the help always lists it.
+    let language = say(view.spec, view.lang, "ui.key.language");
+    if width(&keys.join(" · ")) + 3 + width(&language) <= max {
+        keys.push(language);
+    }
     vec![Line::from(Span::styled(
         clip(&keys.join(" · "), max),
         t.dim(),
