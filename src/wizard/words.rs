@@ -694,6 +694,17 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.step.fault", &[]),
     ("ui.step.pack_first", &[]),
     ("ui.live.ago", &["age"]),
+    ("cli.run.refused", &["id", "title"]),
+    ("cli.run.sent_back", &["notice"]),
+    ("cli.run.gate", &["gate", "what"]),
+    ("cli.run.gate_safety", &["gate", "what"]),
+    ("cli.run.entry_refused", &["error", "field", "text"]),
+    ("cli.run.signed_off", &["verdict"]),
+    ("cli.run.log", &["path"]),
+    ("cli.run.signature", &["path"]),
+    ("cli.run.unsigned", &[]),
+    ("cli.run.report", &["path"]),
+    ("cli.run.resuming", &["dir", "id", "title"]),
 ];
 
 #[cfg(test)]
