@@ -77,6 +77,17 @@ impl Store for Postgres {
     }
 
     fn insert(&mut self, s: &NewSession) -> Result<Inserted, ArchiveError> {
+        // Looked up first: an insert that conflicts would still use up a number.
+        let there = self
+            .client
+            .query_opt(
+                "SELECT id FROM sessions WHERE log_sha256 = $1",
+                &[&s.log_sha256],
+            )
+            .map_err(db)?;
+        if let Some(row) = there {
+            return Ok(Inserted::AlreadyThere(row.get(0)));
+        }
         let added = self
             .client
             .execute(

@@ -72,6 +72,19 @@ impl Store for Sqlite {
     }
 
     fn insert(&mut self, s: &NewSession) -> Result<Inserted, ArchiveError> {
+        // Looked up first: an insert that conflicts would still use up a number.
+        let there: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM sessions WHERE log_sha256 = ?1",
+                [&s.log_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some(id) = there {
+            return Ok(Inserted::AlreadyThere(id));
+        }
         let added = self
             .conn
             .execute(
