@@ -296,7 +296,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!(
             "the payload has an odd number of hex digits ({})",
             hex.len()
@@ -401,7 +401,7 @@ impl Masker {
 
 struct Recording {
     out: Box<dyn Write + Send>,
-    start: tokio::time::Instant,
+    start: crate::timebase::Instant,
     masker: Masker,
     /// The first write that failed; nothing is written after it.
     failed: Option<String>,
@@ -436,7 +436,7 @@ impl Tap {
         out.flush()?;
         Ok(Tap(Arc::new(Mutex::new(Recording {
             out,
-            start: tokio::time::Instant::now(),
+            start: crate::timebase::now(),
             masker: Masker::default(),
             failed: None,
             sealed: false,
@@ -453,7 +453,7 @@ impl Tap {
             return;
         }
         let entry = Entry {
-            at_ms: r.start.elapsed().as_millis() as u64,
+            at_ms: crate::timebase::since(r.start).as_millis() as u64,
             direction,
             payload,
         };

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use tokio::time::{sleep_until, Instant};
+use crate::timebase::{self, sleep_until, Instant};
 
 use crate::bms::capture::{Capture, Direction, Entry, Tap};
 use crate::bms::decode::FrameStream;
@@ -134,7 +134,7 @@ impl ReplayLink {
     }
 
     fn now(&self) -> Duration {
-        self.start.map_or(Duration::ZERO, |s| s.elapsed())
+        self.start.map_or(Duration::ZERO, timebase::since)
     }
 
     /// The notifications the unit sent in answer to the recorded `cmd` nearest before now
@@ -177,7 +177,7 @@ impl BmsLink for ReplayLink {
             )));
         }
         if self.start.is_none() {
-            self.start = Some(Instant::now());
+            self.start = Some(timebase::now());
         }
         Ok(())
     }

@@ -195,6 +195,10 @@ impl BmsLink for SimLink {
     }
 }
 
+/// The host dropped its end of the link.
+#[derive(Debug)]
+struct HostGone;
+
 /// Where the link task reports: the events to the host, and the raw traffic to the tap.
 struct Channel {
     events: mpsc::UnboundedSender<LinkEvent>,
@@ -202,11 +206,12 @@ struct Channel {
 }
 
 impl Channel {
-    fn send(&self, event: LinkEvent) -> Result<(), mpsc::error::SendError<LinkEvent>> {
+    /// Report `event`; `Err` once the host has gone (the event itself is of no use then).
+    fn send(&self, event: LinkEvent) -> Result<(), HostGone> {
         if let Some(tap) = &self.tap {
             tap.event(&event);
         }
-        self.events.send(event)
+        self.events.send(event).map_err(|_| HostGone)
     }
 
     fn is_closed(&self) -> bool {
