@@ -228,7 +228,11 @@ impl Filter {
             param(&mut conditions, "bms_serial = ?", s.clone());
         }
         if let Some(o) = &self.operator {
-            param(&mut conditions, "lower(operator) LIKE ? ESCAPE '\\'", like(o));
+            param(
+                &mut conditions,
+                "lower(operator) LIKE ? ESCAPE '\\'",
+                like(o),
+            );
         }
         if let Some(v) = &self.verdict {
             let v = v.trim().to_lowercase().replace([' ', '-'], "_");
@@ -240,16 +244,25 @@ impl Filter {
             param(&mut conditions, "verdict = ?", v);
         }
         if let Some(d) = &self.since {
-            param(&mut conditions, "substr(signed_off_at, 1, 10) >= ?", date(d, "--since")?);
+            param(
+                &mut conditions,
+                "substr(signed_off_at, 1, 10) >= ?",
+                date(d, "--since")?,
+            );
         }
         if let Some(d) = &self.until {
-            param(&mut conditions, "substr(signed_off_at, 1, 10) <= ?", date(d, "--until")?);
+            param(
+                &mut conditions,
+                "substr(signed_off_at, 1, 10) <= ?",
+                date(d, "--until")?,
+            );
         }
         match self.simulated {
             Some(true) => conditions
                 .push("(simulated = 1 OR replayed = 1 OR training IS NOT NULL)".to_string()),
-            Some(false) => conditions
-                .push("(simulated = 0 AND replayed = 0 AND training IS NULL)".to_string()),
+            Some(false) => {
+                conditions.push("(simulated = 0 AND replayed = 0 AND training IS NULL)".to_string())
+            }
             None => {}
         }
         Ok(Query {
@@ -372,23 +385,22 @@ impl Archive {
             folder: shown.clone(),
             reason,
         };
-        let folder = std::fs::canonicalize(folder)
-            .map_err(|e| not(format!("cannot open it: {e}")))?;
+        let folder =
+            std::fs::canonicalize(folder).map_err(|e| not(format!("cannot open it: {e}")))?;
         let log_path = folder.join(LOG);
         let message = std::fs::read(&log_path).map_err(|e| {
             not(format!(
                 "no signed-off log in it ({LOG}: {e}); only finished sessions are archived"
             ))
         })?;
-        let armored = std::fs::read_to_string(folder.join(SIGNATURE)).map_err(|_| {
-            Refused::Unverified {
+        let armored =
+            std::fs::read_to_string(folder.join(SIGNATURE)).map_err(|_| Refused::Unverified {
                 folder: shown.clone(),
                 reason: format!(
                     "the log is NOT signed (no {SIGNATURE} beside it): only signed logs are \
                      archived"
                 ),
-            }
-        })?;
+            })?;
         let unverified = |reason: String| Refused::Unverified {
             folder: shown.clone(),
             reason,
@@ -422,7 +434,11 @@ impl Archive {
                 .as_ref()
                 .map(|b| b.serial_number.clone())
                 .unwrap_or_default(),
-            bms_model: log.bms.as_ref().map(|b| b.model.clone()).unwrap_or_default(),
+            bms_model: log
+                .bms
+                .as_ref()
+                .map(|b| b.model.clone())
+                .unwrap_or_default(),
             operator: log.operator.name.clone(),
             signed_off_by: log.signed_off_by.name.clone(),
             signer: principal,

@@ -63,8 +63,10 @@ impl Store for Postgres {
         }
         let from = version;
         for (number, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > from) {
-            tx.batch_execute(&sql.replace("{ID}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"))
-                .map_err(db)?;
+            tx.batch_execute(
+                &sql.replace("{ID}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+            )
+            .map_err(db)?;
             tx.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
                 &[&(*number as i32), &super::now()],

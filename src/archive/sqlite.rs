@@ -48,9 +48,11 @@ impl Store for Sqlite {
             .map_err(db)?;
         let mut version: u32 = self
             .conn
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
             .map_err(db)?;
         if version > store::latest() {
             return Err(store::too_new(version, &self.describe()));

@@ -15,7 +15,14 @@ fn filters_make_one_condition_with_numbered_text_parameters() {
     .unwrap();
     assert_eq!(
         q.params,
-        ["P-1", "S1", "%anna%", "pass_with_overrides", "2026-01-01", "2026-12-31"]
+        [
+            "P-1",
+            "S1",
+            "%anna%",
+            "pass_with_overrides",
+            "2026-01-01",
+            "2026-12-31"
+        ]
     );
     for n in 1..=6 {
         assert!(q.condition.contains(&format!("${n}")), "{}", q.condition);

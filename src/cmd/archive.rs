@@ -164,7 +164,11 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
                     let file = std::fs::File::create(&path)
                         .wrap_err_with(|| format!("cannot write {}", path.display()))?;
                     archive::to_csv(&rows, file)?;
-                    eprintln!("{} session(s) written to {}", rows.len(), Clean(path.display()));
+                    eprintln!(
+                        "{} session(s) written to {}",
+                        rows.len(),
+                        Clean(path.display())
+                    );
                 }
                 None => archive::to_csv(&rows, std::io::stdout().lock())?,
             }
@@ -214,9 +218,7 @@ fn add(
                     Clean(&row.signer),
                     marks(&row)
                 );
-                let history = archive
-                    .history(&row.bms_serial)
-                    .map_err(|e| eyre!("{e}"))?;
+                let history = archive.history(&row.bms_serial).map_err(|e| eyre!("{e}"))?;
                 if history.len() > 1 {
                     println!(
                         "  BMS serial {} has been commissioned {} times: `jk-commission archive \
@@ -230,7 +232,10 @@ fn add(
             Err(Refused::Archive(e)) => return Err(eyre!("{e}")),
             Err(e) => {
                 refused += 1;
-                eprintln!("jk-commission: {}", crate::clean::clean_lines(&e.to_string()));
+                eprintln!(
+                    "jk-commission: {}",
+                    crate::clean::clean_lines(&e.to_string())
+                );
             }
         }
     }
@@ -300,7 +305,11 @@ fn show(archive: &mut Archive, id: i64) -> color_eyre::Result<ExitCode> {
         Clean(&r.chemistry),
         r.series_cells
     );
-    println!("  BMS:         {} serial {}", Clean(&r.bms_model), Clean(serial(&r)));
+    println!(
+        "  BMS:         {} serial {}",
+        Clean(&r.bms_model),
+        Clean(serial(&r))
+    );
     println!("  operator:    {}", Clean(&r.operator));
     println!(
         "  signed off:  {} by {} (key of {})",
@@ -316,7 +325,11 @@ fn show(archive: &mut Archive, id: i64) -> color_eyre::Result<ExitCode> {
     if r.replayed {
         println!("  REPLAYED: the BMS was a recorded capture, not a live unit");
     }
-    println!("  archived:    {} (log sha256 {})", Clean(&r.archived_at), r.log_sha256);
+    println!(
+        "  archived:    {} (log sha256 {})",
+        Clean(&r.archived_at),
+        r.log_sha256
+    );
     println!("  folder:      {}", Clean(&r.folder));
     let folder = PathBuf::from(&r.folder);
     let mut files = vec![

@@ -80,7 +80,13 @@ fn fixtures() -> &'static Fixtures {
         run(&home, &["--sim"], &other, &second, Some(&key));
         let replayed = root.join("replayed");
         let capture = first.join("capture.jkcap").display().to_string();
-        run(&home, &["--replay", &capture], &clean, &replayed, Some(&key));
+        run(
+            &home,
+            &["--replay", &capture],
+            &clean,
+            &replayed,
+            Some(&key),
+        );
         let tampered = root.join("tampered");
         copy_dir(&first, &tampered);
         let log = std::fs::read_to_string(tampered.join("log.yaml")).unwrap();
@@ -164,12 +170,21 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
     let out = ok(&add(db, &[&f.first, &f.second]));
     assert!(out.contains("archived #1: pack PACK-2026-0042, BMS serial 5071A3F42000815, verdict pass, signed by anna@bench [SIMULATED]"), "{out}");
     assert!(out.contains("archived #2: pack PACK-2026-0043"), "{out}");
-    assert!(out.contains("BMS serial 5071A3F42000815 has been commissioned 2 times"), "{out}");
+    assert!(
+        out.contains("BMS serial 5071A3F42000815 has been commissioned 2 times"),
+        "{out}"
+    );
     // The same session again: a no-op, and said so.
     let out = ok(&add(db, &[&f.first]));
-    assert!(out.contains("already archived as #1 (nothing changed)"), "{out}");
+    assert!(
+        out.contains("already archived as #1 (nothing changed)"),
+        "{out}"
+    );
     let out = ok(&add(db, &[&f.replayed]));
-    assert!(out.contains("archived #3") && out.contains("[REPLAYED]"), "{out}");
+    assert!(
+        out.contains("archived #3") && out.contains("[REPLAYED]"),
+        "{out}"
+    );
 
     let refused = |folder: &Path, why: &str| {
         let o = add(db, &[folder]);
@@ -185,7 +200,11 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
     refused(&f.unsigned, "NOT signed");
     let o = add(db, &[&f.home]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("only finished sessions are archived"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("only finished sessions are archived"),
+        "{}",
+        text(&o.stderr)
+    );
     // A refusal does not stop the others.
     let o = add(db, &[&f.tampered, &f.first]);
     assert_eq!(o.status.code(), Some(1));
@@ -197,7 +216,11 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
     // No trust anchor at all: refused before anything is read.
     let o = archive(db, &["add", &f.first.display().to_string()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("no allowed signers"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no allowed signers"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 fn lists_filter_and_search_finds_by_serial(db: &str) {
@@ -211,7 +234,11 @@ fn lists_filter_and_search_finds_by_serial(db: &str) {
     };
     assert_eq!(rows(&["list"]), 3);
     assert_eq!(rows(&["list", "--serial", SERIAL]), 3);
-    assert_eq!(rows(&["list", "--serial", "5071A3F4200081"]), 0, "a serial matches whole");
+    assert_eq!(
+        rows(&["list", "--serial", "5071A3F4200081"]),
+        0,
+        "a serial matches whole"
+    );
     assert_eq!(rows(&["list", "--pack", "PACK-2026-0043"]), 1);
     assert_eq!(rows(&["list", "--operator", "kowal"]), 1);
     assert_eq!(rows(&["list", "--operator", "ANNA"]), 2);
@@ -221,9 +248,7 @@ fn lists_filter_and_search_finds_by_serial(db: &str) {
     assert_eq!(rows(&["list", "--live"]), 0);
     // Both edges of the date range: today is inside both ways, a day beyond is not.
     let today = time::OffsetDateTime::now_utc().date();
-    let day = |d: time::Date| {
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-    };
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
     let (yesterday, tomorrow) = (
         day(today.previous_day().unwrap()),
         day(today.next_day().unwrap()),
@@ -234,30 +259,60 @@ fn lists_filter_and_search_finds_by_serial(db: &str) {
     assert_eq!(rows(&["list", "--until", &yesterday]), 0);
     let o = archive(db, &["list", "--since", "yesterday"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("is not a date"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("is not a date"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let out = ok(&archive(db, &["search", "5071a3f42"]));
     assert!(out.contains("3 session(s)"), "{out}");
     let out = ok(&archive(db, &["search", "Kowalski"]));
-    assert!(out.contains("1 session(s)") && out.contains("PACK-2026-0043"), "{out}");
+    assert!(
+        out.contains("1 session(s)") && out.contains("PACK-2026-0043"),
+        "{out}"
+    );
     let out = ok(&archive(db, &["search", "%"]));
-    assert!(out.starts_with("no sessions match"), "a % is a percent sign: {out}");
+    assert!(
+        out.starts_with("no sessions match"),
+        "a % is a percent sign: {out}"
+    );
     let out = ok(&archive(db, &["list"]));
-    assert!(out.lines().any(|l| l.contains("PACK-2026-0042") && l.ends_with("replayed")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("PACK-2026-0042") && l.ends_with("replayed")),
+        "{out}"
+    );
 
     let out = ok(&archive(db, &["show", "2"]));
     let f = fixtures();
     let second = std::fs::canonicalize(&f.second).unwrap();
     assert!(out.contains("Session #2 [SIMULATED]"), "{out}");
     assert!(out.contains("operator:    Jan Kowalski"), "{out}");
-    assert!(out.contains(&format!("folder:      {}", second.display())), "{out}");
-    assert!(out.contains(&second.join("log.yaml.sig").display().to_string()), "{out}");
-    assert!(out.contains(&second.join("capture.jkcap").display().to_string()), "{out}");
-    assert!(out.contains("history of BMS serial 5071A3F42000815 (3 commissionings)"), "{out}");
+    assert!(
+        out.contains(&format!("folder:      {}", second.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&second.join("log.yaml.sig").display().to_string()),
+        "{out}"
+    );
+    assert!(
+        out.contains(&second.join("capture.jkcap").display().to_string()),
+        "{out}"
+    );
+    assert!(
+        out.contains("history of BMS serial 5071A3F42000815 (3 commissionings)"),
+        "{out}"
+    );
     assert!(out.contains("<- this one"), "{out}");
     let o = archive(db, &["show", "99"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("no session #99"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no session #99"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 fn exports_csv(db: &str) {
@@ -287,7 +342,10 @@ fn migrations_are_numbered_and_applied_once(db: &str) {
     // A database from a newer program is refused, untouched.
     set_version(db, 99);
     let err = Archive::open(&location).err().expect("refused").to_string();
-    assert!(err.contains("schema version 99, newer than this program's 2"), "{err}");
+    assert!(
+        err.contains("schema version 99, newer than this program's 2"),
+        "{err}"
+    );
 }
 
 fn schema_versions(db: &str) -> Vec<i64> {

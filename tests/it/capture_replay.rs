@@ -224,7 +224,16 @@ fn a_recording_of_the_simulator_replays_to_the_same_frames() {
         "{live_frames:?}"
     );
     // The refreshes were in the recording: the replay plays them, answering nothing twice.
-    assert_eq!(frames(&replayed), live_frames);
+    let replayed_frames = frames(&replayed);
+    let first_difference = replayed_frames
+        .iter()
+        .zip(&live_frames)
+        .position(|(a, b)| a != b);
+    assert_eq!(
+        (replayed_frames.len(), first_difference),
+        (live_frames.len(), None),
+        "frames replayed, and the first that differs"
+    );
     assert_eq!(
         replayed.first(),
         Some(&LinkEvent::Up {
