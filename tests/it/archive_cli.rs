@@ -24,6 +24,8 @@ struct Fixtures {
     second: PathBuf,
     /// The first one's capture, replayed.
     replayed: PathBuf,
+    /// A training scenario's session (a trainer's class).
+    training: PathBuf,
     /// The first with its log changed after signing.
     tampered: PathBuf,
     /// The first with `simulated: false` and signed again with a trusted key.
@@ -87,6 +89,12 @@ fn fixtures() -> &'static Fixtures {
             &replayed,
             Some(&key),
         );
+        let training = root.join("training");
+        let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/clean-lifepo4-16s.yaml")
+            .display()
+            .to_string();
+        run(&home, &["--sim", &scenario], &clean, &training, Some(&key));
         let tampered = root.join("tampered");
         copy_dir(&first, &tampered);
         let log = std::fs::read_to_string(tampered.join("log.yaml")).unwrap();
@@ -116,6 +124,7 @@ fn fixtures() -> &'static Fixtures {
             first,
             second,
             replayed,
+            training,
             tampered,
             resigned,
             unsigned,
@@ -185,6 +194,11 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
         out.contains("archived #3") && out.contains("[REPLAYED]"),
         "{out}"
     );
+    let out = ok(&add(db, &[&f.training]));
+    assert!(
+        out.contains("archived #4") && out.contains("[TRAINING: scenario clean-lifepo4-16s]"),
+        "{out}"
+    );
 
     let refused = |folder: &Path, why: &str| {
         let o = add(db, &[folder]);
@@ -211,7 +225,8 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
     assert!(text(&o.stdout).contains("already archived as #1"));
     // Nothing refused made it in.
     let out = ok(&archive(db, &["list"]));
-    assert!(out.contains("3 session(s)"), "{out}");
+    assert!(out.contains("4 session(s)"), "{out}");
+    assert!(out.lines().any(|l| l.ends_with("training")), "{out}");
     assert!(!out.contains("PACK-2026-0099"), "{out}");
     // No trust anchor at all: refused before anything is read.
     let o = archive(db, &["add", &f.first.display().to_string()]);
