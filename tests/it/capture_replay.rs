@@ -461,3 +461,56 @@ fn monitor_records_and_replays_the_same_frames() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn a_replay_is_one_unit_of_one_kind() {
+    let dir = tmp();
+    let path = dir.path().join("c.jkcap");
+    std::fs::write(
+        &path,
+        capture_of(&[vectors::load("jk02-24s-v10.json").remove(0).0]),
+    )
+    .unwrap();
+    let p = path.display().to_string();
+    let both = cmd()
+        .args(["monitor", "--sim", "--replay", &p])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let check = cmd()
+        .args(["train", "--replay", &p, "--check", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        text(&check.stderr).contains("--check plays each scenario's simulated unit"),
+        "{}",
+        text(&check.stderr)
+    );
+    let answers = example("clean-lifepo4-16s.yaml");
+    let addr = cmd()
+        .args([
+            "run",
+            "--replay",
+            &p,
+            "--address",
+            "C8:47:8C:00:00:01",
+            "--answers",
+        ])
+        .arg(&answers)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(addr.status.code(), Some(2));
+    assert!(
+        text(&addr.stderr).contains("choose one unit: --replay or --address"),
+        "{}",
+        text(&addr.stderr)
+    );
+    let both = text(&both.stderr);
+    assert!(
+        both.contains("cannot be used with") || both.contains("choose one unit"),
+        "{both}"
+    );
+}
