@@ -112,3 +112,18 @@ fn csv_cells_are_cleaned_and_never_formulas() {
     assert!(text.contains("\"Anna, \"\"the\"\" tech\""), "{text}");
     assert!(text.contains(",simulated,"), "{text}");
 }
+
+#[test]
+fn the_config_entry_is_its_first_line_that_says_something() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("archive_db");
+    assert_eq!(read_config(&path), None, "no file, no entry");
+    std::fs::write(
+        &path,
+        "# the shared archive\n\n  postgres://jk@db/a  \nignored\n",
+    )
+    .unwrap();
+    assert_eq!(read_config(&path).as_deref(), Some("postgres://jk@db/a"));
+    std::fs::write(&path, "# only a comment\n\n").unwrap();
+    assert_eq!(read_config(&path), None);
+}

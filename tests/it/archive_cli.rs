@@ -30,6 +30,8 @@ struct Fixtures {
     tampered: PathBuf,
     /// The first with `simulated: false` and signed again with a trusted key.
     resigned: PathBuf,
+    /// The first, signed again by a key the allowed signers do not list.
+    stranger: PathBuf,
     /// A session signed by no one.
     unsigned: PathBuf,
 }
@@ -115,6 +117,17 @@ fn fixtures() -> &'static Fixtures {
             sign::sign(&signing, log.as_bytes()).unwrap(),
         )
         .unwrap();
+        let stranger = root.join("stranger");
+        copy_dir(&first, &stranger);
+        let other_key = root.join("keys").join("stranger");
+        std::fs::create_dir_all(other_key.parent().unwrap()).unwrap();
+        sign::generate_key(&other_key, "mallory@elsewhere").unwrap();
+        let log = std::fs::read(stranger.join("log.yaml")).unwrap();
+        std::fs::write(
+            stranger.join("log.yaml.sig"),
+            sign::sign(&sign::load_signing_key(&other_key).unwrap(), &log).unwrap(),
+        )
+        .unwrap();
         let unsigned = root.join("unsigned");
         run(&home, &["--sim"], &clean, &unsigned, None);
         Fixtures {
@@ -127,6 +140,7 @@ fn fixtures() -> &'static Fixtures {
             training,
             tampered,
             resigned,
+            stranger,
             unsigned,
         }
     })
@@ -212,6 +226,7 @@ fn adds_verified_sessions_once_and_refuses_the_rest(db: &str) {
     // the unit was the simulator.
     refused(&f.resigned, "simulated");
     refused(&f.unsigned, "NOT signed");
+    refused(&f.stranger, "the signature FAILED");
     let o = add(db, &[&f.home]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
