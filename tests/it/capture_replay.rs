@@ -367,6 +367,9 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
     let log = std::fs::read_to_string(again.join("log.yaml")).unwrap();
     assert!(log.contains("simulated: false\nreplayed: true\n"), "{log}");
     assert!(log.contains("link: replay:capture.jkcap"), "{log}");
+    let report = std::fs::read_to_string(again.join("report.html")).unwrap();
+    assert!(report.contains("REPLAYED BMS:"), "the report says so too");
+    assert!(!report.contains("against a real unit"), "a replay is no real unit");
     let (code, vout, verr) = verify(&again.join("log.yaml"), &allowed);
     assert_eq!(code, Some(0), "{vout}{verr}");
     assert!(
