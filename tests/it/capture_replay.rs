@@ -369,7 +369,10 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
     assert!(log.contains("link: replay:capture.jkcap"), "{log}");
     let report = std::fs::read_to_string(again.join("report.html")).unwrap();
     assert!(report.contains("REPLAYED BMS:"), "the report says so too");
-    assert!(!report.contains("against a real unit"), "a replay is no real unit");
+    assert!(
+        !report.contains("against a real unit"),
+        "a replay is no real unit"
+    );
     let (code, vout, verr) = verify(&again.join("log.yaml"), &allowed);
     assert_eq!(code, Some(0), "{vout}{verr}");
     assert!(
@@ -377,6 +380,32 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
         "{vout}"
     );
     assert!(!vout.contains("SIMULATED BMS"), "{vout}");
+    // Passed off as live and signed again: refused, even with only the log to go on.
+    let forged = log.replace("replayed: true\n", "");
+    std::fs::write(again.join("log.yaml"), &forged).unwrap();
+    let signing = jk_commission::log::sign::load_signing_key(&key).unwrap();
+    std::fs::write(
+        again.join("log.yaml.sig"),
+        jk_commission::log::sign::sign(&signing, forged.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    for only in [false, true] {
+        let mut c = cmd();
+        c.arg("verify")
+            .arg(again.join("log.yaml"))
+            .arg("--allowed-signers")
+            .arg(&allowed);
+        if only {
+            c.arg("--log-only");
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "--log-only {only}");
+        assert!(
+            text(&o.stderr).contains("not marked replayed"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
 
     // A changed capture is caught: the log names its hash.
     let mut changed = bytes.clone();
