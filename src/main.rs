@@ -36,6 +36,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Training: stage a fault scenario on the simulator, or check one headless.
     Train(cmd::train::Args),
+    /// The workshop archive of verified sessions: add, list, search, show, export.
+    Archive(cmd::archive::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify(a)) => cmd::verify::run(a, &cli.wizard),
         Some(Command::Train(a)) => cmd::train::run(a, cli.wizard),
+        Some(Command::Archive(a)) => cmd::archive::run(a, &cli.wizard),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! One module per subcommand: each parses its own arguments (clap) and does its I/O, calling
 //! the pure core for every decision. Errors are wrapped with color-eyre only here.
 
+pub mod archive;
 pub mod check_wizard;
 pub mod decode;
 pub mod keygen;

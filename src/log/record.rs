@@ -756,6 +756,16 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
             log.format
         ));
     }
+    // What the link was is in the log twice (the flag, the link's name): they must agree, so
+    // a replay cannot pass for a live unit even where the journal is not checked.
+    let replay_link = log.bms.as_ref().is_some_and(|b| {
+        b.link
+            .split(", then ")
+            .any(|p| p.starts_with(crate::bms::link::REPLAY_PEER_PREFIX))
+    });
+    if replay_link && !log.replayed {
+        out.push("the BMS link was a replayed capture, but the log is not marked replayed".into());
+    }
     for step in &log.steps {
         if step.outcome == "open" {
             out.push(format!("step {} was never completed", step.id));

@@ -5,6 +5,7 @@ mod vectors;
 
 mod common;
 
+mod archive_cli;
 mod ble_no_adapter;
 mod bluez_emulated;
 mod capture_replay;
