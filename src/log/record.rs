@@ -217,13 +217,57 @@ pub struct GateLog {
     pub safety: bool,
     /// passed, failed, overridden.
     pub result: String,
-    /// Why it failed.
+    /// Why it failed: each reason's code and arguments, and its words in the session's
+    /// language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonLog>,
     /// Where the data came from when not from the BMS: the unit can never send it, and the
     /// operator confirmed it from the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// One reason a gate failed, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReasonLog {
+    /// The reason's code, its sentence and arguments (what `verify` and machines read), and
+    /// its words in the session's language.
+    Coded {
+        /// The stable code.
+        code: String,
+        /// The sentence's key in wizard.yaml's `reasons:`.
+        key: String,
+        /// The sentence's arguments.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        args: crate::wizard::words::Args,
+        /// The words, in the session's language.
+        text: String,
+    },
+    /// A log from before reasons had codes in it: the English sentence.
+    Plain(String),
+}
+
+impl ReasonLog {
+    /// A gate reason in the log, its words in `lang`.
+    pub fn of(reason: &crate::wizard::checks::Reason, spec: &WizardSpec, lang: &str) -> Self {
+        match &reason.say {
+            Some(say) => ReasonLog::Coded {
+                code: reason.code.clone(),
+                key: say.key.clone(),
+                args: say.args.clone(),
+                text: say.render(spec, lang),
+            },
+            None => ReasonLog::Plain(reason.legacy.clone()),
+        }
+    }
+
+    /// The words.
+    pub fn text(&self) -> &str {
+        match self {
+            ReasonLog::Coded { text, .. } | ReasonLog::Plain(text) => text,
+        }
+    }
 }
 
 /// One row of the ladder table.
@@ -408,7 +452,12 @@ pub fn build(
                     "failed"
                 }
                 .to_string(),
-                reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+                reasons: g
+                    .verdict
+                    .reasons
+                    .iter()
+                    .map(|x| ReasonLog::of(x, spec, &language))
+                    .collect(),
                 source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
