@@ -138,7 +138,7 @@ struct App<'s, 'w> {
 impl<'s, 'w> App<'s, 'w> {
     /// A new loop; call inside the runtime (the clock starts here).
     fn new(session: &'s mut Session<'w>, config: AppConfig) -> Self {
-        let mut ui = UiState::new(&session.state);
+        let mut ui = UiState::resumed(session.engine.spec(), &session.state);
         ui.banner = config.banner;
         let bench = Bench::new(
             session,
@@ -451,6 +451,16 @@ impl<'s, 'w> App<'s, 'w> {
             self.theme,
         );
         view.bench = self.bench.sim().map(|_| self.ui.phone.bench);
+        // The meter reads the simulated pack through the scenario's wiring mistakes.
+        let wiring = self
+            .scenario
+            .as_ref()
+            .map(|s| s.scenario.wiring.clone())
+            .unwrap_or_default();
+        view.meter = self
+            .bench
+            .sim()
+            .map(|sim| sim.read(|u| crate::train::meter::measure(u, &wiring)));
         view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())

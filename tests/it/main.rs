@@ -25,6 +25,7 @@ mod train_cli;
 mod train_record;
 mod train_scenarios;
 mod train_sim;
+mod tui_flow;
 mod tui_pty;
 mod tui_snapshots;
 mod yaml_mistakes;

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::{AppView, LadderVerdict, Theme};
 use crate::ui::keys::highlighted;
-use crate::ui::state::{chosen, rejection, rows, shown_text, Row};
+use crate::ui::state::{chosen, rejection, rows, shown_text, Row, StepWindow};
 use crate::ui::text::{clip, label, label_with, width, wrap};
 use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
 use crate::wizard::spec::{tr, FieldKind, InputSpec};
@@ -40,6 +40,21 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // An amendment under way stays said above the step, however it is scrolled.
+    let mut banner = Vec::new();
+    if let Some(back) = amend_target(view) {
+        let text = label_with(view.spec, view.lang, "amending", &[("back", &back)]);
+        push_hanging(&mut banner, "✎ ", &text, inner.width as usize, view.theme.warn());
+    }
+    let banner_h = (banner.len() as u16).min(inner.height / 3);
+    let [banner_area, inner] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(banner_h),
+        ratatui::layout::Constraint::Min(1),
+    ])
+    .areas(inner);
+    if banner_h > 0 {
+        frame.render_widget(Paragraph::new(banner), banner_area);
+    }
     let (lines, anchors) = content(view, inner.width as usize);
     // The ladder's diagnosis stays in view below the table while the operator types.
     let mut diag = Vec::new();
@@ -56,13 +71,42 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         frame.render_widget(Paragraph::new(diag), diag_area);
     }
     let h = inner.height as usize;
-    let offset = match anchors.get(view.ui.focus) {
-        // Show the instructions when everything fits, else keep the focused row in view with
-        // a line of what precedes it.
-        Some(&(start, len)) if start + len > h => (start + len + 1).saturating_sub(h).min(start),
+    // Follow the focused row (with a line of what precedes it) unless the operator scrolled.
+    let auto = match anchors.get(view.ui.focus) {
+        Some(&(start, len)) if start + len + 1 > h => {
+            (start + len + 2).saturating_sub(h).min(start.saturating_sub(1))
+        }
         _ => 0,
     };
-    frame.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
+    let want = view.ui.scroll.unwrap_or(auto);
+    let (window, top, bottom) = StepWindow::place(lines.len(), h, want);
+    view.ui.shown.set(window);
+    let shown: Vec<Line<'static>> = lines
+        .into_iter()
+        .skip(window.offset)
+        .take(window.page)
+        .collect();
+    let t = view.theme;
+    let mut out = Vec::with_capacity(h);
+    if top {
+        out.push(more_line(view, "more_up", t));
+    }
+    out.extend(shown);
+    if bottom {
+        while out.len() + 1 < h {
+            out.push(Line::raw(""));
+        }
+        out.push(more_line(view, "more_down", t));
+    }
+    frame.render_widget(Paragraph::new(out), inner);
+}
+
+/// "↑ more · PgUp" / "↓ more · PgDn": there is more of the step above or below.
+fn more_line(view: &AppView<'_>, key: &str, t: Theme) -> Line<'static> {
+    Line::from(Span::styled(
+        label(view.spec, view.lang, key).to_string(),
+        t.dim().add_modifier(Modifier::BOLD),
+    ))
 }
 
 /// The step's lines, and for each input row where it starts and how many lines it takes.
@@ -384,12 +428,20 @@ fn row_lines(
         Row::Continue => {
             let text = if matches!(step.input, InputSpec::SignOff { .. }) {
                 format!("{} ✎", label(spec, lang, "sign_off"))
+            } else if let Some(back) = amend_target(view) {
+                format!("{} ▸", label_with(spec, lang, "amend_back", &[("back", &back)]))
             } else {
                 format!("{} ▸", label(spec, lang, "next"))
             };
             lines.push(button(t, marker, &text, focused));
         }
     }
+}
+
+/// The step the operator returns to, when the current step is being amended.
+fn amend_target(view: &AppView<'_>) -> Option<String> {
+    let a = view.state.amending.as_ref()?;
+    (a.step == view.current()).then(|| super::header::position(view, a.back_to))
 }
 
 fn button(t: Theme, marker: &str, text: &str, focused: bool) -> Line<'static> {
