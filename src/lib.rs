@@ -12,6 +12,7 @@ pub mod bms;
 pub mod clean;
 pub mod cmd;
 pub mod log;
+pub mod timebase;
 pub mod train;
 pub mod ui;
 pub mod units;

@@ -1,9 +1,9 @@
 //! The clock every front end stamps its inputs with. The engine never reads a clock: time
-//! arrives in the stamps, and on a paused tokio runtime it is virtual.
+//! arrives in the stamps, and on a virtual runtime (`timebase::timebase::runtime(true)`) it is virtual.
 
 use std::time::Duration;
 
-use tokio::time::Instant;
+use crate::timebase::{self, Instant};
 
 use crate::wizard::engine::Millis;
 
@@ -16,8 +16,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Milliseconds since the epoch, advancing with tokio's clock: wall time on a real runtime,
-/// virtual time on a paused one.
+/// Milliseconds since the epoch, advancing with the runtime's clock: wall time on a real
+/// runtime, virtual time on a virtual one.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     base_ms: Millis,
@@ -29,13 +29,13 @@ impl Clock {
     pub fn start() -> Self {
         Clock {
             base_ms: now_ms(),
-            base: Instant::now(),
+            base: timebase::now(),
         }
     }
 
     /// Now.
     pub fn now(&self) -> Millis {
-        self.base_ms + self.base.elapsed().as_millis() as Millis
+        self.base_ms + self.elapsed().as_millis() as Millis
     }
 
     /// The same clock moved forward, if need be, so that it reads later than `at`: a session
@@ -54,26 +54,7 @@ impl Clock {
 
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
-        self.base.elapsed()
-    }
-}
-
-/// The runtime a front end runs its bench on. `virtual_time`: a current-thread runtime on a
-/// paused clock that jumps to the next thing due whenever nothing is running, so a simulated
-/// commissioning takes a fraction of a second and every stamp stays consistent; only for a
-/// bench on which everything is simulated (a real radio keeps its own pace). Otherwise the
-/// wall clock on two worker threads.
-pub fn runtime(virtual_time: bool) -> std::io::Result<tokio::runtime::Runtime> {
-    if virtual_time {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
+        timebase::now().saturating_duration_since(self.base)
     }
 }
 
@@ -83,12 +64,12 @@ mod tests {
 
     #[test]
     fn the_virtual_clock_jumps_and_stamps_follow_it() {
-        let rt = runtime(true).unwrap();
+        let rt = timebase::runtime(true).unwrap();
         let wall = std::time::Instant::now();
         rt.block_on(async {
             let clock = Clock::start();
             let t0 = clock.now();
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            timebase::sleep(Duration::from_secs(3600)).await;
             assert!(clock.elapsed() >= Duration::from_secs(3600));
             assert!(clock.now() - t0 >= 3_600_000);
         });
@@ -101,7 +82,7 @@ mod tests {
 
     #[test]
     fn a_clock_never_reads_before_a_stamp_it_must_follow() {
-        runtime(true).unwrap().block_on(async {
+        timebase::runtime(true).unwrap().block_on(async {
             let clock = Clock::start();
             let now = clock.now();
             let ahead = clock.not_before(now + 3_600_000);

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
+use crate::timebase;
 
 use super::Bench;
 use crate::bms::link::LinkEvent;
@@ -238,7 +238,7 @@ impl Runner<'_, '_> {
             None => limit,
         };
         // Without a link nothing comes: the timeout is the whole wait, so it does not spin.
-        let got = match tokio::time::timeout(limit, self.bench.next_link()).await {
+        let got = match timebase::timeout(limit, self.bench.next_link()).await {
             Ok(event) => {
                 self.link_event(event);
                 true
@@ -303,7 +303,7 @@ impl Runner<'_, '_> {
     }
 
     async fn wait_for(&mut self, what: WaitFor) -> Result<(), SessionError> {
-        let deadline = Instant::now() + self.live_timeout;
+        let deadline = timebase::now() + self.live_timeout;
         let since = self.bench.clock.now();
         let seen = |s: &Session<'_>| match what {
             WaitFor::ChargeCutoff => s.state.live.protection.charge.is_some(),
@@ -322,7 +322,7 @@ impl Runner<'_, '_> {
         };
         let settings_before = self.bench.session.state.live.settings.clone();
         loop {
-            let now = Instant::now();
+            let now = timebase::now();
             if seen(self.bench.session)
                 || (what == WaitFor::Settings
                     && self.bench.session.state.live.settings != settings_before)
@@ -346,12 +346,12 @@ impl Runner<'_, '_> {
     /// step was entered has arrived.
     async fn fresh_settings(&mut self, index: usize) {
         self.bench.poke();
-        let deadline = Instant::now() + self.live_timeout;
+        let deadline = timebase::now() + self.live_timeout;
         loop {
             let state = &self.bench.session.state;
             let since = self.bench.session.engine.fresh_since(state, index);
             let fresh = state.live.settings_at_ms.is_some_and(|at| at >= since);
-            let now = Instant::now();
+            let now = timebase::now();
             if fresh || now >= deadline {
                 return;
             }
@@ -361,7 +361,7 @@ impl Runner<'_, '_> {
 
     /// At a live step: let the BMS data come in until every gate passes or the time is up.
     async fn settle(&mut self, index: usize, started: Millis) {
-        let deadline = Instant::now() + self.live_timeout;
+        let deadline = timebase::now() + self.live_timeout;
         // Ask for settings now: the gates take only data read since the step was entered.
         self.bench.poke();
         // Gates are judged on data that arrived after the last thing the operator did.
@@ -380,7 +380,7 @@ impl Runner<'_, '_> {
                 .cells_at_ms
                 .is_some_and(|at| at > since);
             let all_ok = self.gates_pass(index);
-            let now = Instant::now();
+            let now = timebase::now();
             if (fresh && all_ok) || now >= deadline {
                 return;
             }

@@ -60,7 +60,7 @@ pub async fn pump<L: BmsLink>(
                 last_reason = Some(reason);
                 // A poke (the operator just plugged in or activated the unit) tries at once.
                 tokio::select! {
-                    _ = tokio::time::sleep(CONNECT_RETRY) => {}
+                    _ = crate::timebase::sleep(CONNECT_RETRY) => {}
                     asked = refresh.recv() => if asked.is_none() { return },
                 }
             }

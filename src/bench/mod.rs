@@ -22,7 +22,8 @@ use crate::train::scenario::Scenario;
 use crate::train::stage::Stage;
 use crate::wizard::engine::{Event, Input};
 
-pub use clock::{now_ms, runtime, Clock};
+pub use crate::timebase::runtime;
+pub use clock::{now_ms, Clock};
 pub use link::{bms_input, pump};
 
 /// How much faster than real time the simulated pack charges and discharges in the wizard:

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn frame_from(build: impl FnOnce(&mut [u8; FRAME_LEN]), frame_type: u8) -> RawFrame {

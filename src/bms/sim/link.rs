@@ -2,15 +2,15 @@
 //! the unit's [`Responder`] answering real command bytes with real notifications, and the
 //! host's [`FrameStream`] and [`Session`] exactly as the BLE link drives them — so the
 //! handshake, the stall re-requests and the reconnects are the real ones. The only clock is
-//! `tokio::time`, so tests run with a paused clock.
+//! the bench's (`timebase`): virtual for a simulated bench, tokio's paused one in tests.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::timebase::{self, sleep_until, Instant};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
-use tokio::time::{sleep_until, Instant};
 
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO, COMMAND_LEN};
@@ -201,14 +201,14 @@ async fn run(
     events: mpsc::UnboundedSender<LinkEvent>,
     mut requests: mpsc::UnboundedReceiver<Request>,
 ) {
-    let start = Instant::now();
+    let start = timebase::now();
     let mut last_step = start;
     let mut connections = 0u64;
     let mut conn: Option<Connection> = None;
     let mut retry_at = start;
     let mut refresh = false;
     loop {
-        let now = Instant::now();
+        let now = timebase::now();
         {
             let mut unit = control.lock();
             unit.advance(now - last_step);

@@ -1,4 +1,3 @@
-
 use super::testkit::*;
 use super::*;
 use crate::bms::model::LogEntry;

@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// A small wizard with every kind of input and gate the engine treats differently.

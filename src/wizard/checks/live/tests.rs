@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::bms::model::{ControlBits, LogEntry};
 use crate::units::{Amps, Celsius};
