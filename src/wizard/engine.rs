@@ -344,6 +344,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A point of the protection test's trace: the highest and lowest cell while the test
+    /// runs (journaled, thinned to changes of 5 mV or ten seconds, for the report's plot).
+    TestTrace {
+        /// When.
+        at: Millis,
+        /// The highest cell.
+        high: Volts,
+        /// The lowest cell.
+        low: Volts,
+    },
     /// The BMS cut off during the protection test.
     CutoffObserved {
         /// When.
@@ -477,6 +487,7 @@ impl Event {
             | Event::Snapshot { at, .. }
             | Event::TypeChosen { at, .. }
             | Event::CutoffObserved { at, .. }
+            | Event::TestTrace { at, .. }
             | Event::Gates { at, .. }
             | Event::Overridden { at, .. }
             | Event::StepLeft { at, .. }
@@ -574,6 +585,15 @@ pub struct State {
     /// An amendment in progress (the operator went to a finished step to change it).
     #[serde(default)]
     pub amending: Option<Amending>,
+    /// The protection test's trace: (when, highest cell, lowest cell).
+    #[serde(default)]
+    pub test_trace: Vec<(Millis, Volts, Volts)>,
+    /// The protection test's cut-offs as they were seen: (when, charge, cell voltage).
+    #[serde(default)]
+    pub test_cutoffs: Vec<(Millis, bool, Volts)>,
+    /// Every amendment made, in order: when, the step, what changed, what was re-checked.
+    #[serde(default)]
+    pub amendments: Vec<(Millis, String, Vec<Change>, Vec<String>)>,
 }
 
 /// Why an input was not taken. The state is unchanged when this is returned.
@@ -917,12 +937,16 @@ impl<'w> Engine<'w> {
                         // that FET off afterwards is neither a second one nor a correction.
                         !recorded && !self.switched_off(state, charge)
                     });
+                    let cut_now = cut.is_some();
                     if let Some((kind, cut)) = cut {
                         ev.push(Event::CutoffObserved {
                             at,
                             charge: kind == CutoffKind::Charge,
                             cell_voltage: cut.cell_voltage,
                         });
+                    }
+                    if let Some(point) = trace_point(state, &cells, at, cut_now) {
+                        ev.push(point);
                     }
                 }
                 ev.push(Event::Cells { at, cells });
@@ -1707,6 +1731,8 @@ impl<'w> Engine<'w> {
                 if let Some(i) = wiped.as_deref().and_then(index_of) {
                     // The test was made on settings that are gone.
                     state.live.protection = checks::ProtectionObs::default();
+                    state.test_trace.clear();
+                    state.test_cutoffs.clear();
                     state.steps[i].notice = reason.clone();
                     // Every step from there on is passed again, re-checked on the way.
                     for r in &mut state.steps[i + 1..] {
@@ -1716,11 +1742,13 @@ impl<'w> Engine<'w> {
                     }
                 }
             }
+            Event::TestTrace { at, high, low } => state.test_trace.push((*at, *high, *low)),
             Event::CutoffObserved {
+                at,
                 charge,
                 cell_voltage,
-                ..
             } => {
+                state.test_cutoffs.push((*at, *charge, *cell_voltage));
                 let cut = Some(checks::Cutoff {
                     cell_voltage: *cell_voltage,
                 });
@@ -1779,8 +1807,17 @@ impl<'w> Engine<'w> {
                     });
                 }
             }
-            Event::Amended { step, recheck, .. } => {
+            Event::Amended {
+                at,
+                step,
+                changed,
+                recheck,
+                ..
+            } => {
                 state.amending = None;
+                state
+                    .amendments
+                    .push((*at, step.clone(), changed.clone(), recheck.clone()));
                 let title = index_of(step).map_or(step.as_str(), |i| {
                     crate::wizard::spec::tr(&self.spec.steps[i].title, "en")
                 });
@@ -1843,6 +1880,34 @@ impl<'w> Engine<'w> {
     pub fn finished(&self, state: &State) -> bool {
         state.signed_off.is_some()
     }
+}
+
+/// Points of the protection test's trace the journal keeps at most.
+const TRACE_MAX: usize = 2000;
+
+/// The trace point a cell frame at the running protection test gives, if it says something
+/// new: a cut-off, a change of 5 mV in the highest or lowest cell, or ten seconds passed.
+fn trace_point(state: &State, cells: &CellInfo, at: Millis, cut: bool) -> Option<Event> {
+    if state.test_trace.len() >= TRACE_MAX {
+        return None;
+    }
+    let v: Vec<f64> = cells.connected().map(|(_, v)| v.0).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let high = v.iter().copied().fold(f64::MIN, f64::max);
+    let low = v.iter().copied().fold(f64::MAX, f64::min);
+    let new = match state.test_trace.last() {
+        None => true,
+        Some((t, h, l)) => {
+            cut || (h.0 - high).abs() >= 0.005 || (l.0 - low).abs() >= 0.005 || at - t >= 10_000
+        }
+    };
+    new.then_some(Event::TestTrace {
+        at,
+        high: Volts(high),
+        low: Volts(low),
+    })
 }
 
 /// A step's entries as typed, by field id or `cell N`.

@@ -141,6 +141,15 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
         view.mode == Mode::Sim,
     );
+    // Going to a finished step is offered only when there is one.
+    let amendable = view.state.amending.is_none()
+        && view.state.steps[..index].iter().any(|r| {
+            use crate::wizard::engine::Status;
+            matches!(r.status(), Status::Done | Status::Overridden | Status::Skipped)
+        });
+    if !amendable {
+        keys.retain(|k| !k.ends_with(" amend"));
+    }
     let w = view.ui.shown.get();
     if w.max > 0 {
         keys.insert(2, "PgUp/Dn more".into());

@@ -12,6 +12,7 @@ mod overlay;
 mod phone;
 mod step;
 mod steps;
+mod summary;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -159,6 +160,8 @@ pub struct AppView<'a> {
     pub session_dir: String,
     /// A training session: the scenario's blind id (never what it stages).
     pub training: Option<String>,
+    /// What the log would say if signed now, at the sign-off step (its summary is shown).
+    pub summary: Option<crate::log::record::CommissioningLog>,
     /// What the simulated multimeter reads now (simulator mode only).
     pub meter: Option<crate::train::meter::MeterReadings>,
     /// Styles.
@@ -208,6 +211,17 @@ impl<'a> AppView<'a> {
             bench: None,
             session_dir,
             training: None,
+            summary: (!finished
+                && matches!(
+                    spec.steps[current].input,
+                    crate::wizard::spec::InputSpec::SignOff { .. }
+                ))
+            .then(|| {
+                let mut preview = state.clone();
+                preview.signed_off = Some((now_ms, String::new(), String::new()));
+                crate::log::record::build(engine, &preview, "").ok()
+            })
+            .flatten(),
             meter: None,
             theme,
         }

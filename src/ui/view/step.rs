@@ -153,6 +153,9 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         return (lines, Vec::new());
     }
     lines.push(Line::raw(""));
+    if let Some(log) = &view.summary {
+        lines.extend(super::summary::lines(view, log, w));
+    }
     let rows = rows(spec, view.state, index);
     let mut anchors = Vec::with_capacity(rows.len());
     let label_w = label_width(view, &rows, w);
@@ -191,7 +194,7 @@ fn label_width(view: &AppView<'_>, rows: &[Row], w: usize) -> usize {
         })
         .max()
         .unwrap_or(0);
-    widest.min(w.saturating_sub(BOX + 8)).clamp(4, 30)
+    widest.min(w.saturating_sub(BOX + 8)).clamp(4, 24)
 }
 
 /// `head` then `text` wrapped with the following lines indented under the text.
@@ -274,15 +277,23 @@ fn row_lines(
     match row {
         Row::Field(i) => {
             let field = &step.input.fields()[*i];
-            let name = clip(tr(&field.label, lang), label_w);
+            let full = tr(&field.label, lang);
+            // A label longer than the column is wrapped above its entry, never cut.
+            let name = if width(full) > label_w {
+                let body = wrap(full, w.saturating_sub(2).max(8));
+                for l in body {
+                    lines.push(Line::from(Span::styled(format!("  {l}"), fstyle(Style::new()))));
+                }
+                String::new()
+            } else {
+                full.to_string()
+            };
             let head = format!("{marker} {name:<label_w$} ");
             match &field.kind {
                 FieldKind::Choice { options } => {
                     let h = highlighted(ui, state, index, &field.id, options);
                     let picked = chosen(state, index, &field.id);
                     let option = options.get(h).map_or("", |o| tr(&o.text, lang));
-                    let room = w.saturating_sub(width(&head) + 14).max(6);
-                    let shown = format!("◂ {} ▸", clip(option, room));
                     let tail = match &picked {
                         Some(p) if options.get(h).is_some_and(|o| &o.id == p) => {
                             Span::styled(" ✓", t.ok())
@@ -291,11 +302,31 @@ fn row_lines(
                         None if focused => Span::styled(" ←→ Enter", t.dim()),
                         None => Span::styled(" · not chosen", t.dim()),
                     };
-                    lines.push(Line::from(vec![
-                        Span::styled(head, fstyle(Style::new())),
-                        Span::styled(shown, fstyle(t.title())),
-                        tail,
-                    ]));
+                    // The state word always shows; an option too long for the rest of the
+                    // line goes on a line of its own, wrapped, rather than cut.
+                    let room = w.saturating_sub(width(&head) + 4 + tail.width());
+                    if width(option) <= room {
+                        lines.push(Line::from(vec![
+                            Span::styled(head, fstyle(Style::new())),
+                            Span::styled(format!("◂ {option} ▸"), fstyle(t.title())),
+                            tail,
+                        ]));
+                    } else {
+                        lines.push(Line::from(vec![
+                            Span::styled(head, fstyle(Style::new())),
+                            tail,
+                        ]));
+                        let body = wrap(option, w.saturating_sub(8).max(8));
+                        let n = body.len();
+                        for (k, l) in body.into_iter().enumerate() {
+                            let open = if k == 0 { "◂ " } else { "  " };
+                            let close = if k + 1 == n { " ▸" } else { "" };
+                            lines.push(Line::from(vec![
+                                Span::raw("    "),
+                                Span::styled(format!("{open}{l}{close}"), fstyle(t.title())),
+                            ]));
+                        }
+                    }
                 }
                 kind => {
                     let text = shown_text(ui, spec, state, index, row);
