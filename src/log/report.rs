@@ -70,11 +70,16 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
     let mut env = minijinja::Environment::new();
     // HTML-escape everything the operator typed: a pack id is not markup.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    let order = |k: &str| APP_LABELS.iter().position(|(x, _)| *x == k).unwrap_or(usize::MAX);
+    let mut values: Vec<(&String, &String)> =
+        log.settings.iter().flat_map(|s| s.values.iter()).collect();
+    values.sort_by_key(|(k, _)| order(k));
     let settings: Vec<minijinja::Value> = log
         .settings
         .iter()
         .flat_map(|s| {
-            s.values.iter().map(|(k, v)| {
+            values.iter().map(move |(k, v)| {
+                let (k, v) = (*k, *v);
                 let expected = s.expected.get(k);
                 minijinja::context! {
                     label => app_label(k),
@@ -86,11 +91,12 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
             })
         })
         .collect();
-    // Sixteen cells to a row: a 32-cell table fits an A4 page's width.
+    // Eight cells to a row: a 16-column row was wider than an A4 page (measured in Chromium:
+    // 762 px against 680 px of text width).
     let cell_rows: Vec<Vec<minijinja::Value>> = log
         .cells
         .iter()
-        .flat_map(|c| c.cell_voltages.chunks(16))
+        .flat_map(|c| c.cell_voltages.chunks(8))
         .map(|row| row.iter().map(minijinja::Value::from_serialize).collect())
         .collect();
     let ctx = minijinja::context! {
@@ -111,7 +117,7 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
 /// Drawing room of the charts, in SVG user units (the page scales them to its width).
 const W: f64 = 640.0;
 const H: f64 = 220.0;
-const PAD: f64 = 40.0;
+const PAD: f64 = 60.0;
 
 /// An inline SVG bar chart of the cells at sign-off, the spread's scale chosen so a few
 /// millivolts show; empty when there were no cells. Built from numbers only.
@@ -207,15 +213,16 @@ pub fn test_svg(log: &CommissioningLog) -> String {
         line(|q| q.high),
         line(|q| q.low)
     ));
-    for (v, name) in [(ovp, "set Cell OVP"), (uvp, "set Cell UVP")] {
+    // OVP said above its line on the left, UVP below its line: clear of the cut-off marks.
+    for (v, name, dy) in [(ovp, "set Cell OVP", -3.0), (uvp, "set Cell UVP", 11.0)] {
         if let Some(v) = v {
             out.push_str(&format!(
-                r#"<line class="limit" x1="{PAD}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{name} {v:.3} V</text>"#,
+                r#"<line class="limit" x1="{PAD}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10">{name} {v:.3} V</text>"#,
                 W - PAD,
                 y(v),
                 y(v),
-                W - PAD,
-                y(v) - 3.0,
+                PAD + 2.0,
+                y(v) + dy,
             ));
         }
     }
@@ -227,7 +234,7 @@ pub fn test_svg(log: &CommissioningLog) -> String {
             y(c.cell),
             c.cell,
             x(c.s) + 6.0,
-            y(c.cell) + if c.charge { 14.0 } else { -6.0 },
+            y(c.cell) + if c.charge { 14.0 } else { -8.0 },
             c.cell,
         ));
     }

@@ -17,6 +17,7 @@ mod journal_crash;
 mod ladder_cli;
 mod loader_fuzz;
 mod monitor_cli;
+mod report_browser;
 mod run_cli;
 mod safety_wiring;
 mod sign_cli;
