@@ -235,3 +235,47 @@ fn the_go_to_list_and_the_meter_at_80x24_and_120x40() {
         insta::assert_snapshot!(format!("simulated_meter_{w}x{h}"), text);
     }
 }
+
+#[test]
+fn at_the_first_live_step_a_ladder_that_disagrees_with_the_bms_is_pointed_out() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let status = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "config.status")
+        .unwrap();
+    let with_ladder = |shift: f64| {
+        let mut state = at(&spec, status, "lifepo4", 16, "pb2a16s20p");
+        let cells = state.live.cells.clone().unwrap();
+        let mut sum = 0.0;
+        for (k, v) in cells.cell_voltages.iter().take(16).enumerate() {
+            sum += v.0 + if k == 2 { shift } else { 0.0 };
+            engine.apply(
+                &mut state,
+                &Event::ReadingSet {
+                    at: NOW,
+                    step: "wiring.ladder".into(),
+                    cell: k as u32 + 1,
+                    text: format!("{sum:.3}"),
+                    value: jk_commission::units::Volts((sum * 1000.0).round() / 1000.0),
+                },
+            );
+        }
+        state
+    };
+    let ui = UiState::new(&with_ladder(0.0));
+    let agreed = with_ladder(0.0);
+    let text = screen(&view(&spec, &agreed, &ui), 120, 40);
+    assert!(!text.contains("disagree"), "{text}");
+    // Cell 3 taken 0.06 V high (its reading and every one above it): only cell 3 is off.
+    let made_up = with_ladder(0.06);
+    let v = view(&spec, &made_up, &ui);
+    let cells: Vec<u32> = v.disagreements.iter().map(|d| d.cell).collect();
+    assert_eq!(cells, vec![3]);
+    let text = screen(&v, 120, 40);
+    assert!(text.contains("The meter and the BMS disagree"), "{text}");
+    // Within the tolerance (0.04 V) nothing is said.
+    let close = with_ladder(0.04);
+    assert!(view(&spec, &close, &ui).disagreements.is_empty());
+}

@@ -162,6 +162,8 @@ pub struct AppView<'a> {
     pub training: Option<String>,
     /// What the log would say if signed now, at the sign-off step (its summary is shown).
     pub summary: Option<crate::log::record::CommissioningLog>,
+    /// At the first live step: the cells on which the ladder and the unit disagree.
+    pub disagreements: Vec<crate::wizard::checks::agreement::Disagreement>,
     /// What the simulated multimeter reads now (simulator mode only).
     pub meter: Option<crate::train::meter::MeterReadings>,
     /// Styles.
@@ -223,6 +225,7 @@ impl<'a> AppView<'a> {
             })
             .flatten(),
             meter: None,
+            disagreements: disagreements(engine, state, current),
             theme,
         }
     }
@@ -232,6 +235,35 @@ impl<'a> AppView<'a> {
         self.state
             .current
             .min(self.spec.steps.len().saturating_sub(1))
+    }
+}
+
+/// At the first step that reads the unit live: the cells where the ladder (wiring step 5)
+/// and the unit's own readings lie further apart than `ladder_live_tolerance`.
+fn disagreements(
+    engine: &Engine<'_>,
+    state: &State,
+    index: usize,
+) -> Vec<crate::wizard::checks::agreement::Disagreement> {
+    use crate::wizard::engine::is_live;
+    use crate::wizard::spec::InputSpec;
+    let spec = engine.spec();
+    let first_live = (0..spec.steps.len()).find(|&i| {
+        engine.applies(state, i) && spec.steps[i].gates.iter().any(|g| is_live(&g.check))
+    });
+    let ladder = spec
+        .steps
+        .iter()
+        .position(|s| matches!(s.input, InputSpec::Ladder { .. }));
+    match (first_live, ladder, &state.live.cells) {
+        (Some(f), Some(l), Some(cells)) if f == index => {
+            crate::wizard::checks::agreement::ladder_against_cells(
+                &engine.ladder_input(state, l),
+                cells,
+                spec.limits.ladder_live_tolerance,
+            )
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -144,6 +144,47 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         let head = format!("{}: ", label(spec, lang, "errors_title"));
         push_hanging(&mut lines, &head, &list.join("; "), w, t.dim());
     }
+    // On the simulator the bench's charger and load are in the simulated app: say how.
+    let testing = step
+        .gates
+        .iter()
+        .any(|g| g.check == crate::wizard::spec::Check::ProtectionTest);
+    if testing && view.mode == super::Mode::Sim {
+        push_hanging(&mut lines, "ℹ ", label(spec, lang, "sim_current_hint"), w, t.sim());
+    }
+    // The first live step: the meter's cells against the unit's own.
+    if !view.disagreements.is_empty() {
+        let list: Vec<String> = view
+            .disagreements
+            .iter()
+            .map(|d| format!("{} ({:.3} V / {:.3} V)", d.cell, d.meter.0, d.unit.0))
+            .collect();
+        let text = label_with(
+            spec,
+            lang,
+            "meter_disagrees",
+            &[
+                ("cells", &list.join(", ")),
+                ("tolerance", &format!("{:.2}", spec.limits.ladder_live_tolerance.0)),
+            ],
+        );
+        push_hanging(&mut lines, "⚠ ", &text, w, t.warn());
+    }
+    // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
+    if let Some(cells) = &view.state.live.cells {
+        for a in cells.alarms() {
+            let hint = match a.manual_error() {
+                Some(e) => format!(
+                    "E{} {}: {}",
+                    e.0,
+                    a.text(),
+                    spec.errors.get(&e.0).map_or("", |x| tr(x, lang))
+                ),
+                None => format!("{}: {}", a.text(), label(spec, lang, "alarm_hint_unmapped")),
+            };
+            push_hanging(&mut lines, "⚠ ", &hint, w, t.warn());
+        }
+    }
     if let Some((_, name, role)) = &view.state.signed_off {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(

@@ -13,6 +13,7 @@ use crate::wizard::spec::{
     tr, Check, ChemistrySpec, InputSpec, ModelSpec, PackField, StepSpec, WizardSpec,
 };
 
+pub mod agreement;
 pub mod charger;
 pub mod fields;
 pub mod ladder;
