@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cmd::wizard::run(cli.wizard, None),
         Some(Command::Scan(a)) => cmd::scan::run(a),
-        Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim),
+        Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim, cli.wizard.replay),
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
         Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),

@@ -130,6 +130,12 @@ pub fn now() -> Instant {
     }
 }
 
+/// Time passed since `start` on this runtime's clock (never `Instant::elapsed`, which reads
+/// tokio's clock).
+pub fn since(start: Instant) -> Duration {
+    now().saturating_duration_since(start)
+}
+
 /// Wait until `at` on this runtime's clock.
 pub async fn sleep_until(at: Instant) {
     match current() {

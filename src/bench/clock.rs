@@ -54,7 +54,7 @@ impl Clock {
 
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
-        timebase::now().saturating_duration_since(self.base)
+        timebase::since(self.base)
     }
 }
 

@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::bms::link::LinkEvent;
+use crate::bms::capture::{Recorder, Tap, CAPTURE_FILE};
+use crate::bms::link::{BmsLink, LinkEvent};
 use crate::bms::model::AppAction;
+use crate::bms::replay::ReplayLink;
 use crate::bms::sim::link::{SimControl, SimLink};
 use crate::bms::sim::unit::{Fault, SimConfig, SimError};
 use crate::log::session::{Session, SessionError};
@@ -62,6 +64,8 @@ pub enum Unit {
     Sim(SimControl),
     /// A real unit over Bluetooth at this address.
     Ble(String),
+    /// A recorded unit: a capture played back (`--replay FILE`).
+    Replay(Box<ReplayLink>),
     /// None: live gates wait and then refuse with "not connected".
     None,
 }
@@ -112,6 +116,7 @@ pub struct Bench<'a, 'w> {
     sim: Option<SimControl>,
     stage: Option<Stage>,
     notes: Vec<String>,
+    capture: Option<Tap>,
 }
 
 impl<'a, 'w> Bench<'a, 'w> {
@@ -131,6 +136,7 @@ impl<'a, 'w> Bench<'a, 'w> {
             sim: None,
             stage: scenario.map(Stage::new),
             notes: Vec::new(),
+            capture: None,
         }
     }
 
@@ -142,17 +148,56 @@ impl<'a, 'w> Bench<'a, 'w> {
         match unit {
             Unit::Sim(control) => {
                 restore_sim(&control, self.stage.as_mut(), self.session.events());
-                tokio::spawn(pump(SimLink::new(control.clone()), tx, refresh_rx));
+                self.spawn(SimLink::new(control.clone()), "simulator", tx, refresh_rx);
                 self.sim = Some(control);
             }
             Unit::Ble(address) => {
-                let link = crate::bms::ble::BleLink::new(address, BLE_CONNECT);
-                tokio::spawn(pump(link, tx, refresh_rx));
+                let link = crate::bms::ble::BleLink::new(address.clone(), BLE_CONNECT);
+                self.spawn(link, &address, tx, refresh_rx);
+            }
+            Unit::Replay(link) => {
+                let source = ReplayLink::peer(link.name());
+                self.spawn(*link, &source, tx, refresh_rx);
             }
             Unit::None => return,
         }
         self.events = Some(rx);
         self.refresh = Some(refresh_tx);
+    }
+
+    /// Run `link` on its task, recorded into the session folder's capture (a new segment of
+    /// it for a resumed session). A capture that cannot be opened is noted, and the session
+    /// goes on unrecorded: the capture is for support, no gate depends on it.
+    fn spawn<L: BmsLink + 'static>(
+        &mut self,
+        link: L,
+        source: &str,
+        tx: mpsc::UnboundedSender<LinkEvent>,
+        refresh_rx: mpsc::UnboundedReceiver<()>,
+    ) {
+        let path = self.session.dir().join(CAPTURE_FILE);
+        match Tap::create(&path, source) {
+            Ok(tap) => {
+                self.capture = Some(tap.clone());
+                tokio::spawn(pump(Recorder::new(link, tap), tx, refresh_rx));
+            }
+            Err(e) => {
+                self.notes.push(format!(
+                    "the link is not recorded: cannot write {}: {e}",
+                    path.display()
+                ));
+                tokio::spawn(pump(link, tx, refresh_rx));
+            }
+        }
+    }
+
+    /// Stop the recording, so the capture the log names is the one hashed at sign-off.
+    fn seal_capture(&mut self) {
+        if let Some(tap) = self.capture.take() {
+            if let Err(e) = tap.seal() {
+                self.notes.push(e);
+            }
+        }
     }
 
     /// The simulated unit, if that is what is on the bench.
@@ -163,6 +208,9 @@ impl<'a, 'w> Bench<'a, 'w> {
     /// Feed one input to the session, stamped now, and stage what it stages (a step entered).
     pub fn input(&mut self, input: Input) -> Result<Vec<Event>, SessionError> {
         let events = self.session.input(input, self.clock.now())?;
+        if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
+            self.seal_capture();
+        }
         // A step's live gates take only data read since it was entered: ask for it now.
         if events
             .iter()

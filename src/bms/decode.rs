@@ -362,6 +362,15 @@ mod device_at {
     pub const SETTINGS_PASSCODE: Text = Text { at: 118, len: 16 };
 }
 
+/// Where a device-info frame carries its two passcodes (byte ranges of the 300-byte frame):
+/// what a capture masks before a notification is written down (`bms::capture`).
+pub const PASSCODE_BYTES: [std::ops::Range<usize>; 2] = [
+    device_at::CONNECTION_PASSCODE.at
+        ..device_at::CONNECTION_PASSCODE.at + device_at::CONNECTION_PASSCODE.len,
+    device_at::SETTINGS_PASSCODE.at
+        ..device_at::SETTINGS_PASSCODE.at + device_at::SETTINGS_PASSCODE.len,
+];
+
 /// The logbook frame.
 mod log_at {
     use super::{u32_at, u8_at, Field};

@@ -6,11 +6,16 @@
 
 use std::future::Future;
 
+use crate::bms::capture::Tap;
 use crate::bms::model::{CellInfo, DeviceInfo, Logbook, Settings};
 
 /// The peer name of the built-in simulated unit in [`LinkEvent::Up`]: a record that saw it is a
 /// simulated one, whoever reads it.
 pub const SIMULATOR_PEER: &str = "simulator";
+
+/// How the peer name of a replayed capture starts (`replay:<file>`): a record that saw it was
+/// made from a recording, never from a live unit.
+pub const REPLAY_PEER_PREFIX: &str = "replay:";
 
 /// What a link reports, in the order it happens.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +69,9 @@ pub enum LinkError {
     /// The unit cannot answer now (simulator: plug out or not activated).
     #[error("{0}")]
     Unavailable(String),
+    /// A replayed capture does not hold what the session asked for.
+    #[error("{0}")]
+    NotInCapture(String),
     /// The link was closed.
     #[error("the link is closed")]
     Closed,
@@ -82,4 +90,8 @@ pub trait BmsLink: Send {
 
     /// Ask the unit again for its settings and live stream (after an app change, or a stall).
     fn refresh(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send;
+
+    /// Report the raw traffic (every notification, every command, up and down) to `tap`
+    /// from now on; see [`crate::bms::capture::Recorder`]. Call before `connect`.
+    fn set_tap(&mut self, tap: Tap);
 }

@@ -1,5 +1,5 @@
-//! The `decode` subcommand: captured notifications (hex, one per line) in, one JSON object per
-//! frame out, through the same [`FrameStream`] the live link uses.
+//! The `decode` subcommand: captured notifications (hex, one per line, or a `jkcap/1` capture)
+//! in, one JSON object per frame out, through the same [`FrameStream`] the live link uses.
 //!
 //! Exit status: 0 when every frame decoded, 1 when any frame was refused (each named on
 //! stderr with its line), 2 when the input is not hex (line and column named) or unreadable.
@@ -48,7 +48,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Variant::Auto)]
     pub variant: Variant,
     /// Capture to read: hex, one BLE notification per line (spaces, colons, commas and 0x
-    /// prefixes allowed; blank lines and # comments skipped). `-` or nothing: standard input.
+    /// prefixes allowed; blank lines and # comments skipped), or a capture (`jkcap/1`, from
+    /// `monitor --record` or a session's capture.jkcap: its `in` lines are read). `-` or
+    /// nothing: standard input.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: PathBuf,
 }
@@ -323,6 +325,10 @@ fn decode_lines(
     let mut raw = Vec::with_capacity(1024);
     let mut bytes = Vec::with_capacity(512);
     let mut number = 0usize;
+    // A capture (`monitor --record`, a session's capture.jkcap) is known by its header on the
+    // first line that is not blank; its `in` lines are the notifications.
+    let mut capture = false;
+    let mut first = true;
     loop {
         let more = match read_line_bounded(&mut reader, &mut raw, MAX_LINE_BYTES) {
             Ok(more) => more,
@@ -344,7 +350,27 @@ fn decode_lines(
         }
         number += 1;
         let line = raw.strip_suffix(b"\r").unwrap_or(&raw);
-        if let Err(e) = parse_hex_into(line, &mut bytes) {
+        if first && !line.iter().all(u8::is_ascii_whitespace) {
+            first = false;
+            capture = std::str::from_utf8(line).is_ok_and(crate::bms::capture::is_header);
+        }
+        if capture {
+            let read = std::str::from_utf8(line)
+                .map_err(|_| "the line is not text".to_string())
+                .and_then(crate::bms::capture::notification_of);
+            match read {
+                Ok(Some(b)) => bytes = b,
+                Ok(None) => continue,
+                Err(problem) => {
+                    out.flush().ok();
+                    eprintln!(
+                        "{source}:{number}: not a capture line: {}",
+                        crate::clean::clean(&problem)
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        } else if let Err(e) = parse_hex_into(line, &mut bytes) {
             out.flush().ok();
             eprintln!(
                 "{source}:{number}:{}: not hex: {} (each line must be one notification \

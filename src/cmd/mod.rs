@@ -20,6 +20,10 @@ pub struct WizardArgs {
     /// Use the built-in simulated BMS, optionally with a scenario file.
     #[arg(long, global = true, num_args = 0..=1, value_name = "SCENARIO")]
     pub sim: Option<Option<PathBuf>>,
+    /// Replay a recorded capture (`monitor --record`, or a session's capture.jkcap) as the
+    /// unit, instead of the simulator or a live unit.
+    #[arg(long, global = true, value_name = "CAPTURE", conflicts_with = "sim")]
+    pub replay: Option<PathBuf>,
     /// Use this wizard file instead of the built-in one.
     #[arg(long, global = true, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
@@ -46,6 +50,16 @@ pub fn load_wizard(
     let env_lang = std::env::var("LANG").ok();
     let lang = pick_language(args.lang.as_deref(), env_lang.as_deref(), &spec);
     Ok((spec, lang))
+}
+
+/// Read a capture file for `--replay`: every mistake named with its line.
+pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::replay::ReplayLink> {
+    let capture = crate::bms::capture::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok(crate::bms::replay::ReplayLink::new(&capture, &name))
 }
 
 /// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.

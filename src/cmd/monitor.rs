@@ -14,9 +14,11 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre, Result};
 
 use crate::bms::ble::BleLink;
+use crate::bms::capture::{Recorder, Tap};
 use crate::bms::json::write_frame;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::{BalancingAction, CellInfo, DeviceInfo, Frame, Settings};
+use crate::bms::replay::ReplayLink;
 use crate::bms::sim::{SimConfig, SimControl, SimLink};
 
 /// Arguments of `monitor` (with the global `--sim`).
@@ -35,6 +37,10 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 20,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Record the raw traffic (every notification and command, passcodes masked) into this
+    /// capture file, for support or a later `--replay` (appended to if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// How the frames are shown.
@@ -68,8 +74,22 @@ pub enum MonitorError {
     Io(#[from] io::Error),
 }
 
-/// Run `monitor`; `sim` is the program-wide `--sim` flag.
-pub fn run(args: Args, sim: Option<Option<PathBuf>>) -> Result<ExitCode> {
+/// Which unit `monitor` watches.
+enum Watched {
+    Sim,
+    Ble(String),
+    Replay(Box<ReplayLink>),
+}
+
+/// Run `monitor`; `sim` and `replay` are the program-wide `--sim` and `--replay` flags.
+pub fn run(args: Args, sim: Option<Option<PathBuf>>, replay: Option<PathBuf>) -> Result<ExitCode> {
+    if let Some(path) = &replay {
+        if sim.is_some() || args.address.is_some() {
+            bail!("choose one unit: --replay, --sim or --address");
+        }
+        let link = super::load_replay(path)?;
+        return watch(&args, Watched::Replay(Box::new(link)));
+    }
     let use_sim = match (&sim, &args.address) {
         (Some(Some(scenario)), _) => bail!(
             "monitor runs the built-in simulated BMS only; '{}' is a scenario for the wizard and train",
@@ -83,6 +103,16 @@ pub fn run(args: Args, sim: Option<Option<PathBuf>>) -> Result<ExitCode> {
              or --sim for the built-in simulated BMS"
         ),
     };
+    let unit = if use_sim {
+        Watched::Sim
+    } else {
+        Watched::Ble(args.address.clone().unwrap_or_default())
+    };
+    watch(&args, unit)
+}
+
+/// Watch `unit` as `args` say, recorded if asked.
+fn watch(args: &Args, unit: Watched) -> Result<ExitCode> {
     if args.timeout == 0 {
         bail!("--timeout must be at least 1 second");
     }
@@ -98,20 +128,27 @@ pub fn run(args: Args, sim: Option<Option<PathBuf>>) -> Result<ExitCode> {
         .build()
         .map_err(|e| eyre!("cannot start the async runtime: {e}"))?;
     let timeout = Duration::from_secs(args.timeout);
+    let replayed = matches!(unit, Watched::Replay(_));
     let result = runtime.block_on(async {
         let work = async {
-            type Outcome = Result<Result<(), MonitorError>>;
             let mut stdout = io::stdout().lock();
-            if use_sim {
-                let control = SimControl::from_config(SimConfig::ready())
-                    .map_err(|e| eyre!("the simulated unit: {e}"))?;
-                let mut link = SimLink::new(control);
-                Outcome::Ok(monitor(&mut link, output, args.frames, timeout, &mut stdout).await)
-            } else {
-                let address = args.address.clone().unwrap_or_default();
-                let mut link = BleLink::new(address, timeout);
-                Ok(monitor(&mut link, output, args.frames, timeout, &mut stdout).await)
-            }
+            let result = match unit {
+                Watched::Sim => {
+                    let control = SimControl::from_config(SimConfig::ready())
+                        .map_err(|e| eyre!("the simulated unit: {e}"))?;
+                    let link = SimLink::new(control);
+                    recorded(link, "simulator", args, output, timeout, &mut stdout).await?
+                }
+                Watched::Ble(address) => {
+                    let link = BleLink::new(address.clone(), timeout);
+                    recorded(link, &address, args, output, timeout, &mut stdout).await?
+                }
+                Watched::Replay(link) => {
+                    let source = ReplayLink::peer(link.name());
+                    recorded(*link, &source, args, output, timeout, &mut stdout).await?
+                }
+            };
+            Result::<_>::Ok(result)
         };
         tokio::select! {
             r = work => r,
@@ -121,10 +158,36 @@ pub fn run(args: Args, sim: Option<Option<PathBuf>>) -> Result<ExitCode> {
     })?;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
+        // A capture played to its end is done, not a lost unit.
+        Err(MonitorError::Closed) if replayed => Ok(ExitCode::SUCCESS),
         // A closed pipe (`| head`) is how a reader says it has seen enough.
         Err(MonitorError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(eyre!("{e}")),
     }
+}
+
+/// [`monitor`] on `link`, recorded into `--record FILE` when given.
+async fn recorded<L: BmsLink>(
+    link: L,
+    source: &str,
+    args: &Args,
+    output: Output,
+    timeout: Duration,
+    out: &mut impl Write,
+) -> Result<Result<(), MonitorError>> {
+    let Some(path) = &args.record else {
+        let mut link = link;
+        return Ok(monitor(&mut link, output, args.frames, timeout, out).await);
+    };
+    let tap = Tap::create(path, source)
+        .map_err(|e| eyre!("cannot write the capture {}: {e}", path.display()))?;
+    let mut link = Recorder::new(link, tap.clone());
+    let result = monitor(&mut link, output, args.frames, timeout, out).await;
+    if let Err(e) = tap.seal() {
+        eprintln!("{e}");
+    }
+    eprintln!("capture written to {}", crate::clean::Clean(path.display()));
+    Ok(result)
 }
 
 /// Connect and show frames until `frames` were shown (or forever), on any [`BmsLink`]. Link

@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, default_value_t = 30, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_timeout: u64,
-    /// With --sim: run at the simulator's own pace instead of on a virtual clock. Everything
+    /// With --sim or --replay: run at the simulator's (the capture's) own pace instead of on a virtual clock. Everything
     /// is simulated, so the outcome is the same; only the waiting differs.
     #[arg(long)]
     pub real_time: bool,
@@ -60,6 +60,13 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let Some(out) = wizard.out.clone() else {
         bail!("run needs --out DIR: the folder where the session's journal and log are written");
     };
+    if wizard.replay.is_some() && args.address.is_some() {
+        bail!("choose one unit: --replay or --address, not both");
+    }
+    let mut replay = match &wizard.replay {
+        Some(path) => Some(super::load_replay(path)?),
+        None => None,
+    };
     let scenario = match &wizard.sim {
         Some(Some(path)) => Some(super::load_scenario(path, &spec)?),
         _ => None,
@@ -67,7 +74,9 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     // On the simulator nothing needs the wall clock: a virtual one that jumps to the next
     // thing due runs the same commissioning in a fraction of the time. A real unit keeps
     // its own pace.
-    let runtime = bench::runtime(wizard.sim.is_some() && !args.real_time)?;
+    // A replay is a recording: it plays at its own pace on the virtual clock just as well.
+    let recorded = wizard.sim.is_some() || replay.is_some();
+    let runtime = bench::runtime(recorded && !args.real_time)?;
     runtime.block_on(async {
         let clock = Clock::start();
         let (mut session, torn) =
@@ -87,6 +96,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             );
         }
         let unit = match (&wizard.sim, &scenario, &args.address) {
+            _ if replay.is_some() => Unit::Replay(Box::new(replay.take().expect("checked"))),
             (Some(_), Some(s), _) => Unit::Sim(bench::scenario_control(s)?),
             (Some(_), None, _) => Unit::Sim(bench::sim_control()?),
             (None, _, Some(address)) => Unit::Ble(address.clone()),

@@ -9,10 +9,8 @@ use color_eyre::eyre::{eyre, WrapErr};
 use super::WizardArgs;
 use crate::clean::Clean;
 use crate::log::allowed_signers;
-use crate::log::audit;
-use crate::log::record::{inconsistencies, CommissioningLog};
-use crate::log::session::JOURNAL;
-use crate::log::sign;
+use crate::log::audit::{self, CaptureCheck, Refusal, TrainerSignature, Verified};
+use crate::log::record::CommissioningLog;
 
 /// The exit statuses, for `--help` and the README.
 pub const EXIT_CODES: &str = "Exit status:
@@ -100,9 +98,24 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         None => None,
     };
 
-    let signer = match sign::verify(&message, &armored, allowed.as_deref()) {
-        Ok(signer) => signer,
-        Err(reason) => {
+    let (spec, _) = super::load_wizard(wizard)?;
+    let checked = audit::verify_signed(
+        &args.log,
+        &message,
+        &armored,
+        allowed.as_deref(),
+        &spec,
+        args.log_only,
+    );
+    let Verified {
+        log,
+        signer,
+        capture,
+        trainer,
+        ..
+    } = match checked {
+        Ok(v) => v,
+        Err(Refusal::Signature(reason)) => {
             eprintln!(
                 "jk-commission: verification FAILED for {}: {}",
                 Clean(args.log.display()),
@@ -110,10 +123,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
             );
             return Ok(Outcome::Failed.into());
         }
-    };
-    let log = match serde_yaml::from_slice::<CommissioningLog>(&message) {
-        Ok(log) => log,
-        Err(e) => {
+        Err(Refusal::NotALog(e)) => {
             eprintln!(
                 "jk-commission: verification FAILED: the signature is good but {} is not a \
                  jk-commission log: {}",
@@ -122,22 +132,17 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
             );
             return Ok(Outcome::Failed.into());
         }
-    };
-    // A good signature over a log that contradicts itself or its journal is still no evidence.
-    let mut problems = inconsistencies(&log);
-    if !args.log_only {
-        problems.extend(against_journal(&args.log, &log, wizard)?);
-    }
-    if !problems.is_empty() {
-        eprintln!(
-            "jk-commission: verification FAILED: the signature is good but {} cannot be trusted:",
-            Clean(args.log.display())
-        );
-        for p in &problems {
-            eprintln!("  - {}", Clean(p));
+        Err(Refusal::Untrustworthy(problems)) => {
+            eprintln!(
+                "jk-commission: verification FAILED: the signature is good but {} cannot be trusted:",
+                Clean(args.log.display())
+            );
+            for p in &problems {
+                eprintln!("  - {}", Clean(p));
+            }
+            return Ok(Outcome::Failed.into());
         }
-        return Ok(Outcome::Failed.into());
-    }
+    };
 
     println!("Good signature on {}", Clean(args.log.display()));
     println!(
@@ -152,6 +157,32 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     );
     if log.simulated {
         println!("  SIMULATED BMS: the readings come from the built-in simulator, not a real unit");
+    }
+    if log.replayed {
+        println!(
+            "  REPLAYED:  the BMS was a recorded capture played back (--replay), not a live \
+             unit: the readings are a recording's"
+        );
+    }
+    match &capture {
+        CaptureCheck::NotNamed => {}
+        CaptureCheck::Matches(c) => {
+            println!(
+                "  capture:   {} (sha256 {}, matches)",
+                Clean(&c.file),
+                c.sha256
+            )
+        }
+        CaptureCheck::Missing(c) => println!(
+            "  capture:   {} NOT CHECKED: the file is not beside the log (sha256 {})",
+            Clean(&c.file),
+            c.sha256
+        ),
+        CaptureCheck::NotChecked(c) => println!(
+            "  capture:   {} NOT CHECKED (--log-only; sha256 {})",
+            Clean(&c.file),
+            c.sha256
+        ),
     }
     println!(
         "  entries:   {}",
@@ -182,7 +213,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     } else {
         println!("  journal:   replayed; the log is exactly what it yields");
     }
-    if training(&args, &message, allowed.as_deref()) == Outcome::Failed {
+    if training(&log, trainer) == Outcome::Failed {
         return Ok(Outcome::Failed.into());
     }
     if signer.is_authenticated() {
@@ -200,36 +231,9 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     }
 }
 
-/// The journal beside the log, replayed: what is wrong, as sentences.
-fn against_journal(
-    log_path: &Path,
-    log: &CommissioningLog,
-    wizard: &WizardArgs,
-) -> color_eyre::Result<Vec<String>> {
-    let journal = log_path.with_file_name(JOURNAL);
-    let bytes = match std::fs::read(&journal) {
-        Ok(b) => b,
-        Err(e) => {
-            return Ok(vec![format!(
-                "its journal {} cannot be read ({e}), so the log cannot be checked against \
-                 what happened; pass --log-only to check the log alone",
-                Clean(journal.display())
-            )])
-        }
-    };
-    let (spec, _) = super::load_wizard(wizard)?;
-    Ok(audit::check(&spec, log, &journal, &bytes)
-        .iter()
-        .map(ToString::to_string)
-        .collect())
-}
-
 /// A training log says so, with what became of its staged faults; the trainer's signature
-/// beside it (`log.yaml.trainer.sig`) is checked like the trainee's.
-fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
-    let Ok(log) = serde_yaml::from_slice::<CommissioningLog>(message) else {
-        return Outcome::Verified;
-    };
+/// beside it (`log.yaml.trainer.sig`) was checked like the trainee's.
+fn training(log: &CommissioningLog, trainer: Option<TrainerSignature>) -> Outcome {
     let Some(t) = &log.training else {
         return Outcome::Verified;
     };
@@ -240,18 +244,13 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
         Clean(&t.description)
     );
     println!("  staged:    {caught} of {} faults caught", t.faults.len());
-    let mut trainer = args.log.as_os_str().to_owned();
-    trainer.push(".trainer.sig");
-    let trainer = PathBuf::from(trainer);
-    let Ok(armored) = std::fs::read_to_string(&trainer) else {
-        println!(
-            "  trainer:   not signed ({} absent)",
-            Clean(trainer.display())
-        );
-        return Outcome::Verified;
-    };
-    match sign::verify(message, &armored, allowed) {
-        Ok(signer) => {
+    match trainer {
+        None => Outcome::Verified,
+        Some(TrainerSignature::Absent(path)) => {
+            println!("  trainer:   not signed ({} absent)", Clean(path.display()));
+            Outcome::Verified
+        }
+        Some(TrainerSignature::Good(signer)) => {
             let who = signer
                 .principal
                 .unwrap_or_else(|| "unlisted key (not authenticated)".to_string());
@@ -262,10 +261,10 @@ fn training(args: &Args, message: &[u8], allowed: Option<&str>) -> Outcome {
             );
             Outcome::Verified
         }
-        Err(reason) => {
+        Some(TrainerSignature::Failed(path, reason)) => {
             eprintln!(
                 "jk-commission: the trainer's signature {} FAILED: {}",
-                Clean(trainer.display()),
+                Clean(path.display()),
                 Clean(reason)
             );
             Outcome::Failed

@@ -38,7 +38,10 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     let source = match (&scenario, &args.sim) {
         (Some(s), _) => Source::Sim(bench::scenario_control(&s.scenario)?),
         (None, Some(_)) => Source::Sim(bench::sim_control()?),
-        (None, None) => Source::Scan,
+        (None, None) => match &args.replay {
+            Some(path) => Source::Replay(Box::new(super::load_replay(path)?)),
+            None => Source::Scan,
+        },
     };
     let training = scenario
         .as_ref()

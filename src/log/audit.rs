@@ -5,10 +5,12 @@
 //! the log is untouched.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::log::journal::{read_complete, JournalError};
-use crate::log::record::{self, CommissioningLog, RecordError};
+use crate::log::record::{self, CaptureRef, CommissioningLog, RecordError};
+use crate::log::session::JOURNAL;
+use crate::log::sign::{self, Signer};
 use crate::wizard::engine::{Engine, Event};
 use crate::wizard::spec::{sha256_hex, WizardSpec};
 
@@ -101,6 +103,8 @@ pub fn check(
         Err(e) => return vec![Finding::NoLog(e)],
     };
     rebuilt.training = log.training.clone();
+    // The capture is named at sign-off from the file, not the journal: verify checks its hash.
+    rebuilt.capture = log.capture.clone();
     differences(log, &rebuilt)
 }
 
@@ -170,5 +174,183 @@ fn short(v: &serde_json::Value) -> String {
         format!("{cut}…")
     } else {
         text
+    }
+}
+
+/// A signed session that passed every check `verify` makes (what `verify` prints and
+/// `archive add` ingests).
+#[derive(Debug)]
+pub struct Verified {
+    /// The log, parsed.
+    pub log: CommissioningLog,
+    /// Who signed it (authenticated when an allowed-signers list named the key).
+    pub signer: Signer,
+    /// Whether the journal was replayed against the log (not with `--log-only`).
+    pub journal_checked: bool,
+    /// What became of the capture the log names.
+    pub capture: CaptureCheck,
+    /// The trainer's signature of a training log.
+    pub trainer: Option<TrainerSignature>,
+}
+
+/// The capture a log names, checked against the file beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureCheck {
+    /// The log names none (a log from before captures, or a session without a link).
+    NotNamed,
+    /// The file is there and hashes to what the log records.
+    Matches(CaptureRef),
+    /// The file is not beside the log (sent without it): not checked.
+    Missing(CaptureRef),
+    /// Not looked at (`--log-only`).
+    NotChecked(CaptureRef),
+}
+
+/// The trainer's signature beside a training log (`log.yaml.trainer.sig`).
+#[derive(Debug)]
+pub enum TrainerSignature {
+    /// There is none.
+    Absent(PathBuf),
+    /// It verifies.
+    Good(Signer),
+    /// It does not, with the reason.
+    Failed(PathBuf, String),
+}
+
+/// Why a signed session is refused.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The signature does not verify (changed log, wrong key, signer not allowed).
+    Signature(String),
+    /// The signature is good but the bytes are not a log.
+    NotALog(String),
+    /// The signature is good but the log contradicts itself, its journal or its capture.
+    Untrustworthy(Vec<String>),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Signature(reason) => write!(f, "the signature FAILED: {reason}"),
+            Refusal::NotALog(reason) => {
+                write!(
+                    f,
+                    "the signature is good but it is not a jk-commission log: {reason}"
+                )
+            }
+            Refusal::Untrustworthy(problems) => write!(
+                f,
+                "the signature is good but the log cannot be trusted: {}",
+                problems.join("; ")
+            ),
+        }
+    }
+}
+
+/// Everything `verify` checks, as a library call: the signature `armored` over `message` (the
+/// bytes of `log_path`) against `allowed` (an allowed-signers file's text, if one), the log
+/// against itself, and unless `log_only` against the journal beside it (replayed with `spec`)
+/// and the capture it names; a training log's trainer signature too (its failure is in
+/// [`Verified::trainer`], for the caller to refuse).
+pub fn verify_signed(
+    log_path: &Path,
+    message: &[u8],
+    armored: &str,
+    allowed: Option<&str>,
+    spec: &WizardSpec,
+    log_only: bool,
+) -> Result<Verified, Refusal> {
+    let signer =
+        sign::verify(message, armored, allowed).map_err(|e| Refusal::Signature(e.to_string()))?;
+    let log = serde_yaml::from_slice::<CommissioningLog>(message)
+        .map_err(|e| Refusal::NotALog(e.to_string()))?;
+    // A good signature over a log that contradicts itself or its journal is still no evidence.
+    let mut problems = record::inconsistencies(&log);
+    let mut capture = match &log.capture {
+        None => CaptureCheck::NotNamed,
+        Some(c) => CaptureCheck::NotChecked(c.clone()),
+    };
+    if !log_only {
+        problems.extend(against_journal(log_path, &log, spec));
+        if let Some(c) = &log.capture {
+            match check_capture(log_path, c) {
+                Ok(check) => capture = check,
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Refusal::Untrustworthy(problems));
+    }
+    let trainer = match &log.training {
+        None => None,
+        Some(_) => {
+            let mut path = log_path.as_os_str().to_owned();
+            path.push(".trainer.sig");
+            let path = PathBuf::from(path);
+            Some(match std::fs::read_to_string(&path) {
+                Err(_) => TrainerSignature::Absent(path),
+                Ok(armored) => match sign::verify(message, &armored, allowed) {
+                    Ok(signer) => TrainerSignature::Good(signer),
+                    Err(e) => TrainerSignature::Failed(path, e.to_string()),
+                },
+            })
+        }
+    };
+    Ok(Verified {
+        log,
+        signer,
+        journal_checked: !log_only,
+        capture,
+        trainer,
+    })
+}
+
+/// The journal beside the log, replayed: what is wrong, as sentences.
+fn against_journal(log_path: &Path, log: &CommissioningLog, spec: &WizardSpec) -> Vec<String> {
+    let journal = log_path.with_file_name(JOURNAL);
+    let bytes = match std::fs::read(&journal) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![format!(
+                "its journal {} cannot be read ({e}), so the log cannot be checked against \
+                 what happened; pass --log-only to check the log alone",
+                journal.display()
+            )]
+        }
+    };
+    check(spec, log, &journal, &bytes)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// The capture beside the log against the hash the log records; `Err` when it differs (or
+/// the log names a file outside its folder).
+fn check_capture(log_path: &Path, capture: &CaptureRef) -> Result<CaptureCheck, String> {
+    let plain = Path::new(&capture.file)
+        .file_name()
+        .is_some_and(|n| n == capture.file.as_str());
+    if !plain {
+        return Err(format!(
+            "the log names the capture '{}', which is not a file beside it",
+            capture.file
+        ));
+    }
+    let path = log_path.with_file_name(&capture.file);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let found = sha256_hex(&bytes);
+            if found == capture.sha256 {
+                Ok(CaptureCheck::Matches(capture.clone()))
+            } else {
+                Err(format!(
+                    "the capture {} was changed: its SHA-256 is {found}, the log records {}",
+                    path.display(),
+                    capture.sha256
+                ))
+            }
+        }
+        Err(_) => Ok(CaptureCheck::Missing(capture.clone())),
     }
 }

@@ -44,6 +44,13 @@ pub struct CommissioningLog {
     /// real unit: its readings are not evidence about any pack.
     #[serde(default)]
     pub simulated: bool,
+    /// The BMS was a replayed capture (`--replay`), not a live unit: its readings are a
+    /// recording's, not evidence that this pack was checked now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
+    /// The raw link traffic recorded during the session, in the session folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureRef>,
     /// Who made the entries: a person at the keys, an answers file (named, with its SHA-256)
     /// or the simulated trainee; more than one when the session was resumed another way.
     #[serde(default)]
@@ -90,6 +97,17 @@ pub struct AmendmentLog {
     pub changed: Vec<String>,
     /// The later steps passed again because their gates depend on it.
     pub rechecked: Vec<String>,
+}
+
+/// The capture file a log names: its name in the session folder and the SHA-256 of its bytes
+/// at sign-off (when the recording stopped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRef {
+    /// The file's name, beside the log.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
 }
 
 /// A training session: the staged scenario, revealed at sign-off, and for each staged fault
@@ -538,6 +556,11 @@ pub fn build(
             .peers
             .iter()
             .any(|p| p == crate::bms::link::SIMULATOR_PEER),
+        replayed: state
+            .peers
+            .iter()
+            .any(|p| p.starts_with(crate::bms::link::REPLAY_PEER_PREFIX)),
+        capture: None,
         entries_made_by: state.entries.clone(),
         previous_session: state.previous.clone(),
         bms: state.live.device.as_ref().map(|d| BmsIdentity {

@@ -43,6 +43,22 @@ pub struct Outputs {
     pub record: CommissioningLog,
 }
 
+/// The session's capture, hashed, if one was recorded (the bench stopped it at sign-off).
+fn capture_ref(dir: &Path) -> Result<Option<record::CaptureRef>, SignoffError> {
+    let path = dir.join(crate::bms::capture::CAPTURE_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(record::CaptureRef {
+            file: crate::bms::capture::CAPTURE_FILE.to_string(),
+            sha256: crate::wizard::spec::sha256_hex(&bytes),
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SignoffError::Io {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
 /// Write log.yaml — with its training section, for a training session — its signatures (the
 /// operator's with `key`, the trainer's with `trainer_key`) and report.html into the session
 /// folder.
@@ -60,6 +76,7 @@ pub fn write_outputs(
     let journal_sha256 = crate::wizard::spec::sha256_hex(&journal);
     let mut log = record::build(&session.engine, &session.state, &journal_sha256)?;
     log.training = training;
+    log.capture = capture_ref(dir)?;
     let text = record::to_yaml(&log)?;
     let log_path = dir.join(LOG);
     write_atomically(&log_path, text.as_bytes())?;

@@ -48,6 +48,8 @@ pub enum Source {
     Scan,
     /// A real unit at this address.
     Address(String),
+    /// A recorded unit: a capture played back.
+    Replay(Box<crate::bms::replay::ReplayLink>),
     /// No BMS at all.
     Manual,
 }
@@ -247,6 +249,12 @@ impl<'s, 'w> App<'s, 'w> {
                     address: address.clone(),
                 };
                 Unit::Ble(address)
+            }
+            Source::Replay(link) => {
+                self.mode = Mode::Replay {
+                    file: link.name().to_string(),
+                };
+                Unit::Replay(link)
             }
             Source::Manual | Source::Scan => {
                 self.mode = Mode::Manual;

@@ -41,7 +41,7 @@ fn the_built_in_wizard_is_ok() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let text = stdout(&out);
     assert!(
-        text.starts_with("ok: 24 steps, languages en, pl\n"),
+        text.starts_with("ok: 24 steps, languages en, pl, de, cs, sk, da, hu\n"),
         "{text}"
     );
 }

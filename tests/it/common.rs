@@ -81,3 +81,16 @@ pub fn paused() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// An operator key `name` in `dir` (made through the library) and an allowed-signers file
+/// `allowed_signers` beside it that trusts it as `principal`: (key, allowed signers).
+pub fn trusted_key(dir: &Path, name: &str, principal: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(name);
+    let info = jk_commission::log::sign::generate_key(&key, principal).expect("a key");
+    let allowed = dir.join("allowed_signers");
+    let mut lines = std::fs::read_to_string(&allowed).unwrap_or_default();
+    lines.push_str(&info.allowed_signers_line(principal));
+    lines.push('\n');
+    std::fs::write(&allowed, lines).unwrap();
+    (key, allowed)
+}

@@ -7,6 +7,7 @@ mod common;
 
 mod ble_no_adapter;
 mod bluez_emulated;
+mod capture_replay;
 mod captured_vectors;
 mod check_wizard_cli;
 mod clean_cli;

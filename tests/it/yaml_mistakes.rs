@@ -131,7 +131,7 @@ fn wizard_unknown_check() {
 #[test]
 fn wizard_missing_required_field() {
     // Placed at the mapping that lacks it: the document's first key.
-    let (text, e) = wizard(("languages: [en, pl]\n", ""));
+    let (text, e) = wizard(("languages: [en, pl, de, cs, sk, da, hu]\n", ""));
     let want = at("w.yaml", &text, "chemistries:", "chemistries");
     assert_eq!(e, format!("{want}: missing field `languages`"));
 }

@@ -14,6 +14,7 @@ use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 
 use super::discover::Stack;
 use super::gatt::{Backend, Gatt, GattEvent};
+use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO};
 use crate::bms::link::{LinkError, LinkEvent};
@@ -49,6 +50,8 @@ pub(crate) struct Driver {
     pub origin: Instant,
     /// The connected unit's BlueZ object path, for `BleLink`'s drop; `None` while down.
     pub connected: Arc<Mutex<Option<String>>>,
+    /// Where the raw traffic is recorded, if anywhere.
+    pub tap: Option<Tap>,
 }
 
 impl Driver {
@@ -96,6 +99,9 @@ impl Driver {
 
     /// Send an event; false once no one listens.
     async fn emit(&self, event: LinkEvent) -> bool {
+        if let Some(tap) = &self.tap {
+            tap.event(&event);
+        }
         self.events.send(event).await.is_ok()
     }
 
@@ -133,7 +139,9 @@ impl Driver {
                 }
                 request = self.control.recv() => match request {
                     Some(Control::Refresh(reply)) => {
-                        let _ = reply.send(gatt.write(&command(CMD_CELL_INFO, &[])).await);
+                        let cmd = command(CMD_CELL_INFO, &[]);
+                        self.tapped_command(&cmd);
+                        let _ = reply.send(gatt.write(&cmd).await);
                     }
                     None => return Ended::Closed,
                 },
@@ -149,6 +157,9 @@ impl Driver {
         session: &mut Session,
         gatt: &mut Gatt,
     ) -> Option<Ended> {
+        if let Some(tap) = &self.tap {
+            tap.notification(bytes);
+        }
         for result in self.stream.push(bytes) {
             match result {
                 Ok(frame) => {
@@ -181,11 +192,19 @@ impl Driver {
         None
     }
 
+    /// Record a command about to be written.
+    fn tapped_command(&self, cmd: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.command(cmd);
+        }
+    }
+
     /// Carry out what the session decided.
     async fn act(&mut self, actions: Vec<SessionAction>, gatt: &mut Gatt) -> Option<Ended> {
         for action in actions {
             match action {
                 SessionAction::Send(cmd) => {
+                    self.tapped_command(&cmd);
                     if let Err(e) = gatt.write(&cmd).await {
                         return Some(Ended::Lost(format!(
                             "sending a request to the unit failed: {e}"

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::Layout;
@@ -136,6 +137,7 @@ pub struct BleLink {
     /// attempt: each session holds a bus connection, and a unit out of range for long would
     /// otherwise use up the bus's connections one retry at a time.
     idle_stack: Option<discover::Stack>,
+    tap: Option<Tap>,
 }
 
 impl BleLink {
@@ -151,6 +153,7 @@ impl BleLink {
             task: None,
             connected: Arc::default(),
             idle_stack: None,
+            tap: None,
         }
     }
 
@@ -213,6 +216,7 @@ impl BmsLink for BleLink {
             control: control_rx,
             origin: tokio::time::Instant::now(),
             connected: self.connected.clone(),
+            tap: self.tap.clone(),
         };
         self.task = Some(tokio::spawn(driver.run(first)));
         self.events = Some(event_rx);
@@ -232,6 +236,10 @@ impl BmsLink for BleLink {
             .await
             .map_err(|_| LinkError::Closed)?;
         answer.await.map_err(|_| LinkError::Closed)?
+    }
+
+    fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::timebase::{self, sleep_until, Instant};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
+use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO, COMMAND_LEN};
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
@@ -114,6 +115,7 @@ pub struct SimLink {
     control: SimControl,
     forced: Option<Layout>,
     running: Option<Running>,
+    tap: Option<Tap>,
 }
 
 impl SimLink {
@@ -123,6 +125,7 @@ impl SimLink {
             control,
             forced: None,
             running: None,
+            tap: None,
         }
     }
 
@@ -159,7 +162,11 @@ impl BmsLink for SimLink {
         }
         let (event_tx, events) = mpsc::unbounded_channel();
         let (requests, request_rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(self.control.clone(), self.forced, event_tx, request_rx));
+        let link = Channel {
+            events: event_tx,
+            tap: self.tap.clone(),
+        };
+        let task = tokio::spawn(run(self.control.clone(), self.forced, link, request_rx));
         self.running = Some(Running {
             events,
             requests,
@@ -182,6 +189,46 @@ impl BmsLink for SimLink {
             .send(Request::Refresh)
             .map_err(|_| LinkError::Closed)
     }
+
+    fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
+    }
+}
+
+/// The host dropped its end of the link.
+#[derive(Debug)]
+struct HostGone;
+
+/// Where the link task reports: the events to the host, and the raw traffic to the tap.
+struct Channel {
+    events: mpsc::UnboundedSender<LinkEvent>,
+    tap: Option<Tap>,
+}
+
+impl Channel {
+    /// Report `event`; `Err` once the host has gone (the event itself is of no use then).
+    fn send(&self, event: LinkEvent) -> Result<(), HostGone> {
+        if let Some(tap) = &self.tap {
+            tap.event(&event);
+        }
+        self.events.send(event).map_err(|_| HostGone)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.events.is_closed()
+    }
+
+    fn notification(&self, bytes: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.notification(bytes);
+        }
+    }
+
+    fn command(&self, bytes: &[u8]) {
+        if let Some(tap) = &self.tap {
+            tap.command(bytes);
+        }
+    }
 }
 
 /// One connection: both ends of the radio.
@@ -198,7 +245,7 @@ struct Connection {
 async fn run(
     control: SimControl,
     forced: Option<Layout>,
-    events: mpsc::UnboundedSender<LinkEvent>,
+    events: Channel,
     mut requests: mpsc::UnboundedReceiver<Request>,
 ) {
     let start = timebase::now();
@@ -299,11 +346,12 @@ fn stream_pause(responder: &mut Responder) -> Duration {
 fn receive(
     c: &mut Connection,
     notes: Vec<Vec<u8>>,
-    events: &mpsc::UnboundedSender<LinkEvent>,
+    events: &Channel,
     elapsed: Duration,
 ) -> Vec<SessionAction> {
     let mut actions = Vec::new();
     for note in notes {
+        events.notification(&note);
         for result in c.stream.push(&note) {
             match result {
                 Ok(frame) => {
@@ -327,7 +375,7 @@ fn step(
     control: &SimControl,
     c: &mut Connection,
     refresh: bool,
-    events: &mpsc::UnboundedSender<LinkEvent>,
+    events: &Channel,
     now: Instant,
     elapsed: Duration,
 ) -> Option<String> {
@@ -367,7 +415,7 @@ fn exchange(
     control: &SimControl,
     c: &mut Connection,
     actions: Vec<SessionAction>,
-    events: &mpsc::UnboundedSender<LinkEvent>,
+    events: &Channel,
     now: Instant,
     elapsed: Duration,
 ) -> Option<String> {
@@ -376,6 +424,7 @@ fn exchange(
         match action {
             SessionAction::Reconnect => return Some(SILENT_REASON.to_string()),
             SessionAction::Send(cmd) => {
+                events.command(&cmd);
                 let notes = send(control, c, &cmd, now);
                 queue.extend(receive(c, notes, events, elapsed));
             }

@@ -44,6 +44,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         ),
         (Mode::Sim, None) => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
         (Mode::Bluetooth { address }, _) => Span::styled(format!(" BMS {address} "), base),
+        (Mode::Replay { file }, _) => Span::styled(
+            format!(" REPLAY {} ", crate::clean::clean(file)),
+            t.sim().add_modifier(Modifier::REVERSED),
+        ),
         (Mode::Manual, _) => Span::styled(
             " MANUAL ONLY: no BMS ",
             t.warn().add_modifier(Modifier::REVERSED),

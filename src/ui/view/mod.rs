@@ -34,6 +34,11 @@ pub enum Mode {
         /// The unit's address.
         address: String,
     },
+    /// A recorded unit: a capture played back (`--replay`), never a live one.
+    Replay {
+        /// The capture's file name.
+        file: String,
+    },
     /// No BMS: the operator enters everything by hand; live gates cannot pass.
     Manual,
 }

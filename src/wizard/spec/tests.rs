@@ -48,7 +48,7 @@ fn all_texts(spec: &WizardSpec) -> Vec<(String, &Text)> {
 #[test]
 fn the_builtin_wizard_loads_and_is_hashed() {
     let spec = WizardSpec::builtin();
-    assert_eq!(spec.languages, ["en", "pl"]);
+    assert_eq!(spec.languages, ["en", "pl", "de", "cs", "sk", "da", "hu"]);
     assert_eq!(spec.wizard_hash(), sha256_hex(BUILTIN_YAML.as_bytes()));
     assert_eq!(spec.wizard_hash().len(), 64);
 }
@@ -304,7 +304,8 @@ fn the_language_comes_from_the_flag_then_lang_then_english() {
     assert_eq!(pick_language(Some("pl"), Some("en_US.UTF-8"), &spec), "pl");
     assert_eq!(pick_language(Some("PL"), None, &spec), "pl");
     assert_eq!(pick_language(None, Some("pl_PL.UTF-8"), &spec), "pl");
-    assert_eq!(pick_language(None, Some("de_DE.UTF-8"), &spec), "en");
+    assert_eq!(pick_language(None, Some("de_DE.UTF-8"), &spec), "de");
+    assert_eq!(pick_language(None, Some("fr_FR.UTF-8"), &spec), "en");
     assert_eq!(pick_language(None, Some("C"), &spec), "en");
     assert_eq!(pick_language(None, Some(""), &spec), "en");
     assert_eq!(pick_language(None, None, &spec), "en");
@@ -315,6 +316,7 @@ fn the_language_comes_from_the_flag_then_lang_then_english() {
 fn messages_fall_back_to_english_then_the_key() {
     let spec = builtin();
     assert_eq!(spec.message("next", "pl"), "Dalej");
-    assert_eq!(spec.message("next", "de"), "Next");
+    assert_eq!(spec.message("next", "de"), "Weiter");
+    assert_eq!(spec.message("next", "fr"), "Next");
     assert_eq!(spec.message("no_such_key", "pl"), "no_such_key");
 }

@@ -1089,10 +1089,13 @@ mod tests {
     }
 
     #[test]
-    fn a_third_language_is_data_only_and_every_missing_text_is_listed() {
-        let errs = errors(&[("languages: [en, pl]", "languages: [en, pl, de]")]);
+    fn a_further_language_is_data_only_and_every_missing_text_is_listed() {
+        let errs = errors(&[(
+            "languages: [en, pl, de, cs, sk, da, hu]",
+            "languages: [en, pl, de, cs, sk, da, hu, it]",
+        )]);
         assert!(errs.len() > 100, "only {} missing texts", errs.len());
-        assert!(errs.iter().all(|e| e.message == "missing translation 'de'"));
+        assert!(errs.iter().all(|e| e.message == "missing translation 'it'"));
         assert!(errs.iter().all(|e| e.line.is_some()));
     }
 
@@ -1265,14 +1268,19 @@ mod tests {
 
     #[test]
     fn a_two_plug_model_must_mark_its_split_as_ours() {
-        // Drop the three lines of the 24-cell unit's note (key, en, pl).
+        // Drop the 24-cell unit's note: its key and one line per language under it.
         let mut lines: Vec<&str> = BUILTIN_YAML.lines().collect();
         let at = lines
             .iter()
             .position(|l| *l == "    plugs: [13, 12]")
             .unwrap();
         assert_eq!(lines[at + 1], "    split_note:");
-        lines.drain(at + 1..at + 4);
+        let texts = lines[at + 2..]
+            .iter()
+            .take_while(|l| l.starts_with("      "))
+            .count();
+        assert_eq!(texts, 7, "one line per language");
+        lines.drain(at + 1..at + 2 + texts);
         let without = lines.join("\n");
         let errs = WizardSpec::from_str(&without, "w.yaml").unwrap_err().0;
         let e = find(&errs, "give a split_note");
