@@ -72,6 +72,10 @@ pub struct CommissioningLog {
     pub protection_test: ProtectionLog,
     /// Every override, with reason and role.
     pub overrides: Vec<OverrideLog>,
+    /// How the BMS was reached, in order, when that changed during the session (a session
+    /// started on the simulator and resumed on a real unit, or the other way round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_changes: Vec<String>,
     /// Every amendment of a finished step: what changed and which later steps were checked
     /// again because of it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -609,6 +613,11 @@ pub fn build(
             },
         },
         overrides,
+        source_changes: if state.sources.len() > 1 {
+            state.sources.clone()
+        } else {
+            Vec::new()
+        },
         amendments: state
             .amendments
             .iter()

@@ -81,6 +81,12 @@ pub enum Input {
         /// Their role.
         role: String,
     },
+    /// Where the BMS comes from in this run of a front end: `simulator`, `bluetooth ADDR`,
+    /// `replay FILE`, `manual`. Recorded when it differs from the last one.
+    Source {
+        /// The source, in words.
+        source: String,
+    },
     /// Go to an earlier, finished step to change an entry, keeping the steps after it: leaving
     /// it again re-checks only the later steps whose gates depend on what changed.
     Amend {
@@ -409,6 +415,17 @@ pub enum Event {
         /// Their role.
         role: String,
     },
+    /// The BMS is reached another way than before (or for the first time): a session started
+    /// on the simulator and resumed on a real unit says so in its journal.
+    SourceChosen {
+        /// When.
+        at: Millis,
+        /// The source now (`simulator`, `bluetooth ADDR`, `replay FILE`, `manual`).
+        source: String,
+        /// The source before, if the session had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+    },
     /// The operator went to an earlier, finished step to change it (a [`Event::StepEntered`]
     /// follows); the steps after it keep their verdicts until the amendment is done.
     AmendStarted {
@@ -494,6 +511,7 @@ impl Event {
             | Event::WentBack { at, .. }
             | Event::SignedOff { at, .. }
             | Event::AmendStarted { at, .. }
+            | Event::SourceChosen { at, .. }
             | Event::Amended { at, .. } => *at,
         }
     }
@@ -585,6 +603,9 @@ pub struct State {
     /// An amendment in progress (the operator went to a finished step to change it).
     #[serde(default)]
     pub amending: Option<Amending>,
+    /// Every way the BMS was reached, in order (`simulator`, `bluetooth ADDR`, `manual`).
+    #[serde(default)]
+    pub sources: Vec<String>,
     /// The protection test's trace: (when, highest cell, lowest cell).
     #[serde(default)]
     pub test_trace: Vec<(Millis, Volts, Volts)>,
@@ -752,6 +773,15 @@ impl<'w> Engine<'w> {
             Input::Reading { cell, text } => self.reading_events(state, step, cell, text, at),
             Input::App(action) => Ok(self.app_events(state, step, action, at)),
             Input::Amend { step } => self.amend_events(state, &step, at),
+            Input::Source { source } => Ok(if state.sources.last() == Some(&source) {
+                Vec::new()
+            } else {
+                vec![Event::SourceChosen {
+                    at,
+                    source,
+                    before: state.sources.last().cloned(),
+                }]
+            }),
             // Leaving an amended step, either way, returns to where the operator was.
             Input::Next | Input::Back if self.amending_here(state) => {
                 Ok(self.finish_amend(state, at, None))
@@ -1797,6 +1827,7 @@ impl<'w> Engine<'w> {
             Event::SignedOff { at, name, role } => {
                 state.signed_off = Some((*at, name.clone(), role.clone()));
             }
+            Event::SourceChosen { source, .. } => state.sources.push(source.clone()),
             Event::AmendStarted { step, back_to, .. } => {
                 if let (Some(i), Some(b)) = (index_of(step), index_of(back_to)) {
                     state.amending = Some(Amending {

@@ -11,6 +11,7 @@ mod capture_replay;
 mod captured_vectors;
 mod check_wizard_cli;
 mod clean_cli;
+mod cli_help;
 mod cli_numbers;
 mod codec_props;
 mod decode_cli;
