@@ -72,6 +72,14 @@ pub struct CommissioningLog {
     pub protection_test: ProtectionLog,
     /// Every override, with reason and role.
     pub overrides: Vec<OverrideLog>,
+    /// How the BMS was reached, in order, when that changed during the session (a session
+    /// started on the simulator and resumed on a real unit, or the other way round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_changes: Vec<String>,
+    /// Every amendment of a finished step: what changed and which later steps were checked
+    /// again because of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<AmendmentLog>,
     /// pass, pass_with_overrides.
     pub verdict: FinalVerdict,
     /// SHA-256 of the journal up to sign-off.
@@ -79,6 +87,20 @@ pub struct CommissioningLog {
     /// Present only for a training session: the scenario and what became of its faults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingLog>,
+}
+
+/// One amendment of a finished step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentLog {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The step amended.
+    pub step: String,
+    /// Each change: `entry: before → after` as typed (`(empty)` where there was none).
+    pub changed: Vec<String>,
+    /// The later steps passed again because their gates depend on it.
+    pub rechecked: Vec<String>,
 }
 
 /// The capture file a log names: its name in the session folder and the SHA-256 of its bytes
@@ -340,6 +362,36 @@ pub struct ProtectionLog {
     pub discharge_cutoff: Option<String>,
     /// Cell UVP set.
     pub cell_uvp: Option<String>,
+    /// The highest and lowest cell while the test ran, seconds from its first point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TracePoint>,
+    /// The cut-offs as seen, on the trace's time axis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cutoffs: Vec<CutoffPoint>,
+}
+
+/// One point of the protection test's trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracePoint {
+    /// Seconds since the trace's first point.
+    pub s: f64,
+    /// The highest cell, volts.
+    pub high: f64,
+    /// The lowest cell, volts.
+    pub low: f64,
+}
+
+/// A cut-off on the trace's time axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CutoffPoint {
+    /// Seconds since the trace's first point.
+    pub s: f64,
+    /// The charge FET opened (else the discharge FET).
+    pub charge: bool,
+    /// The cell voltage at the cut-off, volts.
+    pub cell: f64,
 }
 
 /// One override.
@@ -376,6 +428,9 @@ pub enum RecordError {
     /// Not signed off yet.
     #[error("the commissioning is not signed off yet")]
     NotSignedOff,
+    /// The session lacks something every log must state; nothing is signed without it.
+    #[error("the session does not record its {0}: no log is made without it")]
+    Missing(&'static str),
     /// The log could not be written as YAML (a bug in the log type, not in the session).
     #[error("the log could not be written as YAML: {0}")]
     Encode(String),
@@ -414,7 +469,7 @@ pub fn build(
     let (signed_at, signer, signer_role) =
         state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
     let (started_at, wizard_sha256, tool_version, language) =
-        state.started.clone().unwrap_or_default();
+        state.started.clone().ok_or(RecordError::Missing("start"))?;
     let text_field = |id: &str| -> Option<String> {
         spec.steps.iter().zip(&state.steps).find_map(|(s, r)| {
             if s.input.fields().iter().any(|f| f.id == id) {
@@ -516,7 +571,7 @@ pub fn build(
         .live
         .settings
         .as_ref()
-        .map(|s| settings_log(spec, s, chem));
+        .map(|s| settings_log(spec, s, chem, pack));
     let ladder = ladder_lines(engine, state);
     let verdict =
         if overrides.is_empty() && !state.steps.iter().any(|r| r.status() == Status::Overridden) {
@@ -532,8 +587,12 @@ pub fn build(
         started_at: timestamp(started_at),
         signed_off_at: timestamp(signed_at),
         operator: Person {
-            name: text_field(PackField::Operator.id()).unwrap_or_default(),
-            role: text_field(PackField::Role.id()).unwrap_or_default(),
+            name: text_field(PackField::Operator.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("operator"))?,
+            role: text_field(PackField::Role.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("operator's role"))?,
         },
         trainer: text_field(PackField::Trainer.id()).filter(|t| !t.is_empty()),
         signed_off_by: Person {
@@ -541,14 +600,19 @@ pub fn build(
             role: signer_role,
         },
         pack: PackRecord {
-            id: text_field(PackField::PackId.id()).unwrap_or_default(),
+            id: text_field(PackField::PackId.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("pack id"))?,
             chemistry: pack
                 .chemistry
                 .map(|c| c.id().to_string())
-                .unwrap_or_default(),
+                .ok_or(RecordError::Missing("battery type"))?,
             series_cells: pack.cells.unwrap_or(0),
             capacity: format!("{:.1} Ah", pack.capacity.unwrap_or(AmpHours(0.0)).0),
-            model: pack.model.clone().unwrap_or_default(),
+            model: pack
+                .model
+                .clone()
+                .ok_or(RecordError::Missing("BMS model"))?,
             cold_site: pack.cold_site,
             pack_voltage: pack.pack_voltage.map(volts),
         },
@@ -584,8 +648,59 @@ pub fn build(
                 .discharge
                 .map(|c| volts(c.cell_voltage)),
             cell_uvp: state.live.settings.as_ref().map(|s| volts(s.cell_uvp)),
+            trace: {
+                let t0 = state.test_trace.first().map_or(0, |p| p.0);
+                state
+                    .test_trace
+                    .iter()
+                    .map(|(at, h, l)| TracePoint {
+                        s: ((at - t0) as f64 / 100.0).round() / 10.0,
+                        high: (h.0 * 1000.0).round() / 1000.0,
+                        low: (l.0 * 1000.0).round() / 1000.0,
+                    })
+                    .collect()
+            },
+            cutoffs: {
+                let t0 = state.test_trace.first().map_or(0, |p| p.0);
+                state
+                    .test_cutoffs
+                    .iter()
+                    .map(|(at, charge, v)| CutoffPoint {
+                        s: ((at - t0) as f64 / 100.0).round() / 10.0,
+                        charge: *charge,
+                        cell: (v.0 * 1000.0).round() / 1000.0,
+                    })
+                    .collect()
+            },
         },
         overrides,
+        source_changes: if state.sources.len() > 1 {
+            state.sources.clone()
+        } else {
+            Vec::new()
+        },
+        amendments: state
+            .amendments
+            .iter()
+            .map(|(at, step, changed, recheck)| AmendmentLog {
+                at: timestamp(*at),
+                step: step.clone(),
+                changed: changed
+                    .iter()
+                    .map(|c| {
+                        let or_empty =
+                            |t: &Option<String>| t.clone().unwrap_or_else(|| "(empty)".to_string());
+                        format!(
+                            "{}: {} → {}",
+                            c.entry,
+                            or_empty(&c.before),
+                            or_empty(&c.after)
+                        )
+                    })
+                    .collect(),
+                rechecked: recheck.clone(),
+            })
+            .collect(),
         verdict,
         journal_sha256: journal_sha256.to_string(),
         training: None,
@@ -645,6 +760,7 @@ fn settings_log(
     spec: &WizardSpec,
     s: &Settings,
     chem: Option<&crate::wizard::spec::ChemistrySpec>,
+    pack: &crate::wizard::checks::PackFacts,
 ) -> SettingsLog {
     let mut values = BTreeMap::new();
     values.insert("cell_count".to_string(), s.cell_count.to_string());
@@ -707,6 +823,25 @@ fn settings_log(
         expected.insert(k.to_string(), "on".to_string());
     }
     expected.insert("disable_temp_sensor".to_string(), "off".to_string());
+    // What the set-up answers fix: the unit must count the pack's cells and know its size.
+    if let Some(n) = pack.cells {
+        expected.insert("cell_count".to_string(), n.to_string());
+    }
+    if let Some(c) = pack.capacity {
+        expected.insert("capacity".to_string(), format!("{:.1} Ah", c.0));
+    }
+    // The release voltages sit inside the protection: OVPR below OVP, UVPR above UVP.
+    expected.insert("cell_ovpr".to_string(), format!("< {}", volts(s.cell_ovp)));
+    expected.insert("cell_uvpr".to_string(), format!("> {}", volts(s.cell_uvp)));
+    // A cold site: the manual's UTP 1–2 °C and UTPR 5 °C (wizard.yaml limits).
+    if pack.cold_site {
+        let [lo, hi] = spec.limits.cold_utp;
+        expected.insert("charge_utp".to_string(), format!("{lo:.1} °C–{hi:.1} °C"));
+        expected.insert(
+            "charge_utpr".to_string(),
+            format!("{:.1} °C", spec.limits.cold_utpr),
+        );
+    }
     SettingsLog { values, expected }
 }
 
@@ -793,6 +928,16 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
             log.format
         ));
     }
+    // What the link was is in the log twice (the flag, the link's name): they must agree, so
+    // a replay cannot pass for a live unit even where the journal is not checked.
+    let replay_link = log.bms.as_ref().is_some_and(|b| {
+        b.link
+            .split(", then ")
+            .any(|p| p.starts_with(crate::bms::link::REPLAY_PEER_PREFIX))
+    });
+    if replay_link && !log.replayed {
+        out.push("the BMS link was a replayed capture, but the log is not marked replayed".into());
+    }
     for step in &log.steps {
         if step.outcome == "open" {
             out.push(format!("step {} was never completed", step.id));
@@ -840,4 +985,30 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
         out.push("the journal hash is missing or malformed".to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::engine::tests::mini;
+
+    /// A state that claims a sign-off but lacks what every log must state is refused by name,
+    /// never signed with blanks.
+    #[test]
+    fn a_log_is_never_built_with_blanks_for_what_it_must_state() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let mut state = engine.empty_state();
+        assert!(matches!(
+            build(&engine, &state, "h"),
+            Err(RecordError::NotSignedOff)
+        ));
+        state.signed_off = Some((5, "Ann".into(), "technician".into()));
+        let err = build(&engine, &state, "h").unwrap_err();
+        assert!(matches!(err, RecordError::Missing("start")), "{err}");
+        assert!(err.to_string().contains("start"), "{err}");
+        state.started = Some((1, "h".into(), "0.1.0".into(), "en".into()));
+        let err = build(&engine, &state, "h").unwrap_err();
+        assert!(matches!(err, RecordError::Missing("operator")), "{err}");
+    }
 }

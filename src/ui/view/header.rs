@@ -150,28 +150,53 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
             t.ok(),
         );
     }
-    let mut keys = vec!["ui.key.enter", "ui.key.move", "ui.key.back"];
-    if view.spec.steps[view.current()].optional {
-        keys.push("ui.key.skip");
-    }
-    if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
-        keys.push("ui.key.override");
-    }
-    if view.mode == Mode::Sim {
-        keys.push("ui.key.phone");
-    }
-    keys.push("ui.key.help");
+    let index = view.current();
+    let step = &view.spec.steps[index];
+    let rows = crate::ui::state::rows(view.spec, view.state, index);
+    let edit = rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step));
+    let keys = crate::ui::keys::footer_keys(
+        edit,
+        step.optional,
+        view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
+        view.mode == Mode::Sim,
+    );
+    // Going to a finished step is offered only when there is one.
+    let amendable = view.state.amending.is_none()
+        && view.state.steps[..index].iter().any(|r| {
+            use crate::wizard::engine::Status;
+            matches!(
+                r.status(),
+                Status::Done | Status::Overridden | Status::Skipped
+            )
+        });
     let mut keys: Vec<String> = keys
         .into_iter()
-        .map(|k| say(view.spec, view.lang, k))
+        .filter(|(_, word)| amendable || *word != Some("ui.footer.amend"))
+        .map(|(key, word)| match word {
+            Some(w) => format!("{key} {}", say(view.spec, view.lang, w)),
+            None => key.to_string(),
+        })
         .collect();
-    // The language key only where it fits whole; the help always lists it.
-    let language = say(view.spec, view.lang, "ui.key.language");
-    if width(&keys.join(" · ")) + 3 + width(&language) <= max {
-        keys.push(language);
+    let w = view.ui.shown.get();
+    if w.max > 0 {
+        keys.insert(
+            2,
+            format!("PgUp/Dn {}", say(view.spec, view.lang, "ui.footer.more")),
+        );
     }
-    vec![Line::from(Span::styled(
-        clip(&keys.join(" · "), max),
-        t.dim(),
-    ))]
+    // The language key just before help, where it fits (the help lists it always).
+    let language = format!("F2 {}", say(view.spec, view.lang, "ui.footer.language"));
+    let at = keys.len().saturating_sub(1);
+    keys.insert(at, language);
+    // What fits, in order of need; help (where every key is) always.
+    let help = keys.pop().unwrap_or_default();
+    let mut line = String::new();
+    for k in keys {
+        if width(&line) + width(&k) + width(&help) + 2 <= max {
+            line.push_str(&k);
+            line.push_str("  ");
+        }
+    }
+    line.push_str(&help);
+    vec![Line::from(Span::styled(clip(&line, max), t.dim()))]
 }
