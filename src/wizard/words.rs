@@ -709,6 +709,37 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.help.k.home", &[]),
     ("ui.help.k.goto", &[]),
     ("ui.help.k.meter", &[]),
+    (
+        "ui.summary.pack",
+        &[
+            "capacity",
+            "cells",
+            "chemistry",
+            "cold",
+            "id",
+            "meter",
+            "model",
+        ],
+    ),
+    ("ui.summary.yes", &[]),
+    ("ui.summary.no", &[]),
+    ("ui.summary.unit", &["firmware", "link", "model", "serial"]),
+    ("ui.summary.no_unit", &[]),
+    ("ui.summary.no_cells", &[]),
+    ("ui.summary.cells", &["count", "delta", "pack"]),
+    ("ui.summary.ladder", &["cells", "faults", "readings"]),
+    (
+        "ui.summary.protection",
+        &["charge", "discharge", "ovp", "uvp"],
+    ),
+    (
+        "ui.summary.expected",
+        &["expected", "mark", "name", "value"],
+    ),
+    ("ui.summary.no_settings", &[]),
+    ("ui.step.name", &[]),
+    ("ui.step.role", &[]),
+    ("ui.phone.type_warning", &[]),
 ];
 
 #[cfg(test)]

@@ -515,11 +515,15 @@ fn row_lines(
             }
         }
         Row::SignName | Row::SignRole => {
-            let name = if *row == Row::SignName {
-                "Name"
-            } else {
-                "Role"
-            };
+            let name = say(
+                spec,
+                lang,
+                if *row == Row::SignName {
+                    "ui.step.name"
+                } else {
+                    "ui.step.role"
+                },
+            );
             let text = shown_text(ui, spec, state, index, row);
             let head = format!("{marker} {name:<label_w$} ");
             let size = text_box(w, &head);
