@@ -147,7 +147,7 @@ impl<'s, 'w> App<'s, 'w> {
             Clock::start(),
             config.scenario.as_ref().map(|s| &s.scenario),
         );
-        App {
+        let mut app = App {
             bench,
             lang: config.lang,
             theme: config.theme,
@@ -160,7 +160,14 @@ impl<'s, 'w> App<'s, 'w> {
             quit: false,
             scenario: config.scenario,
             name_by_serial: config.name_by_serial,
+        };
+        // A session resumed in another language says so in its journal, so the log names the
+        // language the operator last read (nothing is journaled when it is the same).
+        if app.bench.session.state.signed_off.is_none() {
+            let lang = app.lang.clone();
+            let _ = app.input(Input::Language { lang });
         }
+        app
     }
 
     /// The trainee-blind id shown on a training scenario.

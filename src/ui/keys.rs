@@ -109,6 +109,12 @@ pub fn footer_keys(
     keys
 }
 
+/// The screen's words for `key` in the language the session is shown in (the last one chosen).
+fn say(ctx: &Ctx<'_>, key: &str) -> String {
+    let lang = ctx.state.started.as_ref().map_or("en", |s| s.3.as_str());
+    crate::ui::text::say(ctx.spec, lang, key)
+}
+
 /// Handle one key.
 pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     if key.kind == KeyEventKind::Release {
@@ -173,8 +179,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Phone | Command::Meter => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: "the simulated app and multimeter exist only with --sim; use your own"
-                        .into(),
+                    text: say(ctx, "ui.notice.sim_only"),
                 })
             }
             Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
@@ -185,7 +190,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Skip => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: "this step is not optional: it cannot be skipped".into(),
+                    text: say(ctx, "ui.notice.not_optional"),
                 })
             }
             Command::Goto => {

@@ -740,6 +740,8 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.step.name", &[]),
     ("ui.step.role", &[]),
     ("ui.phone.type_warning", &[]),
+    ("ui.notice.sim_only", &[]),
+    ("ui.notice.not_optional", &[]),
 ];
 
 #[cfg(test)]

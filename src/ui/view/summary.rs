@@ -143,7 +143,7 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
                         "ui.summary.expected",
                         &[
                             ("mark", mark),
-                            ("name", &name),
+                            ("name", name),
                             ("value", value),
                             ("expected", expected),
                         ],
