@@ -28,6 +28,8 @@ enum Command {
     CheckWizard(cmd::check_wizard::Args),
     /// Check multimeter readings of the balance plug (the pin ladder of wiring step 5).
     Ladder(cmd::ladder::Args),
+    /// Print the whole procedure for one pack (every step, check and limit) as a handout.
+    Procedure(cmd::procedure::Args),
     /// Run a commissioning headless, from an answers file.
     Run(cmd::run::Args),
     /// Create an ed25519 operator key for signing commissioning logs.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
         Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),
+        Some(Command::Procedure(a)) => cmd::procedure::run(a, cli.wizard),
         Some(Command::Run(a)) => cmd::run::run(a, cli.wizard),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify(a)) => cmd::verify::run(a, &cli.wizard),

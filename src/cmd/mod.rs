@@ -7,6 +7,7 @@ pub mod decode;
 pub mod keygen;
 pub mod ladder;
 pub mod monitor;
+pub mod procedure;
 pub mod run;
 pub mod scan;
 pub mod train;
@@ -28,7 +29,7 @@ pub struct WizardArgs {
     /// Use this wizard file instead of the built-in one.
     #[arg(long, global = true, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
-    /// Language of the wizard's texts (en, pl, …); defaults from LANG.
+    /// Language of the wizard's texts (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, global = true, value_name = "LANG")]
     pub lang: Option<String>,
     /// The session folder (default: a new one under the platform's data directory).
@@ -48,9 +49,17 @@ pub fn load_wizard(
         Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
         None => WizardSpec::builtin(),
     };
-    let env_lang = std::env::var("LANG").ok();
-    let lang = pick_language(args.lang.as_deref(), env_lang.as_deref(), &spec);
+    let lang = pick_language(args.lang.as_deref(), env_language().as_deref(), &spec);
     Ok((spec, lang))
+}
+
+/// The language the environment asks for, as POSIX ranks it: `LC_ALL`, else `LC_MESSAGES`,
+/// else `LANG` (the first one set and not empty).
+pub fn env_language() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
 }
 
 /// Read a capture file for `--replay`: every mistake named with its line.

@@ -19,6 +19,7 @@ mod journal_crash;
 mod ladder_cli;
 mod loader_fuzz;
 mod monitor_cli;
+mod procedure_cli;
 mod run_cli;
 mod safety_wiring;
 mod sign_cli;
