@@ -45,14 +45,14 @@ enum Command {
         #[command(flatten)]
         args: cmd::ladder::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
     },
     /// Print the whole procedure for one pack (every step, check and limit) as a handout.
     Procedure {
         #[command(flatten)]
         args: cmd::procedure::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
     },
     /// Run a commissioning headless, from an answers file.
     Run {
@@ -75,9 +75,7 @@ enum Command {
         #[command(flatten)]
         args: cmd::train::Args,
         #[command(flatten)]
-        sim: cmd::SimArg,
-        #[command(flatten)]
-        session: cmd::TrainSessionArgs,
+        session: cmd::WizardArgs,
     },
     /// The workshop archive of verified sessions: add, list, search, show, export.
     Archive {
@@ -88,8 +86,16 @@ enum Command {
     },
 }
 
-/// The session options of a subcommand that takes only `--wizard` and `--lang`.
+/// The session options of a subcommand that takes only `--wizard`.
 fn only_wizard(w: cmd::WizardFileArg) -> cmd::WizardArgs {
+    cmd::WizardArgs {
+        wizard: w.wizard,
+        ..cmd::WizardArgs::default()
+    }
+}
+
+/// The session options of a subcommand that takes only `--wizard` and `--lang`.
+fn worded(w: cmd::WordedArgs) -> cmd::WizardArgs {
     cmd::WizardArgs {
         wizard: w.wizard,
         lang: w.lang,
@@ -116,23 +122,13 @@ fn main() -> ExitCode {
         }
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
-        Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, only_wizard(wizard)),
-        Some(Command::Procedure { args, wizard }) => cmd::procedure::run(args, only_wizard(wizard)),
+        Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, worded(wizard)),
+        Some(Command::Procedure { args, wizard }) => cmd::procedure::run(args, worded(wizard)),
         Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &only_wizard(wizard)),
         Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &only_wizard(wizard)),
-        Some(Command::Train { args, sim, session }) => cmd::train::run(
-            args,
-            cmd::WizardArgs {
-                sim: sim.sim,
-                replay: None,
-                wizard: session.wizard,
-                lang: session.lang,
-                out: session.out,
-                key: session.key,
-            },
-        ),
+        Some(Command::Train { args, session }) => cmd::train::run(args, session),
     };
     match result {
         Ok(code) => code,

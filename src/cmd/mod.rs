@@ -16,7 +16,7 @@ pub mod wizard;
 
 use std::path::PathBuf;
 
-/// The options of a whole session: the interactive wizard and `run` take them all; the other
+/// The options of a whole session: the interactive wizard, `run` and `train` take them all; the other
 /// subcommands take only the ones they use (the small groups below), so that each one's
 /// `--help` lists only its own.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -59,32 +59,23 @@ pub struct ReplayArg {
     pub replay: Option<PathBuf>,
 }
 
-/// `--wizard FILE` and `--lang` alone (`ladder`, `verify`, `procedure`, `archive`).
+/// `--wizard FILE` alone (`verify`, `archive`: their output is not worded per language).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WizardFileArg {
+    /// Use this wizard file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub wizard: Option<PathBuf>,
+}
+
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`: output in the chosen language).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
     /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
-}
-
-/// What `train` takes of a session's options: no `--replay` (a scenario is simulated).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct TrainSessionArgs {
-    /// Use this wizard file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub wizard: Option<PathBuf>,
-    /// Language of the wizard's texts (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
-    #[arg(long, value_name = "LANG")]
-    pub lang: Option<String>,
-    /// The session folder (default: a new one under the platform's data directory).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// The operator's ed25519 SSH key for signing the log.
-    #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
 }
 
 /// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.
