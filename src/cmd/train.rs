@@ -58,6 +58,17 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         Some(path) => Some(load_signing_key(path)?),
         None => None,
     };
+    if wizard.replay.is_some() {
+        if !args.check.is_empty() {
+            bail!(
+                "--check plays each scenario's simulated unit; --replay shows a recorded unit \
+                 in the wizard: use one or the other"
+            );
+        }
+        // A real unit's recorded fault, shown to a class: the wizard on the replayed capture,
+        // its log marked replayed.
+        return super::wizard::run(wizard, None);
+    }
     if !args.check.is_empty() {
         return check_files(&args, &wizard, &spec, &lang, trainer_key.as_ref());
     }

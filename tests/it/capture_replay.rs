@@ -509,9 +509,18 @@ fn a_replay_is_one_unit_of_one_kind() {
         .output()
         .unwrap();
     assert_eq!(both.status.code(), Some(2));
-    // A training scenario is simulated: train takes no capture.
-    let train = cmd().args(["train", "--replay", &p]).output().unwrap();
-    assert_eq!(train.status.code(), Some(2));
+    let check = cmd()
+        .args(["train", "--replay", &p, "--check", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        text(&check.stderr).contains(
+            "--check plays each scenario's simulated unit; --replay shows a recorded unit in the wizard"
+        ),
+        "{}",
+        text(&check.stderr)
+    );
     let answers = example("clean-lifepo4-16s.yaml");
     let addr = cmd()
         .args([
