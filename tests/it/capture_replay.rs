@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use jk_commission::bms::capture::{self, Recorder, Tap};
+use jk_commission::bms::capture::{self, Tap};
 use jk_commission::bms::decode::FrameStream;
 use jk_commission::bms::frame::{command, CMD_CELL_INFO, CMD_DEVICE_INFO};
 use jk_commission::bms::link::{BmsLink, LinkError, LinkEvent};
+use jk_commission::bms::recorder::Recorder;
 use jk_commission::bms::replay::ReplayLink;
 use jk_commission::bms::sim::{SimConfig, SimControl, SimLink};
 
