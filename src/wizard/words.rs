@@ -742,6 +742,17 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.phone.type_warning", &[]),
     ("ui.notice.sim_only", &[]),
     ("ui.notice.not_optional", &[]),
+    ("cli.train.scenario", &["description", "id", "path"]),
+    ("cli.train.cannot_check", &["error"]),
+    ("cli.train.session", &["dir"]),
+    ("cli.train.caught", &["fault", "gate", "reason", "step"]),
+    ("cli.train.missed", &["fault", "why"]),
+    ("cli.train.signed_off", &[]),
+    ("cli.train.refused_at", &["step"]),
+    ("cli.train.open", &[]),
+    ("cli.train.pass_pack", &[]),
+    ("cli.train.pass_caught", &[]),
+    ("cli.train.fail", &[]),
 ];
 
 #[cfg(test)]

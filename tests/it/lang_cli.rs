@@ -34,3 +34,29 @@ fn run_refuses_in_polish_with_decimal_commas() {
     assert!(log.contains(r#""code":"uvp_too_low""#), "{log}");
     assert!(log.contains(r#""key":"uvp_too_low""#), "{log}");
 }
+
+#[test]
+fn train_check_reports_in_polish() {
+    let scenario =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/config-cell-count.yaml");
+    let out = cmd()
+        .args(["train", "--lang", "pl", "--check"])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    for polish in [
+        "scenariusz config-cell-count",
+        "  wykryto: ",
+        "ZALICZONE: każdy przygotowany błąd",
+    ] {
+        assert!(stdout.contains(polish), "{polish:?} not in:\n{stdout}");
+    }
+    for english in ["caught:", "PASS", "scenario "] {
+        assert!(
+            !stdout.contains(english),
+            "{english:?} left in English:\n{stdout}"
+        );
+    }
+}
