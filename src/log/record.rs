@@ -627,10 +627,14 @@ pub fn build(
                 changed: changed
                     .iter()
                     .map(|c| {
-                        let or_empty = |t: &Option<String>| {
-                            t.clone().unwrap_or_else(|| "(empty)".to_string())
-                        };
-                        format!("{}: {} → {}", c.entry, or_empty(&c.before), or_empty(&c.after))
+                        let or_empty =
+                            |t: &Option<String>| t.clone().unwrap_or_else(|| "(empty)".to_string());
+                        format!(
+                            "{}: {} → {}",
+                            c.entry,
+                            or_empty(&c.before),
+                            or_empty(&c.after)
+                        )
                     })
                     .collect(),
                 rechecked: recheck.clone(),
@@ -771,10 +775,7 @@ fn settings_log(
     // A cold site: the manual's UTP 1–2 °C and UTPR 5 °C (wizard.yaml limits).
     if pack.cold_site {
         let [lo, hi] = spec.limits.cold_utp;
-        expected.insert(
-            "charge_utp".to_string(),
-            format!("{lo:.1} °C–{hi:.1} °C"),
-        );
+        expected.insert("charge_utp".to_string(), format!("{lo:.1} °C–{hi:.1} °C"));
         expected.insert(
             "charge_utpr".to_string(),
             format!("{:.1} °C", spec.limits.cold_utpr),

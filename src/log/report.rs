@@ -70,7 +70,12 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
     let mut env = minijinja::Environment::new();
     // HTML-escape everything the operator typed: a pack id is not markup.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    let order = |k: &str| APP_LABELS.iter().position(|(x, _)| *x == k).unwrap_or(usize::MAX);
+    let order = |k: &str| {
+        APP_LABELS
+            .iter()
+            .position(|(x, _)| *x == k)
+            .unwrap_or(usize::MAX)
+    };
     let mut values: Vec<(&String, &String)> =
         log.settings.iter().flat_map(|s| s.values.iter()).collect();
     values.sort_by_key(|(k, _)| order(k));
@@ -227,7 +232,11 @@ pub fn test_svg(log: &CommissioningLog) -> String {
         }
     }
     for c in &p.cutoffs {
-        let name = if c.charge { "charge cut-off" } else { "discharge cut-off" };
+        let name = if c.charge {
+            "charge cut-off"
+        } else {
+            "discharge cut-off"
+        };
         out.push_str(&format!(
             r#"<circle class="cutoff" cx="{:.1}" cy="{:.1}" r="4"><title>{name} at {:.3} V</title></circle><text x="{:.1}" y="{:.1}" font-size="10">{name} {:.3} V</text>"#,
             x(c.s),

@@ -20,19 +20,37 @@ use crate::wizard::spec::{FieldKind, InputSpec};
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
     ("Home  End", "the first row · the button at the end"),
-    ("PgUp PgDn", "scroll the step's text (more ↑/↓ shows there is more)"),
-    ("Enter  Space", "save the entry, tick, choose, press the button"),
+    (
+        "PgUp PgDn",
+        "scroll the step's text (more ↑/↓ shows there is more)",
+    ),
+    (
+        "Enter  Space",
+        "save the entry, tick, choose, press the button",
+    ),
     ("← →", "change a choice (then Enter or Space)"),
-    ("0-9 , . a-z …", "type into an entry: 3.65 and 3,65 both work"),
-    ("Backspace", "delete a character; on other rows: back one step"),
-    ("Esc", "drop what was typed; else back one step; close a window"),
+    (
+        "0-9 , . a-z …",
+        "type into an entry: 3.65 and 3,65 both work",
+    ),
+    (
+        "Backspace",
+        "delete a character; on other rows: back one step",
+    ),
+    (
+        "Esc",
+        "drop what was typed; else back one step; close a window",
+    ),
     ("g  ^G", "go to a done step to amend it, then back"),
     ("v  ^V", "the simulated multimeter (simulator only)"),
     ("a  ^A", "the simulated phone app (simulator only)"),
     ("o  ^O", "override a failed non-safety gate"),
     ("s  ^S", "skip this step (optional steps only)"),
     ("?  F1", "this help"),
-    ("q  ^Q  ^C", "quit after asking (^C at once); the session resumes"),
+    (
+        "q  ^Q  ^C",
+        "quit after asking (^C at once); the session resumes",
+    ),
 ];
 
 /// The commands a key can give, whatever row has the focus (letters only off entries).
@@ -73,7 +91,13 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
 
 /// The footer's keys that act now, in the form they take on the focused row.
 pub fn footer_keys(edit: bool, optional: bool, can_override: bool, sim: bool) -> Vec<String> {
-    let k = |letter: &str, ctrl: &str| if edit { ctrl.to_string() } else { letter.to_string() };
+    let k = |letter: &str, ctrl: &str| {
+        if edit {
+            ctrl.to_string()
+        } else {
+            letter.to_string()
+        }
+    };
     let mut keys = vec![
         "Enter".to_string() + if edit { " save" } else { " ok" },
         "↑↓".into(),
@@ -115,9 +139,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
             _ => Vec::new(),
         },
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
-        // The meter is only a look: any key puts it away (Esc, v, or the next entry's digit
-        // goes to the entry only after it closed).
-        Some(Overlay::Meter) => Vec::new(),
+        Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
@@ -135,7 +157,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
 fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     let spec = ctx.spec;
     let state = ctx.state;
-    ui.sync(state);
+    ui.sync(ctx.spec, state);
     let index = state.current.min(spec.steps.len().saturating_sub(1));
     let step = &spec.steps[index];
     let rows = rows(spec, state, index);
@@ -229,6 +251,55 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         _ => {}
     }
     out
+}
+
+/// What the simulated meter reads for an entry row, if it measures that entry: the ladder's
+/// taps, the pack and the last pin, an unused wire (connected to nothing: 0 V), and the
+/// fields of wiring 1 and 12 by their ids.
+pub fn meter_value(ctx: &Ctx<'_>, row: &Row) -> Option<crate::units::Volts> {
+    use crate::units::Volts;
+    use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
+    let m = ctx.meter?;
+    let step = &ctx.spec.steps[ctx.state.current.min(ctx.spec.steps.len() - 1)];
+    match row {
+        Row::Reading(k) => m.taps.get(*k as usize - 1).copied(),
+        Row::LadderField(id) if id == LADDER_PACK_VOLTAGE => Some(m.pack),
+        Row::LadderField(id) if id == LADDER_LAST_PIN => Some(m.last_pin),
+        Row::LadderField(id) if id.starts_with(LADDER_UNUSED_PREFIX) => Some(Volts(0.0)),
+        Row::Field(i) => match step.input.fields().get(*i)?.id.as_str() {
+            "lowest_cell" => Some(m.lowest_cell),
+            "highest_cell" => Some(m.highest_cell),
+            "output_voltage" => Some(m.output),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A key while the simulated meter is open: Enter takes its reading for the focused entry
+/// (as the operator would type it off the display) and moves on; the meter closes by itself
+/// on a row it does not measure. Any other key closes it.
+fn meter_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    if key.code != KeyCode::Enter {
+        return Vec::new();
+    }
+    let index = ctx.state.current.min(ctx.spec.steps.len() - 1);
+    let step = &ctx.spec.steps[index];
+    let rows = rows(ctx.spec, ctx.state, index);
+    let Some(row) = rows.get(ui.focus).cloned() else {
+        return Vec::new();
+    };
+    let (Some(v), Some(buffer)) = (meter_value(ctx, &row), row.buffer_key(step)) else {
+        return Vec::new();
+    };
+    ui.buffers.insert(buffer, crate::train::meter::shown(v));
+    let action = commit(ui, ctx, index, &row, true);
+    // Stay open while the next row is one the meter reads too.
+    let next = rows.get(ui.focus + 1);
+    if next.is_some_and(|r| meter_value(ctx, r).is_some()) {
+        ui.overlay = Some(Overlay::Meter);
+    }
+    action.into_iter().collect()
 }
 
 /// The steps that may be amended from here: earlier, finished, applying.
@@ -493,7 +564,9 @@ fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     match key.code {
         // One rule as on the main screen: letters type on a row that takes a value.
         KeyCode::Char('a') if key.modifiers.contains(KeyModifiers::CONTROL) => ui.overlay = None,
-        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) && !row.takes_text() => {
+        KeyCode::Esc | KeyCode::Char('a')
+            if !phone.buffers.contains_key(&i) && !row.takes_text() =>
+        {
             ui.overlay = None;
         }
         KeyCode::Esc if !phone.buffers.contains_key(&i) => ui.overlay = None,
@@ -605,6 +678,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3,65");
@@ -645,6 +719,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3.");
@@ -665,6 +740,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('?')));
@@ -695,6 +771,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: true,
+            meter: None,
         };
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert_eq!(
@@ -732,6 +809,7 @@ mod tests {
             state: &state,
             gates: &gates,
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('o')));

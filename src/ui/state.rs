@@ -109,7 +109,9 @@ pub fn first_open_row(spec: &WizardSpec, state: &State) -> usize {
             Row::Field(_) | Row::Reading(_) | Row::LadderField(_) => {
                 committed_text(spec, state, index, row).is_none()
             }
-            Row::Item(i) => items.get(*i).is_some_and(|it| !record.checked.contains(&it.id)),
+            Row::Item(i) => items
+                .get(*i)
+                .is_some_and(|it| !record.checked.contains(&it.id)),
             Row::SignName | Row::SignRole | Row::Skip => false,
             Row::Continue => true,
         })
@@ -254,7 +256,15 @@ impl StepWindow {
         if total <= h || h < 3 {
             let max = total.saturating_sub(h);
             let offset = want.min(max);
-            return (StepWindow { offset, max, page: h }, false, false);
+            return (
+                StepWindow {
+                    offset,
+                    max,
+                    page: h,
+                },
+                false,
+                false,
+            );
         }
         // At the end only the top mark is drawn, so the last h-1 lines show.
         let max = total - (h - 1);
@@ -291,11 +301,13 @@ impl UiState {
         self.scroll = Some((now + by).clamp(0, w.max as isize) as usize);
     }
 
-    /// Follow the engine to another step: focus the first row, forget unsent typing there.
-    pub fn sync(&mut self, state: &State) {
+    /// Follow the engine to another step: focus its first row not done yet (on a fresh step
+    /// the first row; on sign-off the first confirmation, name and role being prefilled),
+    /// forget unsent typing there.
+    pub fn sync(&mut self, spec: &WizardSpec, state: &State) {
         if self.step != state.current {
             self.step = state.current;
-            self.focus = 0;
+            self.focus = first_open_row(spec, state);
             self.scroll = None;
             self.buffers.clear();
             self.highlight.clear();

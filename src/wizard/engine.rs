@@ -1524,12 +1524,14 @@ impl<'w> Engine<'w> {
             if status == Status::Skipped || changed.is_empty() {
                 continue;
             }
-            let depends = step.gates.iter().any(|g| {
-                gate_reads(&g.check).iter().any(|f| facts.contains(f))
-            }) || step
-                .when
-                .as_ref()
-                .is_some_and(|w| w.field.starts_with(&format!("{amended_id}.")));
+            let depends = step
+                .gates
+                .iter()
+                .any(|g| gate_reads(&g.check).iter().any(|f| facts.contains(f)))
+                || step
+                    .when
+                    .as_ref()
+                    .is_some_and(|w| w.field.starts_with(&format!("{amended_id}.")));
             if !depends {
                 continue;
             }
@@ -1946,7 +1948,11 @@ fn step_entries(r: &StepRecord) -> BTreeMap<String, String> {
     r.fields
         .iter()
         .map(|(k, (t, _))| (k.clone(), t.clone()))
-        .chain(r.readings.iter().map(|(c, (t, _))| (format!("cell {c}"), t.clone())))
+        .chain(
+            r.readings
+                .iter()
+                .map(|(c, (t, _))| (format!("cell {c}"), t.clone())),
+        )
         .collect()
 }
 

@@ -26,7 +26,10 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
     let cases: &[(&[&str], &[&str])] = &[
         (&[], &all),
         (&["run"], &all),
-        (&["train"], &["--sim", "--wizard", "--lang", "--out", "--key"]),
+        (
+            &["train"],
+            &["--sim", "--wizard", "--lang", "--out", "--key"],
+        ),
         (&["monitor"], &["--sim", "--replay"]),
         (&["ladder"], &["--wizard"]),
         (&["verify"], &["--wizard"]),
@@ -48,6 +51,11 @@ fn an_option_a_subcommand_does_not_use_is_refused_not_ignored() {
         &["--sim", "keygen"][..],
     ] {
         let out = jk(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
 }

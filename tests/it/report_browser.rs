@@ -36,11 +36,20 @@ fn the_report_reads_like_a_certificate() {
     ] {
         assert!(report.contains(label), "{label} missing");
     }
-    for field in ["<td>balance_switch</td>", "<td>cell_uvpr</td>", "<td>cell_ovp</td>"] {
+    for field in [
+        "<td>balance_switch</td>",
+        "<td>cell_uvpr</td>",
+        "<td>cell_ovp</td>",
+    ] {
         assert!(!report.contains(field), "{field} shown by its field name");
     }
     // Every safety setting has its expected value beside it, and meets it on a clean pack.
-    for expected in ["3.450 V–3.650 V", "2.500 V–3.000 V", "&lt; 3.600 V", "<td>16</td>"] {
+    for expected in [
+        "3.450 V–3.650 V",
+        "2.500 V–3.000 V",
+        "&lt; 3.600 V",
+        "<td>16</td>",
+    ] {
         assert!(report.contains(expected), "{expected} missing");
     }
     assert!(!report.contains("✘"), "a clean pack fails nothing");
@@ -107,7 +116,10 @@ fn a_real_browser_prints_the_report_on_a4_pages() {
     let body = String::from_utf8_lossy(&bytes);
     assert!(body.starts_with("%PDF"), "not a PDF");
     // Every page is A4 (595 × 842 points), and the report takes a few of them, not dozens.
-    let boxes: Vec<&str> = body.match_indices("/MediaBox [").map(|(i, _)| &body[i..]).collect();
+    let boxes: Vec<&str> = body
+        .match_indices("/MediaBox [")
+        .map(|(i, _)| &body[i..])
+        .collect();
     assert!(!boxes.is_empty(), "no pages");
     for b in &boxes {
         let nums: Vec<f64> = b["/MediaBox [".len()..]
@@ -153,6 +165,8 @@ document.body.setAttribute('data-wide',out.length?out.join(', '):'none');}};</sc
     assert!(
         dom.contains(r#"data-wide="none""#),
         "wider than A4's text: {}",
-        dom.split("data-wide=").nth(1).unwrap_or(&dom[..dom.len().min(400)])
+        dom.split("data-wide=")
+            .nth(1)
+            .unwrap_or(&dom[..dom.len().min(400)])
     );
 }

@@ -170,7 +170,10 @@ fn the_step_pane_says_there_is_more_and_pgdn_pgup_stop_at_its_ends() {
     let bottom = screen(&view(&spec, &state, &ui), 80, 24);
     assert!(bottom.contains("↑ more above · PgUp"), "{bottom}");
     assert!(!bottom.contains("↓ more below"), "{bottom}");
-    assert!(bottom.contains("[ Next ▸ ]"), "the end of the step: {bottom}");
+    assert!(
+        bottom.contains("[ Next ▸ ]"),
+        "the end of the step: {bottom}"
+    );
     // Past the end PgDn does nothing, so one PgUp moves at once.
     let end = ui.scroll;
     ui.scroll_by(-1);

@@ -136,9 +136,7 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let index = view.current();
     let step = &view.spec.steps[index];
     let rows = crate::ui::state::rows(view.spec, view.state, index);
-    let edit = rows
-        .get(view.ui.focus)
-        .is_some_and(|r| r.takes_text(step));
+    let edit = rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step));
     let mut keys = crate::ui::keys::footer_keys(
         edit,
         step.optional,
@@ -149,7 +147,10 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let amendable = view.state.amending.is_none()
         && view.state.steps[..index].iter().any(|r| {
             use crate::wizard::engine::Status;
-            matches!(r.status(), Status::Done | Status::Overridden | Status::Skipped)
+            matches!(
+                r.status(),
+                Status::Done | Status::Overridden | Status::Skipped
+            )
         });
     if !amendable {
         keys.retain(|k| !k.ends_with(" amend"));

@@ -339,11 +339,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let main_w = area.width.saturating_sub(list_w);
     let side = area.width >= SIDE_BY_SIDE_FROM;
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
-    let live_need = if side {
-        0
-    } else {
-        live::height(view, main_w)
-    };
+    let live_need = if side { 0 } else { live::height(view, main_w) };
     let foot_h = header::footer_height(view, area.width);
     let room = area
         .height

@@ -192,7 +192,11 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let mut lines = Vec::new();
     let Some(m) = &view.meter else {
         lines.push(Line::raw(label(spec, lang, "meter_none").to_string()));
-        let inner = window(frame, centered(area, w + 2, 3), label(spec, lang, "meter_title"));
+        let inner = window(
+            frame,
+            centered(area, w + 2, 3),
+            label(spec, lang, "meter_title"),
+        );
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     };
@@ -245,7 +249,11 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         t.dim(),
     )));
     let h = (lines.len() as u16 + 2).min(area.height);
-    let inner = window(frame, centered(area, w + 2, h), label(spec, lang, "meter_title"));
+    let inner = window(
+        frame,
+        centered(area, w + 2, h),
+        label(spec, lang, "meter_title"),
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -290,10 +298,16 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         rows.push(Line::raw(format!(" {}", label(spec, lang, "goto_none"))));
     }
     let room = (area.height as usize).saturating_sub(2 + head.len()).max(1);
-    let offset = at.saturating_sub(room.saturating_sub(1) / 2).min(rows.len().saturating_sub(room));
+    let offset = at
+        .saturating_sub(room.saturating_sub(1) / 2)
+        .min(rows.len().saturating_sub(room));
     let mut lines = head;
     lines.extend(rows.into_iter().skip(offset).take(room));
     let h = (lines.len() as u16 + 2).min(area.height);
-    let inner = window(frame, centered(area, w + 2, h), label(spec, lang, "goto_title"));
+    let inner = window(
+        frame,
+        centered(area, w + 2, h),
+        label(spec, lang, "goto_title"),
+    );
     frame.render_widget(Paragraph::new(lines), inner);
 }

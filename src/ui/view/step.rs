@@ -44,7 +44,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let mut banner = Vec::new();
     if let Some(back) = amend_target(view) {
         let text = label_with(view.spec, view.lang, "amending", &[("back", &back)]);
-        push_hanging(&mut banner, "✎ ", &text, inner.width as usize, view.theme.warn());
+        push_hanging(
+            &mut banner,
+            "✎ ",
+            &text,
+            inner.width as usize,
+            view.theme.warn(),
+        );
     }
     let banner_h = (banner.len() as u16).min(inner.height / 3);
     let [banner_area, inner] = ratatui::layout::Layout::vertical([
@@ -73,9 +79,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let h = inner.height as usize;
     // Follow the focused row (with a line of what precedes it) unless the operator scrolled.
     let auto = match anchors.get(view.ui.focus) {
-        Some(&(start, len)) if start + len + 1 > h => {
-            (start + len + 2).saturating_sub(h).min(start.saturating_sub(1))
-        }
+        Some(&(start, len)) if start + len + 1 > h => (start + len + 2)
+            .saturating_sub(h)
+            .min(start.saturating_sub(1)),
         _ => 0,
     };
     let want = view.ui.scroll.unwrap_or(auto);
@@ -150,7 +156,13 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         .iter()
         .any(|g| g.check == crate::wizard::spec::Check::ProtectionTest);
     if testing && view.mode == super::Mode::Sim {
-        push_hanging(&mut lines, "ℹ ", label(spec, lang, "sim_current_hint"), w, t.sim());
+        push_hanging(
+            &mut lines,
+            "ℹ ",
+            label(spec, lang, "sim_current_hint"),
+            w,
+            t.sim(),
+        );
     }
     // The first live step: the meter's cells against the unit's own.
     if !view.disagreements.is_empty() {
@@ -165,7 +177,10 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
             "meter_disagrees",
             &[
                 ("cells", &list.join(", ")),
-                ("tolerance", &format!("{:.2}", spec.limits.ladder_live_tolerance.0)),
+                (
+                    "tolerance",
+                    &format!("{:.2}", spec.limits.ladder_live_tolerance.0),
+                ),
             ],
         );
         push_hanging(&mut lines, "⚠ ", &text, w, t.warn());
@@ -323,7 +338,10 @@ fn row_lines(
             let name = if width(full) > label_w {
                 let body = wrap(full, w.saturating_sub(2).max(8));
                 for l in body {
-                    lines.push(Line::from(Span::styled(format!("  {l}"), fstyle(Style::new()))));
+                    lines.push(Line::from(Span::styled(
+                        format!("  {l}"),
+                        fstyle(Style::new()),
+                    )));
                 }
                 String::new()
             } else {
@@ -501,7 +519,10 @@ fn row_lines(
             let text = if matches!(step.input, InputSpec::SignOff { .. }) {
                 format!("{} ✎", label(spec, lang, "sign_off"))
             } else if let Some(back) = amend_target(view) {
-                format!("{} ▸", label_with(spec, lang, "amend_back", &[("back", &back)]))
+                format!(
+                    "{} ▸",
+                    label_with(spec, lang, "amend_back", &[("back", &back)])
+                )
             } else {
                 format!("{} ▸", label(spec, lang, "next"))
             };

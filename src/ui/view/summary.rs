@@ -125,10 +125,7 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
     for s in &log.steps {
         for g in &s.gates {
             if g.source.as_deref() == Some(BY_OPERATOR) {
-                warnings.push((
-                    format!("⚠ {} / {}: {BY_OPERATOR}", s.id, g.gate),
-                    t.warn(),
-                ));
+                warnings.push((format!("⚠ {} / {}: {BY_OPERATOR}", s.id, g.gate), t.warn()));
             }
         }
         if s.outcome == "skipped" {

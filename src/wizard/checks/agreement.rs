@@ -34,8 +34,7 @@ pub fn ladder_against_cells(
         };
         below = *reading;
         let connected = k < 32 && cells.enabled_mask & (1 << k) != 0;
-        let (Some(meter), true, Some(unit)) = (meter, connected, cells.cell_voltages.get(k))
-        else {
+        let (Some(meter), true, Some(unit)) = (meter, connected, cells.cell_voltages.get(k)) else {
             continue;
         };
         if (meter.0 - unit.0).abs() > tolerance.0 + 1e-9 {

@@ -1114,7 +1114,9 @@ fn an_amended_pack_id_changes_nothing_later_and_brings_the_operator_back() {
     assert_eq!(state.current, 0);
     // The later steps keep their verdicts while the amendment is under way.
     assert_eq!(state.steps[1].status(), Status::Done);
-    engine.step(&mut state, field("pack_id", "PK-42"), 11).unwrap();
+    engine
+        .step(&mut state, field("pack_id", "PK-42"), 11)
+        .unwrap();
     let ev = engine.step(&mut state, Input::Next, 12).unwrap();
     let amended = ev
         .iter()
@@ -1171,10 +1173,21 @@ fn an_amended_cell_count_re_checks_exactly_the_steps_that_read_it() {
     for must in ["wiring.ladder", "config.status", "config.cells_capacity"] {
         assert!(recheck.contains(&must.to_string()), "{must} in {recheck:?}");
     }
-    assert!(!recheck.contains(&"setup.safety".to_string()), "{recheck:?}");
-    assert_eq!(id(state.current), recheck[0], "sent to the first to re-check");
+    assert!(
+        !recheck.contains(&"setup.safety".to_string()),
+        "{recheck:?}"
+    );
+    assert_eq!(
+        id(state.current),
+        recheck[0],
+        "sent to the first to re-check"
+    );
     assert!(recheck.iter().all(|r| *r != "protection.test"));
-    let safety = spec.steps.iter().position(|s| s.id == "setup.safety").unwrap();
+    let safety = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "setup.safety")
+        .unwrap();
     assert_eq!(state.steps[safety].status(), Status::Done);
     assert_eq!(state.steps[test].status(), Status::Pending);
 }
@@ -1184,17 +1197,24 @@ fn only_an_earlier_finished_step_can_be_amended_and_one_at_a_time() {
     let spec = WizardSpec::builtin();
     let (engine, mut state) = at_protection_test(&spec);
     let amend = |s: &str| Input::Amend { step: s.into() };
-    assert!(engine.step(&mut state, amend("protection.test"), 3).is_err());
+    assert!(engine
+        .step(&mut state, amend("protection.test"), 3)
+        .is_err());
     assert!(engine.step(&mut state, amend("signoff"), 3).is_err());
     assert!(engine.step(&mut state, amend("nope"), 3).is_err());
     engine.step(&mut state, amend("setup.pack"), 4).unwrap();
-    let err = engine.step(&mut state, amend("setup.safety"), 5).unwrap_err();
+    let err = engine
+        .step(&mut state, amend("setup.safety"), 5)
+        .unwrap_err();
     assert!(err.to_string().contains("finish amending"), "{err}");
     // A failing amended step is not left: clearing a required field keeps the operator there.
     let ev = engine.step(&mut state, field("pack_id", ""), 6).unwrap();
     assert!(matches!(ev[0], Event::FieldCleared { .. }), "{ev:?}");
     let ev = engine.step(&mut state, Input::Back, 7).unwrap();
-    assert!(!ev.iter().any(|e| matches!(e, Event::Amended { .. })), "{ev:?}");
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Amended { .. })),
+        "{ev:?}"
+    );
     assert_eq!(state.current, 0);
 }
 
@@ -1209,5 +1229,8 @@ fn an_optional_field_can_be_emptied_again() {
     assert_eq!(ev.len(), 1);
     assert!(!state.steps[0].fields.contains_key("trainer"));
     // Emptying what is already empty records nothing.
-    assert!(engine.step(&mut state, field("trainer", ""), 3).unwrap().is_empty());
+    assert!(engine
+        .step(&mut state, field("trainer", ""), 3)
+        .unwrap()
+        .is_empty());
 }
