@@ -156,8 +156,14 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         keys.retain(|k| !k.ends_with(" amend"));
     }
     let w = view.ui.shown.get();
+    // The step pane's marks name both keys; the footer names the one that shows more now.
     if w.max > 0 {
-        keys.insert(2, "PgUp/Dn more".into());
+        let k = if w.offset < w.max {
+            "PgDn more"
+        } else {
+            "PgUp more"
+        };
+        keys.insert(2, k.into());
     }
     // What fits, in order of need; help (where every key is) always.
     let help = keys.pop().unwrap_or_default();
