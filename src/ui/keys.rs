@@ -839,4 +839,162 @@ mod tests {
             })]
         );
     }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn in_an_entry_letters_type_and_only_ctrl_keys_command() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "setup.pack");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        // The operator's name: every letter goes into it, commands among them.
+        typed(&mut ui, &ctx, "qasogv?");
+        assert_eq!(ui.overlay, None);
+        assert_eq!(
+            ui.buffers.get("operator").map(String::as_str),
+            Some("qasogv?")
+        );
+        handle_key(&mut ui, &ctx, ctrl('a'));
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, ctrl('q'));
+        assert_eq!(ui.overlay, Some(Overlay::Quit));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, ctrl('v'));
+        assert_eq!(ui.overlay, Some(Overlay::Meter));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, key(KeyCode::F(1)));
+        assert_eq!(ui.overlay, Some(Overlay::Help));
+        assert_eq!(
+            ui.buffers.get("operator").map(String::as_str),
+            Some("qasogv?"),
+            "no command typed a letter"
+        );
+        // The footer names the Ctrl forms here, the letters elsewhere.
+        assert!(footer_keys(true, false, true, true).contains(&"^A app".to_string()));
+        assert!(footer_keys(false, false, true, true).contains(&"a app".to_string()));
+    }
+
+    #[test]
+    fn off_an_entry_the_letters_act() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.pin1_minus");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+        // In the app, a row taking no value: `a` closes it again.
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
+        assert_eq!(ui.overlay, None);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('g')));
+        assert!(matches!(ui.overlay, Some(Overlay::Goto(_))));
+        // A step that is not optional is not skipped, and says why.
+        ui.overlay = None;
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Char('s'))).is_empty());
+        assert!(ui.notice.is_some());
+    }
+
+    #[test]
+    fn enter_on_a_row_of_the_simulated_app_applies_it_and_moves_on() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "config.battery_type");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        ui.overlay = Some(Overlay::Phone);
+        ui.phone.focus = 2;
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Sim(AppAction::BatteryType(_))]
+        ));
+        assert_eq!(ui.phone.focus, 3, "on to the next row");
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+    }
+
+    #[test]
+    fn the_meter_fills_the_entries_it_measures_and_closes_after_the_last() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.similar_charge");
+        let readings = crate::train::meter::MeterReadings {
+            taps: Vec::new(),
+            pack: crate::units::Volts(52.4),
+            last_pin: crate::units::Volts(52.4),
+            lowest_cell: crate::units::Volts(3.274),
+            highest_cell: crate::units::Volts(3.276),
+            output: crate::units::Volts(0.0),
+        };
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: Some(&readings),
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, ctrl('v'));
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            vec![Action::Commit {
+                input: Input::Field {
+                    field: "lowest_cell".into(),
+                    text: "3.274".into()
+                },
+                key: "lowest_cell".into(),
+                advance: true
+            }]
+        );
+        assert_eq!(
+            ui.overlay,
+            Some(Overlay::Meter),
+            "the next row is measured too"
+        );
+        ui.after(&actions[0], &Ok(Vec::new()));
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert!(
+            matches!(&actions[0], Action::Commit { input: Input::Field { text, .. }, .. } if text == "3.276")
+        );
+        assert_eq!(
+            ui.overlay, None,
+            "the button is not measured: the meter closes"
+        );
+    }
+
+    #[test]
+    fn a_resumed_step_has_the_focus_on_its_first_row_not_done() {
+        let spec = WizardSpec::builtin();
+        let mut state = at(&spec, "setup.safety");
+        let i = state.current;
+        let items = crate::wizard::engine::step_items(&spec.steps[i], &state.live);
+        state.steps[i].checked.insert(items[0].id.clone());
+        state.steps[i].checked.insert(items[1].id.clone());
+        let ui = UiState::resumed(&spec, &state);
+        assert_eq!(ui.focus, 2);
+        for it in &items {
+            state.steps[i].checked.insert(it.id.clone());
+        }
+        let ui = UiState::resumed(&spec, &state);
+        assert_eq!(ui.focus, items.len(), "all ticked: the button");
+    }
 }
