@@ -7,6 +7,7 @@
 // public functions, are not held to it).
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod bench;
 pub mod bms;
 pub mod clean;

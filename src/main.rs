@@ -45,7 +45,14 @@ enum Command {
         #[command(flatten)]
         args: cmd::ladder::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
+    },
+    /// Print the whole procedure for one pack (every step, check and limit) as a handout.
+    Procedure {
+        #[command(flatten)]
+        args: cmd::procedure::Args,
+        #[command(flatten)]
+        wizard: cmd::WordedArgs,
     },
     /// Run a commissioning headless, from an answers file.
     Run {
@@ -68,9 +75,14 @@ enum Command {
         #[command(flatten)]
         args: cmd::train::Args,
         #[command(flatten)]
-        sim: cmd::SimArg,
+        session: cmd::WizardArgs,
+    },
+    /// The workshop archive of verified sessions: add, list, search, show, export.
+    Archive {
         #[command(flatten)]
-        session: cmd::TrainSessionArgs,
+        args: cmd::archive::Args,
+        #[command(flatten)]
+        wizard: cmd::WizardFileArg,
     },
 }
 
@@ -78,6 +90,15 @@ enum Command {
 fn only_wizard(w: cmd::WizardFileArg) -> cmd::WizardArgs {
     cmd::WizardArgs {
         wizard: w.wizard,
+        ..cmd::WizardArgs::default()
+    }
+}
+
+/// The session options of a subcommand that takes only `--wizard` and `--lang`.
+fn worded(w: cmd::WordedArgs) -> cmd::WizardArgs {
+    cmd::WizardArgs {
+        wizard: w.wizard,
+        lang: w.lang,
         ..cmd::WizardArgs::default()
     }
 }
@@ -101,21 +122,13 @@ fn main() -> ExitCode {
         }
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
-        Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, only_wizard(wizard)),
+        Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, worded(wizard)),
+        Some(Command::Procedure { args, wizard }) => cmd::procedure::run(args, worded(wizard)),
+        Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &only_wizard(wizard)),
         Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &only_wizard(wizard)),
-        Some(Command::Train { args, sim, session }) => cmd::train::run(
-            args,
-            cmd::WizardArgs {
-                sim: sim.sim,
-                replay: None,
-                wizard: session.wizard,
-                lang: session.lang,
-                out: session.out,
-                key: session.key,
-            },
-        ),
+        Some(Command::Train { args, session }) => cmd::train::run(args, session),
     };
     match result {
         Ok(code) => code,

@@ -439,7 +439,10 @@ impl Runner<'_, '_> {
             let safety = if r.safety { " [safety]" } else { "" };
             out.push_str(&format!("\n  gate {}{safety}: {what}", r.gate));
             for reason in &r.verdict.reasons {
-                out.push_str(&format!("\n    - {}", reason.text));
+                out.push_str(&format!(
+                    "\n    - {}",
+                    reason.render(self.bench.session.engine.spec(), self.lang)
+                ));
             }
         }
         for (field, (text, error)) in &record.rejected {

@@ -15,8 +15,8 @@ use crate::bms::frame::{command, Reassembler, CMD_CELL_INFO};
 use crate::bms::link::{BmsLink, LinkError, LinkEvent, REPLAY_PEER_PREFIX};
 use crate::bms::model::Frame;
 
-/// A command the timeline is about to play anyway is not answered twice: the recorded
-/// command within this much of now stands for the one asked for.
+/// A command the timeline plays anyway is not answered twice: the recorded command within
+/// this much of now (before or after) stands for the one asked for.
 const AHEAD: Duration = Duration::from_secs(1);
 
 /// How long after its last entry a capture's end is reported. Not at once: the session goes
@@ -128,7 +128,7 @@ impl ReplayLink {
 
     fn push(&mut self, event: LinkEvent) {
         if let Some(tap) = &self.tap {
-            tap.event(&event);
+            event.record_in(tap);
         }
         self.pending.push_back(event);
     }
@@ -214,17 +214,20 @@ impl BmsLink for ReplayLink {
     }
 
     /// Ask for settings and live data again (0x96): answered with what the unit answered the
-    /// same command in the recording, unless the recording sends it right now anyway.
+    /// same command in the recording, unless the recording sent it around now anyway.
     async fn refresh(&mut self) -> Result<(), LinkError> {
         if self.start.is_none() {
             return Err(LinkError::Closed);
         }
         let cmd = command(CMD_CELL_INFO, &[]);
         let now = self.now();
-        let soon = self.timeline[self.next.min(self.timeline.len())..]
-            .iter()
-            .take_while(|t| t.at <= now + AHEAD)
-            .any(|t| t.entry.direction == Direction::Out && t.entry.payload == cmd);
+        // The recording asked the same around now (just played, or about to be): the
+        // timeline's answer is this one's.
+        let soon = self.timeline.iter().any(|t| {
+            t.entry.direction == Direction::Out
+                && t.entry.payload == cmd
+                && t.at.abs_diff(now) <= AHEAD
+        });
         if soon {
             return Ok(());
         }

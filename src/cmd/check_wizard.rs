@@ -28,6 +28,7 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             Err(errors) => return Ok(report(&path.display().to_string(), &errors)),
         },
     };
+    let counts = WizardSpec::text_counts(&text, &origin).unwrap_or_default();
     match WizardSpec::from_str(&text, &origin) {
         Ok(spec) => {
             println!(
@@ -36,9 +37,25 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                 crate::clean::clean(&spec.languages.join(", "))
             );
             println!("sha256 {}", spec.wizard_hash());
+            print_counts(&counts);
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => Ok(report(&origin, &errors)),
+        Err(errors) => {
+            let code = report(&origin, &errors);
+            print_counts(&counts);
+            Ok(code)
+        }
+    }
+}
+
+/// One line per listed language on stderr (stdout holds the mistakes, one a line): the texts
+/// it has, and the ones it lacks.
+fn print_counts(counts: &std::collections::BTreeMap<String, (usize, usize)>) {
+    for (lang, (given, missing)) in counts {
+        eprintln!(
+            "texts {}: {given} given, {missing} missing",
+            crate::clean::clean(lang)
+        );
     }
 }
 

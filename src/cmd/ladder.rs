@@ -13,6 +13,7 @@ use crate::units::Volts;
 use crate::wizard::checks::ladder::{check_ladder, wire_count, LadderReport, RowVerdict};
 use crate::wizard::checks::{default_model, typed_decimals, LadderInput};
 use crate::wizard::spec::{tr, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 /// Arguments of `ladder`.
 #[derive(Debug, clap::Args)]
@@ -50,10 +51,8 @@ pub struct Args {
 
 /// Run `ladder`.
 pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
-    let spec = match &wizard.wizard {
-        Some(path) => WizardSpec::load(path).map_err(|e| eyre!("{e}"))?,
-        None => WizardSpec::builtin(),
-    };
+    let (spec, lang) = crate::cmd::load_wizard(&wizard)?;
+    let lang = lang.as_str();
     let chemistry: Chemistry = args.chemistry.parse().map_err(|e: String| eyre!(e))?;
     let Some(chem) = spec.chemistries.get(&chemistry) else {
         bail!("the wizard has no limits for {chemistry}");
@@ -147,7 +146,19 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
     let report = check_ladder(chem, cells, model, &spec.limits, &input);
 
     if args.json {
-        let faults: Vec<_> = report.gate_faults().collect();
+        // The JSON keeps its `detail` sentence (in the chosen language) beside the code and
+        // the sentence's key and arguments.
+        let faults: Vec<_> = report
+            .gate_faults()
+            .map(|f| {
+                serde_json::json!({
+                    "cell": f.cell,
+                    "kind": f.kind,
+                    "detail": f.say.render(&spec, lang),
+                    "say": f.say,
+                })
+            })
+            .collect();
         let out = serde_json::json!({
             "ok": report.ok(),
             "chemistry": chemistry.id(),
@@ -163,18 +174,20 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         print!(
             "{}",
             crate::clean::clean_lines(&table(
+                &spec,
+                lang,
                 &report,
-                tr(&chem.name, "en"),
-                cells,
-                tr(&model.name, "en"),
+                (tr(&chem.name, lang), cells, tr(&model.name, lang)),
                 pack_voltage
             ))
         );
-        if let Some(note) = &chem.ladder_note {
-            println!("Note: {}", crate::clean::clean(tr(note, "en")));
+        let note =
+            |text: &str| Say::new("cli.note", [("note", Arg::verbatim(text))]).render(&spec, lang);
+        if let Some(n) = &chem.ladder_note {
+            println!("{}", crate::clean::clean(&note(tr(n, lang))));
         }
-        if let Some(note) = model.split_note("en") {
-            println!("Note: {note}");
+        if let Some(n) = model.split_note(lang) {
+            println!("{}", crate::clean::clean(&note(&n)));
         }
     }
     Ok(if report.ok() {
@@ -204,37 +217,93 @@ fn parse_unused(entries: &[String]) -> Result<BTreeMap<u32, Volts>> {
         .collect()
 }
 
-/// The report as a plain table, then the diagnosis.
-fn table(report: &LadderReport, chem: &str, cells: u32, model: &str, pack: Volts) -> String {
-    let mut out = format!("{chem}, {cells} cells on {model}; pack {pack:.2}\n");
-    out.push_str("cell  pin             reading     step        verdict\n");
+/// The report as a plain table, then the diagnosis, in `lang`.
+fn table(
+    spec: &WizardSpec,
+    lang: &str,
+    report: &LadderReport,
+    (chem, cells, model): (&str, u32, &str),
+    pack: Volts,
+) -> String {
+    let say = |key: &str| Say::plain(key).render(spec, lang);
+    let volts = |v: Volts| Arg::volts(v.0, 2);
+    let mut out = Say::new(
+        "cli.ladder.header",
+        [
+            ("cells", Arg::int(cells)),
+            ("chemistry", Arg::verbatim(chem)),
+            ("model", Arg::verbatim(model)),
+            ("pack", volts(pack)),
+        ],
+    )
+    .render(spec, lang);
+    out.push('\n');
+    // Columns padded by display width, so translated headings stay aligned.
+    let pad = |s: &str, w: usize, right: bool| {
+        let gap = " ".repeat(w.saturating_sub(crate::ui::text::width(s)));
+        if right {
+            format!("{gap}{s}")
+        } else {
+            format!("{s}{gap}")
+        }
+    };
+    out.push_str(&format!(
+        "{}  {}  {}  {}  {}\n",
+        pad(&say("cli.ladder.col_cell"), 4, false),
+        pad(&say("cli.ladder.col_pin"), 20, false),
+        pad(&say("cli.ladder.col_reading"), 10, true),
+        pad(&say("cli.ladder.col_step"), 10, true),
+        say("cli.ladder.col_verdict"),
+    ));
     for row in &report.rows {
-        let volts = |v: Option<Volts>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
-        let verdict = match row.verdict {
-            RowVerdict::Ok => "ok",
-            RowVerdict::Fault => "FAULT",
-            RowVerdict::Pending => "pending",
+        let shown = |v: Option<Volts>| {
+            v.map_or("-".to_string(), |v| {
+                crate::wizard::words::render_arg(spec, lang, &volts(v))
+            })
         };
+        let verdict = say(match row.verdict {
+            RowVerdict::Ok => "cli.ladder.ok",
+            RowVerdict::Fault => "cli.ladder.fault",
+            RowVerdict::Pending => "cli.ladder.pending",
+        });
+        let pin = crate::wizard::words::render_arg(
+            spec,
+            lang,
+            &Arg::Pin {
+                plug: row.pin.plug,
+                pin: row.pin.pin,
+            },
+        );
         out.push_str(&format!(
-            "{:>4}  {:<14}  {:>10}  {:>10}  {verdict}\n",
-            row.cell.get(),
-            row.pin.to_string(),
-            volts(row.reading),
-            volts(row.step),
+            "{}  {}  {}  {}  {verdict}\n",
+            pad(&row.cell.get().to_string(), 4, true),
+            pad(&pin, 20, false),
+            pad(&shown(row.reading), 10, true),
+            pad(&shown(row.step), 10, true),
         ));
     }
     let faults: Vec<_> = report.gate_faults().collect();
     if faults.is_empty() {
-        out.push_str("Wiring right: every pin one cell higher, up to the pack voltage.\n");
+        out.push_str(&say("cli.ladder.right"));
+        out.push('\n');
     } else {
-        out.push_str(&format!(
-            "Wiring WRONG — {} fault{}:\n",
-            faults.len(),
-            if faults.len() == 1 { "" } else { "s" }
-        ));
+        out.push_str(
+            &Say::new(
+                "cli.ladder.wrong",
+                [("count", Arg::int(faults.len() as i64))],
+            )
+            .render(spec, lang),
+        );
+        out.push('\n');
         for f in faults {
-            let at = f.cell.map_or(String::new(), |c| format!("cell {c}, "));
-            out.push_str(&format!("  [{at}{}] {}\n", f.kind, f.detail));
+            let at = f.cell.map_or(String::new(), |c| {
+                Say::new("cli.ladder.at_cell", [("cell", Arg::int(c))]).render(spec, lang)
+            });
+            out.push_str(&format!(
+                "  [{at}{}] {}\n",
+                f.kind,
+                f.say.render(spec, lang)
+            ));
         }
     }
     out

@@ -1,11 +1,13 @@
 //! One module per subcommand: each parses its own arguments (clap) and does its I/O, calling
 //! the pure core for every decision. Errors are wrapped with color-eyre only here.
 
+pub mod archive;
 pub mod check_wizard;
 pub mod decode;
 pub mod keygen;
 pub mod ladder;
 pub mod monitor;
+pub mod procedure;
 pub mod run;
 pub mod scan;
 pub mod train;
@@ -14,7 +16,7 @@ pub mod wizard;
 
 use std::path::PathBuf;
 
-/// The options of a whole session: the interactive wizard and `run` take them all; the other
+/// The options of a whole session: the interactive wizard, `run` and `train` take them all; the other
 /// subcommands take only the ones they use (the small groups below), so that each one's
 /// `--help` lists only its own.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -29,7 +31,7 @@ pub struct WizardArgs {
     /// Use this wizard file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
-    /// Language of the wizard's texts (en, pl, …); defaults from LANG.
+    /// Language of the wizard's texts (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
     /// The session folder (default: a new one under the platform's data directory).
@@ -57,7 +59,7 @@ pub struct ReplayArg {
     pub replay: Option<PathBuf>,
 }
 
-/// `--wizard FILE` alone (`ladder`, `verify`).
+/// `--wizard FILE` alone (`verify`, `archive`: their output is not worded per language).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WizardFileArg {
     /// Use this wizard file instead of the built-in one.
@@ -65,21 +67,15 @@ pub struct WizardFileArg {
     pub wizard: Option<PathBuf>,
 }
 
-/// What `train` takes of a session's options: no `--replay` (a scenario is simulated).
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`: output in the chosen language).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct TrainSessionArgs {
+pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
-    /// Language of the wizard's texts (en, pl, …); defaults from LANG.
+    /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
-    /// The session folder (default: a new one under the platform's data directory).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// The operator's ed25519 SSH key for signing the log.
-    #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
 }
 
 /// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.
@@ -91,9 +87,17 @@ pub fn load_wizard(
         Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
         None => WizardSpec::builtin(),
     };
-    let env_lang = std::env::var("LANG").ok();
-    let lang = pick_language(args.lang.as_deref(), env_lang.as_deref(), &spec);
+    let lang = pick_language(args.lang.as_deref(), env_language().as_deref(), &spec);
     Ok((spec, lang))
+}
+
+/// The language the environment asks for, as POSIX ranks it: `LC_ALL`, else `LC_MESSAGES`,
+/// else `LANG` (the first one set and not empty).
+pub fn env_language() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
 }
 
 /// Read a capture file for `--replay`: every mistake named with its line.

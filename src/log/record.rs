@@ -239,13 +239,57 @@ pub struct GateLog {
     pub safety: bool,
     /// passed, failed, overridden.
     pub result: String,
-    /// Why it failed.
+    /// Why it failed: each reason's code and arguments, and its words in the session's
+    /// language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ReasonLog>,
     /// Where the data came from when not from the BMS: the unit can never send it, and the
     /// operator confirmed it from the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// One reason a gate failed, as the log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReasonLog {
+    /// The reason's code, its sentence and arguments (what `verify` and machines read), and
+    /// its words in the session's language.
+    Coded {
+        /// The stable code.
+        code: String,
+        /// The sentence's key in wizard.yaml's `reasons:`.
+        key: String,
+        /// The sentence's arguments.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        args: crate::wizard::words::Args,
+        /// The words, in the session's language.
+        text: String,
+    },
+    /// A log from before reasons had codes in it: the English sentence.
+    Plain(String),
+}
+
+impl ReasonLog {
+    /// A gate reason in the log, its words in `lang`.
+    pub fn of(reason: &crate::wizard::checks::Reason, spec: &WizardSpec, lang: &str) -> Self {
+        match &reason.say {
+            Some(say) => ReasonLog::Coded {
+                code: reason.code.clone(),
+                key: say.key.clone(),
+                args: say.args.clone(),
+                text: say.render(spec, lang),
+            },
+            None => ReasonLog::Plain(reason.legacy.clone()),
+        }
+    }
+
+    /// The words.
+    pub fn text(&self) -> &str {
+        match self {
+            ReasonLog::Coded { text, .. } | ReasonLog::Plain(text) => text,
+        }
+    }
 }
 
 /// One row of the ladder table.
@@ -384,6 +428,9 @@ pub enum RecordError {
     /// Not signed off yet.
     #[error("the commissioning is not signed off yet")]
     NotSignedOff,
+    /// The session lacks something every log must state; nothing is signed without it.
+    #[error("the session does not record its {0}: no log is made without it")]
+    Missing(&'static str),
     /// The log could not be written as YAML (a bug in the log type, not in the session).
     #[error("the log could not be written as YAML: {0}")]
     Encode(String),
@@ -422,7 +469,7 @@ pub fn build(
     let (signed_at, signer, signer_role) =
         state.signed_off.clone().ok_or(RecordError::NotSignedOff)?;
     let (started_at, wizard_sha256, tool_version, language) =
-        state.started.clone().unwrap_or_default();
+        state.started.clone().ok_or(RecordError::Missing("start"))?;
     let text_field = |id: &str| -> Option<String> {
         spec.steps.iter().zip(&state.steps).find_map(|(s, r)| {
             if s.input.fields().iter().any(|f| f.id == id) {
@@ -457,7 +504,12 @@ pub fn build(
                     "failed"
                 }
                 .to_string(),
-                reasons: g.verdict.reasons.iter().map(|x| x.text.clone()).collect(),
+                reasons: g
+                    .verdict
+                    .reasons
+                    .iter()
+                    .map(|x| ReasonLog::of(x, spec, &language))
+                    .collect(),
                 source: g.verdict.by_operator.then(|| BY_OPERATOR.to_string()),
             })
             .collect();
@@ -535,8 +587,12 @@ pub fn build(
         started_at: timestamp(started_at),
         signed_off_at: timestamp(signed_at),
         operator: Person {
-            name: text_field(PackField::Operator.id()).unwrap_or_default(),
-            role: text_field(PackField::Role.id()).unwrap_or_default(),
+            name: text_field(PackField::Operator.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("operator"))?,
+            role: text_field(PackField::Role.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("operator's role"))?,
         },
         trainer: text_field(PackField::Trainer.id()).filter(|t| !t.is_empty()),
         signed_off_by: Person {
@@ -544,14 +600,19 @@ pub fn build(
             role: signer_role,
         },
         pack: PackRecord {
-            id: text_field(PackField::PackId.id()).unwrap_or_default(),
+            id: text_field(PackField::PackId.id())
+                .filter(|t| !t.is_empty())
+                .ok_or(RecordError::Missing("pack id"))?,
             chemistry: pack
                 .chemistry
                 .map(|c| c.id().to_string())
-                .unwrap_or_default(),
+                .ok_or(RecordError::Missing("battery type"))?,
             series_cells: pack.cells.unwrap_or(0),
             capacity: format!("{:.1} Ah", pack.capacity.unwrap_or(AmpHours(0.0)).0),
-            model: pack.model.clone().unwrap_or_default(),
+            model: pack
+                .model
+                .clone()
+                .ok_or(RecordError::Missing("BMS model"))?,
             cold_site: pack.cold_site,
             pack_voltage: pack.pack_voltage.map(volts),
         },
@@ -867,6 +928,16 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
             log.format
         ));
     }
+    // What the link was is in the log twice (the flag, the link's name): they must agree, so
+    // a replay cannot pass for a live unit even where the journal is not checked.
+    let replay_link = log.bms.as_ref().is_some_and(|b| {
+        b.link
+            .split(", then ")
+            .any(|p| p.starts_with(crate::bms::link::REPLAY_PEER_PREFIX))
+    });
+    if replay_link && !log.replayed {
+        out.push("the BMS link was a replayed capture, but the log is not marked replayed".into());
+    }
     for step in &log.steps {
         if step.outcome == "open" {
             out.push(format!("step {} was never completed", step.id));
@@ -914,4 +985,30 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
         out.push("the journal hash is missing or malformed".to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::engine::tests::mini;
+
+    /// A state that claims a sign-off but lacks what every log must state is refused by name,
+    /// never signed with blanks.
+    #[test]
+    fn a_log_is_never_built_with_blanks_for_what_it_must_state() {
+        let spec = mini();
+        let engine = Engine::new(&spec);
+        let mut state = engine.empty_state();
+        assert!(matches!(
+            build(&engine, &state, "h"),
+            Err(RecordError::NotSignedOff)
+        ));
+        state.signed_off = Some((5, "Ann".into(), "technician".into()));
+        let err = build(&engine, &state, "h").unwrap_err();
+        assert!(matches!(err, RecordError::Missing("start")), "{err}");
+        assert!(err.to_string().contains("start"), "{err}");
+        state.started = Some((1, "h".into(), "0.1.0".into(), "en".into()));
+        let err = build(&engine, &state, "h").unwrap_err();
+        assert!(matches!(err, RecordError::Missing("operator")), "{err}");
+    }
 }

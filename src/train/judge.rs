@@ -120,15 +120,15 @@ fn outcome(c: &Catch, events: &[Event]) -> Outcome {
             .verdict
             .reasons
             .iter()
-            .find(|x| c.matches_reason(&x.code, &x.text))
+            .find(|x| c.matches_reason(&x.code, &x.english()))
         {
             Some(x) => {
                 return Outcome::Caught {
                     at: *at,
-                    reason: x.text.clone(),
+                    reason: x.english(),
                 }
             }
-            None => other_reasons.extend(r.verdict.reasons.iter().map(|x| x.text.clone())),
+            None => other_reasons.extend(r.verdict.reasons.iter().map(|x| x.english())),
         }
     }
     if !other_reasons.is_empty() {
@@ -194,7 +194,7 @@ pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result
                                 && g.verdict
                                     .reasons
                                     .iter()
-                                    .any(|x| r.catch.matches_reason(&x.code, &x.text))
+                                    .any(|x| r.catch.matches_reason(&x.code, &x.english()))
                         })
                 });
                 if !expected_here {
@@ -220,7 +220,7 @@ fn failing(gates: &[GateResult]) -> String {
         .iter()
         .filter(|g| !g.verdict.ok)
         .map(|g| {
-            let reasons: Vec<&str> = g.verdict.reasons.iter().map(|r| r.text.as_str()).collect();
+            let reasons: Vec<String> = g.verdict.reasons.iter().map(|r| r.english()).collect();
             format!("gate {} ({})", g.gate, reasons.join("; "))
         })
         .collect::<Vec<_>>()
@@ -271,6 +271,7 @@ mod tests {
     use super::*;
     use crate::wizard::checks::{Reason, Verdict};
     use crate::wizard::engine::Override;
+    use crate::wizard::words::{Arg, Say};
 
     fn catch() -> Catch {
         Catch {
@@ -288,10 +289,10 @@ mod tests {
             results: vec![GateResult {
                 gate: "switches_on".into(),
                 safety: false,
-                verdict: Verdict::fail(vec![Reason {
-                    code: "switch_off".into(),
-                    text: "the Balance switch is off".into(),
-                }]),
+                verdict: Verdict::fail(vec![Reason::new(
+                    "switch_off",
+                    Say::new("switch_off", [("switch", Arg::verbatim("Balance"))]),
+                )]),
             }],
         }
     }
@@ -366,7 +367,7 @@ mod tests {
         let mut other = refused(1);
         if let Event::Gates { results, .. } = &mut other {
             results[0].verdict.reasons[0].code = "x".into();
-            results[0].verdict.reasons[0].text = "something else".into();
+            results[0].verdict.reasons[0].say = Some(Say::plain("not_connected"));
         }
         let r = judge(&[catch()], &[other]);
         assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("not for 'switch_off'")));
@@ -382,10 +383,10 @@ mod tests {
             results: vec![GateResult {
                 gate: "cells_visible".into(),
                 safety: true,
-                verdict: Verdict::fail(vec![Reason {
-                    code: "cell_not_visible".into(),
-                    text: "cell 3 not visible".into(),
-                }]),
+                verdict: Verdict::fail(vec![Reason::new(
+                    "cell_not_visible",
+                    Say::new("cell_not_visible", [("cell", Arg::int(3))]),
+                )]),
             }],
         };
         let events = [refused(0), left(Leave::Passed), other_step];

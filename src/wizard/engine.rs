@@ -16,6 +16,7 @@ use crate::wizard::checks::{
     Value, Verdict,
 };
 use crate::wizard::spec::{Check, InputSpec, ItemSpec, PackField, StepSpec, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 /// Milliseconds since the Unix epoch, stamped by the edge that received the input.
 pub type Millis = i64;
@@ -1014,19 +1015,24 @@ impl<'w> Engine<'w> {
                 let mut verdict = checks::evaluate(&g.check, &ctx);
                 let only_unreported =
                     !verdict.ok && verdict.reasons.iter().all(|r| r.code == "not_reported");
-                if only_unreported && g.confirm.is_some() {
+                if let (true, Some(confirm)) = (only_unreported, &g.confirm) {
                     if record.checked.contains(&confirm_item_id(&g.id)) {
                         verdict = checks::Verdict {
                             by_operator: true,
                             ..checks::Verdict::pass()
                         };
-                    } else if let Some(text) = &g.confirm {
+                    } else {
                         for r in &mut verdict.reasons {
-                            r.text = format!(
-                                "{}; then tick \"{}\"",
-                                r.text,
-                                crate::wizard::spec::tr(text, "en")
-                            );
+                            // The reason says which checklist item takes the operator's word.
+                            if let Some(say) = r.say.take() {
+                                r.say = Some(Say::new(
+                                    "part.tick",
+                                    [
+                                        ("reason", Arg::say(say)),
+                                        ("tick", Arg::Text(confirm.clone())),
+                                    ],
+                                ));
+                            }
                         }
                     }
                 }

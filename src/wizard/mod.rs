@@ -4,3 +4,4 @@ pub mod answers;
 pub mod checks;
 pub mod engine;
 pub mod spec;
+pub mod words;

@@ -47,6 +47,16 @@ pub struct WizardSpec {
     pub messages: BTreeMap<String, Text>,
     /// The manual's error list (1–9) in our words, for STATUS and the live panel.
     pub errors: BTreeMap<u8, Text>,
+    /// Languages that write a decimal comma (3,65 V); see [`crate::wizard::words`].
+    #[serde(default)]
+    pub decimal_comma: Vec<String>,
+    /// The sentences the program says (gate reasons, ladder diagnoses, alarm names), by key,
+    /// with named placeholders; rendered by [`crate::wizard::words`].
+    #[serde(default)]
+    pub reasons: BTreeMap<String, Text>,
+    /// What the subcommands print (`ladder`, `procedure`, …), by key, with placeholders.
+    #[serde(default)]
+    pub cli: BTreeMap<String, Text>,
     /// The steps in order.
     pub steps: Vec<StepSpec>,
     /// SHA-256 (hex) of the exact bytes this wizard was loaded from; see [`Self::wizard_hash`].
@@ -846,6 +856,13 @@ impl WizardSpec {
                 },
             )
             .clone()
+    }
+
+    /// Per language of `languages`: how many texts the wizard file gives in it and how many it
+    /// lacks; `None` when the file does not even parse into a wizard.
+    pub fn text_counts(text: &str, origin: &str) -> Option<BTreeMap<String, (usize, usize)>> {
+        let (spec, doc): (WizardSpec, _) = crate::yaml::load(text, origin).ok()?;
+        Some(validate::counts(&spec, &doc))
     }
 
     /// SHA-256 (hex) of the exact bytes loaded, so a log names the wizard it followed.

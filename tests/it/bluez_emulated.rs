@@ -826,3 +826,60 @@ fn monitor_on_units_it_cannot_use_says_why_within_the_timeout() {
         assert!(took < Duration::from_secs(12), "{address}: {took:?}");
     }
 }
+
+/// A real (emulated) Bluetooth unit recorded with `monitor --record`: every command and
+/// notification in the capture, passcodes masked, and the capture replays to the same frames.
+#[test]
+fn monitor_records_a_bluetooth_unit_and_the_capture_replays_to_the_same_frames() {
+    let Some(h) = own("two-units") else { return };
+    let dir = crate::common::tmp();
+    let capture = dir.path().join("unit.jkcap");
+    let capture_arg = capture.display().to_string();
+    let (live, _) = h.run(&[
+        "monitor",
+        "--address",
+        "C8:47:8C:10:00:01",
+        "--json",
+        "--frames",
+        "5",
+        "--timeout",
+        "10",
+        "--record",
+        &capture_arg,
+    ]);
+    assert_eq!(live.status.code(), Some(0), "{}", stderr(&live));
+    let text = std::fs::read_to_string(&capture).unwrap();
+    assert!(
+        text.starts_with("jkcap/1 source=C8:47:8C:10:00:01 start="),
+        "{text}"
+    );
+    let parsed = jk_commission::bms::capture::parse(&text, "unit.jkcap").unwrap();
+    let entries = &parsed.segments[0].entries;
+    use jk_commission::bms::capture::Direction;
+    assert_eq!(entries[0].direction, Direction::Up);
+    assert_eq!(entries[0].text(), "C8:47:8C:10:00:01");
+    let device_request = jk_commission::bms::frame::command(0x97, &[]).to_vec();
+    assert!(entries
+        .iter()
+        .any(|e| e.direction == Direction::Out && e.payload == device_request));
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e.direction == Direction::In)
+            .count()
+            >= 5
+    );
+    // The unit's passcodes (1234 and 123456 in the vector) are not in the capture.
+    assert!(!text.contains("313233343536"), "{text}");
+    assert!(!text.contains("31323334"), "{text}");
+    let (again, _) = h.run(&[
+        "monitor",
+        "--json",
+        "--frames",
+        "5",
+        "--replay",
+        &capture_arg,
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(stdout(&again), stdout(&live));
+}

@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use jk_commission::bms::capture::{self, Recorder, Tap};
+use jk_commission::bms::capture::{self, Tap};
 use jk_commission::bms::decode::FrameStream;
 use jk_commission::bms::frame::{command, CMD_CELL_INFO, CMD_DEVICE_INFO};
 use jk_commission::bms::link::{BmsLink, LinkError, LinkEvent};
+use jk_commission::bms::recorder::Recorder;
 use jk_commission::bms::replay::ReplayLink;
 use jk_commission::bms::sim::{SimConfig, SimControl, SimLink};
 
@@ -213,6 +214,24 @@ fn a_recording_of_the_simulator_replays_to_the_same_frames() {
         events
     });
     let parsed = capture::load(&path).unwrap();
+    // The simulator's device info carries passcodes (1234, 123456): none reached the file.
+    let mut reassembler = jk_commission::bms::frame::Reassembler::new();
+    let mut devices = 0;
+    for e in &parsed.segments[0].entries {
+        if e.direction != capture::Direction::In {
+            continue;
+        }
+        for raw in reassembler.push(&e.payload) {
+            let raw = raw.expect("every recorded frame keeps a good sum");
+            if raw.frame_type() == jk_commission::bms::frame::FrameType::DeviceInfo {
+                devices += 1;
+                for range in jk_commission::bms::decode::PASSCODE_BYTES {
+                    assert!(raw.0[range].iter().all(|&b| b == 0));
+                }
+            }
+        }
+    }
+    assert!(devices >= 1);
     let mut replay = ReplayLink::new(&parsed, "sim.jkcap");
     let replayed = paused().block_on(events_of(&mut replay, until, &refresh));
     let live_frames = frames(&live);
@@ -224,7 +243,16 @@ fn a_recording_of_the_simulator_replays_to_the_same_frames() {
         "{live_frames:?}"
     );
     // The refreshes were in the recording: the replay plays them, answering nothing twice.
-    assert_eq!(frames(&replayed), live_frames);
+    let replayed_frames = frames(&replayed);
+    let first_difference = replayed_frames
+        .iter()
+        .zip(&live_frames)
+        .position(|(a, b)| a != b);
+    assert_eq!(
+        (replayed_frames.len(), first_difference),
+        (live_frames.len(), None),
+        "frames replayed, and the first that differs"
+    );
     assert_eq!(
         replayed.first(),
         Some(&LinkEvent::Up {
@@ -340,6 +368,12 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
     let log = std::fs::read_to_string(again.join("log.yaml")).unwrap();
     assert!(log.contains("simulated: false\nreplayed: true\n"), "{log}");
     assert!(log.contains("link: replay:capture.jkcap"), "{log}");
+    let report = std::fs::read_to_string(again.join("report.html")).unwrap();
+    assert!(report.contains("REPLAYED BMS:"), "the report says so too");
+    assert!(
+        !report.contains("against a real unit"),
+        "a replay is no real unit"
+    );
     let (code, vout, verr) = verify(&again.join("log.yaml"), &allowed);
     assert_eq!(code, Some(0), "{vout}{verr}");
     assert!(
@@ -347,6 +381,32 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
         "{vout}"
     );
     assert!(!vout.contains("SIMULATED BMS"), "{vout}");
+    // Passed off as live and signed again: refused, even with only the log to go on.
+    let forged = log.replace("replayed: true\n", "");
+    std::fs::write(again.join("log.yaml"), &forged).unwrap();
+    let signing = jk_commission::log::sign::load_signing_key(&key).unwrap();
+    std::fs::write(
+        again.join("log.yaml.sig"),
+        jk_commission::log::sign::sign(&signing, forged.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    for only in [false, true] {
+        let mut c = cmd();
+        c.arg("verify")
+            .arg(again.join("log.yaml"))
+            .arg("--allowed-signers")
+            .arg(&allowed);
+        if only {
+            c.arg("--log-only");
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "--log-only {only}");
+        assert!(
+            text(&o.stderr).contains("not marked replayed"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
 
     // A changed capture is caught: the log names its hash.
     let mut changed = bytes.clone();
@@ -432,5 +492,60 @@ fn monitor_records_and_replays_the_same_frames() {
         text(&bad.stderr).contains("not a capture"),
         "{}",
         text(&bad.stderr)
+    );
+}
+
+#[test]
+fn a_replay_is_one_unit_of_one_kind() {
+    let dir = tmp();
+    let path = dir.path().join("c.jkcap");
+    std::fs::write(
+        &path,
+        capture_of(&[vectors::load("jk02-24s-v10.json").remove(0).0]),
+    )
+    .unwrap();
+    let p = path.display().to_string();
+    let both = cmd()
+        .args(["monitor", "--sim", "--replay", &p])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    let check = cmd()
+        .args(["train", "--replay", &p, "--check", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(
+        text(&check.stderr).contains(
+            "--check plays each scenario's simulated unit; --replay shows a recorded unit in the wizard"
+        ),
+        "{}",
+        text(&check.stderr)
+    );
+    let answers = example("clean-lifepo4-16s.yaml");
+    let addr = cmd()
+        .args([
+            "run",
+            "--replay",
+            &p,
+            "--address",
+            "C8:47:8C:00:00:01",
+            "--answers",
+        ])
+        .arg(&answers)
+        .arg("--out")
+        .arg(dir.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(addr.status.code(), Some(2));
+    assert!(
+        text(&addr.stderr).contains("choose one unit: --replay or --address"),
+        "{}",
+        text(&addr.stderr)
+    );
+    let both = text(&both.stderr);
+    assert!(
+        both.contains("cannot be used with") || both.contains("choose one unit"),
+        "{both}"
     );
 }

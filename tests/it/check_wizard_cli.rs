@@ -136,3 +136,41 @@ fn an_unreadable_file_exits_2() {
         "{err}"
     );
 }
+
+/// Issue 15: a sentence the program says, added (or left) without its Polish text, fails
+/// check-wizard at its place; the texts are counted per language.
+#[test]
+fn a_reason_without_a_translation_fails_and_languages_are_counted() {
+    let ok = check_wizard(&[]);
+    let counts = String::from_utf8_lossy(&ok.stderr).into_owned();
+    assert!(counts.contains("texts en: "), "{counts}");
+    assert!(counts.contains("texts pl: "), "{counts}");
+    assert!(counts.contains(", 0 missing"), "{counts}");
+
+    let shipped = include_str!("../../wizard.yaml");
+    let at = "  not_connected:\n";
+    let i = shipped
+        .find(at)
+        .expect("the shipped file says not_connected");
+    let end = shipped[i..].find("    pl: ").unwrap() + i;
+    let line_end = shipped[end..].find('\n').unwrap() + end + 1;
+    let without_pl = format!("{}{}", &shipped[..end], &shipped[line_end..]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.yaml");
+    std::fs::write(&path, &without_pl).unwrap();
+    let out = check_wizard(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = stdout(&out);
+    let line = without_pl[..i].lines().count() + 1;
+    assert!(
+        text.contains(&format!(
+            ":{line}:3: reasons.not_connected: missing translation 'pl'"
+        )),
+        "{text}"
+    );
+    let counts = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        counts.contains("texts pl: ") && counts.contains(", 1 missing"),
+        "{counts}"
+    );
+}

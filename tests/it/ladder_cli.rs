@@ -239,3 +239,87 @@ fn an_option_after_the_readings_is_refused_with_the_reason() {
         stderr(&out)
     );
 }
+
+/// Issue 15: a Polish reader of `ladder --lang pl` on a miswired pack gets the table, the
+/// verdict and the diagnosis in Polish, with decimal commas; the codes stay as they are.
+#[test]
+fn a_miswired_pack_is_explained_in_polish() {
+    // Cell 5's tap skipped: leads 5..15 each one cell high.
+    let shifted = readings(|k| if (5..16).contains(&k) { k + 1 } else { k }, ",");
+    let out = run(&["--lang", "pl"], &shifted);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for polish in [
+        "ogniw: 16",
+        "wtyczka 1, pin 6",
+        "Okablowanie BŁĘDNE",
+        "pominięto plus ogniwa 5",
+        "przesuń przewody 5–15 o jedno ogniwo w dół",
+        "BŁĄD",
+    ] {
+        assert!(text.contains(polish), "{polish:?} not in:\n{text}");
+    }
+    // Numbers the Polish way, the app's own words untouched.
+    assert!(text.contains("6,60 V"), "{text}");
+    assert!(!text.contains("6.60 V"), "{text}");
+    assert!(text.contains("skipped_tap"), "{text}");
+    for english in ["Wiring", " was skipped", "plug ", " reads ", "cells on"] {
+        assert!(
+            !text.contains(english),
+            "{english:?} left in English:\n{text}"
+        );
+    }
+    // The environment picks the language too, and --lang wins over it.
+    let env_pl = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        .arg("ladder")
+        .args([
+            "--chemistry",
+            "lifepo4",
+            "--cells",
+            "16",
+            "--pack-voltage",
+            &pack(),
+        ])
+        .args(&shifted)
+        .env("LC_ALL", "")
+        .env("LC_MESSAGES", "pl_PL.UTF-8")
+        .env("LANG", "en_US.UTF-8")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&env_pl).contains("Okablowanie BŁĘDNE"),
+        "{}",
+        stdout(&env_pl)
+    );
+    let flag_wins = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        .arg("ladder")
+        .args(["--lang", "en", "--chemistry", "lifepo4", "--cells", "16"])
+        .args(["--pack-voltage", &pack()])
+        .args(&shifted)
+        .env("LC_ALL", "pl_PL.UTF-8")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&flag_wins).contains("Wiring WRONG"),
+        "{}",
+        stdout(&flag_wins)
+    );
+}
+
+#[test]
+fn the_json_diagnosis_follows_the_language_and_keeps_its_code_and_arguments() {
+    let shifted = readings(|k| if (5..16).contains(&k) { k + 1 } else { k }, ".");
+    let out = run(&["--json", "--lang", "pl"], &shifted);
+    let json: Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let fault = &json["faults"][0];
+    assert_eq!(fault["kind"], "skipped_tap");
+    assert!(
+        fault["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pominięto plus ogniwa 5"),
+        "{fault}"
+    );
+    assert_eq!(fault["say"]["key"], "ladder.skipped_tap");
+    assert_eq!(fault["say"]["args"]["j"]["value"], 5);
+}

@@ -5,6 +5,7 @@ mod vectors;
 
 mod common;
 
+mod archive_cli;
 mod ble_no_adapter;
 mod bluez_emulated;
 mod capture_replay;
@@ -19,6 +20,7 @@ mod journal_crash;
 mod ladder_cli;
 mod loader_fuzz;
 mod monitor_cli;
+mod procedure_cli;
 mod report_browser;
 mod run_cli;
 mod safety_wiring;

@@ -171,7 +171,7 @@ fn refusals_stop_at_the_right_step_with_the_reason() {
             "refuse-uvp-too-low.yaml",
             "config.advanced",
             "gate uvp_matches_chemistry",
-            "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4",
+            "Cell UVP 2.00 V is below 2.50–3.00 V accepted for LiFePO4",
         ),
         (
             "refuse-another-pack.yaml",

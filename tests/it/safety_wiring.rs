@@ -170,7 +170,7 @@ fn an_ovp_above_the_chemistry_maximum_is_refused_at_the_battery_type_step() {
         "config.battery_type",
         "ovp_matches_chemistry",
         &[
-            "OVP 3.70 V is outside 3.45 V–3.65 V",
+            "OVP 3.70 V is outside 3.45–3.65 V",
             "charged to 3.65 V at most",
         ],
     );

@@ -307,20 +307,31 @@ fn without_allowed_signers_the_signer_is_reported_as_unauthenticated() {
 fn flipping_any_byte_of_a_small_log_fails_both_verifiers() {
     let s = signed_by_library(SMALL_LOG.as_bytes());
     let original = SMALL_LOG.as_bytes();
-    // Every 7th byte through both verifiers (each is a process); the library test in
-    // log::sign flips every bit in-process.
-    for pos in (0..original.len()).step_by(7) {
+    let sig = fs::read_to_string(&s.sig).unwrap();
+    let allowed = fs::read_to_string(&s.allowed).unwrap();
+    for pos in 0..original.len() {
         for mask in [0x01u8, 0x80] {
             let mut tampered = original.to_vec();
             tampered[pos] ^= mask;
-            fs::write(&s.log, &tampered).unwrap();
-            let (code, _, err) = jk_verify(&s.log, &s.sig, Some(&s.allowed));
-            assert_eq!(code, 1, "byte {pos} ^ {mask:#x} accepted by jk-commission");
-            assert!(err.contains("does not match the file"), "{err}");
+            // Every byte through the verifier `verify` runs, in-process…
             assert!(
-                !openssh_accepts(&s.allowed, "alice@example.com", &s.sig, &tampered),
-                "byte {pos} ^ {mask:#x} accepted by ssh-keygen"
+                matches!(
+                    sign::verify(&tampered, &sig, Some(&allowed)),
+                    Err(SignError::BadSignature)
+                ),
+                "byte {pos} ^ {mask:#x} accepted"
             );
+            // …and every 29th (first and last included) through both programs, each a process.
+            if mask == 0x01 && (pos % 29 == 0 || pos == original.len() - 1) {
+                fs::write(&s.log, &tampered).unwrap();
+                let (code, _, err) = jk_verify(&s.log, &s.sig, Some(&s.allowed));
+                assert_eq!(code, 1, "byte {pos} ^ {mask:#x} accepted by jk-commission");
+                assert!(err.contains("does not match the file"), "{err}");
+                assert!(
+                    !openssh_accepts(&s.allowed, "alice@example.com", &s.sig, &tampered),
+                    "byte {pos} ^ {mask:#x} accepted by ssh-keygen"
+                );
+            }
         }
     }
     // Appending or dropping bytes is tampering too.
@@ -374,6 +385,7 @@ fn flipping_any_byte_of_the_decoded_signature_fails_both_verifiers() {
     let s = signed_by_library(SMALL_LOG.as_bytes());
     let blob = dearmor(&fs::read_to_string(&s.sig).unwrap());
     assert!(blob.starts_with(b"SSHSIG"));
+    let allowed = fs::read_to_string(&s.allowed).unwrap();
     let tampered_sig = s.dir.path().join("tampered.sig");
     for pos in 0..blob.len() {
         // 0xff rather than a single bit: the version field is not covered by the signature and
@@ -381,21 +393,29 @@ fn flipping_any_byte_of_the_decoded_signature_fails_both_verifiers() {
         // that is signed. We refuse that one too (checked below).
         let mut tampered = blob.clone();
         tampered[pos] ^= 0xff;
-        fs::write(&tampered_sig, armor(&tampered)).unwrap();
-        let (code, _, err) = jk_verify(&s.log, &tampered_sig, Some(&s.allowed));
-        assert_eq!(
-            code, 1,
-            "signature byte {pos} accepted by jk-commission: {err}"
-        );
+        let armored = armor(&tampered);
         assert!(
-            !openssh_accepts(
-                &s.allowed,
-                "alice@example.com",
-                &tampered_sig,
-                SMALL_LOG.as_bytes()
-            ),
-            "signature byte {pos} accepted by ssh-keygen"
+            sign::verify(SMALL_LOG.as_bytes(), &armored, Some(&allowed)).is_err(),
+            "signature byte {pos} accepted"
         );
+        // Through both programs (each a process): the magic and version bytes, then every 17th.
+        if pos < 10 || pos % 17 == 0 || pos == blob.len() - 1 {
+            fs::write(&tampered_sig, &armored).unwrap();
+            let (code, _, err) = jk_verify(&s.log, &tampered_sig, Some(&s.allowed));
+            assert_eq!(
+                code, 1,
+                "signature byte {pos} accepted by jk-commission: {err}"
+            );
+            assert!(
+                !openssh_accepts(
+                    &s.allowed,
+                    "alice@example.com",
+                    &tampered_sig,
+                    SMALL_LOG.as_bytes()
+                ),
+                "signature byte {pos} accepted by ssh-keygen"
+            );
+        }
         // And single-bit flips, against our verifier, with and without allowed signers.
         for bit in 0..8 {
             let mut flipped = blob.clone();
@@ -404,6 +424,10 @@ fn flipping_any_byte_of_the_decoded_signature_fails_both_verifiers() {
             assert!(
                 sign::verify(SMALL_LOG.as_bytes(), &armored, None).is_err(),
                 "signature byte {pos} bit {bit} accepted without allowed signers"
+            );
+            assert!(
+                sign::verify(SMALL_LOG.as_bytes(), &armored, Some(&allowed)).is_err(),
+                "signature byte {pos} bit {bit} accepted with allowed signers"
             );
         }
     }

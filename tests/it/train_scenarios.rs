@@ -250,7 +250,7 @@ fn every_shipped_scenario_is_caught_where_the_manual_says() {
                             r.gate == *gate
                                 && !r.verdict.ok
                                 && r.verdict.reasons.iter().any(|x| {
-                                    x.code == *reason || x.text.to_lowercase().contains(reason)
+                                    x.code == *reason || x.english().to_lowercase().contains(reason)
                                 })
                         })
                 });

@@ -738,3 +738,40 @@ fn a_finished_session_opens_read_only_and_the_new_attempt_is_a_new_folder() {
         "one new attempt beside the finished session"
     );
 }
+
+/// The wizard on a replayed capture: its header names the replay, never a live BMS, and the
+/// session records what it was shown into its own capture, marked as a replay's.
+#[test]
+fn the_wizard_on_a_replayed_capture_says_replay_and_records_it() {
+    let home = crate::common::tmp();
+    let live = home.path().join("live");
+    let out = crate::common::cmd()
+        .args(["run", "--sim", "--answers"])
+        .arg(crate::common::example("clean-lifepo4-16s.yaml"))
+        .arg("--out")
+        .arg(&live)
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let capture = live.join("capture.jkcap");
+    let again = home.path().join("again");
+    let mut w = Wizard::start(
+        &[
+            "--replay",
+            capture.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    let text = w.wait_for("REPLAY capture.jkcap", SHORT);
+    assert!(!text.contains("SIMULATOR"), "{text}");
+    w.send("\x03");
+    assert_eq!(w.exit_code(SHORT), 0);
+    let recorded = std::fs::read_to_string(again.join("capture.jkcap")).unwrap();
+    assert!(
+        recorded.starts_with("jkcap/1 source=replay:capture.jkcap "),
+        "{recorded}"
+    );
+}

@@ -168,6 +168,26 @@ fn first_step() {
 }
 
 #[test]
+fn a_replayed_unit_is_named_as_a_replay_never_as_a_live_bms() {
+    let spec = spec();
+    let engine = Engine::new(&spec);
+    let state = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
+    let ui = UiState::new(&state);
+    let v = view(
+        &spec,
+        &state,
+        &ui,
+        Mode::Replay {
+            file: "capture\x1b[2J.jkcap".into(),
+        },
+    );
+    let text = screen(&v, 80, 24);
+    let title = text.lines().next().unwrap();
+    assert!(title.contains("REPLAY capture␛[2J.jkcap"), "{title}");
+    assert!(!title.contains("BMS capture"), "{title}");
+}
+
+#[test]
 fn a_training_session_names_only_its_blind_id_in_the_title() {
     let spec = spec();
     let engine = Engine::new(&spec);

@@ -125,7 +125,12 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             } else {
                 ""
             };
-            push(&mut out, &format!("• {}{tag}", r.text), w, t.bad());
+            push(
+                &mut out,
+                &format!("• {}{tag}", r.render(spec, lang)),
+                w,
+                t.bad(),
+            );
         }
     }
     out

@@ -317,7 +317,11 @@ pub fn ladder_view(
             })
             .collect(),
         pins,
-        faults: report.faults.iter().map(|f| f.detail.clone()).collect(),
+        faults: report
+            .faults
+            .iter()
+            .map(|f| f.say.render(spec, lang))
+            .collect(),
         note: {
             // Our assumptions, marked as such: the LTO range and how the wires split over plugs.
             let notes: Vec<String> = chem

@@ -3,7 +3,8 @@
 
 use crate::bms::model::Chemistry;
 use crate::units::Volts;
-use crate::wizard::spec::{tr, Limits, ModelSpec, WizardSpec};
+use crate::wizard::spec::{Limits, ModelSpec, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 use super::{Reason, Verdict};
 
@@ -23,11 +24,25 @@ pub enum EntryError {
     },
 }
 
-fn fail(code: &str, text: String) -> Verdict {
-    Verdict::fail(vec![Reason {
-        code: code.to_string(),
-        text,
-    }])
+impl EntryError {
+    /// The mistake as a sentence for the operator's language.
+    pub fn say(&self) -> Say {
+        match self {
+            EntryError::LowestAboveHighest { lowest, highest } => Say::new(
+                "lowest_above_highest",
+                [("highest", v(*highest)), ("lowest", v(*lowest))],
+            ),
+        }
+    }
+}
+
+fn fail(code: &str, say: Say) -> Verdict {
+    Verdict::fail(vec![Reason::new(code, say)])
+}
+
+/// Volts as a meter shows them, two decimals.
+fn v(volts: Volts) -> Arg {
+    Arg::volts(volts.0, 2)
 }
 
 /// Activation by charger: it must deliver at least the pack voltage plus the margin (the
@@ -35,42 +50,53 @@ fn fail(code: &str, text: String) -> Verdict {
 pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &Limits) -> Verdict {
     let needed = Volts(pack.0 + limits.charger_margin.0);
     let rating = model.max_input_voltage;
-    let unit = tr(&model.name, "en");
+    let unit = || Arg::Text(model.name.clone());
     let mut reasons = Vec::new();
     if needed.0 > rating.0 + 1e-9 {
         // No charger can be both strong enough and safe for the unit: say so rather than
         // send the operator looking for one.
-        reasons.push(Reason {
-            code: "charger_impossible".to_string(),
-            text: format!(
-                "activation by charger needs at least {needed:.2} (pack {pack:.2} + {:.2}), above \
-                 the {rating:.2} the {unit} is rated for: no charger is safe here — activate with \
-                 the switch or the display",
-                limits.charger_margin
+        reasons.push(Reason::new(
+            "charger_impossible",
+            Say::new(
+                "charger_impossible",
+                [
+                    ("margin", v(limits.charger_margin)),
+                    ("needed", v(needed)),
+                    ("pack", v(pack)),
+                    ("rating", v(rating)),
+                    ("unit", unit()),
+                ],
             ),
-        });
+        ));
         return Verdict::fail(reasons);
     }
     if charger.0 + 1e-9 < needed.0 {
-        reasons.push(Reason {
-            code: "charger_voltage".to_string(),
-            text: format!(
-                "the charger gives {charger:.2} but activation needs at least {needed:.2} (pack \
-                 {pack:.2} + {:.2}): use a plain charger with a higher voltage, or activate with \
-                 the switch or the display",
-                limits.charger_margin
+        reasons.push(Reason::new(
+            "charger_voltage",
+            Say::new(
+                "charger_voltage",
+                [
+                    ("charger", v(charger)),
+                    ("margin", v(limits.charger_margin)),
+                    ("needed", v(needed)),
+                    ("pack", v(pack)),
+                ],
             ),
-        });
+        ));
     }
     if charger.0 > rating.0 + 1e-9 {
-        reasons.push(Reason {
-            code: "charger_above_rating".to_string(),
-            text: format!(
-                "the charger gives {charger:.2}, above the {rating:.2} the {unit} is rated for on \
-                 its input: it can destroy the unit — use a charger of {needed:.2} to \
-                 {rating:.2}, or activate with the switch or the display"
+        reasons.push(Reason::new(
+            "charger_above_rating",
+            Say::new(
+                "charger_above_rating",
+                [
+                    ("charger", v(charger)),
+                    ("needed", v(needed)),
+                    ("rating", v(rating)),
+                    ("unit", unit()),
+                ],
             ),
-        });
+        ));
     }
     if reasons.is_empty() {
         Verdict::pass()
@@ -96,21 +122,23 @@ pub struct DarkOutputHint<'a> {
 impl DarkOutputHint<'_> {
     /// Why a correctly wired unit would keep its output off: its UVP sits above the cells, as
     /// when an LTO pack meets a unit still on another chemistry's factory set.
-    fn cause(&self, pack: Volts) -> Option<(&'static str, String)> {
+    fn cause(&self, pack: Volts) -> Option<(&'static str, Say)> {
         let per_cell = pack.0 / f64::from(self.cells.max(1));
-        let go = format!(
-            "choose the battery type {} in the app (configuration step 3, config.battery_type; \
-             the app reaches the unit over Bluetooth with the output off), then measure again",
-            self.chemistry.app_label()
-        );
+        let go = Arg::say(Say::new(
+            "part.choose_type_then_measure",
+            [("app_label", Arg::verbatim(self.chemistry.app_label()))],
+        ));
         if let Some(uvp) = self.unit_uvp {
             return (uvp.0 >= per_cell).then(|| {
-                let text = format!(
-                    "the unit's Cell UVP ({uvp:.2}) is above the cells ({:.2} each), so it keeps \
-                     the output off as if they were flat: {go}",
-                    Volts(per_cell)
+                let say = Say::new(
+                    "uvp_above_cells",
+                    [
+                        ("go", go),
+                        ("per_cell", v(Volts(per_cell))),
+                        ("uvp", v(uvp)),
+                    ],
                 );
-                ("uvp_above_cells", text)
+                ("uvp_above_cells", say)
             });
         }
         // Settings not read: every other chemistry's lowest accepted UVP above these cells
@@ -123,15 +151,16 @@ impl DarkOutputHint<'_> {
             .map(|(_, s)| s.uvp_window.min.0)
             .fold(f64::INFINITY, f64::min);
         (others.is_finite() && per_cell < others).then(|| {
-            let text = format!(
-                "if the unit is still on another chemistry's factory set, its Cell UVP (at \
-                 least {:.2}) sits above these cells ({:.2} each) and keeps the output off even \
-                 with the wiring right: {go}; if it already is on {}, activate it again (step 11)",
-                Volts(others),
-                Volts(per_cell),
-                self.chemistry.app_label()
+            let say = Say::new(
+                "uvp_may_be_above_cells",
+                [
+                    ("app_label", Arg::verbatim(self.chemistry.app_label())),
+                    ("go", go),
+                    ("others", v(Volts(others))),
+                    ("per_cell", v(Volts(per_cell))),
+                ],
             );
-            ("uvp_may_be_above_cells", text)
+            ("uvp_may_be_above_cells", say)
         })
     }
 }
@@ -148,28 +177,22 @@ pub fn output_voltage(
         return Verdict::pass();
     }
     let (code, cause) = if output.0.abs() < 1.0 {
-        hint.and_then(|h| h.cause(pack)).unwrap_or_else(|| {
-            (
-                "output_voltage",
-                "the BMS is not activated or its output is off: activate it (step 11) and \
-                 measure again"
-                    .to_string(),
-            )
-        })
+        hint.and_then(|h| h.cause(pack))
+            .unwrap_or_else(|| ("output_voltage", Say::plain("part.output_dark")))
     } else {
-        (
-            "output_voltage",
-            "check the P- and pack-plus leads to the output connector, then measure both again"
-                .to_string(),
-        )
+        ("output_voltage", Say::plain("part.output_leads"))
     };
     fail(
         code,
-        format!(
-            "the output plug reads {output:.2} but the pack is {pack:.2} ({:.2} apart, more than \
-             {:.2}): {cause}",
-            Volts(diff),
-            limits.output_tolerance
+        Say::new(
+            "output_voltage",
+            [
+                ("apart", v(Volts(diff))),
+                ("cause", Arg::say(cause)),
+                ("output", v(output)),
+                ("pack", v(pack)),
+                ("tolerance", v(limits.output_tolerance)),
+            ],
         ),
     )
 }
@@ -185,11 +208,14 @@ pub fn cell_spread(lowest: Volts, highest: Volts, limits: &Limits) -> Result<Ver
     }
     Ok(fail(
         "cell_spread",
-        format!(
-            "the cells differ by {:.2} (lowest {lowest:.2}, highest {highest:.2}), more than the \
-             {:.2} allowed: charge or discharge cells to a similar voltage before wiring",
-            Volts(spread),
-            limits.cell_spread
+        Say::new(
+            "cell_spread",
+            [
+                ("allowed", v(limits.cell_spread)),
+                ("highest", v(highest)),
+                ("lowest", v(lowest)),
+                ("spread", v(Volts(spread))),
+            ],
         ),
     ))
 }
@@ -220,7 +246,7 @@ mod tests {
         let v = charger_voltage(Volts(54.6), Volts(52.9), &m, &limits());
         assert!(!v.ok);
         assert_eq!(v.reasons[0].code, "charger_voltage");
-        let text = &v.reasons[0].text;
+        let text = &v.reasons[0].english();
         assert!(text.contains("54.60 V"), "{text}");
         assert!(text.contains("at least 57.90 V"), "{text}");
         assert!(text.contains("pack 52.90 V + 5.00 V"), "{text}");
@@ -236,7 +262,7 @@ mod tests {
             assert!(!v.ok, "{charger}");
             assert_eq!(v.reasons.len(), 1);
             assert_eq!(v.reasons[0].code, "charger_above_rating");
-            let text = &v.reasons[0].text;
+            let text = &v.reasons[0].english();
             assert!(text.contains(&format!("gives {charger:.2} V")), "{text}");
             assert!(
                 text.contains("above the 100.00 V the 24-cell unit is rated"),
@@ -252,8 +278,14 @@ mod tests {
         let v = charger_voltage(Volts(100.0), Volts(95.01), &m, &limits());
         assert_eq!(v.reasons.len(), 1, "{v:?}");
         assert_eq!(v.reasons[0].code, "charger_impossible");
-        assert!(v.reasons[0].text.contains("at least 100.01 V"), "{v:?}");
-        assert!(v.reasons[0].text.contains("switch or the display"), "{v:?}");
+        assert!(
+            v.reasons[0].english().contains("at least 100.01 V"),
+            "{v:?}"
+        );
+        assert!(
+            v.reasons[0].english().contains("switch or the display"),
+            "{v:?}"
+        );
         // Pack + 5 V exactly at the rating: one charger voltage fits.
         assert!(charger_voltage(Volts(100.0), Volts(95.0), &m, &limits()).ok);
     }
@@ -264,13 +296,13 @@ mod tests {
         let v = output_voltage(Volts(0.0), Volts(52.9), &limits(), None);
         assert!(!v.ok);
         assert!(
-            v.reasons[0].text.contains("not activated"),
+            v.reasons[0].english().contains("not activated"),
             "{:?}",
             v.reasons
         );
         let v = output_voltage(Volts(49.6), Volts(52.9), &limits(), None);
         assert!(
-            v.reasons[0].text.contains("3.30 V apart"),
+            v.reasons[0].english().contains("3.30 V apart"),
             "{:?}",
             v.reasons
         );
@@ -293,7 +325,7 @@ mod tests {
             Some(hint(Some(Volts(2.9)))),
         );
         assert_eq!(v.reasons[0].code, "uvp_above_cells");
-        let text = &v.reasons[0].text;
+        let text = &v.reasons[0].english();
         assert!(
             text.contains("Cell UVP (2.90 V) is above the cells (2.30 V each)"),
             "{text}"
@@ -304,7 +336,7 @@ mod tests {
         // Settings not read yet: the other chemistries' lowest UVP (2.50 V) is named.
         let v = output_voltage(Volts(0.0), Volts(55.2), &limits(), Some(hint(None)));
         assert_eq!(v.reasons[0].code, "uvp_may_be_above_cells");
-        let text = &v.reasons[0].text;
+        let text = &v.reasons[0].english();
         assert!(
             text.contains("at least 2.50 V) sits above these cells (2.30 V each)"),
             "{text}"
@@ -317,7 +349,7 @@ mod tests {
             &limits(),
             Some(hint(Some(Volts(1.8)))),
         );
-        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
+        assert!(v.reasons[0].english().contains("not activated"), "{v:?}");
         // A LiFePO4 pack at 3.3 V a cell: no other set's UVP is above it.
         let lfp = DarkOutputHint {
             chemistry: Chemistry::LiFePo4,
@@ -326,7 +358,7 @@ mod tests {
             unit_uvp: None,
         };
         let v = output_voltage(Volts(0.0), Volts(52.8), &limits(), Some(lfp));
-        assert!(v.reasons[0].text.contains("not activated"), "{v:?}");
+        assert!(v.reasons[0].english().contains("not activated"), "{v:?}");
     }
 
     #[test]
@@ -336,7 +368,7 @@ mod tests {
         let v = cell_spread(Volts(3.21), Volts(3.35), &limits()).unwrap();
         assert!(!v.ok);
         assert!(
-            v.reasons[0].text.contains("differ by 0.14 V"),
+            v.reasons[0].english().contains("differ by 0.14 V"),
             "{:?}",
             v.reasons
         );

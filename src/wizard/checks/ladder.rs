@@ -11,7 +11,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::units::Volts;
-use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec};
+use crate::wizard::spec::{ChemistrySpec, Limits, ModelSpec};
+use crate::wizard::words::{Arg, Say};
 
 use super::LadderInput;
 
@@ -131,8 +132,15 @@ pub struct LadderFault {
     pub cell: Option<u32>,
     /// What kind of fault.
     pub kind: FaultKind,
-    /// The diagnosis for the operator, with the numbers and what to do.
-    pub detail: String,
+    /// The diagnosis for the operator, with the numbers and what to do (words at the edge).
+    pub say: Say,
+}
+
+impl LadderFault {
+    /// The diagnosis in English, from the built-in wording.
+    pub fn english(&self) -> String {
+        self.say.render(crate::wizard::words::builtin(), "en")
+    }
 }
 
 /// The verdict on one row of the ladder table.
@@ -272,8 +280,17 @@ impl<'a> Ladder<'a> {
         self.chem.ladder_step.max.0
     }
 
-    fn chem_name(&self) -> &str {
-        tr(&self.chem.name, "en")
+    fn chem_name(&self) -> Arg {
+        Arg::Text(self.chem.name.clone())
+    }
+
+    /// Cell `k`'s pin as an argument.
+    fn pa(&self, k: usize) -> Arg {
+        let p = self.pin(k);
+        Arg::Pin {
+            plug: p.plug,
+            pin: p.pin,
+        }
     }
 
     fn pin(&self, cell: usize) -> PinRef {
@@ -355,23 +372,23 @@ impl<'a> Ladder<'a> {
         matches!(self.at(k), Some(c) if c != k as i64)
     }
 
-    fn node_name(&self, c: i64) -> String {
-        if c == 0 {
-            "pack minus".to_string()
+    fn node_name(&self, c: i64) -> Arg {
+        Arg::say(if c == 0 {
+            Say::plain("ladder.node.pack_minus")
         } else if c == self.n as i64 {
-            format!("pack plus (cell {c}'s plus)")
+            Say::new("ladder.node.pack_plus", [("c", Arg::int(c))])
         } else if c < 0 || c > self.n as i64 {
-            format!("a point {} cells from pin 1", c)
+            Say::new("ladder.node.outside", [("c", Arg::int(c))])
         } else {
-            format!("cell {c}'s plus")
-        }
+            Say::new("ladder.node.cell_plus", [("c", Arg::int(c))])
+        })
     }
 
-    fn push(&mut self, cell: Option<usize>, kind: FaultKind, detail: String) {
+    fn push(&mut self, cell: Option<usize>, kind: FaultKind, say: Say) {
         self.faults.push(LadderFault {
             cell: cell.map(|c| c as u32),
             kind,
-            detail,
+            say,
         });
     }
 
@@ -430,19 +447,18 @@ impl<'a> Ladder<'a> {
         }
         // Swapped probes and a harness wired the wrong way round (pin 1 on pack plus) give the
         // same picture; only the second one destroys the BMS, so both are named.
-        const HARNESS: &str = "or the harness is reversed: pin 1 (black wire) sits on pack plus \
-             instead of pack minus. Put the black probe on pin 1 and measure again; if the \
-             readings stay below 0 V, rewire the harness so the black wire goes to pack minus — \
-             a reversed harness must never be plugged into the BMS";
+        let harness = || Arg::say(Say::plain("ladder.part.harness_reversed"));
         let detail = if entered.len() == 1 && entered[0] == 1 {
-            format!(
-                "cell 1 ({}) reads {}: the meter's probes are swapped (black probe on pin 1), \
-                 pin 1 (black) and cell 1's lead are swapped, {HARNESS}",
-                self.pin(1),
-                v2(self.r[1].unwrap_or(0.0))
+            Say::new(
+                "ladder.reversed_first",
+                [
+                    ("harness", harness()),
+                    ("pin", self.pa(1)),
+                    ("reads", v2(self.r[1].unwrap_or(0.0))),
+                ],
             )
         } else {
-            format!("every reading is below 0 V: the meter's probes are swapped, {HARNESS}")
+            Say::new("ladder.reversed_all", [("harness", harness())])
         };
         self.push(None, FaultKind::CrossedLeads, detail);
         self.mark(entered);
@@ -456,18 +472,15 @@ impl<'a> Ladder<'a> {
             }
             let v = self.r[k].unwrap_or(0.0);
             let detail = if k == 1 {
-                format!(
-                    "cell 1's lead ({}) reads {}: it is not connected (broken, not soldered, not \
-                     seated in the plug) or it sits on pack minus; it must reach cell 1's plus",
-                    self.pin(1),
-                    v2(v)
-                )
+                Say::new("ladder.open_first", [("pin", self.pa(1)), ("reads", v2(v))])
             } else {
-                format!(
-                    "cell {k}'s lead ({}) reads {}, about 0 V: the lead is broken, not soldered \
-                     or not seated in the plug (or it touches pack minus)",
-                    self.pin(k),
-                    v2(v)
+                Say::new(
+                    "ladder.open",
+                    [
+                        ("k", Arg::int(k as i64)),
+                        ("pin", self.pa(k)),
+                        ("reads", v2(v)),
+                    ],
                 )
             };
             self.push(Some(k), FaultKind::OpenLead, detail);
@@ -489,11 +502,9 @@ impl<'a> Ladder<'a> {
         if !rest_low {
             return;
         }
-        let detail = format!(
-            "cell 1 ({}) reads {}: pin 1 (black) and cell 1's lead are swapped — the black wire \
-             must go to pack minus and the next wire to cell 1's plus",
-            self.pin(1),
-            v2(self.r[1].unwrap_or(0.0))
+        let detail = Say::new(
+            "ladder.black_swapped",
+            [("pin", self.pa(1)), ("reads", v2(self.r[1].unwrap_or(0.0)))],
         );
         self.push(Some(1), FaultKind::CrossedLeads, detail);
         let leads: Vec<usize> = (1..=self.n).filter(|&k| self.r[k].is_some()).collect();
@@ -512,13 +523,16 @@ impl<'a> Ladder<'a> {
             if b <= a || b > self.n || self.explained[b] || self.at(b) != Some(a as i64) {
                 continue;
             }
-            let detail = format!(
-                "the leads of cell {a} ({}) and cell {b} ({}) are swapped: cell {a} reads {} and \
-                 cell {b} reads {}; exchange them",
-                self.pin(a),
-                self.pin(b),
-                v2(self.r[a].unwrap_or(0.0)),
-                v2(self.r[b].unwrap_or(0.0)),
+            let detail = Say::new(
+                "ladder.swapped_pair",
+                [
+                    ("a", Arg::int(a as i64)),
+                    ("b", Arg::int(b as i64)),
+                    ("pin", self.pa(a)),
+                    ("pin_other", self.pa(b)),
+                    ("reads", v2(self.r[a].unwrap_or(0.0))),
+                    ("reads_other", v2(self.r[b].unwrap_or(0.0))),
+                ],
             );
             self.push(Some(a), FaultKind::CrossedLeads, detail);
             self.mark([a, b]);
@@ -552,49 +566,59 @@ impl<'a> Ladder<'a> {
         let rj = self.r[j].unwrap_or(0.0);
         let next_in_place = e < self.n && self.in_place(e + 1);
         let next_unknown = e < self.n && self.r[e + 1].is_none();
-        let pin_j = self.pin(j);
+        let pin_j = self.pa(j);
+        let (aj, ae, an) = (
+            Arg::int(j as i64),
+            Arg::int(e as i64),
+            Arg::int(j as i64 + 1),
+        );
         if offsets.iter().all(|&d| d == 1) {
-            let jump = self.step(j).map(v2).unwrap_or_else(|| "?".into());
+            let jump = match self.step(j) {
+                Some(s) => v2(s),
+                None => Arg::verbatim("?"),
+            };
             if len == 1 && next_in_place {
-                let detail = format!(
-                    "cells {j} and {} both read {}: cell {j}'s lead ({pin_j}) is on cell {}'s plus \
-                     together with cell {}'s lead (crossed or doubled up); move it to cell {j}'s plus",
-                    j + 1,
-                    v2(rj),
-                    j + 1,
-                    j + 1
+                let detail = Say::new(
+                    "ladder.doubled_up",
+                    [("j", aj), ("next", an), ("pin", pin_j), ("reads", v2(rj))],
                 );
                 self.push(Some(j), FaultKind::CrossedLeads, detail);
             } else if len >= 2 && e < self.n {
-                let mut detail = format!(
-                    "cell {j}'s plus was skipped: cell {j} steps {jump} (about two cells) and from \
-                     cell {j}'s lead ({pin_j}) to cell {e}'s each lead sits one cell higher"
+                let share = if next_in_place {
+                    Say::new(
+                        "ladder.part.share",
+                        [("e", ae.clone()), ("next", Arg::int(e as i64 + 1))],
+                    )
+                } else {
+                    Say::plain("part.empty")
+                };
+                let detail = Say::new(
+                    "ladder.skipped_tap",
+                    [
+                        ("e", ae),
+                        ("j", aj),
+                        ("jump", jump),
+                        ("pin", pin_j),
+                        ("share", Arg::say(share)),
+                    ],
                 );
-                if next_in_place {
-                    detail.push_str(&format!(
-                        ", so the leads of cells {e} and {} share cell {}'s plus",
-                        e + 1,
-                        e + 1
-                    ));
-                }
-                detail.push_str(&format!(
-                    "; move leads {j}–{e} one cell down so cell {j}'s lead is on cell {j}'s plus"
-                ));
                 self.push(Some(j), FaultKind::SkippedTap, detail);
             } else if next_unknown {
-                let detail = format!(
-                    "cell {j} steps {jump}, about two cells: a tap was skipped or cell {j}'s lead \
-                     ({pin_j}) is on cell {}'s plus; the next reading will tell which",
-                    j + 1
+                let detail = Say::new(
+                    "ladder.two_cells_step",
+                    [("j", aj), ("jump", jump), ("next", an), ("pin", pin_j)],
                 );
                 self.push(Some(j), FaultKind::StepHigh, detail);
             } else {
-                let detail = format!(
-                    "cell {j}'s lead ({pin_j}) reads {}, one cell more than {} cells give: \
-                     the pack seems to have more cells than {}, or a lead is on a wrong point",
-                    v2(rj),
-                    e,
-                    self.n
+                let detail = Say::new(
+                    "ladder.one_cell_more",
+                    [
+                        ("e", ae),
+                        ("j", aj),
+                        ("n", Arg::int(self.n as i64)),
+                        ("pin", pin_j),
+                        ("reads", v2(rj)),
+                    ],
                 );
                 self.push(Some(j), FaultKind::StepHigh, detail);
             }
@@ -602,36 +626,47 @@ impl<'a> Ladder<'a> {
         }
         if offsets.iter().all(|&d| d == -1) {
             let prev = j - 1;
-            let mut detail = if prev >= 1 && self.in_place(prev) {
-                format!(
-                    "cells {prev} and {j} both read {}: cell {j}'s lead ({pin_j}) is on cell \
-                     {prev}'s plus (two taps on one node)",
-                    v2(rj)
+            let first = if prev >= 1 && self.in_place(prev) {
+                Say::new(
+                    "ladder.part.two_taps",
+                    [
+                        ("j", aj.clone()),
+                        ("pin", pin_j),
+                        ("prev", Arg::int(prev as i64)),
+                        ("reads", v2(rj)),
+                    ],
                 )
             } else {
-                format!(
-                    "cell {j}'s lead ({pin_j}) reads {}, one cell lower than expected: it seems \
-                     to be on {}",
-                    v2(rj),
-                    self.node_name(j as i64 - 1)
+                Say::new(
+                    "ladder.part.one_cell_low",
+                    [
+                        ("j", aj.clone()),
+                        ("node", self.node_name(j as i64 - 1)),
+                        ("pin", pin_j),
+                        ("reads", v2(rj)),
+                    ],
                 )
             };
-            let untapped = if e == self.n {
-                "pack plus".to_string()
+            let untapped = Arg::say(if e == self.n {
+                Say::plain("ladder.node.pack_plus_short")
             } else {
-                format!("cell {e}'s plus")
+                Say::new("ladder.node.cell_plus", [("c", ae.clone())])
+            });
+            let detail = if len >= 2 {
+                Say::new(
+                    "ladder.run_low",
+                    [
+                        ("e", ae),
+                        ("first", Arg::say(first)),
+                        ("j", aj),
+                        ("untapped", untapped),
+                    ],
+                )
+            } else if e == self.n {
+                Say::new("ladder.last_low", [("first", Arg::say(first)), ("j", aj)])
+            } else {
+                Say::new("ladder.one_low", [("first", Arg::say(first)), ("j", aj)])
             };
-            if len >= 2 {
-                detail.push_str(&format!(
-                    "; the leads of cells {j}–{e} each sit one cell low, so no lead reaches \
-                     {untapped}; move them one cell up from cell {j}"
-                ));
-            } else {
-                if e == self.n {
-                    detail.push_str(", so no lead reaches pack plus");
-                }
-                detail.push_str(&format!("; move it to cell {j}'s plus"));
-            }
             self.push(Some(j), FaultKind::StepLow, detail);
             return;
         }
@@ -639,22 +674,12 @@ impl<'a> Ladder<'a> {
         let c = self.at(j).unwrap_or(j as i64);
         if c < 0 || c > self.n as i64 {
             // No lead can sit outside the pack: the reading itself is wrong.
-            let (kind, why) = if c < 0 {
-                (
-                    FaultKind::CrossedLeads,
-                    "below pack minus: a stray minus sign, or the probes swapped for this reading",
-                )
+            let (kind, key) = if c < 0 {
+                (FaultKind::CrossedLeads, "ladder.below_minus")
             } else {
-                (
-                    FaultKind::StepHigh,
-                    "more than the whole pack can give: a typing mistake (a missing decimal \
-                     point?), or the pack has more cells than entered",
-                )
+                (FaultKind::StepHigh, "ladder.above_pack")
             };
-            let detail = format!(
-                "cell {j}'s reading ({pin_j}) is {}, {why}; measure it again",
-                v2(rj)
-            );
+            let detail = Say::new(key, [("j", aj), ("pin", pin_j), ("reads", v2(rj))]);
             self.push(Some(j), kind, detail);
             return;
         }
@@ -664,18 +689,28 @@ impl<'a> Ladder<'a> {
             _ if c > j as i64 => FaultKind::StepHigh,
             _ => FaultKind::StepLow,
         };
-        let mut detail = format!(
-            "cell {j}'s lead ({pin_j}) reads {}, about {c} cells from pin 1: it seems to be on {} \
-             instead of cell {j}'s plus",
-            v2(rj),
-            self.node_name(c)
+        let crossed = if kind == FaultKind::CrossedLeads && j > 1 {
+            Say::new("ladder.part.crossed", [("prev", Arg::int(j as i64 - 1))])
+        } else {
+            Say::plain("part.empty")
+        };
+        let more = if len > 1 {
+            Say::new("ladder.part.misplaced_up_to", [("e", ae)])
+        } else {
+            Say::plain("part.empty")
+        };
+        let detail = Say::new(
+            "ladder.misplaced",
+            [
+                ("c", Arg::int(c)),
+                ("crossed", Arg::say(crossed)),
+                ("j", aj),
+                ("more", Arg::say(more)),
+                ("node", self.node_name(c)),
+                ("pin", pin_j),
+                ("reads", v2(rj)),
+            ],
         );
-        if kind == FaultKind::CrossedLeads && j > 1 {
-            detail.push_str(&format!(" (lower than cell {}'s: leads crossed)", j - 1));
-        }
-        if len > 1 {
-            detail.push_str(&format!("; the leads up to cell {e} are misplaced as well"));
-        }
         self.push(Some(j), kind, detail);
     }
 
@@ -708,22 +743,18 @@ impl<'a> Ladder<'a> {
         let med_all = median(&all_steps).unwrap_or(self.m);
         // Every cell out of range the same way is one mistake: the chemistry is not this pack's.
         if judged.len() >= 2 && (low.len() == judged.len() || high.len() == judged.len()) {
-            let (kind, side) = if low.len() == judged.len() {
-                (FaultKind::StepLow, "below")
+            let (kind, key) = if low.len() == judged.len() {
+                (FaultKind::StepLow, "ladder.all_low")
             } else {
-                (FaultKind::StepHigh, "above")
+                (FaultKind::StepHigh, "ladder.all_high")
             };
-            let detail = format!(
-                "every cell steps about {}, {side} the {} expected for {}: check that the \
-                 chemistry chosen is this pack's (or that the cells are not {})",
-                v2(med_all),
-                range(lo, hi),
-                self.chem_name(),
-                if kind == FaultKind::StepLow {
-                    "deeply discharged"
-                } else {
-                    "over-charged"
-                }
+            let detail = Say::new(
+                key,
+                [
+                    ("chemistry", self.chem_name()),
+                    ("range", range(lo, hi)),
+                    ("step", v2(med_all)),
+                ],
             );
             self.push(None, kind, detail);
             let cells: Vec<usize> = judged.iter().map(|(k, _)| *k).collect();
@@ -733,34 +764,23 @@ impl<'a> Ladder<'a> {
             return;
         }
         for &(k, s) in &judged {
-            let (kind, detail) = if below(k, s) {
-                (
-                    FaultKind::StepLow,
-                    format!(
-                        "cell {k} ({}) steps {}, below the {} expected for {}: a deeply \
-                         discharged or damaged cell, a bad joint, or a lead on a wrong point; \
-                         measure cell {k} directly",
-                        self.pin(k),
-                        v2(s),
-                        range(lo, hi),
-                        self.chem_name()
-                    ),
-                )
+            let (kind, key) = if below(k, s) {
+                (FaultKind::StepLow, "ladder.cell_low")
             } else if above(k, s) {
-                (
-                    FaultKind::StepHigh,
-                    format!(
-                        "cell {k} ({}) steps {}, above the {} expected for {}: an over-charged \
-                         cell or a lead on a wrong point; measure cell {k} directly",
-                        self.pin(k),
-                        v2(s),
-                        range(lo, hi),
-                        self.chem_name()
-                    ),
-                )
+                (FaultKind::StepHigh, "ladder.cell_high")
             } else {
                 continue;
             };
+            let detail = Say::new(
+                key,
+                [
+                    ("chemistry", self.chem_name()),
+                    ("k", Arg::int(k as i64)),
+                    ("pin", self.pa(k)),
+                    ("range", range(lo, hi)),
+                    ("step", v2(s)),
+                ],
+            );
             self.push(Some(k), kind, detail);
             self.bad[k] = true;
         }
@@ -778,14 +798,20 @@ impl<'a> Ladder<'a> {
             // A meter showing fewer decimals on a high range can move a step by its resolution.
             let slack = self.resolution(k) + self.resolution(k - 1);
             if (s - med).abs() > spread + slack + 1e-9 {
-                let detail = format!(
-                    "cell {k} is at {}, {} {} the others (median {}), more than the {} allowed: \
-                     balance the cells before connecting — step 1",
-                    v2(s),
-                    v2((s - med).abs()),
-                    if s > med { "above" } else { "below" },
-                    v2(med),
-                    v2(spread)
+                let key = if s > med {
+                    "ladder.imbalance_above"
+                } else {
+                    "ladder.imbalance_below"
+                };
+                let detail = Say::new(
+                    key,
+                    [
+                        ("allowed", v2(spread)),
+                        ("apart", v2((s - med).abs())),
+                        ("k", Arg::int(k as i64)),
+                        ("median", v2(med)),
+                        ("step", v2(s)),
+                    ],
                 );
                 self.push(Some(k), FaultKind::Imbalance, detail);
                 self.bad[k] = true;
@@ -809,26 +835,32 @@ impl<'a> Ladder<'a> {
         }
         let whole = (diff / self.m).round();
         let cause = if whole != 0.0 && (diff - whole * self.m).abs() < 0.3 * self.m {
-            let count = whole.abs() as i64;
-            format!(
-                "that is about {count} cell{} {} — check the cell count ({n}) and that the last \
-                 lead is on pack plus",
-                if count == 1 { "" } else { "s" },
-                if whole < 0.0 { "less" } else { "more" }
+            let key = if whole < 0.0 {
+                "ladder.part.cells_less"
+            } else {
+                "ladder.part.cells_more"
+            };
+            Say::new(
+                key,
+                [
+                    ("count", Arg::int(whole.abs() as i64)),
+                    ("n", Arg::int(n as i64)),
+                ],
             )
         } else {
-            "measure both again; the last lead must sit on pack plus, where the pack voltage is \
-             measured"
-                .to_string()
+            Say::plain("ladder.part.measure_both")
         };
-        let detail = format!(
-            "the last reading (cell {n}, {}) is {} but the pack measures {}, {} apart (more than \
-             {}): {cause}",
-            self.pin(n),
-            v2(last),
-            v2(pack.0),
-            v2(diff.abs()),
-            v2(self.limits.pack_tolerance.0)
+        let detail = Say::new(
+            "ladder.pack_mismatch",
+            [
+                ("apart", v2(diff.abs())),
+                ("cause", Arg::say(cause)),
+                ("last", v2(last)),
+                ("n", Arg::int(n as i64)),
+                ("pack", v2(pack.0)),
+                ("pin", self.pa(n)),
+                ("tolerance", v2(self.limits.pack_tolerance.0)),
+            ],
         );
         self.push(None, FaultKind::PackVoltageMismatch, detail);
     }
@@ -851,20 +883,30 @@ impl<'a> Ladder<'a> {
             return;
         }
         let n = self.n;
+        let last_pin = Arg::Pin {
+            plug: pin.plug,
+            pin: pin.pin,
+        };
         let detail = if v.0.abs() < self.zero {
-            format!(
-                "the last pin ({pin}) reads {}: it is not connected to pack plus — with {n} cells \
-                 on a unit for {}, connect it to cell {n}'s plus as well (manual step 4)",
-                v2(v.0),
-                self.model.max_cells
+            Say::new(
+                "ladder.last_pin_open",
+                [
+                    ("last_pin", last_pin),
+                    ("max_cells", Arg::int(self.model.max_cells)),
+                    ("n", Arg::int(n as i64)),
+                    ("reads", v2(v.0)),
+                ],
             )
         } else {
-            format!(
-                "the last pin ({pin}) reads {}, not the pack's {}: it must go to pack plus, the \
-                 same point as cell {n}'s lead ({})",
-                v2(v.0),
-                v2(pack),
-                self.pin(n)
+            Say::new(
+                "ladder.last_pin_off",
+                [
+                    ("last_pin", last_pin),
+                    ("n", Arg::int(n as i64)),
+                    ("pack", v2(pack)),
+                    ("pin", self.pa(n)),
+                    ("reads", v2(v.0)),
+                ],
             )
         };
         self.push(None, FaultKind::LastPinNotPackPlus, detail);
@@ -884,18 +926,28 @@ impl<'a> Ladder<'a> {
         for (wire, v) in live {
             let cells = (v / self.m).round() as i64;
             let touches = if cells >= 1 && cells <= self.n as i64 {
-                format!(
-                    " (about {cells} cells: it touches {})",
-                    self.node_name(cells)
+                Say::new(
+                    "ladder.part.touches",
+                    [("count", Arg::int(cells)), ("node", self.node_name(cells))],
                 )
             } else {
-                String::new()
+                Say::plain("part.empty")
             };
-            let detail = format!(
-                "wire {wire} ({}) is not used but reads {}{touches}: cut or insulate it so it \
-                 cannot short (manual step 4)",
-                pin_of_wire(self.model, wire),
-                v2(v)
+            let p = pin_of_wire(self.model, wire);
+            let detail = Say::new(
+                "ladder.unused_live",
+                [
+                    (
+                        "pin",
+                        Arg::Pin {
+                            plug: p.plug,
+                            pin: p.pin,
+                        },
+                    ),
+                    ("reads", v2(v)),
+                    ("touches", Arg::say(touches)),
+                    ("wire", Arg::int(wire)),
+                ],
             );
             self.push(None, FaultKind::UnusedPinLive, detail);
         }
@@ -911,34 +963,42 @@ impl<'a> Ladder<'a> {
             missing.push(LadderFault {
                 cell: Some(*one),
                 kind: FaultKind::MissingReading,
-                detail: format!(
-                    "no reading yet for cell {one} ({})",
-                    self.pin(*one as usize)
+                say: Say::new(
+                    "ladder.missing_one",
+                    [("cell", Arg::int(*one)), ("pin", self.pa(*one as usize))],
                 ),
             });
         } else if !absent.is_empty() {
             missing.push(LadderFault {
                 cell: None,
                 kind: FaultKind::MissingReading,
-                detail: format!("no readings yet for cells {}", ranges(&absent)),
+                say: Say::new("ladder.missing_cells", [("cells", Arg::Numbers(absent))]),
             });
         }
         if self.input.pack_voltage.is_none() {
             missing.push(LadderFault {
                 cell: None,
                 kind: FaultKind::MissingReading,
-                detail: "no pack voltage yet: measure across the pack's minus and plus terminals"
-                    .to_string(),
+                say: Say::plain("ladder.missing_pack"),
             });
         }
         if let (Some((_, pin)), None) = (self.last_pin_ref(), self.input.last_pin) {
             missing.push(LadderFault {
                 cell: None,
                 kind: FaultKind::MissingReading,
-                detail: format!(
-                    "no reading yet on the last pin ({pin}): with {} cells on a unit for {} it \
-                     must read the pack voltage",
-                    self.n, self.model.max_cells
+                say: Say::new(
+                    "ladder.missing_last_pin",
+                    [
+                        (
+                            "last_pin",
+                            Arg::Pin {
+                                plug: pin.plug,
+                                pin: pin.pin,
+                            },
+                        ),
+                        ("max_cells", Arg::int(self.model.max_cells)),
+                        ("n", Arg::int(self.n as i64)),
+                    ],
                 ),
             });
         }
@@ -947,13 +1007,13 @@ impl<'a> Ladder<'a> {
 }
 
 /// Volts with two decimals, as a meter shows them.
-fn v2(v: f64) -> String {
-    format!("{v:.2} V")
+fn v2(v: f64) -> Arg {
+    Arg::volts(v, 2)
 }
 
 /// "2.50–3.60 V".
-fn range(lo: f64, hi: f64) -> String {
-    format!("{lo:.2}–{hi:.2} V")
+fn range(lo: f64, hi: f64) -> Arg {
+    Arg::volt_range(lo, hi, 2)
 }
 
 fn median(values: &[f64]) -> Option<f64> {
@@ -1003,25 +1063,5 @@ impl Ladder<'_> {
 }
 
 /// "3, 5–7, 9" from sorted numbers.
-fn ranges(numbers: &[u32]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < numbers.len() {
-        let start = numbers[i];
-        let mut end = start;
-        while i + 1 < numbers.len() && numbers[i + 1] == end + 1 {
-            i += 1;
-            end = numbers[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}–{end}")
-        });
-        i += 1;
-    }
-    parts.join(", ")
-}
-
 #[cfg(test)]
 mod tests;

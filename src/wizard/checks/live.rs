@@ -7,15 +7,17 @@ use crate::bms::model::{
     unknown_alarm_bits, Alarm, CellInfo, Chemistry, DeviceInfo, Logbook, ManualError, Settings,
 };
 use crate::units::{AmpHours, Volts};
-use crate::wizard::spec::{tr, ChemistrySpec, Limits, ModelSpec, WizardSpec};
+use crate::wizard::spec::{ChemistrySpec, Limits, ModelSpec, WizardSpec};
+use crate::wizard::words::{Arg, Say, Unit};
 
 use super::{Cutoff, CutoffKind, LiveData, ProtectionObs, Reason, Verdict};
 
-fn reason(code: &str, text: String) -> Reason {
-    Reason {
-        code: code.to_string(),
-        text,
-    }
+fn reason(code: &str, say: Say) -> Reason {
+    Reason::new(code, say)
+}
+
+fn v(value: Volts, decimals: u8) -> Arg {
+    Arg::volts(value.0, decimals)
 }
 
 fn verdict(reasons: Vec<Reason>) -> Verdict {
@@ -26,29 +28,39 @@ fn verdict(reasons: Vec<Reason>) -> Verdict {
     }
 }
 
+/// A chemistry's name in every language, carried with the reason.
+fn chemistry_of(chem: &ChemistrySpec) -> Arg {
+    Arg::Text(chem.name.clone())
+}
+
+/// An alarm's name, in words at the edge (wizard.yaml's `alarm.<name>`).
+pub fn alarm_name(a: Alarm) -> Say {
+    Say::plain(&format!("alarm.{}", a.name()))
+}
+
+/// The manual's error `e` in words (wizard.yaml's `error.<n>`).
+pub fn error_text(e: ManualError) -> Say {
+    Say::plain(&format!("error.{}", e.0))
+}
+
 /// The link is up and the last cell data is no older than `limits.live_max_age_s`.
 pub fn live_connected(live: &LiveData, limits: &Limits, now_ms: i64) -> Verdict {
     if !live.connected {
-        return Verdict::fail(vec![reason(
-            "live_connected",
-            "the BMS is not connected: bring the unit in range and wait for it to reconnect"
-                .to_string(),
-        )]);
+        return Verdict::fail(vec![reason("live_connected", Say::plain("not_connected"))]);
     }
     let (Some(_), Some(at)) = (&live.cells, live.cells_at_ms) else {
-        return Verdict::fail(vec![reason(
-            "live_connected",
-            "no cell data has come from the BMS yet".to_string(),
-        )]);
+        return Verdict::fail(vec![reason("live_connected", Say::plain("no_cell_data"))]);
     };
     let age_s = (now_ms - at) as f64 / 1000.0;
     if age_s > limits.live_max_age_s {
         return Verdict::fail(vec![reason(
             "live_connected",
-            format!(
-                "the last cell data is {age_s:.1} s old (more than {} s): the link may have \
-                 dropped",
-                limits.live_max_age_s
+            Say::new(
+                "cell_data_old",
+                [
+                    ("age", Arg::quantity(age_s, Unit::S, 1)),
+                    ("max", Arg::quantity(limits.live_max_age_s, Unit::S, 0)),
+                ],
             ),
         )]);
     }
@@ -69,11 +81,7 @@ pub fn cells_visible(cells: &CellInfo, n: u32) -> Verdict {
         .map(|i| {
             reason(
                 "cell_not_visible",
-                format!(
-                    "cell {} not visible: wiring error or poor contact (error 9) — check its \
-                     lead, solder joint and the plug",
-                    i + 1
-                ),
+                Say::new("cell_not_visible", [("cell", Arg::int(i as i64 + 1))]),
             )
         })
         .collect();
@@ -86,12 +94,16 @@ pub fn cells_visible(cells: &CellInfo, n: u32) -> Verdict {
     if !extra.is_empty() {
         reasons.push(reason(
             "extra_cells",
-            format!(
-                "the BMS shows {} cells but the pack has {n}: cell{} {} should not be there — \
-                 check the cell count entered and the wiring",
-                n as usize + extra.len(),
-                if extra.len() == 1 { "" } else { "s" },
-                list(&extra)
+            Say::new(
+                "extra_cells",
+                [
+                    (
+                        "extra",
+                        Arg::Numbers(extra.iter().map(|&c| c as u32).collect()),
+                    ),
+                    ("n", Arg::int(n)),
+                    ("shown", Arg::int((n as usize + extra.len()) as i64)),
+                ],
             ),
         ));
     }
@@ -108,7 +120,7 @@ pub fn cells_plausible(cells: &CellInfo, n: u32, chem: &ChemistrySpec) -> Verdic
     if seen.is_empty() {
         return Verdict::fail(vec![reason(
             "cells_plausible",
-            "no cell voltage to judge: no cell is visible".to_string(),
+            Say::plain("no_cell_visible"),
         )]);
     }
     verdict(
@@ -117,13 +129,14 @@ pub fn cells_plausible(cells: &CellInfo, n: u32, chem: &ChemistrySpec) -> Verdic
             .map(|(i, v)| {
                 reason(
                     "cell_implausible",
-                    format!(
-                        "cell {} reads {v:.3}, outside the {:.2}–{:.2} plausible for {}: a \
-                         damaged cell, a bad lead, or the wrong chemistry",
-                        i + 1,
-                        range.min.0,
-                        range.max,
-                        tr(&chem.name, "en")
+                    Say::new(
+                        "cell_implausible",
+                        [
+                            ("cell", Arg::int(i as i64 + 1)),
+                            ("chemistry", chemistry_of(chem)),
+                            ("range", Arg::volt_range(range.min.0, range.max.0, 2)),
+                            ("reads", Arg::volts(v.0, 3)),
+                        ],
                     ),
                 )
             })
@@ -138,9 +151,9 @@ pub fn cell_count_setting(settings: &Settings, n: u32) -> Verdict {
     }
     Verdict::fail(vec![reason(
         "cell_count_setting",
-        format!(
-            "Cell Count is {} but the pack has {n} cells in series: set Cell Count to {n}",
-            settings.cell_count
+        Say::new(
+            "cell_count_setting",
+            [("n", Arg::int(n)), ("set", Arg::int(settings.cell_count))],
         ),
     )])
 }
@@ -154,7 +167,10 @@ pub fn ovp_matches_chemistry(
     let Some(chem) = spec.chemistries.get(&chemistry) else {
         return Verdict::fail(vec![reason(
             "ovp_matches_chemistry",
-            format!("the wizard has no limits for {chemistry}"),
+            Say::new(
+                "no_chemistry_limits",
+                [("chemistry", Arg::verbatim(chemistry.to_string()))],
+            ),
         )]);
     };
     let ovp = settings.cell_ovp;
@@ -163,26 +179,35 @@ pub fn ovp_matches_chemistry(
     if within(&chem.ovp_window) {
         return Verdict::pass();
     }
-    let name = tr(&chem.name, "en");
     let looks_like = spec
         .chemistries
         .iter()
         .find(|(c, s)| **c != chemistry && within(&s.ovp_window));
-    let text = match looks_like {
-        Some((_, other)) => format!(
-            "OVP {ovp:.2} is the {} factory set, but the pack is {name}: the wrong battery type \
-             was chosen — choose {} once (it reloads the factory set; then set Cell Count and \
-             capacity again)",
-            tr(&other.name, "en"),
-            chemistry.app_label()
+    let say = match looks_like {
+        Some((_, other)) => Say::new(
+            "ovp_other_chemistry",
+            [
+                ("app_label", Arg::verbatim(chemistry.app_label())),
+                ("chemistry", chemistry_of(chem)),
+                ("other", chemistry_of(other)),
+                ("ovp", v(ovp, 2)),
+            ],
         ),
-        None => format!(
-            "OVP {ovp:.2} is outside {:.2}–{:.2} accepted for {name} (its cells may be charged \
-             to {:.2} at most): Advance Settings were changed — set Cell OVP back to {:.2}",
-            chem.ovp_window.min, chem.ovp_window.max, chem.max_charge_voltage, chem.cell_ovp
+        None => Say::new(
+            "ovp_outside_window",
+            [
+                ("chemistry", chemistry_of(chem)),
+                ("factory", v(chem.cell_ovp, 2)),
+                ("max_charge", v(chem.max_charge_voltage, 2)),
+                ("ovp", v(ovp, 2)),
+                (
+                    "window",
+                    Arg::volt_range(chem.ovp_window.min.0, chem.ovp_window.max.0, 2),
+                ),
+            ],
         ),
     };
-    Verdict::fail(vec![reason("ovp_matches_chemistry", text)])
+    Verdict::fail(vec![reason("ovp_matches_chemistry", say)])
 }
 
 /// Cell UVP inside the chemistry's UVP window (its top below the OVP window, its bottom at
@@ -190,37 +215,45 @@ pub fn ovp_matches_chemistry(
 /// above the OVP leaves no voltage at which the pack may be used.
 pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdict {
     let (uvp, ovp) = (settings.cell_uvp, settings.cell_ovp);
-    let name = tr(&chem.name, "en");
     let w = &chem.uvp_window;
+    let window = Arg::volt_range(w.min.0, w.max.0, 2);
     let mut reasons = Vec::new();
     if uvp.0 >= ovp.0 - 1e-9 {
         reasons.push(reason(
             "uvp_above_ovp",
-            format!(
-                "Cell UVP {uvp:.2} is not below Cell OVP {ovp:.2}: the unit would cut the pack \
-                 off at every voltage — choose the battery type's factory set again, or set UVP \
-                 back into {:.2}–{:.2}",
-                w.min, w.max
+            Say::new(
+                "uvp_above_ovp",
+                [
+                    ("ovp", v(ovp, 2)),
+                    ("uvp", v(uvp, 2)),
+                    ("window", window.clone()),
+                ],
             ),
         ));
     }
     if uvp.0 < w.min.0 - 1e-9 {
         reasons.push(reason(
             "uvp_too_low",
-            format!(
-                "Cell UVP {uvp:.2} is below {:.2}–{:.2} accepted for {name}: its cells would be \
-                 discharged below {:.2}, their lowest safe voltage — set Cell UVP into the window",
-                w.min, w.max, chem.min_discharge_voltage
+            Say::new(
+                "uvp_too_low",
+                [
+                    ("chemistry", chemistry_of(chem)),
+                    ("min_discharge", v(chem.min_discharge_voltage, 2)),
+                    ("uvp", v(uvp, 2)),
+                    ("window", window),
+                ],
             ),
         ));
     } else if uvp.0 > w.max.0 + 1e-9 {
         reasons.push(reason(
             "uvp_too_high",
-            format!(
-                "Cell UVP {uvp:.2} is above {:.2}–{:.2} accepted for {name}: the pack would be cut \
-                 off while still holding most of its charge, or the unit is set for another \
-                 chemistry — set Cell UVP into the window",
-                w.min, w.max
+            Say::new(
+                "uvp_too_high",
+                [
+                    ("chemistry", chemistry_of(chem)),
+                    ("uvp", v(uvp, 2)),
+                    ("window", window),
+                ],
             ),
         ));
     }
@@ -233,7 +266,10 @@ pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
     if set.0 <= 0.0 {
         return Verdict::fail(vec![reason(
             "capacity_set",
-            format!("Battery Capacity is 0 Ah: set it to {entered:.1}"),
+            Say::new(
+                "capacity_zero",
+                [("entered", Arg::quantity(entered.0, Unit::Ah, 1))],
+            ),
         )]);
     }
     let tolerance = (0.01 * entered.0).max(0.5);
@@ -242,8 +278,12 @@ pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
     }
     Verdict::fail(vec![reason(
         "capacity_set",
-        format!(
-            "Battery Capacity is {set:.1} but the pack has {entered:.1}: set it to {entered:.1}"
+        Say::new(
+            "capacity_set",
+            [
+                ("entered", Arg::quantity(entered.0, Unit::Ah, 1)),
+                ("set", Arg::quantity(set.0, Unit::Ah, 1)),
+            ],
         ),
     )])
 }
@@ -256,10 +296,12 @@ pub fn balance_trigger(settings: &Settings, limits: &Limits, changed_on_purpose:
     }
     Verdict::fail(vec![reason(
         "balance_trigger",
-        format!(
-            "Balance Trig. Volt is {set:.3}, the factory value is {:.3}: set it back unless it \
-             is meant to differ",
-            limits.balance_trigger
+        Say::new(
+            "balance_trigger",
+            [
+                ("factory", v(limits.balance_trigger, 3)),
+                ("set", v(set, 3)),
+            ],
         ),
     )])
 }
@@ -278,7 +320,7 @@ pub fn switches_on(settings: &Settings) -> Verdict {
             .map(|(name, _)| {
                 reason(
                     "switch_off",
-                    format!("the {name} switch is off: turn it on in the CONTROL tab"),
+                    Say::new("switch_off", [("switch", Arg::verbatim(*name))]),
                 )
             })
             .collect(),
@@ -291,9 +333,7 @@ pub fn temp_sensor_enabled(settings: &Settings) -> Verdict {
     match settings.control {
         Some(c) if c.disable_temp_sensors => Verdict::fail(vec![reason(
             "temp_sensor_disabled",
-            "Disable Temp. Sensor is on: temperature protection is removed — turn it off in the \
-             CONTROL tab"
-                .to_string(),
+            Say::plain("temp_sensor_disabled"),
         )]),
         _ => Verdict::pass(),
     }
@@ -304,12 +344,7 @@ pub fn temp_sensor_enabled(settings: &Settings) -> Verdict {
 /// `checks::unreadable` then hands the gate to the operator's confirmation.
 pub fn emergency_off(cells: &CellInfo) -> Verdict {
     if cells.emergency == Some(true) {
-        return Verdict::fail(vec![reason(
-            "emergency_on",
-            "Emergency is ON: the pack is not protected while it is on — turn it off in the \
-             CONTROL tab"
-                .to_string(),
-        )]);
+        return Verdict::fail(vec![reason("emergency_on", Say::plain("emergency_on"))]);
     }
     Verdict::pass()
 }
@@ -339,25 +374,29 @@ pub fn model_cells(model: &str) -> Option<u32> {
 /// takes equal the chosen model's. Another unit (a neighbour's, in range) or a wrong choice
 /// at set-up fails, and the ladder's last-pin and unused-pin checks followed that choice.
 pub fn unit_matches_model(device: &DeviceInfo, model: &ModelSpec) -> Verdict {
-    let chosen = tr(&model.name, "en");
+    let chosen = || Arg::Text(model.name.clone());
     match model_cells(&device.model) {
         Some(n) if n == model.max_cells => Verdict::pass(),
         Some(n) => Verdict::fail(vec![reason(
             "unit_model_mismatch",
-            format!(
-                "the BMS on the link reports model {} (a {n}-cell unit) but set-up chose a {}-cell \
-                 unit ({chosen}): this is another unit, or the wrong model was chosen — connect \
-                 to this pack's BMS, or correct the model at set-up (the ladder's last-pin and \
-                 unused-pin checks followed it)",
-                device.model, model.max_cells
+            Say::new(
+                "unit_model_mismatch",
+                [
+                    ("chosen", chosen()),
+                    ("chosen_cells", Arg::int(model.max_cells)),
+                    ("n", Arg::int(n)),
+                    ("reported", Arg::verbatim(device.model.clone())),
+                ],
             ),
         )]),
         None => Verdict::fail(vec![reason(
             "unit_model_unknown",
-            format!(
-                "the BMS reports model '{}', which names no cell count: it cannot be matched \
-                 with {chosen} chosen at set-up",
-                device.model
+            Say::new(
+                "unit_model_unknown",
+                [
+                    ("chosen", chosen()),
+                    ("reported", Arg::verbatim(device.model.clone())),
+                ],
             ),
         )]),
     }
@@ -374,33 +413,48 @@ pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts)
     }
     Verdict::fail(vec![reason(
         "pack_voltage_mismatch",
-        format!(
-            "the BMS reads the pack at {live:.2} but the meter measured {measured:.2} at the \
-             multimeter test ({:.2} apart, more than {tolerance:.2}): either this BMS sits on \
-             another pack (connect to this pack's BMS), or its voltage calibration is off \
-             (calibrate to the meter's {measured:.2} in Calibrating Volt(V), never to a label)",
-            Volts(apart)
+        Say::new(
+            "pack_voltage_mismatch",
+            [
+                ("apart", Arg::volts(apart, 2)),
+                ("live", v(live, 2)),
+                ("measured", v(measured, 2)),
+                ("tolerance", v(tolerance, 2)),
+            ],
         ),
     )])
 }
 
 /// Probe `i` (0-based) present and plausible, or why not.
-fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &str) -> Option<Reason> {
+fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &Say) -> Option<Reason> {
     let [lo, hi] = limits.probe_plausible;
+    let probe = Arg::int(i as i64 + 1);
     match cells.probes.get(i).copied().flatten() {
         None => Some(reason(
             "probe_missing",
-            format!(
-                "temperature probe {} gives no reading: plug in the NTC probe (wiring step 6){note}",
-                i + 1
+            Say::new(
+                "probe_missing",
+                [("note", Arg::say(note.clone())), ("probe", probe)],
             ),
         )),
         Some(t) if t.0 < lo || t.0 > hi => Some(reason(
             "probe_implausible",
-            format!(
-                "temperature probe {} reads {t:.1}, outside {lo}–{hi} °C: a broken or unplugged \
-                 probe{note}",
-                i + 1
+            Say::new(
+                "probe_implausible",
+                [
+                    ("note", Arg::say(note.clone())),
+                    ("probe", probe),
+                    (
+                        "range",
+                        Arg::Range {
+                            min: lo,
+                            max: hi,
+                            unit: Unit::C,
+                            decimals: 0,
+                        },
+                    ),
+                    ("reads", Arg::quantity(t.0, Unit::C, 1)),
+                ],
             ),
         )),
         Some(_) => None,
@@ -410,13 +464,11 @@ fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &str) -> Opti
 /// The manual's NTC probe (probe 1) present and plausible, and no sensor alarm. Further
 /// probes are [`probe_count`]'s: the manual gives no count.
 pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
-    let mut reasons: Vec<Reason> = probe_reason(cells, limits, 0, "").into_iter().collect();
+    let mut reasons: Vec<Reason> = probe_reason(cells, limits, 0, &Say::plain("part.empty"))
+        .into_iter()
+        .collect();
     if cells.alarms().contains(&Alarm::TemperatureSensor) {
-        reasons.push(reason(
-            "probe_alarm",
-            "the BMS reports a temperature sensor (NTC) anomaly: check the probes and their plug"
-                .to_string(),
-        ));
+        reasons.push(reason("probe_alarm", Say::plain("probe_alarm")));
     }
     verdict(reasons)
 }
@@ -424,10 +476,7 @@ pub fn probes_present(cells: &CellInfo, limits: &Limits) -> Verdict {
 /// Probes 2..=`expected` present and plausible: how many probes a model ships with is this
 /// tool's model data, not the manual's, and every reason says so.
 pub fn probe_count(cells: &CellInfo, limits: &Limits, expected: u32) -> Verdict {
-    let note = format!(
-        " (this tool's assumption: the model data lists {expected} probes; the manual speaks of \
-         the probe(s) without a count)"
-    );
+    let note = Say::new("part.probe_count_note", [("expected", Arg::int(expected))]);
     verdict(
         (1..expected as usize)
             .filter_map(|i| probe_reason(cells, limits, i, &note))
@@ -445,9 +494,12 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
     if (utpr.0 - limits.cold_utpr).abs() > 0.5 + 1e-9 {
         reasons.push(reason(
             "charge_utpr",
-            format!(
-                "Charge UTPR is {utpr:.1}: set it to {} °C so charging below freezing is blocked",
-                limits.cold_utpr
+            Say::new(
+                "charge_utpr",
+                [
+                    ("set", Arg::quantity(utpr.0, Unit::C, 1)),
+                    ("wanted", Arg::quantity(limits.cold_utpr, Unit::C, 0)),
+                ],
             ),
         ));
     }
@@ -456,7 +508,21 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
     if utp.0 < lo - 1e-9 || utp.0 > hi + 1e-9 {
         reasons.push(reason(
             "charge_utp",
-            format!("Charge UTP is {utp:.1}: set it to {lo}–{hi} °C"),
+            Say::new(
+                "charge_utp",
+                [
+                    ("set", Arg::quantity(utp.0, Unit::C, 1)),
+                    (
+                        "wanted",
+                        Arg::Range {
+                            min: lo,
+                            max: hi,
+                            unit: Unit::C,
+                            decimals: 0,
+                        },
+                    ),
+                ],
+            ),
         ));
     }
     verdict(reasons)
@@ -470,24 +536,26 @@ pub fn no_alarm(cells: &CellInfo) -> Verdict {
         .into_iter()
         .filter(|a| a.is_fault())
         .map(|a| {
-            let text = match a.manual_error() {
-                Some(e) => format!(
-                    "{} — error {}: {} ({})",
-                    a.text(),
-                    e.0,
-                    e.describe(),
-                    ManualError::MAPPING_SOURCE
+            let alarm = Arg::say(alarm_name(a));
+            let say = match a.manual_error() {
+                Some(e) => Say::new(
+                    "alarm_with_error",
+                    [
+                        ("alarm", alarm),
+                        ("error", Arg::int(e.0)),
+                        ("error_text", Arg::say(error_text(e))),
+                    ],
                 ),
-                None => format!("{} (not on the manual's error list)", a.text()),
+                None => Say::new("alarm_not_listed", [("alarm", alarm)]),
             };
-            reason(a.name(), text)
+            reason(a.name(), say)
         })
         .collect();
     let unknown = unknown_alarm_bits(cells.alarm_bits);
     for bit in (0..32).filter(|b| unknown & (1 << b) != 0) {
         reasons.push(reason(
             "unknown_alarm",
-            format!("unknown alarm bit {bit} is set: the unit reports something this program does not know"),
+            Say::new("unknown_alarm", [("bit", Arg::int(bit))]),
         ));
     }
     verdict(reasons)
@@ -512,11 +580,13 @@ pub fn no_factory_reset(logbook: Option<&Logbook>, baseline: Option<usize>) -> V
     let last = resets.last().map(|c| c.app_label()).unwrap_or("?");
     Verdict::fail(vec![reason(
         "factory_reset",
-        format!(
-            "the battery type was chosen again: every change was reset (the logbook shows {} \
-             factory-settings loads, {baseline} before the battery type was chosen; last {last}) — set \
-             Cell Count, capacity and the rest again",
-            resets.len()
+        Say::new(
+            "factory_reset",
+            [
+                ("baseline", Arg::int(baseline as i64)),
+                ("last", Arg::verbatim(last)),
+                ("loads", Arg::int(resets.len() as i64)),
+            ],
         ),
     )])
 }
@@ -525,35 +595,29 @@ pub fn no_factory_reset(logbook: Option<&Logbook>, baseline: Option<usize>) -> V
 pub fn protection_test(obs: &ProtectionObs, settings: &Settings, limits: &Limits) -> Verdict {
     let tol = limits.protection_tolerance.0;
     let mut reasons = Vec::new();
-    let mut judge = |cut: Option<Cutoff>, what: &str, how: &str, set: Volts, name: &str| match cut {
-        None => reasons.push(reason(
-            &format!("no_{what}_cutoff"),
-            format!("no {what} cut-off seen yet: {how} until the BMS disconnects"),
-        )),
-        Some(c) if (c.cell_voltage.0 - set.0).abs() > tol + 1e-9 => reasons.push(reason(
-            &format!("{what}_cutoff_off"),
-            format!(
-                "the {what} cut-off came at {:.3} but {name} is {set:.3} (more than {:.3} \
-                 apart): check the settings and the cell voltage readings",
-                c.cell_voltage, limits.protection_tolerance
-            ),
-        )),
+    let mut judge = |cut: Option<Cutoff>, what: &str, set: Volts| match cut {
+        None => {
+            let code = format!("no_{what}_cutoff");
+            reasons.push(reason(&code, Say::plain(&code)))
+        }
+        Some(c) if (c.cell_voltage.0 - set.0).abs() > tol + 1e-9 => {
+            let code = format!("{what}_cutoff_off");
+            reasons.push(reason(
+                &code,
+                Say::new(
+                    &code,
+                    [
+                        ("at", v(c.cell_voltage, 3)),
+                        ("set", v(set, 3)),
+                        ("tolerance", v(limits.protection_tolerance, 3)),
+                    ],
+                ),
+            ))
+        }
         Some(_) => {}
     };
-    judge(
-        obs.charge,
-        "charge",
-        "charge",
-        settings.cell_ovp,
-        "Cell OVP",
-    );
-    judge(
-        obs.discharge,
-        "discharge",
-        "discharge",
-        settings.cell_uvp,
-        "Cell UVP",
-    );
+    judge(obs.charge, "charge", settings.cell_ovp);
+    judge(obs.discharge, "discharge", settings.cell_uvp);
     verdict(reasons)
 }
 
@@ -594,15 +658,6 @@ pub fn observe_cutoff(prev: &CellInfo, next: &CellInfo) -> Option<(CutoffKind, C
         }
     }
     None
-}
-
-/// "17, 18, 19".
-fn list(numbers: &[usize]) -> String {
-    numbers
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::bms::model::{CellInfo, Chemistry, DeviceInfo, Logbook, Settings};
 use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{
-    tr, Check, ChemistrySpec, InputSpec, ModelSpec, PackField, StepSpec, WizardSpec,
+    Check, ChemistrySpec, InputSpec, ModelSpec, PackField, StepSpec, WizardSpec,
 };
+use crate::wizard::words::{Arg, Say};
 
 pub mod agreement;
 pub mod charger;
@@ -57,13 +58,42 @@ impl Verdict {
     }
 }
 
-/// One reason a gate fails.
+/// One reason a gate fails: a stable code and the sentence's key with its typed arguments;
+/// the words are the edge's (see [`crate::wizard::words`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {
     /// Stable machine-readable code (`cell_count_setting`, `skipped_tap`, …).
     pub code: String,
-    /// A sentence for the operator, naming the values.
-    pub text: String,
+    /// What to say, with the values (absent in journals from before reason codes had words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub say: Option<Say>,
+    /// The English sentence a journal from before reason codes had words holds instead.
+    #[serde(default, rename = "text", skip_serializing_if = "String::is_empty")]
+    pub legacy: String,
+}
+
+impl Reason {
+    /// A reason with its sentence.
+    pub fn new(code: &str, say: Say) -> Reason {
+        Reason {
+            code: code.to_string(),
+            say: Some(say),
+            legacy: String::new(),
+        }
+    }
+
+    /// The reason in English, from the built-in wording (what scenarios and tests match).
+    pub fn english(&self) -> String {
+        self.render(crate::wizard::words::builtin(), "en")
+    }
+
+    /// The reason in words in `lang` (an old journal's English sentence as it was).
+    pub fn render(&self, spec: &WizardSpec, lang: &str) -> String {
+        match &self.say {
+            Some(say) => say.render(spec, lang),
+            None => self.legacy.clone(),
+        }
+    }
 }
 
 /// A form value after parsing and range checks.
@@ -267,12 +297,11 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         }),
         Check::EmergencyOff => fresh_cells(ctx).map(live::emergency_off),
         Check::UnitMatchesModel => connected(ctx).and_then(|()| {
-            let device = ctx.live.device.as_ref().ok_or_else(|| {
-                refuse(
-                    "device_not_read",
-                    "the unit's device info (its model) has not been read yet".to_string(),
-                )
-            })?;
+            let device = ctx
+                .live
+                .device
+                .as_ref()
+                .ok_or_else(|| refuse("device_not_read", Say::plain("device_not_read")))?;
             let model = fact_model(ctx, fact_cells(ctx)?)?;
             Ok(live::unit_matches_model(device, model))
         }),
@@ -290,7 +319,7 @@ pub fn evaluate(check: &Check, ctx: &GateContext<'_>) -> Verdict {
         // asks the operator to confirm what the app shows instead.
         (Ok(v), Some(what)) if v.ok => Err(refuse(
             "not_reported",
-            format!("{what}: check it in the app and confirm what you see"),
+            Say::new("not_reported", [("what", Arg::say(what))]),
         )),
         (r, _) => r,
     };
@@ -305,11 +334,8 @@ pub fn default_model(spec: &WizardSpec, cells: u32) -> Option<&ModelSpec> {
         .min_by_key(|m| m.max_cells)
 }
 
-fn refuse(code: &str, text: String) -> Verdict {
-    Verdict::fail(vec![Reason {
-        code: code.to_string(),
-        text,
-    }])
+fn refuse(code: &str, say: Say) -> Verdict {
+    Verdict::fail(vec![Reason::new(code, say)])
 }
 
 /// A failing verdict for a pack fact not known yet, naming the step that provides it.
@@ -319,26 +345,33 @@ fn missing_fact(ctx: &GateContext<'_>, field: PackField, what: &str) -> Verdict 
         .steps
         .iter()
         .find(|s| s.input.fields().iter().any(|f| f.id == field.id()));
-    let text = match source {
-        Some(step) => format!(
-            "no {what} known yet: it is entered in step '{}' ({})",
-            tr(&step.title, "en"),
-            step.id
+    let what = Arg::say(Say::plain(what));
+    let say = match source {
+        Some(step) => Say::new(
+            "missing_fact.entered_in",
+            [
+                ("id", Arg::verbatim(step.id.clone())),
+                ("title", Arg::Text(step.title.clone())),
+                ("what", what),
+            ],
         ),
-        None => format!("no {what} known yet: the wizard has no step that asks for it"),
+        None => Say::new("missing_fact.no_step", [("what", what)]),
     };
-    refuse("missing_fact", text)
+    refuse("missing_fact", say)
 }
 
 fn fact_chemistry<'s>(ctx: &GateContext<'s>) -> Result<(Chemistry, &'s ChemistrySpec), Verdict> {
     let chemistry = ctx
         .pack
         .chemistry
-        .ok_or_else(|| missing_fact(ctx, PackField::Chemistry, "chemistry"))?;
+        .ok_or_else(|| missing_fact(ctx, PackField::Chemistry, "fact.chemistry"))?;
     let spec = ctx.spec.chemistries.get(&chemistry).ok_or_else(|| {
         refuse(
             "missing_fact",
-            format!("the wizard has no limits for {chemistry}"),
+            Say::new(
+                "no_chemistry_limits",
+                [("chemistry", Arg::verbatim(chemistry.to_string()))],
+            ),
         )
     })?;
     Ok((chemistry, spec))
@@ -347,13 +380,13 @@ fn fact_chemistry<'s>(ctx: &GateContext<'s>) -> Result<(Chemistry, &'s Chemistry
 fn fact_cells(ctx: &GateContext<'_>) -> Result<u32, Verdict> {
     ctx.pack
         .cells
-        .ok_or_else(|| missing_fact(ctx, PackField::Cells, "cell count"))
+        .ok_or_else(|| missing_fact(ctx, PackField::Cells, "fact.cells"))
 }
 
 fn fact_capacity(ctx: &GateContext<'_>) -> Result<AmpHours, Verdict> {
     ctx.pack
         .capacity
-        .ok_or_else(|| missing_fact(ctx, PackField::Capacity, "capacity"))
+        .ok_or_else(|| missing_fact(ctx, PackField::Capacity, "fact.capacity"))
 }
 
 fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Verdict> {
@@ -366,13 +399,13 @@ fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Ve
             .ok_or_else(|| {
                 refuse(
                     "unknown_model",
-                    format!("the wizard knows no BMS model '{id}'"),
+                    Say::new("unknown_model", [("id", Arg::verbatim(id.clone()))]),
                 )
             })?,
         None => default_model(ctx.spec, cells).ok_or_else(|| {
             refuse(
                 "cells_exceed_model",
-                format!("no BMS model in the wizard takes {cells} cells"),
+                Say::new("no_model_for_cells", [("cells", Arg::int(cells))]),
             )
         })?,
     };
@@ -382,78 +415,76 @@ fn fact_model<'s>(ctx: &GateContext<'s>, cells: u32) -> Result<&'s ModelSpec, Ve
 
 /// The pack's cells within what the model works with, or the reason naming its range.
 fn cells_fit(model: &ModelSpec, cells: u32) -> Result<(), Vec<Reason>> {
-    let (code, bound) = if cells > model.max_cells {
-        ("cells_exceed_model", format!("at most {}", model.max_cells))
+    let code = if cells > model.max_cells {
+        "cells_exceed_model"
     } else if cells < model.min_cells {
         // Too few cells leave the unit without the supply it takes from the pack.
-        ("cells_below_model", format!("at least {}", model.min_cells))
+        "cells_below_model"
     } else {
         return Ok(());
     };
-    Err(vec![Reason {
-        code: code.to_string(),
-        text: format!(
-            "the {} takes {bound} cells ({}–{}), but the pack has {cells}: choose the unit \
-             made for this pack",
-            tr(&model.name, "en"),
-            model.min_cells,
-            model.max_cells
+    Err(vec![Reason::new(
+        code,
+        Say::new(
+            code,
+            [
+                ("cells", Arg::int(cells)),
+                ("max_cells", Arg::int(model.max_cells)),
+                ("min_cells", Arg::int(model.min_cells)),
+                ("model", Arg::Text(model.name.clone())),
+            ],
         ),
-    }])
+    )])
 }
 
 fn not_read() -> Verdict {
-    refuse(
-        "live_connected",
-        "the settings have not been read from the BMS yet".to_string(),
-    )
+    refuse("live_connected", Say::plain("settings_not_read"))
 }
 
 /// A refusal for live data not there (or not fresh) yet: the gate waits for it, and a
 /// headless run that times out refuses with it.
 fn no_data(what: &str) -> Verdict {
-    refuse("no_data", format!("no data yet: waiting for {what}"))
+    refuse(
+        "no_data",
+        Say::new("no_data", [("what", Arg::say(Say::plain(what)))]),
+    )
 }
 
 /// What this unit can never send of the data `check` judges, if anything: then the gate
 /// can pass only on the operator's confirmation (see [`crate::wizard::spec::GateSpec::confirm`]).
-pub fn unreadable(check: &Check, live: &LiveData) -> Option<&'static str> {
-    match check {
+pub fn unreadable(check: &Check, live: &LiveData) -> Option<Say> {
+    let key = match check {
         // The 24S settings layout has no control word: its Disable Temp. Sensor switch is
         // never reported.
-        Check::TempSensorEnabled => {
-            live.settings
-                .as_ref()
-                .filter(|s| s.control.is_none())
-                .map(|_| {
-                    "this unit (24S frame layout) does not report the Disable Temp. Sensor switch"
-                })
-        }
+        Check::TempSensorEnabled => live
+            .settings
+            .as_ref()
+            .filter(|s| s.control.is_none())
+            .map(|_| "unreadable.temp_sensor_switch"),
         // Only 32S frames carry the Emergency countdown.
         Check::EmergencyOff => live
             .cells
             .as_ref()
             .filter(|c| c.emergency.is_none())
-            .map(|_| "this unit (24S frame layout) does not report the Emergency switch"),
+            .map(|_| "unreadable.emergency_switch"),
         Check::NoFactoryReset => live
             .device
             .as_ref()
             .filter(|d| !d.keeps_logbook())
-            .map(|_| {
-                "this unit's firmware keeps no logbook, so a second battery-type choice cannot be \
-                 read from it"
-            }),
+            .map(|_| "unreadable.logbook"),
         _ => None,
-    }
+    };
+    key.map(Say::plain)
 }
 
 /// The logbook shows no factory load the engine has not accounted for. The logbook must
 /// have been read on units that keep one; on others [`unreadable`] hands it to the operator.
 fn no_factory_reset(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
-    let device =
-        ctx.live.device.as_ref().ok_or_else(|| {
-            no_data("the unit's device info (it says whether it keeps a logbook)")
-        })?;
+    let device = ctx
+        .live
+        .device
+        .as_ref()
+        .ok_or_else(|| no_data("waiting.device_info"))?;
     if !device.keeps_logbook() {
         return Ok(Verdict::pass());
     }
@@ -461,7 +492,7 @@ fn no_factory_reset(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
         .live
         .logbook
         .as_ref()
-        .ok_or_else(|| no_data("the unit's logbook"))?;
+        .ok_or_else(|| no_data("waiting.logbook"))?;
     let loads = logbook
         .entries
         .iter()
@@ -479,11 +510,7 @@ fn connected(ctx: &GateContext<'_>) -> Result<(), Verdict> {
     if ctx.live.connected {
         Ok(())
     } else {
-        Err(refuse(
-            "live_connected",
-            "the BMS is not connected: bring the unit in range and wait for it to reconnect"
-                .to_string(),
-        ))
+        Err(refuse("live_connected", Say::plain("not_connected")))
     }
 }
 
@@ -494,9 +521,7 @@ fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
     let settings = ctx.live.settings.as_ref().ok_or_else(not_read)?;
     match ctx.live.settings_at_ms {
         Some(at) if at >= ctx.since_ms => Ok(settings),
-        _ => Err(no_data(
-            "a settings frame read since this step was entered or the app was last used",
-        )),
+        _ => Err(no_data("waiting.settings")),
     }
 }
 
@@ -504,9 +529,7 @@ fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
 fn fresh_cells<'s>(ctx: &GateContext<'s>) -> Result<&'s CellInfo, Verdict> {
     let verdict = live::live_connected(ctx.live, &ctx.spec.limits, ctx.now_ms);
     match (&ctx.live.cells, ctx.live.cells_at_ms) {
-        (Some(_), Some(at)) if verdict.ok && at < ctx.since_ms => Err(no_data(
-            "cell data read since this step was entered or the app was last used",
-        )),
+        (Some(_), Some(at)) if verdict.ok && at < ctx.since_ms => Err(no_data("waiting.cells")),
         (Some(cells), _) if verdict.ok => Ok(cells),
         _ if verdict.ok => Err(not_read()),
         _ => Err(verdict),
@@ -532,17 +555,16 @@ fn choice_field<'s>(ctx: &GateContext<'s>, id: &str) -> Option<&'s str> {
 
 /// A number field this step needs, or a refusal naming it.
 fn need_number(ctx: &GateContext<'_>, id: &str) -> Result<f64, Verdict> {
-    number_field(ctx, id).ok_or_else(|| {
-        let label = ctx
-            .step
-            .input
-            .fields()
-            .iter()
-            .find(|f| f.id == id)
-            .map(|f| tr(&f.label, "en").to_string())
-            .unwrap_or_else(|| id.to_string());
-        refuse("field_missing", format!("{label} is not entered"))
-    })
+    number_field(ctx, id).ok_or_else(|| refuse("field_missing", not_entered(ctx.step, id)))
+}
+
+/// "<label> is not entered", for field `id` of `step`.
+fn not_entered(step: &StepSpec, id: &str) -> Say {
+    let label = match step.input.fields().iter().find(|f| f.id == id) {
+        Some(f) => Arg::Text(f.label.clone()),
+        None => Arg::verbatim(id),
+    };
+    Say::new("field_missing", [("label", label)])
 }
 
 /// The pack voltage: a field of this step, else the one measured in the ladder step.
@@ -556,15 +578,17 @@ fn pack_voltage(ctx: &GateContext<'_>) -> Result<Volts, Verdict> {
             .steps
             .iter()
             .find(|s| matches!(s.input, InputSpec::Ladder { .. }));
-        let text = match ladder {
-            Some(step) => format!(
-                "no pack voltage known yet: it is measured in step '{}' ({})",
-                tr(&step.title, "en"),
-                step.id
+        let say = match ladder {
+            Some(step) => Say::new(
+                "no_pack_voltage.measured_in",
+                [
+                    ("id", Arg::verbatim(step.id.clone())),
+                    ("title", Arg::Text(step.title.clone())),
+                ],
             ),
-            None => "no pack voltage known yet".to_string(),
+            None => Say::plain("no_pack_voltage"),
         };
-        refuse("missing_fact", text)
+        refuse("missing_fact", say)
     })
 }
 
@@ -575,9 +599,11 @@ fn all_confirmed(ctx: &GateContext<'_>) -> Verdict {
         .items()
         .iter()
         .filter(|item| !ctx.checked.contains(&item.id))
-        .map(|item| Reason {
-            code: "unconfirmed".to_string(),
-            text: format!("not confirmed: {}", tr(&item.text, "en")),
+        .map(|item| {
+            Reason::new(
+                "unconfirmed",
+                Say::new("unconfirmed", [("item", Arg::Text(item.text.clone()))]),
+            )
         })
         .collect();
     if reasons.is_empty() {
@@ -592,10 +618,7 @@ fn fields_valid(ctx: &GateContext<'_>) -> Verdict {
     let mut reasons: Vec<Reason> = fields
         .iter()
         .filter(|f| !f.optional && !ctx.fields.contains_key(&f.id))
-        .map(|f| Reason {
-            code: "field_missing".to_string(),
-            text: format!("{} is not entered", tr(&f.label, "en")),
-        })
+        .map(|f| Reason::new("field_missing", not_entered(ctx.step, &f.id)))
         .collect();
     // The setup form: the pack must fit the unit.
     let asks = |field: PackField| fields.iter().any(|f| f.id == field.id());
@@ -606,17 +629,17 @@ fn fields_valid(ctx: &GateContext<'_>) -> Verdict {
         let model = choice_field(ctx, PackField::Model.id()).or(ctx.pack.model.as_deref());
         match (cells, model) {
             (Some(cells), Some(id)) => match ctx.spec.models.iter().find(|m| m.id == id) {
-                None => reasons.push(Reason {
-                    code: "unknown_model".to_string(),
-                    text: format!("the wizard knows no BMS model '{id}'"),
-                }),
+                None => reasons.push(Reason::new(
+                    "unknown_model",
+                    Say::new("unknown_model", [("id", Arg::verbatim(id))]),
+                )),
                 Some(m) => reasons.extend(cells_fit(m, cells).err().unwrap_or_default()),
             },
             (Some(cells), None) if default_model(ctx.spec, cells).is_none() => {
-                reasons.push(Reason {
-                    code: "cells_exceed_model".to_string(),
-                    text: format!("no BMS model in the wizard takes {cells} cells"),
-                })
+                reasons.push(Reason::new(
+                    "cells_exceed_model",
+                    Say::new("no_model_for_cells", [("cells", Arg::int(cells))]),
+                ))
             }
             _ => {}
         }
@@ -643,7 +666,7 @@ fn cell_spread_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
         }
     };
     charger::cell_spread(lowest, highest, &ctx.spec.limits)
-        .map_err(|e| refuse("entry_error", e.to_string()))
+        .map_err(|e| refuse("entry_error", e.say()))
 }
 
 fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
@@ -657,10 +680,7 @@ fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     let report = ladder::check_ladder(chem, cells, model, &ctx.spec.limits, &input);
     let reasons: Vec<Reason> = report
         .gate_faults()
-        .map(|f| Reason {
-            code: f.kind.code().to_string(),
-            text: f.detail.clone(),
-        })
+        .map(|f| Reason::new(f.kind.code(), f.say.clone()))
         .collect();
     Ok(if reasons.is_empty() {
         Verdict::pass()
@@ -672,13 +692,7 @@ fn ladder_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
 fn charger_gate(ctx: &GateContext<'_>) -> Result<Verdict, Verdict> {
     match choice_field(ctx, "method") {
         // Without a method nothing says the unit was woken, nor how: no pass on nothing.
-        None => {
-            return Err(refuse(
-                "activation_method",
-                "no activation method is chosen: choose the switch, the display or a charger"
-                    .to_string(),
-            ))
-        }
+        None => return Err(refuse("activation_method", Say::plain("activation_method"))),
         Some(method) if method != "charger" => return Ok(Verdict::pass()),
         Some(_) => {}
     }

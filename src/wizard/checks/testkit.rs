@@ -228,6 +228,9 @@ pub fn spec() -> WizardSpec {
         limits: limits(),
         messages: BTreeMap::new(),
         errors: BTreeMap::new(),
+        decimal_comma: Vec::new(),
+        reasons: BTreeMap::new(),
+        cli: BTreeMap::new(),
         steps: vec![
             setup_step(),
             step(

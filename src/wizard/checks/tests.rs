@@ -125,7 +125,7 @@ fn all_confirmed_names_the_unticked_items() {
     w.checked.insert("qualified".into());
     let v = w.eval(Check::AllConfirmed);
     assert_eq!(v.reasons.len(), 1);
-    assert_eq!(v.reasons[0].text, "not confirmed: No vapours here");
+    assert_eq!(v.reasons[0].english(), "not confirmed: No vapours here");
     w.checked.insert("no_vapours".into());
     assert!(w.eval(Check::AllConfirmed).ok);
 }
@@ -134,7 +134,7 @@ fn all_confirmed_names_the_unticked_items() {
 fn fields_valid_names_missing_fields_and_checks_cells_against_the_model() {
     let w = World::new(setup_step()).field("chemistry", Value::Choice("lifepo4".into()));
     let v = w.eval(Check::FieldsValid);
-    let texts: Vec<&str> = v.reasons.iter().map(|r| r.text.as_str()).collect();
+    let texts: Vec<String> = v.reasons.iter().map(|r| r.english()).collect();
     assert_eq!(
         texts,
         [
@@ -150,7 +150,7 @@ fn fields_valid_names_missing_fields_and_checks_cells_against_the_model() {
     let v = w.eval(Check::FieldsValid);
     assert_eq!(codes(&v), ["cells_exceed_model"]);
     assert_eq!(
-        v.reasons[0].text,
+        v.reasons[0].english(),
         "the 8-cell unit takes at most 8 cells (3–8), but the pack has 16: choose the unit \
              made for this pack"
     );
@@ -178,7 +178,7 @@ fn the_setup_step_refuses_a_pack_outside_the_units_cell_range() {
         .eval(Check::FieldsValid);
     assert_eq!(codes(&v), ["cells_below_model"]);
     assert_eq!(
-        v.reasons[0].text,
+        v.reasons[0].english(),
         "the 16-cell unit takes at least 8 cells (8–16), but the pack has 7: choose the unit \
              made for this pack"
     );
@@ -187,14 +187,14 @@ fn the_setup_step_refuses_a_pack_outside_the_units_cell_range() {
         .field("cells", Value::Integer(17))
         .eval(Check::FieldsValid);
     assert_eq!(codes(&v), ["cells_exceed_model"]);
-    assert!(v.reasons[0].text.contains("(8–16)"), "{v:?}");
+    assert!(v.reasons[0].english().contains("(8–16)"), "{v:?}");
     // 2 cells on the 24-cell unit (the issue's case).
     let v = w
         .field("model", Value::Choice("b24".into()))
         .field("cells", Value::Integer(2))
         .eval(Check::FieldsValid);
     assert!(
-        v.reasons[0].text.contains("at least 7 cells (7–24)"),
+        v.reasons[0].english().contains("at least 7 cells (7–24)"),
         "{v:?}"
     );
 }
@@ -209,7 +209,7 @@ fn a_missing_pack_fact_names_the_step_that_gives_it() {
     let v = w.eval(Check::Ladder);
     assert!(!v.ok);
     assert_eq!(
-        v.reasons[0].text,
+        v.reasons[0].english(),
         "no chemistry known yet: it is entered in step 'The pack' (setup.pack)"
     );
     let mut w = World::configured();
@@ -217,7 +217,9 @@ fn a_missing_pack_fact_names_the_step_that_gives_it() {
     for check in [Check::CellsVisible, Check::CellCountSetting, Check::Ladder] {
         let v = w.eval(check.clone());
         assert!(
-            v.reasons[0].text.starts_with("no cell count known yet"),
+            v.reasons[0]
+                .english()
+                .starts_with("no cell count known yet"),
             "{check:?}: {v:?}"
         );
     }
@@ -285,7 +287,9 @@ fn the_charger_gate_applies_only_to_the_charger_method() {
     let v = w.eval(Check::ChargerVoltage);
     assert_eq!(codes(&v), ["activation_method"]);
     assert!(
-        v.reasons[0].text.contains("no activation method is chosen"),
+        v.reasons[0]
+            .english()
+            .contains("no activation method is chosen"),
         "{v:?}"
     );
     w.pack.cells = Some(16);
@@ -294,16 +298,16 @@ fn the_charger_gate_applies_only_to_the_charger_method() {
     assert!(w.eval(Check::ChargerVoltage).ok);
     w = w.field("method", Value::Choice("charger".into()));
     assert_eq!(
-        w.eval(Check::ChargerVoltage).reasons[0].text,
+        w.eval(Check::ChargerVoltage).reasons[0].english(),
         "Charger output voltage is not entered"
     );
     w = w.field("charger_voltage", Value::Number(56.0));
     assert!(w.eval(Check::ChargerVoltage).reasons[0]
-        .text
+        .english()
         .contains("measured in step"));
     w.pack.pack_voltage = Some(Volts(52.9));
     let v = w.eval(Check::ChargerVoltage);
-    assert!(v.reasons[0].text.contains("at least 57.90 V"), "{v:?}");
+    assert!(v.reasons[0].english().contains("at least 57.90 V"), "{v:?}");
     w = w.field("charger_voltage", Value::Number(58.8));
     assert!(w.eval(Check::ChargerVoltage).ok);
     // Above the 16-cell unit's 70 V rating: refused, naming both.
@@ -312,7 +316,7 @@ fn the_charger_gate_applies_only_to_the_charger_method() {
     assert_eq!(codes(&v), ["charger_above_rating"]);
     assert!(
         v.reasons[0]
-            .text
+            .english()
             .contains("gives 70.01 V, above the 70.00 V"),
         "{v:?}"
     );
@@ -392,7 +396,7 @@ fn live_gates_refuse_without_a_link_or_fresh_data_and_never_panic() {
     let mut w = World::configured();
     w.now_ms = 60_000;
     let v = w.eval(Check::NoAlarm);
-    assert!(v.reasons[0].text.contains("51.0 s old"), "{v:?}");
+    assert!(v.reasons[0].english().contains("51.0 s old"), "{v:?}");
     assert!(w.eval(Check::CellCountSetting).ok);
 }
 
@@ -404,10 +408,10 @@ fn live_gates_fail_with_the_numbers() {
     s.cell_count = 15;
     w.pack.cold_site = true;
     assert!(w.eval(Check::OvpMatchesChemistry).reasons[0]
-        .text
+        .english()
         .contains("Li-ion factory set"));
     assert!(w.eval(Check::CellCountSetting).reasons[0]
-        .text
+        .english()
         .contains("Cell Count is 15"));
     assert_eq!(
         codes(&w.eval(Check::ColdSite)),
@@ -437,7 +441,7 @@ fn the_unit_is_tied_to_the_chosen_model_and_the_measured_pack() {
     let v = w.eval(Check::PackVoltageMatches);
     assert!(
         v.reasons[0]
-            .text
+            .english()
             .contains("49.50 V but the meter measured 52.90 V"),
         "{v:?}"
     );
@@ -457,7 +461,7 @@ fn emergency_on_is_refused_and_a_24s_unit_hands_it_to_the_operator() {
     assert_eq!(codes(&v), ["not_reported"]);
     assert!(
         v.reasons[0]
-            .text
+            .english()
             .contains("does not report the Emergency switch"),
         "{v:?}"
     );

@@ -645,7 +645,7 @@ mod live_flow {
         assert!(!ovp.verdict.ok);
         assert_eq!(codes(ovp), ["no_data"]);
         assert!(
-            ovp.verdict.reasons[0].text.contains("waiting for"),
+            ovp.verdict.reasons[0].english().contains("waiting for"),
             "{ovp:?}"
         );
         // The same settings read again after the step was entered pass.
@@ -689,7 +689,7 @@ mod live_flow {
         state.live.device = Some(device("11.61"));
         let v = gate(&state);
         assert_eq!(codes(&v), ["no_data"], "no logbook");
-        assert!(v.verdict.reasons[0].text.contains("logbook"), "{v:?}");
+        assert!(v.verdict.reasons[0].english().contains("logbook"), "{v:?}");
         state.live.logbook = Some(factory_book(1));
         assert!(gate(&state).verdict.ok);
         // Old firmware keeps no logbook: the operator confirms instead, and says so.
@@ -727,7 +727,7 @@ mod live_flow {
         assert!(!v.verdict.ok, "nothing read is no pass: {v:?}");
         assert_eq!(codes(&v), ["not_reported"]);
         assert!(v.verdict.reasons[0]
-            .text
+            .english()
             .contains("Disable Temp. Sensor is OFF in the app"));
         assert!(engine
             .step(&mut state, check("confirm.temp_sensor"), 960)

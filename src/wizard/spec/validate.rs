@@ -37,6 +37,8 @@ const CHARGER_OPTION: &str = "charger";
 struct Validator<'a> {
     doc: &'a Doc,
     errors: Vec<SpecError>,
+    /// Per language of `languages`: texts given, texts missing.
+    counts: BTreeMap<String, (usize, usize)>,
 }
 
 impl Validator<'_> {
@@ -64,11 +66,22 @@ impl Validator<'_> {
     }
 
     fn text(&mut self, langs: &[String], text: &Text, at: &P) {
+        self.count(langs, text);
         for lang in langs {
             match text.get(lang) {
                 None => self.err(at, format!("missing translation '{lang}'")),
                 Some(t) if t.trim().is_empty() => self.err(at, format!("empty text for '{lang}'")),
                 Some(_) => {}
+            }
+        }
+    }
+
+    fn count(&mut self, langs: &[String], text: &Text) {
+        for lang in langs {
+            let c = self.counts.entry(lang.clone()).or_default();
+            match text.get(lang) {
+                Some(_) => c.0 += 1,
+                None => c.1 += 1,
             }
         }
     }
@@ -87,9 +100,19 @@ impl Validator<'_> {
 
 /// Every semantic mistake in `spec`, positioned in `text`; empty when the wizard is sound.
 pub(super) fn validate(spec: &WizardSpec, doc: &Doc) -> Vec<SpecError> {
+    validator(spec, doc).errors
+}
+
+/// Per language of `languages`: how many texts the wizard gives in it, and how many it lacks.
+pub(super) fn counts(spec: &WizardSpec, doc: &Doc) -> BTreeMap<String, (usize, usize)> {
+    validator(spec, doc).counts
+}
+
+fn validator<'a>(spec: &WizardSpec, doc: &'a Doc) -> Validator<'a> {
     let mut v = Validator {
         doc,
         errors: Vec::new(),
+        counts: BTreeMap::new(),
     };
     let root = P::default();
     languages(&mut v, spec, &root);
@@ -106,11 +129,81 @@ pub(super) fn validate(spec: &WizardSpec, doc: &Doc) -> Vec<SpecError> {
         }
     }
     errors(&mut v, spec, &root);
+    words(&mut v, spec, &root);
     steps(&mut v, spec, &root);
     pack_fields(&mut v, spec, &root);
     v.errors
         .sort_by_key(|e| (e.line.unwrap_or(usize::MAX), e.column.unwrap_or(0)));
-    v.errors
+    v
+}
+
+/// The sentences the program says (`reasons:`, `cli:`): every key the code builds is there,
+/// in every language, and every language names exactly the placeholders the code fills.
+fn words(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
+    use crate::wizard::words::{placeholders, placeholders_of, section, KEYS};
+    let langs = &spec.languages;
+    let shown = |set: &BTreeSet<String>| {
+        let names: Vec<String> = set.iter().map(|p| format!("{{{p}}}")).collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(" ")
+        }
+    };
+    for (name, map) in [("reasons", &spec.reasons), ("cli", &spec.cli)] {
+        for (key, text) in map {
+            let at = root.key(name).key(key);
+            v.count(langs, text);
+            let Some(wanted) = placeholders_of(key) else {
+                v.err(
+                    &at,
+                    format!("unknown text '{key}': the program never says it (a typo?)"),
+                );
+                continue;
+            };
+            if !std::ptr::eq(section(spec, key), map) {
+                v.err(&at, format!("'{key}' belongs in the other section"));
+            }
+            let wanted: BTreeSet<String> = wanted.iter().map(|p| p.to_string()).collect();
+            // A piece that is empty in English (`part.empty`) is empty in every language.
+            let may_be_empty = text.get("en").is_some_and(|t| t.is_empty());
+            for lang in langs {
+                match text.get(lang) {
+                    None => v.err(&at, format!("missing translation '{lang}'")),
+                    Some(t) if t.trim().is_empty() && !may_be_empty => {
+                        v.err(&at, format!("empty text for '{lang}'"))
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (lang, t) in text {
+                let found = placeholders(t);
+                if found != wanted {
+                    v.err(
+                        &at.key(lang),
+                        format!(
+                            "placeholders {} differ from the ones the program fills: {}",
+                            shown(&found),
+                            shown(&wanted)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for (key, _) in KEYS {
+        let name = if key.starts_with("cli.") {
+            "cli"
+        } else {
+            "reasons"
+        };
+        if !section(spec, key).contains_key(*key) {
+            v.err(
+                &root.key(name),
+                format!("missing text '{key}': the program says it, so every language needs it"),
+            );
+        }
+    }
 }
 
 fn languages(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
@@ -1335,5 +1428,70 @@ mod tests {
         let mut sorted = lines.clone();
         sorted.sort();
         assert_eq!(lines, sorted);
+    }
+
+    /// The whole entry of `key` in a section of the built-in wizard (its lines up to the next key).
+    fn entry(key: &str) -> String {
+        let head = format!("\n  {key}:\n");
+        let start = BUILTIN_YAML
+            .find(&head)
+            .expect("key in the built-in wizard")
+            + 1;
+        let body = &BUILTIN_YAML[start + head.len() - 1..];
+        let len = body
+            .lines()
+            .take_while(|l| l.starts_with("    "))
+            .map(|l| l.len() + 1)
+            .sum::<usize>();
+        BUILTIN_YAML[start..start + head.len() - 1 + len].to_string()
+    }
+
+    #[test]
+    fn a_reason_without_a_translation_is_refused_where_it_is() {
+        // A sentence the code needs, with its Polish text taken out.
+        let at = entry("unconfirmed");
+        let pl = "    pl: \"niepotwierdzone: {item}\"\n";
+        assert!(at.contains(pl), "{at}");
+        let text = broken(&[(&at, &at.replace(pl, ""))]);
+        let errs = WizardSpec::from_str(&text, "w.yaml").unwrap_err().0;
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        let e = find(&errs, "missing translation 'pl'");
+        assert_eq!(e.path, "reasons.unconfirmed");
+        assert_eq!(e.line, Some(line_of(&text, "  unconfirmed:", 1)));
+        // A text the program says, dropped altogether.
+        let errs = errors(&[(&at, "")]);
+        let e = find(&errs, "missing text 'unconfirmed'");
+        assert_eq!(e.path, "reasons");
+        // The shipped file has it: loads.
+        assert!(errors_or_none(&at, &at).is_empty());
+    }
+
+    #[test]
+    fn a_translation_naming_other_placeholders_is_refused_at_its_language() {
+        const AT: &str = "    pl: \"niepotwierdzone: {item}\"";
+        for wrong in [
+            "    pl: \"niepotwierdzone: {pozycja}\"",
+            "    pl: \"niepotwierdzone\"",
+            "    pl: \"niepotwierdzone: {item} {cell}\"",
+        ] {
+            let text = broken(&[(AT, wrong)]);
+            let errs = WizardSpec::from_str(&text, "w.yaml").unwrap_err().0;
+            assert_eq!(errs.len(), 1, "{wrong}: {errs:#?}");
+            let e = &errs[0];
+            assert_eq!(e.path, "reasons.unconfirmed.pl", "{e}");
+            assert_eq!(e.line, Some(line_of(&text, wrong.trim(), 1)), "{e}");
+            assert!(
+                e.message
+                    .contains("differ from the ones the program fills: {item}"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_text_the_program_never_says_is_named_as_a_likely_typo() {
+        let errs = errors(&[("\n  unconfirmed:\n", "\n  unconfirmd:\n")]);
+        find(&errs, "unknown text 'unconfirmd'");
+        find(&errs, "missing text 'unconfirmed'");
     }
 }

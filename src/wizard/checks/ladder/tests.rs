@@ -126,7 +126,7 @@ fn a_skipped_tap_is_one_fault_at_the_skipped_cell() {
     }
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(5), FaultKind::SkippedTap)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(detail.contains("cell 5's plus was skipped"), "{detail}");
     assert!(detail.contains("plug 1 pin 6"), "{detail}");
     assert!(detail.contains("cells 15 and 16 share"), "{detail}");
@@ -142,7 +142,7 @@ fn a_skipped_tap_on_the_second_plug_of_a_24s_unit() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(14), FaultKind::SkippedTap)]);
     assert!(
-        report.faults[0].detail.contains("plug 2 pin 2"),
+        report.faults[0].english().contains("plug 2 pin 2"),
         "{:?}",
         report.faults
     );
@@ -155,7 +155,7 @@ fn a_swapped_pair_is_crossed_leads_naming_both_cells() {
         .lead(8, Some(7));
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(7), FaultKind::CrossedLeads)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(
         detail.contains("cell 7 (plug 1 pin 8) and cell 8 (plug 1 pin 9)"),
         "{detail}"
@@ -168,7 +168,7 @@ fn a_swapped_pair_is_crossed_leads_naming_both_cells() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(12), FaultKind::CrossedLeads)]);
     assert!(
-        report.faults[0].detail.contains("plug 2 pin 2"),
+        report.faults[0].english().contains("plug 2 pin 2"),
         "{:?}",
         report.faults
     );
@@ -178,7 +178,7 @@ fn a_swapped_pair_is_crossed_leads_naming_both_cells() {
 fn a_jump_of_two_cells_then_no_rise_is_crossed_leads_naming_both() {
     let report = Case::new(li_ion(), b8(), 8, 3.6).lead(3, Some(4)).check();
     assert_eq!(kinds(&report), vec![(Some(3), FaultKind::CrossedLeads)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(detail.contains("cells 3 and 4 both read"), "{detail}");
     assert_eq!(fault_rows(&report), vec![3]);
 }
@@ -189,7 +189,7 @@ fn no_rise_then_two_cells_is_two_taps_on_one_node() {
         .lead(6, Some(5))
         .check();
     assert_eq!(kinds(&report), vec![(Some(6), FaultKind::StepLow)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(detail.contains("two taps on one node"), "{detail}");
     assert!(detail.contains("cells 5 and 6 both read"), "{detail}");
 }
@@ -203,7 +203,7 @@ fn a_doubled_tap_that_shifts_to_the_end_leaves_pack_plus_untapped_as_one_fault()
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(4), FaultKind::StepLow)]);
     assert!(report.faults[0]
-        .detail
+        .english()
         .contains("no lead reaches pack plus"));
 }
 
@@ -211,7 +211,7 @@ fn a_doubled_tap_that_shifts_to_the_end_leaves_pack_plus_untapped_as_one_fault()
 fn an_open_lead_reads_zero_and_is_one_fault() {
     let report = Case::new(lifepo4(), b16(), 16, 3.3).lead(6, None).check();
     assert_eq!(kinds(&report), vec![(Some(6), FaultKind::OpenLead)]);
-    assert!(report.faults[0].detail.contains("broken"));
+    assert!(report.faults[0].english().contains("broken"));
     assert_eq!(fault_rows(&report), vec![6]);
     let report = Case::new(lto(), b24(), 24, 2.3).lead(1, None).check();
     assert_eq!(kinds(&report), vec![(Some(1), FaultKind::OpenLead)]);
@@ -223,7 +223,7 @@ fn a_lead_below_the_previous_one_is_crossed() {
     let report = Case::new(li_ion(), b16(), 16, 3.7).lead(9, Some(6)).check();
     assert_eq!(kinds(&report), vec![(Some(9), FaultKind::CrossedLeads)]);
     assert!(
-        report.faults[0].detail.contains("cell 6's plus"),
+        report.faults[0].english().contains("cell 6's plus"),
         "{:?}",
         report.faults
     );
@@ -237,7 +237,7 @@ fn a_reading_outside_the_pack_is_called_a_typing_mistake_once() {
     let report = case.check_input(&input);
     assert_eq!(kinds(&report), vec![(Some(5), FaultKind::StepHigh)]);
     assert!(
-        report.faults[0].detail.contains("typing mistake"),
+        report.faults[0].english().contains("typing mistake"),
         "{:?}",
         report.faults
     );
@@ -246,7 +246,7 @@ fn a_reading_outside_the_pack_is_called_a_typing_mistake_once() {
     let report = case.check_input(&input);
     assert_eq!(kinds(&report), vec![(Some(3), FaultKind::CrossedLeads)]);
     assert!(
-        report.faults[0].detail.contains("stray minus sign"),
+        report.faults[0].english().contains("stray minus sign"),
         "{:?}",
         report.faults
     );
@@ -261,7 +261,7 @@ fn reversed_meter_probes_are_one_fault() {
     }
     let report = case.check_input(&input);
     assert_eq!(kinds(&report), vec![(None, FaultKind::CrossedLeads)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(
         detail.contains("the meter's probes are swapped"),
         "{detail}"
@@ -274,7 +274,7 @@ fn reversed_meter_probes_are_one_fault() {
     // Only cell 1 entered, below 0 V: the same two causes and a swapped black wire.
     input.readings.iter_mut().skip(1).for_each(|r| *r = None);
     let report = case.check_input(&input);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(detail.contains("probes are swapped"), "{detail}");
     assert!(detail.contains("cell 1's lead are swapped"), "{detail}");
     assert!(detail.contains("harness is reversed"), "{detail}");
@@ -319,7 +319,7 @@ fn a_step_exactly_at_the_chemistry_maximum_is_not_flagged() {
     let report = typed_ladder(&over, 14.27);
     assert_eq!(kinds(&report), vec![(Some(3), FaultKind::StepHigh)]);
     assert!(
-        report.faults[0].detail.contains("steps 3.62 V"),
+        report.faults[0].english().contains("steps 3.62 V"),
         "{:?}",
         report.faults
     );
@@ -375,7 +375,7 @@ fn black_swapped_with_cell_one_is_named() {
         .collect();
     let report = case.check_input(&input);
     assert_eq!(kinds(&report), vec![(Some(1), FaultKind::CrossedLeads)]);
-    assert!(report.faults[0].detail.contains("pin 1 (black)"));
+    assert!(report.faults[0].english().contains("pin 1 (black)"));
 }
 
 #[test]
@@ -390,7 +390,7 @@ fn last_reading_must_match_the_pack_voltage() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::PackVoltageMismatch)]);
     assert!(
-        report.faults[0].detail.contains("about 1 cell less"),
+        report.faults[0].english().contains("about 1 cell(s) less"),
         "{:?}",
         report.faults
     );
@@ -406,7 +406,7 @@ fn fewer_cells_than_the_unit_needs_the_last_pin_on_pack_plus() {
     assert!(report.faults.is_empty());
     assert_eq!(report.missing.len(), 1);
     assert!(
-        report.missing[0].detail.contains("plug 2 pin 8"),
+        report.missing[0].english().contains("plug 2 pin 8"),
         "{:?}",
         report.missing
     );
@@ -414,7 +414,7 @@ fn fewer_cells_than_the_unit_needs_the_last_pin_on_pack_plus() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::LastPinNotPackPlus)]);
     assert!(report.faults[0]
-        .detail
+        .english()
         .contains("not connected to pack plus"));
     case.last_pin = case.pack;
     assert!(case.check().ok());
@@ -423,7 +423,7 @@ fn fewer_cells_than_the_unit_needs_the_last_pin_on_pack_plus() {
     case.last_pin = Some(Volts(22.2));
     let report = case.check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::LastPinNotPackPlus)]);
-    assert!(report.faults[0].detail.contains("plug 2 pin 8"));
+    assert!(report.faults[0].english().contains("plug 2 pin 8"));
     // A full pack needs no separate last-pin reading.
     let case = Case::new(li_ion(), b8(), 8, 3.7);
     assert!(case.check().missing.is_empty());
@@ -438,7 +438,7 @@ fn an_unused_wire_must_not_be_live() {
     case.unused.insert(16, Volts(26.4));
     let report = case.check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::UnusedPinLive)]);
-    let detail = &report.faults[0].detail;
+    let detail = &report.faults[0].english();
     assert!(detail.contains("wire 16 (plug 2 pin 7)"), "{detail}");
     assert!(detail.contains("cell 8's plus"), "{detail}");
 }
@@ -451,7 +451,7 @@ fn one_cell_apart_from_the_others_is_an_imbalance_at_that_cell() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(11), FaultKind::Imbalance)]);
     assert!(report.faults[0]
-        .detail
+        .english()
         .contains("balance the cells before connecting"));
     assert_eq!(fault_rows(&report), vec![11]);
     // 0.08 V apart is within the ±0.1 V of step 1.
@@ -482,7 +482,7 @@ fn a_weak_cell_is_step_low_at_that_cell_only() {
     let report = case.check();
     assert_eq!(kinds(&report), vec![(Some(4), FaultKind::StepLow)]);
     assert!(report.faults[0]
-        .detail
+        .english()
         .contains("2.10 V, below the 2.50–3.60 V"));
     let mut case = Case::new(li_ion(), b8(), 8, 3.9);
     case.cells[6] = 4.25;
@@ -497,7 +497,7 @@ fn a_pack_of_another_chemistry_is_one_fault_not_one_per_cell() {
     let case = Case::new(lifepo4(), b16(), 16, 3.75);
     let report = case.check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::StepHigh)]);
-    assert!(report.faults[0].detail.contains("LiFePO4"));
+    assert!(report.faults[0].english().contains("LiFePO4"));
     // LTO cells checked as Li-ion.
     let report = Case::new(li_ion(), b24(), 24, 2.35).check();
     assert_eq!(kinds(&report), vec![(None, FaultKind::StepLow)]);
@@ -516,7 +516,7 @@ fn partial_input_judges_only_what_is_entered() {
     assert!(report.faults.is_empty());
     assert!(report.rows.iter().all(|r| r.verdict == RowVerdict::Pending));
     assert_eq!(report.missing.len(), 2); // the readings, the pack voltage
-    assert!(report.missing[0].detail.contains("cells 1–16"));
+    assert!(report.missing[0].english().contains("cells 1–16"));
     // The first five typed: each Ok, the rest pending, nothing wrong yet.
     input.readings[..5].copy_from_slice(&full.readings[..5]);
     let report = case.check_input(&input);
@@ -524,13 +524,13 @@ fn partial_input_judges_only_what_is_entered() {
     assert!(!report.ok());
     assert_eq!(report.rows[4].verdict, RowVerdict::Ok);
     assert_eq!(report.rows[5].verdict, RowVerdict::Pending);
-    assert!(report.missing[0].detail.contains("cells 6–16"));
+    assert!(report.missing[0].english().contains("cells 6–16"));
     // A reading typed out of order is placed from the last one before it.
     input.readings[9] = full.readings[9];
     let report = case.check_input(&input);
     assert!(report.faults.is_empty(), "{:?}", report.faults);
     assert_eq!(report.rows[9].verdict, RowVerdict::Ok);
-    assert!(report.missing[0].detail.contains("cells 6–9, 11–16"));
+    assert!(report.missing[0].english().contains("cells 6–9, 11–16"));
 }
 
 #[test]
@@ -590,7 +590,7 @@ fn partial_input_tells_a_skipped_tap_once_the_next_reading_is_in() {
     input.readings[..5].copy_from_slice(&full.readings[..5]);
     let report = case.check_input(&input);
     assert_eq!(kinds(&report), vec![(Some(5), FaultKind::StepHigh)]);
-    assert!(report.faults[0].detail.contains("about two cells"));
+    assert!(report.faults[0].english().contains("about two cells"));
     assert_eq!(report.rows[4].verdict, RowVerdict::Fault);
     input.readings[5] = full.readings[5];
     let report = case.check_input(&input);

@@ -2,9 +2,10 @@ use super::*;
 use crate::bms::model::{ControlBits, LogEntry};
 use crate::units::{Amps, Celsius};
 use crate::wizard::checks::testkit::*;
+use crate::wizard::spec::tr;
 
 fn texts(v: &Verdict) -> Vec<String> {
-    v.reasons.iter().map(|r| r.text.clone()).collect()
+    v.reasons.iter().map(|r| r.english()).collect()
 }
 
 fn sixteen() -> CellInfo {
@@ -99,7 +100,7 @@ fn ovp_names_the_chemistry_it_belongs_to() {
     s.cell_ovp = Volts(3.8);
     let v = ovp_matches_chemistry(&s, Chemistry::LiFePo4, &spec());
     assert!(
-        texts(&v)[0].contains("outside 3.45 V–3.65 V accepted for LiFePO4"),
+        texts(&v)[0].contains("outside 3.45–3.65 V accepted for LiFePO4"),
         "{v:?}"
     );
     s.cell_ovp = Volts(2.7);
@@ -157,7 +158,7 @@ fn uvp_must_sit_in_the_chemistrys_window_and_below_ovp() {
     assert_eq!(v.reasons[0].code, "uvp_too_low");
     assert!(
         texts(&v)[0].starts_with(
-            "Cell UVP 2.00 V is below 2.50 V–3.00 V accepted for LiFePO4: its cells would be \
+            "Cell UVP 2.00 V is below 2.50–3.00 V accepted for LiFePO4: its cells would be \
                  discharged below 2.50 V"
         ),
         "{v:?}"

@@ -1,0 +1,172 @@
+//! The shared archive: a PostgreSQL server several benches use (`--db postgres://…`).
+
+use postgres::{Client, NoTls};
+
+use crate::archive::store::{self, Inserted, Query, Store, INSERT, MIGRATIONS};
+use crate::archive::{ArchiveError, Archived, NewSession};
+
+/// The archive on a PostgreSQL server.
+pub struct Postgres {
+    client: Client,
+    shown: String,
+}
+
+fn db(e: postgres::Error) -> ArchiveError {
+    ArchiveError::Database(e.to_string())
+}
+
+/// The URL without its password, for messages.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.split_once('@') {
+        Some((auth, host)) => (Some(auth), host),
+        None => (None, rest),
+    };
+    match auth.map(|a| a.split_once(':').map_or(a, |(user, _)| user)) {
+        Some(user) => format!("{scheme}://{user}@{host}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
+impl Postgres {
+    /// Connect to the server at `url` (`postgres://user:password@host:port/db`).
+    pub fn connect(url: &str) -> Result<Self, ArchiveError> {
+        let shown = without_password(url);
+        let client = Client::connect(url, NoTls).map_err(|e| {
+            ArchiveError::Database(format!("cannot reach the archive server {shown}: {e}"))
+        })?;
+        Ok(Postgres { client, shown })
+    }
+}
+
+impl Store for Postgres {
+    fn migrate(&mut self) -> Result<u32, ArchiveError> {
+        self.client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (
+                    version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .map_err(db)?;
+        let mut tx = self.client.transaction().map_err(db)?;
+        // Two benches starting at once: one migrates, the other waits and finds it done.
+        tx.batch_execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+            .map_err(db)?;
+        let found: i32 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+            .map_err(db)?
+            .get(0);
+        let mut version = found.max(0) as u32;
+        if version > store::latest() {
+            return Err(store::too_new(version, &self.shown));
+        }
+        let from = version;
+        for (number, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > from) {
+            tx.batch_execute(
+                &sql.replace("{ID}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+                &[&(*number as i32), &super::now()],
+            )
+            .map_err(db)?;
+            version = *number;
+        }
+        tx.commit().map_err(db)?;
+        Ok(version)
+    }
+
+    fn insert(&mut self, s: &NewSession) -> Result<Inserted, ArchiveError> {
+        // Looked up first: an insert that conflicts would still use up a number.
+        let there = self
+            .client
+            .query_opt(
+                "SELECT id FROM sessions WHERE log_sha256 = $1",
+                &[&s.log_sha256],
+            )
+            .map_err(db)?;
+        if let Some(row) = there {
+            return Ok(Inserted::AlreadyThere(row.get(0)));
+        }
+        let added = self
+            .client
+            .execute(
+                INSERT,
+                &[
+                    &s.log_sha256,
+                    &s.folder,
+                    &s.pack_id,
+                    &s.bms_serial,
+                    &s.bms_model,
+                    &s.operator,
+                    &s.signed_off_by,
+                    &s.signer,
+                    &s.verdict,
+                    &s.chemistry,
+                    &s.series_cells,
+                    &s.started_at,
+                    &s.signed_off_at,
+                    &i32::from(s.simulated),
+                    &i32::from(s.replayed),
+                    &s.training,
+                    &s.capture_sha256,
+                    &s.archived_at,
+                    &s.log_yaml,
+                ],
+            )
+            .map_err(db)?;
+        let row = self
+            .client
+            .query_one(
+                "SELECT id FROM sessions WHERE log_sha256 = $1",
+                &[&s.log_sha256],
+            )
+            .map_err(db)?;
+        let id: i64 = row.get(0);
+        Ok(if added == 1 {
+            Inserted::Added(id)
+        } else {
+            Inserted::AlreadyThere(id)
+        })
+    }
+
+    fn select(&mut self, query: &Query) -> Result<Vec<Archived>, ArchiveError> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = query
+            .params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let rows = self.client.query(&query.sql(), &params).map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| Archived {
+                id: r.get(0),
+                log_sha256: r.get(1),
+                folder: r.get(2),
+                pack_id: r.get(3),
+                bms_serial: r.get(4),
+                bms_model: r.get(5),
+                operator: r.get(6),
+                signed_off_by: r.get(7),
+                signer: r.get(8),
+                verdict: r.get(9),
+                chemistry: r.get(10),
+                series_cells: r.get(11),
+                started_at: r.get(12),
+                signed_off_at: r.get(13),
+                simulated: r.get::<_, i32>(14) != 0,
+                replayed: r.get::<_, i32>(15) != 0,
+                training: r.get(16),
+                capture_sha256: r.get(17),
+                archived_at: r.get(18),
+                log_yaml: r.get(19),
+            })
+            .collect())
+    }
+
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+}

@@ -1,0 +1,168 @@
+//! The embedded archive: one SQLite file (the platform's data directory by default); no
+//! server to start.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+
+use crate::archive::store::{self, Inserted, Query, Store, INSERT, MIGRATIONS};
+use crate::archive::{ArchiveError, Archived, NewSession};
+
+/// The archive in a SQLite file.
+pub struct Sqlite {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn db(e: rusqlite::Error) -> ArchiveError {
+    ArchiveError::Database(e.to_string())
+}
+
+impl Sqlite {
+    /// Open (or create) the archive at `path`, its folder too.
+    pub fn open(path: &Path) -> Result<Self, ArchiveError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                ArchiveError::Database(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| ArchiveError::Database(format!("cannot open {}: {e}", path.display())))?;
+        // Two benches on one machine may add at once: wait for the other's write.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        Ok(Sqlite {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Store for Sqlite {
+    fn migrate(&mut self) -> Result<u32, ArchiveError> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_version (
+                    version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+            )
+            .map_err(db)?;
+        let mut version: u32 = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if version > store::latest() {
+            return Err(store::too_new(version, &self.describe()));
+        }
+        let from = version;
+        for (number, _, sql) in MIGRATIONS.iter().filter(|m| m.0 > from) {
+            let tx = self.conn.transaction().map_err(db)?;
+            tx.execute_batch(&sql.replace("{ID}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
+                .map_err(db)?;
+            tx.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
+                rusqlite::params![number, super::now()],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            version = *number;
+        }
+        Ok(version)
+    }
+
+    fn insert(&mut self, s: &NewSession) -> Result<Inserted, ArchiveError> {
+        // Looked up first: an insert that conflicts would still use up a number.
+        let there: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM sessions WHERE log_sha256 = ?1",
+                [&s.log_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some(id) = there {
+            return Ok(Inserted::AlreadyThere(id));
+        }
+        let added = self
+            .conn
+            .execute(
+                INSERT,
+                rusqlite::params![
+                    s.log_sha256,
+                    s.folder,
+                    s.pack_id,
+                    s.bms_serial,
+                    s.bms_model,
+                    s.operator,
+                    s.signed_off_by,
+                    s.signer,
+                    s.verdict,
+                    s.chemistry,
+                    s.series_cells,
+                    s.started_at,
+                    s.signed_off_at,
+                    i32::from(s.simulated),
+                    i32::from(s.replayed),
+                    s.training,
+                    s.capture_sha256,
+                    s.archived_at,
+                    s.log_yaml,
+                ],
+            )
+            .map_err(db)?;
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM sessions WHERE log_sha256 = ?1",
+                [&s.log_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        let id = id.ok_or_else(|| ArchiveError::Database("the insert left no row".into()))?;
+        Ok(if added == 1 {
+            Inserted::Added(id)
+        } else {
+            Inserted::AlreadyThere(id)
+        })
+    }
+
+    fn select(&mut self, query: &Query) -> Result<Vec<Archived>, ArchiveError> {
+        let mut stmt = self.conn.prepare(&query.sql()).map_err(db)?;
+        let rows = stmt
+            .query_map(params_from_iter(query.params.iter()), |r| {
+                Ok(Archived {
+                    id: r.get(0)?,
+                    log_sha256: r.get(1)?,
+                    folder: r.get(2)?,
+                    pack_id: r.get(3)?,
+                    bms_serial: r.get(4)?,
+                    bms_model: r.get(5)?,
+                    operator: r.get(6)?,
+                    signed_off_by: r.get(7)?,
+                    signer: r.get(8)?,
+                    verdict: r.get(9)?,
+                    chemistry: r.get(10)?,
+                    series_cells: r.get(11)?,
+                    started_at: r.get(12)?,
+                    signed_off_at: r.get(13)?,
+                    simulated: r.get::<_, i32>(14)? != 0,
+                    replayed: r.get::<_, i32>(15)? != 0,
+                    training: r.get(16)?,
+                    capture_sha256: r.get(17)?,
+                    archived_at: r.get(18)?,
+                    log_yaml: r.get(19)?,
+                })
+            })
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+}

@@ -1,0 +1,727 @@
+//! Sentences as data: a key into wizard.yaml's `reasons:` and typed arguments, rendered into
+//! words only at the edge (screen, CLI, report, log).
+//!
+//! The core (checks, engine) never builds a sentence: it returns a [`Say`]. The words live in
+//! wizard.yaml per language with named placeholders (`{cell}`, `{measured}`); [`render`]
+//! fills them, writing numbers the language's way (3,65 V in Polish). Every key the code uses
+//! is listed in [`KEYS`] with its placeholders, so `check-wizard` can refuse a wizard that
+//! lacks one or whose translation names other placeholders.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bms::model::Chemistry;
+use crate::wizard::spec::{tr, Text, WizardSpec};
+
+/// A unit a quantity is shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Volts.
+    V,
+    /// Amperes.
+    A,
+    /// Ampere-hours.
+    Ah,
+    /// Degrees Celsius.
+    C,
+    /// Seconds.
+    S,
+}
+
+impl Unit {
+    /// The symbol after the number (the same in every language).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::V => "V",
+            Unit::A => "A",
+            Unit::Ah => "Ah",
+            Unit::C => "°C",
+            Unit::S => "s",
+        }
+    }
+}
+
+/// One typed argument of a sentence. Written as `{kind, value}` so every YAML and JSON reader
+/// (and the log's untagged reasons) can read it without enum tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Arg {
+    /// A whole number: a cell, a wire, a count, a bit.
+    Int(i64),
+    /// A quantity with its unit, shown with `decimals` digits after the separator.
+    Quantity {
+        /// The number.
+        value: f64,
+        /// Its unit.
+        unit: Unit,
+        /// Digits after the decimal separator.
+        decimals: u8,
+    },
+    /// A range of a quantity, `2,50–3,60 V`.
+    Range {
+        /// Lower end.
+        min: f64,
+        /// Upper end.
+        max: f64,
+        /// The unit.
+        unit: Unit,
+        /// Digits after the decimal separator.
+        decimals: u8,
+    },
+    /// Cell (or wire) numbers, runs joined: `3, 5–7`.
+    Numbers(Vec<u32>),
+    /// Shown as it is: a model string the unit sent, an id, an app label (English in every
+    /// language, as in the app).
+    Verbatim(String),
+    /// A chemistry's id, shown by its name in the wizard.
+    Chemistry(Chemistry),
+    /// A balance-plug pin, `plug 1 pin 2`.
+    Pin {
+        /// Plug, from 1.
+        plug: u32,
+        /// Pin within the plug, from 1.
+        pin: u32,
+    },
+    /// A text the wizard gives in every language (a chemistry's name), carried along.
+    Text(Text),
+    /// A sentence (or part of one) of its own.
+    Say(Box<Say>),
+}
+
+impl Arg {
+    /// Volts with `decimals` digits.
+    pub fn volts(value: f64, decimals: u8) -> Arg {
+        Arg::Quantity {
+            value,
+            unit: Unit::V,
+            decimals,
+        }
+    }
+
+    /// A quantity.
+    pub fn quantity(value: f64, unit: Unit, decimals: u8) -> Arg {
+        Arg::Quantity {
+            value,
+            unit,
+            decimals,
+        }
+    }
+
+    /// A volt range.
+    pub fn volt_range(min: f64, max: f64, decimals: u8) -> Arg {
+        Arg::Range {
+            min,
+            max,
+            unit: Unit::V,
+            decimals,
+        }
+    }
+
+    /// A whole number.
+    pub fn int(n: impl Into<i64>) -> Arg {
+        Arg::Int(n.into())
+    }
+
+    /// Text shown as it is.
+    pub fn verbatim(s: impl Into<String>) -> Arg {
+        Arg::Verbatim(s.into())
+    }
+
+    /// A nested sentence.
+    pub fn say(s: Say) -> Arg {
+        Arg::Say(Box::new(s))
+    }
+}
+
+/// Named arguments of a sentence.
+pub type Args = BTreeMap<String, Arg>;
+
+/// A sentence not yet in words: its key in `reasons:` and its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Say {
+    /// The key in wizard.yaml's `reasons:`.
+    pub key: String,
+    /// Its arguments by placeholder name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: Args,
+}
+
+impl Say {
+    /// A sentence with these arguments.
+    pub fn new<const N: usize>(key: &str, args: [(&str, Arg); N]) -> Say {
+        let say = Say {
+            key: key.to_string(),
+            args: args.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        };
+        debug_assert!(
+            placeholders_of(key)
+                .is_some_and(|p| p.iter().copied().eq(say.args.keys().map(String::as_str))),
+            "sentence '{key}' built with {:?}, but KEYS lists {:?}",
+            say.args.keys().collect::<Vec<_>>(),
+            placeholders_of(key)
+        );
+        say
+    }
+
+    /// A sentence without arguments.
+    pub fn plain(key: &str) -> Say {
+        Say::new(key, [])
+    }
+
+    /// Its words in `lang`.
+    pub fn render(&self, spec: &WizardSpec, lang: &str) -> String {
+        render(spec, lang, self)
+    }
+}
+
+/// Whether `lang` writes a decimal comma (data: wizard.yaml's `decimal_comma`, else the
+/// built-in list).
+pub fn decimal_comma(spec: &WizardSpec, lang: &str) -> bool {
+    let list = if spec.decimal_comma.is_empty() {
+        &builtin().decimal_comma
+    } else {
+        &spec.decimal_comma
+    };
+    list.iter().any(|l| l == lang)
+}
+
+/// A number with `decimals` digits, written the language's way.
+pub fn number(spec: &WizardSpec, lang: &str, value: f64, decimals: u8) -> String {
+    let text = format!("{:.*}", decimals as usize, value);
+    if decimal_comma(spec, lang) {
+        text.replace('.', ",")
+    } else {
+        text
+    }
+}
+
+/// The built-in wizard, loaded once: the fallback for words a wizard file lacks.
+pub fn builtin() -> &'static WizardSpec {
+    static SPEC: std::sync::OnceLock<WizardSpec> = std::sync::OnceLock::new();
+    SPEC.get_or_init(WizardSpec::builtin)
+}
+
+/// The template for `key`: this wizard's, else the built-in one's (a wizard file written
+/// before a sentence existed still shows it).
+fn template<'a>(spec: &'a WizardSpec, lang: &str, key: &str) -> Option<&'a str> {
+    let of = |s: &'a WizardSpec| section(s, key).get(key).map(|t| tr(t, lang));
+    of(spec).or_else(|| of(builtin()))
+}
+
+/// The section of wizard.yaml a key lives in: `cli.*` in `cli:` (the subcommands' output),
+/// everything else in `reasons:`.
+pub fn section<'a>(spec: &'a WizardSpec, key: &str) -> &'a BTreeMap<String, Text> {
+    if key.starts_with("cli.") {
+        &spec.cli
+    } else {
+        &spec.reasons
+    }
+}
+
+/// `say` in words in `lang`. An unknown key shows as the key with its arguments, never as
+/// nothing.
+pub fn render(spec: &WizardSpec, lang: &str, say: &Say) -> String {
+    match template(spec, lang, &say.key) {
+        Some(t) => fill(t, |name| say.args.get(name).map(|a| arg(spec, lang, a))),
+        None => {
+            let args: Vec<String> = say
+                .args
+                .iter()
+                .map(|(k, a)| format!("{k}={}", arg(spec, lang, a)))
+                .collect();
+            format!("{} ({})", say.key, args.join(", "))
+        }
+    }
+}
+
+/// Replace each `{name}` by `value(name)`; a placeholder without a value stays as it is.
+pub fn fill(template: &str, mut value: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) if is_name(&after[..close]) => {
+                let name = &after[..close];
+                match value(name) {
+                    Some(v) => out.push_str(&v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The placeholder names a template uses, sorted.
+pub fn placeholders(template: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    fill(template, |name| {
+        found.insert(name.to_string());
+        Some(String::new())
+    });
+    found
+}
+
+/// One argument in words in `lang` (a number the language's way, a pin, a name).
+pub fn render_arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
+    arg(spec, lang, a)
+}
+
+fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
+    match a {
+        Arg::Int(n) => n.to_string(),
+        Arg::Quantity {
+            value,
+            unit,
+            decimals,
+        } => format!(
+            "{} {}",
+            number(spec, lang, *value, *decimals),
+            unit.symbol()
+        ),
+        Arg::Range {
+            min,
+            max,
+            unit,
+            decimals,
+        } => format!(
+            "{}–{} {}",
+            number(spec, lang, *min, *decimals),
+            number(spec, lang, *max, *decimals),
+            unit.symbol()
+        ),
+        Arg::Numbers(list) => runs(list),
+        Arg::Verbatim(s) => s.clone(),
+        Arg::Chemistry(c) => spec
+            .chemistries
+            .get(c)
+            .or_else(|| builtin().chemistries.get(c))
+            .map_or(c.to_string(), |s| tr(&s.name, lang).to_string()),
+        Arg::Pin { plug, pin } => render(
+            spec,
+            lang,
+            &Say::new(
+                "part.pin",
+                [("plug", Arg::int(*plug)), ("pin", Arg::int(*pin))],
+            ),
+        ),
+        Arg::Text(t) => tr(t, lang).to_string(),
+        Arg::Say(s) => render(spec, lang, s),
+    }
+}
+
+/// `3, 5–7`: consecutive numbers as runs.
+pub fn runs(numbers: &[u32]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        let mut end = start;
+        while i + 1 < numbers.len() && numbers[i + 1] == end + 1 {
+            i += 1;
+            end = numbers[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}–{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
+}
+
+/// The placeholders `key` takes, if the code knows the key.
+pub fn placeholders_of(key: &str) -> Option<&'static [&'static str]> {
+    KEYS.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)
+}
+
+/// Every sentence key the code builds, with its placeholders in sorted order.
+pub const KEYS: &[(&str, &[&str])] = &[
+    ("part.empty", &[]),
+    ("part.pin", &["pin", "plug"]),
+    ("part.tick", &["reason", "tick"]),
+    ("part.probe_count_note", &["expected"]),
+    ("part.choose_type_then_measure", &["app_label"]),
+    ("part.output_dark", &[]),
+    ("part.output_leads", &[]),
+    ("fact.chemistry", &[]),
+    ("fact.cells", &[]),
+    ("fact.capacity", &[]),
+    ("waiting.device_info", &[]),
+    ("waiting.logbook", &[]),
+    ("waiting.settings", &[]),
+    ("waiting.cells", &[]),
+    ("unreadable.temp_sensor_switch", &[]),
+    ("unreadable.emergency_switch", &[]),
+    ("unreadable.logbook", &[]),
+    ("not_reported", &["what"]),
+    ("no_data", &["what"]),
+    ("not_connected", &[]),
+    ("settings_not_read", &[]),
+    ("device_not_read", &[]),
+    ("no_cell_data", &[]),
+    ("cell_data_old", &["age", "max"]),
+    ("missing_fact.entered_in", &["id", "title", "what"]),
+    ("missing_fact.no_step", &["what"]),
+    ("no_pack_voltage.measured_in", &["id", "title"]),
+    ("no_pack_voltage", &[]),
+    ("no_chemistry_limits", &["chemistry"]),
+    ("unknown_model", &["id"]),
+    ("no_model_for_cells", &["cells"]),
+    (
+        "cells_exceed_model",
+        &["cells", "max_cells", "min_cells", "model"],
+    ),
+    (
+        "cells_below_model",
+        &["cells", "max_cells", "min_cells", "model"],
+    ),
+    ("unconfirmed", &["item"]),
+    ("field_missing", &["label"]),
+    ("activation_method", &[]),
+    ("lowest_above_highest", &["highest", "lowest"]),
+    ("cell_spread", &["allowed", "highest", "lowest", "spread"]),
+    (
+        "charger_impossible",
+        &["margin", "needed", "pack", "rating", "unit"],
+    ),
+    ("charger_voltage", &["charger", "margin", "needed", "pack"]),
+    (
+        "charger_above_rating",
+        &["charger", "needed", "rating", "unit"],
+    ),
+    (
+        "output_voltage",
+        &["apart", "cause", "output", "pack", "tolerance"],
+    ),
+    ("uvp_above_cells", &["go", "per_cell", "uvp"]),
+    (
+        "uvp_may_be_above_cells",
+        &["app_label", "go", "others", "per_cell"],
+    ),
+    ("cell_not_visible", &["cell"]),
+    ("extra_cells", &["extra", "n", "shown"]),
+    ("no_cell_visible", &[]),
+    ("cell_implausible", &["cell", "chemistry", "range", "reads"]),
+    ("cell_count_setting", &["n", "set"]),
+    (
+        "ovp_other_chemistry",
+        &["app_label", "chemistry", "other", "ovp"],
+    ),
+    (
+        "ovp_outside_window",
+        &["chemistry", "factory", "max_charge", "ovp", "window"],
+    ),
+    ("uvp_above_ovp", &["ovp", "uvp", "window"]),
+    (
+        "uvp_too_low",
+        &["chemistry", "min_discharge", "uvp", "window"],
+    ),
+    ("uvp_too_high", &["chemistry", "uvp", "window"]),
+    ("capacity_zero", &["entered"]),
+    ("capacity_set", &["entered", "set"]),
+    ("balance_trigger", &["factory", "set"]),
+    ("switch_off", &["switch"]),
+    ("temp_sensor_disabled", &[]),
+    ("emergency_on", &[]),
+    (
+        "unit_model_mismatch",
+        &["chosen", "chosen_cells", "n", "reported"],
+    ),
+    ("unit_model_unknown", &["chosen", "reported"]),
+    (
+        "pack_voltage_mismatch",
+        &["apart", "live", "measured", "tolerance"],
+    ),
+    ("probe_missing", &["note", "probe"]),
+    ("probe_implausible", &["note", "probe", "range", "reads"]),
+    ("probe_alarm", &[]),
+    ("charge_utpr", &["set", "wanted"]),
+    ("charge_utp", &["set", "wanted"]),
+    ("alarm_with_error", &["alarm", "error", "error_text"]),
+    ("alarm_not_listed", &["alarm"]),
+    ("unknown_alarm", &["bit"]),
+    ("factory_reset", &["baseline", "last", "loads"]),
+    ("no_charge_cutoff", &[]),
+    ("no_discharge_cutoff", &[]),
+    ("charge_cutoff_off", &["at", "set", "tolerance"]),
+    ("discharge_cutoff_off", &["at", "set", "tolerance"]),
+    ("alarm.balance_lead_resistance", &[]),
+    ("alarm.mos_over_temperature", &[]),
+    ("alarm.cell_count_mismatch", &[]),
+    ("alarm.current_sensor_anomaly", &[]),
+    ("alarm.cell_over_voltage", &[]),
+    ("alarm.pack_over_voltage", &[]),
+    ("alarm.charge_over_current", &[]),
+    ("alarm.charge_short_circuit", &[]),
+    ("alarm.charge_over_temperature", &[]),
+    ("alarm.charge_under_temperature", &[]),
+    ("alarm.coprocessor_communication", &[]),
+    ("alarm.cell_under_voltage", &[]),
+    ("alarm.pack_under_voltage", &[]),
+    ("alarm.discharge_over_current", &[]),
+    ("alarm.discharge_short_circuit", &[]),
+    ("alarm.discharge_over_temperature", &[]),
+    ("alarm.charge_mos_abnormal", &[]),
+    ("alarm.discharge_mos_abnormal", &[]),
+    ("alarm.default_password", &[]),
+    ("alarm.battery_over_temperature", &[]),
+    ("alarm.temperature_sensor_anomaly", &[]),
+    ("error.1", &[]),
+    ("error.2", &[]),
+    ("error.3", &[]),
+    ("error.4", &[]),
+    ("error.5", &[]),
+    ("error.6", &[]),
+    ("error.7", &[]),
+    ("error.8", &[]),
+    ("error.9", &[]),
+    ("ladder.node.pack_minus", &[]),
+    ("ladder.node.pack_plus", &["c"]),
+    ("ladder.node.pack_plus_short", &[]),
+    ("ladder.node.outside", &["c"]),
+    ("ladder.node.cell_plus", &["c"]),
+    ("ladder.part.harness_reversed", &[]),
+    ("ladder.reversed_first", &["harness", "pin", "reads"]),
+    ("ladder.reversed_all", &["harness"]),
+    ("ladder.open_first", &["pin", "reads"]),
+    ("ladder.open", &["k", "pin", "reads"]),
+    ("ladder.black_swapped", &["pin", "reads"]),
+    (
+        "ladder.swapped_pair",
+        &["a", "b", "pin", "pin_other", "reads", "reads_other"],
+    ),
+    ("ladder.doubled_up", &["j", "next", "pin", "reads"]),
+    ("ladder.part.share", &["e", "next"]),
+    ("ladder.skipped_tap", &["e", "j", "jump", "pin", "share"]),
+    ("ladder.two_cells_step", &["j", "jump", "next", "pin"]),
+    ("ladder.one_cell_more", &["e", "j", "n", "pin", "reads"]),
+    ("ladder.part.two_taps", &["j", "pin", "prev", "reads"]),
+    ("ladder.part.one_cell_low", &["j", "node", "pin", "reads"]),
+    ("ladder.run_low", &["e", "first", "j", "untapped"]),
+    ("ladder.last_low", &["first", "j"]),
+    ("ladder.one_low", &["first", "j"]),
+    ("ladder.below_minus", &["j", "pin", "reads"]),
+    ("ladder.above_pack", &["j", "pin", "reads"]),
+    (
+        "ladder.misplaced",
+        &["c", "crossed", "j", "more", "node", "pin", "reads"],
+    ),
+    ("ladder.part.crossed", &["prev"]),
+    ("ladder.part.misplaced_up_to", &["e"]),
+    ("ladder.all_low", &["chemistry", "range", "step"]),
+    ("ladder.all_high", &["chemistry", "range", "step"]),
+    (
+        "ladder.cell_low",
+        &["chemistry", "k", "pin", "range", "step"],
+    ),
+    (
+        "ladder.cell_high",
+        &["chemistry", "k", "pin", "range", "step"],
+    ),
+    (
+        "ladder.imbalance_above",
+        &["allowed", "apart", "k", "median", "step"],
+    ),
+    (
+        "ladder.imbalance_below",
+        &["allowed", "apart", "k", "median", "step"],
+    ),
+    ("ladder.part.cells_less", &["count", "n"]),
+    ("ladder.part.cells_more", &["count", "n"]),
+    ("ladder.part.measure_both", &[]),
+    (
+        "ladder.pack_mismatch",
+        &["apart", "cause", "last", "n", "pack", "pin", "tolerance"],
+    ),
+    (
+        "ladder.last_pin_open",
+        &["last_pin", "max_cells", "n", "reads"],
+    ),
+    (
+        "ladder.last_pin_off",
+        &["last_pin", "n", "pack", "pin", "reads"],
+    ),
+    ("ladder.unused_live", &["pin", "reads", "touches", "wire"]),
+    ("ladder.part.touches", &["count", "node"]),
+    ("ladder.missing_one", &["cell", "pin"]),
+    ("ladder.missing_cells", &["cells"]),
+    ("ladder.missing_pack", &[]),
+    ("ladder.missing_last_pin", &["last_pin", "max_cells", "n"]),
+    // What the subcommands print.
+    ("cli.note", &["note"]),
+    (
+        "cli.ladder.header",
+        &["cells", "chemistry", "model", "pack"],
+    ),
+    ("cli.ladder.col_cell", &[]),
+    ("cli.ladder.col_pin", &[]),
+    ("cli.ladder.col_reading", &[]),
+    ("cli.ladder.col_step", &[]),
+    ("cli.ladder.col_verdict", &[]),
+    ("cli.ladder.ok", &[]),
+    ("cli.ladder.fault", &[]),
+    ("cli.ladder.pending", &[]),
+    ("cli.ladder.right", &[]),
+    ("cli.ladder.wrong", &["count"]),
+    ("cli.ladder.at_cell", &["cell"]),
+    ("cli.procedure.title", &[]),
+    ("cli.procedure.pack", &["cells", "chemistry", "model"]),
+    ("cli.procedure.limits", &[]),
+    ("cli.procedure.warnings", &[]),
+    ("cli.procedure.confirm", &[]),
+    ("cli.procedure.enter", &[]),
+    ("cli.procedure.checks", &[]),
+    ("cli.procedure.safety", &[]),
+    ("cli.procedure.when", &["choices", "field"]),
+    ("cli.procedure.ladder_readings", &["cells"]),
+    ("cli.procedure.limit.ladder", &["cells", "range"]),
+    ("cli.procedure.limit.plausible", &["range"]),
+    ("cli.procedure.limit.cell_count", &["cells"]),
+    (
+        "cli.procedure.limit.ovp",
+        &["factory", "max_charge", "window"],
+    ),
+    ("cli.procedure.limit.uvp", &["min_discharge", "window"]),
+    ("cli.procedure.limit.spread", &["allowed"]),
+    ("cli.procedure.limit.charger", &["margin", "rating"]),
+    ("cli.procedure.limit.output", &["tolerance"]),
+    ("cli.procedure.limit.balance", &["factory"]),
+    ("cli.procedure.limit.cold", &["utp", "utpr"]),
+    ("cli.procedure.limit.live_pack", &["tolerance"]),
+    ("cli.procedure.limit.protection", &["tolerance"]),
+    ("cli.procedure.limit.model", &["model"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_by_name_and_unknown_ones_stay_visible() {
+        let out = fill("cell {cell} reads {reads}, {nope} {not a name}", |n| {
+            (n == "cell").then(|| "3".to_string())
+        });
+        assert_eq!(out, "cell 3 reads {reads}, {nope} {not a name}");
+        let names: Vec<String> = placeholders("{b} {a} {b} {x y}").into_iter().collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn numbers_follow_the_language() {
+        let spec = builtin();
+        let v = Arg::volts(3.654, 2);
+        assert_eq!(render_arg(spec, "en", &v), "3.65 V");
+        assert_eq!(render_arg(spec, "pl", &v), "3,65 V");
+        let r = Arg::volt_range(2.5, 3.65, 2);
+        assert_eq!(render_arg(spec, "pl", &r), "2,50–3,65 V");
+        assert_eq!(
+            render_arg(spec, "en", &Arg::Numbers(vec![3, 5, 6, 7])),
+            "3, 5–7"
+        );
+        // Every language of the manual but English writes a decimal comma.
+        for lang in ["pl", "de", "cs", "sk", "da", "hu"] {
+            assert!(decimal_comma(spec, lang), "{lang}");
+        }
+        assert!(!decimal_comma(spec, "en"));
+    }
+
+    #[test]
+    fn a_reason_renders_in_polish_with_its_values() {
+        let spec = builtin();
+        let say = Say::new(
+            "cell_count_setting",
+            [("n", Arg::int(16)), ("set", Arg::int(15))],
+        );
+        assert_eq!(
+            say.render(spec, "en"),
+            "Cell Count is 15 but the pack has 16 cells in series: set Cell Count to 16"
+        );
+        let pl = say.render(spec, "pl");
+        assert!(pl.contains("Cell Count wynosi 15"), "{pl}");
+        assert!(!pl.contains("the pack"), "{pl}");
+    }
+
+    /// Every sentence the program says, in every listed language, with every placeholder
+    /// filled: nothing in braces is left, and a number shows the language's separator.
+    #[test]
+    fn every_key_renders_in_every_language_with_all_placeholders_filled() {
+        let spec = builtin();
+        for (key, names) in KEYS {
+            let args: Args = names
+                .iter()
+                .map(|n| (n.to_string(), Arg::volts(1.25, 2)))
+                .collect();
+            let say = Say {
+                key: key.to_string(),
+                args,
+            };
+            for lang in &spec.languages {
+                assert!(
+                    section(spec, key)[*key].contains_key(lang),
+                    "{key} lacks {lang}"
+                );
+                let text = say.render(spec, lang);
+                assert!(!text.contains('{'), "{key} in {lang}: {text}");
+                if !names.is_empty() {
+                    let want = if decimal_comma(spec, lang) {
+                        "1,25 V"
+                    } else {
+                        "1.25 V"
+                    };
+                    assert!(text.contains(want), "{key} in {lang}: {text}");
+                }
+                if *key != "part.empty" {
+                    assert!(!text.trim().is_empty(), "{key} in {lang} is empty");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_shows_as_the_key_with_its_values_not_as_nothing() {
+        let say = Say {
+            key: "no.such".into(),
+            args: Args::from([("cell".to_string(), Arg::int(4))]),
+        };
+        assert_eq!(render(builtin(), "pl", &say), "no.such (cell=4)");
+    }
+
+    #[test]
+    fn a_reason_round_trips_through_json_and_yaml() {
+        let say = Say::new(
+            "ladder.open",
+            [
+                ("k", Arg::int(4)),
+                ("pin", Arg::Pin { plug: 1, pin: 5 }),
+                ("reads", Arg::volts(0.02, 2)),
+            ],
+        );
+        let json = serde_json::to_string(&say).unwrap();
+        assert_eq!(serde_json::from_str::<Say>(&json).unwrap(), say);
+        let yaml = serde_yaml::to_string(&say).unwrap();
+        assert_eq!(serde_yaml::from_str::<Say>(&yaml).unwrap(), say);
+        assert!(say.render(builtin(), "pl").contains("wtyczka 1, pin 5"));
+    }
+}
