@@ -7,7 +7,14 @@ use jk_commission::cmd;
 
 /// Guided, gated commissioning of a lithium pack with a JK SMART BMS.
 #[derive(Debug, Parser)]
-#[command(name = "jk-commission", version, about, long_about = None)]
+#[command(
+    name = "jk-commission",
+    version,
+    about,
+    long_about = None,
+    // The wizard's options belong to the wizard: a subcommand takes its own after its name.
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -21,25 +28,79 @@ enum Command {
     /// List JK units in Bluetooth range (name, address, signal strength).
     Scan(cmd::scan::Args),
     /// Show the live decoded data of a unit (or of the simulator).
-    Monitor(cmd::monitor::Args),
+    Monitor {
+        #[command(flatten)]
+        args: cmd::monitor::Args,
+        #[command(flatten)]
+        sim: cmd::SimArg,
+        #[command(flatten)]
+        replay: cmd::ReplayArg,
+    },
     /// Decode captured BLE notifications (hex, one per line) into JSON, one object per frame.
     Decode(cmd::decode::Args),
     /// Check a wizard file and report every mistake in it.
     CheckWizard(cmd::check_wizard::Args),
     /// Check multimeter readings of the balance plug (the pin ladder of wiring step 5).
-    Ladder(cmd::ladder::Args),
+    Ladder {
+        #[command(flatten)]
+        args: cmd::ladder::Args,
+        #[command(flatten)]
+        wizard: cmd::WordedArgs,
+    },
     /// Print the whole procedure for one pack (every step, check and limit) as a handout.
-    Procedure(cmd::procedure::Args),
+    Procedure {
+        #[command(flatten)]
+        args: cmd::procedure::Args,
+        #[command(flatten)]
+        wizard: cmd::WordedArgs,
+    },
     /// Run a commissioning headless, from an answers file.
-    Run(cmd::run::Args),
+    Run {
+        #[command(flatten)]
+        args: cmd::run::Args,
+        #[command(flatten)]
+        session: cmd::WizardArgs,
+    },
     /// Create an ed25519 operator key for signing commissioning logs.
     Keygen(cmd::keygen::Args),
     /// Verify a signed commissioning log.
-    Verify(cmd::verify::Args),
+    Verify {
+        #[command(flatten)]
+        args: cmd::verify::Args,
+        #[command(flatten)]
+        wizard: cmd::WizardFileArg,
+    },
     /// Training: stage a fault scenario on the simulator, or check one headless.
-    Train(cmd::train::Args),
+    Train {
+        #[command(flatten)]
+        args: cmd::train::Args,
+        #[command(flatten)]
+        session: cmd::WizardArgs,
+    },
     /// The workshop archive of verified sessions: add, list, search, show, export.
-    Archive(cmd::archive::Args),
+    Archive {
+        #[command(flatten)]
+        args: cmd::archive::Args,
+        #[command(flatten)]
+        wizard: cmd::WizardFileArg,
+    },
+}
+
+/// The session options of a subcommand that takes only `--wizard`.
+fn only_wizard(w: cmd::WizardFileArg) -> cmd::WizardArgs {
+    cmd::WizardArgs {
+        wizard: w.wizard,
+        ..cmd::WizardArgs::default()
+    }
+}
+
+/// The session options of a subcommand that takes only `--wizard` and `--lang`.
+fn worded(w: cmd::WordedArgs) -> cmd::WizardArgs {
+    cmd::WizardArgs {
+        wizard: w.wizard,
+        lang: w.lang,
+        ..cmd::WizardArgs::default()
+    }
 }
 
 fn main() -> ExitCode {
@@ -56,16 +117,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cmd::wizard::run(cli.wizard, None),
         Some(Command::Scan(a)) => cmd::scan::run(a),
-        Some(Command::Monitor(a)) => cmd::monitor::run(a, cli.wizard.sim, cli.wizard.replay),
+        Some(Command::Monitor { args, sim, replay }) => {
+            cmd::monitor::run(args, sim.sim, replay.replay)
+        }
         Some(Command::Decode(a)) => cmd::decode::run(a),
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
-        Some(Command::Ladder(a)) => cmd::ladder::run(a, cli.wizard),
-        Some(Command::Procedure(a)) => cmd::procedure::run(a, cli.wizard),
-        Some(Command::Run(a)) => cmd::run::run(a, cli.wizard),
+        Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, worded(wizard)),
+        Some(Command::Procedure { args, wizard }) => cmd::procedure::run(args, worded(wizard)),
+        Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &only_wizard(wizard)),
+        Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
-        Some(Command::Verify(a)) => cmd::verify::run(a, &cli.wizard),
-        Some(Command::Train(a)) => cmd::train::run(a, cli.wizard),
-        Some(Command::Archive(a)) => cmd::archive::run(a, &cli.wizard),
+        Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &only_wizard(wizard)),
+        Some(Command::Train { args, session }) => cmd::train::run(args, session),
     };
     match result {
         Ok(code) => code,

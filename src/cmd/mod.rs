@@ -16,28 +16,66 @@ pub mod wizard;
 
 use std::path::PathBuf;
 
-/// Options shared by the interactive wizard, `run` and `train`.
+/// The options of a whole session: the interactive wizard, `run` and `train` take them all; the other
+/// subcommands take only the ones they use (the small groups below), so that each one's
+/// `--help` lists only its own.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WizardArgs {
     /// Use the built-in simulated BMS, optionally with a scenario file.
-    #[arg(long, global = true, num_args = 0..=1, value_name = "SCENARIO")]
+    #[arg(long, num_args = 0..=1, value_name = "SCENARIO")]
     pub sim: Option<Option<PathBuf>>,
     /// Replay a recorded capture (`monitor --record`, or a session's capture.jkcap) as the
     /// unit, instead of the simulator or a live unit.
-    #[arg(long, global = true, value_name = "CAPTURE", conflicts_with = "sim")]
+    #[arg(long, value_name = "CAPTURE", conflicts_with = "sim")]
     pub replay: Option<PathBuf>,
     /// Use this wizard file instead of the built-in one.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub wizard: Option<PathBuf>,
     /// Language of the wizard's texts (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
-    #[arg(long, global = true, value_name = "LANG")]
+    #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
     /// The session folder (default: a new one under the platform's data directory).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// The operator's ed25519 SSH key for signing the log.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+}
+
+/// `--sim [SCENARIO]` alone (`monitor`, `train`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SimArg {
+    /// Use the built-in simulated BMS, optionally with a scenario file.
+    #[arg(long, num_args = 0..=1, value_name = "SCENARIO")]
+    pub sim: Option<Option<PathBuf>>,
+}
+
+/// `--replay CAPTURE` alone (`monitor`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReplayArg {
+    /// Replay a recorded capture (`monitor --record`, or a session's capture.jkcap) as the
+    /// unit, instead of the simulator or a live unit.
+    #[arg(long, value_name = "CAPTURE", conflicts_with = "sim")]
+    pub replay: Option<PathBuf>,
+}
+
+/// `--wizard FILE` alone (`verify`, `archive`: their output is not worded per language).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WizardFileArg {
+    /// Use this wizard file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub wizard: Option<PathBuf>,
+}
+
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`: output in the chosen language).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WordedArgs {
+    /// Use this wizard file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub wizard: Option<PathBuf>,
+    /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
 }
 
 /// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.

@@ -66,6 +66,22 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
             "Training session {id} on a simulated unit: work as on a real pack."
         ));
     }
+    // Honest modes: a session that ran on the simulator goes on on the simulator unless the
+    // operator chose otherwise on the command line; it is never resumed silently without one.
+    let on_sim = session.state.sources.last().map(String::as_str) == Some("simulator")
+        || (session.state.sources.is_empty()
+            && session.state.peers.last().map(String::as_str) == Some("simulator"));
+    let source = match source {
+        Source::Scan if session.resumed() && on_sim => {
+            banner.push(
+                "This session was started on the simulator, so it goes on on the simulator \
+                 (for a real unit, start a new session with --out NEW)."
+                    .to_string(),
+            );
+            Source::Sim(bench::sim_control()?)
+        }
+        other => other,
+    };
     if session.resumed() || found {
         let step = session.engine.current_step(&session.state);
         banner.push(format!(

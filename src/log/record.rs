@@ -72,6 +72,14 @@ pub struct CommissioningLog {
     pub protection_test: ProtectionLog,
     /// Every override, with reason and role.
     pub overrides: Vec<OverrideLog>,
+    /// How the BMS was reached, in order, when that changed during the session (a session
+    /// started on the simulator and resumed on a real unit, or the other way round).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_changes: Vec<String>,
+    /// Every amendment of a finished step: what changed and which later steps were checked
+    /// again because of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<AmendmentLog>,
     /// pass, pass_with_overrides.
     pub verdict: FinalVerdict,
     /// SHA-256 of the journal up to sign-off.
@@ -79,6 +87,20 @@ pub struct CommissioningLog {
     /// Present only for a training session: the scenario and what became of its faults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<TrainingLog>,
+}
+
+/// One amendment of a finished step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentLog {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The step amended.
+    pub step: String,
+    /// Each change: `entry: before → after` as typed (`(empty)` where there was none).
+    pub changed: Vec<String>,
+    /// The later steps passed again because their gates depend on it.
+    pub rechecked: Vec<String>,
 }
 
 /// The capture file a log names: its name in the session folder and the SHA-256 of its bytes
@@ -340,6 +362,36 @@ pub struct ProtectionLog {
     pub discharge_cutoff: Option<String>,
     /// Cell UVP set.
     pub cell_uvp: Option<String>,
+    /// The highest and lowest cell while the test ran, seconds from its first point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TracePoint>,
+    /// The cut-offs as seen, on the trace's time axis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cutoffs: Vec<CutoffPoint>,
+}
+
+/// One point of the protection test's trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracePoint {
+    /// Seconds since the trace's first point.
+    pub s: f64,
+    /// The highest cell, volts.
+    pub high: f64,
+    /// The lowest cell, volts.
+    pub low: f64,
+}
+
+/// A cut-off on the trace's time axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CutoffPoint {
+    /// Seconds since the trace's first point.
+    pub s: f64,
+    /// The charge FET opened (else the discharge FET).
+    pub charge: bool,
+    /// The cell voltage at the cut-off, volts.
+    pub cell: f64,
 }
 
 /// One override.
@@ -519,7 +571,7 @@ pub fn build(
         .live
         .settings
         .as_ref()
-        .map(|s| settings_log(spec, s, chem));
+        .map(|s| settings_log(spec, s, chem, pack));
     let ladder = ladder_lines(engine, state);
     let verdict =
         if overrides.is_empty() && !state.steps.iter().any(|r| r.status() == Status::Overridden) {
@@ -596,8 +648,59 @@ pub fn build(
                 .discharge
                 .map(|c| volts(c.cell_voltage)),
             cell_uvp: state.live.settings.as_ref().map(|s| volts(s.cell_uvp)),
+            trace: {
+                let t0 = state.test_trace.first().map_or(0, |p| p.0);
+                state
+                    .test_trace
+                    .iter()
+                    .map(|(at, h, l)| TracePoint {
+                        s: ((at - t0) as f64 / 100.0).round() / 10.0,
+                        high: (h.0 * 1000.0).round() / 1000.0,
+                        low: (l.0 * 1000.0).round() / 1000.0,
+                    })
+                    .collect()
+            },
+            cutoffs: {
+                let t0 = state.test_trace.first().map_or(0, |p| p.0);
+                state
+                    .test_cutoffs
+                    .iter()
+                    .map(|(at, charge, v)| CutoffPoint {
+                        s: ((at - t0) as f64 / 100.0).round() / 10.0,
+                        charge: *charge,
+                        cell: (v.0 * 1000.0).round() / 1000.0,
+                    })
+                    .collect()
+            },
         },
         overrides,
+        source_changes: if state.sources.len() > 1 {
+            state.sources.clone()
+        } else {
+            Vec::new()
+        },
+        amendments: state
+            .amendments
+            .iter()
+            .map(|(at, step, changed, recheck)| AmendmentLog {
+                at: timestamp(*at),
+                step: step.clone(),
+                changed: changed
+                    .iter()
+                    .map(|c| {
+                        let or_empty =
+                            |t: &Option<String>| t.clone().unwrap_or_else(|| "(empty)".to_string());
+                        format!(
+                            "{}: {} → {}",
+                            c.entry,
+                            or_empty(&c.before),
+                            or_empty(&c.after)
+                        )
+                    })
+                    .collect(),
+                rechecked: recheck.clone(),
+            })
+            .collect(),
         verdict,
         journal_sha256: journal_sha256.to_string(),
         training: None,
@@ -657,6 +760,7 @@ fn settings_log(
     spec: &WizardSpec,
     s: &Settings,
     chem: Option<&crate::wizard::spec::ChemistrySpec>,
+    pack: &crate::wizard::checks::PackFacts,
 ) -> SettingsLog {
     let mut values = BTreeMap::new();
     values.insert("cell_count".to_string(), s.cell_count.to_string());
@@ -719,6 +823,25 @@ fn settings_log(
         expected.insert(k.to_string(), "on".to_string());
     }
     expected.insert("disable_temp_sensor".to_string(), "off".to_string());
+    // What the set-up answers fix: the unit must count the pack's cells and know its size.
+    if let Some(n) = pack.cells {
+        expected.insert("cell_count".to_string(), n.to_string());
+    }
+    if let Some(c) = pack.capacity {
+        expected.insert("capacity".to_string(), format!("{:.1} Ah", c.0));
+    }
+    // The release voltages sit inside the protection: OVPR below OVP, UVPR above UVP.
+    expected.insert("cell_ovpr".to_string(), format!("< {}", volts(s.cell_ovp)));
+    expected.insert("cell_uvpr".to_string(), format!("> {}", volts(s.cell_uvp)));
+    // A cold site: the manual's UTP 1–2 °C and UTPR 5 °C (wizard.yaml limits).
+    if pack.cold_site {
+        let [lo, hi] = spec.limits.cold_utp;
+        expected.insert("charge_utp".to_string(), format!("{lo:.1} °C–{hi:.1} °C"));
+        expected.insert(
+            "charge_utpr".to_string(),
+            format!("{:.1} °C", spec.limits.cold_utpr),
+        );
+    }
     SettingsLog { values, expected }
 }
 

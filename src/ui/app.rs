@@ -140,7 +140,7 @@ struct App<'s, 'w> {
 impl<'s, 'w> App<'s, 'w> {
     /// A new loop; call inside the runtime (the clock starts here).
     fn new(session: &'s mut Session<'w>, config: AppConfig) -> Self {
-        let mut ui = UiState::new(&session.state);
+        let mut ui = UiState::resumed(session.engine.spec(), &session.state);
         ui.banner = config.banner;
         let bench = Bench::new(
             session,
@@ -261,6 +261,36 @@ impl<'s, 'w> App<'s, 'w> {
                 Unit::None
             }
         };
+        // The journal says how the unit was reached, and when that changes on a resume.
+        let source = match &self.mode {
+            Mode::Sim => "simulator".to_string(),
+            Mode::Bluetooth { address } => format!("bluetooth {address}"),
+            Mode::Replay { file } => format!("replay {file}"),
+            Mode::Manual => "manual".to_string(),
+        };
+        let before = self.bench.session.state.sources.last().cloned();
+        if self.bench.session.state.signed_off.is_none() {
+            match self.input(Input::Source {
+                source: source.clone(),
+            }) {
+                Ok(events) if !events.is_empty() && before.is_some() => {
+                    self.ui.notice = Some(Notice {
+                        tone: Tone::Info,
+                        text: format!(
+                            "This session was on the {} before; it goes on on the {source}, and the log says so.",
+                            before.unwrap_or_default()
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.ui.notice = Some(Notice {
+                        tone: Tone::Error,
+                        text: format!("cannot record the BMS source: {e}"),
+                    })
+                }
+            }
+        }
         self.bench.connect(unit);
     }
 
@@ -459,6 +489,16 @@ impl<'s, 'w> App<'s, 'w> {
             self.theme,
         );
         view.bench = self.bench.sim().map(|_| self.ui.phone.bench);
+        // The meter reads the simulated pack through the scenario's wiring mistakes.
+        let wiring = self
+            .scenario
+            .as_ref()
+            .map(|s| s.scenario.wiring.clone())
+            .unwrap_or_default();
+        view.meter = self
+            .bench
+            .sim()
+            .map(|sim| sim.read(|u| crate::train::meter::measure(u, &wiring)));
         view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())

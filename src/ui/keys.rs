@@ -16,19 +16,23 @@ use crate::wizard::engine::{Input, State};
 use crate::wizard::spec::{FieldKind, InputSpec};
 
 /// Every key the wizard knows, for the help overlay and the README: (keys, what they do).
+/// One rule: inside an entry every character types; commands there are the Ctrl or F keys.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
-    ("PgUp PgDn", "move five rows"),
+    ("Home  End", "the first row · the button at the end"),
     (
-        "Enter",
-        "save the entry, tick the item, choose, press the button",
+        "PgUp PgDn",
+        "scroll the step's text (more ↑/↓ shows there is more)",
     ),
     (
-        "Space",
-        "tick or untick an item; choose the highlighted option",
+        "Enter  Space",
+        "save the entry, tick, choose, press the button",
     ),
     ("← →", "change a choice (then Enter or Space)"),
-    ("0-9 , . V …", "type a value: 3.65 and 3,65 both work"),
+    (
+        "0-9 , . a-z …",
+        "type into an entry: 3.65 and 3,65 both work",
+    ),
     (
         "Backspace",
         "delete a character; on other rows: back one step",
@@ -37,19 +41,82 @@ pub const KEYS: &[(&str, &str)] = &[
         "Esc",
         "drop what was typed; else back one step; close a window",
     ),
-    ("s", "skip this step (optional steps only)"),
-    ("o", "override a failed non-safety gate: reason, role, name"),
-    ("a", "the simulated phone app (simulator only)"),
+    ("g  ^G", "go to a done step to amend it, then back"),
+    ("v  ^V", "the simulated multimeter (simulator only)"),
+    ("a  ^A", "the simulated phone app (simulator only)"),
+    ("o  ^O", "override a failed non-safety gate"),
+    ("s  ^S", "skip this step (optional steps only)"),
     ("?  F1", "this help"),
     (
-        "q  Ctrl-Q",
-        "quit after asking (q types a q in an entry); resumes",
-    ),
-    (
-        "Ctrl-C",
-        "quit at once; everything entered is already saved",
+        "q  ^Q  ^C",
+        "quit after asking (^C at once); the session resumes",
     ),
 ];
+
+/// The commands a key can give, whatever row has the focus (letters only off entries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Help,
+    Quit,
+    Phone,
+    Override,
+    Skip,
+    Goto,
+    Meter,
+}
+
+/// The command a key gives on a row that takes typing (`edit`) or not: letters act only off
+/// entries, their Ctrl forms and F1 everywhere.
+fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let letter = |c: char| -> Option<Command> {
+        Some(match c.to_ascii_lowercase() {
+            '?' => Command::Help,
+            'q' => Command::Quit,
+            'a' => Command::Phone,
+            'o' => Command::Override,
+            's' => Command::Skip,
+            'g' => Command::Goto,
+            'v' => Command::Meter,
+            _ => return None,
+        })
+    };
+    match key.code {
+        KeyCode::F(1) => Some(Command::Help),
+        KeyCode::Char(c) if ctrl && c != '?' => letter(c),
+        KeyCode::Char(c) if !edit && !ctrl => letter(c),
+        _ => None,
+    }
+}
+
+/// The footer's keys that act now, in the form they take on the focused row.
+pub fn footer_keys(edit: bool, optional: bool, can_override: bool, sim: bool) -> Vec<String> {
+    let k = |letter: &str, ctrl: &str| {
+        if edit {
+            ctrl.to_string()
+        } else {
+            letter.to_string()
+        }
+    };
+    let mut keys = vec![
+        "Enter".to_string() + if edit { " save" } else { " ok" },
+        "↑↓".into(),
+        "Esc back".into(),
+    ];
+    if optional {
+        keys.push(format!("{} skip", k("s", "^S")));
+    }
+    if can_override {
+        keys.push(format!("{} override", k("o", "^O")));
+    }
+    if sim {
+        keys.push(format!("{} app", k("a", "^A")));
+        keys.push(format!("{} meter", k("v", "^V")));
+    }
+    keys.push(format!("{} amend", k("g", "^G")));
+    keys.push(format!("{} help", k("?", "F1")));
+    keys
+}
 
 /// Handle one key.
 pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
@@ -72,6 +139,10 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
             _ => Vec::new(),
         },
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
+        // The meter is only a look: any key puts it away (Esc, v, or the next entry's digit
+        // goes to the entry only after it closed).
+        Some(Overlay::Meter) => Vec::new(),
+        Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
             let actions = phone_key(ui, ctx, key);
@@ -97,13 +168,45 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     let edit = row.takes_text(step);
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let mut out = Vec::new();
+    if let Some(cmd) = command(&key, edit) {
+        match cmd {
+            Command::Help => ui.overlay = Some(Overlay::Help),
+            Command::Quit => ui.overlay = Some(Overlay::Quit),
+            Command::Phone if ctx.sim => ui.overlay = Some(Overlay::Phone),
+            Command::Meter if ctx.sim => ui.overlay = Some(Overlay::Meter),
+            Command::Phone | Command::Meter => {
+                ui.notice = Some(Notice {
+                    tone: Tone::Error,
+                    text: "the simulated app and multimeter exist only with --sim; use your own"
+                        .into(),
+                })
+            }
+            Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
+            Command::Skip if step.optional => {
+                commit_first(ui, ctx, &row, &mut out);
+                out.push(Action::Input(Input::Skip));
+            }
+            Command::Skip => {
+                ui.notice = Some(Notice {
+                    tone: Tone::Error,
+                    text: "this step is not optional: it cannot be skipped".into(),
+                })
+            }
+            Command::Goto => {
+                commit_first(ui, ctx, &row, &mut out);
+                ui.overlay = Some(Overlay::Goto(goto_start(ctx)));
+            }
+        }
+        return out;
+    }
+    let _ = ctrl;
     match key.code {
-        KeyCode::Char('q') if ctrl => ui.overlay = Some(Overlay::Quit),
-        KeyCode::F(1) | KeyCode::Char('?') => ui.overlay = Some(Overlay::Help),
         KeyCode::Up | KeyCode::BackTab => move_focus(ui, ctx, &rows, -1, &mut out),
         KeyCode::Down | KeyCode::Tab => move_focus(ui, ctx, &rows, 1, &mut out),
-        KeyCode::PageUp => move_focus(ui, ctx, &rows, -5, &mut out),
-        KeyCode::PageDown => move_focus(ui, ctx, &rows, 5, &mut out),
+        KeyCode::Home => move_focus(ui, ctx, &rows, -(rows.len() as isize), &mut out),
+        KeyCode::End => move_focus(ui, ctx, &rows, rows.len() as isize, &mut out),
+        KeyCode::PageUp => ui.scroll_by(-(ui.shown.get().page.max(2) as isize - 1)),
+        KeyCode::PageDown => ui.scroll_by(ui.shown.get().page.max(2) as isize - 1),
         KeyCode::Left | KeyCode::Right => {
             if let Row::Field(i) = row {
                 let field = &step.input.fields()[i];
@@ -147,13 +250,64 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             // The first character typed on a row replaces what was there, as in a spreadsheet.
             ui.buffers.entry(k).or_default().push(c);
         }
-        KeyCode::Char('q') => ui.overlay = Some(Overlay::Quit),
-        KeyCode::Char('s') if step.optional => out.push(Action::Input(Input::Skip)),
-        KeyCode::Char('a') if ctx.sim => ui.overlay = Some(Overlay::Phone),
-        KeyCode::Char('o') => ui.overlay = Some(Overlay::Override(override_form(ctx))),
         _ => {}
     }
     out
+}
+
+/// The steps that may be amended from here: earlier, finished, applying.
+pub fn amendable(ctx: &Ctx<'_>) -> Vec<usize> {
+    use crate::wizard::engine::Status;
+    if ctx.state.amending.is_some() || ctx.state.signed_off.is_some() {
+        return Vec::new();
+    }
+    (0..ctx.state.current.min(ctx.state.steps.len()))
+        .filter(|&i| {
+            matches!(
+                ctx.state.steps[i].status(),
+                Status::Done | Status::Overridden | Status::Skipped
+            )
+        })
+        .collect()
+}
+
+/// Where the go-to list opens: on the first step that may be amended (the pack form, where
+/// most slips are).
+fn goto_start(ctx: &Ctx<'_>) -> usize {
+    amendable(ctx).first().copied().unwrap_or(ctx.state.current)
+}
+
+/// A key in the go-to list: move among the steps that may be amended, Enter goes there.
+fn goto_key(ui: &mut UiState, ctx: &Ctx<'_>, cursor: usize, key: KeyEvent) -> Vec<Action> {
+    let list = amendable(ctx);
+    let at = list.iter().position(|&i| i == cursor).unwrap_or(0);
+    let to = |k: usize| list.get(k).copied().unwrap_or(cursor);
+    let next = match key.code {
+        KeyCode::Esc | KeyCode::Char('g') => return Vec::new(),
+        KeyCode::Char('q') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            ui.overlay = Some(Overlay::Quit);
+            return Vec::new();
+        }
+        KeyCode::Up | KeyCode::BackTab => to(at.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Tab => to((at + 1).min(list.len().saturating_sub(1))),
+        KeyCode::Home | KeyCode::PageUp => to(0),
+        KeyCode::End | KeyCode::PageDown => to(list.len().saturating_sub(1)),
+        KeyCode::Enter if !list.is_empty() => {
+            return vec![Action::Input(Input::Amend {
+                step: ctx.spec.steps[to(at)].id.clone(),
+            })];
+        }
+        _ => cursor,
+    };
+    ui.overlay = Some(Overlay::Goto(next));
+    Vec::new()
+}
+
+/// Send what was typed on the focused row before a command takes the operator elsewhere.
+fn commit_first(ui: &UiState, ctx: &Ctx<'_>, row: &Row, out: &mut Vec<Action>) {
+    if let Some(action) = commit(ui, ctx, ctx.state.current, row, false) {
+        out.push(action);
+    }
 }
 
 /// The option shown in a choice field: the highlighted one, else the chosen one, else the first.
@@ -179,6 +333,8 @@ fn move_focus(ui: &mut UiState, ctx: &Ctx<'_>, rows: &[Row], by: isize, out: &mu
     }
     let last = rows.len().saturating_sub(1) as isize;
     ui.focus = (ui.focus as isize + by).clamp(0, last) as usize;
+    // The focused row is brought into view again.
+    ui.scroll = None;
 }
 
 /// The commit of a row's buffer, if something was typed there.
@@ -359,9 +515,14 @@ fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     let row = ROWS[phone.focus.min(ROWS.len() - 1)];
     let i = phone.focus;
     match key.code {
-        KeyCode::Esc | KeyCode::Char('a') if !phone.buffers.contains_key(&i) => {
+        // One rule as on the main screen: letters type on a row that takes a value.
+        KeyCode::Char('a') if key.modifiers.contains(KeyModifiers::CONTROL) => ui.overlay = None,
+        KeyCode::Esc | KeyCode::Char('a')
+            if !phone.buffers.contains_key(&i) && !row.takes_text() =>
+        {
             ui.overlay = None;
         }
+        KeyCode::Esc if !phone.buffers.contains_key(&i) => ui.overlay = None,
         KeyCode::Esc => {
             phone.buffers.remove(&i);
         }
@@ -385,6 +546,8 @@ fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             match phone::action(phone, ctx.state, i) {
                 Ok(a) => {
                     phone.buffers.remove(&i);
+                    // Done with this row: on to the next, as Enter does on the main screen.
+                    phone.focus = (phone.focus + 1).min(ROWS.len() - 1);
                     return vec![Action::Sim(a)];
                 }
                 Err(e) => {
@@ -400,8 +563,11 @@ fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             let b = phone.buffers.entry(i).or_insert(now);
             b.pop();
         }
-        KeyCode::Char('?') => ui.overlay = Some(Overlay::Help),
-        KeyCode::Char(c) if row.takes_text() => phone.buffers.entry(i).or_default().push(c),
+        KeyCode::F(1) => ui.overlay = Some(Overlay::Help),
+        KeyCode::Char('?') if !row.takes_text() => ui.overlay = Some(Overlay::Help),
+        KeyCode::Char(c) if row.takes_text() && !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            phone.buffers.entry(i).or_default().push(c)
+        }
         _ => {}
     }
     Vec::new()

@@ -94,6 +94,30 @@ fn ladder_rows(spec: &WizardSpec, state: &State) -> Vec<Row> {
     rows
 }
 
+/// The first row of the current step that is not done yet: an empty entry, an unticked item,
+/// else the button.
+pub fn first_open_row(spec: &WizardSpec, state: &State) -> usize {
+    let index = state.current.min(spec.steps.len().saturating_sub(1));
+    let Some(record) = state.steps.get(index) else {
+        return 0;
+    };
+    let step = &spec.steps[index];
+    let items = crate::wizard::engine::step_items(step, &state.live);
+    let rows = rows(spec, state, index);
+    rows.iter()
+        .position(|row| match row {
+            Row::Field(_) | Row::Reading(_) | Row::LadderField(_) => {
+                committed_text(spec, state, index, row).is_none()
+            }
+            Row::Item(i) => items
+                .get(*i)
+                .is_some_and(|it| !record.checked.contains(&it.id)),
+            Row::SignName | Row::SignRole | Row::Skip => false,
+            Row::Continue => true,
+        })
+        .unwrap_or(0)
+}
+
 /// What was last committed for a row, as typed.
 pub fn committed_text(spec: &WizardSpec, state: &State, index: usize, row: &Row) -> Option<String> {
     let step = &spec.steps[index];
@@ -146,6 +170,10 @@ pub enum Overlay {
     Override(OverrideForm),
     /// The simulated phone app (simulator only).
     Phone,
+    /// The simulated multimeter's readings (simulator only).
+    Meter,
+    /// The list of finished steps to go to and amend; the cursor is a step index.
+    Goto(usize),
 }
 
 /// The override form: which gate, why, and who takes responsibility.
@@ -202,6 +230,50 @@ pub struct UiState {
     pub phone: crate::ui::phone::PhoneState,
     /// The session was resumed or started here (shown until the first key).
     pub banner: Option<String>,
+    /// The first line of the step pane the operator scrolled to (PgUp/PgDn); `None` follows
+    /// the focused row.
+    pub scroll: Option<usize>,
+    /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
+    /// by the view (the one place that knows the pane's height), read by the keys.
+    pub shown: std::cell::Cell<StepWindow>,
+}
+
+/// The part of the step pane's lines the last drawing showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepWindow {
+    /// The first line shown.
+    pub offset: usize,
+    /// The last first line there is (0 when everything fits).
+    pub max: usize,
+    /// Lines of text the pane shows at once.
+    pub page: usize,
+}
+
+impl StepWindow {
+    /// Where each step-pane line starts and whether "more ↑" / "more ↓" marks are drawn, for
+    /// `total` lines in `h` rows scrolled to `want`: every line can be brought into view.
+    pub fn place(total: usize, h: usize, want: usize) -> (StepWindow, bool, bool) {
+        if total <= h || h < 3 {
+            let max = total.saturating_sub(h);
+            let offset = want.min(max);
+            return (
+                StepWindow {
+                    offset,
+                    max,
+                    page: h,
+                },
+                false,
+                false,
+            );
+        }
+        // At the end only the top mark is drawn, so the last h-1 lines show.
+        let max = total - (h - 1);
+        let offset = want.min(max);
+        let top = offset > 0;
+        let bottom = offset < max;
+        let page = h - usize::from(top) - usize::from(bottom);
+        (StepWindow { offset, max, page }, top, bottom)
+    }
 }
 
 impl UiState {
@@ -213,11 +285,28 @@ impl UiState {
         }
     }
 
+    /// A UI state for a session opened (or resumed) at `state.current`: the focus on the
+    /// first row not yet done, so the operator goes on where they stopped.
+    pub fn resumed(spec: &WizardSpec, state: &State) -> Self {
+        UiState {
+            focus: first_open_row(spec, state),
+            ..UiState::new(state)
+        }
+    }
+
+    /// Scroll the step pane by `by` lines (PgUp/PgDn), stopping at its ends.
+    pub fn scroll_by(&mut self, by: isize) {
+        let w = self.shown.get();
+        let now = self.scroll.unwrap_or(w.offset) as isize;
+        self.scroll = Some((now + by).clamp(0, w.max as isize) as usize);
+    }
+
     /// Follow the engine to another step: focus the first row, forget unsent typing there.
     pub fn sync(&mut self, state: &State) {
         if self.step != state.current {
             self.step = state.current;
             self.focus = 0;
+            self.scroll = None;
             self.buffers.clear();
             self.highlight.clear();
             self.overlay = self

@@ -82,6 +82,18 @@ pub enum Input {
         /// Their role.
         role: String,
     },
+    /// Where the BMS comes from in this run of a front end: `simulator`, `bluetooth ADDR`,
+    /// `replay FILE`, `manual`. Recorded when it differs from the last one.
+    Source {
+        /// The source, in words.
+        source: String,
+    },
+    /// Go to an earlier, finished step to change an entry, keeping the steps after it: leaving
+    /// it again re-checks only the later steps whose gates depend on what changed.
+    Amend {
+        /// Step id.
+        step: String,
+    },
 }
 
 /// What the BMS link reported.
@@ -239,6 +251,15 @@ pub enum Event {
         /// The parsed value.
         value: Volts,
     },
+    /// An entry was emptied by the operator (a field left blank on purpose).
+    FieldCleared {
+        /// When.
+        at: Millis,
+        /// Step id.
+        step: String,
+        /// The field (or `cell N`).
+        field: String,
+    },
     /// An entry was refused; what the operator had before stays.
     EntryRejected {
         /// When.
@@ -330,6 +351,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A point of the protection test's trace: the highest and lowest cell while the test
+    /// runs (journaled, thinned to changes of 5 mV or ten seconds, for the report's plot).
+    TestTrace {
+        /// When.
+        at: Millis,
+        /// The highest cell.
+        high: Volts,
+        /// The lowest cell.
+        low: Volts,
+    },
     /// The BMS cut off during the protection test.
     CutoffObserved {
         /// When.
@@ -385,6 +416,65 @@ pub enum Event {
         /// Their role.
         role: String,
     },
+    /// The BMS is reached another way than before (or for the first time): a session started
+    /// on the simulator and resumed on a real unit says so in its journal.
+    SourceChosen {
+        /// When.
+        at: Millis,
+        /// The source now (`simulator`, `bluetooth ADDR`, `replay FILE`, `manual`).
+        source: String,
+        /// The source before, if the session had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<String>,
+    },
+    /// The operator went to an earlier, finished step to change it (a [`Event::StepEntered`]
+    /// follows); the steps after it keep their verdicts until the amendment is done.
+    AmendStarted {
+        /// When.
+        at: Millis,
+        /// The step amended.
+        step: String,
+        /// The step the operator came from, returned to afterwards.
+        back_to: String,
+    },
+    /// An amended step was left again with its gates passing: what changed, and which later
+    /// steps must be passed again because their gates depend on it (the rest keep theirs).
+    Amended {
+        /// When.
+        at: Millis,
+        /// The step amended.
+        step: String,
+        /// The entries that changed (field ids, `cell N`), old and new as typed.
+        changed: Vec<Change>,
+        /// The later steps to be passed again, in order.
+        recheck: Vec<String>,
+        /// Where the operator is sent now: the first step to re-check, else where they were.
+        back_to: String,
+    },
+}
+
+/// One entry changed by an amendment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Field id, or `cell N` for a ladder reading.
+    pub entry: String,
+    /// As typed before (`None`: was empty).
+    pub before: Option<String>,
+    /// As typed now (`None`: cleared).
+    pub after: Option<String>,
+}
+
+/// An amendment in progress.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Amending {
+    /// The step being amended.
+    pub step: usize,
+    /// The step to return to.
+    pub back_to: usize,
+    /// The pack facts before the amendment, to see which later gates it touches.
+    pub pack: PackFacts,
+    /// The step's entries before (field id or `cell N` → as typed).
+    pub entries: BTreeMap<String, String>,
 }
 
 impl Event {
@@ -404,6 +494,7 @@ impl Event {
             | Event::FieldSet { at, .. }
             | Event::ReadingSet { at, .. }
             | Event::EntryRejected { at, .. }
+            | Event::FieldCleared { at, .. }
             | Event::AppAction { at, .. }
             | Event::LinkUp { at, .. }
             | Event::LinkDown { at, .. }
@@ -414,11 +505,15 @@ impl Event {
             | Event::Snapshot { at, .. }
             | Event::TypeChosen { at, .. }
             | Event::CutoffObserved { at, .. }
+            | Event::TestTrace { at, .. }
             | Event::Gates { at, .. }
             | Event::Overridden { at, .. }
             | Event::StepLeft { at, .. }
             | Event::WentBack { at, .. }
-            | Event::SignedOff { at, .. } => *at,
+            | Event::SignedOff { at, .. }
+            | Event::AmendStarted { at, .. }
+            | Event::SourceChosen { at, .. }
+            | Event::Amended { at, .. } => *at,
         }
     }
 }
@@ -506,6 +601,21 @@ pub struct State {
     pub peers: Vec<String>,
     /// Who signed off, and when.
     pub signed_off: Option<(Millis, String, String)>,
+    /// An amendment in progress (the operator went to a finished step to change it).
+    #[serde(default)]
+    pub amending: Option<Amending>,
+    /// Every way the BMS was reached, in order (`simulator`, `bluetooth ADDR`, `manual`).
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// The protection test's trace: (when, highest cell, lowest cell).
+    #[serde(default)]
+    pub test_trace: Vec<(Millis, Volts, Volts)>,
+    /// The protection test's cut-offs as they were seen: (when, charge, cell voltage).
+    #[serde(default)]
+    pub test_cutoffs: Vec<(Millis, bool, Volts)>,
+    /// Every amendment made, in order: when, the step, what changed, what was re-checked.
+    #[serde(default)]
+    pub amendments: Vec<(Millis, String, Vec<Change>, Vec<String>)>,
 }
 
 /// Why an input was not taken. The state is unchanged when this is returned.
@@ -548,6 +658,9 @@ pub enum EngineError {
     /// Sign-off outside the sign-off step, or with gates failing.
     #[error("{0}")]
     SignOff(String),
+    /// An amendment of a step that is not an earlier, finished one.
+    #[error("{0}")]
+    Amend(String),
 }
 
 /// The engine: the spec it walks.
@@ -657,11 +770,28 @@ impl<'w> Engine<'w> {
                     checked,
                 }])
             }
-            Input::Field { field, text } => self.field_events(step, field, text, at),
+            Input::Field { field, text } => self.field_events(state, step, field, text, at),
             Input::Reading { cell, text } => self.reading_events(state, step, cell, text, at),
             Input::App(action) => Ok(self.app_events(state, step, action, at)),
+            Input::Amend { step } => self.amend_events(state, &step, at),
+            Input::Source { source } => Ok(if state.sources.last() == Some(&source) {
+                Vec::new()
+            } else {
+                vec![Event::SourceChosen {
+                    at,
+                    source,
+                    before: state.sources.last().cloned(),
+                }]
+            }),
+            // Leaving an amended step, either way, returns to where the operator was.
+            Input::Next | Input::Back if self.amending_here(state) => {
+                Ok(self.finish_amend(state, at, None))
+            }
             Input::Next => Ok(self.next_events(state, at)),
             Input::Back => self.back_events(state, at),
+            Input::Skip if step.optional && self.amending_here(state) => {
+                Ok(self.finish_amend(state, at, Some(Leave::Skipped)))
+            }
             Input::Skip => {
                 if !step.optional {
                     return Err(EngineError::NotOptional(sid));
@@ -686,12 +816,28 @@ impl<'w> Engine<'w> {
 
     fn field_events(
         &self,
+        state: &State,
         step: &StepSpec,
         field: String,
         text: String,
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
         let sid = step.id.clone();
+        let known = step.input.fields().iter().any(|f| f.id == field)
+            || (matches!(step.input, InputSpec::Ladder { .. }) && is_ladder_field(&field));
+        // An entry emptied on purpose is cleared, not refused: a gate that needs it says so.
+        if known && text.trim().is_empty() {
+            let had = state.steps[state.current].fields.contains_key(&field);
+            return Ok(if had {
+                vec![Event::FieldCleared {
+                    at,
+                    step: sid,
+                    field,
+                }]
+            } else {
+                Vec::new()
+            });
+        }
         let parsed = if let Some(spec) = step.input.fields().iter().find(|f| f.id == field) {
             parse_field(spec, &text).map_err(|e| e.to_string())
         } else if matches!(step.input, InputSpec::Ladder { .. }) && is_ladder_field(&field) {
@@ -742,6 +888,18 @@ impl<'w> Engine<'w> {
             return Err(EngineError::Reading(format!(
                 "cell {cell} does not exist: this pack has cells 1 to {n}"
             )));
+        }
+        if text.trim().is_empty() {
+            let had = state.steps[state.current].readings.contains_key(&cell);
+            return Ok(if had {
+                vec![Event::FieldCleared {
+                    at,
+                    step: step.id.clone(),
+                    field: format!("cell {cell}"),
+                }]
+            } else {
+                Vec::new()
+            });
         }
         Ok(vec![match Volts::parse(&text) {
             Ok(value) => Event::ReadingSet {
@@ -810,12 +968,16 @@ impl<'w> Engine<'w> {
                         // that FET off afterwards is neither a second one nor a correction.
                         !recorded && !self.switched_off(state, charge)
                     });
+                    let cut_now = cut.is_some();
                     if let Some((kind, cut)) = cut {
                         ev.push(Event::CutoffObserved {
                             at,
                             charge: kind == CutoffKind::Charge,
                             cell_voltage: cut.cell_voltage,
                         });
+                    }
+                    if let Some(point) = trace_point(state, &cells, at, cut_now) {
+                        ev.push(point);
                     }
                 }
                 ev.push(Event::Cells { at, cells });
@@ -1151,6 +1313,15 @@ impl<'w> Engine<'w> {
         let mut ev = Vec::new();
         let mut i = from + 1;
         while i < self.spec.steps.len() {
+            let kept = matches!(
+                state.steps[i].status(),
+                Status::Done | Status::Overridden | Status::Skipped
+            );
+            if self.applies(state, i) && kept {
+                // Passed before and kept by an amendment: not walked again.
+                i += 1;
+                continue;
+            }
             if self.applies(state, i) {
                 ev.push(Event::StepEntered {
                     at,
@@ -1267,6 +1438,145 @@ impl<'w> Engine<'w> {
         Ok(ev)
     }
 
+    /// Whether the current step is one being amended.
+    fn amending_here(&self, state: &State) -> bool {
+        state
+            .amending
+            .as_ref()
+            .is_some_and(|a| a.step == state.current)
+    }
+
+    fn amend_events(&self, state: &State, id: &str, at: Millis) -> Result<Vec<Event>, EngineError> {
+        let Some(to) = self.spec.steps.iter().position(|s| s.id == id) else {
+            return Err(EngineError::Amend(format!("there is no step '{id}'")));
+        };
+        if let Some(a) = &state.amending {
+            return Err(EngineError::Amend(format!(
+                "finish amending '{}' first: leave it with its gates passing",
+                self.spec.steps[a.step].id
+            )));
+        }
+        let finished = matches!(
+            state.steps[to].status(),
+            Status::Done | Status::Overridden | Status::Skipped
+        );
+        if to >= state.current || !finished || !self.applies(state, to) {
+            return Err(EngineError::Amend(format!(
+                "only an earlier, finished step can be amended; '{id}' is not one"
+            )));
+        }
+        Ok(vec![
+            Event::AmendStarted {
+                at,
+                step: id.to_string(),
+                back_to: self.spec.steps[state.current].id.clone(),
+            },
+            Event::StepEntered {
+                at,
+                step: id.to_string(),
+            },
+        ])
+    }
+
+    /// Leave the amended step (when its gates pass): what changed, the later steps whose
+    /// gates depend on it to pass again, then back to the first of them or where the
+    /// operator was.
+    fn finish_amend(&self, state: &State, at: Millis, skip: Option<Leave>) -> Vec<Event> {
+        let Some(a) = &state.amending else {
+            return Vec::new();
+        };
+        let idx = a.step;
+        let (mut ev, leave) = if skip.is_some() {
+            (Vec::new(), skip)
+        } else {
+            self.judge(state, at)
+        };
+        let Some(how) = leave else {
+            return ev;
+        };
+        let now = step_entries(&state.steps[idx]);
+        let keys: BTreeSet<&String> = a.entries.keys().chain(now.keys()).collect();
+        let changed: Vec<Change> = keys
+            .into_iter()
+            .filter(|k| a.entries.get(*k) != now.get(*k))
+            .map(|k| Change {
+                entry: k.clone(),
+                before: a.entries.get(k).cloned(),
+                after: now.get(k).cloned(),
+            })
+            .collect();
+        let mut after = state.clone();
+        after.amending = None;
+        let facts = changed_facts(&a.pack, &state.pack);
+        let amended_id = &self.spec.steps[idx].id;
+        let mut recheck = Vec::new();
+        let mut not_applicable = Vec::new();
+        for j in idx + 1..a.back_to {
+            let step = &self.spec.steps[j];
+            let status = state.steps[j].status();
+            let applies = self.applies(&after, j);
+            let finished = matches!(status, Status::Done | Status::Overridden | Status::Skipped);
+            if !applies {
+                if finished {
+                    not_applicable.push(step.id.clone());
+                }
+                continue;
+            }
+            if !finished {
+                // Newly applying (or never passed): it must be passed now.
+                recheck.push(step.id.clone());
+                continue;
+            }
+            if status == Status::Skipped || changed.is_empty() {
+                continue;
+            }
+            let depends = step
+                .gates
+                .iter()
+                .any(|g| gate_reads(&g.check).iter().any(|f| facts.contains(f)))
+                || step
+                    .when
+                    .as_ref()
+                    .is_some_and(|w| w.field.starts_with(&format!("{amended_id}.")));
+            if !depends {
+                continue;
+            }
+            // Live data must be read again at the step; a pure check is judged again here.
+            let live = step.gates.iter().any(|g| is_live(&g.check));
+            let passes = !live
+                && status == Status::Done
+                && self.evaluate(&after, j, at).iter().all(|r| r.verdict.ok);
+            if !passes {
+                recheck.push(step.id.clone());
+            }
+        }
+        let back_to = recheck
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.spec.steps[a.back_to].id.clone());
+        ev.push(Event::Amended {
+            at,
+            step: amended_id.clone(),
+            changed,
+            recheck,
+            back_to: back_to.clone(),
+        });
+        ev.push(Event::StepLeft {
+            at,
+            step: amended_id.clone(),
+            how,
+        });
+        for id in not_applicable {
+            ev.push(Event::StepLeft {
+                at,
+                step: id,
+                how: Leave::NotApplicable,
+            });
+        }
+        ev.push(Event::StepEntered { at, step: back_to });
+        ev
+    }
+
     /// Fold one event into the state.
     pub fn apply(&self, state: &mut State, event: &Event) {
         if state.steps.len() != self.spec.steps.len() {
@@ -1362,6 +1672,17 @@ impl<'w> Engine<'w> {
                         .insert(*cell, (text.clone(), *value));
                 }
             }
+            Event::FieldCleared { step, field, .. } => {
+                if let Some(i) = index_of(step) {
+                    let r = &mut state.steps[i];
+                    r.rejected.remove(field);
+                    r.fields.remove(field);
+                    if let Some(cell) = field.strip_prefix("cell ").and_then(|c| c.parse().ok()) {
+                        r.readings.remove(&cell);
+                    }
+                    self.refresh_pack(state);
+                }
+            }
             Event::EntryRejected {
                 step,
                 field,
@@ -1448,6 +1769,8 @@ impl<'w> Engine<'w> {
                 if let Some(i) = wiped.as_deref().and_then(index_of) {
                     // The test was made on settings that are gone.
                     state.live.protection = checks::ProtectionObs::default();
+                    state.test_trace.clear();
+                    state.test_cutoffs.clear();
                     state.steps[i].notice = reason.clone();
                     // Every step from there on is passed again, re-checked on the way.
                     for r in &mut state.steps[i + 1..] {
@@ -1457,11 +1780,13 @@ impl<'w> Engine<'w> {
                     }
                 }
             }
+            Event::TestTrace { at, high, low } => state.test_trace.push((*at, *high, *low)),
             Event::CutoffObserved {
+                at,
                 charge,
                 cell_voltage,
-                ..
             } => {
+                state.test_cutoffs.push((*at, *charge, *cell_voltage));
                 let cut = Some(checks::Cutoff {
                     cell_voltage: *cell_voltage,
                 });
@@ -1496,6 +1821,8 @@ impl<'w> Engine<'w> {
                 }
             }
             Event::WentBack { from, .. } => {
+                // A battery-type choice sent the operator back: that ends an amendment too.
+                state.amending = None;
                 // Later steps must be passed again: their gates are re-evaluated on the way.
                 if let Some(from) = index_of(from) {
                     for r in &mut state.steps[from..] {
@@ -1507,6 +1834,40 @@ impl<'w> Engine<'w> {
             }
             Event::SignedOff { at, name, role } => {
                 state.signed_off = Some((*at, name.clone(), role.clone()));
+            }
+            Event::SourceChosen { source, .. } => state.sources.push(source.clone()),
+            Event::AmendStarted { step, back_to, .. } => {
+                if let (Some(i), Some(b)) = (index_of(step), index_of(back_to)) {
+                    state.amending = Some(Amending {
+                        step: i,
+                        back_to: b,
+                        pack: state.pack.clone(),
+                        entries: step_entries(&state.steps[i]),
+                    });
+                }
+            }
+            Event::Amended {
+                at,
+                step,
+                changed,
+                recheck,
+                ..
+            } => {
+                state.amending = None;
+                state
+                    .amendments
+                    .push((*at, step.clone(), changed.clone(), recheck.clone()));
+                let title = index_of(step).map_or(step.as_str(), |i| {
+                    crate::wizard::spec::tr(&self.spec.steps[i].title, "en")
+                });
+                for id in recheck {
+                    if let Some(i) = index_of(id) {
+                        state.steps[i].status = Some(Status::Pending);
+                        state.steps[i].notice = Some(format!(
+                            "checked again: it depends on \"{title}\", which was amended"
+                        ));
+                    }
+                }
             }
         }
     }
@@ -1557,6 +1918,103 @@ impl<'w> Engine<'w> {
     /// Whether every step is done and signed off.
     pub fn finished(&self, state: &State) -> bool {
         state.signed_off.is_some()
+    }
+}
+
+/// Points of the protection test's trace the journal keeps at most.
+const TRACE_MAX: usize = 2000;
+
+/// The trace point a cell frame at the running protection test gives, if it says something
+/// new: a cut-off, a change of 5 mV in the highest or lowest cell, or ten seconds passed.
+fn trace_point(state: &State, cells: &CellInfo, at: Millis, cut: bool) -> Option<Event> {
+    if state.test_trace.len() >= TRACE_MAX {
+        return None;
+    }
+    let v: Vec<f64> = cells.connected().map(|(_, v)| v.0).collect();
+    if v.is_empty() {
+        return None;
+    }
+    let high = v.iter().copied().fold(f64::MIN, f64::max);
+    let low = v.iter().copied().fold(f64::MAX, f64::min);
+    let new = match state.test_trace.last() {
+        None => true,
+        Some((t, h, l)) => {
+            cut || (h.0 - high).abs() >= 0.005 || (l.0 - low).abs() >= 0.005 || at - t >= 10_000
+        }
+    };
+    new.then_some(Event::TestTrace {
+        at,
+        high: Volts(high),
+        low: Volts(low),
+    })
+}
+
+/// A step's entries as typed, by field id or `cell N`.
+fn step_entries(r: &StepRecord) -> BTreeMap<String, String> {
+    r.fields
+        .iter()
+        .map(|(k, (t, _))| (k.clone(), t.clone()))
+        .chain(
+            r.readings
+                .iter()
+                .map(|(c, (t, _))| (format!("cell {c}"), t.clone())),
+        )
+        .collect()
+}
+
+/// A fact about the pack a gate may read (from [`PackFacts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fact {
+    Chemistry,
+    Cells,
+    Capacity,
+    Model,
+    ColdSite,
+    PackVoltage,
+}
+
+/// The facts that differ between two sets of pack facts.
+fn changed_facts(a: &PackFacts, b: &PackFacts) -> Vec<Fact> {
+    let mut out = Vec::new();
+    if a.chemistry != b.chemistry {
+        out.push(Fact::Chemistry);
+    }
+    if a.cells != b.cells {
+        out.push(Fact::Cells);
+    }
+    if a.capacity != b.capacity {
+        out.push(Fact::Capacity);
+    }
+    if a.model != b.model {
+        out.push(Fact::Model);
+    }
+    if a.cold_site != b.cold_site {
+        out.push(Fact::ColdSite);
+    }
+    if a.pack_voltage != b.pack_voltage {
+        out.push(Fact::PackVoltage);
+    }
+    out
+}
+
+/// The pack facts a check reads. Generous on purpose: a gate re-checked needlessly costs a
+/// look, one wrongly kept would stand on an answer that is gone.
+fn gate_reads(check: &Check) -> &'static [Fact] {
+    use Fact::*;
+    match check {
+        Check::AllConfirmed
+        | Check::FieldsValid
+        | Check::LiveConnected
+        | Check::SwitchesOn
+        | Check::TempSensorEnabled
+        | Check::NoAlarm
+        | Check::NoFactoryReset
+        | Check::EmergencyOff => &[],
+        Check::CapacitySet => &[Capacity],
+        Check::ColdSite => &[ColdSite, Chemistry],
+        Check::ProbesPresent | Check::ProbeCount | Check::UnitMatchesModel => &[Model, Cells],
+        Check::PackVoltageMatches => &[PackVoltage, Cells, Chemistry],
+        _ => &[Chemistry, Cells, Model, PackVoltage, Capacity],
     }
 }
 

@@ -184,11 +184,20 @@ pub struct Limits {
     /// pack, and a voltage calibration in the app agrees with the meter.
     #[serde(default = "default_live_pack_tolerance")]
     pub live_pack_tolerance: Volts,
+    /// How far a cell's voltage from the ladder (reading k minus reading k−1) may lie from
+    /// the unit's own reading of that cell before the first live step points it out.
+    #[serde(default = "default_ladder_live_tolerance")]
+    pub ladder_live_tolerance: Volts,
 }
 
 /// The shipped wizard states its own value; older wizard files without one get the same.
 fn default_live_pack_tolerance() -> Volts {
     Volts(0.6)
+}
+
+/// The shipped wizard states its own value; older wizard files without one get the same.
+fn default_ladder_live_tolerance() -> Volts {
+    Volts(0.05)
 }
 
 /// Which part of the manual a step belongs to; the numbering restarts in each.

@@ -133,19 +133,41 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
             t.ok(),
         );
     }
-    let mut keys = vec!["Enter confirm", "↑↓ move", "Esc back"];
-    if view.spec.steps[view.current()].optional {
-        keys.push("s skip");
+    let index = view.current();
+    let step = &view.spec.steps[index];
+    let rows = crate::ui::state::rows(view.spec, view.state, index);
+    let edit = rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step));
+    let mut keys = crate::ui::keys::footer_keys(
+        edit,
+        step.optional,
+        view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
+        view.mode == Mode::Sim,
+    );
+    // Going to a finished step is offered only when there is one.
+    let amendable = view.state.amending.is_none()
+        && view.state.steps[..index].iter().any(|r| {
+            use crate::wizard::engine::Status;
+            matches!(
+                r.status(),
+                Status::Done | Status::Overridden | Status::Skipped
+            )
+        });
+    if !amendable {
+        keys.retain(|k| !k.ends_with(" amend"));
     }
-    if view.gates.iter().any(|g| !g.verdict.ok && !g.safety) {
-        keys.push("o override");
+    let w = view.ui.shown.get();
+    if w.max > 0 {
+        keys.insert(2, "PgUp/Dn more".into());
     }
-    if view.mode == Mode::Sim {
-        keys.push("a phone app");
+    // What fits, in order of need; help (where every key is) always.
+    let help = keys.pop().unwrap_or_default();
+    let mut line = String::new();
+    for k in keys {
+        if width(&line) + width(&k) + width(&help) + 2 <= max {
+            line.push_str(&k);
+            line.push_str("  ");
+        }
     }
-    keys.push("? help");
-    vec![Line::from(Span::styled(
-        clip(&keys.join(" · "), max),
-        t.dim(),
-    ))]
+    line.push_str(&help);
+    vec![Line::from(Span::styled(clip(&line, max), t.dim()))]
 }

@@ -18,7 +18,7 @@ const LABEL_W: usize = 6;
 
 /// Rows the panel needs at `width` columns (0 never: the link state always shows).
 pub fn height(view: &AppView<'_>, width: u16) -> u16 {
-    let w = if width >= 96 { 58 } else { width } as usize;
+    let w = width as usize;
     lines(view, w).len() as u16 + 1
 }
 

@@ -12,6 +12,7 @@ mod overlay;
 mod phone;
 mod step;
 mod steps;
+mod summary;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -164,9 +165,21 @@ pub struct AppView<'a> {
     pub session_dir: String,
     /// A training session: the scenario's blind id (never what it stages).
     pub training: Option<String>,
+    /// What the log would say if signed now, at the sign-off step (its summary is shown).
+    pub summary: Option<crate::log::record::CommissioningLog>,
+    /// At the first live step: the cells on which the ladder and the unit disagree.
+    pub disagreements: Vec<crate::wizard::checks::agreement::Disagreement>,
+    /// What the simulated multimeter reads now (simulator mode only).
+    pub meter: Option<crate::train::meter::MeterReadings>,
     /// Styles.
     pub theme: Theme,
 }
+
+/// From this terminal width up the live panel sits beside the step instead of below it.
+pub const SIDE_BY_SIDE_FROM: u16 = 120;
+
+/// The live panel's width when it sits beside the step.
+const SIDE_LIVE_W: u16 = 57;
 
 impl<'a> AppView<'a> {
     /// Ask the engine for everything the screens show about `state` at `now_ms`.
@@ -205,6 +218,19 @@ impl<'a> AppView<'a> {
             bench: None,
             session_dir,
             training: None,
+            summary: (!finished
+                && matches!(
+                    spec.steps[current].input,
+                    crate::wizard::spec::InputSpec::SignOff { .. }
+                ))
+            .then(|| {
+                let mut preview = state.clone();
+                preview.signed_off = Some((now_ms, String::new(), String::new()));
+                crate::log::record::build(engine, &preview, "").ok()
+            })
+            .flatten(),
+            meter: None,
+            disagreements: disagreements(engine, state, current),
             theme,
         }
     }
@@ -214,6 +240,35 @@ impl<'a> AppView<'a> {
         self.state
             .current
             .min(self.spec.steps.len().saturating_sub(1))
+    }
+}
+
+/// At the first step that reads the unit live: the cells where the ladder (wiring step 5)
+/// and the unit's own readings lie further apart than `ladder_live_tolerance`.
+fn disagreements(
+    engine: &Engine<'_>,
+    state: &State,
+    index: usize,
+) -> Vec<crate::wizard::checks::agreement::Disagreement> {
+    use crate::wizard::engine::is_live;
+    use crate::wizard::spec::InputSpec;
+    let spec = engine.spec();
+    let first_live = (0..spec.steps.len()).find(|&i| {
+        engine.applies(state, i) && spec.steps[i].gates.iter().any(|g| is_live(&g.check))
+    });
+    let ladder = spec
+        .steps
+        .iter()
+        .position(|s| matches!(s.input, InputSpec::Ladder { .. }));
+    match (first_live, ladder, &state.live.cells) {
+        (Some(f), Some(l), Some(cells)) if f == index => {
+            crate::wizard::checks::agreement::ladder_against_cells(
+                &engine.ladder_input(state, l),
+                cells,
+                spec.limits.ladder_live_tolerance,
+            )
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -284,8 +339,11 @@ pub fn ladder_view(
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let area = frame.area();
+    let list_w = if area.width >= 100 { 28 } else { 22 };
+    let main_w = area.width.saturating_sub(list_w);
+    let side = area.width >= SIDE_BY_SIDE_FROM;
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
-    let live_need = live::height(view, area.width.saturating_sub(22));
+    let live_need = if side { 0 } else { live::height(view, main_w) };
     let foot_h = header::footer_height(view, area.width);
     let room = area
         .height
@@ -301,14 +359,13 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     ])
     .areas(area);
     header::render(frame, head, view);
-    let list_w = if area.width >= 100 { 28 } else { 22 };
     let [list, main] =
         Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(body);
     steps::render(frame, list, view);
-    let live_h = live::height(view, main.width);
-    if main.width >= 96 && live_h > 0 {
+    let live_h = live::height(view, if side { SIDE_LIVE_W - 1 } else { main.width });
+    if side && live_h > 0 {
         let [step_area, live_area] =
-            Layout::horizontal([Constraint::Min(40), Constraint::Length(59)]).areas(main);
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_LIVE_W)]).areas(main);
         step::render(frame, step_area, view);
         live::render(frame, live_area, view, true);
     } else {
@@ -327,6 +384,8 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Override(form)) => overlay::override_form(frame, area, view, form),
         // The phone covers the step, never the gate: the operator sees the gates react.
         Some(Overlay::Phone) => phone::render(frame, body, view),
+        Some(Overlay::Meter) => overlay::meter(frame, body, view),
+        Some(Overlay::Goto(cursor)) => overlay::goto(frame, body, view, *cursor),
         None => {}
     }
 }

@@ -53,7 +53,7 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         lines.push(Line::raw(format!(" {l}")));
     }
     lines.push(Line::raw(
-        " W wiring 1–12 · C configuration 1–8 · P protection test (the manual's numbers)",
+        " W wiring 1–12 · C configuration 1–8 · P protection test (the manual's)",
     ));
     lines.push(Line::raw(
         " Gates: [safety] cannot be overridden · [o: override] can, with a reason",
@@ -178,4 +178,136 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
     let h = (lines.len() as u16 + 4).min(area.height);
     let inner = window(frame, centered(area, w, h), "Override a failed gate");
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The simulated multimeter: what the meter reads on the simulated pack now, with the staged
+/// wiring mistakes in the leads, for the operator to read off and type in.
+pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+    use crate::train::meter::shown;
+    let t = view.theme;
+    let spec = view.spec;
+    let lang = view.lang;
+    let w = area.width.saturating_sub(2).min(78);
+    let tw = w as usize;
+    let mut lines = Vec::new();
+    let Some(m) = &view.meter else {
+        lines.push(Line::raw(label(spec, lang, "meter_none").to_string()));
+        let inner = window(
+            frame,
+            centered(area, w + 2, 3),
+            label(spec, lang, "meter_title"),
+        );
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    };
+    let para = |text: String, lines: &mut Vec<Line<'static>>| {
+        for l in crate::ui::text::wrap(&text, tw.saturating_sub(1)) {
+            lines.push(Line::raw(format!(" {l}")));
+        }
+    };
+    para(
+        crate::ui::text::label_with(
+            spec,
+            lang,
+            "meter_cells",
+            &[
+                ("low", &shown(m.lowest_cell)),
+                ("high", &shown(m.highest_cell)),
+            ],
+        ),
+        &mut lines,
+    );
+    lines.push(Line::from(Span::styled(
+        format!(" {}", label(spec, lang, "meter_ladder")),
+        t.title(),
+    )));
+    let per = (tw.saturating_sub(1) / 13).max(1);
+    for chunk in m.taps.chunks(per).enumerate() {
+        let (row, taps) = chunk;
+        let text: String = taps
+            .iter()
+            .enumerate()
+            .map(|(k, v)| format!("{:>3} {:>8} ", row * per + k + 1, shown(*v)))
+            .collect();
+        lines.push(Line::raw(format!(" {}", text.trim_end())));
+    }
+    para(
+        crate::ui::text::label_with(
+            spec,
+            lang,
+            "meter_pack",
+            &[("pack", &shown(m.pack)), ("last", &shown(m.last_pin))],
+        ),
+        &mut lines,
+    );
+    para(
+        crate::ui::text::label_with(spec, lang, "meter_output", &[("output", &shown(m.output))]),
+        &mut lines,
+    );
+    lines.push(Line::from(Span::styled(
+        format!(" {}", label(spec, lang, "meter_close")),
+        t.dim(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let inner = window(
+        frame,
+        centered(area, w + 2, h),
+        label(spec, lang, "meter_title"),
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The finished steps the operator may go to and amend; the cursor on step `cursor`.
+pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize) {
+    use crate::wizard::engine::Status;
+    let t = view.theme;
+    let spec = view.spec;
+    let lang = view.lang;
+    let w = area.width.saturating_sub(2).min(70);
+    let tw = w as usize;
+    let mut head = Vec::new();
+    for l in crate::ui::text::wrap(label(spec, lang, "goto_help"), tw.saturating_sub(1)) {
+        head.push(Line::from(Span::styled(format!(" {l}"), t.dim())));
+    }
+    let mut rows = Vec::new();
+    let mut at = 0;
+    for (i, step) in spec.steps.iter().enumerate().take(view.current()) {
+        let status = view.state.steps[i].status();
+        let open = matches!(status, Status::Done | Status::Overridden | Status::Skipped)
+            && view.state.amending.is_none();
+        if !open {
+            continue;
+        }
+        if i == cursor {
+            at = rows.len();
+        }
+        let num = step.number.map_or(String::new(), |n| n.to_string());
+        let code = crate::ui::text::section_code(step.section);
+        let text = clip(
+            &format!(
+                " {} {code}{num:>2} {}",
+                if i == cursor { "›" } else { " " },
+                tr(&step.title, lang)
+            ),
+            tw,
+        );
+        let style = if i == cursor { t.focus() } else { t.ok() };
+        rows.push(Line::from(Span::styled(text, style)));
+    }
+    if rows.is_empty() {
+        rows.push(Line::raw(format!(" {}", label(spec, lang, "goto_none"))));
+    }
+    let room = (area.height as usize).saturating_sub(2 + head.len()).max(1);
+    let offset = at
+        .saturating_sub(room.saturating_sub(1) / 2)
+        .min(rows.len().saturating_sub(room));
+    let mut lines = head;
+    lines.extend(rows.into_iter().skip(offset).take(room));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let inner = window(
+        frame,
+        centered(area, w + 2, h),
+        label(spec, lang, "goto_title"),
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
 }

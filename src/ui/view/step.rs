@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::{AppView, LadderVerdict, Theme};
 use crate::ui::keys::highlighted;
-use crate::ui::state::{chosen, rejection, rows, shown_text, Row};
+use crate::ui::state::{chosen, rejection, rows, shown_text, Row, StepWindow};
 use crate::ui::text::{clip, label, label_with, width, wrap};
 use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
 use crate::wizard::spec::{tr, FieldKind, InputSpec};
@@ -40,6 +40,27 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // An amendment under way stays said above the step, however it is scrolled.
+    let mut banner = Vec::new();
+    if let Some(back) = amend_target(view) {
+        let text = label_with(view.spec, view.lang, "amending", &[("back", &back)]);
+        push_hanging(
+            &mut banner,
+            "✎ ",
+            &text,
+            inner.width as usize,
+            view.theme.warn(),
+        );
+    }
+    let banner_h = (banner.len() as u16).min(inner.height / 3);
+    let [banner_area, inner] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(banner_h),
+        ratatui::layout::Constraint::Min(1),
+    ])
+    .areas(inner);
+    if banner_h > 0 {
+        frame.render_widget(Paragraph::new(banner), banner_area);
+    }
     let (lines, anchors) = content(view, inner.width as usize);
     // The ladder's diagnosis stays in view below the table while the operator types.
     let mut diag = Vec::new();
@@ -56,13 +77,42 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         frame.render_widget(Paragraph::new(diag), diag_area);
     }
     let h = inner.height as usize;
-    let offset = match anchors.get(view.ui.focus) {
-        // Show the instructions when everything fits, else keep the focused row in view with
-        // a line of what precedes it.
-        Some(&(start, len)) if start + len > h => (start + len + 1).saturating_sub(h).min(start),
+    // Follow the focused row (with a line of what precedes it) unless the operator scrolled.
+    let auto = match anchors.get(view.ui.focus) {
+        Some(&(start, len)) if start + len + 1 > h => (start + len + 2)
+            .saturating_sub(h)
+            .min(start.saturating_sub(1)),
         _ => 0,
     };
-    frame.render_widget(Paragraph::new(lines).scroll((offset as u16, 0)), inner);
+    let want = view.ui.scroll.unwrap_or(auto);
+    let (window, top, bottom) = StepWindow::place(lines.len(), h, want);
+    view.ui.shown.set(window);
+    let shown: Vec<Line<'static>> = lines
+        .into_iter()
+        .skip(window.offset)
+        .take(window.page)
+        .collect();
+    let t = view.theme;
+    let mut out = Vec::with_capacity(h);
+    if top {
+        out.push(more_line(view, "more_up", t));
+    }
+    out.extend(shown);
+    if bottom {
+        while out.len() + 1 < h {
+            out.push(Line::raw(""));
+        }
+        out.push(more_line(view, "more_down", t));
+    }
+    frame.render_widget(Paragraph::new(out), inner);
+}
+
+/// "↑ more · PgUp" / "↓ more · PgDn": there is more of the step above or below.
+fn more_line(view: &AppView<'_>, key: &str, t: Theme) -> Line<'static> {
+    Line::from(Span::styled(
+        label(view.spec, view.lang, key).to_string(),
+        t.dim().add_modifier(Modifier::BOLD),
+    ))
 }
 
 /// The step's lines, and for each input row where it starts and how many lines it takes.
@@ -100,6 +150,56 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         let head = format!("{}: ", label(spec, lang, "errors_title"));
         push_hanging(&mut lines, &head, &list.join("; "), w, t.dim());
     }
+    // On the simulator the bench's charger and load are in the simulated app: say how.
+    let testing = step
+        .gates
+        .iter()
+        .any(|g| g.check == crate::wizard::spec::Check::ProtectionTest);
+    if testing && view.mode == super::Mode::Sim {
+        push_hanging(
+            &mut lines,
+            "ℹ ",
+            label(spec, lang, "sim_current_hint"),
+            w,
+            t.sim(),
+        );
+    }
+    // The first live step: the meter's cells against the unit's own.
+    if !view.disagreements.is_empty() {
+        let list: Vec<String> = view
+            .disagreements
+            .iter()
+            .map(|d| format!("{} ({:.3} V / {:.3} V)", d.cell, d.meter.0, d.unit.0))
+            .collect();
+        let text = label_with(
+            spec,
+            lang,
+            "meter_disagrees",
+            &[
+                ("cells", &list.join(", ")),
+                (
+                    "tolerance",
+                    &format!("{:.2}", spec.limits.ladder_live_tolerance.0),
+                ),
+            ],
+        );
+        push_hanging(&mut lines, "⚠ ", &text, w, t.warn());
+    }
+    // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
+    if let Some(cells) = &view.state.live.cells {
+        for a in cells.alarms() {
+            let hint = match a.manual_error() {
+                Some(e) => format!(
+                    "E{} {}: {}",
+                    e.0,
+                    a.text(),
+                    spec.errors.get(&e.0).map_or("", |x| tr(x, lang))
+                ),
+                None => format!("{}: {}", a.text(), label(spec, lang, "alarm_hint_unmapped")),
+            };
+            push_hanging(&mut lines, "⚠ ", &hint, w, t.warn());
+        }
+    }
     if let Some((_, name, role)) = &view.state.signed_off {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(
@@ -109,6 +209,9 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         return (lines, Vec::new());
     }
     lines.push(Line::raw(""));
+    if let Some(log) = &view.summary {
+        lines.extend(super::summary::lines(view, log, w));
+    }
     let rows = rows(spec, view.state, index);
     let mut anchors = Vec::with_capacity(rows.len());
     let label_w = label_width(view, &rows, w);
@@ -147,7 +250,7 @@ fn label_width(view: &AppView<'_>, rows: &[Row], w: usize) -> usize {
         })
         .max()
         .unwrap_or(0);
-    widest.min(w.saturating_sub(BOX + 8)).clamp(4, 30)
+    widest.min(w.saturating_sub(BOX + 8)).clamp(4, 24)
 }
 
 /// `head` then `text` wrapped with the following lines indented under the text.
@@ -230,15 +333,26 @@ fn row_lines(
     match row {
         Row::Field(i) => {
             let field = &step.input.fields()[*i];
-            let name = clip(tr(&field.label, lang), label_w);
+            let full = tr(&field.label, lang);
+            // A label longer than the column is wrapped above its entry, never cut.
+            let name = if width(full) > label_w {
+                let body = wrap(full, w.saturating_sub(2).max(8));
+                for l in body {
+                    lines.push(Line::from(Span::styled(
+                        format!("  {l}"),
+                        fstyle(Style::new()),
+                    )));
+                }
+                String::new()
+            } else {
+                full.to_string()
+            };
             let head = format!("{marker} {name:<label_w$} ");
             match &field.kind {
                 FieldKind::Choice { options } => {
                     let h = highlighted(ui, state, index, &field.id, options);
                     let picked = chosen(state, index, &field.id);
                     let option = options.get(h).map_or("", |o| tr(&o.text, lang));
-                    let room = w.saturating_sub(width(&head) + 14).max(6);
-                    let shown = format!("◂ {} ▸", clip(option, room));
                     let tail = match &picked {
                         Some(p) if options.get(h).is_some_and(|o| &o.id == p) => {
                             Span::styled(" ✓", t.ok())
@@ -247,11 +361,31 @@ fn row_lines(
                         None if focused => Span::styled(" ←→ Enter", t.dim()),
                         None => Span::styled(" · not chosen", t.dim()),
                     };
-                    lines.push(Line::from(vec![
-                        Span::styled(head, fstyle(Style::new())),
-                        Span::styled(shown, fstyle(t.title())),
-                        tail,
-                    ]));
+                    // The state word always shows; an option too long for the rest of the
+                    // line goes on a line of its own, wrapped, rather than cut.
+                    let room = w.saturating_sub(width(&head) + 4 + tail.width());
+                    if width(option) <= room {
+                        lines.push(Line::from(vec![
+                            Span::styled(head, fstyle(Style::new())),
+                            Span::styled(format!("◂ {option} ▸"), fstyle(t.title())),
+                            tail,
+                        ]));
+                    } else {
+                        lines.push(Line::from(vec![
+                            Span::styled(head, fstyle(Style::new())),
+                            tail,
+                        ]));
+                        let body = wrap(option, w.saturating_sub(8).max(8));
+                        let n = body.len();
+                        for (k, l) in body.into_iter().enumerate() {
+                            let open = if k == 0 { "◂ " } else { "  " };
+                            let close = if k + 1 == n { " ▸" } else { "" };
+                            lines.push(Line::from(vec![
+                                Span::raw("    "),
+                                Span::styled(format!("{open}{l}{close}"), fstyle(t.title())),
+                            ]));
+                        }
+                    }
                 }
                 kind => {
                     let text = shown_text(ui, spec, state, index, row);
@@ -384,12 +518,23 @@ fn row_lines(
         Row::Continue => {
             let text = if matches!(step.input, InputSpec::SignOff { .. }) {
                 format!("{} ✎", label(spec, lang, "sign_off"))
+            } else if let Some(back) = amend_target(view) {
+                format!(
+                    "{} ▸",
+                    label_with(spec, lang, "amend_back", &[("back", &back)])
+                )
             } else {
                 format!("{} ▸", label(spec, lang, "next"))
             };
             lines.push(button(t, marker, &text, focused));
         }
     }
+}
+
+/// The step the operator returns to, when the current step is being amended.
+fn amend_target(view: &AppView<'_>) -> Option<String> {
+    let a = view.state.amending.as_ref()?;
+    (a.step == view.current()).then(|| super::header::position(view, a.back_to))
 }
 
 fn button(t: Theme, marker: &str, text: &str, focused: bool) -> Line<'static> {

@@ -14,6 +14,7 @@ use crate::wizard::spec::{
 };
 use crate::wizard::words::{Arg, Say};
 
+pub mod agreement;
 pub mod charger;
 pub mod fields;
 pub mod ladder;

@@ -129,6 +129,7 @@ pub fn limits() -> Limits {
         protection_tolerance: Volts(0.05),
         live_max_age_s: 5.0,
         live_pack_tolerance: Volts(0.6),
+        ladder_live_tolerance: Volts(0.05),
     }
 }
 

@@ -1055,3 +1055,182 @@ mod properties {
         }
     }
 }
+
+/// The built-in wizard walked (every step passed) up to the protection test, the pack form
+/// filled as an operator would.
+fn at_protection_test(spec: &WizardSpec) -> (Engine<'_>, State) {
+    let engine = Engine::new(spec);
+    let (mut state, _) = started(&engine);
+    for (f, t) in [
+        ("operator", "Anna Nowak"),
+        ("role", "technician"),
+        ("pack_id", "PK-24"),
+        ("chemistry", "lifepo4"),
+        ("cells", "16"),
+        ("capacity", "280"),
+        ("model", "pb2a16s20p"),
+        ("cold_site", "no"),
+    ] {
+        engine.step(&mut state, field(f, t), 1).unwrap();
+    }
+    let target = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "protection.test")
+        .unwrap();
+    let mut events = Vec::new();
+    for s in &spec.steps[..target] {
+        events.push(Event::StepLeft {
+            at: 2,
+            step: s.id.clone(),
+            how: Leave::Passed,
+        });
+    }
+    events.push(Event::StepEntered {
+        at: 2,
+        step: "protection.test".into(),
+    });
+    for e in &events {
+        engine.apply(&mut state, e);
+    }
+    (engine, state)
+}
+
+#[test]
+fn an_amended_pack_id_changes_nothing_later_and_brings_the_operator_back() {
+    let spec = WizardSpec::builtin();
+    let (engine, mut state) = at_protection_test(&spec);
+    let test = state.current;
+    let ev = engine
+        .step(
+            &mut state,
+            Input::Amend {
+                step: "setup.pack".into(),
+            },
+            10,
+        )
+        .unwrap();
+    assert!(matches!(&ev[0], Event::AmendStarted { back_to, .. } if back_to == "protection.test"));
+    assert_eq!(state.current, 0);
+    // The later steps keep their verdicts while the amendment is under way.
+    assert_eq!(state.steps[1].status(), Status::Done);
+    engine
+        .step(&mut state, field("pack_id", "PK-42"), 11)
+        .unwrap();
+    let ev = engine.step(&mut state, Input::Next, 12).unwrap();
+    let amended = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Amended {
+                changed, recheck, ..
+            } => Some((changed.clone(), recheck.clone())),
+            _ => None,
+        })
+        .expect("an Amended event");
+    assert_eq!(
+        amended.0,
+        vec![Change {
+            entry: "pack_id".into(),
+            before: Some("PK-24".into()),
+            after: Some("PK-42".into()),
+        }]
+    );
+    assert!(amended.1.is_empty(), "{:?}", amended.1);
+    assert_eq!(state.current, test, "back at the protection test");
+    assert!(state.amending.is_none());
+    assert!(state.steps[..test]
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.status() == Status::Done || !engine.applies(&state, i)));
+}
+
+#[test]
+fn an_amended_cell_count_re_checks_exactly_the_steps_that_read_it() {
+    let spec = WizardSpec::builtin();
+    let (engine, mut state) = at_protection_test(&spec);
+    let test = state.current;
+    engine
+        .step(
+            &mut state,
+            Input::Amend {
+                step: "setup.pack".into(),
+            },
+            10,
+        )
+        .unwrap();
+    engine.step(&mut state, field("cells", "15"), 11).unwrap();
+    let ev = engine.step(&mut state, Input::Next, 12).unwrap();
+    let recheck = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::Amended { recheck, .. } => Some(recheck.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let id = |i: usize| spec.steps[i].id.clone();
+    // The ladder (its rows are per cell) and the live steps that read the count are walked
+    // again; a step with only confirmations keeps its verdict.
+    for must in ["wiring.ladder", "config.status", "config.cells_capacity"] {
+        assert!(recheck.contains(&must.to_string()), "{must} in {recheck:?}");
+    }
+    assert!(
+        !recheck.contains(&"setup.safety".to_string()),
+        "{recheck:?}"
+    );
+    assert_eq!(
+        id(state.current),
+        recheck[0],
+        "sent to the first to re-check"
+    );
+    assert!(recheck.iter().all(|r| *r != "protection.test"));
+    let safety = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "setup.safety")
+        .unwrap();
+    assert_eq!(state.steps[safety].status(), Status::Done);
+    assert_eq!(state.steps[test].status(), Status::Pending);
+}
+
+#[test]
+fn only_an_earlier_finished_step_can_be_amended_and_one_at_a_time() {
+    let spec = WizardSpec::builtin();
+    let (engine, mut state) = at_protection_test(&spec);
+    let amend = |s: &str| Input::Amend { step: s.into() };
+    assert!(engine
+        .step(&mut state, amend("protection.test"), 3)
+        .is_err());
+    assert!(engine.step(&mut state, amend("signoff"), 3).is_err());
+    assert!(engine.step(&mut state, amend("nope"), 3).is_err());
+    engine.step(&mut state, amend("setup.pack"), 4).unwrap();
+    let err = engine
+        .step(&mut state, amend("setup.safety"), 5)
+        .unwrap_err();
+    assert!(err.to_string().contains("finish amending"), "{err}");
+    // A failing amended step is not left: clearing a required field keeps the operator there.
+    let ev = engine.step(&mut state, field("pack_id", ""), 6).unwrap();
+    assert!(matches!(ev[0], Event::FieldCleared { .. }), "{ev:?}");
+    let ev = engine.step(&mut state, Input::Back, 7).unwrap();
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Amended { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(state.current, 0);
+}
+
+#[test]
+fn an_optional_field_can_be_emptied_again() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let (mut state, _) = started(&engine);
+    engine.step(&mut state, field("trainer", "Ewa"), 1).unwrap();
+    assert!(state.steps[0].fields.contains_key("trainer"));
+    let ev = engine.step(&mut state, field("trainer", "  "), 2).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert!(!state.steps[0].fields.contains_key("trainer"));
+    // Emptying what is already empty records nothing.
+    assert!(engine
+        .step(&mut state, field("trainer", ""), 3)
+        .unwrap()
+        .is_empty());
+}

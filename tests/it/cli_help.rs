@@ -1,0 +1,62 @@
+//! Each subcommand's `--help` lists only the options it uses; the wizard's own options belong
+//! to the wizard (and `run`, which takes them all).
+
+use crate::common::{jk, text};
+
+/// The session options a subcommand's help lists.
+fn session_options(sub: &[&str]) -> Vec<String> {
+    let mut args = sub.to_vec();
+    args.push("--help");
+    let out = jk(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let help = text(&out.stdout);
+    ["--sim", "--replay", "--wizard", "--lang", "--out", "--key"]
+        .iter()
+        .filter(|o| {
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{o} ")) || l.trim() == **o)
+        })
+        .map(|o| o.to_string())
+        .collect()
+}
+
+#[test]
+fn every_subcommand_lists_only_the_session_options_it_uses() {
+    let all = ["--sim", "--replay", "--wizard", "--lang", "--out", "--key"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &all),
+        (&["run"], &all),
+        // A trainer shows a recorded unit's fault to a class with --replay.
+        (&["train"], &all),
+        (&["monitor"], &["--sim", "--replay"]),
+        // Their output is worded in the chosen language.
+        (&["ladder"], &["--wizard", "--lang"]),
+        (&["procedure"], &["--wizard", "--lang"]),
+        (&["verify"], &["--wizard"]),
+        (&["archive"], &["--wizard"]),
+        (&["keygen"], &[]),
+        (&["scan"], &[]),
+        (&["decode"], &[]),
+        (&["check-wizard"], &[]),
+    ];
+    for (sub, want) in cases {
+        assert_eq!(session_options(sub), *want, "jk-commission {sub:?} --help");
+    }
+}
+
+#[test]
+fn an_option_a_subcommand_does_not_use_is_refused_not_ignored() {
+    for args in [
+        &["keygen", "--sim"][..],
+        &["verify", "log.yaml", "--out", "x"][..],
+        &["--sim", "keygen"][..],
+    ] {
+        let out = jk(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

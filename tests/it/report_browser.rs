@@ -1,0 +1,172 @@
+//! The report as a reader gets it: the settings under the app's labels with what is expected
+//! of each, the cells and the protection test as pictures, and — where a browser is installed
+//! — printed to A4 by a real headless Chromium.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{example, jk, text, tmp};
+
+/// A clean simulated commissioning's session folder.
+fn commissioned(dir: &Path) -> PathBuf {
+    let out = dir.join("session");
+    let run = jk(&[
+        "run",
+        "--sim",
+        "--answers",
+        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    out
+}
+
+#[test]
+fn the_report_reads_like_a_certificate() {
+    let dir = tmp();
+    let report = std::fs::read_to_string(commissioned(dir.path()).join("report.html")).unwrap();
+    // The app's own labels, never the log's field names.
+    for label in [
+        "Cell OVP(V)",
+        "Cell UVPR(V)",
+        "Balance Trig.Volt(V)",
+        "Battery Capacity(AH)",
+        "CONTROL: Balance",
+    ] {
+        assert!(report.contains(label), "{label} missing");
+    }
+    for field in [
+        "<td>balance_switch</td>",
+        "<td>cell_uvpr</td>",
+        "<td>cell_ovp</td>",
+    ] {
+        assert!(!report.contains(field), "{field} shown by its field name");
+    }
+    // Every safety setting has its expected value beside it, and meets it on a clean pack.
+    for expected in [
+        "3.450 V–3.650 V",
+        "2.500 V–3.000 V",
+        "&lt; 3.600 V",
+        "<td>16</td>",
+    ] {
+        assert!(report.contains(expected), "{expected} missing");
+    }
+    assert!(!report.contains("✘"), "a clean pack fails nothing");
+    // The pictures: 16 bars, and the test's two lines with both cut-offs and both limits.
+    assert_eq!(report.matches("<rect class=").count(), 16);
+    assert_eq!(report.matches("<polyline").count(), 2);
+    assert!(report.contains("charge cut-off 3.") && report.contains("discharge cut-off 2."));
+    assert!(report.contains("set Cell OVP 3.600 V") && report.contains("set Cell UVP 2.600 V"));
+    assert!(report.contains("@page { size: A4"));
+    // Still standalone: nothing to fetch.
+    assert!(!report.contains("http"), "no network reference");
+}
+
+/// A Chromium to print with, or why there is none.
+fn browser() -> Result<String, String> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        let found = Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if found {
+            return Ok(name.to_string());
+        }
+    }
+    Err("no chromium, chromium-browser or google-chrome on PATH".into())
+}
+
+#[test]
+fn a_real_browser_prints_the_report_on_a4_pages() {
+    let name = match browser() {
+        Ok(name) => name,
+        Err(why) => {
+            assert!(
+                std::env::var_os("JK_REQUIRE_BROWSER").is_none(),
+                "JK_REQUIRE_BROWSER is set but {why}"
+            );
+            eprintln!("skipped: {why} (CI installs chromium: .ci/run)");
+            return;
+        }
+    };
+    let dir = tmp();
+    let session = commissioned(dir.path());
+    let pdf = dir.path().join("report.pdf");
+    let url = format!("file://{}", session.join("report.html").display());
+    let profile = dir.path().join("profile");
+    let run = |args: &[String]| {
+        let out = Command::new(&name)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(args)
+            .arg(&url)
+            .output()
+            .expect("the browser runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    run(&[format!("--print-to-pdf={}", pdf.display())]);
+    let bytes = std::fs::read(&pdf).expect("a PDF was printed");
+    let body = String::from_utf8_lossy(&bytes);
+    assert!(body.starts_with("%PDF"), "not a PDF");
+    // Every page is A4 (595 × 842 points), and the report takes a few of them, not dozens.
+    let boxes: Vec<&str> = body
+        .match_indices("/MediaBox [")
+        .map(|(i, _)| &body[i..])
+        .collect();
+    assert!(!boxes.is_empty(), "no pages");
+    for b in &boxes {
+        let nums: Vec<f64> = b["/MediaBox [".len()..]
+            .split(']')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        assert!(
+            (nums[2] - 595.0).abs() < 2.0 && (nums[3] - 842.0).abs() < 2.0,
+            "not A4: {nums:?}"
+        );
+    }
+    assert!(boxes.len() <= 10, "{} pages", boxes.len());
+    // Nothing is wider than an A4 page's text (180 mm = 680 px at 96 dpi): the report is
+    // laid out in a frame that wide and every element's right edge is measured.
+    let wrapper = dir.path().join("measure.html");
+    std::fs::write(
+        &wrapper,
+        format!(
+            r#"<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{url}" style="width:680px;height:1000px;border:0"></iframe>
+<script>document.getElementById('f').onload=function(){{var d=this.contentDocument,w=d.documentElement.clientWidth,out=[];
+d.querySelectorAll('table,svg,p,h2,div').forEach(function(e){{var r=e.getBoundingClientRect();if(r.right>w+1)out.push(e.tagName+'.'+e.getAttribute('class')+' '+Math.round(r.right)+'px');}});
+document.body.setAttribute('data-wide',out.length?out.join(', '):'none');}};</script></body></html>"#
+        ),
+    )
+    .unwrap();
+    let out = Command::new(&name)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", wrapper.display()))
+        .output()
+        .expect("the browser runs");
+    let dom = text(&out.stdout);
+    assert!(
+        dom.contains(r#"data-wide="none""#),
+        "wider than A4's text: {}",
+        dom.split("data-wide=")
+            .nth(1)
+            .unwrap_or(&dom[..dom.len().min(400)])
+    );
+}

@@ -1,0 +1,284 @@
+//! The workbench flow at 80×24: every word of every step can be brought into view, and the
+//! screens new with the flow (amending, the meter, the go-to list) at 80×24 and 120×40.
+
+use jk_commission::bms::model::Chemistry;
+use jk_commission::bms::sim::{SimConfig, SimUnit};
+use jk_commission::ui::state::{Overlay, UiState};
+use jk_commission::ui::view::{draw, AppView, LinkView, Mode, Theme};
+use jk_commission::wizard::checks::Value;
+use jk_commission::wizard::engine::{Engine, Event, Input, Leave, State};
+use jk_commission::wizard::spec::{tr, WizardSpec};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+const NOW: i64 = 1_760_000_000_000;
+
+fn set(field: &str, text: &str, value: Value) -> Event {
+    Event::FieldSet {
+        at: NOW,
+        step: "setup.pack".into(),
+        field: field.into(),
+        text: text.into(),
+        value,
+    }
+}
+
+/// A session walked up to step `index` for this chemistry, cell count and model, with a
+/// connected simulated unit's live data (the tallest live panel the pack gives).
+fn at(spec: &WizardSpec, index: usize, chem: &str, cells: u32, model: &str) -> State {
+    let engine = Engine::new(spec);
+    let mut events = engine.start(NOW, "hash", "0.1.0", "en").unwrap();
+    events.extend([
+        set("operator", "Anna Nowak", Value::Text("Anna Nowak".into())),
+        set("role", "technician", Value::Text("technician".into())),
+        set("pack_id", "PK-0042", Value::Text("PK-0042".into())),
+        set("chemistry", chem, Value::Choice(chem.into())),
+        set("cells", &cells.to_string(), Value::Integer(cells as i64)),
+        set("capacity", "280", Value::Number(280.0)),
+        set("model", model, Value::Choice(model.into())),
+        set("cold_site", "yes", Value::Choice("yes".into())),
+    ]);
+    for s in &spec.steps[..index] {
+        events.push(Event::StepLeft {
+            at: NOW,
+            step: s.id.clone(),
+            how: Leave::Passed,
+        });
+    }
+    events.push(Event::StepEntered {
+        at: NOW - 2_000,
+        step: spec.steps[index].id.clone(),
+    });
+    let mut state = engine.replay(&events);
+    let chemistry = Chemistry::from_id(chem).unwrap();
+    let unit = SimUnit::new(
+        SimConfig::ready()
+            .with_cells(cells)
+            .with_chemistry(chemistry),
+    )
+    .unwrap();
+    state.live.connected = true;
+    state.live.cells = Some(unit.cell_info(7));
+    state.live.cells_at_ms = Some(NOW - 800);
+    state.live.settings = Some(unit.settings().clone());
+    state.live.settings_at_ms = Some(NOW - 800);
+    state.live.device = Some(unit.device_info());
+    state
+}
+
+fn view<'a>(spec: &'a WizardSpec, state: &'a State, ui: &'a UiState) -> AppView<'a> {
+    let engine = Engine::new(spec);
+    AppView::build(
+        &engine,
+        state,
+        ui,
+        "en",
+        NOW,
+        Mode::Sim,
+        LinkView {
+            peer: Some("simulator".into()),
+            note: None,
+        },
+        "/tmp/s".into(),
+        Theme { color: false },
+    )
+}
+
+fn screen(view: &AppView<'_>, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| draw(f, view)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// The step pane's text of every screen from the top to the bottom of the step, scrolled as
+/// the operator would with PgDn.
+fn scrolled_through(spec: &WizardSpec, state: &State) -> String {
+    let mut ui = UiState::new(state);
+    ui.scroll = Some(0);
+    let mut seen = String::new();
+    for _ in 0..60 {
+        let text = screen(&view(spec, state, &ui), 80, 24);
+        for line in text.lines() {
+            // Right of the step list (22 cells), as the terminal shows it.
+            let pane: String = line.chars().skip(23).collect();
+            seen.push_str(&pane);
+            seen.push('\n');
+        }
+        let w = ui.shown.get();
+        if w.offset >= w.max {
+            break;
+        }
+        ui.scroll_by(w.page.max(2) as isize - 1);
+    }
+    seen
+}
+
+#[test]
+fn every_instruction_and_warning_of_every_step_can_be_brought_into_view_at_80x24() {
+    let spec = WizardSpec::builtin();
+    let mut checked = 0;
+    for chem in spec.chemistries.keys() {
+        for model in &spec.models {
+            let chem_id = chem.id();
+            let cells = model.max_cells;
+            for index in 0..spec.steps.len() {
+                let state = at(&spec, index, chem_id, cells, &model.id);
+                let seen = scrolled_through(&spec, &state);
+                // Words joined again across the wrapped lines of the pane.
+                let flat: Vec<&str> = seen
+                    .split(|c: char| c.is_whitespace() || c == '"' || c == '│')
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let step = &spec.steps[index];
+                for text in step.instructions.iter().chain(&step.warnings) {
+                    for word in tr(text, "en").split_whitespace() {
+                        if word.chars().count() < 5 || word.chars().count() > 50 {
+                            continue;
+                        }
+                        assert!(
+                            flat.contains(&word),
+                            "{}: {chem_id} {} — {word:?} is never in view at 80×24",
+                            step.id,
+                            model.id
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
+#[test]
+fn the_step_pane_says_there_is_more_and_pgdn_pgup_stop_at_its_ends() {
+    let spec = WizardSpec::builtin();
+    let index = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "protection.test")
+        .unwrap();
+    let state = at(&spec, index, "lifepo4", 16, "pb2a16s20p");
+    let mut ui = UiState::new(&state);
+    ui.scroll = Some(0);
+    let top = screen(&view(&spec, &state, &ui), 80, 24);
+    assert!(top.contains("↓ more below · PgDn"), "{top}");
+    assert!(!top.contains("↑ more above"), "{top}");
+    for _ in 0..30 {
+        ui.scroll_by(5);
+    }
+    let bottom = screen(&view(&spec, &state, &ui), 80, 24);
+    assert!(bottom.contains("↑ more above · PgUp"), "{bottom}");
+    assert!(!bottom.contains("↓ more below"), "{bottom}");
+    assert!(
+        bottom.contains("[ Next ▸ ]"),
+        "the end of the step: {bottom}"
+    );
+    // Past the end PgDn does nothing, so one PgUp moves at once.
+    let end = ui.scroll;
+    ui.scroll_by(-1);
+    assert_eq!(ui.scroll, end.map(|e| e - 1));
+    insta::assert_snapshot!("protection_test_scrolled_to_its_end_80x24", bottom);
+}
+
+#[test]
+fn an_amended_step_says_so_and_its_button_leads_back() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let index = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "protection.test")
+        .unwrap();
+    let mut state = at(&spec, index, "lifepo4", 16, "pb2a16s20p");
+    engine
+        .step(
+            &mut state,
+            Input::Amend {
+                step: "setup.pack".into(),
+            },
+            NOW,
+        )
+        .unwrap();
+    let ui = UiState::new(&state);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = screen(&view(&spec, &state, &ui), w, h);
+        assert!(text.contains("Amending"), "{text}");
+        insta::assert_snapshot!(format!("amending_the_pack_form_{w}x{h}"), text);
+    }
+    let mut ui = UiState::new(&state);
+    ui.focus = jk_commission::ui::state::rows(&spec, &state, state.current).len() - 1;
+    let text = screen(&view(&spec, &state, &ui), 80, 24);
+    assert!(text.contains("[ Back to Protection test ▸ ]"), "{text}");
+}
+
+#[test]
+fn the_go_to_list_and_the_meter_at_80x24_and_120x40() {
+    let spec = WizardSpec::builtin();
+    let index = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "config.status")
+        .unwrap();
+    let state = at(&spec, index, "lifepo4", 16, "pb2a16s20p");
+    let mut ui = UiState::new(&state);
+    ui.overlay = Some(Overlay::Goto(0));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = screen(&view(&spec, &state, &ui), w, h);
+        assert!(text.contains("› S   The pack and the people"), "{text}");
+        insta::assert_snapshot!(format!("go_to_list_{w}x{h}"), text);
+    }
+    let unit = SimUnit::new(SimConfig::ready()).unwrap();
+    ui.overlay = Some(Overlay::Meter);
+    let mut v = view(&spec, &state, &ui);
+    v.meter = Some(jk_commission::train::meter::measure(&unit, &[]));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let text = screen(&v, w, h);
+        assert!(text.contains("Simulated multimeter"), "{text}");
+        insta::assert_snapshot!(format!("simulated_meter_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn at_the_first_live_step_a_ladder_that_disagrees_with_the_bms_is_pointed_out() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let status = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "config.status")
+        .unwrap();
+    let with_ladder = |shift: f64| {
+        let mut state = at(&spec, status, "lifepo4", 16, "pb2a16s20p");
+        let cells = state.live.cells.clone().unwrap();
+        let mut sum = 0.0;
+        for (k, v) in cells.cell_voltages.iter().take(16).enumerate() {
+            sum += v.0 + if k == 2 { shift } else { 0.0 };
+            engine.apply(
+                &mut state,
+                &Event::ReadingSet {
+                    at: NOW,
+                    step: "wiring.ladder".into(),
+                    cell: k as u32 + 1,
+                    text: format!("{sum:.3}"),
+                    value: jk_commission::units::Volts((sum * 1000.0).round() / 1000.0),
+                },
+            );
+        }
+        state
+    };
+    let ui = UiState::new(&with_ladder(0.0));
+    let agreed = with_ladder(0.0);
+    let text = screen(&view(&spec, &agreed, &ui), 120, 40);
+    assert!(!text.contains("disagree"), "{text}");
+    // Cell 3 taken 0.06 V high (its reading and every one above it): only cell 3 is off.
+    let made_up = with_ladder(0.06);
+    let v = view(&spec, &made_up, &ui);
+    let cells: Vec<u32> = v.disagreements.iter().map(|d| d.cell).collect();
+    assert_eq!(cells, vec![3]);
+    let text = screen(&v, 120, 40);
+    assert!(text.contains("The meter and the BMS disagree"), "{text}");
+    // Within the tolerance (0.04 V) nothing is said.
+    let close = with_ladder(0.04);
+    assert!(view(&spec, &close, &ui).disagreements.is_empty());
+}
