@@ -100,49 +100,65 @@ pub struct NewSession {
     pub log_yaml: String,
 }
 
-/// A session in the archive.
+/// A session in the archive: its number and what went in (read through `Deref`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Archived {
     /// Its number in the archive.
     pub id: i64,
-    /// SHA-256 of log.yaml.
-    pub log_sha256: String,
-    /// The session folder as archived.
-    pub folder: String,
-    /// The pack id.
-    pub pack_id: String,
-    /// The BMS serial number.
-    pub bms_serial: String,
-    /// The BMS model.
-    pub bms_model: String,
-    /// The operator.
-    pub operator: String,
-    /// Who signed off.
-    pub signed_off_by: String,
-    /// The signature's principal.
-    pub signer: String,
-    /// The verdict.
-    pub verdict: String,
-    /// The chemistry.
-    pub chemistry: String,
-    /// Cells in series.
-    pub series_cells: i32,
-    /// When it started.
-    pub started_at: String,
-    /// When it was signed off.
-    pub signed_off_at: String,
-    /// On the simulator.
-    pub simulated: bool,
-    /// On a replayed capture.
-    pub replayed: bool,
-    /// The training scenario.
-    pub training: Option<String>,
-    /// The capture's SHA-256.
-    pub capture_sha256: Option<String>,
-    /// When it was archived.
-    pub archived_at: String,
-    /// The log.
-    pub log_yaml: String,
+    /// The session as archived.
+    pub session: NewSession,
+}
+
+impl std::ops::Deref for Archived {
+    type Target = NewSession;
+
+    fn deref(&self) -> &NewSession {
+        &self.session
+    }
+}
+
+/// One result row of `store::COLUMNS`, whichever database it came from.
+pub(crate) trait Columns {
+    /// Column `i` as text.
+    fn text(&self, i: usize) -> Result<String, ArchiveError>;
+    /// Column `i` as text that may be NULL.
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, ArchiveError>;
+    /// Column `i` as an integer.
+    fn int(&self, i: usize) -> Result<i64, ArchiveError>;
+}
+
+impl Archived {
+    /// A row of `store::COLUMNS`, in their order.
+    pub(crate) fn from_row(r: &impl Columns) -> Result<Archived, ArchiveError> {
+        let int32 = |i: usize| -> Result<i32, ArchiveError> {
+            let v = r.int(i)?;
+            i32::try_from(v).map_err(|_| ArchiveError::Database(format!("column {i}: {v}")))
+        };
+        Ok(Archived {
+            id: r.int(0)?,
+            session: NewSession {
+                log_sha256: r.text(1)?,
+                folder: r.text(2)?,
+                pack_id: r.text(3)?,
+                bms_serial: r.text(4)?,
+                bms_model: r.text(5)?,
+                operator: r.text(6)?,
+                signed_off_by: r.text(7)?,
+                signer: r.text(8)?,
+                verdict: r.text(9)?,
+                chemistry: r.text(10)?,
+                series_cells: int32(11)?,
+                started_at: r.text(12)?,
+                signed_off_at: r.text(13)?,
+                simulated: r.int(14)? != 0,
+                replayed: r.int(15)? != 0,
+                training: r.maybe_text(16)?,
+                capture_sha256: r.maybe_text(17)?,
+                archived_at: r.text(18)?,
+                log_yaml: r.text(19)?,
+            },
+        })
+    }
 }
 
 impl Archived {

@@ -5,6 +5,24 @@ use postgres::{Client, NoTls};
 use crate::archive::store::{self, Inserted, Query, Store, INSERT, MIGRATIONS};
 use crate::archive::{ArchiveError, Archived, NewSession};
 
+impl crate::archive::Columns for postgres::Row {
+    fn text(&self, i: usize) -> Result<String, ArchiveError> {
+        self.try_get(i).map_err(db)
+    }
+
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, ArchiveError> {
+        self.try_get(i).map_err(db)
+    }
+
+    fn int(&self, i: usize) -> Result<i64, ArchiveError> {
+        // Numbers are BIGINT (ids) or INTEGER (counts, flags) depending on the column.
+        match self.try_get::<_, i64>(i) {
+            Ok(v) => Ok(v),
+            Err(_) => self.try_get::<_, i32>(i).map(i64::from).map_err(db),
+        }
+    }
+}
+
 /// The archive on a PostgreSQL server.
 pub struct Postgres {
     client: Client,
@@ -139,31 +157,7 @@ impl Store for Postgres {
             .map(|p| p as &(dyn postgres::types::ToSql + Sync))
             .collect();
         let rows = self.client.query(&query.sql(), &params).map_err(db)?;
-        Ok(rows
-            .iter()
-            .map(|r| Archived {
-                id: r.get(0),
-                log_sha256: r.get(1),
-                folder: r.get(2),
-                pack_id: r.get(3),
-                bms_serial: r.get(4),
-                bms_model: r.get(5),
-                operator: r.get(6),
-                signed_off_by: r.get(7),
-                signer: r.get(8),
-                verdict: r.get(9),
-                chemistry: r.get(10),
-                series_cells: r.get(11),
-                started_at: r.get(12),
-                signed_off_at: r.get(13),
-                simulated: r.get::<_, i32>(14) != 0,
-                replayed: r.get::<_, i32>(15) != 0,
-                training: r.get(16),
-                capture_sha256: r.get(17),
-                archived_at: r.get(18),
-                log_yaml: r.get(19),
-            })
-            .collect())
+        rows.iter().map(Archived::from_row).collect()
     }
 
     fn describe(&self) -> String {

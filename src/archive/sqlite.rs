@@ -8,6 +8,20 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 use crate::archive::store::{self, Inserted, Query, Store, INSERT, MIGRATIONS};
 use crate::archive::{ArchiveError, Archived, NewSession};
 
+impl crate::archive::Columns for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String, ArchiveError> {
+        self.get(i).map_err(db)
+    }
+
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, ArchiveError> {
+        self.get(i).map_err(db)
+    }
+
+    fn int(&self, i: usize) -> Result<i64, ArchiveError> {
+        self.get(i).map_err(db)
+    }
+}
+
 /// The archive in a SQLite file.
 pub struct Sqlite {
     conn: Connection,
@@ -135,31 +149,10 @@ impl Store for Sqlite {
         let mut stmt = self.conn.prepare(&query.sql()).map_err(db)?;
         let rows = stmt
             .query_map(params_from_iter(query.params.iter()), |r| {
-                Ok(Archived {
-                    id: r.get(0)?,
-                    log_sha256: r.get(1)?,
-                    folder: r.get(2)?,
-                    pack_id: r.get(3)?,
-                    bms_serial: r.get(4)?,
-                    bms_model: r.get(5)?,
-                    operator: r.get(6)?,
-                    signed_off_by: r.get(7)?,
-                    signer: r.get(8)?,
-                    verdict: r.get(9)?,
-                    chemistry: r.get(10)?,
-                    series_cells: r.get(11)?,
-                    started_at: r.get(12)?,
-                    signed_off_at: r.get(13)?,
-                    simulated: r.get::<_, i32>(14)? != 0,
-                    replayed: r.get::<_, i32>(15)? != 0,
-                    training: r.get(16)?,
-                    capture_sha256: r.get(17)?,
-                    archived_at: r.get(18)?,
-                    log_yaml: r.get(19)?,
-                })
+                Ok(Archived::from_row(r))
             })
             .map_err(db)?;
-        rows.collect::<Result<_, _>>().map_err(db)
+        rows.map(|row| row.map_err(db)?).collect()
     }
 
     fn describe(&self) -> String {

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::bms::capture::{Recorder, Tap, CAPTURE_FILE};
+use crate::bms::capture::{Tap, CAPTURE_FILE};
 use crate::bms::link::{BmsLink, LinkEvent};
 use crate::bms::model::AppAction;
+use crate::bms::recorder::Recorder;
 use crate::bms::replay::ReplayLink;
 use crate::bms::sim::link::{SimControl, SimLink};
 use crate::bms::sim::unit::{Fault, SimConfig, SimError};

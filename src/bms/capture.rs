@@ -24,7 +24,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::bms::decode::PASSCODE_BYTES;
 use crate::bms::frame::{is_acknowledgement, FrameType, AT_NOTIFICATION, CHECKSUM_AT};
-use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 
 /// The tag (and version) that starts every header line.
 pub const VERSION: &str = "jkcap/1";
@@ -480,13 +479,14 @@ impl Tap {
         self.write(Direction::Out, bytes.to_vec());
     }
 
-    /// The link reported `event`: up and down are recorded, frames are not (their bytes are).
-    pub fn event(&self, event: &LinkEvent) {
-        match event {
-            LinkEvent::Up { peer } => self.write(Direction::Up, peer.as_bytes().to_vec()),
-            LinkEvent::Down { reason } => self.write(Direction::Down, reason.as_bytes().to_vec()),
-            _ => {}
-        }
+    /// The link came up with `peer`.
+    pub fn up(&self, peer: &str) {
+        self.write(Direction::Up, peer.as_bytes().to_vec());
+    }
+
+    /// The link went down, for `reason`.
+    pub fn down(&self, reason: &str) {
+        self.write(Direction::Down, reason.as_bytes().to_vec());
     }
 
     /// Stop recording (at sign-off, so the file the log names stays as hashed); `Err` with
@@ -501,45 +501,6 @@ impl Tap {
             )),
             None => Ok(()),
         }
-    }
-}
-
-/// Any link, recorded: the wrapped link reports its traffic to the tap, so a Bluetooth unit,
-/// the simulator and a replay are all recorded the same way.
-pub struct Recorder<L> {
-    inner: L,
-    tap: Tap,
-}
-
-impl<L: BmsLink> Recorder<L> {
-    /// Record `inner` through `tap`.
-    pub fn new(mut inner: L, tap: Tap) -> Self {
-        inner.set_tap(tap.clone());
-        Recorder { inner, tap }
-    }
-
-    /// The recording's handle (to seal it).
-    pub fn tap(&self) -> &Tap {
-        &self.tap
-    }
-}
-
-impl<L: BmsLink> BmsLink for Recorder<L> {
-    async fn connect(&mut self) -> Result<(), LinkError> {
-        self.inner.connect().await
-    }
-
-    async fn next_event(&mut self) -> Option<LinkEvent> {
-        self.inner.next_event().await
-    }
-
-    async fn refresh(&mut self) -> Result<(), LinkError> {
-        self.inner.refresh().await
-    }
-
-    fn set_tap(&mut self, tap: Tap) {
-        self.tap = tap.clone();
-        self.inner.set_tap(tap);
     }
 }
 

@@ -45,6 +45,18 @@ pub enum LinkEvent {
     },
 }
 
+impl LinkEvent {
+    /// Note this event in a capture: up and down are recorded, frames are not (their bytes
+    /// are, where they cross the radio).
+    pub fn record_in(&self, tap: &Tap) {
+        match self {
+            LinkEvent::Up { peer } => tap.up(peer),
+            LinkEvent::Down { reason } => tap.down(reason),
+            _ => {}
+        }
+    }
+}
+
 /// Why a link could not be opened or used. Each message is a sentence for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
@@ -92,6 +104,6 @@ pub trait BmsLink: Send {
     fn refresh(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send;
 
     /// Report the raw traffic (every notification, every command, up and down) to `tap`
-    /// from now on; see [`crate::bms::capture::Recorder`]. Call before `connect`.
+    /// from now on; see [`crate::bms::recorder::Recorder`]. Call before `connect`.
     fn set_tap(&mut self, tap: Tap);
 }

@@ -7,6 +7,7 @@ pub mod frame;
 pub mod json;
 pub mod link;
 pub mod model;
+pub mod recorder;
 pub mod replay;
 pub mod session;
 pub mod sim;

@@ -128,7 +128,7 @@ impl ReplayLink {
 
     fn push(&mut self, event: LinkEvent) {
         if let Some(tap) = &self.tap {
-            tap.event(&event);
+            event.record_in(tap);
         }
         self.pending.push_back(event);
     }

@@ -29,7 +29,14 @@ The archive: --db URL|FILE, else $JK_ARCHIVE_DB, else the first line of
 pub struct Args {
     /// The archive: `postgres://user:password@host/db` for a shared server, or a SQLite file
     /// [default: the config entry, else archive.sqlite3 in the platform's data directory].
-    #[arg(long, global = true, value_name = "URL|FILE", env = "JK_ARCHIVE_DB")]
+    /// `--help` never shows the variable's value: it may hold a password.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL|FILE",
+        env = "JK_ARCHIVE_DB",
+        hide_env_values = true
+    )]
     pub db: Option<String>,
     /// What to do.
     #[command(subcommand)]

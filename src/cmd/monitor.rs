@@ -14,10 +14,11 @@ use std::time::Duration;
 use color_eyre::eyre::{bail, eyre, Result};
 
 use crate::bms::ble::BleLink;
-use crate::bms::capture::{Recorder, Tap};
+use crate::bms::capture::Tap;
 use crate::bms::json::write_frame;
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::bms::model::{BalancingAction, CellInfo, DeviceInfo, Frame, Settings};
+use crate::bms::recorder::Recorder;
 use crate::bms::replay::ReplayLink;
 use crate::bms::sim::{SimConfig, SimControl, SimLink};
 

@@ -61,7 +61,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     if wizard.replay.is_some() {
         if !args.check.is_empty() {
             bail!(
-                "--check plays each scenario's simulated unit; --replay shows a recorded unit                  in the wizard: use one or the other"
+                "--check plays each scenario's simulated unit; --replay shows a recorded unit \
+                 in the wizard: use one or the other"
             );
         }
         // A real unit's recorded fault, shown to a class: the wizard on the replayed capture,

@@ -476,3 +476,31 @@ on_both!(
     exports_csv,
     migrations_are_numbered_and_applied_once,
 );
+
+#[test]
+fn a_server_password_is_never_shown() {
+    let url = "postgres://jk:SECRET@127.0.0.1:1/jk_archive";
+    let help = cmd()
+        .env("JK_ARCHIVE_DB", url)
+        .args(["archive", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(
+        !text(&help.stdout).contains("SECRET"),
+        "{}",
+        text(&help.stdout)
+    );
+    let out = cmd()
+        .env_remove("JK_ARCHIVE_DB")
+        .args(["archive", "--db", url, "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot reach the archive server postgres://jk@127.0.0.1:1/jk_archive"),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET"), "{err}");
+}

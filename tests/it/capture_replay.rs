@@ -6,10 +6,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use jk_commission::bms::capture::{self, Recorder, Tap};
+use jk_commission::bms::capture::{self, Tap};
 use jk_commission::bms::decode::FrameStream;
 use jk_commission::bms::frame::{command, CMD_CELL_INFO, CMD_DEVICE_INFO};
 use jk_commission::bms::link::{BmsLink, LinkError, LinkEvent};
+use jk_commission::bms::recorder::Recorder;
 use jk_commission::bms::replay::ReplayLink;
 use jk_commission::bms::sim::{SimConfig, SimControl, SimLink};
 
@@ -515,7 +516,9 @@ fn a_replay_is_one_unit_of_one_kind() {
         .unwrap();
     assert_eq!(check.status.code(), Some(2));
     assert!(
-        text(&check.stderr).contains("--check plays each scenario's simulated unit"),
+        text(&check.stderr).contains(
+            "--check plays each scenario's simulated unit; --replay shows a recorded unit in the wizard"
+        ),
         "{}",
         text(&check.stderr)
     );

@@ -100,7 +100,7 @@ impl Driver {
     /// Send an event; false once no one listens.
     async fn emit(&self, event: LinkEvent) -> bool {
         if let Some(tap) = &self.tap {
-            tap.event(&event);
+            event.record_in(tap);
         }
         self.events.send(event).await.is_ok()
     }

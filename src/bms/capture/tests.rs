@@ -92,16 +92,12 @@ fn a_recording_reads_back_line_for_line() {
         }
     }
     let tap = Tap::to_writer(Box::new(Shared(buf.clone())), "C8:47:8C:00:00:01").unwrap();
-    tap.event(&LinkEvent::Up {
-        peer: "C8:47:8C:00:00:01".into(),
-    });
+    tap.up("C8:47:8C:00:00:01");
     tap.command(&command(CMD_DEVICE_INFO, &[]));
     let (_, frame) = device_frame();
     tap.notification(&frame[..128]);
     tap.notification(&frame[128..]);
-    tap.event(&LinkEvent::Down {
-        reason: "gone for now".into(),
-    });
+    tap.down("gone for now");
     tap.seal().unwrap();
     tap.command(&command(CMD_DEVICE_INFO, &[]));
     let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();

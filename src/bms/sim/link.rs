@@ -209,7 +209,7 @@ impl Channel {
     /// Report `event`; `Err` once the host has gone (the event itself is of no use then).
     fn send(&self, event: LinkEvent) -> Result<(), HostGone> {
         if let Some(tap) = &self.tap {
-            tap.event(&event);
+            event.record_in(tap);
         }
         self.events.send(event).map_err(|_| HostGone)
     }
