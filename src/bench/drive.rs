@@ -423,21 +423,40 @@ impl Runner<'_, '_> {
 
     /// The last refusal at step `index`: the step, each failing gate and its reasons.
     pub fn refusal(&self, index: usize) -> String {
-        let step = &self.bench.session.engine.spec().steps[index];
+        let spec = self.bench.session.engine.spec();
+        let step = &spec.steps[index];
         let record = &self.bench.session.state.steps[index];
-        let mut out = format!(
-            "refused at step {} ({}):",
-            step.id,
-            tr(&step.title, self.lang)
+        let say = |key: &str, args: &[(&str, &str)]| {
+            crate::wizard::words::Say {
+                key: key.to_string(),
+                args: args
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), crate::wizard::words::Arg::verbatim(*v)))
+                    .collect(),
+            }
+            .render(spec, self.lang)
+        };
+        let mut out = say(
+            "cli.run.refused",
+            &[("id", &step.id), ("title", tr(&step.title, self.lang))],
         );
         if let Some(notice) = &record.notice {
-            out.push_str(&format!("\n  sent back here: {notice}"));
+            out.push_str("\n  ");
+            out.push_str(&say(
+                "cli.run.sent_back",
+                &[("notice", &notice.to_string())],
+            ));
         }
         for r in record.gates.iter().filter(|r| !r.verdict.ok) {
             let gate = step.gates.iter().find(|g| g.id == r.gate);
             let what = gate.map(|g| tr(&g.text, self.lang)).unwrap_or("");
-            let safety = if r.safety { " [safety]" } else { "" };
-            out.push_str(&format!("\n  gate {}{safety}: {what}", r.gate));
+            let key = if r.safety {
+                "cli.run.gate_safety"
+            } else {
+                "cli.run.gate"
+            };
+            out.push_str("\n  ");
+            out.push_str(&say(key, &[("gate", &r.gate), ("what", what)]));
             for reason in &r.verdict.reasons {
                 out.push_str(&format!(
                     "\n    - {}",
@@ -446,8 +465,14 @@ impl Runner<'_, '_> {
             }
         }
         for (field, (text, error)) in &record.rejected {
-            out.push_str(&format!(
-                "\n  entry {field} = '{text}' was refused: {error}"
+            out.push_str("\n  ");
+            out.push_str(&say(
+                "cli.run.entry_refused",
+                &[
+                    ("field", field),
+                    ("text", text),
+                    ("error", &error.to_string()),
+                ],
             ));
         }
         out

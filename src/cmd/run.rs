@@ -88,11 +88,19 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
             let step = session.engine.current_step(&session.state);
+            let dir = out.display().to_string();
             eprintln!(
-                "resuming the session in {} at step {} ({})",
-                out.display(),
-                crate::clean::clean(&step.id),
-                crate::clean::clean(tr(&step.title, &lang))
+                "{}",
+                crate::clean::clean(&say(
+                    &spec,
+                    &lang,
+                    "cli.run.resuming",
+                    &[
+                        ("dir", &dir),
+                        ("id", &step.id),
+                        ("title", tr(&step.title, &lang))
+                    ],
+                ))
             );
         }
         let unit = match (&wizard.sim, &scenario, &args.address) {
@@ -121,19 +129,37 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                     .as_ref()
                     .and_then(|s| training_section(s, session.events()));
                 let outputs = write_outputs(&session, key.as_ref(), None, training)?;
+                let verdict = format!("{:?}", outputs.record.verdict);
+                let path = |p: &std::path::Path| p.display().to_string();
                 println!(
-                    "commissioning signed off: verdict {:?}",
-                    outputs.record.verdict
+                    "{}",
+                    say(&spec, &lang, "cli.run.signed_off", &[("verdict", &verdict)])
                 );
-                println!("  log:       {}", outputs.log.display());
+                println!(
+                    "{}",
+                    say(
+                        &spec,
+                        &lang,
+                        "cli.run.log",
+                        &[("path", &path(&outputs.log))]
+                    )
+                );
                 match &outputs.signature {
-                    Some(sig) => println!("  signature: {}", sig.display()),
-                    None => println!(
-                        "  signature: none — the log is NOT signed. Make an operator key with \
-                         `jk-commission keygen` and pass it with --key to sign"
+                    Some(sig) => println!(
+                        "{}",
+                        say(&spec, &lang, "cli.run.signature", &[("path", &path(sig))])
                     ),
+                    None => println!("{}", say(&spec, &lang, "cli.run.unsigned", &[])),
                 }
-                println!("  report:    {}", outputs.report.display());
+                println!(
+                    "{}",
+                    say(
+                        &spec,
+                        &lang,
+                        "cli.run.report",
+                        &[("path", &path(&outputs.report))]
+                    )
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Refused(message) => {
@@ -142,4 +168,21 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             }
         }
     })
+}
+
+/// A `cli:` text in `lang`, its placeholders filled with these values as they are.
+fn say(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    key: &str,
+    values: &[(&str, &str)],
+) -> String {
+    crate::wizard::words::Say {
+        key: key.to_string(),
+        args: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), crate::wizard::words::Arg::verbatim(*v)))
+            .collect(),
+    }
+    .render(spec, lang)
 }

@@ -193,11 +193,19 @@ fn check_files(
             Some(out) => out.join(&scenario.id),
             None => temp.join(format!("{i}-{}", scenario.id)),
         };
+        let shown = path.display().to_string();
         println!(
-            "scenario {} ({}): {}",
-            Clean(&scenario.id),
-            Clean(path.display()),
-            Clean(&scenario.description)
+            "{}",
+            Clean(say(
+                spec,
+                lang,
+                "cli.train.scenario",
+                &[
+                    ("id", &scenario.id),
+                    ("path", &shown),
+                    ("description", &scenario.description)
+                ]
+            ))
         );
         let opts = CheckOptions {
             lang,
@@ -209,17 +217,27 @@ fn check_files(
         let result = match result {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("  cannot check it: {}", CleanLines(format!("{e:#}")));
+                let error = format!("{e:#}");
+                eprintln!(
+                    "{}",
+                    CleanLines(say(
+                        spec,
+                        lang,
+                        "cli.train.cannot_check",
+                        &[("error", &error)]
+                    ))
+                );
                 bad = true;
                 continue;
             }
         };
-        print_result(&scenario, &result);
+        print_result(spec, lang, &scenario, &result);
         if result.verdict.is_err() {
             failed = true;
         }
         if wizard.out.is_some() {
-            println!("  session: {}", dir.display());
+            let dir = dir.display().to_string();
+            println!("{}", say(spec, lang, "cli.train.session", &[("dir", &dir)]));
         }
     }
     let _ = std::fs::remove_dir_all(&temp);
@@ -232,38 +250,56 @@ fn check_files(
     })
 }
 
-fn print_result(scenario: &Scenario, result: &CheckResult) {
+fn print_result(spec: &WizardSpec, lang: &str, scenario: &Scenario, result: &CheckResult) {
+    // The scenario's own texts (fault names, step ids) and the judge's reasons are shown
+    // cleaned inside these words.
+    let line = |key: &str, values: &[(&str, &str)]| {
+        println!("{}", Clean(say(spec, lang, key, values)));
+    };
     for r in &result.reports {
         match &r.outcome {
-            Outcome::Caught { reason, .. } => println!(
-                "  caught: {} — at {} / {}: {}",
-                Clean(r.catch.fault_text()),
-                Clean(&r.catch.step),
-                Clean(&r.catch.gate),
-                Clean(reason)
+            Outcome::Caught { reason, .. } => line(
+                "cli.train.caught",
+                &[
+                    ("fault", &r.catch.fault_text()),
+                    ("step", &r.catch.step),
+                    ("gate", &r.catch.gate),
+                    ("reason", reason),
+                ],
             ),
-            Outcome::Missed(why) => {
-                println!("  MISSED: {} — {}", Clean(r.catch.fault_text()), Clean(why))
-            }
+            Outcome::Missed(why) => line(
+                "cli.train.missed",
+                &[("fault", &r.catch.fault_text()), ("why", why)],
+            ),
         }
     }
     match &result.ending {
-        Ending::SignedOff => println!("  the run was signed off"),
-        Ending::Refused { step, .. } => {
-            println!("  the run stopped refused at {}", Clean(step))
-        }
-        Ending::Open => println!("  the run ended open"),
+        Ending::SignedOff => line("cli.train.signed_off", &[]),
+        Ending::Refused { step, .. } => line("cli.train.refused_at", &[("step", step)]),
+        Ending::Open => line("cli.train.open", &[]),
     }
     match &result.verdict {
-        Ok(()) if scenario.expect == Some(Expect::Pass) => println!("PASS: the pack passed"),
-        Ok(()) => println!("PASS: every staged fault was caught where the scenario says"),
+        Ok(()) if scenario.expect == Some(Expect::Pass) => line("cli.train.pass_pack", &[]),
+        Ok(()) => line("cli.train.pass_caught", &[]),
         Err(problems) => {
             for p in problems {
                 println!("  {}", Clean(p));
             }
-            println!("FAIL");
+            line("cli.train.fail", &[]);
         }
     }
+}
+
+/// A `cli:` text in `lang`, its placeholders filled with these values as they are.
+fn say(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    crate::wizard::words::Say {
+        key: key.to_string(),
+        args: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), crate::wizard::words::Arg::verbatim(*v)))
+            .collect(),
+    }
+    .render(spec, lang)
 }
 
 fn tempdir() -> color_eyre::Result<PathBuf> {

@@ -25,6 +25,8 @@ pub enum Action {
     Sim(AppAction),
     /// Leave the program (the session is already on disk).
     Quit,
+    /// Show the wizard in its next language (journaled while the session is open).
+    NextLanguage,
 }
 
 /// What the key handler may look at besides the UI state.

@@ -147,7 +147,7 @@ impl<'s, 'w> App<'s, 'w> {
             Clock::start(),
             config.scenario.as_ref().map(|s| &s.scenario),
         );
-        App {
+        let mut app = App {
             bench,
             lang: config.lang,
             theme: config.theme,
@@ -160,7 +160,14 @@ impl<'s, 'w> App<'s, 'w> {
             quit: false,
             scenario: config.scenario,
             name_by_serial: config.name_by_serial,
+        };
+        // A session resumed in another language says so in its journal, so the log names the
+        // language the operator last read (nothing is journaled when it is the same).
+        if app.bench.session.state.signed_off.is_none() {
+            let lang = app.lang.clone();
+            let _ = app.input(Input::Language { lang });
         }
+        app
     }
 
     /// The trainee-blind id shown on a training scenario.
@@ -409,6 +416,21 @@ impl<'s, 'w> App<'s, 'w> {
             Action::Quit => {
                 self.quit = true;
                 Ok(Vec::new())
+            }
+            Action::NextLanguage => {
+                let langs = &self.bench.session.engine.spec().languages;
+                let at = langs.iter().position(|l| *l == self.lang);
+                let next = at.map_or(0, |i| (i + 1) % langs.len().max(1));
+                let Some(lang) = langs.get(next).cloned() else {
+                    return Ok(Vec::new());
+                };
+                self.lang.clone_from(&lang);
+                // A finished session takes no more events; its screen still changes language.
+                if self.bench.session.state.signed_off.is_some() {
+                    return Ok(Vec::new());
+                }
+                self.input(Input::Language { lang })
+                    .map_err(|e| e.to_string())
             }
             Action::Input(input) | Action::Commit { input, .. } => {
                 let events = self.input(input.clone()).map_err(|e| e.to_string())?;

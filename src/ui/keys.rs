@@ -15,42 +15,26 @@ use crate::ui::state::{
 use crate::wizard::engine::{Input, State};
 use crate::wizard::spec::{FieldKind, InputSpec};
 
-/// Every key the wizard knows, for the help overlay and the README: (keys, what they do).
+/// Every key the wizard knows, for the help overlay and the README: (keys, the key of what
+/// they do in wizard.yaml's `ui:` section).
 /// One rule: inside an entry every character types; commands there are the Ctrl or F keys.
 pub const KEYS: &[(&str, &str)] = &[
-    ("↑ ↓  Tab  Shift-Tab", "move between the rows of the step"),
-    ("Home  End", "the first row · the button at the end"),
-    (
-        "PgUp PgDn",
-        "scroll the step's text (more ↑/↓ shows there is more)",
-    ),
-    (
-        "Enter  Space",
-        "save the entry, tick, choose, press the button",
-    ),
-    ("← →", "change a choice (then Enter or Space)"),
-    (
-        "0-9 , . a-z …",
-        "type into an entry: 3.65 and 3,65 both work",
-    ),
-    (
-        "Backspace",
-        "delete a character; on other rows: back one step",
-    ),
-    (
-        "Esc",
-        "drop what was typed; else back one step; close a window",
-    ),
-    ("g  ^G", "go to a done step to amend it, then back"),
-    ("v  ^V", "the simulated multimeter (simulator only)"),
-    ("a  ^A", "the simulated phone app (simulator only)"),
-    ("o  ^O", "override a failed non-safety gate"),
-    ("s  ^S", "skip this step (optional steps only)"),
-    ("?  F1", "this help"),
-    (
-        "q  ^Q  ^C",
-        "quit after asking (^C at once); the session resumes",
-    ),
+    ("↑ ↓  Tab  Shift-Tab", "ui.help.k.rows"),
+    ("Home  End", "ui.help.k.home"),
+    ("PgUp PgDn", "ui.help.k.page"),
+    ("Enter  Space", "ui.help.k.enter"),
+    ("← →", "ui.help.k.choice"),
+    ("0-9 , . a-z …", "ui.help.k.type"),
+    ("Backspace", "ui.help.k.backspace"),
+    ("Esc", "ui.help.k.esc"),
+    ("g  ^G", "ui.help.k.goto"),
+    ("v  ^V", "ui.help.k.meter"),
+    ("a  ^A", "ui.help.k.phone"),
+    ("o  ^O", "ui.help.k.override"),
+    ("s  ^S", "ui.help.k.skip"),
+    ("?  F1", "ui.help.k.help"),
+    ("F2", "ui.help.k.language"),
+    ("q  ^Q  ^C", "ui.help.k.quit"),
 ];
 
 /// The commands a key can give, whatever row has the focus (letters only off entries).
@@ -89,33 +73,46 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
     }
 }
 
-/// The footer's keys that act now, in the form they take on the focused row.
-pub fn footer_keys(edit: bool, optional: bool, can_override: bool, sim: bool) -> Vec<String> {
-    let k = |letter: &str, ctrl: &str| {
-        if edit {
-            ctrl.to_string()
-        } else {
-            letter.to_string()
-        }
-    };
+/// The footer's keys that act now, in the form they take on the focused row: (the key, the
+/// key of its word in wizard.yaml's `ui:` section, if it has one).
+pub fn footer_keys(
+    edit: bool,
+    optional: bool,
+    can_override: bool,
+    sim: bool,
+) -> Vec<(&'static str, Option<&'static str>)> {
+    let k = |letter: &'static str, ctrl: &'static str| if edit { ctrl } else { letter };
     let mut keys = vec![
-        "Enter".to_string() + if edit { " save" } else { " ok" },
-        "↑↓".into(),
-        "Esc back".into(),
+        (
+            "Enter",
+            Some(if edit {
+                "ui.footer.save"
+            } else {
+                "ui.footer.ok"
+            }),
+        ),
+        ("↑↓", None),
+        ("Esc", Some("ui.footer.back")),
     ];
     if optional {
-        keys.push(format!("{} skip", k("s", "^S")));
+        keys.push((k("s", "^S"), Some("ui.footer.skip")));
     }
     if can_override {
-        keys.push(format!("{} override", k("o", "^O")));
+        keys.push((k("o", "^O"), Some("ui.footer.override")));
     }
     if sim {
-        keys.push(format!("{} app", k("a", "^A")));
-        keys.push(format!("{} meter", k("v", "^V")));
+        keys.push((k("a", "^A"), Some("ui.footer.app")));
+        keys.push((k("v", "^V"), Some("ui.footer.meter")));
     }
-    keys.push(format!("{} amend", k("g", "^G")));
-    keys.push(format!("{} help", k("?", "F1")));
+    keys.push((k("g", "^G"), Some("ui.footer.amend")));
+    keys.push((k("?", "F1"), Some("ui.footer.help")));
     keys
+}
+
+/// The screen's words for `key` in the language the session is shown in (the last one chosen).
+fn say(ctx: &Ctx<'_>, key: &str) -> String {
+    let lang = ctx.state.started.as_ref().map_or("en", |s| s.3.as_str());
+    crate::ui::text::say(ctx.spec, lang, key)
 }
 
 /// Handle one key.
@@ -128,6 +125,11 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
         return vec![Action::Quit];
+    }
+    // The language changes over whatever is open: nothing typed, ticked or chosen is touched.
+    if key.code == KeyCode::F(2) {
+        ui.notice = said;
+        return vec![Action::NextLanguage];
     }
     match ui.overlay.take() {
         Some(Overlay::Help) => {
@@ -177,8 +179,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Phone | Command::Meter => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: "the simulated app and multimeter exist only with --sim; use your own"
-                        .into(),
+                    text: say(ctx, "ui.notice.sim_only"),
                 })
             }
             Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
@@ -189,7 +190,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Skip => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: "this step is not optional: it cannot be skipped".into(),
+                    text: say(ctx, "ui.notice.not_optional"),
                 })
             }
             Command::Goto => {

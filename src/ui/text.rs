@@ -30,6 +30,25 @@ pub fn label_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &st
     fill(label(spec, lang, key), values)
 }
 
+/// The screen's own words for `key` (wizard.yaml's `ui:` section) in `lang`.
+pub fn say(spec: &WizardSpec, lang: &str, key: &str) -> String {
+    say_with(spec, lang, key, &[])
+}
+
+/// The screen's own words for `key` with its `{placeholders}` filled in (values shown as
+/// they are: names, counts, paths).
+pub fn say_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    use crate::wizard::words::{Arg, Say};
+    Say {
+        key: key.to_string(),
+        args: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), Arg::verbatim(*v)))
+            .collect(),
+    }
+    .render(spec, lang)
+}
+
 /// Replace each `{name}` in `text` by its value.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     let mut out = text.to_string();

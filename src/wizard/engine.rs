@@ -75,6 +75,11 @@ pub enum Input {
         /// The overriding person's name.
         by: String,
     },
+    /// Show the wizard in another language from now on (one of the wizard's `languages`).
+    Language {
+        /// The language code.
+        lang: String,
+    },
     /// Sign the commissioning off (the last step).
     SignOff {
         /// Who signs.
@@ -199,6 +204,13 @@ pub enum Event {
         /// The finished session this one is a new attempt after (its folder's name).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous: Option<String>,
+    },
+    /// The operator switched the language the wizard is shown in; the log records the last.
+    LanguageChosen {
+        /// When.
+        at: Millis,
+        /// The language code.
+        lang: String,
     },
     /// A session was resumed with its entries made another way than before.
     EntriesFrom {
@@ -488,6 +500,7 @@ impl Event {
     pub fn at(&self) -> Millis {
         match self {
             Event::Started { at, .. }
+            | Event::LanguageChosen { at, .. }
             | Event::EntriesFrom { at, .. }
             | Event::StepEntered { at, .. }
             | Event::Checked { at, .. }
@@ -624,6 +637,9 @@ pub enum EngineError {
     /// The wizard has no steps.
     #[error("the wizard has no steps")]
     NoSteps,
+    /// A language the wizard does not list.
+    #[error("the wizard has no texts in '{0}'")]
+    UnknownLanguage(String),
     /// The commissioning is already signed off.
     #[error("the commissioning is already signed off; start a new session for another pack")]
     Finished,
@@ -773,6 +789,17 @@ impl<'w> Engine<'w> {
             Input::Field { field, text } => self.field_events(state, step, field, text, at),
             Input::Reading { cell, text } => self.reading_events(state, step, cell, text, at),
             Input::App(action) => Ok(self.app_events(state, step, action, at)),
+            Input::Language { lang } => {
+                if !self.spec.languages.contains(&lang) {
+                    return Err(EngineError::UnknownLanguage(lang));
+                }
+                let shown = state.started.as_ref().map(|s| s.3.as_str());
+                Ok(if shown == Some(lang.as_str()) {
+                    Vec::new()
+                } else {
+                    vec![Event::LanguageChosen { at, lang }]
+                })
+            }
             Input::Amend { step } => self.amend_events(state, &step, at),
             Input::Source { source } => Ok(if state.sources.last() == Some(&source) {
                 Vec::new()
@@ -1598,6 +1625,11 @@ impl<'w> Engine<'w> {
                     Some((*at, wizard_hash.clone(), tool_version.clone(), lang.clone()));
                 state.entries = vec![entries.clone()];
                 state.previous.clone_from(previous);
+            }
+            Event::LanguageChosen { lang, .. } => {
+                if let Some(started) = &mut state.started {
+                    started.3.clone_from(lang);
+                }
             }
             Event::EntriesFrom { entries, .. } => {
                 if state.entries.last() != Some(entries) {

@@ -57,6 +57,9 @@ pub struct WizardSpec {
     /// What the subcommands print (`ladder`, `procedure`, …), by key, with placeholders.
     #[serde(default)]
     pub cli: BTreeMap<String, Text>,
+    /// The screen's own words (header, gate panel, footer, help, dialogs), by key.
+    #[serde(default)]
+    pub ui: BTreeMap<String, Text>,
     /// The steps in order.
     pub steps: Vec<StepSpec>,
     /// SHA-256 (hex) of the exact bytes this wizard was loaded from; see [`Self::wizard_hash`].

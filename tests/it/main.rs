@@ -18,6 +18,7 @@ mod codec_props;
 mod decode_cli;
 mod journal_crash;
 mod ladder_cli;
+mod lang_cli;
 mod loader_fuzz;
 mod monitor_cli;
 mod procedure_cli;

@@ -101,6 +101,36 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
         t.faults[1].detail
     );
     assert!(text.contains("training:"), "{text}");
+    // The overridden gate's reason: its code, sentence key and typed arguments (for verify and
+    // machines) and its words in the session's language.
+    let reason = log
+        .steps
+        .iter()
+        .flat_map(|s| &s.gates)
+        .filter(|g| g.result == "overridden")
+        .flat_map(|g| &g.reasons)
+        .find_map(|r| match r {
+            jk_commission::log::record::ReasonLog::Coded {
+                code,
+                key,
+                args,
+                text,
+            } => Some((code.clone(), key.clone(), args.clone(), text.clone())),
+            _ => None,
+        })
+        .expect("the overridden gate keeps its reason");
+    assert_eq!(reason.0, "switch_off");
+    assert_eq!(reason.1, "switch_off");
+    assert_eq!(
+        reason.2.get("switch"),
+        Some(&jk_commission::wizard::words::Arg::Verbatim(
+            "Balance".into()
+        ))
+    );
+    assert_eq!(
+        reason.3,
+        "the Balance switch is off: turn it on in the CONTROL tab"
+    );
 
     // verify: a training log, both signatures good and both keys trusted.
     let log_path = dir.path().join("log.yaml");

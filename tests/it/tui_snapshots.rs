@@ -105,12 +105,23 @@ fn at_step(spec: &WizardSpec, id: &str, cells: u32) -> State {
 /// What the screen shows of `state`: the gates and the ladder's diagnosis come from the
 /// engine, exactly as in the running wizard.
 fn view<'a>(spec: &'a WizardSpec, state: &'a State, ui: &'a UiState, mode: Mode) -> AppView<'a> {
+    view_in(spec, state, ui, mode, "en")
+}
+
+/// [`view`] in language `lang`.
+fn view_in<'a>(
+    spec: &'a WizardSpec,
+    state: &'a State,
+    ui: &'a UiState,
+    mode: Mode,
+    lang: &'a str,
+) -> AppView<'a> {
     let engine = Engine::new(spec);
     let mut v = AppView::build(
         &engine,
         state,
         ui,
-        "en",
+        lang,
         NOW,
         mode,
         LinkView {
@@ -473,4 +484,95 @@ fn a_unit_that_does_not_report_the_temperature_switch_asks_the_operator_instead(
         .unwrap();
     assert!(!gate.verdict.ok, "nothing read is no pass");
     assert_eq!(gate.verdict.reasons[0].code, "not_reported");
+}
+
+/// The screen's own words that must not show in another language (issue 15): the chrome of
+/// the gate panel, the footer, the help and the live panel.
+const ENGLISH_CHROME: &[&str] = &[
+    "CANNOT GO ON",
+    "MAY GO ON",
+    "Enter confirm",
+    "Esc back",
+    "? help",
+    " Gate ",
+    "Step list",
+    "Keys",
+    "move between the rows",
+    "any key closes",
+    "[safety]",
+    "[o: override]",
+    "charging",
+    " idle",
+    "not confirmed",
+    "is not entered",
+    "Cell Count is ",
+    " but the pack has",
+    "skipped",
+    "plug ",
+    " reads ",
+    "no reading yet",
+];
+
+/// Three screens at 80×24 in every listed language: a refused live step with its reasons,
+/// the ladder with a diagnosed fault, and the help. Each is snapshotted, and none shows the
+/// English chrome or an English reason.
+#[test]
+fn screens_in_every_language_show_no_english_chrome() {
+    let spec = spec();
+    let engine = Engine::new(&spec);
+    assert_eq!(spec.languages.len(), 7);
+    // The refused Cell Count step of a unit straight from the box.
+    let mut blocked = at_step(&spec, "config.cells_capacity", 16);
+    let mut unit = SimUnit::new(SimConfig::fresh().plugged_in(true).activated(true)).unwrap();
+    unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+        .unwrap();
+    connect_unit(&mut blocked, &unit);
+    engine.step(&mut blocked, Input::Next, NOW).unwrap();
+    // The ladder with cell 3's tap skipped.
+    let mut ladder = at_step(&spec, "wiring.ladder", 16);
+    for (k, v) in [3.301, 6.602, 13.204, 16.505].iter().enumerate() {
+        engine.apply(
+            &mut ladder,
+            &Event::ReadingSet {
+                at: NOW,
+                step: "wiring.ladder".into(),
+                cell: k as u32 + 1,
+                text: format!("{v}"),
+                value: Volts(*v),
+            },
+        );
+    }
+    let plain = UiState::new(&blocked);
+    let ladder_ui = UiState::new(&ladder);
+    let mut help = UiState::new(&ladder);
+    help.overlay = Some(Overlay::Help);
+    for lang in &spec.languages {
+        let screens = [
+            ("blocked", view_in(&spec, &blocked, &plain, Mode::Sim, lang)),
+            (
+                "ladder",
+                view_in(&spec, &ladder, &ladder_ui, Mode::Sim, lang),
+            ),
+            ("help", view_in(&spec, &ladder, &help, Mode::Sim, lang)),
+        ];
+        for (name, v) in screens {
+            let text = screen(&v, 80, 24);
+            if lang != "en" {
+                for english in ENGLISH_CHROME {
+                    assert!(
+                        !text.contains(english),
+                        "{lang} {name}: {english:?} in English:\n{text}"
+                    );
+                }
+            }
+            insta::assert_snapshot!(format!("{name}_{lang}"), text);
+        }
+    }
+    // Numbers the language's way in the reasons: 3,30 V in Polish, 3.30 V in English.
+    let pl = screen(
+        &view_in(&spec, &ladder, &ladder_ui, Mode::Sim, "pl"),
+        80,
+        24,
+    );
+    assert!(pl.contains("6,60 V") || pl.contains("3,30 V"), "{pl}");
 }

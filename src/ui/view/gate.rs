@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::AppView;
-use crate::ui::text::{label, label_with, wrap};
+use crate::ui::text::{label, label_with, say, say_with, wrap};
 use crate::wizard::spec::tr;
 
 /// Rows the gate area takes (its rule included).
@@ -20,9 +20,10 @@ pub fn height(view: &AppView<'_>, area: Rect, room: u16) -> u16 {
 
 /// Draw the gate area.
 pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .title(Span::styled(" Gate ", view.theme.title()));
+    let block = Block::new().borders(Borders::TOP).title(Span::styled(
+        format!(" {} ", say(view.spec, view.lang, "ui.gate.title")),
+        view.theme.title(),
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut all = lines(view, inner.width as usize);
@@ -31,7 +32,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         let more = all.len() - (h - 1);
         all.truncate(h - 1);
         all.push(Line::from(Span::styled(
-            format!("  … {more} more line(s): make the window taller to read them all"),
+            format!(
+                "  {}",
+                say_with(
+                    view.spec,
+                    view.lang,
+                    "ui.gate.more",
+                    &[("more", &more.to_string())]
+                )
+            ),
             view.theme.dim(),
         )));
     }
@@ -45,7 +54,7 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let lang = view.lang;
     if view.state.signed_off.is_some() {
         return vec![Line::from(Span::styled(
-            "✓ Signed off: the commissioning is complete.",
+            say(spec, lang, "ui.gate.done"),
             t.ok(),
         ))];
     }
@@ -70,12 +79,18 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     };
     if open {
         let text = if failing.is_empty() {
-            format!(
-                "✓ MAY GO ON · {} ({total}/{total}) · Enter on [{next}]",
-                label(spec, lang, "gate_passed")
+            say_with(
+                spec,
+                lang,
+                "ui.gate.may_go",
+                &[
+                    ("passed", label(spec, lang, "gate_passed")),
+                    ("total", &total.to_string()),
+                    ("next", next),
+                ],
             )
         } else {
-            format!("! MAY GO ON BY OVERRIDE · Enter on [{next}]")
+            say_with(spec, lang, "ui.gate.may_go_override", &[("next", next)])
         };
         out.push(Line::from(Span::styled(
             text,
@@ -87,9 +102,15 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             .filter(|g| overridden(&g.gate).is_none())
             .count();
         out.push(Line::from(Span::styled(
-            format!(
-                "✗ CANNOT GO ON · {} ({n}/{total}):",
-                label(spec, lang, "gate_failed")
+            say_with(
+                spec,
+                lang,
+                "ui.gate.cannot",
+                &[
+                    ("failed", label(spec, lang, "gate_failed")),
+                    ("n", &n.to_string()),
+                    ("total", &total.to_string()),
+                ],
             ),
             t.bad(),
         )));
@@ -111,11 +132,19 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             push(&mut out, &text, w, t.warn());
             continue;
         }
-        let tag = if g.safety {
-            " [safety]"
-        } else {
-            " [o: override]"
-        };
+        let tag = format!(
+            " {}",
+            say(
+                spec,
+                lang,
+                if g.safety {
+                    "ui.gate.safety"
+                } else {
+                    "ui.gate.overridable"
+                }
+            )
+        );
+        let tag = tag.as_str();
         if g.verdict.reasons.is_empty() {
             push(&mut out, &format!("• {gate_text}{tag}"), w, t.bad());
         }

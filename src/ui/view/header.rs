@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::{AppView, Mode};
 use crate::ui::state::Tone;
-use crate::ui::text::{clip, label, section_label, width};
+use crate::ui::text::{clip, label, say, say_with, section_label, width};
 
 /// Where the operator stands, in the manual's terms: `Wiring 5/12`.
 pub fn position(view: &AppView<'_>, index: usize) -> String {
@@ -39,22 +39,37 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         // Training always runs on the simulator; the id tells the trainer which session it is
         // and the trainee nothing.
         (Mode::Sim, Some(id)) => Span::styled(
-            format!(" TRAINING {id} "),
+            format!(
+                " {} ",
+                say_with(spec, view.lang, "ui.badge.training", &[("id", id)])
+            ),
             t.sim().add_modifier(Modifier::REVERSED),
         ),
-        (Mode::Sim, None) => Span::styled(" SIMULATOR ", t.sim().add_modifier(Modifier::REVERSED)),
+        (Mode::Sim, None) => Span::styled(
+            format!(" {} ", say(spec, view.lang, "ui.badge.sim")),
+            t.sim().add_modifier(Modifier::REVERSED),
+        ),
         (Mode::Bluetooth { address }, _) => Span::styled(format!(" BMS {address} "), base),
         (Mode::Replay { file }, _) => Span::styled(
-            format!(" REPLAY {} ", crate::clean::clean(file)),
+            format!(
+                " {} ",
+                say_with(
+                    spec,
+                    view.lang,
+                    "ui.badge.replay",
+                    &[("file", &crate::clean::clean(file))]
+                )
+            ),
             t.sim().add_modifier(Modifier::REVERSED),
         ),
         (Mode::Manual, _) => Span::styled(
-            " MANUAL ONLY: no BMS ",
+            format!(" {} ", say(spec, view.lang, "ui.badge.manual")),
             t.warn().add_modifier(Modifier::REVERSED),
         ),
     };
     let index = view.current();
-    let right = " ? help  ^Q quit ";
+    let right = format!(" {} ", say(spec, view.lang, "ui.header.keys"));
+    let right = right.as_str();
     let left_fixed = format!(" {} ", label(spec, view.lang, "app_title"));
     let room =
         (area.width as usize).saturating_sub(width(&left_fixed) + mode.width() + width(right) + 2);
@@ -126,9 +141,11 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     }
     if view.state.signed_off.is_some() {
         return wrapped(
-            format!(
-                "✓ Signed off · session folder {} · q quit",
-                view.session_dir
+            say_with(
+                view.spec,
+                view.lang,
+                "ui.footer.signed_off",
+                &[("dir", &view.session_dir)],
             ),
             t.ok(),
         );
@@ -137,7 +154,7 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let step = &view.spec.steps[index];
     let rows = crate::ui::state::rows(view.spec, view.state, index);
     let edit = rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step));
-    let mut keys = crate::ui::keys::footer_keys(
+    let keys = crate::ui::keys::footer_keys(
         edit,
         step.optional,
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
@@ -152,13 +169,25 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
                 Status::Done | Status::Overridden | Status::Skipped
             )
         });
-    if !amendable {
-        keys.retain(|k| !k.ends_with(" amend"));
-    }
+    let mut keys: Vec<String> = keys
+        .into_iter()
+        .filter(|(_, word)| amendable || *word != Some("ui.footer.amend"))
+        .map(|(key, word)| match word {
+            Some(w) => format!("{key} {}", say(view.spec, view.lang, w)),
+            None => key.to_string(),
+        })
+        .collect();
     let w = view.ui.shown.get();
     if w.max > 0 {
-        keys.insert(2, "PgUp/Dn more".into());
+        keys.insert(
+            2,
+            format!("PgUp/Dn {}", say(view.spec, view.lang, "ui.footer.more")),
+        );
     }
+    // The language key just before help, where it fits (the help lists it always).
+    let language = format!("F2 {}", say(view.spec, view.lang, "ui.footer.language"));
+    let at = keys.len().saturating_sub(1);
+    keys.insert(at, language);
     // What fits, in order of need; help (where every key is) always.
     let help = keys.pop().unwrap_or_default();
     let mut line = String::new();

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::{AppView, Mode};
-use crate::ui::text::{clip, label, label_with, wrap};
+use crate::ui::text::{clip, label, label_with, say, say_with, wrap};
 
 /// Width of one cell in the grid: `3.301` and its mark.
 const CELL_W: usize = 6;
@@ -56,7 +56,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool)
                 label_with(view.spec, view.lang, "live_stale", &[("seconds", &secs)])
             )
         } else {
-            format!("· {age:.1} s ago ")
+            let age = crate::wizard::words::number(view.spec, view.lang, age, 1);
+            format!(
+                "· {} ",
+                say_with(view.spec, view.lang, "ui.live.ago", &[("age", &age)])
+            )
         };
         title.push(Span::styled(text, if stale { t.warn() } else { t.dim() }));
     }
@@ -71,19 +75,21 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool)
     frame.render_widget(Paragraph::new(lines(view, inner.width as usize)), inner);
 }
 
+/// `value` with `decimals` digits, the language's way (3,274 in Polish).
+fn num(view: &AppView<'_>, value: f64, decimals: u8) -> String {
+    crate::wizard::words::number(view.spec, view.lang, value, decimals)
+}
+
 /// The panel's lines at width `w`.
 pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let t = view.theme;
     let live = &view.state.live;
     let Some(cells) = &live.cells else {
         let why = match (&view.mode, &view.state.link_down_reason, &view.link.note) {
-            (Mode::Manual, _, _) => {
-                "Manual-only mode, no BMS: live checks cannot pass (override where allowed)."
-                    .to_string()
-            }
-            (_, Some(r), _) => format!("No data: {r}"),
-            (_, None, Some(n)) => format!("No data: {n}"),
-            (_, None, None) => "No data yet: plug in and activate the BMS.".to_string(),
+            (Mode::Manual, _, _) => say(view.spec, view.lang, "ui.live.manual"),
+            (_, Some(r), _) => say_with(view.spec, view.lang, "ui.live.no_data", &[("why", r)]),
+            (_, None, Some(n)) => say_with(view.spec, view.lang, "ui.live.no_data", &[("why", n)]),
+            (_, None, None) => say(view.spec, view.lang, "ui.live.no_data_yet"),
         };
         return wrap(&why, w.max(10))
             .into_iter()
@@ -94,23 +100,31 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let soc = format!("SOC {}%", cells.soc);
     let current = cells.current.0;
-    let dir = if current > 0.05 {
-        "charging"
-    } else if current < -0.05 {
-        "discharging"
-    } else {
-        "idle"
-    };
+    let dir = say(
+        view.spec,
+        view.lang,
+        if current > 0.05 {
+            "ui.live.charging"
+        } else if current < -0.05 {
+            "ui.live.discharging"
+        } else {
+            "ui.live.idle"
+        },
+    );
     out.push(Line::from(vec![
         Span::styled(
             format!(
-                "{} {:.2} V",
+                "{} {} V",
                 label(view.spec, view.lang, "pack_voltage"),
-                cells.pack_voltage.0
+                num(view, cells.pack_voltage.0, 2)
             ),
             t.title(),
         ),
-        Span::raw(format!("  {current:+.1} A {dir}  {soc}  ")),
+        Span::raw(format!(
+            "  {}{} A {dir}  {soc}  ",
+            if current >= 0.0 { "+" } else { "" },
+            num(view, current, 1)
+        )),
         Span::styled(
             format!(
                 "{} {}",
@@ -123,11 +137,30 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let (lo, hi) = (cells.min_cell as usize, cells.max_cell as usize);
     let v = |i: usize| cells.cell_voltages.get(i).map_or(0.0, |v| v.0);
     out.push(Line::from(vec![
-        Span::styled(format!("min {:.3} V ▼{}", v(lo), lo + 1), low_style(view)),
+        Span::styled(
+            format!(
+                "{} {} V ▼{}",
+                say(view.spec, view.lang, "ui.live.min"),
+                num(view, v(lo), 3),
+                lo + 1
+            ),
+            low_style(view),
+        ),
         Span::raw("  "),
-        Span::styled(format!("max {:.3} V ▲{}", v(hi), hi + 1), high_style(view)),
+        Span::styled(
+            format!(
+                "{} {} V ▲{}",
+                say(view.spec, view.lang, "ui.live.max"),
+                num(view, v(hi), 3),
+                hi + 1
+            ),
+            high_style(view),
+        ),
         Span::raw("  "),
-        Span::styled(format!("Δ {:.3} V", cells.delta_voltage.0), t.title()),
+        Span::styled(
+            format!("Δ {} V", num(view, cells.delta_voltage.0, 3)),
+            t.title(),
+        ),
     ]));
     // Every slot up to the pack's cell count or the highest connected slot, whichever is more:
     // a missing cell in the middle or at the end must show as missing.
@@ -150,11 +183,11 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             let span = if !on {
                 Span::styled("-----✗", t.bad())
             } else if i == hi {
-                Span::styled(format!("{:.3}▲", v(i)), high_style(view))
+                Span::styled(format!("{}▲", num(view, v(i), 3)), high_style(view))
             } else if i == lo {
-                Span::styled(format!("{:.3}▼", v(i)), low_style(view))
+                Span::styled(format!("{}▼", num(view, v(i), 3)), low_style(view))
             } else {
-                Span::raw(format!("{:.3} ", v(i)))
+                Span::raw(format!("{} ", num(view, v(i), 3)))
             };
             spans.push(span);
         }
@@ -173,7 +206,11 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     }
     let mut sw = Vec::new();
     if let Some(s) = &live.settings {
-        let on = |b: bool| if b { "ON" } else { "off" };
+        let (on_word, off_word) = (
+            say(view.spec, view.lang, "ui.live.on"),
+            say(view.spec, view.lang, "ui.live.off"),
+        );
+        let on = |b: bool| if b { on_word.clone() } else { off_word.clone() };
         sw.push(format!(
             "Chg {} Dis {} Bal {}",
             on(s.charge_switch),
@@ -181,7 +218,7 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             on(s.balance_switch)
         ));
         if s.control.is_some_and(|c| c.disable_temp_sensors) {
-            sw.push("TEMP SENSOR DISABLED".into());
+            sw.push(say(view.spec, view.lang, "ui.live.temp_disabled"));
         }
     }
     let fet = format!(
@@ -208,13 +245,21 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     } else {
         let mut text: Vec<String> = alarms
             .iter()
-            .map(|a| match a.manual_error() {
-                Some(e) => format!("E{} {}", e.0, a.text()),
-                None => a.text().to_string(),
+            .map(|a| {
+                let name = crate::wizard::checks::live::alarm_name(*a).render(view.spec, view.lang);
+                match a.manual_error() {
+                    Some(e) => format!("E{} {name}", e.0),
+                    None => name,
+                }
             })
             .collect();
         if let Some(e) = balancer {
-            text.push(format!("E{} balancer idle while the cells differ", e.0));
+            text.push(say_with(
+                view.spec,
+                view.lang,
+                "ui.live.balancer_idle",
+                &[("n", &e.0.to_string())],
+            ));
         }
         let mut all = text.join("; ");
         if balancer.is_some() || alarms.iter().any(|a| a.manual_error().is_some()) {

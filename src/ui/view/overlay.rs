@@ -9,7 +9,7 @@ use super::steps::Mark;
 use super::{centered, AppView};
 use crate::ui::keys::KEYS;
 use crate::ui::state::OverrideForm;
-use crate::ui::text::{clip, label, width};
+use crate::ui::text::{clip, label, say, say_with, width};
 use crate::wizard::spec::tr;
 
 fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
@@ -26,9 +26,14 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(10);
     let w = area.width.saturating_sub(2).min(86);
     let text_w = (w as usize).saturating_sub(key_w + 4);
-    let mut lines = vec![Line::from(Span::styled("Keys", t.title()))];
+    let (spec, lang) = (view.spec, view.lang);
+    let mut lines = vec![Line::from(Span::styled(
+        say(spec, lang, "ui.help.keys"),
+        t.title(),
+    ))];
     for (k, what) in KEYS {
-        for (n, l) in crate::ui::text::wrap(what, text_w).into_iter().enumerate() {
+        let what = say(spec, lang, what);
+        for (n, l) in crate::ui::text::wrap(&what, text_w).into_iter().enumerate() {
             let head = if n == 0 { k.to_string() } else { String::new() };
             lines.push(Line::from(vec![
                 Span::styled(format!(" {head:<key_w$}  "), t.title()),
@@ -36,7 +41,10 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
             ]));
         }
     }
-    lines.push(Line::from(Span::styled("Step list", t.title())));
+    lines.push(Line::from(Span::styled(
+        say(spec, lang, "ui.help.step_list"),
+        t.title(),
+    )));
     let marks = [
         Mark::Done,
         Mark::Current,
@@ -47,27 +55,24 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     ];
     let legend: Vec<String> = marks
         .iter()
-        .map(|m| format!("{} {}", m.symbol(), m.word()))
+        .map(|m| format!("{} {}", m.symbol(), say(spec, lang, m.word())))
         .collect();
     for l in crate::ui::text::wrap(&legend.join(" · "), w as usize - 3) {
         lines.push(Line::raw(format!(" {l}")));
     }
-    lines.push(Line::raw(
-        " W wiring 1–12 · C configuration 1–8 · P protection test (the manual's)",
-    ));
-    lines.push(Line::raw(
-        " Gates: [safety] cannot be overridden · [o: override] can, with a reason",
-    ));
-    lines.push(Line::from(Span::styled(
-        " Any key closes this help.",
-        t.dim(),
-    )));
+    for key in ["ui.help.sections", "ui.help.gates"] {
+        for l in crate::ui::text::wrap(&say(spec, lang, key), w as usize - 3) {
+            lines.push(Line::raw(format!(" {l}")));
+        }
+    }
     let h = (lines.len() as u16 + 2).min(area.height);
-    let inner = window(
-        frame,
-        centered(area, w + 2, h),
-        label(view.spec, view.lang, "help"),
+    // The title says how to close it: one row more for the keys at 80×24.
+    let title = format!(
+        "{} · {}",
+        label(spec, lang, "help"),
+        say(spec, lang, "ui.help.close")
     );
+    let inner = window(frame, centered(area, w + 2, h), &title);
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -78,7 +83,12 @@ pub fn quit(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let lines = vec![
         Line::raw(text.to_string()),
         Line::from(Span::styled(
-            format!("Session folder: {}", view.session_dir),
+            say_with(
+                view.spec,
+                view.lang,
+                "ui.quit.folder",
+                &[("dir", &view.session_dir)],
+            ),
             t.dim(),
         )),
         Line::raw(""),
@@ -86,7 +96,7 @@ pub fn quit(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
             Span::styled("[y] ", t.title()),
             Span::raw(format!("{}   ", label(view.spec, view.lang, "quit"))),
             Span::styled("[n] / Esc ", t.title()),
-            Span::raw("stay"),
+            Span::raw(say(view.spec, view.lang, "ui.quit.stay")),
         ]),
     ];
     let w = area.width.saturating_sub(4).min(64);
@@ -108,10 +118,13 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
     let mut lines = Vec::new();
     if form.gates.is_empty() {
         lines.push(Line::from(Span::styled(
-            "Nothing to override: every failing gate here is safety-critical (fix the cause), or every gate passes.",
+            say(spec, view.lang, "ui.override.none"),
             t.warn(),
         )));
-        lines.push(Line::from(Span::styled("Esc closes.", t.dim())));
+        lines.push(Line::from(Span::styled(
+            say(spec, view.lang, "ui.override.esc"),
+            t.dim(),
+        )));
     } else {
         let gate_id = &form.gates[form.gate.min(form.gates.len() - 1)];
         let gate_text = step
@@ -140,7 +153,12 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
                 ),
             ]));
         };
-        row(&mut lines, 0, "Gate (←→ to change)", gate_text.to_string());
+        row(
+            &mut lines,
+            0,
+            &say(spec, view.lang, "ui.override.gate"),
+            gate_text.to_string(),
+        );
         row(
             &mut lines,
             1,
@@ -153,7 +171,12 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
             label(spec, view.lang, "override_role"),
             form.role.clone(),
         );
-        row(&mut lines, 3, "Your name", form.by.clone());
+        row(
+            &mut lines,
+            3,
+            &say(spec, view.lang, "ui.override.name"),
+            form.by.clone(),
+        );
         let focused = form.focus == 4;
         lines.push(Line::from(vec![
             Span::raw(if focused { "› " } else { "  " }),
@@ -167,16 +190,17 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
             ),
         ]));
         lines.push(Line::from(Span::styled(
-            "The override is journaled with the reason, role and name, shows as ! in the step list and goes into the log.",
+            say(spec, view.lang, "ui.override.note"),
             t.dim(),
         )));
         lines.push(Line::from(Span::styled(
-            "↑↓ move · Enter next/confirm · Esc cancel",
+            say(spec, view.lang, "ui.override.keys"),
             t.dim(),
         )));
     }
     let h = (lines.len() as u16 + 4).min(area.height);
-    let inner = window(frame, centered(area, w, h), "Override a failed gate");
+    let title = say(spec, view.lang, "ui.override.title");
+    let inner = window(frame, centered(area, w, h), &title);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 

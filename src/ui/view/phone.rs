@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::{centered, AppView};
 use crate::ui::phone::{shown, PhoneRow, ROWS};
-use crate::ui::text::clip;
+use crate::ui::text::{clip, say};
 
 /// Draw the phone window.
 pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
@@ -63,10 +63,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         ]));
     }
     lines.push(Line::from(Span::styled(
-        clip(
-            "Choosing the battery type loads its factory settings again.",
-            iw,
-        ),
+        clip(&say(view.spec, view.lang, "ui.phone.type_warning"), iw),
         t.warn().add_modifier(Modifier::BOLD),
     )));
     lines.push(Line::from(Span::styled(

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::{AppView, LadderVerdict, Theme};
 use crate::ui::keys::highlighted;
 use crate::ui::state::{chosen, rejection, rows, shown_text, Row, StepWindow};
-use crate::ui::text::{clip, label, label_with, width, wrap};
+use crate::ui::text::{clip, label, label_with, say, say_with, width, wrap};
 use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
 use crate::wizard::spec::{tr, FieldKind, InputSpec};
 
@@ -203,7 +203,12 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
     if let Some((_, name, role)) = &view.state.signed_off {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(
-            format!("✓ Signed off by {name} ({role})."),
+            say_with(
+                spec,
+                lang,
+                "ui.step.signed_off",
+                &[("name", name), ("role", role)],
+            ),
             t.ok().add_modifier(Modifier::BOLD),
         )));
         return (lines, Vec::new());
@@ -357,9 +362,15 @@ fn row_lines(
                         Some(p) if options.get(h).is_some_and(|o| &o.id == p) => {
                             Span::styled(" ✓", t.ok())
                         }
-                        Some(_) => Span::styled(" Enter chooses", t.dim()),
+                        Some(_) => Span::styled(
+                            format!(" {}", say(spec, lang, "ui.step.enter_chooses")),
+                            t.dim(),
+                        ),
                         None if focused => Span::styled(" ←→ Enter", t.dim()),
-                        None => Span::styled(" · not chosen", t.dim()),
+                        None => Span::styled(
+                            format!(" · {}", say(spec, lang, "ui.step.not_chosen")),
+                            t.dim(),
+                        ),
                     };
                     // The state word always shows; an option too long for the rest of the
                     // line goes on a line of its own, wrapped, rather than cut.
@@ -420,7 +431,8 @@ fn row_lines(
                     _ => None,
                 };
                 if let Some(r) = range {
-                    push_hanging(lines, "    ", &format!("accepted: {r}"), w, t.dim());
+                    let accepted = say_with(spec, lang, "ui.step.accepted", &[("range", &r)]);
+                    push_hanging(lines, "    ", &accepted, w, t.dim());
                 }
             }
         }
@@ -436,9 +448,11 @@ fn row_lines(
                 .map_or(String::new(), |v| format!("{:+.3}", v.0));
             let verdict = match line.map(|l| l.verdict) {
                 _ if typing => Span::styled("✎ Enter", t.dim()),
-                _ if refused.is_some() => Span::styled("✗ refused", t.bad()),
-                Some(LadderVerdict::Ok) => Span::styled("✓ ok", t.ok()),
-                Some(LadderVerdict::Fault) => Span::styled("✗ FAULT", t.bad()),
+                _ if refused.is_some() => Span::styled(say(spec, lang, "ui.step.refused"), t.bad()),
+                Some(LadderVerdict::Ok) => Span::styled(say(spec, lang, "ui.step.ok"), t.ok()),
+                Some(LadderVerdict::Fault) => {
+                    Span::styled(say(spec, lang, "ui.step.fault"), t.bad())
+                }
                 Some(LadderVerdict::Pending) | None => Span::styled("·", t.dim()),
             };
             lines.push(Line::from(vec![
@@ -501,11 +515,15 @@ fn row_lines(
             }
         }
         Row::SignName | Row::SignRole => {
-            let name = if *row == Row::SignName {
-                "Name"
-            } else {
-                "Role"
-            };
+            let name = say(
+                spec,
+                lang,
+                if *row == Row::SignName {
+                    "ui.step.name"
+                } else {
+                    "ui.step.role"
+                },
+            );
             let text = shown_text(ui, spec, state, index, row);
             let head = format!("{marker} {name:<label_w$} ");
             let size = text_box(w, &head);
@@ -565,7 +583,7 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
     let t = view.theme;
     let Some(ladder) = &view.ladder else {
         lines.push(Line::from(Span::styled(
-            "Enter the chemistry, the cell count and the BMS model in the pack step first.",
+            say(view.spec, view.lang, "ui.step.pack_first"),
             t.warn(),
         )));
         return;

@@ -44,16 +44,16 @@ impl Mark {
         }
     }
 
-    /// The word for the help overlay.
+    /// The key of its words for the help overlay (wizard.yaml's `ui:` section).
     pub fn word(self) -> &'static str {
         match self {
-            Mark::Done => "done",
-            Mark::Current => "current",
-            Mark::Blocked => "current, refused: a gate fails",
-            Mark::Overridden => "passed with an override",
-            Mark::Skipped => "skipped (optional or not applicable)",
-            Mark::Pending => "to do",
-            Mark::NotApplicable => "does not apply to this pack",
+            Mark::Done => "ui.mark.done",
+            Mark::Current => "ui.mark.current",
+            Mark::Blocked => "ui.mark.blocked",
+            Mark::Overridden => "ui.mark.overridden",
+            Mark::Skipped => "ui.mark.skipped",
+            Mark::Pending => "ui.mark.pending",
+            Mark::NotApplicable => "ui.mark.not_applicable",
         }
     }
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use super::{AppView, Theme};
 use crate::log::record::{CommissioningLog, BY_OPERATOR};
-use crate::ui::text::{label, wrap};
+use crate::ui::text::{label, say, say_with, wrap};
 
 /// The summary's lines at width `w`.
 pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'static>> {
@@ -31,59 +31,97 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
     let p = &log.pack;
     para(
         &mut out,
-        &format!(
-            "Pack {} · {} {}S · {} · {} · cold site {} · meter {}",
-            p.id,
-            p.chemistry,
-            p.series_cells,
-            p.capacity,
-            p.model,
-            if p.cold_site { "yes" } else { "no" },
-            p.pack_voltage.as_deref().unwrap_or("—"),
+        &say_with(
+            spec,
+            lang,
+            "ui.summary.pack",
+            &[
+                ("id", &p.id),
+                ("chemistry", &p.chemistry),
+                ("cells", &p.series_cells.to_string()),
+                ("capacity", &p.capacity),
+                ("model", &p.model),
+                (
+                    "cold",
+                    &say(
+                        spec,
+                        lang,
+                        if p.cold_site {
+                            "ui.summary.yes"
+                        } else {
+                            "ui.summary.no"
+                        },
+                    ),
+                ),
+                ("meter", p.pack_voltage.as_deref().unwrap_or("—")),
+            ],
         ),
         Style::new(),
     );
     match &log.bms {
         Some(b) => para(
             &mut out,
-            &format!(
-                "Unit {} · serial {} · firmware {} · {}",
-                b.model, b.serial_number, b.software_version, b.link
+            &say_with(
+                spec,
+                lang,
+                "ui.summary.unit",
+                &[
+                    ("model", &b.model),
+                    ("serial", &b.serial_number),
+                    ("firmware", &b.software_version),
+                    ("link", &b.link),
+                ],
             ),
             Style::new(),
         ),
-        None => para(&mut out, "Unit: not identified", t.bad()),
+        None => para(&mut out, &say(spec, lang, "ui.summary.no_unit"), t.bad()),
     }
     if log.simulated {
         para(&mut out, label(spec, lang, "summary_simulated"), t.sim());
     }
     let faults = log.ladder.iter().filter(|l| l.verdict != "ok").count();
-    let cells = log.cells.as_ref().map_or("no cell data".to_string(), |c| {
-        format!(
-            "cells now: pack {} · Δ {} · {} cells",
-            c.pack_voltage,
-            c.delta,
-            c.cell_voltages.len()
-        )
-    });
+    let cells = log
+        .cells
+        .as_ref()
+        .map_or(say(spec, lang, "ui.summary.no_cells"), |c| {
+            say_with(
+                spec,
+                lang,
+                "ui.summary.cells",
+                &[
+                    ("pack", &c.pack_voltage),
+                    ("delta", &c.delta),
+                    ("count", &c.cell_voltages.len().to_string()),
+                ],
+            )
+        });
     para(
         &mut out,
-        &format!(
-            "Ladder {} readings, {} not ok · {cells}",
-            log.ladder.len(),
-            faults
+        &say_with(
+            spec,
+            lang,
+            "ui.summary.ladder",
+            &[
+                ("readings", &log.ladder.len().to_string()),
+                ("faults", &faults.to_string()),
+                ("cells", &cells),
+            ],
         ),
         if faults > 0 { t.bad() } else { Style::new() },
     );
     let pt = &log.protection_test;
     para(
         &mut out,
-        &format!(
-            "Protection test: charge cut off at {} (OVP {}), discharge at {} (UVP {})",
-            pt.charge_cutoff.as_deref().unwrap_or("—"),
-            pt.cell_ovp.as_deref().unwrap_or("—"),
-            pt.discharge_cutoff.as_deref().unwrap_or("—"),
-            pt.cell_uvp.as_deref().unwrap_or("—"),
+        &say_with(
+            spec,
+            lang,
+            "ui.summary.protection",
+            &[
+                ("charge", pt.charge_cutoff.as_deref().unwrap_or("—")),
+                ("ovp", pt.cell_ovp.as_deref().unwrap_or("—")),
+                ("discharge", pt.discharge_cutoff.as_deref().unwrap_or("—")),
+                ("uvp", pt.cell_uvp.as_deref().unwrap_or("—")),
+            ],
         ),
         Style::new(),
     );
@@ -99,12 +137,26 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
                 };
                 para(
                     &mut out,
-                    &format!("{mark} {name}: {value} (expected {expected})"),
+                    &say_with(
+                        spec,
+                        lang,
+                        "ui.summary.expected",
+                        &[
+                            ("mark", mark),
+                            ("name", name),
+                            ("value", value),
+                            ("expected", expected),
+                        ],
+                    ),
                     style,
                 );
             }
         }
-        None => para(&mut out, "no settings read", t.bad()),
+        None => para(
+            &mut out,
+            &say(spec, lang, "ui.summary.no_settings"),
+            t.bad(),
+        ),
     }
     let mut warnings = Vec::new();
     for o in &log.overrides {

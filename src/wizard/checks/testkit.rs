@@ -231,6 +231,7 @@ pub fn spec() -> WizardSpec {
         decimal_comma: Vec::new(),
         reasons: BTreeMap::new(),
         cli: BTreeMap::new(),
+        ui: BTreeMap::new(),
         steps: vec![
             setup_step(),
             step(

@@ -1056,6 +1056,50 @@ mod properties {
     }
 }
 
+/// Issue 15: the language changes at any time, as an event; nothing entered is touched, the
+/// fold (and so the log) ends on the language last shown, and a language the wizard does not
+/// list is refused.
+#[test]
+fn the_language_is_switched_by_an_event_and_keeps_every_entry() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let (mut state, mut journal) = started(&engine);
+    journal.extend(
+        engine
+            .step(&mut state, field("operator", "Anna Nowak"), 1)
+            .unwrap(),
+    );
+    let before = state.steps[0].fields.clone();
+    let ev = engine
+        .step(&mut state, Input::Language { lang: "pl".into() }, 2)
+        .unwrap();
+    assert_eq!(
+        ev,
+        vec![Event::LanguageChosen {
+            at: 2,
+            lang: "pl".into()
+        }]
+    );
+    journal.extend(ev);
+    assert_eq!(state.started.as_ref().unwrap().3, "pl");
+    assert_eq!(state.steps[0].fields, before, "nothing entered is lost");
+    assert_eq!(state.current, 0);
+    // The same language again is nothing to journal; one not listed is refused.
+    let again = engine
+        .step(&mut state, Input::Language { lang: "pl".into() }, 3)
+        .unwrap();
+    assert!(again.is_empty());
+    assert!(matches!(
+        engine.step(&mut state, Input::Language { lang: "fr".into() }, 4),
+        Err(EngineError::UnknownLanguage(l)) if l == "fr"
+    ));
+    // The journal folds to the same state: a resumed session shows the language last chosen.
+    assert_eq!(engine.replay(&journal), state);
+    // A journal line reads back (old journals simply have no such event).
+    let line = serde_json::to_string(&journal.last().unwrap()).unwrap();
+    assert_eq!(line, r#"{"event":"language_chosen","at":2,"lang":"pl"}"#);
+}
+
 /// The built-in wizard walked (every step passed) up to the protection test, the pack form
 /// filled as an operator would.
 fn at_protection_test(spec: &WizardSpec) -> (Engine<'_>, State) {

@@ -150,7 +150,11 @@ fn words(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
             names.join(" ")
         }
     };
-    for (name, map) in [("reasons", &spec.reasons), ("cli", &spec.cli)] {
+    for (name, map) in [
+        ("reasons", &spec.reasons),
+        ("cli", &spec.cli),
+        ("ui", &spec.ui),
+    ] {
         for (key, text) in map {
             let at = root.key(name).key(key);
             v.count(langs, text);
@@ -192,10 +196,11 @@ fn words(v: &mut Validator<'_>, spec: &WizardSpec, root: &P) {
         }
     }
     for (key, _) in KEYS {
-        let name = if key.starts_with("cli.") {
-            "cli"
-        } else {
-            "reasons"
+        // The section a key belongs in, named as in the file.
+        let name = match key.split_once('.') {
+            Some(("cli", _)) => "cli",
+            Some(("ui", _)) => "ui",
+            _ => "reasons",
         };
         if !section(spec, key).contains_key(*key) {
             v.err(
