@@ -40,4 +40,6 @@ pub struct Ctx<'a> {
     pub gates: &'a [GateResult],
     /// Simulator mode: the phone app and the steps' simulated hand actions exist.
     pub sim: bool,
+    /// What the simulated multimeter reads now (simulator mode only).
+    pub meter: Option<&'a crate::train::meter::MeterReadings>,
 }

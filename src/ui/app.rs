@@ -170,6 +170,19 @@ impl<'s, 'w> App<'s, 'w> {
         app
     }
 
+    /// What the simulated meter reads now: the simulated pack through the scenario's wiring
+    /// mistakes (none without a simulator).
+    fn meter(&self) -> Option<crate::train::meter::MeterReadings> {
+        let wiring = self
+            .scenario
+            .as_ref()
+            .map(|s| s.scenario.wiring.clone())
+            .unwrap_or_default();
+        self.bench
+            .sim()
+            .map(|sim| sim.read(|u| crate::train::meter::measure(u, &wiring)))
+    }
+
     /// The trainee-blind id shown on a training scenario.
     fn training_id(&self) -> Option<String> {
         self.scenario
@@ -393,18 +406,21 @@ impl<'s, 'w> App<'s, 'w> {
             } else {
                 engine.evaluate(state, state.current, self.bench.clock.now())
             };
+            let meter = self.meter();
             let ctx = Ctx {
                 spec: engine.spec(),
                 state,
                 gates: &gates,
                 sim: self.bench.sim().is_some(),
+                meter: meter.as_ref(),
             };
             handle_key(&mut self.ui, &ctx, key)
         };
         for action in actions {
             let outcome = self.execute(&action);
             self.ui.after(&action, &outcome);
-            self.ui.sync(&self.bench.session.state);
+            self.ui
+                .sync(self.bench.session.engine.spec(), &self.bench.session.state);
         }
         let state = &self.bench.session.state;
         let n = rows(self.bench.session.engine.spec(), state, state.current).len();
@@ -511,16 +527,7 @@ impl<'s, 'w> App<'s, 'w> {
             self.theme,
         );
         view.bench = self.bench.sim().map(|_| self.ui.phone.bench);
-        // The meter reads the simulated pack through the scenario's wiring mistakes.
-        let wiring = self
-            .scenario
-            .as_ref()
-            .map(|s| s.scenario.wiring.clone())
-            .unwrap_or_default();
-        view.meter = self
-            .bench
-            .sim()
-            .map(|sim| sim.read(|u| crate::train::meter::measure(u, &wiring)));
+        view.meter = self.meter();
         view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())

@@ -141,9 +141,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
             _ => Vec::new(),
         },
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
-        // The meter is only a look: any key puts it away (Esc, v, or the next entry's digit
-        // goes to the entry only after it closed).
-        Some(Overlay::Meter) => Vec::new(),
+        Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
@@ -161,7 +159,7 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
 fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
     let spec = ctx.spec;
     let state = ctx.state;
-    ui.sync(state);
+    ui.sync(ctx.spec, state);
     let index = state.current.min(spec.steps.len().saturating_sub(1));
     let step = &spec.steps[index];
     let rows = rows(spec, state, index);
@@ -254,6 +252,55 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         _ => {}
     }
     out
+}
+
+/// What the simulated meter reads for an entry row, if it measures that entry: the ladder's
+/// taps, the pack and the last pin, an unused wire (connected to nothing: 0 V), and the
+/// fields of wiring 1 and 12 by their ids.
+pub fn meter_value(ctx: &Ctx<'_>, row: &Row) -> Option<crate::units::Volts> {
+    use crate::units::Volts;
+    use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
+    let m = ctx.meter?;
+    let step = &ctx.spec.steps[ctx.state.current.min(ctx.spec.steps.len() - 1)];
+    match row {
+        Row::Reading(k) => m.taps.get(*k as usize - 1).copied(),
+        Row::LadderField(id) if id == LADDER_PACK_VOLTAGE => Some(m.pack),
+        Row::LadderField(id) if id == LADDER_LAST_PIN => Some(m.last_pin),
+        Row::LadderField(id) if id.starts_with(LADDER_UNUSED_PREFIX) => Some(Volts(0.0)),
+        Row::Field(i) => match step.input.fields().get(*i)?.id.as_str() {
+            "lowest_cell" => Some(m.lowest_cell),
+            "highest_cell" => Some(m.highest_cell),
+            "output_voltage" => Some(m.output),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A key while the simulated meter is open: Enter takes its reading for the focused entry
+/// (as the operator would type it off the display) and moves on; the meter closes by itself
+/// on a row it does not measure. Any other key closes it.
+fn meter_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
+    if key.code != KeyCode::Enter {
+        return Vec::new();
+    }
+    let index = ctx.state.current.min(ctx.spec.steps.len() - 1);
+    let step = &ctx.spec.steps[index];
+    let rows = rows(ctx.spec, ctx.state, index);
+    let Some(row) = rows.get(ui.focus).cloned() else {
+        return Vec::new();
+    };
+    let (Some(v), Some(buffer)) = (meter_value(ctx, &row), row.buffer_key(step)) else {
+        return Vec::new();
+    };
+    ui.buffers.insert(buffer, crate::train::meter::shown(v));
+    let action = commit(ui, ctx, index, &row, true);
+    // Stay open while the next row is one the meter reads too.
+    let next = rows.get(ui.focus + 1);
+    if next.is_some_and(|r| meter_value(ctx, r).is_some()) {
+        ui.overlay = Some(Overlay::Meter);
+    }
+    action.into_iter().collect()
 }
 
 /// The steps that may be amended from here: earlier, finished, applying.
@@ -632,6 +679,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3,65");
@@ -672,6 +720,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3.");
@@ -692,6 +741,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('?')));
@@ -722,6 +772,7 @@ mod tests {
             state: &state,
             gates: &[],
             sim: true,
+            meter: None,
         };
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert_eq!(
@@ -759,6 +810,7 @@ mod tests {
             state: &state,
             gates: &gates,
             sim: false,
+            meter: None,
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('o')));
@@ -787,5 +839,163 @@ mod tests {
                 by: "Ewa".into(),
             })]
         );
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn in_an_entry_letters_type_and_only_ctrl_keys_command() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "setup.pack");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        // The operator's name: every letter goes into it, commands among them.
+        typed(&mut ui, &ctx, "qasogv?");
+        assert_eq!(ui.overlay, None);
+        assert_eq!(
+            ui.buffers.get("operator").map(String::as_str),
+            Some("qasogv?")
+        );
+        handle_key(&mut ui, &ctx, ctrl('a'));
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, ctrl('q'));
+        assert_eq!(ui.overlay, Some(Overlay::Quit));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, ctrl('v'));
+        assert_eq!(ui.overlay, Some(Overlay::Meter));
+        ui.overlay = None;
+        handle_key(&mut ui, &ctx, key(KeyCode::F(1)));
+        assert_eq!(ui.overlay, Some(Overlay::Help));
+        assert_eq!(
+            ui.buffers.get("operator").map(String::as_str),
+            Some("qasogv?"),
+            "no command typed a letter"
+        );
+        // The footer names the Ctrl forms here, the letters elsewhere.
+        assert!(footer_keys(true, false, true, true).contains(&("^A", Some("ui.footer.app"))));
+        assert!(footer_keys(false, false, true, true).contains(&("a", Some("ui.footer.app"))));
+    }
+
+    #[test]
+    fn off_an_entry_the_letters_act() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.pin1_minus");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+        // In the app, a row taking no value: `a` closes it again.
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
+        assert_eq!(ui.overlay, None);
+        handle_key(&mut ui, &ctx, key(KeyCode::Char('g')));
+        assert!(matches!(ui.overlay, Some(Overlay::Goto(_))));
+        // A step that is not optional is not skipped, and says why.
+        ui.overlay = None;
+        assert!(handle_key(&mut ui, &ctx, key(KeyCode::Char('s'))).is_empty());
+        assert!(ui.notice.is_some());
+    }
+
+    #[test]
+    fn enter_on_a_row_of_the_simulated_app_applies_it_and_moves_on() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "config.battery_type");
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: None,
+        };
+        let mut ui = UiState::new(&state);
+        ui.overlay = Some(Overlay::Phone);
+        ui.phone.focus = 2;
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert!(matches!(
+            actions.as_slice(),
+            [Action::Sim(AppAction::BatteryType(_))]
+        ));
+        assert_eq!(ui.phone.focus, 3, "on to the next row");
+        assert_eq!(ui.overlay, Some(Overlay::Phone));
+    }
+
+    #[test]
+    fn the_meter_fills_the_entries_it_measures_and_closes_after_the_last() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.similar_charge");
+        let readings = crate::train::meter::MeterReadings {
+            taps: Vec::new(),
+            pack: crate::units::Volts(52.4),
+            last_pin: crate::units::Volts(52.4),
+            lowest_cell: crate::units::Volts(3.274),
+            highest_cell: crate::units::Volts(3.276),
+            output: crate::units::Volts(0.0),
+        };
+        let ctx = Ctx {
+            spec: &spec,
+            state: &state,
+            gates: &[],
+            sim: true,
+            meter: Some(&readings),
+        };
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &ctx, ctrl('v'));
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            vec![Action::Commit {
+                input: Input::Field {
+                    field: "lowest_cell".into(),
+                    text: "3.274".into()
+                },
+                key: "lowest_cell".into(),
+                advance: true
+            }]
+        );
+        assert_eq!(
+            ui.overlay,
+            Some(Overlay::Meter),
+            "the next row is measured too"
+        );
+        ui.after(&actions[0], &Ok(Vec::new()));
+        let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
+        assert!(
+            matches!(&actions[0], Action::Commit { input: Input::Field { text, .. }, .. } if text == "3.276")
+        );
+        assert_eq!(
+            ui.overlay, None,
+            "the button is not measured: the meter closes"
+        );
+    }
+
+    #[test]
+    fn a_resumed_step_has_the_focus_on_its_first_row_not_done() {
+        let spec = WizardSpec::builtin();
+        let mut state = at(&spec, "setup.safety");
+        let i = state.current;
+        let items = crate::wizard::engine::step_items(&spec.steps[i], &state.live);
+        state.steps[i].checked.insert(items[0].id.clone());
+        state.steps[i].checked.insert(items[1].id.clone());
+        let ui = UiState::resumed(&spec, &state);
+        assert_eq!(ui.focus, 2);
+        for it in &items {
+            state.steps[i].checked.insert(it.id.clone());
+        }
+        let ui = UiState::resumed(&spec, &state);
+        assert_eq!(ui.focus, items.len(), "all ticked: the button");
     }
 }

@@ -301,11 +301,13 @@ impl UiState {
         self.scroll = Some((now + by).clamp(0, w.max as isize) as usize);
     }
 
-    /// Follow the engine to another step: focus the first row, forget unsent typing there.
-    pub fn sync(&mut self, state: &State) {
+    /// Follow the engine to another step: focus its first row not done yet (on a fresh step
+    /// the first row; on sign-off the first confirmation, name and role being prefilled),
+    /// forget unsent typing there.
+    pub fn sync(&mut self, spec: &WizardSpec, state: &State) {
         if self.step != state.current {
             self.step = state.current;
-            self.focus = 0;
+            self.focus = first_open_row(spec, state);
             self.scroll = None;
             self.buffers.clear();
             self.highlight.clear();

@@ -60,3 +60,25 @@ fn an_option_a_subcommand_does_not_use_is_refused_not_ignored() {
         );
     }
 }
+
+#[test]
+fn the_readme_key_table_is_the_programs() {
+    let readme = include_str!("../../README.md");
+    let keys = jk_commission::ui::keys::KEYS;
+    let spec = jk_commission::wizard::spec::WizardSpec::builtin();
+    let w = keys.iter().map(|(k, _)| k.chars().count()).max().unwrap();
+    for (k, word) in keys {
+        // The README is in English: each key's words as the program shows them in English.
+        let what = jk_commission::ui::text::say(&spec, "en", word);
+        let pad = " ".repeat(w - k.chars().count());
+        let line = format!("{k}{pad}  {what}");
+        assert!(readme.contains(&line), "README lacks the key line {line:?}");
+    }
+    // Nothing else is a key line of the README's table: its lines are exactly KEYS.
+    let table = readme
+        .split("```")
+        .find(|b| b.contains(keys[0].0) && b.contains("Step list:"))
+        .expect("the README's key table");
+    let rows = table.lines().filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(rows, keys.len() + 2, "{table}");
+}

@@ -34,4 +34,5 @@ mod train_sim;
 mod tui_flow;
 mod tui_pty;
 mod tui_snapshots;
+mod tui_tmux;
 mod yaml_mistakes;

@@ -282,3 +282,33 @@ fn at_the_first_live_step_a_ladder_that_disagrees_with_the_bms_is_pointed_out() 
     let close = with_ladder(0.04);
     assert!(view(&spec, &close, &ui).disagreements.is_empty());
 }
+
+#[test]
+fn the_live_panel_sits_beside_the_step_from_120_columns_and_below_it_under() {
+    let spec = WizardSpec::builtin();
+    let index = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "config.status")
+        .unwrap();
+    let state = at(&spec, index, "lifepo4", 16, "pb2a16s20p");
+    let ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui);
+    let row_of = |text: &str, what: &str| text.lines().position(|l| l.contains(what));
+    let wide = screen(&v, jk_commission::ui::view::SIDE_BY_SIDE_FROM, 40);
+    assert_eq!(
+        row_of(&wide, "Live BMS data"),
+        row_of(&wide, "Connect and check STATUS ·"),
+        "beside:\n{wide}"
+    );
+    // Every word of the live panel's first line shows beside the step.
+    assert!(
+        wide.contains("16 Cells") && wide.contains("FET cd"),
+        "{wide}"
+    );
+    let narrow = screen(&v, jk_commission::ui::view::SIDE_BY_SIDE_FROM - 1, 40);
+    assert!(
+        row_of(&narrow, "Live BMS data") > row_of(&narrow, "Connect and check STATUS ·"),
+        "below:\n{narrow}"
+    );
+}

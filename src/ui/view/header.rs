@@ -122,10 +122,17 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
 
 fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let t = view.theme;
+    // A notice gets three lines; the start banner (which key signs, the session folder, a
+    // resume) up to six, so it is read whole at 80×24.
+    let room = if view.ui.notice.is_none() && view.ui.banner.is_some() {
+        6
+    } else {
+        3
+    };
     let wrapped = |text: String, style: Style| -> Vec<Line<'static>> {
         crate::ui::text::wrap(&text, max.max(10))
             .into_iter()
-            .take(3)
+            .take(room)
             .map(|l| Line::from(Span::styled(l, style)))
             .collect()
     };
@@ -178,10 +185,12 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         })
         .collect();
     let w = view.ui.shown.get();
+    // The step pane's marks name both keys; the footer names the one that shows more now.
     if w.max > 0 {
+        let k = if w.offset < w.max { "PgDn" } else { "PgUp" };
         keys.insert(
             2,
-            format!("PgUp/Dn {}", say(view.spec, view.lang, "ui.footer.more")),
+            format!("{k} {}", say(view.spec, view.lang, "ui.footer.more")),
         );
     }
     // The language key just before help, where it fits (the help lists it always).

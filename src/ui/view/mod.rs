@@ -339,9 +339,13 @@ pub fn ladder_view(
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let area = frame.area();
-    let list_w = if area.width >= 100 { 28 } else { 22 };
-    let main_w = area.width.saturating_sub(list_w);
     let side = area.width >= SIDE_BY_SIDE_FROM;
+    // Beside each other the step and the live panel need their width: the list gives some.
+    let list_w = match area.width {
+        w if w >= 100 && !(side && w < SIDE_BY_SIDE_FROM + 16) => 28,
+        _ => 22,
+    };
+    let main_w = area.width.saturating_sub(list_w);
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
     let live_need = if side { 0 } else { live::height(view, main_w) };
     let foot_h = header::footer_height(view, area.width);

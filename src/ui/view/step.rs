@@ -28,6 +28,24 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     } else {
         format!(" {name} · {position} ")
     };
+    // Too long for the pane: the step's name stays whole, its place goes short (W 5/12).
+    if width(&title) > area.width as usize {
+        let step_no = step.number.map_or(String::new(), |n| {
+            let of = view
+                .spec
+                .steps
+                .iter()
+                .filter(|s| s.section == step.section)
+                .filter_map(|s| s.number)
+                .max()
+                .unwrap_or(n);
+            format!(
+                " · {} {n}/{of}",
+                crate::ui::text::section_code(step.section)
+            )
+        });
+        title = format!(" {name}{step_no} ");
+    }
     if step.optional {
         title.push_str(&format!(
             "({}) ",

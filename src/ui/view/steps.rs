@@ -120,6 +120,13 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         };
         if i == view.current() {
             current_line = lines.len();
+            // The current step's name is read whole: wrapped under its number, never cut.
+            let body = crate::ui::text::wrap(&text, w.max(8));
+            for (k, l) in body.into_iter().enumerate() {
+                let l = if k == 0 { l } else { format!("      {l}") };
+                lines.push(Line::from(Span::styled(clip(&l, w), style)));
+            }
+            continue;
         }
         lines.push(Line::from(Span::styled(clip(&text, w), style)));
     }
