@@ -13,7 +13,7 @@ const NO_BUS: &str = "unix:path=/nonexistent/jk-commission-test-bus";
 /// Run the real binary with no reachable system bus; also returns how long it took.
 fn run_without_bus(args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let out = crate::common::cmd()
         .args(args)
         .env("DBUS_SYSTEM_BUS_ADDRESS", NO_BUS)
         // A backtrace would be printed if anything panicked or dumped a report.

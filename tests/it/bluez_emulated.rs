@@ -162,7 +162,7 @@ impl Harness {
     /// Run the real binary against this BlueZ.
     fn run(&self, args: &[&str]) -> (Output, Duration) {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+        let out = crate::common::cmd()
             .args(args)
             .env("DBUS_SYSTEM_BUS_ADDRESS", &self.address)
             .env("RUST_BACKTRACE", "1")

@@ -2,10 +2,10 @@
 //! are refused with file:line:column and every semantic mistake at once.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn check_wizard(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    crate::common::cmd()
         .arg("check-wizard")
         .args(args)
         .output()

@@ -3,9 +3,7 @@
 //! `verify`, `run` and `train --check`, and never as raw control characters.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
+use std::process::Output;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -38,7 +36,7 @@ fn answers_with(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
 }
 
 fn run(answers: &Path, out: &Path, key: Option<&Path>) -> Output {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = crate::common::cmd();
     cmd.args(["run", "--sim", "--answers"])
         .arg(answers)
         .arg("--out")
@@ -54,7 +52,7 @@ fn run(answers: &Path, out: &Path, key: Option<&Path>) -> Output {
 fn an_escape_in_the_operators_name_cannot_hide_simulated_bms_in_verify() {
     let tmp = tempfile::tempdir().unwrap();
     let key = tmp.path().join("operator");
-    let made = Command::new(BIN)
+    let made = crate::common::cmd()
         .args(["keygen", "--file"])
         .arg(&key)
         .output()
@@ -69,7 +67,7 @@ fn an_escape_in_the_operators_name_cannot_hide_simulated_bms_in_verify() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let log = std::fs::read_to_string(session.join("log.yaml")).unwrap();
     assert!(log.contains("simulated: true"), "{log}");
-    let verify = Command::new(BIN)
+    let verify = crate::common::cmd()
         .arg("verify")
         .arg(session.join("log.yaml"))
         .output()
@@ -113,7 +111,7 @@ fn train_check_prints_the_scenarios_texts_cleaned() {
     assert_ne!(hostile, original);
     let path = tmp.path().join("hostile.yaml");
     std::fs::write(&path, hostile).unwrap();
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .args(["train", "--check"])
         .arg(&path)
         .env("NO_COLOR", "1")

@@ -1,10 +1,10 @@
 //! Numbers on the command line out of their range are refused by name and range before
 //! anything runs (a huge `--live-timeout` used to panic).
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    crate::common::cmd()
         .args(args)
         .output()
         .expect("the binary runs")

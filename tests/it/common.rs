@@ -33,6 +33,10 @@ pub fn tmp() -> tempfile::TempDir {
 pub fn cmd() -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env("TMPDIR", scratch());
+    // The program speaks the locale's language: the tests read English unless they ask.
+    cmd.env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8");
     cmd
 }
 

@@ -3,14 +3,12 @@
 
 use std::io::Write;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use jk_commission::bms::decode::{decode, encode_cell_info};
 use jk_commission::bms::frame::{RawFrame, FRAME_LEN};
 use jk_commission::bms::model::Frame;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
 
 use crate::vectors;
 
@@ -33,7 +31,7 @@ fn run_on(text: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("capture.hex");
     std::fs::write(&path, text).unwrap();
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .arg("decode")
         .args(args)
         .arg(&path)
@@ -103,7 +101,7 @@ fn messy_captures_from_stdin_decode_too() {
         }
         text += "41 54 0d 0a\n";
     }
-    let mut child = Command::new(BIN)
+    let mut child = crate::common::cmd()
         .args(["decode", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -251,7 +249,7 @@ fn a_frame_cut_off_at_the_end_of_the_capture_is_reported() {
 
 #[test]
 fn a_missing_file_is_named() {
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .args(["decode", "/nonexistent/capture.hex"])
         .output()
         .unwrap();
@@ -339,7 +337,7 @@ fn a_mos_sensor_the_unit_marks_absent_is_null_not_minus_200() {
 #[test]
 fn an_endless_line_is_refused_with_the_limit_and_bounded_memory() {
     use jk_commission::cmd::decode::MAX_LINE_BYTES;
-    let mut child = Command::new(BIN)
+    let mut child = crate::common::cmd()
         .arg("decode")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

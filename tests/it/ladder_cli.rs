@@ -1,11 +1,11 @@
 //! `jk-commission ladder` through the binary: exit codes, JSON and the refusals of bad input.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn ladder(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    crate::common::cmd()
         .arg("ladder")
         .args(args)
         .output()
@@ -270,7 +270,7 @@ fn a_miswired_pack_is_explained_in_polish() {
         );
     }
     // The environment picks the language too, and --lang wins over it.
-    let env_pl = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let env_pl = crate::common::cmd()
         .arg("ladder")
         .args([
             "--chemistry",
@@ -291,7 +291,7 @@ fn a_miswired_pack_is_explained_in_polish() {
         "{}",
         stdout(&env_pl)
     );
-    let flag_wins = Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let flag_wins = crate::common::cmd()
         .arg("ladder")
         .args(["--lang", "en", "--chemistry", "lifepo4", "--cells", "16"])
         .args(["--pack-voltage", &pack()])

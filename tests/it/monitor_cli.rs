@@ -1,11 +1,11 @@
 //! `jk-commission monitor` as a user runs it: the simulated unit, JSON and the table.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 fn monitor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    crate::common::cmd()
         .arg("monitor")
         .args(args)
         .output()

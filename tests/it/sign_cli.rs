@@ -10,8 +10,6 @@ use std::process::{Command, Output, Stdio};
 
 use jk_commission::log::sign::{self, SignError, NAMESPACE};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jk-commission");
-
 /// A small but realistic log, so every byte of it can be flipped in turn.
 /// A small but complete commissioning log: `verify` also checks that a log agrees with itself.
 const SMALL_LOG: &str = "format: jk-commission-log/1
@@ -56,7 +54,7 @@ fn isolated() -> PathBuf {
 }
 
 fn jk(args: &[&str]) -> Output {
-    Command::new(BIN)
+    crate::common::cmd()
         .args(args)
         .env("XDG_CONFIG_HOME", isolated().join("config"))
         .env("XDG_DATA_HOME", isolated().join("data"))
@@ -241,7 +239,7 @@ fn keygen_creates_a_0600_key_that_openssh_reads_and_refuses_to_overwrite() {
 #[cfg(target_os = "linux")]
 fn keygen_defaults_to_the_platform_data_dir() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .arg("keygen")
         .env("XDG_DATA_HOME", dir.path())
         .env("USER", "bob")
@@ -848,7 +846,7 @@ fn an_unauthenticated_signer_exits_3_and_the_workshop_file_is_the_default_anchor
     let workshop = home.path().join("jk-commission/allowed_signers");
     fs::create_dir_all(workshop.parent().unwrap()).unwrap();
     fs::copy(&m.allowed, &workshop).unwrap();
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .arg("verify")
         .arg(m.session.join("log.yaml"))
         .env("XDG_CONFIG_HOME", home.path())
@@ -862,7 +860,7 @@ fn an_unauthenticated_signer_exits_3_and_the_workshop_file_is_the_default_anchor
 fn keygen_trust_adds_the_key_to_the_workshop_allowed_signers() {
     let home = tempfile::tempdir().unwrap();
     let key = home.path().join("op");
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .args(["keygen", "--trust", "--comment", "eve@bench", "--file"])
         .arg(&key)
         .env("XDG_CONFIG_HOME", home.path())
@@ -880,7 +878,7 @@ fn keygen_trust_adds_the_key_to_the_workshop_allowed_signers() {
     );
     // Without --trust (and no terminal to ask on) nothing is added.
     let other = home.path().join("op2");
-    let out = Command::new(BIN)
+    let out = crate::common::cmd()
         .args(["keygen", "--file"])
         .arg(&other)
         .env("XDG_CONFIG_HOME", home.path())

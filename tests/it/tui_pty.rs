@@ -45,6 +45,8 @@ impl Wizard {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("LANG", "en_GB.UTF-8");
+        cmd.env_remove("LC_ALL");
+        cmd.env_remove("LC_MESSAGES");
         cmd.env("HOME", home);
         cmd.env("XDG_DATA_HOME", home.join("data"));
         cmd.env_remove("NO_COLOR");

@@ -32,7 +32,7 @@ impl Tmux {
             home.display().to_string().len() ^ rand_tag(home)
         );
         let mut line = format!(
-            "HOME={} XDG_DATA_HOME={}/data LANG=en_GB.UTF-8 TERM=xterm-256color {BIN}",
+            "env -u LC_ALL -u LC_MESSAGES HOME={} XDG_DATA_HOME={}/data LANG=en_GB.UTF-8 TERM=xterm-256color {BIN}",
             home.display(),
             home.display()
         );

@@ -483,7 +483,7 @@ fn train_check_refuses_a_nan_ambient_instead_of_passing_it() {
     let path = dir.path().join("nan.yaml");
     let text = SCENARIO.replacen("  capacity: 280\n", "  capacity: 280\n  ambient: .nan\n", 1);
     std::fs::write(&path, text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jk-commission"))
+    let out = crate::common::cmd()
         .args(["train", "--check"])
         .arg(&path)
         .output()
