@@ -232,8 +232,62 @@ pub fn frame_json<'a>(frame: &'a Frame, alarms: &'a mut Vec<Alarm>) -> FrameJson
 /// Write a frame as one line of JSON (the object and a newline).
 pub fn write_frame(out: &mut impl io::Write, frame: &Frame) -> io::Result<()> {
     let mut alarms = Vec::new();
-    serde_json::to_writer(&mut *out, &frame_json(frame, &mut alarms)).map_err(io::Error::from)?;
+    let mut json = serde_json::Serializer::with_formatter(&mut *out, Readings);
+    serde::Serialize::serialize(&frame_json(frame, &mut alarms), &mut json)
+        .map_err(io::Error::from)?;
     out.write_all(b"\n")
+}
+
+/// serde_json's compact output, with a quick path for the readings that fill a frame: a
+/// number with at most three decimals (millivolts, milliohms, tenths of a degree) is written
+/// from its integer thousandths. That is the same text as the shortest round-trip form serde
+/// writes (the decimal that parses back to exactly this number), so the JSON is unchanged;
+/// anything else goes the general way.
+struct Readings;
+
+impl serde_json::ser::Formatter for Readings {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, v: f64) -> io::Result<()> {
+        let k = (v * 1000.0).round();
+        if !(v.is_finite() && k.abs() < 1e12 && k / 1000.0 == v)
+            || (v == 0.0 && v.is_sign_negative())
+        {
+            return serde_json::ser::CompactFormatter.write_f64(w, v);
+        }
+        let k = k as i64;
+        let (whole, frac) = (k.unsigned_abs() / 1000, k.unsigned_abs() % 1000);
+        let mut buf = [0u8; 32];
+        let mut at = buf.len();
+        // Fraction: its digits without trailing zeros, at least one.
+        let digits = [
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ];
+        let mut n = 3;
+        while n > 1 && digits[n - 1] == b'0' {
+            n -= 1;
+        }
+        for d in digits[..n].iter().rev() {
+            at -= 1;
+            buf[at] = *d;
+        }
+        at -= 1;
+        buf[at] = b'.';
+        let mut rest = whole;
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if k < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        w.write_all(&buf[at..])
+    }
 }
 
 /// The frame as a JSON value (for tests and callers that inspect it).
@@ -343,6 +397,53 @@ fn cell_info<'a>(c: &'a CellInfo, alarms: &'a [Alarm]) -> CellInfoJson<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick path writes exactly what serde_json writes, for every reading a frame can
+    /// hold and for numbers that must take the general way.
+    #[test]
+    fn readings_are_written_as_serde_writes_them() {
+        use serde_json::ser::{CompactFormatter, Formatter};
+        let general = |v: f64| {
+            let mut out = Vec::new();
+            CompactFormatter.write_f64(&mut out, v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let quick = |v: f64| {
+            let mut out = Vec::new();
+            Readings.write_f64(&mut out, v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        // Every thousandth from -300 to +300 (currents, temperatures, volts, ohms).
+        for k in -300_000i64..=300_000 {
+            let v = k as f64 / 1000.0;
+            assert_eq!(quick(v), general(v), "{k}/1000");
+        }
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..100_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let v = f64::from_bits(rng);
+            if v.is_finite() {
+                assert_eq!(quick(v), general(v), "{v:e}");
+            }
+        }
+        for v in [
+            0.0,
+            -0.0,
+            0.1 + 0.2,
+            1e-7,
+            1e15,
+            1e17,
+            999_999_999.999,
+            -1e9,
+            65_535.0,
+            0.5,
+            -0.5,
+        ] {
+            assert_eq!(quick(v), general(v), "{v:e}");
+        }
+    }
     use crate::bms::model::{Alarm, Layout, LogEntry, Logbook};
     use crate::units::{AmpHours, Amps, Celsius, Ohms, Volts};
     use serde_json::{json, Value};

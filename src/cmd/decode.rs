@@ -289,8 +289,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         crate::clean::clean(&args.input.display().to_string()).into_owned()
     };
-    let reader: Box<dyn BufRead> = if from_stdin {
-        Box::new(BufReader::with_capacity(1 << 16, io::stdin().lock()))
+    let reader: Box<dyn BufRead + Send> = if from_stdin {
+        Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
     } else {
         let file = File::open(&args.input).wrap_err_with(|| format!("cannot open {source}"))?;
         Box::new(BufReader::with_capacity(1 << 16, file))
@@ -312,16 +312,54 @@ fn is_broken_pipe(e: &color_eyre::Report) -> bool {
     })
 }
 
-/// The loop of `decode`, over any reader and writer (errors go to stderr).
+/// Notifications read from the input, many lines at once: the bytes of each, end to end.
+#[derive(Default)]
+struct Batch {
+    /// Every notification's bytes, one after another.
+    bytes: Vec<u8>,
+    /// Per notification: its line number and where its bytes end in `bytes`.
+    ends: Vec<(usize, usize)>,
+    /// The input stopped after these lines: why (a sentence for stderr, exit status 2), or
+    /// a read error.
+    stop: Option<Stop>,
+    /// The number of the last line read, once the input has ended.
+    end: Option<usize>,
+}
+
+/// Why reading stopped early.
+enum Stop {
+    /// Not hex, not a capture line, or a line too long: said on stderr, exit status 2.
+    Refused(String),
+    /// The input could not be read.
+    Io(io::Error),
+}
+
+/// Notifications per batch: enough that handing a batch over costs nothing, few enough that
+/// memory stays small (a batch is some 30 KiB).
+const BATCH_LINES: usize = 256;
+
+/// The loop of `decode`, over any reader and writer (errors go to stderr). Two threads: one
+/// reads and parses the hex, the other decodes and writes the JSON, so a long capture takes
+/// both cores; the order of frames and messages is the input's.
 fn decode_lines(
-    mut reader: impl BufRead,
+    reader: impl BufRead + Send,
     source: &str,
     forced: Option<Layout>,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
-    let mut stream = FrameStream::new(forced);
-    let mut refused = 0usize;
-    let mut decoded = 0usize;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_batches(reader, source, tx));
+        let result = write_frames(&rx, source, forced, out);
+        // Drop the receiver first: a reader still sending sees it gone and stops.
+        drop(rx);
+        result
+    })
+}
+
+/// Read the input and parse each line into bytes, a batch at a time, until the end, a line
+/// that cannot be read, or the other side has gone.
+fn read_batches(mut reader: impl BufRead, source: &str, tx: std::sync::mpsc::SyncSender<Batch>) {
     let mut raw = Vec::with_capacity(1024);
     let mut bytes = Vec::with_capacity(512);
     let mut number = 0usize;
@@ -329,23 +367,23 @@ fn decode_lines(
     // first line that is not blank; its `in` lines are the notifications.
     let mut capture = false;
     let mut first = true;
+    let mut batch = Batch::default();
     loop {
-        let more = match read_line_bounded(&mut reader, &mut raw, MAX_LINE_BYTES) {
-            Ok(more) => more,
-            Err(LineError::TooLong) => {
-                out.flush().ok();
-                eprintln!(
-                    "{source}:{}: line longer than {MAX_LINE_BYTES} bytes: not a capture \
-                     (each line must be one notification in hex)",
-                    number + 1
-                );
-                return Ok(ExitCode::from(2));
+        let stop = match read_line_bounded(&mut reader, &mut raw, MAX_LINE_BYTES) {
+            Ok(true) => None,
+            Ok(false) => {
+                batch.end = Some(number);
+                break;
             }
-            Err(LineError::Io(e)) => {
-                return Err(e).wrap_err_with(|| format!("cannot read {source}"));
-            }
+            Err(LineError::TooLong) => Some(Stop::Refused(format!(
+                "{source}:{}: line longer than {MAX_LINE_BYTES} bytes: not a capture \
+                 (each line must be one notification in hex)",
+                number + 1
+            ))),
+            Err(LineError::Io(e)) => Some(Stop::Io(e)),
         };
-        if !more {
+        if let Some(stop) = stop {
+            batch.stop = Some(stop);
             break;
         }
         number += 1;
@@ -362,46 +400,87 @@ fn decode_lines(
                 Ok(Some(b)) => bytes = b,
                 Ok(None) => continue,
                 Err(problem) => {
-                    out.flush().ok();
-                    eprintln!(
+                    batch.stop = Some(Stop::Refused(format!(
                         "{source}:{number}: not a capture line: {}",
                         crate::clean::clean(&problem)
-                    );
-                    return Ok(ExitCode::from(2));
+                    )));
+                    break;
                 }
             }
         } else if let Err(e) = parse_hex_into(line, &mut bytes) {
-            out.flush().ok();
-            eprintln!(
+            batch.stop = Some(Stop::Refused(format!(
                 "{source}:{number}:{}: not hex: {} (each line must be one notification \
                  in hex)",
                 e.column,
                 crate::clean::clean(&e.problem)
-            );
-            return Ok(ExitCode::from(2));
+            )));
+            break;
         }
         if bytes.is_empty() {
             continue;
         }
-        let mut written = Ok(());
-        stream.push_each(&bytes, |result| match result {
-            Ok(frame) => {
-                decoded += 1;
-                if written.is_ok() {
-                    written = write_frame(out, &frame);
-                }
-            }
-            Err(e) => {
-                refused += 1;
-                out.flush().ok();
-                eprintln!(
-                    "{source}:{number}: frame refused: {}",
-                    crate::clean::clean(&explain(&e))
-                );
-            }
-        });
-        written.wrap_err("cannot write output")?;
+        batch.bytes.extend_from_slice(&bytes);
+        batch.ends.push((number, batch.bytes.len()));
+        if batch.ends.len() == BATCH_LINES && tx.send(std::mem::take(&mut batch)).is_err() {
+            return;
+        }
     }
+    let _ = tx.send(batch);
+}
+
+/// Decode the batches' notifications through one [`FrameStream`] and write each frame.
+fn write_frames(
+    rx: &std::sync::mpsc::Receiver<Batch>,
+    source: &str,
+    forced: Option<Layout>,
+    out: &mut impl Write,
+) -> Result<ExitCode> {
+    let mut stream = FrameStream::new(forced);
+    let mut refused = 0usize;
+    let mut decoded = 0usize;
+    // The reader always ends with a batch that says how; a closed channel without one means
+    // it panicked.
+    let number = loop {
+        let Ok(batch) = rx.recv() else {
+            color_eyre::eyre::bail!("the reader of {source} stopped without a word");
+        };
+        let mut start = 0;
+        for &(number, end) in &batch.ends {
+            let mut written = Ok(());
+            stream.push_each(&batch.bytes[start..end], |result| match result {
+                Ok(frame) => {
+                    decoded += 1;
+                    if written.is_ok() {
+                        written = write_frame(out, &frame);
+                    }
+                }
+                Err(e) => {
+                    refused += 1;
+                    out.flush().ok();
+                    eprintln!(
+                        "{source}:{number}: frame refused: {}",
+                        crate::clean::clean(&explain(&e))
+                    );
+                }
+            });
+            written.wrap_err("cannot write output")?;
+            start = end;
+        }
+        match batch.stop {
+            Some(Stop::Refused(message)) => {
+                out.flush().ok();
+                eprintln!("{message}");
+                return Ok(ExitCode::from(2));
+            }
+            Some(Stop::Io(e)) => {
+                return Err(e).wrap_err_with(|| format!("cannot read {source}"));
+            }
+            None => {}
+        }
+        if let Some(number) = batch.end {
+            break number;
+        }
+    };
     out.flush().wrap_err("cannot write output")?;
     // Up to 3 left-over bytes can only be the start of a header among trailing noise.
     if stream.pending() > 3 {

@@ -387,3 +387,49 @@ fn a_line_at_the_limit_is_read() {
     assert!(err.contains(":2: line longer than"), "{err}");
     assert_eq!(json_lines(&out).len(), 1);
 }
+
+/// A long capture goes through in pieces (the reading and the decoding run side by side): a
+/// frame torn across any of them still decodes, and every refusal is named by its own line,
+/// in the input's order, up to the line that stops the run.
+#[test]
+fn a_long_capture_keeps_its_order_and_its_line_numbers() {
+    let frames = vector("jk02-24s-v10.json");
+    let mut lines = Vec::new();
+    let mut bad = Vec::new();
+    for round in 0..150 {
+        for (i, (bytes, _)) in frames.iter().enumerate() {
+            let mut b = bytes.clone();
+            // Every 37th round the settings frame's sum is wrong.
+            if i == 1 && round % 37 == 0 {
+                b[40] ^= 0x10;
+                bad.push(lines.len() + 3);
+            }
+            lines.extend(lines_of(&b));
+        }
+    }
+    let total = lines.len();
+    lines.push("55 aa zz".into());
+    lines.extend(lines_of(&frames[0].0));
+    let out = run_on(&(lines.join("\n") + "\n"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the line that is not hex stops it"
+    );
+    let err = stderr(&out);
+    let named: Vec<usize> = err
+        .lines()
+        .filter_map(|l| l.split_once("capture.hex:").map(|(_, rest)| rest))
+        .filter_map(|l| l.split_once(": frame refused"))
+        .map(|(n, _)| n.parse().unwrap())
+        .collect();
+    assert_eq!(named, bad, "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with(&format!("capture.hex:{}:7: not hex: 'z' is not a hex digit (each line must be one notification in hex)", total + 1)),
+        "{err}"
+    );
+    // Every good frame before it was written, and none after it.
+    let written = json_lines(&out).len();
+    assert_eq!(written, 150 * frames.len() - bad.len());
+}
