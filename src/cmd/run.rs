@@ -20,6 +20,7 @@ use crate::train::judge::training_section;
 use crate::wizard::answers::Answers;
 use crate::wizard::engine::EntrySource;
 use crate::wizard::spec::tr;
+use crate::wizard::words::say_verbatim as say;
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -168,21 +169,4 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             }
         }
     })
-}
-
-/// A `cli:` text in `lang`, its placeholders filled with these values as they are.
-fn say(
-    spec: &crate::wizard::spec::WizardSpec,
-    lang: &str,
-    key: &str,
-    values: &[(&str, &str)],
-) -> String {
-    crate::wizard::words::Say {
-        key: key.to_string(),
-        args: values
-            .iter()
-            .map(|(k, v)| (k.to_string(), crate::wizard::words::Arg::verbatim(*v)))
-            .collect(),
-    }
-    .render(spec, lang)
 }

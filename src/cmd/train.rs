@@ -26,6 +26,7 @@ use crate::train::shipped;
 use crate::train::trainee::Trainee;
 use crate::ui::app::ScenarioConfig;
 use crate::wizard::spec::WizardSpec;
+use crate::wizard::words::say_verbatim as say;
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
@@ -288,18 +289,6 @@ fn print_result(spec: &WizardSpec, lang: &str, scenario: &Scenario, result: &Che
             line("cli.train.fail", &[]);
         }
     }
-}
-
-/// A `cli:` text in `lang`, its placeholders filled with these values as they are.
-fn say(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
-    crate::wizard::words::Say {
-        key: key.to_string(),
-        args: values
-            .iter()
-            .map(|(k, v)| (k.to_string(), crate::wizard::words::Arg::verbatim(*v)))
-            .collect(),
-    }
-    .render(spec, lang)
 }
 
 fn tempdir() -> color_eyre::Result<PathBuf> {

@@ -38,15 +38,7 @@ pub fn say(spec: &WizardSpec, lang: &str, key: &str) -> String {
 /// The screen's own words for `key` with its `{placeholders}` filled in (values shown as
 /// they are: names, counts, paths).
 pub fn say_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
-    use crate::wizard::words::{Arg, Say};
-    Say {
-        key: key.to_string(),
-        args: values
-            .iter()
-            .map(|(k, v)| (k.to_string(), Arg::verbatim(*v)))
-            .collect(),
-    }
-    .render(spec, lang)
+    crate::wizard::words::say_verbatim(spec, lang, key, values)
 }
 
 /// Replace each `{name}` in `text` by its value.

@@ -176,6 +176,19 @@ impl Say {
     }
 }
 
+/// The words for `key` in `lang`, its placeholders filled with these values as they are
+/// (names, counts, paths): what the screen and the CLI say around the reasons.
+pub fn say_verbatim(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    Say {
+        key: key.to_string(),
+        args: values
+            .iter()
+            .map(|(k, v)| (k.to_string(), Arg::verbatim(*v)))
+            .collect(),
+    }
+    .render(spec, lang)
+}
+
 /// Whether `lang` writes a decimal comma (data: wizard.yaml's `decimal_comma`, else the
 /// built-in list).
 pub fn decimal_comma(spec: &WizardSpec, lang: &str) -> bool {
