@@ -11,7 +11,7 @@ use crate::bms::model::Chemistry;
 use crate::cmd::WizardArgs;
 use crate::units::Volts;
 use crate::wizard::checks::ladder::{check_ladder, wire_count, LadderReport, RowVerdict};
-use crate::wizard::checks::{default_model, typed_decimals, LadderInput};
+use crate::wizard::checks::{typed_decimals, LadderInput};
 use crate::wizard::spec::{tr, WizardSpec};
 use crate::wizard::words::{Arg, Say};
 
@@ -58,37 +58,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         bail!("the wizard has no limits for {chemistry}");
     };
     let cells = args.cells;
-    if cells == 0 {
-        bail!("--cells must be at least 1");
-    }
-    let model = match &args.model {
-        Some(id) => spec.model(id).ok_or_else(|| {
-            let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
-            eyre!(
-                "unknown model '{id}': the wizard knows {}",
-                known.join(", ")
-            )
-        })?,
-        None => default_model(&spec, cells).ok_or_else(|| {
-            let ranges: Vec<String> = spec
-                .models
-                .iter()
-                .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
-                .collect();
-            eyre!(
-                "no BMS model in the wizard takes {cells} cells (they take {})",
-                ranges.join(", ")
-            )
-        })?,
-    };
-    if !(model.min_cells..=model.max_cells).contains(&cells) {
-        bail!(
-            "the {} takes {}–{} cells, not {cells}",
-            tr(&model.name, "en"),
-            model.min_cells,
-            model.max_cells
-        );
-    }
+    let model = crate::cmd::pick_model(&spec, args.model.as_deref(), cells)?;
     // The readings take hyphenated values (a reversed meter reads -3,29, which clap would not
     // see as a number), so an option typed after them arrives here as a reading.
     if let Some(option) = args.readings.iter().find(|r| looks_like_option(r)) {

@@ -117,3 +117,46 @@ pub fn load_scenario(
 ) -> color_eyre::Result<crate::train::scenario::Scenario> {
     crate::train::scenario::Scenario::load(path, spec).map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
+
+/// The BMS model `id` names, else the wizard's default for `cells`; refused by name when the
+/// wizard has no such model or the model does not take that many cells (`ladder`,
+/// `procedure`).
+pub fn pick_model<'s>(
+    spec: &'s crate::wizard::spec::WizardSpec,
+    id: Option<&str>,
+    cells: u32,
+) -> color_eyre::Result<&'s crate::wizard::spec::ModelSpec> {
+    use color_eyre::eyre::eyre;
+    if cells == 0 {
+        return Err(eyre!("--cells must be at least 1"));
+    }
+    let model = match id {
+        Some(id) => spec.model(id).ok_or_else(|| {
+            let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
+            eyre!(
+                "unknown model '{id}': the wizard knows {}",
+                known.join(", ")
+            )
+        })?,
+        None => crate::wizard::checks::default_model(spec, cells).ok_or_else(|| {
+            let ranges: Vec<String> = spec
+                .models
+                .iter()
+                .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
+                .collect();
+            eyre!(
+                "no BMS model in the wizard takes {cells} cells (they take {})",
+                ranges.join(", ")
+            )
+        })?,
+    };
+    if !(model.min_cells..=model.max_cells).contains(&cells) {
+        return Err(eyre!(
+            "the {} takes {}–{} cells, not {cells}",
+            crate::wizard::spec::tr(&model.name, "en"),
+            model.min_cells,
+            model.max_cells
+        ));
+    }
+    Ok(model)
+}

@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use crate::bms::model::Chemistry;
 use crate::cmd::WizardArgs;
-use crate::wizard::checks::default_model;
 use crate::wizard::spec::{
     tr, Check, ChemistrySpec, FieldKind, InputSpec, ModelSpec, StepSpec, WizardSpec,
 };
@@ -103,26 +102,7 @@ pub struct StepOut {
 pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
     let (spec, lang) = crate::cmd::load_wizard(&wizard)?;
     let chemistry: Chemistry = args.chemistry.parse().map_err(|e: String| eyre!(e))?;
-    let model = match &args.model {
-        Some(id) => spec.model(id).ok_or_else(|| {
-            let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
-            eyre!(
-                "unknown model '{id}': the wizard knows {}",
-                known.join(", ")
-            )
-        })?,
-        None => default_model(&spec, args.cells)
-            .ok_or_else(|| eyre!("no BMS model in the wizard takes {} cells", args.cells))?,
-    };
-    if !(model.min_cells..=model.max_cells).contains(&args.cells) {
-        return Err(eyre!(
-            "the model '{}' takes {}–{} cells, not {}",
-            model.id,
-            model.min_cells,
-            model.max_cells,
-            args.cells
-        ));
-    }
+    let model = crate::cmd::pick_model(&spec, args.model.as_deref(), args.cells)?;
     let procedure = build(&spec, &lang, chemistry, args.cells, model)?;
     // Texts may come from a --wizard file: printed cleaned, like every other CLI output.
     let out = match args.format {
