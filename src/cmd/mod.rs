@@ -152,7 +152,8 @@ pub fn pick_model<'s>(
     };
     if !(model.min_cells..=model.max_cells).contains(&cells) {
         return Err(eyre!(
-            "the {} takes {}–{} cells, not {cells}",
+            "the model '{}' ({}) takes {}–{} cells, not {cells}",
+            model.id,
             crate::wizard::spec::tr(&model.name, "en"),
             model.min_cells,
             model.max_cells
