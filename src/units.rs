@@ -56,6 +56,13 @@ pub fn parse_quantity(text: &str, unit: &'static str) -> Result<f64, ParseError>
         .unwrap_or(trimmed.len());
     let (number, suffix) = trimmed.split_at(split);
     let suffix = suffix.trim();
+    // Letters with no number before them ("abc") are not a number, not a unit.
+    if number.trim().is_empty() {
+        return Err(ParseError::NotANumber {
+            text: trimmed.to_string(),
+            unit_hint: hint,
+        });
+    }
     if !suffix.is_empty() && !suffix.eq_ignore_ascii_case(unit) {
         return Err(ParseError::WrongUnit {
             text: trimmed.to_string(),
@@ -240,6 +247,13 @@ mod tests {
         assert_eq!(Volts::parse("  "), Err(ParseError::Empty));
         let wrong = Volts::parse("3.65 A").unwrap_err();
         assert!(wrong.to_string().contains("expected V"), "{wrong}");
+        // Letters alone are no number, whatever unit they spell.
+        for letters in ["abc", "V", "nan", "inf", "°C"] {
+            assert!(
+                matches!(Volts::parse(letters), Err(ParseError::NotANumber { .. })),
+                "{letters}"
+            );
+        }
     }
 
     #[test]
