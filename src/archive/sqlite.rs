@@ -52,6 +52,20 @@ impl Sqlite {
     }
 }
 
+impl Sqlite {
+    /// The number of the archived session whose log has this SHA-256, if there is one.
+    fn id_of(&self, log_sha256: &str) -> Result<Option<i64>, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM sessions WHERE log_sha256 = ?1",
+                [log_sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+    }
+}
+
 impl Store for Sqlite {
     fn migrate(&mut self) -> Result<u32, ArchiveError> {
         self.conn
@@ -89,15 +103,7 @@ impl Store for Sqlite {
 
     fn insert(&mut self, s: &NewSession) -> Result<Inserted, ArchiveError> {
         // Looked up first: an insert that conflicts would still use up a number.
-        let there: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM sessions WHERE log_sha256 = ?1",
-                [&s.log_sha256],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
+        let there = self.id_of(&s.log_sha256)?;
         if let Some(id) = there {
             return Ok(Inserted::AlreadyThere(id));
         }
@@ -128,15 +134,7 @@ impl Store for Sqlite {
                 ],
             )
             .map_err(db)?;
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM sessions WHERE log_sha256 = ?1",
-                [&s.log_sha256],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
+        let id = self.id_of(&s.log_sha256)?;
         let id = id.ok_or_else(|| ArchiveError::Database("the insert left no row".into()))?;
         Ok(if added == 1 {
             Inserted::Added(id)
