@@ -527,7 +527,12 @@ impl<'s, 'w> App<'s, 'w> {
             self.theme,
         );
         view.bench = self.bench.sim().map(|_| self.ui.phone.bench);
-        view.meter = self.meter();
+        // Measured only while the meter is open: a draw comes with every link message.
+        view.meter = if matches!(self.ui.overlay, Some(crate::ui::state::Overlay::Meter)) {
+            self.meter()
+        } else {
+            None
+        };
         view.training = self.training_id();
         terminal.draw(|f| view::draw(f, &view))?;
         Ok(())

@@ -198,7 +198,6 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         }
         return out;
     }
-    let _ = ctrl;
     match key.code {
         KeyCode::Up | KeyCode::BackTab => move_focus(ui, ctx, &rows, -1, &mut out),
         KeyCode::Down | KeyCode::Tab => move_focus(ui, ctx, &rows, 1, &mut out),
@@ -305,14 +304,20 @@ fn meter_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
 
 /// The steps that may be amended from here: earlier, finished, applying.
 pub fn amendable(ctx: &Ctx<'_>) -> Vec<usize> {
+    amendable_in(ctx.state)
+}
+
+/// The steps of `state` that may be amended: none while one is being amended or once the
+/// session is signed off; else every earlier finished step. The go-to list shows these.
+pub fn amendable_in(state: &crate::wizard::engine::State) -> Vec<usize> {
     use crate::wizard::engine::Status;
-    if ctx.state.amending.is_some() || ctx.state.signed_off.is_some() {
+    if state.amending.is_some() || state.signed_off.is_some() {
         return Vec::new();
     }
-    (0..ctx.state.current.min(ctx.state.steps.len()))
+    (0..state.current.min(state.steps.len()))
         .filter(|&i| {
             matches!(
-                ctx.state.steps[i].status(),
+                state.steps[i].status(),
                 Status::Done | Status::Overridden | Status::Skipped
             )
         })

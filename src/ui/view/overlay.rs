@@ -283,7 +283,6 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
 
 /// The finished steps the operator may go to and amend; the cursor on step `cursor`.
 pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize) {
-    use crate::wizard::engine::Status;
     let t = view.theme;
     let spec = view.spec;
     let lang = view.lang;
@@ -295,13 +294,8 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
     }
     let mut rows = Vec::new();
     let mut at = 0;
-    for (i, step) in spec.steps.iter().enumerate().take(view.current()) {
-        let status = view.state.steps[i].status();
-        let open = matches!(status, Status::Done | Status::Overridden | Status::Skipped)
-            && view.state.amending.is_none();
-        if !open {
-            continue;
-        }
+    for i in crate::ui::keys::amendable_in(view.state) {
+        let step = &spec.steps[i];
         if i == cursor {
             at = rows.len();
         }
