@@ -88,7 +88,8 @@ pub struct Clean<T>(pub T);
 
 impl<T: fmt::Display> fmt::Display for Clean<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&clean(&self.0.to_string()))
+        // `pad`, so `{:<16}` around a cleaned value still lines a table up.
+        f.pad(&clean(&self.0.to_string()))
     }
 }
 
@@ -97,13 +98,19 @@ pub struct CleanLines<T>(pub T);
 
 impl<T: fmt::Display> fmt::Display for CleanLines<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&clean_lines(&self.0.to_string()))
+        f.pad(&clean_lines(&self.0.to_string()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cleaned_value_keeps_its_column_width() {
+        assert_eq!(format!("[{:<6}]", Clean("ab\x1bc")), "[ab␛c  ]");
+        assert_eq!(format!("[{:>4}]", Clean("x")), "[   x]");
+    }
 
     /// Whether a terminal could act on anything in `s`.
     fn inert(s: &str) -> bool {

@@ -418,14 +418,19 @@ mod tests {
             let v = k as f64 / 1000.0;
             assert_eq!(quick(v), general(v), "{k}/1000");
         }
+        // Thousandths up to the quick path's limit (1e12 of them), and arbitrary numbers that
+        // must take the general way.
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..100_000 {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            let v = f64::from_bits(rng);
-            if v.is_finite() {
-                assert_eq!(quick(v), general(v), "{v:e}");
+            let k = (rng % 2_000_000_000_000) as i64 - 1_000_000_000_000;
+            let v = k as f64 / 1000.0;
+            assert_eq!(quick(v), general(v), "{k}/1000");
+            let any = f64::from_bits(rng);
+            if any.is_finite() {
+                assert_eq!(quick(any), general(any), "{any:e}");
             }
         }
         for v in [

@@ -335,7 +335,7 @@ fn show(archive: &mut Archive, id: i64) -> color_eyre::Result<ExitCode> {
     println!(
         "  archived:    {} (log sha256 {})",
         Clean(&r.archived_at),
-        r.log_sha256
+        Clean(&r.log_sha256)
     );
     println!("  folder:      {}", Clean(&r.folder));
     let folder = PathBuf::from(&r.folder);

@@ -294,7 +294,11 @@ fn the_live_panel_sits_beside_the_step_from_120_columns_and_below_it_under() {
     let state = at(&spec, index, "lifepo4", 16, "pb2a16s20p");
     let ui = UiState::new(&state);
     let v = view(&spec, &state, &ui);
-    let row_of = |text: &str, what: &str| text.lines().position(|l| l.contains(what));
+    let row_of = |text: &str, what: &str| {
+        text.lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what:?} is not on the screen:\n{text}"))
+    };
     let wide = screen(&v, jk_commission::ui::view::SIDE_BY_SIDE_FROM, 40);
     assert_eq!(
         row_of(&wide, "Live BMS data"),

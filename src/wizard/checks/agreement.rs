@@ -37,7 +37,9 @@ pub fn ladder_against_cells(
         let (Some(meter), true, Some(unit)) = (meter, connected, cells.cell_voltages.get(k)) else {
             continue;
         };
-        if (meter.0 - unit.0).abs() > tolerance.0 + 1e-9 {
+        // Written so that a reading that is not a number is pointed out, never taken as agreeing.
+        let agrees = (meter.0 - unit.0).abs() <= tolerance.0 + 1e-9;
+        if !agrees {
             out.push(Disagreement {
                 cell: k as u32 + 1,
                 meter,
@@ -72,6 +74,10 @@ mod tests {
         let d = ladder_against_cells(&ladder(&[3.30, 6.66, 9.90]), &unit, Volts(0.05));
         assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![2, 3]);
         assert!((d[0].meter.0 - 3.36).abs() < 1e-9 && d[0].unit == Volts(3.30));
+        // A cell voltage that is not a number never counts as agreeing.
+        let odd = cells(&[3.30, f64::NAN, 3.30]);
+        let d = ladder_against_cells(&ladder(&[3.30, 6.60, 9.90]), &odd, Volts(0.05));
+        assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![2]);
     }
 
     #[test]
