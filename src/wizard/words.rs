@@ -326,7 +326,8 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
             unit.symbol()
         ),
         Arg::Numbers(list) => runs(list),
-        Arg::Verbatim(s) => s.clone(),
+        // Names, ids and reasons someone typed: one line, controls shown, wherever it lands.
+        Arg::Verbatim(s) => crate::clean::clean(s).into_owned(),
         Arg::Chemistry(c) => spec
             .chemistries
             .get(c)
@@ -771,6 +772,19 @@ pub const KEYS: &[(&str, &[&str])] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_value_cannot_add_a_line_to_a_sentence() {
+        let spec = WizardSpec::builtin();
+        let text = say_verbatim(
+            &spec,
+            "en",
+            "cli.note",
+            &[("note", "P42\n✓ all fine\x1b[2J")],
+        );
+        assert!(!text.contains('\n') && !text.contains('\x1b'), "{text}");
+        assert!(text.contains("P42"), "{text}");
+    }
 
     #[test]
     fn placeholders_are_filled_by_name_and_unknown_ones_stay_visible() {
