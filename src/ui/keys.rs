@@ -640,6 +640,17 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    /// What the keys see on `state`: no gate verdicts, no meter; the simulator or not.
+    fn ctx<'a>(spec: &'a WizardSpec, state: &'a State, sim: bool) -> Ctx<'a> {
+        Ctx {
+            spec,
+            state,
+            gates: &[],
+            sim,
+            meter: None,
+        }
+    }
+
     fn typed(ui: &mut UiState, ctx: &Ctx<'_>, text: &str) {
         for c in text.chars() {
             assert!(handle_key(ui, ctx, key(KeyCode::Char(c))).is_empty());
@@ -679,13 +690,7 @@ mod tests {
     fn a_typed_reading_is_sent_as_typed_and_the_focus_moves_on_when_accepted() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.ladder");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3,65");
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
@@ -720,13 +725,7 @@ mod tests {
     fn esc_drops_the_typing_first_and_goes_back_only_then() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.ladder");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3.");
         assert!(handle_key(&mut ui, &ctx, key(KeyCode::Esc)).is_empty());
@@ -741,13 +740,7 @@ mod tests {
     fn help_and_quit_ask_before_anything_happens() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.pin1_minus");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('?')));
         assert_eq!(ui.overlay, Some(Overlay::Help));
@@ -772,13 +765,7 @@ mod tests {
         state.steps[i].checked.insert("all_attached".into());
         let mut ui = UiState::new(&state);
         ui.focus = 1;
-        let mut ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let mut ctx = ctx(&spec, &state, true);
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert_eq!(
             actions,
@@ -811,11 +798,8 @@ mod tests {
         };
         let gates = [failing, safety];
         let ctx = Ctx {
-            spec: &spec,
-            state: &state,
             gates: &gates,
-            sim: false,
-            meter: None,
+            ..ctx(&spec, &state, false)
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('o')));
@@ -854,13 +838,7 @@ mod tests {
     fn in_an_entry_letters_type_and_only_ctrl_keys_command() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "setup.pack");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         // The operator's name: every letter goes into it, commands among them.
         typed(&mut ui, &ctx, "qasogv?");
@@ -894,13 +872,7 @@ mod tests {
     fn off_an_entry_the_letters_act() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.pin1_minus");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
         assert_eq!(ui.overlay, Some(Overlay::Phone));
@@ -919,13 +891,7 @@ mod tests {
     fn enter_on_a_row_of_the_simulated_app_applies_it_and_moves_on() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "config.battery_type");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         ui.overlay = Some(Overlay::Phone);
         ui.phone.focus = 2;
@@ -951,11 +917,8 @@ mod tests {
             output: crate::units::Volts(0.0),
         };
         let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
             meter: Some(&readings),
+            ..ctx(&spec, &state, true)
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, ctrl('v'));

@@ -25,6 +25,21 @@ impl Tmux {
             .is_ok_and(|o| o.status.success())
     }
 
+    /// Whether the walk can run: tmux is there, or the test says "SKIPPED" and why. With
+    /// `JK_REQUIRE_TMUX=1` (CI, which installs tmux) a missing tmux fails the test instead,
+    /// so the walks never pass without having walked.
+    fn present() -> bool {
+        if Tmux::available() {
+            return true;
+        }
+        assert!(
+            std::env::var("JK_REQUIRE_TMUX").as_deref() != Ok("1"),
+            "JK_REQUIRE_TMUX=1 but tmux is not on PATH: the TUI walk cannot run"
+        );
+        eprintln!("SKIPPED: no tmux on PATH (CI installs it: .ci/run)");
+        false
+    }
+
     fn start(args: &[&str], home: &Path) -> Tmux {
         let socket = format!(
             "jk-walk-{}-{}",
@@ -230,8 +245,7 @@ fn to_the_protection_test(t: &mut Tmux, wrong_type: bool) {
 
 #[test]
 fn a_stranger_commissions_the_default_pack_to_a_signed_pass_in_150_keys() {
-    if !Tmux::available() {
-        eprintln!("skipped: no tmux (CI installs it: .ci/run)");
+    if !Tmux::present() {
         return;
     }
     let home = tmp();
@@ -284,8 +298,7 @@ fn a_stranger_commissions_the_default_pack_to_a_signed_pass_in_150_keys() {
 
 #[test]
 fn a_wrong_battery_type_and_a_pack_form_typo_are_fixed_without_walking_again() {
-    if !Tmux::available() {
-        eprintln!("skipped: no tmux (CI installs it: .ci/run)");
+    if !Tmux::present() {
         return;
     }
     let home = tmp();
