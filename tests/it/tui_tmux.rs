@@ -1,7 +1,7 @@
 //! A stranger's walk at 80×24, scripted through tmux (send-keys, capture-pane) and counted
 //! key by key: the default simulated pack to a signed PASS in at most 150 keys; a wrong
 //! battery type corrected without a dead end; a pack-form typo fixed from the protection test
-//! in at most five keys besides the corrected text, the later steps kept.
+//! in at most five keys in all (the corrected character included), the later steps kept.
 
 use std::path::Path;
 use std::process::Command;
@@ -305,18 +305,21 @@ fn a_wrong_battery_type_and_a_pack_form_typo_are_fixed_without_walking_again() {
     let out = home.path().join("session");
     let mut t = Tmux::start(&["--sim", "--out", out.to_str().unwrap()], home.path());
     to_the_protection_test(&mut t, true);
-    // At the protection test: the pack id was typed "P!". Go to the pack form, fix it, back.
+    // At the protection test: the pack id was typed "P!". `g` lists the finished steps and
+    // the pack form's entries with what was typed; `4` opens the pack id, Backspace takes the
+    // wrong character, `1` types the right one, Enter saves it and goes back. Every key counts.
     let before = t.keys;
-    t.keys(&["g", "Enter"]);
+    t.keys(&["g"]);
+    let list = t.wait_for("4 Pack id: P!");
+    assert!(list.contains("1 Your name: Ann"), "{list}");
+    t.keys(&["4"]);
     t.wait_for("Amending");
-    // The focus is on the first row not filled (the optional trainer); the pack id is next.
-    t.keys(&["Down"]);
-    t.text("P1");
-    let typed = 2;
-    t.keys(&["Enter", "Escape"]);
+    t.keys(&["BSpace"]);
+    t.text("1");
+    t.keys(&["Enter"]);
     let back = t.wait_for("Simulator: press a");
-    let commands = t.keys - before - typed;
-    assert!(commands <= 5, "{commands} keys besides the text");
+    let keys = t.keys - before;
+    assert!(keys <= 5, "{keys} keys, the corrected character included");
     assert!(back.contains("Protection test"), "{back}");
     // Nothing depended on the pack id: every step before the test is still done.
     assert!(back.contains("✓ C 8") && back.contains("✓ W12"), "{back}");
@@ -328,5 +331,12 @@ fn a_wrong_battery_type_and_a_pack_form_typo_are_fixed_without_walking_again() {
         "the journal has the amendment"
     );
     assert!(journal.contains(r#""after":"P1""#), "{journal}");
-    eprintln!("typo fixed in {commands} keys besides the corrected text");
+    // Only the pack id changed, and no later step is to be walked again.
+    let amended = journal
+        .lines()
+        .find(|l| l.contains(r#""event":"amended""#))
+        .unwrap();
+    assert!(amended.contains(r#""before":"P!""#), "{amended}");
+    assert!(amended.contains(r#""recheck":[]"#), "{amended}");
+    eprintln!("typo fixed in {keys} keys in all");
 }
