@@ -45,7 +45,9 @@ pub fn without_password(url: &str) -> String {
     };
     // The last `@` ends the user part: a password may hold an `@` or `/` of its own.
     let host_from = rest.rfind('@').map_or(0, |at| at + 1);
-    let path_from = rest[host_from..].find('/').map_or(rest.len(), |i| host_from + i);
+    let path_from = rest[host_from..]
+        .find('/')
+        .map_or(rest.len(), |i| host_from + i);
     let (authority, path) = rest.split_at(path_from);
     let host = match authority.rsplit_once('@') {
         Some((auth, host)) => {

@@ -76,15 +76,13 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
             .position(|(x, _)| *x == k)
             .unwrap_or(usize::MAX)
     };
-    let mut values: Vec<(&String, &String)> =
-        log.settings.iter().flat_map(|s| s.values.iter()).collect();
-    values.sort_by_key(|(k, _)| order(k));
-    let settings: Vec<minijinja::Value> = log
-        .settings
-        .iter()
-        .flat_map(|s| {
-            values.iter().map(move |(k, v)| {
-                let (k, v) = (*k, *v);
+    let mut settings: Vec<minijinja::Value> = Vec::new();
+    if let Some(s) = &log.settings {
+        let mut values: Vec<(&String, &String)> = s.values.iter().collect();
+        values.sort_by_key(|(k, _)| order(k));
+        settings = values
+            .into_iter()
+            .map(|(k, v)| {
                 let expected = s.expected.get(k);
                 minijinja::context! {
                     label => app_label(k),
@@ -94,8 +92,8 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
                     ok => expected.map(|e| meets(v, e)),
                 }
             })
-        })
-        .collect();
+            .collect();
+    }
     // Eight cells to a row: a 16-column row was wider than an A4 page (measured in Chromium:
     // 762 px against 680 px of text width).
     let cell_rows: Vec<Vec<minijinja::Value>> = log
@@ -179,7 +177,7 @@ pub fn cells_svg(log: &CommissioningLog) -> String {
     }
     out.push_str(&format!(
         r#"<text x="{PAD}" y="14" font-size="11">cells at sign-off · spread {}</text></svg>"#,
-        crate::clean::clean(&cells.delta).replace(['<', '>', '&'], "")
+        minijinja::HtmlEscape(&crate::clean::clean(&cells.delta))
     ));
     out
 }

@@ -63,6 +63,34 @@ fn the_report_reads_like_a_certificate() {
     assert!(!report.contains("http"), "no network reference");
 }
 
+#[test]
+fn text_in_the_charts_is_escaped_and_every_setting_is_shown_once() {
+    let dir = tmp();
+    let session = commissioned(dir.path());
+    let text_log = std::fs::read_to_string(session.join("log.yaml")).unwrap();
+    let mut log: jk_commission::log::record::CommissioningLog =
+        serde_yaml::from_str(&text_log).unwrap();
+    // A log edited by hand (or by a hostile tool) carries markup where a number belongs.
+    log.cells.as_mut().unwrap().delta = "5 mV</text><script>x</script>&".into();
+    let html = jk_commission::log::report::render(&log, &text_log, None);
+    let chart = html.split("<svg").nth(1).unwrap();
+    assert!(!html.contains("<script>"), "markup got through");
+    assert!(
+        chart.contains("spread 5 mV&lt;&#x2f;text&gt;&lt;script&gt;x&lt;&#x2f;script&gt;&amp;"),
+        "{chart}"
+    );
+    // Each setting read back is one row of the table, under its app label.
+    let settings = log.settings.as_ref().unwrap();
+    assert!(settings.values.len() > 5);
+    let table = html.split("Setting (as named in JK's app)").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(
+        table.matches("<tr><td>").count(),
+        settings.values.len(),
+        "one row per setting: {table}"
+    );
+}
+
 /// A Chromium to print with, or why there is none.
 fn browser() -> Result<String, String> {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
