@@ -10,6 +10,7 @@ mod header;
 mod live;
 mod overlay;
 mod phone;
+mod rewire;
 mod step;
 mod steps;
 mod summary;
@@ -390,6 +391,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Phone) => phone::render(frame, body, view),
         Some(Overlay::Meter) => overlay::meter(frame, body, view),
         Some(Overlay::Goto(cursor)) => overlay::goto(frame, body, view, *cursor),
+        Some(Overlay::Rewire(form)) => rewire::render(frame, body, view, form),
         None => {}
     }
 }
