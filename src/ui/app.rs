@@ -449,7 +449,19 @@ impl<'s, 'w> App<'s, 'w> {
                     .map_err(|e| e.to_string())
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                // An amended entry's Enter leaves the step too, once the entry was taken.
+                if let Action::Commit {
+                    then: Some(then), ..
+                } = action
+                {
+                    if !events
+                        .iter()
+                        .any(|e| matches!(e, Event::EntryRejected { .. }))
+                    {
+                        events.extend(self.input(then.clone()).map_err(|e| e.to_string())?);
+                    }
+                }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
                     self.sign_off();
                 }

@@ -814,6 +814,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.run.report", &["path"]),
     ("cli.run.resuming", &["dir", "id", "title"]),
     ("ui.footer.save", &[]),
+    ("ui.footer.save_back", &[]),
     ("ui.footer.ok", &[]),
     ("ui.footer.back", &[]),
     ("ui.footer.skip", &[]),
