@@ -418,7 +418,12 @@ impl<'s, 'w> App<'s, 'w> {
         };
         for action in actions {
             let outcome = self.execute(&action);
-            self.ui.after(&action, &outcome);
+            self.ui.after(
+                &action,
+                &outcome,
+                self.bench.session.engine.spec(),
+                &self.lang,
+            );
             self.ui
                 .sync(self.bench.session.engine.spec(), &self.bench.session.state);
         }
