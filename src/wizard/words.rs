@@ -88,6 +88,8 @@ pub enum Arg {
     Text(Text),
     /// A sentence (or part of one) of its own.
     Say(Box<Say>),
+    /// Sentences one after another, `; ` between them (the reasons of one refusal).
+    List(Vec<Say>),
 }
 
 impl Arg {
@@ -343,6 +345,11 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
         ),
         Arg::Text(t) => tr(t, lang).to_string(),
         Arg::Say(s) => render(spec, lang, s),
+        Arg::List(list) => list
+            .iter()
+            .map(|s| render(spec, lang, s))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -394,6 +401,19 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("entry.not_an_integer", &["field", "text"]),
     ("entry.out_of_range", &["field", "range", "value"]),
     ("entry.unknown_option", &["field", "options", "text"]),
+    (
+        "train.overridden",
+        &["by", "gate", "reason", "role", "step"],
+    ),
+    ("train.other_reason", &["gate", "reasons", "step", "want"]),
+    ("train.not_shown", &["gate", "step"]),
+    ("train.not_reached", &["gate", "step"]),
+    ("train.pass_refused", &["gates", "step"]),
+    ("train.pass_open", &[]),
+    ("train.not_caught", &["fault", "gate", "step", "why"]),
+    ("train.unexplained_stop", &["gates", "step"]),
+    ("train.neither", &[]),
+    ("train.part.gate", &["gate", "reasons"]),
     ("fact.chemistry", &[]),
     ("fact.cells", &[]),
     ("fact.capacity", &[]),
