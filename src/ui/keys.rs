@@ -805,14 +805,14 @@ mod tests {
             step: "wiring.ladder".into(),
             field: "cell 1".into(),
             text: "3,65".into(),
-            error: "no".into(),
+            error: crate::wizard::words::Say::plain("no_cell_data"),
         }]);
-        ui.after(&expected, &refused);
+        ui.after(&expected, &refused, ctx.spec, "en");
         assert_eq!(ui.focus, 0);
         assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("3,65"));
         assert!(ui.notice.is_some(), "the refusal is shown");
         // Accepted: the buffer goes and the next cell is focused.
-        ui.after(&expected, &Ok(Vec::new()));
+        ui.after(&expected, &Ok(Vec::new()), ctx.spec, "en");
         assert_eq!(ui.focus, 1);
         assert!(ui.buffers.is_empty());
     }
@@ -1040,7 +1040,7 @@ mod tests {
             Some(Overlay::Meter),
             "the next row is measured too"
         );
-        ui.after(&actions[0], &Ok(Vec::new()));
+        ui.after(&actions[0], &Ok(Vec::new()), ctx.spec, "en");
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert!(
             matches!(&actions[0], Action::Commit { input: Input::Field { text, .. }, .. } if text == "3.276")
