@@ -643,7 +643,6 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.gate.safety", &[]),
     ("ui.gate.overridable", &[]),
     ("ui.footer.signed_off", &["dir"]),
-    ("ui.help.keys", &[]),
     ("ui.help.step_list", &[]),
     ("ui.help.sections", &[]),
     ("ui.help.gates", &[]),
