@@ -158,7 +158,10 @@ mod tests {
             vec!["cell OVP is", "3,65\u{a0}V now"]
         );
         // Ordinary spaces still break.
-        assert_eq!(wrap("cell OVP is 3,65 V", 16), vec!["cell OVP is 3,65", "V"]);
+        assert_eq!(
+            wrap("cell OVP is 3,65 V", 16),
+            vec!["cell OVP is 3,65", "V"]
+        );
     }
 
     #[test]

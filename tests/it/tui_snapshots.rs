@@ -625,7 +625,10 @@ fn the_help_shows_all_its_text_at_80x24_in_every_language() {
             texts.push(say(&spec, lang, what));
         }
         for t in &texts {
-            assert!(shows(&words, t), "{lang}: help does not show {t:?}:\n{text}");
+            assert!(
+                shows(&words, t),
+                "{lang}: help does not show {t:?}:\n{text}"
+            );
         }
     }
 }
