@@ -1106,7 +1106,7 @@ mod tests {
             }
         );
         let outcome = engine.step(&mut state, amend.clone(), 1).unwrap();
-        ui.after(&actions[0], &Ok(outcome));
+        ui.after(&actions[0], &Ok(outcome), &spec, "en");
         ui.sync(&spec, &state);
         assert_eq!(
             ui.focus, 3,
@@ -1223,7 +1223,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Home));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Char('9')));
         assert_eq!(ui.focus_next, Some(8));
-        ui.after(&actions[0], &Err("no".into()));
+        ui.after(&actions[0], &Err("no".into()), &spec, "en");
         assert_eq!(ui.focus_next, None);
     }
 }

@@ -664,3 +664,59 @@ fn state_entered(state: &State, index: usize) -> i64 {
     let r = &state.steps[index];
     r.visited_at.or(r.entered_at).unwrap()
 }
+
+/// The words of a rendered screen in reading order, the window frames left out.
+fn screen_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "│┌┐└┘─\"".contains(c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `text`'s words stand one after the other somewhere on `screen` (a text wrapped
+/// over several rows still reads as one run).
+fn shows(screen: &[String], text: &str) -> bool {
+    let want = screen_words(text);
+    !want.is_empty() && screen.windows(want.len()).any(|w| w == want.as_slice())
+}
+
+/// Every line of the help is readable at 80×24 in every language: its title, every key's
+/// words, the step list's marks, the sections and the gates, none cut off or clipped.
+#[test]
+fn the_help_shows_all_its_text_at_80x24_in_every_language() {
+    use jk_commission::ui::keys::KEYS;
+    use jk_commission::ui::text::{label, say};
+    let spec = spec();
+    let state = at_step(&spec, "wiring.ladder", 16);
+    let mut ui = UiState::new(&state);
+    ui.overlay = Some(Overlay::Help);
+    for lang in &spec.languages {
+        let text = screen(&view_in(&spec, &state, &ui, Mode::Sim, lang), 80, 24);
+        let words = screen_words(&text);
+        let mut texts = vec![label(&spec, lang, "help").to_string()];
+        for key in [
+            "ui.help.close",
+            "ui.help.step_list",
+            "ui.mark.done",
+            "ui.mark.current",
+            "ui.mark.blocked",
+            "ui.mark.overridden",
+            "ui.mark.skipped",
+            "ui.mark.pending",
+            "ui.help.sections",
+            "ui.help.gates",
+        ] {
+            texts.push(say(&spec, lang, key));
+        }
+        for (keys, what) in KEYS {
+            texts.push(keys.to_string());
+            texts.push(say(&spec, lang, what));
+        }
+        for t in &texts {
+            assert!(
+                shows(&words, t),
+                "{lang}: help does not show {t:?}:\n{text}"
+            );
+        }
+    }
+}
