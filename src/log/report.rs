@@ -2,7 +2,6 @@
 //! from the log itself so the two cannot disagree.
 
 use crate::log::record::CommissioningLog;
-use crate::wizard::engine::EntrySource;
 use crate::wizard::spec::{tr, WizardSpec};
 use crate::wizard::words;
 
@@ -94,24 +93,6 @@ impl Words<'_> {
     /// A voltage with three decimals, written the language's way (3,650 V in Polish).
     fn volts(&self, v: f64) -> String {
         format!("{} V", words::number(self.spec, self.lang, v, 3))
-    }
-
-    /// Who made the entries, in words.
-    fn entries(&self, entries: &[EntrySource]) -> String {
-        if entries.is_empty() {
-            return self.say("entries.unknown", &[]);
-        }
-        let one = |e: &EntrySource| match e {
-            EntrySource::Operator => self.say("entries.operator", &[]),
-            EntrySource::AnswersFile { file, sha256 } => {
-                self.say("entries.answers", &[("file", file), ("sha256", sha256)])
-            }
-            EntrySource::SimulatedTrainee { scenario } => {
-                self.say("entries.trainee", &[("scenario", scenario)])
-            }
-        };
-        let then = self.say("entries.then", &[]);
-        entries.iter().map(one).collect::<Vec<_>>().join(&then)
     }
 
     /// A step in this language where the wizard knows it (its heading, the items confirmed
@@ -285,7 +266,7 @@ pub fn render(
         test_svg => minijinja::Value::from_safe_string(test_svg(log, spec, lang)),
         log_sha256 => crate::wizard::spec::sha256_hex(log_text.as_bytes()),
         fingerprint => fingerprint,
-        entries => words.entries(&log.entries_made_by),
+        entries => crate::log::record::describe_entries_in(spec, lang, &log.entries_made_by),
         scripted => crate::log::record::is_scripted(&log.entries_made_by),
     };
     env.render_str(TEMPLATE, ctx)

@@ -560,7 +560,7 @@ fn commit(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row, advance: bool) -
         input,
         key,
         advance,
-        then: None,
+        leave: false,
     })
 }
 
@@ -599,7 +599,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
                         },
                         key: field.id.clone(),
                         advance: false,
-                        then: None,
+                        leave: false,
                     })
             }
             _ => commit(ui, ctx, index, row, false),
@@ -616,7 +616,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
             input,
             key,
             advance,
-            then: Some(Input::Next),
+            leave: true,
         }],
         _ => vec![leave],
     }
@@ -652,7 +652,7 @@ fn enter(
                     },
                     key: field.id.clone(),
                     advance: true,
-                    then: None,
+                    leave: false,
                 });
             }
         }
@@ -914,7 +914,7 @@ mod tests {
             },
             key: "cell 1".into(),
             advance: true,
-            then: None,
+            leave: false,
         };
         assert_eq!(actions, vec![expected.clone()]);
         // Refused: the text stays to be corrected, the focus stays.
@@ -923,14 +923,14 @@ mod tests {
             step: "wiring.ladder".into(),
             field: "cell 1".into(),
             text: "3,65".into(),
-            error: "no".into(),
+            error: crate::wizard::words::Say::plain("no_cell_data"),
         }]);
-        ui.after(&expected, &refused);
+        ui.after(&expected, &refused, ctx.spec, "en");
         assert_eq!(ui.focus, 0);
         assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("3,65"));
         assert!(ui.notice.is_some(), "the refusal is shown");
         // Accepted: the buffer goes and the next cell is focused.
-        ui.after(&expected, &Ok(Vec::new()));
+        ui.after(&expected, &Ok(Vec::new()), ctx.spec, "en");
         assert_eq!(ui.focus, 1);
         assert!(ui.buffers.is_empty());
     }
@@ -1148,7 +1148,7 @@ mod tests {
                 },
                 key: "lowest_cell".into(),
                 advance: true,
-                then: None,
+                leave: false,
             }]
         );
         assert_eq!(
@@ -1156,7 +1156,7 @@ mod tests {
             Some(Overlay::Meter),
             "the next row is measured too"
         );
-        ui.after(&actions[0], &Ok(Vec::new()));
+        ui.after(&actions[0], &Ok(Vec::new()), ctx.spec, "en");
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert!(
             matches!(&actions[0], Action::Commit { input: Input::Field { text, .. }, .. } if text == "3.276")
@@ -1222,7 +1222,7 @@ mod tests {
             }
         );
         let outcome = engine.step(&mut state, amend.clone(), 1).unwrap();
-        ui.after(&actions[0], &Ok(outcome));
+        ui.after(&actions[0], &Ok(outcome), &spec, "en");
         ui.sync(&spec, &state);
         assert_eq!(
             ui.focus, 3,
@@ -1243,7 +1243,7 @@ mod tests {
                 },
                 key: "pack_id".into(),
                 advance: false,
-                then: Some(Input::Next),
+                leave: true,
             }]
         );
         assert_eq!(keys, 5, "g 4 Backspace 1 Enter");
@@ -1275,7 +1275,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Right));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Enter));
         assert!(
-            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, then: Some(Input::Next), .. }] if field == "chemistry"),
+            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, leave: true, .. }] if field == "chemistry"),
             "{actions:?}"
         );
         // ↓ saves what was typed and moves on, to change a second entry.
@@ -1286,7 +1286,7 @@ mod tests {
             matches!(
                 &actions[..],
                 [Action::Commit {
-                    then: None,
+                    leave: false,
                     advance: false,
                     ..
                 }]
@@ -1309,7 +1309,7 @@ mod tests {
             &handle_key(&mut ui, &c, key(KeyCode::Enter))[..],
             [Action::Commit {
                 advance: true,
-                then: None,
+                leave: false,
                 ..
             }]
         ));
@@ -1339,7 +1339,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Home));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Char('9')));
         assert_eq!(ui.focus_next, Some(8));
-        ui.after(&actions[0], &Err("no".into()));
+        ui.after(&actions[0], &Err("no".into()), &spec, "en");
         assert_eq!(ui.focus_next, None);
     }
 

@@ -139,7 +139,7 @@ pub fn rejection<'s>(
     state: &'s State,
     index: usize,
     row: &Row,
-) -> Option<&'s (String, String)> {
+) -> Option<&'s (String, crate::wizard::words::Say)> {
     let step = &spec.steps[index];
     let record = state.steps.get(index)?;
     let key = match row {
@@ -337,8 +337,8 @@ impl UiState {
 
     /// After an action was carried out: a typed entry the engine accepted clears its buffer
     /// (and moves the focus on when asked); a refused one stays to be corrected; an accepted
-    /// override closes its form; every refusal becomes the notice.
-    pub fn after(&mut self, action: &Action, outcome: &Outcome) {
+    /// override closes its form; every refusal becomes the notice, in `lang`.
+    pub fn after(&mut self, action: &Action, outcome: &Outcome, spec: &WizardSpec, lang: &str) {
         match outcome {
             Err(message) => {
                 // Refused (an amendment not allowed): no later step change takes the focus.
@@ -350,7 +350,7 @@ impl UiState {
             }
             Ok(events) => {
                 let rejected = events.iter().find_map(|e| match e {
-                    Event::EntryRejected { error, .. } => Some(error.clone()),
+                    Event::EntryRejected { error, .. } => Some(error.render(spec, lang)),
                     _ => None,
                 });
                 match action {

@@ -41,13 +41,15 @@ pub fn say_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)
     crate::wizard::words::say_verbatim(spec, lang, key, values)
 }
 
-/// Replace each `{name}` in `text` by its value.
+/// Replace each `{name}` in `text` by its value, in one pass through the words' one renderer:
+/// a value that itself holds `{other}` is shown as typed, never filled again.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
-    let mut out = text.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
+    crate::wizard::words::fill(text, |name| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    })
 }
 
 /// The label of a section.
@@ -92,7 +94,12 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
     for paragraph in text.split('\n') {
         let mut line = String::new();
         let mut used = 0;
-        for word in paragraph.split_whitespace() {
+        // A no-break space (U+00A0: a number and its unit, a mark and its word) holds its
+        // neighbours together, as in ratatui's own wrapping.
+        for word in paragraph
+            .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+            .filter(|w| !w.is_empty())
+        {
             let mut word = word.to_string();
             let mut w = width(&word);
             while w > max {
@@ -146,11 +153,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_no_break_space_keeps_a_number_with_its_unit() {
+        // "3,65 V" at the end of a row: the V may not start the next row alone.
+        assert_eq!(
+            wrap("cell OVP is 3,65\u{a0}V now", 16),
+            vec!["cell OVP is", "3,65\u{a0}V now"]
+        );
+        // Ordinary spaces still break.
+        assert_eq!(
+            wrap("cell OVP is 3,65 V", 16),
+            vec!["cell OVP is 3,65", "V"]
+        );
+    }
+
+    #[test]
     fn wrapping_breaks_at_spaces_and_cuts_long_words() {
         assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_value_holding_a_placeholder_is_shown_as_typed_not_filled_again() {
+        let out = fill(
+            "{name} ({role})",
+            &[("name", "Ann {role}"), ("role", "trainee")],
+        );
+        assert_eq!(out, "Ann {role} (trainee)");
+        // And in the other order of the values.
+        let out = fill("{role}: {name}", &[("role", "{name}"), ("name", "Bo")]);
+        assert_eq!(out, "{name}: Bo");
     }
 }

@@ -88,6 +88,8 @@ pub enum Arg {
     Text(Text),
     /// A sentence (or part of one) of its own.
     Say(Box<Say>),
+    /// Sentences one after another, `; ` between them (the reasons of one refusal).
+    List(Vec<Say>),
 }
 
 impl Arg {
@@ -343,6 +345,11 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
         ),
         Arg::Text(t) => tr(t, lang).to_string(),
         Arg::Say(s) => render(spec, lang, s),
+        Arg::List(list) => list
+            .iter()
+            .map(|s| render(spec, lang, s))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -381,6 +388,32 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("part.choose_type_then_measure", &["app_label"]),
     ("part.output_dark", &[]),
     ("part.output_leads", &[]),
+    ("entry.cell", &["cell"]),
+    ("entry.as_written", &["text"]),
+    ("entry.range", &["max", "min"]),
+    ("entry.range_to", &["max", "min"]),
+    ("entry.empty_number", &["field", "unit"]),
+    ("entry.empty_integer", &["field", "max", "min"]),
+    ("entry.empty_choice", &["field", "options"]),
+    ("entry.empty_text", &["field"]),
+    ("entry.not_a_number", &["field", "text", "unit"]),
+    ("entry.wrong_unit", &["expected", "field", "found", "text"]),
+    ("entry.not_an_integer", &["field", "text"]),
+    ("entry.out_of_range", &["field", "range", "value"]),
+    ("entry.unknown_option", &["field", "options", "text"]),
+    (
+        "train.overridden",
+        &["by", "gate", "reason", "role", "step"],
+    ),
+    ("train.other_reason", &["gate", "reasons", "step", "want"]),
+    ("train.not_shown", &["gate", "step"]),
+    ("train.not_reached", &["gate", "step"]),
+    ("train.pass_refused", &["gates", "step"]),
+    ("train.pass_open", &[]),
+    ("train.not_caught", &["fault", "gate", "step", "why"]),
+    ("train.unexplained_stop", &["gates", "step"]),
+    ("train.neither", &[]),
+    ("train.part.gate", &["gate", "reasons"]),
     ("fact.chemistry", &[]),
     ("fact.cells", &[]),
     ("fact.capacity", &[]),
@@ -747,7 +780,6 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.gate.safety", &[]),
     ("ui.gate.overridable", &[]),
     ("ui.footer.signed_off", &["dir"]),
-    ("ui.help.keys", &[]),
     ("ui.help.step_list", &[]),
     ("ui.help.sections", &[]),
     ("ui.help.gates", &[]),
@@ -765,6 +797,22 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.help.k.help", &[]),
     ("ui.help.k.language", &[]),
     ("ui.help.k.quit", &[]),
+    ("ui.source.sim", &[]),
+    ("ui.source.bluetooth", &["address"]),
+    ("ui.source.replay", &["file"]),
+    ("ui.source.manual", &[]),
+    ("ui.notice.source_changed", &["before", "now"]),
+    ("ui.notice.source_not_recorded", &["error"]),
+    ("ui.notice.data_not_recorded", &["error"]),
+    ("ui.notice.frame_refused", &["reason"]),
+    ("ui.notice.folder_named", &["dir"]),
+    ("ui.notice.folder_kept", &["dir", "error"]),
+    ("ui.notice.phone_sim_only", &[]),
+    ("ui.notice.protection_not_yet", &[]),
+    ("ui.notice.simulated", &["what"]),
+    ("ui.notice.signed_off", &["log", "report"]),
+    ("ui.notice.signed_off_unsigned", &["log", "report"]),
+    ("ui.notice.log_not_written", &["error"]),
     ("ui.mark.done", &[]),
     ("ui.mark.current", &[]),
     ("ui.mark.blocked", &[]),
