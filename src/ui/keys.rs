@@ -29,9 +29,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Backspace", "ui.help.k.backspace"),
     ("Esc", "ui.help.k.esc"),
     ("g  ^G", "ui.help.k.goto"),
-    ("v  ^V", "ui.help.k.meter"),
+    // The simulator's two hands on the pack share a row: find a wiring fault, put it right.
+    ("v ^V  r ^R", "ui.help.k.meter"),
     ("a  ^A", "ui.help.k.phone"),
-    ("r  ^R", "ui.help.k.rewire"),
     ("o  ^O", "ui.help.k.override"),
     ("s  ^S", "ui.help.k.skip"),
     ("?  F1", "ui.help.k.help"),

@@ -877,7 +877,6 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.help.k.home", &[]),
     ("ui.help.k.goto", &[]),
     ("ui.help.k.meter", &[]),
-    ("ui.help.k.rewire", &[]),
     (
         "ui.summary.pack",
         &[
