@@ -80,7 +80,8 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
 /// The footer's keys that act now, in the form they take on the focused row: (the key, the
 /// key of its word in wizard.yaml's `ui:` section, if it has one).
 /// `amend_entry`: the focused row is an entry of a step being amended, where Enter saves it
-/// and goes back; `rewire`: a wiring step on the simulator, where a re-wiring is recorded.
+/// and goes back; `rewire`: the ladder check on the simulator, where a wiring fault is found
+/// and a lead re-wired (`r` for a probe elsewhere is in the help, not the footer).
 pub fn footer_keys(
     edit: bool,
     amend_entry: bool,
@@ -186,14 +187,14 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Quit => ui.overlay = Some(Overlay::Quit),
             Command::Phone if ctx.sim => ui.overlay = Some(Overlay::Phone),
             Command::Meter if ctx.sim => ui.overlay = Some(Overlay::Meter),
-            Command::Rewire if ctx.sim && step.section == Section::Wiring => {
+            Command::Rewire if ctx.sim && !rewire_choices(spec, state).is_empty() => {
                 commit_first(ui, ctx, &row, &mut out);
                 ui.overlay = Some(Overlay::Rewire(RewireForm::default()));
             }
             Command::Rewire if ctx.sim => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: say(ctx, "ui.notice.rewire_wiring_only"),
+                    text: say(ctx, "ui.notice.rewire_here"),
                 })
             }
             Command::Phone | Command::Meter | Command::Rewire => {
@@ -406,11 +407,23 @@ fn goto_key(ui: &mut UiState, ctx: &Ctx<'_>, cursor: usize, key: KeyEvent) -> Ve
     Vec::new()
 }
 
-/// What a trainee can say they re-wired on this pack: the wire from each cell, the last pin
-/// of the last plug when the pack has fewer cells than the unit takes, each temperature probe
-/// of the chosen model.
+/// What a trainee can say they re-wired at the current step: at the ladder check the wire
+/// from each cell and the last pin of the last plug (when the pack has fewer cells than the
+/// unit takes), where they are measured again; at any step before sign-off each temperature
+/// probe of the chosen model.
 pub fn rewire_choices(spec: &crate::wizard::spec::WizardSpec, state: &State) -> Vec<Rewire> {
-    let cells = state.pack.cells.unwrap_or(0);
+    let Some(step) = spec.steps.get(state.current) else {
+        return Vec::new();
+    };
+    if state.signed_off.is_some() || step.section == Section::Signoff {
+        return Vec::new();
+    }
+    let ladder = matches!(step.input, InputSpec::Ladder { .. });
+    let cells = if ladder {
+        state.pack.cells.unwrap_or(0)
+    } else {
+        0
+    };
     let model = state
         .pack
         .model
@@ -1392,15 +1405,26 @@ mod tests {
         handle_key(&mut ui, &c, ctrl('r'));
         assert!(handle_key(&mut ui, &c, key(KeyCode::Esc)).is_empty());
         assert_eq!(ui.overlay, None);
-        // A configuration step: said, not opened.
+        // Past the ladder only a probe can be put right; at sign-off nothing: said, not opened.
         let status = at(&spec, "config.status");
-        let mut ui = UiState::new(&status);
-        handle_key(&mut ui, &ctx(&spec, &status, true), key(KeyCode::Char('r')));
+        assert_eq!(
+            rewire_choices(&spec, &status),
+            [Rewire::Probe { probe: 1 }, Rewire::Probe { probe: 2 }]
+        );
+        let signoff = at(&spec, "signoff");
+        assert!(rewire_choices(&spec, &signoff).is_empty());
+        let mut ui = UiState::new(&signoff);
+        ui.focus = rows(&spec, &signoff, signoff.current).len() - 1;
+        handle_key(
+            &mut ui,
+            &ctx(&spec, &signoff, true),
+            key(KeyCode::Char('r')),
+        );
         assert_eq!(ui.overlay, None);
         assert!(ui
             .notice
             .as_ref()
-            .is_some_and(|n| n.text.contains("wiring step")));
+            .is_some_and(|n| n.text.contains("multimeter check (W 5)")));
         // The footer offers it only where it acts.
         let has = |rewire| {
             footer_keys(false, false, false, false, true, rewire)

@@ -174,7 +174,7 @@ pub enum Overlay {
     Meter,
     /// The list of finished steps to go to and amend; the cursor is a step index.
     Goto(usize),
-    /// "I have re-wired it": what the trainee put right (simulator, wiring steps).
+    /// "I have re-wired it": what the trainee put right (simulator).
     Rewire(RewireForm),
 }
 

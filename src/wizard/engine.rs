@@ -84,8 +84,11 @@ pub enum EngineError {
     /// An amendment of a step that is not an earlier, finished one.
     #[error("{0}")]
     Amend(String),
-    /// A re-wiring recorded outside the wiring steps.
-    #[error("re-wiring is recorded at a wiring step; '{0}' is not one")]
+    /// A balance lead re-wired away from the ladder check, where it would be measured again.
+    #[error(
+        "a balance lead is re-wired at the multimeter check of the balance plug, where it is \
+         measured again; '{0}' is not that step"
+    )]
     RewireHere(String),
     /// A re-wired lead the pack does not have.
     #[error("the pack has {cells} cells in series: there is no balance lead of cell {cell}")]
@@ -268,7 +271,9 @@ impl<'w> Engine<'w> {
         }
     }
 
-    /// A re-wiring at a wiring step, of a lead, pin or probe the pack has.
+    /// A re-wiring of a lead, pin or probe the pack has. A lead or the last pin only at the
+    /// ladder check, whose readings it makes stale (they are taken again there); a probe at
+    /// any step, its gates reading the unit afresh anyway.
     fn rewire_events(
         &self,
         state: &State,
@@ -276,7 +281,8 @@ impl<'w> Engine<'w> {
         what: Rewire,
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
-        if step.section != crate::wizard::spec::Section::Wiring {
+        let ladder = matches!(step.input, InputSpec::Ladder { .. });
+        if !ladder && !matches!(what, Rewire::Probe { .. }) {
             return Err(EngineError::RewireHere(step.id.clone()));
         }
         let cells = state.pack.cells.unwrap_or(0);

@@ -910,7 +910,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.phone.type_warning", &[]),
     ("ui.notice.sim_only", &[]),
     ("ui.notice.rewired", &["what"]),
-    ("ui.notice.rewire_wiring_only", &[]),
+    ("ui.notice.rewire_here", &[]),
     ("ui.rewire.title", &[]),
     ("ui.rewire.help", &[]),
     ("ui.rewire.lead", &["cell"]),

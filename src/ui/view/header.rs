@@ -171,7 +171,8 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         step.optional,
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
         view.mode == Mode::Sim,
-        step.section == crate::wizard::spec::Section::Wiring,
+        // Offered where a lead is put right and measured again; a probe's `r` is in `?`.
+        matches!(step.input, crate::wizard::spec::InputSpec::Ladder { .. }),
     );
     // Going to a finished step is offered only when there is one.
     let amendable = view.state.amending.is_none()

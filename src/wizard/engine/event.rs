@@ -74,8 +74,9 @@ pub enum Input {
         /// Step id.
         step: String,
     },
-    /// The operator re-wired part of the pack at a wiring step (a lead re-soldered, a probe
-    /// plugged in): readings taken there before describe the old wiring and are taken again.
+    /// The operator re-wired part of the pack: a balance lead re-soldered (at the ladder check,
+    /// whose readings from before describe the old wiring and are taken again), a probe
+    /// plugged in (at any step).
     Rewire {
         /// What was re-wired.
         what: Rewire,

@@ -1316,11 +1316,20 @@ fn a_rewiring_is_recorded_at_a_wiring_step_only_and_drops_the_ladder_readings_ta
     let lead = |cell| Input::Rewire {
         what: Rewire::Lead { cell },
     };
-    // Not at the protection test: the pack is wired by then.
+    // A lead only at the ladder check, where it is measured again; a probe anywhere.
     assert!(matches!(
         engine.handle(&state, lead(7), 3),
         Err(EngineError::RewireHere(step)) if step == "protection.test"
     ));
+    assert!(engine
+        .handle(
+            &state,
+            Input::Rewire {
+                what: Rewire::Probe { probe: 1 }
+            },
+            3
+        )
+        .is_ok());
     let ladder = spec
         .steps
         .iter()
