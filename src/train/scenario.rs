@@ -585,6 +585,18 @@ impl WiringFault {
         }
     }
 
+    /// The re-wiring that puts this mistake right (for two crossed leads, the first).
+    pub fn rewire(&self) -> Rewire {
+        match *self {
+            WiringFault::OpenTap { cell } | WiringFault::SkippedTap { cell } => {
+                Rewire::Lead { cell }
+            }
+            WiringFault::CrossedTaps { cells: [a, _] } => Rewire::Lead { cell: a },
+            WiringFault::PackPlusPinOpen => Rewire::LastPin,
+            WiringFault::NtcAbsent { probe } => Rewire::Probe { probe },
+        }
+    }
+
     /// What undoes [`WiringFault::sim_fault`].
     pub fn repair_fault(&self) -> Option<Fault> {
         match self {
