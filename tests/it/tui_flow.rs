@@ -342,6 +342,10 @@ fn a_trainee_finds_an_open_lead_with_the_meter_rewires_it_and_the_ladder_passes(
     let dir = crate::common::tmp();
     let (mut session, _) =
         jk_commission::log::session::Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
+    // What the BMS itself sees of cell 7: nothing while its lead is open.
+    let unit = control.clone();
+    let bms_sees_cell_7 = move || unit.read(|u| u.cell_info(0).enabled_mask & (1 << 6) != 0);
+    assert!(!bms_sees_cell_7());
     let config = AppConfig {
         lang: "en".into(),
         source: Source::Sim(control),
@@ -460,6 +464,8 @@ fn a_trainee_finds_an_open_lead_with_the_meter_rewires_it_and_the_ladder_passes(
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].what, "the balance lead of cell 7");
         assert_eq!(log[0].repaired, ["cell 7's balance lead not connected"]);
+        // The unit has its lead back too: once plugged in, the BMS will see the cell.
         t.wait(std::time::Duration::from_secs(1)).await;
+        assert!(bms_sees_cell_7());
     });
 }
