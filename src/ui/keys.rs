@@ -472,24 +472,18 @@ fn rewire_key(ui: &mut UiState, ctx: &Ctx<'_>, mut form: RewireForm, key: KeyEve
         KeyCode::Home | KeyCode::PageUp => form.cursor = 0,
         KeyCode::End | KeyCode::PageDown => form.cursor = last,
         KeyCode::Char(d) if d.is_ascii_digit() => {
-            // Digits name a cell: "1" then "2" goes to the wire from cell 12.
+            // Digits name a cell: "1" then "2" goes to the wire from cell 12; a number the
+            // pack has no wire for starts again from this digit.
+            let lead = |typed: &str| {
+                let cell: u32 = typed.parse().unwrap_or(0);
+                choices.iter().position(|c| *c == Rewire::Lead { cell })
+            };
             form.typed.push(d);
-            let want: u32 = form.typed.parse().unwrap_or(0);
-            match choices
-                .iter()
-                .position(|c| *c == Rewire::Lead { cell: want })
-            {
-                Some(at) => form.cursor = at,
-                None => {
-                    form.typed = d.to_string();
-                    let want: u32 = form.typed.parse().unwrap_or(0);
-                    if let Some(at) = choices
-                        .iter()
-                        .position(|c| *c == Rewire::Lead { cell: want })
-                    {
-                        form.cursor = at;
-                    }
-                }
+            if lead(&form.typed).is_none() {
+                form.typed = d.to_string();
+            }
+            if let Some(at) = lead(&form.typed) {
+                form.cursor = at;
             }
             ui.overlay = Some(Overlay::Rewire(form));
             return Vec::new();
