@@ -664,3 +664,87 @@ fn state_entered(state: &State, index: usize) -> i64 {
     let r = &state.steps[index];
     r.visited_at.or(r.entered_at).unwrap()
 }
+
+/// The rows of the step list (left of its border) as drawn.
+fn list_rows(term: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = term.backend().buffer();
+    let area = buf.area;
+    let border = (0..area.width)
+        .find(|&x| buf[(x, 1)].symbol() == "│")
+        .expect("the step list has a border");
+    (1..area.height)
+        .filter(|&y| buf[(border, y)].symbol() == "│")
+        .map(|y| {
+            (0..border)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Words as the list may break them: spaces collapsed, a line broken after a hyphen joined.
+fn normalized(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("- ", "-")
+}
+
+#[test]
+fn no_step_name_is_cut_in_the_step_list_at_80x24_in_any_language() {
+    use jk_commission::ui::text::section_label;
+    use jk_commission::wizard::spec::tr;
+    let spec = spec();
+    for lang in spec.languages.clone() {
+        let mut corpus: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut names = Vec::new();
+        for step in &spec.steps {
+            let code = format!(
+                "{}{:>2}",
+                jk_commission::ui::text::section_code(step.section),
+                step.number.map_or(String::new(), |n| n.to_string())
+            );
+            let name = normalized(&format!("{code} {}", tr(&step.title, &lang)));
+            corpus.extend(name.split(' ').map(str::to_string));
+            corpus.extend(
+                normalized(section_label(&spec, &lang, step.section))
+                    .split(' ')
+                    .map(str::to_string),
+            );
+            names.push((step.id.clone(), name));
+        }
+        let mut seen_whole = std::collections::BTreeSet::new();
+        for cells in [16, 24] {
+            for step in &spec.steps {
+                let state = at_step(&spec, &step.id, cells);
+                let ui = UiState::new(&state);
+                let v = view_in(&spec, &state, &ui, Mode::Sim, &lang);
+                let rows = list_rows(&render(&v, 80, 24));
+                assert!(rows.len() >= 10, "{lang} {}: {rows:?}", step.id);
+                for r in &rows {
+                    assert!(!r.contains('…'), "{lang} at {}: cut: {r:?}", step.id);
+                }
+                let text = normalized(&rows.join(" "));
+                for token in text.split(' ') {
+                    let mark = ["✓", "▶", "✗", "!", "–", "·"].contains(&token);
+                    assert!(
+                        mark || corpus.contains(token),
+                        "{lang} at {}: {token:?} is not a whole word of a name: {rows:#?}",
+                        step.id
+                    );
+                }
+                for (id, name) in &names {
+                    if text.contains(name.as_str()) {
+                        seen_whole.insert(id.clone());
+                    }
+                }
+            }
+        }
+        for (id, name) in &names {
+            assert!(
+                seen_whole.contains(id),
+                "{lang}: {name:?} is never shown whole"
+            );
+        }
+    }
+}

@@ -210,14 +210,15 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
     // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
     if let Some(cells) = &view.state.live.cells {
         for a in cells.alarms() {
+            // The alarm's name in the screen's language, as the live panel gives it.
+            let name = crate::wizard::checks::live::alarm_name(a).render(spec, lang);
             let hint = match a.manual_error() {
                 Some(e) => format!(
-                    "E{} {}: {}",
+                    "E{} {name}: {}",
                     e.0,
-                    a.text(),
                     spec.errors.get(&e.0).map_or("", |x| tr(x, lang))
                 ),
-                None => format!("{}: {}", a.text(), label(spec, lang, "alarm_hint_unmapped")),
+                None => format!("{name}: {}", label(spec, lang, "alarm_hint_unmapped")),
             };
             push_hanging(&mut lines, "⚠ ", &hint, w, t.warn());
         }
