@@ -31,6 +31,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("v  ^V", "ui.help.k.meter"),
     ("a  ^A", "ui.help.k.phone"),
     ("o  ^O", "ui.help.k.override"),
+    ("r  ^R", "ui.help.k.reasons"),
     ("s  ^S", "ui.help.k.skip"),
     ("?  F1", "ui.help.k.help"),
     ("F2", "ui.help.k.language"),
@@ -47,6 +48,7 @@ enum Command {
     Skip,
     Goto,
     Meter,
+    Reasons,
 }
 
 /// The command a key gives on a row that takes typing (`edit`) or not: letters act only off
@@ -62,6 +64,7 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
             's' => Command::Skip,
             'g' => Command::Goto,
             'v' => Command::Meter,
+            'r' => Command::Reasons,
             _ => return None,
         })
     };
@@ -143,6 +146,10 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
         Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
+        Some(Overlay::Reasons(offset)) => {
+            reasons_key(ui, offset, key);
+            Vec::new()
+        }
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
             let actions = phone_key(ui, ctx, key);
@@ -181,6 +188,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
                 })
             }
             Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
+            Command::Reasons => ui.overlay = Some(Overlay::Reasons(0)),
             Command::Skip if step.optional => {
                 commit_first(ui, ctx, &row, &mut out);
                 out.push(Action::Input(Input::Skip));
@@ -251,6 +259,23 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         _ => {}
     }
     out
+}
+
+/// The reasons overlay: ↑↓ PgUp PgDn Home End scroll it (stopping at its ends), any other key
+/// closes it.
+fn reasons_key(ui: &mut UiState, offset: usize, key: KeyEvent) {
+    let w = ui.reasons.get();
+    let page = w.page.max(2) - 1;
+    let to = match key.code {
+        KeyCode::Up => offset.saturating_sub(1),
+        KeyCode::Down => offset + 1,
+        KeyCode::PageUp => offset.saturating_sub(page),
+        KeyCode::PageDown => offset + page,
+        KeyCode::Home => 0,
+        KeyCode::End => w.max,
+        _ => return,
+    };
+    ui.overlay = Some(Overlay::Reasons(to.min(w.max)));
 }
 
 /// What the simulated meter reads for an entry row, if it measures that entry: the ladder's

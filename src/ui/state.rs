@@ -174,6 +174,9 @@ pub enum Overlay {
     Meter,
     /// The list of finished steps to go to and amend; the cursor is a step index.
     Goto(usize),
+    /// Every reason of the gate, over the body, scrolled to this line (r / ^R): what the gate
+    /// pane had to cut is read here.
+    Reasons(usize),
 }
 
 /// The override form: which gate, why, and who takes responsibility.
@@ -236,6 +239,11 @@ pub struct UiState {
     /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
     /// by the view (the one place that knows the pane's height), read by the keys.
     pub shown: std::cell::Cell<StepWindow>,
+    /// Whether the last drawing of the gate pane had to cut its lines (the footer offers the
+    /// key that shows them all). Written by the view.
+    pub gate_cut: std::cell::Cell<bool>,
+    /// What the last drawing of the reasons overlay showed, so its scrolling stops at the end.
+    pub reasons: std::cell::Cell<StepWindow>,
 }
 
 /// The part of the step pane's lines the last drawing showed.

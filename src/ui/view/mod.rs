@@ -422,6 +422,14 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Phone) => phone::render(frame, body, view),
         Some(Overlay::Meter) => overlay::meter(frame, body, view),
         Some(Overlay::Goto(cursor)) => overlay::goto(frame, body, view, *cursor),
+        // Over the step and the gate pane both: the gate's every line, with the most room.
+        Some(Overlay::Reasons(offset)) => {
+            let over = Rect {
+                height: body.height + gate_area.height,
+                ..body
+            };
+            gate::render_all(frame, over, view, *offset)
+        }
         None => {}
     }
 }

@@ -85,7 +85,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     if matches!(step.input, InputSpec::Ladder { .. }) && view.state.signed_off.is_none() {
         ladder_diagnosis(view, &mut diag, inner.width as usize);
     }
-    let diag_h = diag.len().min((inner.height as usize / 3).max(1)) as u16;
+    let diag_h = diag.len().min((inner.height as usize / 3).max(1));
+    // Cut here, the diagnosis says so and names the key that shows every fault (the gate's).
+    if diag.len() > diag_h && diag_h > 0 {
+        let more = diag.len() - (diag_h - 1);
+        diag.truncate(diag_h - 1);
+        diag.push(Line::from(Span::styled(
+            format!(
+                "  {}",
+                say_with(
+                    view.spec,
+                    view.lang,
+                    "ui.gate.more",
+                    &[
+                        ("more", &more.to_string()),
+                        ("key", super::gate::reasons_key(view))
+                    ]
+                )
+            ),
+            view.theme.dim().add_modifier(Modifier::BOLD),
+        )));
+    }
+    let diag_h = diag_h as u16;
     let [inner, diag_area] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Min(1),
         ratatui::layout::Constraint::Length(diag_h),
@@ -618,7 +639,7 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
     if ladder.faults.is_empty() {
         if entered {
             lines.push(Line::from(Span::styled(
-                "✓ no wiring fault in what is entered",
+                say(view.spec, view.lang, "ui.step.ladder_ok"),
                 t.ok(),
             )));
         }
