@@ -613,12 +613,13 @@ fn button(t: Theme, marker: &str, text: &str, focused: bool) -> Line<'static> {
 
 fn refusal_lines(
     view: &AppView<'_>,
-    refused: Option<&(String, String)>,
+    refused: Option<&(String, crate::wizard::words::Say)>,
     w: usize,
     lines: &mut Vec<Line<'static>>,
 ) {
     if let Some((_, error)) = refused {
-        let text = label_with(view.spec, view.lang, "field_invalid", &[("reason", error)]);
+        let error = error.render(view.spec, view.lang);
+        let text = label_with(view.spec, view.lang, "field_invalid", &[("reason", &error)]);
         push_hanging(lines, "    ✗ ", &text, w, view.theme.bad());
     }
 }
