@@ -31,7 +31,6 @@ pub const KEYS: &[(&str, &str)] = &[
     ("v  ^V", "ui.help.k.meter"),
     ("a  ^A", "ui.help.k.phone"),
     ("o  ^O", "ui.help.k.override"),
-    ("r  ^R", "ui.help.k.reasons"),
     ("s  ^S", "ui.help.k.skip"),
     ("?  F1", "ui.help.k.help"),
     ("F2", "ui.help.k.language"),
@@ -64,6 +63,8 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
             's' => Command::Skip,
             'g' => Command::Goto,
             'v' => Command::Meter,
+            // Not in KEYS (the help has no row to spare at 80×24): the cut gate and the
+            // footer name it whenever the gate pane cannot hold every reason.
             'r' => Command::Reasons,
             _ => return None,
         })
@@ -468,7 +469,7 @@ fn commit(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row, advance: bool) -
         input,
         key,
         advance,
-        then: None,
+        leave: false,
     })
 }
 
@@ -507,7 +508,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
                         },
                         key: field.id.clone(),
                         advance: false,
-                        then: None,
+                        leave: false,
                     })
             }
             _ => commit(ui, ctx, index, row, false),
@@ -524,7 +525,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
             input,
             key,
             advance,
-            then: Some(Input::Next),
+            leave: true,
         }],
         _ => vec![leave],
     }
@@ -560,7 +561,7 @@ fn enter(
                     },
                     key: field.id.clone(),
                     advance: true,
-                    then: None,
+                    leave: false,
                 });
             }
         }
@@ -821,7 +822,7 @@ mod tests {
             },
             key: "cell 1".into(),
             advance: true,
-            then: None,
+            leave: false,
         };
         assert_eq!(actions, vec![expected.clone()]);
         // Refused: the text stays to be corrected, the focus stays.
@@ -1057,7 +1058,7 @@ mod tests {
                 },
                 key: "lowest_cell".into(),
                 advance: true,
-                then: None,
+                leave: false,
             }]
         );
         assert_eq!(
@@ -1131,7 +1132,7 @@ mod tests {
             }
         );
         let outcome = engine.step(&mut state, amend.clone(), 1).unwrap();
-        ui.after(&actions[0], &Ok(outcome));
+        ui.after(&actions[0], &Ok(outcome), &spec, "en");
         ui.sync(&spec, &state);
         assert_eq!(
             ui.focus, 3,
@@ -1152,7 +1153,7 @@ mod tests {
                 },
                 key: "pack_id".into(),
                 advance: false,
-                then: Some(Input::Next),
+                leave: true,
             }]
         );
         assert_eq!(keys, 5, "g 4 Backspace 1 Enter");
@@ -1184,7 +1185,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Right));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Enter));
         assert!(
-            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, then: Some(Input::Next), .. }] if field == "chemistry"),
+            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, leave: true, .. }] if field == "chemistry"),
             "{actions:?}"
         );
         // ↓ saves what was typed and moves on, to change a second entry.
@@ -1195,7 +1196,7 @@ mod tests {
             matches!(
                 &actions[..],
                 [Action::Commit {
-                    then: None,
+                    leave: false,
                     advance: false,
                     ..
                 }]
@@ -1218,7 +1219,7 @@ mod tests {
             &handle_key(&mut ui, &c, key(KeyCode::Enter))[..],
             [Action::Commit {
                 advance: true,
-                then: None,
+                leave: false,
                 ..
             }]
         ));
@@ -1248,7 +1249,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Home));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Char('9')));
         assert_eq!(ui.focus_next, Some(8));
-        ui.after(&actions[0], &Err("no".into()));
+        ui.after(&actions[0], &Err("no".into()), &spec, "en");
         assert_eq!(ui.focus_next, None);
     }
 }

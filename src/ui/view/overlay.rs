@@ -20,17 +20,23 @@ fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
     inner
 }
 
-/// The help: every key, and what the marks of the step list mean.
+/// `text` wrapped to `width` cells, each row indented by one space: the overlays' paragraphs.
+fn indented(text: &str, width: usize) -> impl Iterator<Item = String> {
+    crate::ui::text::wrap(text, width.saturating_sub(1))
+        .into_iter()
+        .map(|l| format!(" {l}"))
+}
+
+/// The help: every key, and what the marks of the step list mean. At 80×24 it fits in every
+/// language (the window's title says it is the help, so the key list needs no heading row).
 pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let t = view.theme;
     let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(10);
     let w = area.width.saturating_sub(2).min(86);
-    let text_w = (w as usize).saturating_sub(key_w + 4);
+    // " keys  " before the words: one space, the key column, two spaces.
+    let text_w = (w as usize).saturating_sub(key_w + 3);
     let (spec, lang) = (view.spec, view.lang);
-    let mut lines = vec![Line::from(Span::styled(
-        say(spec, lang, "ui.help.keys"),
-        t.title(),
-    ))];
+    let mut lines = Vec::new();
     for (k, what) in KEYS {
         let what = say(spec, lang, what);
         for (n, l) in crate::ui::text::wrap(&what, text_w).into_iter().enumerate() {
@@ -55,15 +61,16 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     ];
     let legend: Vec<String> = marks
         .iter()
-        .map(|m| format!("{} {}", m.symbol(), say(spec, lang, m.word())))
+        // A no-break space: a mark never ends a row without its word.
+        .map(|m| format!("{}\u{a0}{}", m.symbol(), say(spec, lang, m.word())))
         .collect();
-    for l in crate::ui::text::wrap(&legend.join(" · "), w as usize - 3) {
-        lines.push(Line::raw(format!(" {l}")));
-    }
-    for key in ["ui.help.sections", "ui.help.gates"] {
-        for l in crate::ui::text::wrap(&say(spec, lang, key), w as usize - 3) {
-            lines.push(Line::raw(format!(" {l}")));
-        }
+    let paragraphs = [
+        legend.join(" · "),
+        say(spec, lang, "ui.help.sections"),
+        say(spec, lang, "ui.help.gates"),
+    ];
+    for text in &paragraphs {
+        lines.extend(indented(text, w as usize).map(Line::raw));
     }
     let h = (lines.len() as u16 + 2).min(area.height);
     // The title says how to close it: one row more for the keys at 80×24.
@@ -225,9 +232,7 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         return;
     };
     let para = |text: String, lines: &mut Vec<Line<'static>>| {
-        for l in crate::ui::text::wrap(&text, tw.saturating_sub(1)) {
-            lines.push(Line::raw(format!(" {l}")));
-        }
+        lines.extend(indented(&text, tw).map(Line::raw));
     };
     para(
         crate::ui::text::label_with(
@@ -289,8 +294,8 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
     let w = area.width.saturating_sub(2).min(70);
     let tw = w as usize;
     let mut head = Vec::new();
-    for l in crate::ui::text::wrap(label(spec, lang, "goto_help"), tw.saturating_sub(1)) {
-        head.push(Line::from(Span::styled(format!(" {l}"), t.dim())));
+    for l in indented(label(spec, lang, "goto_help"), tw) {
+        head.push(Line::from(Span::styled(l, t.dim())));
     }
     let mut rows = Vec::new();
     let mut at = 0;
