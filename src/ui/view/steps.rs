@@ -150,7 +150,7 @@ fn hanging(prefix: &str, name: &str, w: usize) -> Vec<String> {
                 .char_indices()
                 .filter(|&(k, c)| c == '-' && k + 1 < rest.len() && width(&rest[..=k]) <= room)
                 .map(|(k, _)| k)
-                .last();
+                .next_back();
             match hyphen {
                 Some(k) => {
                     words.push((rest[..=k].to_string(), carried));
