@@ -10,23 +10,21 @@ use super::AppView;
 use crate::ui::text::{label, label_with, say, say_with, wrap};
 use crate::wizard::spec::tr;
 
-/// Rows the gate area takes (its rule included).
-pub fn height(view: &AppView<'_>, area: Rect, room: u16) -> u16 {
-    let n = lines(view, area.width as usize)
-        .len()
-        .clamp(1, room.max(2) as usize);
+/// Rows the gate area takes for its `lines` (its rule included), at most `room` of text.
+pub fn height(lines: &[Line<'static>], room: u16) -> u16 {
+    let n = lines.len().clamp(1, room.max(2) as usize);
     n as u16 + 1
 }
 
-/// Draw the gate area.
-pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+/// Draw the gate area: `lines` as [`lines`] built them at the area's width.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, lines: Vec<Line<'static>>) {
     let block = Block::new().borders(Borders::TOP).title(Span::styled(
         format!(" {} ", say(view.spec, view.lang, "ui.gate.title")),
         view.theme.title(),
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut all = lines(view, inner.width as usize);
+    let mut all = lines;
     let h = inner.height as usize;
     let cut = all.len() > h && h > 0;
     view.ui.gate_cut.set(cut);
