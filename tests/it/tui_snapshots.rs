@@ -1230,3 +1230,46 @@ fn a_cut_gate_and_every_reason_over_the_body() {
     let v = view(&spec, &state, &ui, Mode::Sim);
     insta::assert_snapshot!("every_reason_120x40", screen(&v, 120, 40));
 }
+
+#[test]
+fn r_opens_every_reason_off_an_entry_and_types_in_one() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jk_commission::ui::action::Ctx;
+    use jk_commission::ui::keys::handle_key;
+    let spec = spec();
+    let press = |state: &State, ui: &mut UiState, code, modifiers| {
+        let ui_now = ui.clone();
+        let v = view(&spec, state, &ui_now, Mode::Sim);
+        let ctx = Ctx {
+            spec: &spec,
+            state,
+            gates: &v.gates,
+            sim: true,
+            meter: None,
+        };
+        handle_key(ui, &ctx, KeyEvent::new(code, modifiers));
+    };
+    // STATUS opens on its checklist row: the letter is the command.
+    let mut state = at_step(&spec, "config.status", 16);
+    connect(&mut state, 16);
+    let mut ui = UiState::resumed(&spec, &state);
+    press(&state, &mut ui, KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
+    // Closed by any other key, nothing else done.
+    press(&state, &mut ui, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, None);
+    // In the pack form's first entry the letter types; ^R opens it there.
+    let engine = Engine::new(&spec);
+    let fresh = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
+    let mut ui = UiState::resumed(&spec, &fresh);
+    press(&fresh, &mut ui, KeyCode::Char('r'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, None);
+    assert_eq!(ui.buffers.get("operator").map(String::as_str), Some("r"));
+    press(&fresh, &mut ui, KeyCode::Char('r'), KeyModifiers::CONTROL);
+    assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
+    assert_eq!(
+        ui.buffers.get("operator").map(String::as_str),
+        Some("r"),
+        "^R typed nothing"
+    );
+}
