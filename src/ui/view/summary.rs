@@ -6,7 +6,7 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::{AppView, Theme};
+use super::AppView;
 use crate::log::record::CommissioningLog;
 use crate::log::warnings::Warning;
 use crate::ui::text::{label, say, say_with, wrap};
@@ -33,8 +33,8 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
     let warnings = crate::log::warnings::of(log);
     // What the record as a whole is (scripted, simulated, replayed, its source changed) first,
     // as the report puts it above everything.
-    for w in warnings.iter().filter(|w| banner(w)) {
-        let (text, style) = words(view, log, w);
+    for warning in warnings.iter().filter(|x| banner(x)) {
+        let (text, style) = words(view, log, warning);
         para(&mut out, &text, style);
     }
     let p = &log.pack;
@@ -165,16 +165,15 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
         ),
     }
     head(&mut out, "summary_warnings");
-    let rest: Vec<&Warning> = warnings.iter().filter(|w| !banner(w)).collect();
+    let rest: Vec<&Warning> = warnings.iter().filter(|x| !banner(x)).collect();
     if rest.is_empty() {
         para(&mut out, label(spec, lang, "summary_none"), t.ok());
     }
-    for w in rest {
-        let (text, style) = words(view, log, w);
+    for warning in rest {
+        let (text, style) = words(view, log, warning);
         para(&mut out, &text, style);
     }
     out.push(Line::raw(""));
-    let _: Theme = t;
     out
 }
 
