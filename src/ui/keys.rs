@@ -50,6 +50,7 @@ enum Command {
     Goto,
     Meter,
     Rewire,
+    Reasons,
 }
 
 /// The command a key gives on a row that takes typing (`edit`) or not: letters act only off
@@ -66,6 +67,9 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
             'g' => Command::Goto,
             'v' => Command::Meter,
             'r' => Command::Rewire,
+            // Not in KEYS (the help has no row to spare at 80×24): the cut gate and the
+            // footer name it whenever the gate pane cannot hold every reason. `w`: why.
+            'w' => Command::Reasons,
             _ => return None,
         })
     };
@@ -156,6 +160,10 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
         Some(Overlay::Rewire(form)) => rewire_key(ui, ctx, form, key),
+        Some(Overlay::Reasons(offset)) => {
+            reasons_key(ui, offset, key);
+            Vec::new()
+        }
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
             let actions = phone_key(ui, ctx, key);
@@ -204,6 +212,7 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
                 })
             }
             Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
+            Command::Reasons => ui.overlay = Some(Overlay::Reasons(0)),
             Command::Skip if step.optional => {
                 commit_first(ui, ctx, &row, &mut out);
                 out.push(Action::Input(Input::Skip));
@@ -274,6 +283,23 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         _ => {}
     }
     out
+}
+
+/// The reasons overlay: ↑↓ PgUp PgDn Home End scroll it (stopping at its ends), any other key
+/// closes it.
+fn reasons_key(ui: &mut UiState, offset: usize, key: KeyEvent) {
+    let w = ui.reasons.get();
+    let page = w.page.max(2) - 1;
+    let to = match key.code {
+        KeyCode::Up => offset.saturating_sub(1),
+        KeyCode::Down => offset + 1,
+        KeyCode::PageUp => offset.saturating_sub(page),
+        KeyCode::PageDown => offset + page,
+        KeyCode::Home => 0,
+        KeyCode::End => w.max,
+        _ => return,
+    };
+    ui.overlay = Some(Overlay::Reasons(to.min(w.max)));
 }
 
 /// What the simulated meter reads for an entry row, if it measures that entry: the ladder's

@@ -176,6 +176,9 @@ pub enum Overlay {
     Goto(usize),
     /// "I have re-wired it": what the trainee put right (simulator).
     Rewire(RewireForm),
+    /// Every reason of the gate, over the body, scrolled to this line (w / ^W): what the gate
+    /// pane had to cut is read here.
+    Reasons(usize),
 }
 
 /// The re-wiring list: the cursor, and a number being typed to jump to a cell's wire.
@@ -250,6 +253,11 @@ pub struct UiState {
     /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
     /// by the view (the one place that knows the pane's height), read by the keys.
     pub shown: std::cell::Cell<StepWindow>,
+    /// Whether the last drawing of the gate pane had to cut its lines (the footer offers the
+    /// key that shows them all). Written by the view.
+    pub gate_cut: std::cell::Cell<bool>,
+    /// What the last drawing of the reasons overlay showed, so its scrolling stops at the end.
+    pub reasons: std::cell::Cell<StepWindow>,
 }
 
 /// The part of the step pane's lines the last drawing showed.
