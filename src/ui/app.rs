@@ -38,7 +38,7 @@ use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
 use crate::wizard::engine::{BmsInput, Event, Input};
 
 /// How long a Bluetooth scan listens.
-const SCAN: Duration = Duration::from_secs(5);
+const SCAN: Duration = Duration::from_secs(crate::ui::view::chooser::SCAN_SECS);
 
 /// Where the BMS comes from.
 pub enum Source {
@@ -203,7 +203,15 @@ impl<'s, 'w> App<'s, 'w> {
         });
         let source = self.source.take().unwrap_or(Source::Manual);
         let source = match source {
-            Source::Scan => match choose(terminal, &mut keys, self.theme).await? {
+            Source::Scan => match choose(
+                terminal,
+                &mut keys,
+                self.theme,
+                self.bench.session.engine.spec(),
+                &self.lang,
+            )
+            .await?
+            {
                 Some(s) => s,
                 None => return Ok((Exit::Quit, self.bench.take_notes())),
             },
@@ -577,6 +585,8 @@ async fn choose(
     terminal: &mut DefaultTerminal,
     keys: &mut mpsc::UnboundedReceiver<TermEvent>,
     theme: Theme,
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
 ) -> io::Result<Option<Source>> {
     use crate::ui::view::chooser::{self, Chooser, Phase};
     let mut state = Chooser {
@@ -592,7 +602,7 @@ async fn choose(
             });
         }
         loop {
-            terminal.draw(|f| chooser::render(f, &state))?;
+            terminal.draw(|f| chooser::render(f, &state, spec, lang))?;
             tokio::select! {
                 found = &mut rx, if state.phase == Phase::Scanning => {
                     state.phase = match found {
@@ -600,14 +610,16 @@ async fn choose(
                             units
                                 .into_iter()
                                 .map(|u| chooser::Unit {
-                                    name: u.name.unwrap_or_else(|| "(no name)".into()),
+                                    name: u.name,
                                     address: u.address,
                                     rssi: u.rssi,
                                 })
                                 .collect(),
                         ),
-                        Ok(Err(e)) => Phase::Unavailable(e.to_string()),
-                        Err(_) => Phase::Unavailable("the Bluetooth scan stopped unexpectedly".into()),
+                        Ok(Err(e)) => Phase::Unavailable(crate::bench::link::link_error_say(&e)),
+                        Err(_) => Phase::Unavailable(crate::wizard::words::Say::plain(
+                            "ui.chooser.scan_stopped",
+                        )),
                     };
                     state.focus = 0;
                 }
