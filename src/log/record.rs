@@ -724,21 +724,29 @@ pub fn build(
     })
 }
 
-/// Who made the entries, in words: "a person at the keys", "the answers file x.yaml (sha256 …)".
+/// Who made the entries, in English: "a person at the keys", "the answers file x.yaml (sha256 …)".
 pub fn describe_entries(entries: &[EntrySource]) -> String {
+    describe_entries_in(crate::wizard::words::builtin(), "en", entries)
+}
+
+/// Who made the entries, in words in `lang` (`cli.report.entries.*` of wizard.yaml).
+pub fn describe_entries_in(spec: &WizardSpec, lang: &str, entries: &[EntrySource]) -> String {
+    let say = |key: &str, values: &[(&str, &str)]| {
+        let key = format!("cli.report.entries.{key}");
+        crate::wizard::words::say_verbatim(spec, lang, &key, values)
+    };
     if entries.is_empty() {
-        return "not recorded (a log from before entries were recorded)".to_string();
+        return say("unknown", &[]);
     }
     let one = |e: &EntrySource| match e {
-        EntrySource::Operator => "a person at the keys".to_string(),
+        EntrySource::Operator => say("operator", &[]),
         EntrySource::AnswersFile { file, sha256 } => {
-            format!("the answers file {file} (sha256 {sha256})")
+            say("answers", &[("file", file), ("sha256", sha256)])
         }
-        EntrySource::SimulatedTrainee { scenario } => {
-            format!("the simulated trainee of scenario {scenario}")
-        }
+        EntrySource::SimulatedTrainee { scenario } => say("trainee", &[("scenario", scenario)]),
     };
-    entries.iter().map(one).collect::<Vec<_>>().join(", then ")
+    let then = say("then", &[]);
+    entries.iter().map(one).collect::<Vec<_>>().join(&then)
 }
 
 /// Whether any entry came from a script rather than a person (an answers file).

@@ -302,19 +302,28 @@ impl<'s, 'w> App<'s, 'w> {
                 source: source.clone(),
             }) {
                 Ok(events) if !events.is_empty() && before.is_some() => {
+                    let spec = self.bench.session.engine.spec();
+                    let (before, now) = (
+                        source_words(spec, &self.lang, &before.unwrap_or_default()),
+                        source_words(spec, &self.lang, &source),
+                    );
+                    let text = self.words(
+                        "ui.notice.source_changed",
+                        &[("before", &before), ("now", &now)],
+                    );
                     self.ui.notice = Some(Notice {
                         tone: Tone::Info,
-                        text: format!(
-                            "This session was on the {} before; it goes on on the {source}, and the log says so.",
-                            before.unwrap_or_default()
-                        ),
+                        text,
                     });
                 }
                 Ok(_) => {}
                 Err(e) => {
                     self.ui.notice = Some(Notice {
                         tone: Tone::Error,
-                        text: format!("cannot record the BMS source: {e}"),
+                        text: self.words(
+                            "ui.notice.source_not_recorded",
+                            &[("error", &e.to_string())],
+                        ),
                     })
                 }
             }
@@ -326,7 +335,8 @@ impl<'s, 'w> App<'s, 'w> {
         let input = match crate::bench::bms_input(msg) {
             Ok(input) => input,
             Err(reason) => {
-                self.link.note = Some(format!("a frame was refused: {reason}"));
+                self.link.note =
+                    Some(self.words("ui.notice.frame_refused", &[("reason", &reason)]));
                 return;
             }
         };
@@ -345,7 +355,7 @@ impl<'s, 'w> App<'s, 'w> {
         if let Err(e) = self.input(Input::Bms(input)) {
             self.ui.notice = Some(Notice {
                 tone: Tone::Error,
-                text: format!("cannot record the BMS data: {e}"),
+                text: self.words("ui.notice.data_not_recorded", &[("error", &e.to_string())]),
             });
             return;
         }
@@ -378,16 +388,22 @@ impl<'s, 'w> App<'s, 'w> {
                 if self.ui.notice.is_none() {
                     self.ui.notice = Some(Notice {
                         tone: Tone::Info,
-                        text: format!("Session folder named after the unit: {}", target.display()),
+                        text: self.words(
+                            "ui.notice.folder_named",
+                            &[("dir", &target.display().to_string())],
+                        ),
                     });
                 }
             }
             Err(e) => {
                 self.ui.notice = Some(Notice {
                     tone: Tone::Error,
-                    text: format!(
-                        "{e}; the session goes on in {}",
-                        self.bench.session.dir().display()
+                    text: self.words(
+                        "ui.notice.folder_kept",
+                        &[
+                            ("error", &e.to_string()),
+                            ("dir", &self.bench.session.dir().display().to_string()),
+                        ],
                     ),
                 })
             }
@@ -462,7 +478,19 @@ impl<'s, 'w> App<'s, 'w> {
                     .map_err(|e| e.to_string())
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                // An amended entry's Enter leaves the step too, once the entry was taken.
+                if let Action::Commit {
+                    then: Some(then), ..
+                } = action
+                {
+                    if !events
+                        .iter()
+                        .any(|e| matches!(e, Event::EntryRejected { .. }))
+                    {
+                        events.extend(self.input(then.clone()).map_err(|e| e.to_string())?);
+                    }
+                }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
                     self.sign_off();
                 }
@@ -470,16 +498,19 @@ impl<'s, 'w> App<'s, 'w> {
             }
             Action::Sim(app_action) => {
                 if self.bench.sim().is_none() {
-                    return Err("the phone app exists only with the simulator (--sim)".into());
+                    return Err(self.words("ui.notice.phone_sim_only", &[]));
                 }
                 let events = self.bench.act(app_action).map_err(|e| e.to_string())?;
                 if !events.iter().any(|e| matches!(e, Event::AppAction { .. })) {
                     // The engine kept the charger off: the gate says why.
-                    return Err("the protection test may not start yet: see the gate".into());
+                    return Err(self.words("ui.notice.protection_not_yet", &[]));
                 }
                 self.ui.notice = Some(Notice {
                     tone: Tone::Info,
-                    text: format!("Simulated: {}", crate::ui::phone::describe(app_action)),
+                    text: self.words(
+                        "ui.notice.simulated",
+                        &[("what", &crate::ui::phone::describe(app_action))],
+                    ),
                 });
                 Ok(events)
             }
@@ -504,23 +535,29 @@ impl<'s, 'w> App<'s, 'w> {
         self.ui.notice = Some(match &outputs {
             Ok(o) => Notice {
                 tone: Tone::Info,
-                text: format!(
-                    "Signed off. Log: {}{} · report: {} · q quits",
-                    o.log.display(),
+                text: self.words(
                     if o.signature.is_some() {
-                        " (signed)"
+                        "ui.notice.signed_off"
                     } else {
-                        " (NOT signed: no operator key; see `jk-commission keygen`)"
+                        "ui.notice.signed_off_unsigned"
                     },
-                    o.report.display()
+                    &[
+                        ("log", &o.log.display().to_string()),
+                        ("report", &o.report.display().to_string()),
+                    ],
                 ),
             },
             Err(e) => Notice {
                 tone: Tone::Error,
-                text: format!("signed off, but the log could not be written: {e}"),
+                text: self.words("ui.notice.log_not_written", &[("error", e)]),
             },
         });
         self.outputs = Some(outputs);
+    }
+
+    /// The screen's words for `key` in the operator's language now (wizard.yaml's `ui:`).
+    fn words(&self, key: &str, values: &[(&str, &str)]) -> String {
+        crate::ui::text::say_with(self.bench.session.engine.spec(), &self.lang, key, values)
     }
 
     fn draw(&mut self, terminal: &mut DefaultTerminal) -> io::Result<()> {
@@ -566,6 +603,21 @@ async fn due(until: Option<Duration>) {
 }
 
 /// SIGTERM (on Unix) ends the wizard like Ctrl-C: the terminal is restored, the session kept.
+/// A journaled BMS source (`simulator`, `bluetooth <address>`, `replay <file>`, `manual`) in
+/// the operator's words; the journal keeps the plain id, so a source of another kind shows
+/// as it is.
+fn source_words(spec: &crate::wizard::spec::WizardSpec, lang: &str, source: &str) -> String {
+    let say =
+        |key: &str, values: &[(&str, &str)]| crate::ui::text::say_with(spec, lang, key, values);
+    match source.split_once(' ') {
+        _ if source == "simulator" => say("ui.source.sim", &[]),
+        _ if source == "manual" => say("ui.source.manual", &[]),
+        Some(("bluetooth", address)) => say("ui.source.bluetooth", &[("address", address)]),
+        Some(("replay", file)) => say("ui.source.replay", &[("file", file)]),
+        _ => crate::clean::clean(source).into_owned(),
+    }
+}
+
 fn terminate_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     #[cfg(unix)]
     {
@@ -913,5 +965,33 @@ faults:
             app.link_msg(device("5555"));
             assert_eq!(app.bench.session.dir(), named);
         });
+    }
+
+    #[test]
+    fn a_changed_source_is_named_in_the_operators_language() {
+        let spec = WizardSpec::builtin();
+        assert_eq!(
+            source_words(&spec, "pl", "bluetooth C8:47:8C:00:11:22"),
+            "BMS C8:47:8C:00:11:22 (Bluetooth)"
+        );
+        assert_eq!(source_words(&spec, "de", "simulator"), "Simulator");
+        assert_eq!(
+            source_words(&spec, "hu", "replay a.jkcap"),
+            "a.jkcap visszajátszása"
+        );
+        assert_eq!(
+            source_words(&spec, "cs", "manual"),
+            "ruční zadávání, bez BMS"
+        );
+        // A source of a kind this build does not know shows as it is, cleaned.
+        assert_eq!(source_words(&spec, "da", "serial\u{1b}[8m"), "serial␛[8m");
+        let said = crate::ui::text::say_with(
+            &spec,
+            "de",
+            "ui.notice.source_changed",
+            &[("before", "Simulator"), ("now", "BMS x (Bluetooth)")],
+        );
+        assert!(said.starts_with("Die BMS-Quelle"), "{said}");
+        assert!(!said.contains('{'), "{said}");
     }
 }

@@ -233,6 +233,9 @@ pub struct UiState {
     /// The first line of the step pane the operator scrolled to (PgUp/PgDn); `None` follows
     /// the focused row.
     pub scroll: Option<usize>,
+    /// The row to focus when the engine next enters a step: an entry picked in the go-to
+    /// list (1–9) opens with the focus on it, not on the step's first open row.
+    pub focus_next: Option<usize>,
     /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
     /// by the view (the one place that knows the pane's height), read by the keys.
     pub shown: std::cell::Cell<StepWindow>,
@@ -307,7 +310,10 @@ impl UiState {
     pub fn sync(&mut self, spec: &WizardSpec, state: &State) {
         if self.step != state.current {
             self.step = state.current;
-            self.focus = first_open_row(spec, state);
+            self.focus = self
+                .focus_next
+                .take()
+                .unwrap_or_else(|| first_open_row(spec, state));
             self.scroll = None;
             self.buffers.clear();
             self.highlight.clear();
@@ -324,6 +330,8 @@ impl UiState {
     pub fn after(&mut self, action: &Action, outcome: &Outcome, spec: &WizardSpec, lang: &str) {
         match outcome {
             Err(message) => {
+                // Refused (an amendment not allowed): no later step change takes the focus.
+                self.focus_next = None;
                 self.notice = Some(Notice {
                     tone: Tone::Error,
                     text: message.clone(),

@@ -94,7 +94,12 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
     for paragraph in text.split('\n') {
         let mut line = String::new();
         let mut used = 0;
-        for word in paragraph.split_whitespace() {
+        // A no-break space (U+00A0: a number and its unit, a mark and its word) holds its
+        // neighbours together, as in ratatui's own wrapping.
+        for word in paragraph
+            .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+            .filter(|w| !w.is_empty())
+        {
             let mut word = word.to_string();
             let mut w = width(&word);
             while w > max {
@@ -146,6 +151,20 @@ pub fn clip(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_no_break_space_keeps_a_number_with_its_unit() {
+        // "3,65 V" at the end of a row: the V may not start the next row alone.
+        assert_eq!(
+            wrap("cell OVP is 3,65\u{a0}V now", 16),
+            vec!["cell OVP is", "3,65\u{a0}V now"]
+        );
+        // Ordinary spaces still break.
+        assert_eq!(
+            wrap("cell OVP is 3,65 V", 16),
+            vec!["cell OVP is 3,65", "V"]
+        );
+    }
 
     #[test]
     fn wrapping_breaks_at_spaces_and_cuts_long_words() {

@@ -9,7 +9,7 @@ use super::steps::Mark;
 use super::{centered, AppView};
 use crate::ui::keys::KEYS;
 use crate::ui::state::OverrideForm;
-use crate::ui::text::{clip, label, say, say_with, width};
+use crate::ui::text::{clip, label, label_with, say, say_with, width};
 use crate::wizard::spec::tr;
 
 fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
@@ -20,17 +20,23 @@ fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
     inner
 }
 
-/// The help: every key, and what the marks of the step list mean.
+/// `text` wrapped to `width` cells, each row indented by one space: the overlays' paragraphs.
+fn indented(text: &str, width: usize) -> impl Iterator<Item = String> {
+    crate::ui::text::wrap(text, width.saturating_sub(1))
+        .into_iter()
+        .map(|l| format!(" {l}"))
+}
+
+/// The help: every key, and what the marks of the step list mean. At 80×24 it fits in every
+/// language (the window's title says it is the help, so the key list needs no heading row).
 pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     let t = view.theme;
     let key_w = KEYS.iter().map(|(k, _)| width(k)).max().unwrap_or(10);
     let w = area.width.saturating_sub(2).min(86);
-    let text_w = (w as usize).saturating_sub(key_w + 4);
+    // " keys  " before the words: one space, the key column, two spaces.
+    let text_w = (w as usize).saturating_sub(key_w + 3);
     let (spec, lang) = (view.spec, view.lang);
-    let mut lines = vec![Line::from(Span::styled(
-        say(spec, lang, "ui.help.keys"),
-        t.title(),
-    ))];
+    let mut lines = Vec::new();
     for (k, what) in KEYS {
         let what = say(spec, lang, what);
         for (n, l) in crate::ui::text::wrap(&what, text_w).into_iter().enumerate() {
@@ -55,15 +61,16 @@ pub fn help(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     ];
     let legend: Vec<String> = marks
         .iter()
-        .map(|m| format!("{} {}", m.symbol(), say(spec, lang, m.word())))
+        // A no-break space: a mark never ends a row without its word.
+        .map(|m| format!("{}\u{a0}{}", m.symbol(), say(spec, lang, m.word())))
         .collect();
-    for l in crate::ui::text::wrap(&legend.join(" · "), w as usize - 3) {
-        lines.push(Line::raw(format!(" {l}")));
-    }
-    for key in ["ui.help.sections", "ui.help.gates"] {
-        for l in crate::ui::text::wrap(&say(spec, lang, key), w as usize - 3) {
-            lines.push(Line::raw(format!(" {l}")));
-        }
+    let paragraphs = [
+        legend.join(" · "),
+        say(spec, lang, "ui.help.sections"),
+        say(spec, lang, "ui.help.gates"),
+    ];
+    for text in &paragraphs {
+        lines.extend(indented(text, w as usize).map(Line::raw));
     }
     let h = (lines.len() as u16 + 2).min(area.height);
     // The title says how to close it: one row more for the keys at 80×24.
@@ -225,9 +232,7 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         return;
     };
     let para = |text: String, lines: &mut Vec<Line<'static>>| {
-        for l in crate::ui::text::wrap(&text, tw.saturating_sub(1)) {
-            lines.push(Line::raw(format!(" {l}")));
-        }
+        lines.extend(indented(&text, tw).map(Line::raw));
     };
     para(
         crate::ui::text::label_with(
@@ -289,11 +294,13 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
     let w = area.width.saturating_sub(2).min(70);
     let tw = w as usize;
     let mut head = Vec::new();
-    for l in crate::ui::text::wrap(label(spec, lang, "goto_help"), tw.saturating_sub(1)) {
-        head.push(Line::from(Span::styled(format!(" {l}"), t.dim())));
+    for l in indented(label(spec, lang, "goto_help"), tw) {
+        head.push(Line::from(Span::styled(l, t.dim())));
     }
     let mut rows = Vec::new();
     let mut at = 0;
+    // The cursor's entries, listed under it: kept in view with it.
+    let mut below = 0;
     for i in crate::ui::keys::amendable_in(view.state) {
         let step = &spec.steps[i];
         if i == cursor {
@@ -311,13 +318,18 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         );
         let style = if i == cursor { t.focus() } else { t.ok() };
         rows.push(Line::from(Span::styled(text, style)));
+        if i == cursor {
+            let entries = goto_entries(view, i, tw);
+            below = entries.len();
+            rows.extend(entries);
+        }
     }
     if rows.is_empty() {
         rows.push(Line::raw(format!(" {}", label(spec, lang, "goto_none"))));
     }
     let room = (area.height as usize).saturating_sub(2 + head.len()).max(1);
     let offset = at
-        .saturating_sub(room.saturating_sub(1) / 2)
+        .saturating_sub(room.saturating_sub(1 + below) / 2)
         .min(rows.len().saturating_sub(room));
     let mut lines = head;
     lines.extend(rows.into_iter().skip(offset).take(room));
@@ -328,4 +340,53 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         label(spec, lang, "goto_title"),
     );
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The entries of the step under the go-to cursor, numbered as the digit that opens each,
+/// with what was typed, so a slip is seen where it is picked.
+fn goto_entries(view: &AppView<'_>, index: usize, tw: usize) -> Vec<Line<'static>> {
+    use crate::ui::state::{committed_text, Row};
+    use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
+    let (spec, lang, t) = (view.spec, view.lang, view.theme);
+    let step = &spec.steps[index];
+    crate::ui::keys::goto_entries(spec, view.state, index)
+        .into_iter()
+        .enumerate()
+        .map(|(n, (_, row))| {
+            let name = match &row {
+                Row::Field(f) => tr(&step.input.fields()[*f].label, lang).to_string(),
+                Row::Reading(k) => {
+                    label_with(spec, lang, "ladder_cell", &[("cell", &k.to_string())])
+                }
+                Row::LadderField(id) if id == LADDER_PACK_VOLTAGE => {
+                    label(spec, lang, "ladder_pack").to_string()
+                }
+                Row::LadderField(id) if id == LADDER_LAST_PIN => {
+                    label(spec, lang, "ladder_last_pin").to_string()
+                }
+                Row::LadderField(id) => {
+                    let wire = id.strip_prefix(LADDER_UNUSED_PREFIX).unwrap_or(id);
+                    label_with(spec, lang, "ladder_unused", &[("wire", wire)])
+                }
+                _ => String::new(),
+            };
+            let value = match (&row, committed_text(spec, view.state, index, &row)) {
+                (Row::Field(f), Some(v)) => match &step.input.fields()[*f].kind {
+                    // A choice shows its option's words, not its id.
+                    crate::wizard::spec::FieldKind::Choice { options } => options
+                        .iter()
+                        .find(|o| o.id == v)
+                        .map_or(v.clone(), |o| tr(&o.text, lang).to_string()),
+                    crate::wizard::spec::FieldKind::Number { unit, .. } => {
+                        format!("{v} {}", unit.symbol())
+                    }
+                    _ => v,
+                },
+                (_, Some(v)) => v,
+                (_, None) => "—".to_string(),
+            };
+            let text = clip(&format!("      {} {name}: {value}", n + 1), tw);
+            Line::from(Span::styled(text, t.dim()))
+        })
+        .collect()
 }

@@ -203,6 +203,10 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         );
         push_hanging(&mut lines, "⚠ ", &text, w, t.warn());
     }
+    if let Some(why) = &view.agreement_waits {
+        let text = label_with(spec, lang, "meter_compare_waits", &[("why", why)]);
+        push_hanging(&mut lines, "… ", &text, w, t.dim());
+    }
     // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
     if let Some(cells) = &view.state.live.cells {
         for a in cells.alarms() {
