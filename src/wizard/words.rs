@@ -862,6 +862,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.run.sent_back", &["notice"]),
     ("cli.run.gate", &["gate", "what"]),
     ("cli.run.gate_safety", &["gate", "what"]),
+    ("cli.run.step_entry_refused", &["error", "step"]),
     ("cli.run.entry_refused", &["error", "field", "text"]),
     ("cli.run.signed_off", &["verdict"]),
     ("cli.run.log", &["path"]),
