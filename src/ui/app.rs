@@ -475,10 +475,10 @@ impl<'s, 'w> App<'s, 'w> {
                     return Ok(Vec::new());
                 }
                 self.input(Input::Language { lang })
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| self.refusal(&e))
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| self.refusal(&e))?;
                 // An amended entry's Enter leaves the step too, once the entry was taken.
                 if let Action::Commit {
                     then: Some(then), ..
@@ -488,7 +488,7 @@ impl<'s, 'w> App<'s, 'w> {
                         .iter()
                         .any(|e| matches!(e, Event::EntryRejected { .. }))
                     {
-                        events.extend(self.input(then.clone()).map_err(|e| e.to_string())?);
+                        events.extend(self.input(then.clone()).map_err(|e| self.refusal(&e))?);
                     }
                 }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
@@ -556,6 +556,11 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     /// The screen's words for `key` in the operator's language now (wizard.yaml's `ui:`).
+    /// Why an input was not taken, in the screen's language.
+    fn refusal(&self, e: &SessionError) -> String {
+        e.render(self.bench.session.engine.spec(), &self.lang)
+    }
+
     fn words(&self, key: &str, values: &[(&str, &str)]) -> String {
         crate::ui::text::say_with(self.bench.session.engine.spec(), &self.lang, key, values)
     }
