@@ -765,6 +765,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.ladder.pending", &[]),
     ("cli.ladder.right", &[]),
     ("cli.ladder.wrong", &["count"]),
+    ("cli.ladder.reading", &["cell"]),
     ("cli.ladder.at_cell", &["cell"]),
     ("cli.procedure.title", &[]),
     ("cli.procedure.pack", &["cells", "chemistry", "model"]),

@@ -370,3 +370,46 @@ fn scan_without_bluetooth_says_why_in_every_language() {
         );
     }
 }
+
+#[test]
+fn ladder_refuses_a_reading_that_is_no_number_in_every_language() {
+    let ladder = |lang: &str, pack: &str, third: &str| {
+        let out = cmd()
+            .args([
+                "ladder",
+                "--lang",
+                lang,
+                "--chemistry",
+                "lifepo4",
+                "--cells",
+                "4",
+            ])
+            .args(["--pack-voltage", pack, "3,3", "6,6", third, "13,2"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{lang}");
+        text(&out.stderr)
+    };
+    // A reading that is no number, and a pack voltage typed with another unit.
+    let cases = [("13,2", "abc"), ("13,2 A", "9,9")];
+    let english: Vec<String> = cases.iter().map(|(p, r)| ladder("en", p, r)).collect();
+    assert!(
+        english[0].contains("reading 3 (cell 3): 'abc' is not a number"),
+        "{}",
+        english[0]
+    );
+    assert!(
+        english[1].contains("--pack-voltage: '13,2 A' has the unit 'A'"),
+        "{}",
+        english[1]
+    );
+    for lang in LANGS.iter().filter(|l| **l != "en") {
+        for ((pack, reading), en) in cases.iter().zip(&english) {
+            let words = ladder(lang, pack, reading);
+            filled("ladder", lang, &words);
+            assert!(english_lines(&words, en).is_empty(), "{lang}: {words}");
+            // What was typed, as typed.
+            assert!(words.contains(if *pack == "13,2" { "abc" } else { "13,2 A" }));
+        }
+    }
+}
