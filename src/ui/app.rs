@@ -480,15 +480,12 @@ impl<'s, 'w> App<'s, 'w> {
             Action::Input(input) | Action::Commit { input, .. } => {
                 let mut events = self.input(input.clone()).map_err(|e| self.refusal(&e))?;
                 // An amended entry's Enter leaves the step too, once the entry was taken.
-                if let Action::Commit {
-                    then: Some(then), ..
-                } = action
-                {
+                if let Action::Commit { leave: true, .. } = action {
                     if !events
                         .iter()
                         .any(|e| matches!(e, Event::EntryRejected { .. }))
                     {
-                        events.extend(self.input(then.clone()).map_err(|e| self.refusal(&e))?);
+                        events.extend(self.input(Input::Next).map_err(|e| self.refusal(&e))?);
                     }
                 }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {

@@ -443,7 +443,7 @@ fn commit(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row, advance: bool) -
         input,
         key,
         advance,
-        then: None,
+        leave: false,
     })
 }
 
@@ -482,7 +482,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
                         },
                         key: field.id.clone(),
                         advance: false,
-                        then: None,
+                        leave: false,
                     })
             }
             _ => commit(ui, ctx, index, row, false),
@@ -499,7 +499,7 @@ fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Ac
             input,
             key,
             advance,
-            then: Some(Input::Next),
+            leave: true,
         }],
         _ => vec![leave],
     }
@@ -535,7 +535,7 @@ fn enter(
                     },
                     key: field.id.clone(),
                     advance: true,
-                    then: None,
+                    leave: false,
                 });
             }
         }
@@ -796,7 +796,7 @@ mod tests {
             },
             key: "cell 1".into(),
             advance: true,
-            then: None,
+            leave: false,
         };
         assert_eq!(actions, vec![expected.clone()]);
         // Refused: the text stays to be corrected, the focus stays.
@@ -1032,7 +1032,7 @@ mod tests {
                 },
                 key: "lowest_cell".into(),
                 advance: true,
-                then: None,
+                leave: false,
             }]
         );
         assert_eq!(
@@ -1127,7 +1127,7 @@ mod tests {
                 },
                 key: "pack_id".into(),
                 advance: false,
-                then: Some(Input::Next),
+                leave: true,
             }]
         );
         assert_eq!(keys, 5, "g 4 Backspace 1 Enter");
@@ -1159,7 +1159,7 @@ mod tests {
         handle_key(&mut ui, &c, key(KeyCode::Right));
         let actions = handle_key(&mut ui, &c, key(KeyCode::Enter));
         assert!(
-            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, then: Some(Input::Next), .. }] if field == "chemistry"),
+            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, leave: true, .. }] if field == "chemistry"),
             "{actions:?}"
         );
         // ↓ saves what was typed and moves on, to change a second entry.
@@ -1170,7 +1170,7 @@ mod tests {
             matches!(
                 &actions[..],
                 [Action::Commit {
-                    then: None,
+                    leave: false,
                     advance: false,
                     ..
                 }]
@@ -1193,7 +1193,7 @@ mod tests {
             &handle_key(&mut ui, &c, key(KeyCode::Enter))[..],
             [Action::Commit {
                 advance: true,
-                then: None,
+                leave: false,
                 ..
             }]
         ));
