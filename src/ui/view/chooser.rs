@@ -106,7 +106,8 @@ pub fn render(frame: &mut Frame<'_>, state: &Chooser, spec: &WizardSpec, lang: &
     let block = Block::bordered().title(say(spec, lang, "ui.chooser.title"));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    // Not trimmed: the units' rows keep their column under the focus mark.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// The chooser's lines: the scan's state, the units heard, the keys.
@@ -262,5 +263,24 @@ mod tests {
         assert!(text(&at(Phase::Found(Vec::new())), "en")
             .iter()
             .any(|l| l.starts_with("r ")));
+    }
+
+    /// The chooser as drawn at 80×24.
+    fn screen(state: &Chooser, lang: &str) -> String {
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        terminal
+            .draw(|f| render(f, state, crate::wizard::words::builtin(), lang))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    #[test]
+    fn the_chooser_at_80x24_in_english_and_polish() {
+        let found = at(phases().remove(2));
+        insta::assert_snapshot!("chooser_found_en", screen(&found, "en"));
+        insta::assert_snapshot!("chooser_found_pl", screen(&found, "pl"));
+        let no_bus = at(phases().remove(4));
+        insta::assert_snapshot!("chooser_no_bluetooth_hu", screen(&no_bus, "hu"));
     }
 }
