@@ -187,7 +187,10 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         let list: Vec<String> = view
             .disagreements
             .iter()
-            .map(|d| format!("{} ({:.3} V / {:.3} V)", d.cell, d.meter.0, d.unit.0))
+            .map(|d| {
+                let v = |x: f64| crate::wizard::words::number(spec, lang, x, 3);
+                format!("{} ({} V / {} V)", d.cell, v(d.meter.0), v(d.unit.0))
+            })
             .collect();
         let text = label_with(
             spec,
@@ -197,7 +200,12 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
                 ("cells", &list.join(", ")),
                 (
                     "tolerance",
-                    &format!("{:.2}", spec.limits.ladder_live_tolerance.0),
+                    &crate::wizard::words::number(
+                        spec,
+                        lang,
+                        spec.limits.ladder_live_tolerance.0,
+                        2,
+                    ),
                 ),
             ],
         );
@@ -206,14 +214,15 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
     // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
     if let Some(cells) = &view.state.live.cells {
         for a in cells.alarms() {
+            // The alarm's name in the operator's language, as the live panel shows it.
+            let name = crate::wizard::checks::live::alarm_name(a).render(spec, lang);
             let hint = match a.manual_error() {
                 Some(e) => format!(
-                    "E{} {}: {}",
+                    "E{} {name}: {}",
                     e.0,
-                    a.text(),
                     spec.errors.get(&e.0).map_or("", |x| tr(x, lang))
                 ),
-                None => format!("{}: {}", a.text(), label(spec, lang, "alarm_hint_unmapped")),
+                None => format!("{name}: {}", label(spec, lang, "alarm_hint_unmapped")),
             };
             push_hanging(&mut lines, "⚠ ", &hint, w, t.warn());
         }
