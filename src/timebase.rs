@@ -276,18 +276,32 @@ mod tests {
 
     #[test]
     fn two_virtual_runtimes_keep_their_own_time() {
-        let a = runtime(true).unwrap();
-        let b = runtime(true).unwrap();
-        let ta = a.block_on(async {
-            let t0 = now();
-            sleep(Duration::from_secs(100)).await;
-            now() - t0
-        });
-        let tb = b.block_on(async {
-            let t0 = now();
-            sleep(Duration::from_secs(7)).await;
-            now() - t0
-        });
-        assert_eq!((ta.as_secs(), tb.as_secs()), (100, 7));
+        // Both live at once on their own threads, sleeping in small steps that interleave:
+        // were the clock shared, each would see the other's jumps as well as its own.
+        let both = Arc::new(std::sync::Barrier::new(2));
+        let walk = |steps: u32, step: u64| {
+            let both = Arc::clone(&both);
+            std::thread::spawn(move || {
+                let rt = runtime(true).unwrap();
+                both.wait();
+                rt.block_on(async {
+                    let t0 = now();
+                    for _ in 0..steps {
+                        sleep(Duration::from_secs(step)).await;
+                        // Let the other thread's runtime advance in between.
+                        std::thread::yield_now();
+                    }
+                    now() - t0
+                })
+            })
+        };
+        let wall = Instant::now();
+        let (a, b) = (walk(200, 2), walk(300, 3));
+        let (ta, tb) = (a.join().unwrap(), b.join().unwrap());
+        assert_eq!((ta.as_secs(), tb.as_secs()), (400, 900));
+        assert!(
+            wall.elapsed() < Duration::from_secs(5),
+            "virtual, not waited"
+        );
     }
 }

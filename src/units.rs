@@ -16,13 +16,14 @@ pub enum ParseError {
     Empty,
     /// The text is not a decimal number in an accepted form.
     #[error(
-        "'{text}' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65{unit_hint}"
+        "'{text}' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65{}",
+        optional_unit(unit)
     )]
     NotANumber {
         /// What was typed.
         text: String,
-        /// ", optionally followed by V" and the like.
-        unit_hint: String,
+        /// The unit that may follow the number (empty: none).
+        unit: &'static str,
     },
     /// A unit was typed that does not belong to this quantity.
     #[error("'{text}' has the unit '{found}', expected {expected}")]
@@ -36,6 +37,15 @@ pub enum ParseError {
     },
 }
 
+/// ", optionally followed by V" (the English words' tail; the wizard's words say it per language).
+fn optional_unit(unit: &str) -> String {
+    if unit.is_empty() {
+        String::new()
+    } else {
+        format!(", optionally followed by {unit}")
+    }
+}
+
 /// Parse a decimal typed by a person: `3.65`, `3,65`, ` 3.65 V`, `-0.7`.
 ///
 /// `unit` is the symbol that may follow the number (case-insensitive, e.g. `"V"`); any other
@@ -46,11 +56,6 @@ pub fn parse_quantity(text: &str, unit: &'static str) -> Result<f64, ParseError>
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
     }
-    let hint = if unit.is_empty() {
-        String::new()
-    } else {
-        format!(", optionally followed by {unit}")
-    };
     let split = trimmed
         .find(|c: char| c.is_alphabetic() || c == '°')
         .unwrap_or(trimmed.len());
@@ -60,7 +65,7 @@ pub fn parse_quantity(text: &str, unit: &'static str) -> Result<f64, ParseError>
     if number.trim().is_empty() {
         return Err(ParseError::NotANumber {
             text: trimmed.to_string(),
-            unit_hint: hint,
+            unit,
         });
     }
     if !suffix.is_empty() && !suffix.eq_ignore_ascii_case(unit) {
@@ -73,7 +78,7 @@ pub fn parse_quantity(text: &str, unit: &'static str) -> Result<f64, ParseError>
     let number = number.trim();
     let not_a_number = || ParseError::NotANumber {
         text: trimmed.to_string(),
-        unit_hint: hint.clone(),
+        unit,
     };
     let separators = number.chars().filter(|c| *c == '.' || *c == ',').count();
     let digits = number.trim_start_matches(['-', '+']);

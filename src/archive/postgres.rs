@@ -33,19 +33,43 @@ fn db(e: postgres::Error) -> ArchiveError {
     ArchiveError::Database(e.to_string())
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages: neither `user:password@` nor a
+/// `?password=` parameter is shown.
 pub fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (auth, host) = match rest.split_once('@') {
-        Some((auth, host)) => (Some(auth), host),
-        None => (None, rest),
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
     };
-    match auth.map(|a| a.split_once(':').map_or(a, |(user, _)| user)) {
-        Some(user) => format!("{scheme}://{user}@{host}"),
-        None => format!("{scheme}://{host}"),
-    }
+    // The last `@` ends the user part: a password may hold an `@` or `/` of its own.
+    let host_from = rest.rfind('@').map_or(0, |at| at + 1);
+    let path_from = rest[host_from..]
+        .find('/')
+        .map_or(rest.len(), |i| host_from + i);
+    let (authority, path) = rest.split_at(path_from);
+    let host = match authority.rsplit_once('@') {
+        Some((auth, host)) => {
+            let user = auth.split_once(':').map_or(auth, |(user, _)| user);
+            format!("{user}@{host}")
+        }
+        None => authority.to_string(),
+    };
+    let kept: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|param| {
+            let key = param.split_once('=').map_or(*param, |(k, _)| k);
+            !key.eq_ignore_ascii_case("password")
+        })
+        .collect();
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    format!("{scheme}://{host}{path}{query}")
 }
 
 impl Postgres {

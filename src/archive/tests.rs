@@ -70,6 +70,24 @@ fn a_server_is_named_without_its_password() {
         "postgres://db.local/archive"
     );
     assert_eq!(
+        postgres::without_password(
+            "postgres://db.local/archive?sslmode=disable&password=secret&connect_timeout=5"
+        ),
+        "postgres://db.local/archive?sslmode=disable&connect_timeout=5"
+    );
+    assert_eq!(
+        postgres::without_password("postgresql://anna@db/a?PASSWORD=secret"),
+        "postgresql://anna@db/a"
+    );
+    assert_eq!(
+        postgres::without_password("postgres://anna:p@ss:w@rd@db.local/archive"),
+        "postgres://anna@db.local/archive"
+    );
+    assert_eq!(
+        postgres::without_password("postgres://anna:a/b@db.local"),
+        "postgres://anna@db.local"
+    );
+    assert_eq!(
         Location::parse("postgresql://x/y"),
         Location::Postgres("postgresql://x/y".into())
     );

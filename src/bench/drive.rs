@@ -189,7 +189,9 @@ impl Runner<'_, '_> {
                     eprintln!(
                         "step {}: entry refused: {}",
                         crate::clean::clean(step),
-                        crate::clean::Clean(error)
+                        crate::clean::Clean(
+                            error.render(self.bench.session.engine.spec(), self.lang)
+                        )
                     );
                 }
             }
@@ -471,7 +473,10 @@ impl Runner<'_, '_> {
                 &[
                     ("field", field),
                     ("text", text),
-                    ("error", &error.to_string()),
+                    (
+                        "error",
+                        &error.render(self.bench.session.engine.spec(), self.lang),
+                    ),
                 ],
             ));
         }

@@ -342,19 +342,24 @@ const BATCH_LINES: usize = 256;
 /// reads and parses the hex, the other decodes and writes the JSON, so a long capture takes
 /// both cores; the order of frames and messages is the input's.
 fn decode_lines(
-    reader: impl BufRead + Send,
+    reader: impl BufRead + Send + 'static,
     source: &str,
     forced: Option<Layout>,
     out: &mut impl Write,
 ) -> Result<ExitCode> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
-    std::thread::scope(|scope| {
-        scope.spawn(move || read_batches(reader, source, tx));
-        let result = write_frames(&rx, source, forced, out);
-        // Drop the receiver first: a reader still sending sees it gone and stops.
-        drop(rx);
-        result
-    })
+    let name = source.to_string();
+    let reading = std::thread::spawn(move || read_batches(reader, &name, tx));
+    let result = write_frames(&rx, source, forced, out);
+    // Drop the receiver first: a reader still sending sees it gone and stops.
+    drop(rx);
+    // Once the output has failed the reader is not waited for: at a terminal it may sit in a
+    // read for the next line, and the operator would have to press Ctrl-D to get the error.
+    // Without a failure it has already sent its last batch and ends at once.
+    if result.is_ok() {
+        let _ = reading.join();
+    }
+    result
 }
 
 /// Read the input and parse each line into bytes, a batch at a time, until the end, a line
@@ -547,10 +552,76 @@ mod tests {
             hex(&f.0[100..])
         );
         let mut out = Vec::new();
-        let code = decode_lines(input.as_bytes(), "t", None, &mut out).unwrap();
+        let code = decode_lines(std::io::Cursor::new(input), "t", None, &mut out).unwrap();
         assert_eq!(code, ExitCode::SUCCESS);
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains("\"type\":\"logbook\""));
+    }
+
+    /// A reader whose first lines come at once and whose next never does (a terminal nobody
+    /// types into).
+    struct Stalls(std::io::Cursor<Vec<u8>>);
+
+    impl std::io::Read for Stalls {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => loop {
+                    std::thread::park();
+                },
+                n => Ok(n),
+            }
+        }
+    }
+
+    impl BufRead for Stalls {
+        fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+            if self.0.position() as usize >= self.0.get_ref().len() {
+                loop {
+                    std::thread::park();
+                }
+            }
+            self.0.fill_buf()
+        }
+        fn consume(&mut self, n: usize) {
+            self.0.consume(n)
+        }
+    }
+
+    /// An output that is gone (a closed pipe).
+    struct Gone;
+
+    impl Write for Gone {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_output_ends_decode_without_waiting_for_more_input() {
+        use crate::bms::decode::encode_logbook;
+        use crate::bms::model::Logbook;
+        let f = encode_logbook(&Logbook::default(), 1);
+        let line: String = f.0.iter().map(|x| format!("{x:02x}")).collect();
+        // More than one batch, so the writer sees frames while the reader waits for a line.
+        let input = format!("{line}\n").repeat(BATCH_LINES + 1);
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = decode_lines(
+                Stalls(std::io::Cursor::new(input.into_bytes())),
+                "t",
+                None,
+                &mut Gone,
+            );
+            let _ = done.send(r.map_err(|e| format!("{e:#}")));
+        });
+        let result = finished
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("decode waited for input after its output had failed");
+        let e = result.unwrap_err();
+        assert!(e.contains("cannot write output"), "{e}");
     }
 }

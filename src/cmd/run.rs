@@ -126,9 +126,14 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         match outcome {
             Outcome::SignedOff => {
                 // A session on a training scenario is marked so: it is no commissioning.
-                let training = scenario
-                    .as_ref()
-                    .and_then(|s| training_section(s, session.events()));
+                let training = scenario.as_ref().and_then(|s| {
+                    training_section(
+                        s,
+                        session.events(),
+                        &spec,
+                        crate::log::record::session_language(&session.state),
+                    )
+                });
                 let outputs = write_outputs(&session, key.as_ref(), None, training)?;
                 let verdict = format!("{:?}", outputs.record.verdict);
                 let path = |p: &std::path::Path| p.display().to_string();

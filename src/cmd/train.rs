@@ -97,7 +97,7 @@ pub struct CheckResult {
     /// How the run ended.
     pub ending: Ending,
     /// Ok when the scenario's expectation held; otherwise what happened instead.
-    pub verdict: Result<(), Vec<String>>,
+    pub verdict: Result<(), Vec<crate::wizard::words::Say>>,
     /// The files written at sign-off, if the run got there.
     pub outputs: Option<Outputs>,
 }
@@ -150,7 +150,7 @@ pub async fn check_scenario(
     let reports = judge(scenario.catches(), session.events());
     let end = ending(session.events());
     let outputs = if end == Ending::SignedOff {
-        let training = training_log(scenario, &reports);
+        let training = training_log(scenario, &reports, spec, opts.lang);
         Some(write_outputs(
             &session,
             opts.key,
@@ -265,12 +265,15 @@ fn print_result(spec: &WizardSpec, lang: &str, scenario: &Scenario, result: &Che
                     ("fault", &r.catch.fault_text()),
                     ("step", &r.catch.step),
                     ("gate", &r.catch.gate),
-                    ("reason", reason),
+                    ("reason", &reason.render(spec, lang)),
                 ],
             ),
             Outcome::Missed(why) => line(
                 "cli.train.missed",
-                &[("fault", &r.catch.fault_text()), ("why", why)],
+                &[
+                    ("fault", &r.catch.fault_text()),
+                    ("why", &why.render(spec, lang)),
+                ],
             ),
         }
     }
@@ -284,7 +287,7 @@ fn print_result(spec: &WizardSpec, lang: &str, scenario: &Scenario, result: &Che
         Ok(()) => line("cli.train.pass_caught", &[]),
         Err(problems) => {
             for p in problems {
-                println!("  {}", Clean(p));
+                println!("  {}", Clean(p.render(spec, lang)));
             }
             line("cli.train.fail", &[]);
         }

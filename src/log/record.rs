@@ -116,7 +116,7 @@ pub struct CaptureRef {
 
 /// A training session: the staged scenario, revealed at sign-off, and for each staged fault
 /// whether the trainee caught it where the procedure does.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingLog {
     /// The scenario's id (its file name without `.yaml`).
@@ -132,7 +132,7 @@ pub struct TrainingLog {
 }
 
 /// One staged fault in the training record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StagedFaultLog {
     /// The fault, in words.
@@ -144,8 +144,19 @@ pub struct StagedFaultLog {
     /// The step where it was caught.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caught_at: Option<String>,
-    /// The refusal's reason when caught; why it counts as missed otherwise.
+    /// The refusal's reason when caught; why it counts as missed otherwise: in words, in the
+    /// session's language.
     pub detail: String,
+    /// The caught reason's code, or why it was missed (`overridden`, `other_reason`,
+    /// `not_shown`, `not_reached`); absent in logs from before training details had codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The detail's sentence key in wizard.yaml's `reasons:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The detail's arguments.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: crate::wizard::words::Args,
 }
 
 /// A person and their role.
@@ -458,6 +469,12 @@ fn section_name(section: Section) -> &'static str {
     }
 }
 
+/// The language the session was started in, which its log is worded in (English before the
+/// start).
+pub fn session_language(state: &State) -> &str {
+    state.started.as_ref().map_or("en", |(_, _, _, lang)| lang)
+}
+
 /// Build the log from the state at sign-off. `journal_sha256` is the hash of the journal's
 /// bytes up to and including the sign-off.
 pub fn build(
@@ -707,21 +724,29 @@ pub fn build(
     })
 }
 
-/// Who made the entries, in words: "a person at the keys", "the answers file x.yaml (sha256 …)".
+/// Who made the entries, in English: "a person at the keys", "the answers file x.yaml (sha256 …)".
 pub fn describe_entries(entries: &[EntrySource]) -> String {
+    describe_entries_in(crate::wizard::words::builtin(), "en", entries)
+}
+
+/// Who made the entries, in words in `lang` (`cli.report.entries.*` of wizard.yaml).
+pub fn describe_entries_in(spec: &WizardSpec, lang: &str, entries: &[EntrySource]) -> String {
+    let say = |key: &str, values: &[(&str, &str)]| {
+        let key = format!("cli.report.entries.{key}");
+        crate::wizard::words::say_verbatim(spec, lang, &key, values)
+    };
     if entries.is_empty() {
-        return "not recorded (a log from before entries were recorded)".to_string();
+        return say("unknown", &[]);
     }
     let one = |e: &EntrySource| match e {
-        EntrySource::Operator => "a person at the keys".to_string(),
+        EntrySource::Operator => say("operator", &[]),
         EntrySource::AnswersFile { file, sha256 } => {
-            format!("the answers file {file} (sha256 {sha256})")
+            say("answers", &[("file", file), ("sha256", sha256)])
         }
-        EntrySource::SimulatedTrainee { scenario } => {
-            format!("the simulated trainee of scenario {scenario}")
-        }
+        EntrySource::SimulatedTrainee { scenario } => say("trainee", &[("scenario", scenario)]),
     };
-    entries.iter().map(one).collect::<Vec<_>>().join(", then ")
+    let then = say("then", &[]);
+    entries.iter().map(one).collect::<Vec<_>>().join(&then)
 }
 
 /// Whether any entry came from a script rather than a person (an answers file).

@@ -2,6 +2,8 @@
 //! from the log itself so the two cannot disagree.
 
 use crate::log::record::CommissioningLog;
+use crate::wizard::spec::{tr, WizardSpec};
+use crate::wizard::words;
 
 const TEMPLATE: &str = include_str!("../../templates/report.html");
 
@@ -64,27 +66,176 @@ pub fn meets(value: &str, expected: &str) -> bool {
     }
 }
 
-/// Render the report of `log`; `log_text` is log.yaml's exact text (its hash is shown), and
-/// `fingerprint` the signer's key, when signed.
-pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>) -> String {
+/// The report's words in the log's language: `cli.report.<key>` of wizard.yaml.
+struct Words<'a> {
+    spec: &'a WizardSpec,
+    lang: &'a str,
+}
+
+impl Words<'_> {
+    /// `cli.report.<key>` with its values filled in as they are (one cleaned line each).
+    fn say(&self, key: &str, values: &[(&str, &str)]) -> String {
+        words::say_verbatim(self.spec, self.lang, &format!("cli.report.{key}"), values)
+    }
+
+    /// The word for a value the log names in English (`done`, `passed`), or the value itself
+    /// when wizard.yaml has no word for it (a log from a newer tool).
+    fn of_value(&self, prefix: &str, value: &str) -> String {
+        let key = format!("cli.report.{prefix}_{value}");
+        let known = |s: &WizardSpec| words::section(s, &key).contains_key(&key);
+        if known(self.spec) || known(words::builtin()) {
+            self.say(&format!("{prefix}_{value}"), &[])
+        } else {
+            value.to_string()
+        }
+    }
+
+    /// A voltage with three decimals, written the language's way (3,650 V in Polish).
+    fn volts(&self, v: f64) -> String {
+        format!("{} V", words::number(self.spec, self.lang, v, 3))
+    }
+
+    /// A step in this language where the wizard knows it (its heading, the items confirmed
+    /// and the labels of its entries), else as logged.
+    fn step(&self, s: &crate::log::record::StepLog) -> minijinja::Value {
+        let logged = || -> Vec<(String, String)> {
+            s.entries
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let Some(step) = self.spec.steps.iter().find(|x| x.id == s.id) else {
+            return minijinja::context! {
+                heading => format!("{} — {}", s.manual, s.title),
+                confirmed => s.confirmed,
+                entries => logged(),
+            };
+        };
+        let key = match step.section {
+            crate::wizard::spec::Section::Setup => "section_setup",
+            crate::wizard::spec::Section::Wiring => "section_wiring",
+            crate::wizard::spec::Section::Configuration => "section_configuration",
+            crate::wizard::spec::Section::Protection => "section_protection",
+            crate::wizard::spec::Section::Signoff => "section_signoff",
+        };
+        let section = self
+            .spec
+            .messages
+            .get(key)
+            .or_else(|| words::builtin().messages.get(key))
+            .map_or(s.manual.as_str(), |t| tr(t, self.lang));
+        let title = tr(&step.title, self.lang);
+        let heading = match step.number {
+            Some(n) => format!("{section} {n} — {title}"),
+            None => format!("{section} — {title}"),
+        };
+        // The log names an item by its English text and an entry by its field id.
+        let confirmed: Vec<&str> = s
+            .confirmed
+            .iter()
+            .map(|c| {
+                step.input
+                    .items()
+                    .iter()
+                    .find(|i| tr(&i.text, "en") == c)
+                    .map_or(c.as_str(), |i| tr(&i.text, self.lang))
+            })
+            .collect();
+        let entries: Vec<(&str, &str)> = s
+            .entries
+            .iter()
+            .map(|(k, v)| {
+                let label = step
+                    .input
+                    .fields()
+                    .iter()
+                    .find(|f| f.id == *k)
+                    .map_or(k.as_str(), |f| tr(&f.label, self.lang));
+                (label, v.as_str())
+            })
+            .collect();
+        minijinja::context! { heading => heading, confirmed => confirmed, entries => entries }
+    }
+}
+
+/// The words, owned, for the template's functions (they outlive this call's borrows).
+struct OwnedWords {
+    spec: WizardSpec,
+    lang: String,
+}
+
+impl OwnedWords {
+    fn words(&self) -> Words<'_> {
+        Words {
+            spec: &self.spec,
+            lang: &self.lang,
+        }
+    }
+}
+
+/// Render the report of `log` in the log's language; `log_text` is log.yaml's exact text
+/// (its hash is shown), and `fingerprint` the signer's key, when signed. `spec` gives the
+/// words (the built-in wizard's fill any it lacks).
+pub fn render(
+    log: &CommissioningLog,
+    log_text: &str,
+    fingerprint: Option<&str>,
+    spec: &WizardSpec,
+) -> String {
+    let lang = log.language.as_str();
+    let w = std::sync::Arc::new(OwnedWords {
+        spec: spec.clone(),
+        lang: lang.to_string(),
+    });
     let mut env = minijinja::Environment::new();
     // HTML-escape everything the operator typed: a pack id is not markup.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    {
+        let w = w.clone();
+        env.add_function(
+            "t",
+            move |key: String,
+                  kwargs: minijinja::value::Kwargs|
+                  -> Result<String, minijinja::Error> {
+                let mut values: Vec<(String, String)> = Vec::new();
+                for name in kwargs.args() {
+                    let v: minijinja::Value = kwargs.get(name)?;
+                    let v = if v.is_none() || v.is_undefined() {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    };
+                    values.push((name.to_string(), v));
+                }
+                kwargs.assert_all_used()?;
+                let pairs: Vec<(&str, &str)> = values
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                Ok(w.words().say(&key, &pairs))
+            },
+        );
+    }
+    {
+        let w = w.clone();
+        env.add_function("word", move |prefix: String, value: String| {
+            w.words().of_value(&prefix, &value)
+        });
+    }
+    let words = w.words();
     let order = |k: &str| {
         APP_LABELS
             .iter()
             .position(|(x, _)| *x == k)
             .unwrap_or(usize::MAX)
     };
-    let mut values: Vec<(&String, &String)> =
-        log.settings.iter().flat_map(|s| s.values.iter()).collect();
-    values.sort_by_key(|(k, _)| order(k));
-    let settings: Vec<minijinja::Value> = log
-        .settings
-        .iter()
-        .flat_map(|s| {
-            values.iter().map(move |(k, v)| {
-                let (k, v) = (*k, *v);
+    let mut settings: Vec<minijinja::Value> = Vec::new();
+    if let Some(s) = &log.settings {
+        let mut values: Vec<(&String, &String)> = s.values.iter().collect();
+        values.sort_by_key(|(k, _)| order(k));
+        settings = values
+            .into_iter()
+            .map(|(k, v)| {
                 let expected = s.expected.get(k);
                 minijinja::context! {
                     label => app_label(k),
@@ -94,10 +245,11 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
                     ok => expected.map(|e| meets(v, e)),
                 }
             })
-        })
-        .collect();
+            .collect();
+    }
     // Eight cells to a row: a 16-column row was wider than an A4 page (measured in Chromium:
     // 762 px against 680 px of text width).
+    let steps: Vec<minijinja::Value> = log.steps.iter().map(|s| words.step(s)).collect();
     let cell_rows: Vec<Vec<minijinja::Value>> = log
         .cells
         .iter()
@@ -108,11 +260,13 @@ pub fn render(log: &CommissioningLog, log_text: &str, fingerprint: Option<&str>)
         log => minijinja::Value::from_serialize(log),
         settings => settings,
         cell_rows => cell_rows,
-        cells_svg => minijinja::Value::from_safe_string(cells_svg(log)),
-        test_svg => minijinja::Value::from_safe_string(test_svg(log)),
+        steps => steps,
+        lang => lang,
+        cells_svg => minijinja::Value::from_safe_string(cells_svg(log, spec, lang)),
+        test_svg => minijinja::Value::from_safe_string(test_svg(log, spec, lang)),
         log_sha256 => crate::wizard::spec::sha256_hex(log_text.as_bytes()),
         fingerprint => fingerprint,
-        entries => crate::log::record::describe_entries(&log.entries_made_by),
+        entries => crate::log::record::describe_entries_in(spec, lang, &log.entries_made_by),
         scripted => crate::log::record::is_scripted(&log.entries_made_by),
     };
     env.render_str(TEMPLATE, ctx)
@@ -126,7 +280,8 @@ const PAD: f64 = 60.0;
 
 /// An inline SVG bar chart of the cells at sign-off, the spread's scale chosen so a few
 /// millivolts show; empty when there were no cells. Built from numbers only.
-pub fn cells_svg(log: &CommissioningLog) -> String {
+pub fn cells_svg(log: &CommissioningLog, spec: &WizardSpec, lang: &str) -> String {
+    let w = Words { spec, lang };
     let Some(cells) = &log.cells else {
         return String::new();
     };
@@ -158,8 +313,13 @@ pub fn cells_svg(log: &CommissioningLog) -> String {
         } else {
             "bar"
         };
+        let title = minijinja::HtmlEscape(&w.say(
+            "chart_cell",
+            &[("cell", &cell.to_string()), ("voltage", &w.volts(*x))],
+        ))
+        .to_string();
         out.push_str(&format!(
-            r#"<rect class="{class}" x="{:.1}" y="{yy:.1}" width="{:.1}" height="{:.1}"><title>cell {cell}: {x:.3} V</title></rect><text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle">{cell}</text>"#,
+            r#"<rect class="{class}" x="{:.1}" y="{yy:.1}" width="{:.1}" height="{:.1}"><title>{title}</title></rect><text x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle">{cell}</text>"#,
             x0 + 1.0,
             (bw - 2.0).max(1.0),
             (H - PAD - yy).max(0.5),
@@ -167,7 +327,7 @@ pub fn cells_svg(log: &CommissioningLog) -> String {
             H - PAD + 12.0,
         ));
     }
-    for (x, text) in [(lo, format!("{lo:.3} V")), (hi, format!("{hi:.3} V"))] {
+    for (x, text) in [(lo, w.volts(lo)), (hi, w.volts(hi))] {
         out.push_str(&format!(
             r#"<line class="grid" x1="{PAD}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{text}</text>"#,
             W - PAD,
@@ -178,15 +338,16 @@ pub fn cells_svg(log: &CommissioningLog) -> String {
         ));
     }
     out.push_str(&format!(
-        r#"<text x="{PAD}" y="14" font-size="11">cells at sign-off · spread {}</text></svg>"#,
-        crate::clean::clean(&cells.delta).replace(['<', '>', '&'], "")
+        r#"<text x="{PAD}" y="14" font-size="11">{}</text></svg>"#,
+        minijinja::HtmlEscape(&w.say("chart_cells", &[("spread", &cells.delta)]))
     ));
     out
 }
 
 /// An inline SVG plot of the protection test: the highest and lowest cell against time, the
 /// set Cell OVP and UVP as lines, the cut-offs as marks; empty when no trace was recorded.
-pub fn test_svg(log: &CommissioningLog) -> String {
+pub fn test_svg(log: &CommissioningLog, spec: &WizardSpec, lang: &str) -> String {
+    let w = Words { spec, lang };
     let p = &log.protection_test;
     if p.trace.is_empty() {
         return String::new();
@@ -219,39 +380,45 @@ pub fn test_svg(log: &CommissioningLog) -> String {
         line(|q| q.low)
     ));
     // OVP said above its line on the left, UVP below its line: clear of the cut-off marks.
-    for (v, name, dy) in [(ovp, "set Cell OVP", -3.0), (uvp, "set Cell UVP", 11.0)] {
+    for (v, label, dy) in [(ovp, "Cell OVP", -3.0), (uvp, "Cell UVP", 11.0)] {
         if let Some(v) = v {
+            let name = minijinja::HtmlEscape(&w.say("set_label", &[("label", label)])).to_string();
             out.push_str(&format!(
-                r#"<line class="limit" x1="{PAD}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10">{name} {v:.3} V</text>"#,
+                r#"<line class="limit" x1="{PAD}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}" font-size="10">{name} {volts}</text>"#,
                 W - PAD,
                 y(v),
                 y(v),
                 PAD + 2.0,
                 y(v) + dy,
+                volts = w.volts(v),
             ));
         }
     }
     for c in &p.cutoffs {
-        let name = if c.charge {
-            "charge cut-off"
-        } else {
-            "discharge cut-off"
-        };
+        let name = w.say(
+            if c.charge {
+                "chart_charge_cutoff"
+            } else {
+                "chart_discharge_cutoff"
+            },
+            &[],
+        );
+        let name = minijinja::HtmlEscape(&name).to_string();
         out.push_str(&format!(
-            r#"<circle class="cutoff" cx="{:.1}" cy="{:.1}" r="4"><title>{name} at {:.3} V</title></circle><text x="{:.1}" y="{:.1}" font-size="10">{name} {:.3} V</text>"#,
+            r#"<circle class="cutoff" cx="{:.1}" cy="{:.1}" r="4"><title>{name} {volts}</title></circle><text x="{:.1}" y="{:.1}" font-size="10">{name} {volts}</text>"#,
             x(c.s),
             y(c.cell),
-            c.cell,
             x(c.s) + 6.0,
             y(c.cell) + if c.charge { 14.0 } else { -8.0 },
-            c.cell,
+            volts = w.volts(c.cell),
         ));
     }
     out.push_str(&format!(
-        r#"<text x="{PAD}" y="{:.1}" font-size="10">0 s</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{t_max:.0} s</text><text x="{PAD}" y="14" font-size="11">highest (red) and lowest (blue) cell during the test</text></svg>"#,
+        r#"<text x="{PAD}" y="{:.1}" font-size="10">0 s</text><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{t_max:.0} s</text><text x="{PAD}" y="14" font-size="11">{}</text></svg>"#,
         H - PAD + 14.0,
         W - PAD,
         H - PAD + 14.0,
+        minijinja::HtmlEscape(&w.say("chart_test", &[])),
     ));
     out
 }

@@ -91,7 +91,8 @@ pub fn write_outputs(
     let signature = sign_with(key, SIGNATURE)?;
     let trainer_signature = sign_with(trainer_key, TRAINER_SIGNATURE)?;
     let fingerprint = key.map(|k| k.fingerprint());
-    let html = crate::log::report::render(&log, &text, fingerprint.as_deref());
+    let html =
+        crate::log::report::render(&log, &text, fingerprint.as_deref(), session.engine.spec());
     let report = dir.join(REPORT);
     write_atomically(&report, html.as_bytes())?;
     Ok(Outputs {

@@ -7,7 +7,10 @@
 //! even after the refusal was seen.
 
 use crate::log::record::{StagedFaultLog, TrainingLog};
+use crate::wizard::checks::Reason;
 use crate::wizard::engine::{Event, GateResult, Leave, Millis};
+use crate::wizard::spec::WizardSpec;
+use crate::wizard::words::{Arg, Say};
 
 use super::scenario::{Catch, Expect, Scenario};
 
@@ -34,11 +37,11 @@ pub enum Outcome {
     Caught {
         /// When the refusal came.
         at: Millis,
-        /// The matching reason's text.
-        reason: String,
+        /// The matching reason (its code and sentence).
+        reason: Reason,
     },
-    /// Not caught; the sentence says why.
-    Missed(String),
+    /// Not caught; the sentence (`train.*` in `reasons:`) says why.
+    Missed(Say),
 }
 
 /// One staged fault and its outcome.
@@ -99,10 +102,15 @@ fn outcome(c: &Catch, events: &[Event]) -> Outcome {
         _ => None,
     });
     if let Some(o) = overridden {
-        return Outcome::Missed(format!(
-            "gate {} of step {} was overridden by {} ({}): \"{}\" — an override past a staged \
-             fault counts as missed",
-            c.gate, c.step, o.by, o.role, o.reason
+        return Outcome::Missed(Say::new(
+            "train.overridden",
+            [
+                ("by", Arg::verbatim(&o.by)),
+                ("gate", Arg::verbatim(&c.gate)),
+                ("reason", Arg::verbatim(&o.reason)),
+                ("role", Arg::verbatim(&o.role)),
+                ("step", Arg::verbatim(&c.step)),
+            ],
         ));
     }
     let mut other_reasons = Vec::new();
@@ -125,63 +133,75 @@ fn outcome(c: &Catch, events: &[Event]) -> Outcome {
             Some(x) => {
                 return Outcome::Caught {
                     at: *at,
-                    reason: x.english(),
+                    reason: x.clone(),
                 }
             }
-            None => other_reasons.extend(r.verdict.reasons.iter().map(|x| x.english())),
+            None => other_reasons.extend(r.verdict.reasons.iter().map(said)),
         }
     }
     if !other_reasons.is_empty() {
-        return Outcome::Missed(format!(
-            "gate {} of step {} refused, but not for '{}': {}",
-            c.gate,
-            c.step,
-            c.reason_contains,
-            other_reasons.join("; ")
+        return Outcome::Missed(Say::new(
+            "train.other_reason",
+            [
+                ("gate", Arg::verbatim(&c.gate)),
+                ("reasons", Arg::List(other_reasons)),
+                ("step", Arg::verbatim(&c.step)),
+                ("want", Arg::verbatim(&c.reason_contains)),
+            ],
         ));
     }
     let passed = events.iter().any(|e| {
         matches!(e, Event::StepLeft { step, how, .. }
             if step == &c.step && matches!(how, Leave::Passed | Leave::Overridden))
     });
-    if passed {
-        Outcome::Missed(format!(
-            "step {} was passed without gate {} refusing: the fault did not show there (readings \
-             that were not measured on the pack, or put right before the check)",
-            c.step, c.gate
-        ))
+    let at = [
+        ("gate", Arg::verbatim(&c.gate)),
+        ("step", Arg::verbatim(&c.step)),
+    ];
+    Outcome::Missed(if passed {
+        Say::new("train.not_shown", at)
     } else {
-        Outcome::Missed(format!(
-            "the session did not get to check step {} (gate {})",
-            c.step, c.gate
-        ))
-    }
+        Say::new("train.not_reached", at)
+    })
+}
+
+/// A gate reason as a sentence (an old journal's English one kept as written).
+fn said(r: &Reason) -> Say {
+    r.say.clone().unwrap_or_else(|| {
+        Say::new(
+            "entry.as_written",
+            [("text", Arg::verbatim(r.legacy.clone()))],
+        )
+    })
 }
 
 /// Whether a headless check of a scenario succeeded: every staged fault caught where the
 /// scenario says and the run ended at one of those refusals or at sign-off — or, for `pass`,
 /// signed off. `Err` holds what happened instead, one sentence each.
-pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result<(), Vec<String>> {
+pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result<(), Vec<Say>> {
     let mut problems = Vec::new();
     match expect {
         Expect::Pass => {
             if let Ending::Refused { step, gates } = end {
-                problems.push(format!(
-                    "expected to pass, but step {step} refused: {}",
-                    failing(gates)
+                problems.push(Say::new(
+                    "train.pass_refused",
+                    [("gates", failing(gates)), ("step", Arg::verbatim(step))],
                 ));
             } else if *end != Ending::SignedOff {
-                problems.push("expected to pass, but the run was not signed off".to_string());
+                problems.push(Say::plain("train.pass_open"));
             }
         }
         Expect::Catch(_) => {
             for r in reports {
                 if let Outcome::Missed(why) = &r.outcome {
-                    problems.push(format!(
-                        "not caught: {} (expected at {} / {}): {why}",
-                        r.catch.fault_text(),
-                        r.catch.step,
-                        r.catch.gate
+                    problems.push(Say::new(
+                        "train.not_caught",
+                        [
+                            ("fault", Arg::verbatim(r.catch.fault_text())),
+                            ("gate", Arg::verbatim(&r.catch.gate)),
+                            ("step", Arg::verbatim(&r.catch.step)),
+                            ("why", Arg::say(why.clone())),
+                        ],
                     ));
                 }
             }
@@ -198,13 +218,13 @@ pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result
                         })
                 });
                 if !expected_here {
-                    problems.push(format!(
-                        "the run stopped at step {step}, which no staged fault explains: {}",
-                        failing(gates)
+                    problems.push(Say::new(
+                        "train.unexplained_stop",
+                        [("gates", failing(gates)), ("step", Arg::verbatim(step))],
                     ));
                 }
             } else if *end == Ending::Open {
-                problems.push("the run ended neither signed off nor refused".to_string());
+                problems.push(Say::plain("train.neither"));
             }
         }
     }
@@ -215,35 +235,62 @@ pub fn verdict(expect: &Expect, reports: &[CatchReport], end: &Ending) -> Result
     }
 }
 
-fn failing(gates: &[GateResult]) -> String {
-    gates
-        .iter()
-        .filter(|g| !g.verdict.ok)
-        .map(|g| {
-            let reasons: Vec<String> = g.verdict.reasons.iter().map(|r| r.english()).collect();
-            format!("gate {} ({})", g.gate, reasons.join("; "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The refusing gates, each with its reasons: `gate X (reason; reason)`.
+fn failing(gates: &[GateResult]) -> Arg {
+    Arg::List(
+        gates
+            .iter()
+            .filter(|g| !g.verdict.ok)
+            .map(|g| {
+                Say::new(
+                    "train.part.gate",
+                    [
+                        ("gate", Arg::verbatim(&g.gate)),
+                        (
+                            "reasons",
+                            Arg::List(g.verdict.reasons.iter().map(said).collect()),
+                        ),
+                    ],
+                )
+            })
+            .collect(),
+    )
 }
 
-/// The training section of the log.
-pub fn training_log(scenario: &Scenario, reports: &[CatchReport]) -> TrainingLog {
+/// The training section of the log: each fault's outcome as a code and a sentence with its
+/// values (what `verify` and machines read) and in words in `lang`, the session's language.
+pub fn training_log(
+    scenario: &Scenario,
+    reports: &[CatchReport],
+    spec: &WizardSpec,
+    lang: &str,
+) -> TrainingLog {
     let faults: Vec<StagedFaultLog> = reports
         .iter()
         .map(|r| {
-            let (result, caught_at, detail) = match &r.outcome {
-                Outcome::Caught { reason, .. } => {
-                    ("caught", Some(r.catch.step.clone()), reason.clone())
-                }
-                Outcome::Missed(why) => ("missed", None, why.clone()),
+            let (result, caught_at, code, say) = match &r.outcome {
+                Outcome::Caught { reason, .. } => (
+                    "caught",
+                    Some(r.catch.step.clone()),
+                    reason.code.clone(),
+                    said(reason),
+                ),
+                Outcome::Missed(why) => (
+                    "missed",
+                    None,
+                    why.key.trim_start_matches("train.").to_string(),
+                    why.clone(),
+                ),
             };
             StagedFaultLog {
                 fault: r.catch.fault_text(),
                 expected: format!("{} / {}", r.catch.step, r.catch.gate),
                 result: result.to_string(),
                 caught_at,
-                detail,
+                detail: say.render(spec, lang),
+                code: Some(code),
+                key: Some(say.key),
+                args: say.args,
             }
         })
         .collect();
@@ -258,12 +305,18 @@ pub fn training_log(scenario: &Scenario, reports: &[CatchReport]) -> TrainingLog
 }
 
 /// The training section of a session on `scenario` that ended with `events`: what became of
-/// each staged fault. `None` for a plain simulator set-up (`training: false`): its log is an
-/// ordinary one. Every front end's sign-off asks this, so they mark a log alike.
-pub fn training_section(scenario: &Scenario, events: &[Event]) -> Option<TrainingLog> {
+/// each staged fault, worded in `lang`. `None` for a plain simulator set-up (`training:
+/// false`): its log is an ordinary one. Every front end's sign-off asks this, so they mark a
+/// log alike.
+pub fn training_section(
+    scenario: &Scenario,
+    events: &[Event],
+    spec: &WizardSpec,
+    lang: &str,
+) -> Option<TrainingLog> {
     scenario
         .training
-        .then(|| training_log(scenario, &judge(scenario.catches(), events)))
+        .then(|| training_log(scenario, &judge(scenario.catches(), events), spec, lang))
 }
 
 #[cfg(test)]
@@ -272,6 +325,10 @@ mod tests {
     use crate::wizard::checks::{Reason, Verdict};
     use crate::wizard::engine::Override;
     use crate::wizard::words::{Arg, Say};
+
+    fn en(say: &Say) -> String {
+        say.render(crate::wizard::words::builtin(), "en")
+    }
 
     fn catch() -> Catch {
         Catch {
@@ -343,7 +400,10 @@ mod tests {
         ];
         let r = judge(&[catch()], &events);
         match &r[0].outcome {
-            Outcome::Missed(why) => assert!(why.contains("overridden by Ann (trainee)"), "{why}"),
+            Outcome::Missed(why) => {
+                let why = en(why);
+                assert!(why.contains("overridden by Ann (trainee)"), "{why}")
+            }
             other => panic!("{other:?}"),
         }
         let log = training_log(
@@ -355,24 +415,38 @@ mod tests {
             )
             .unwrap(),
             &r,
+            crate::wizard::words::builtin(),
+            "pl",
         );
         assert_eq!(log.result, "missed_some");
         assert_eq!(log.faults[0].result, "missed");
+        // The log keeps the code and the sentence's values, and the words in Polish.
+        let f = &log.faults[0];
+        assert_eq!(f.code.as_deref(), Some("overridden"));
+        assert_eq!(f.key.as_deref(), Some("train.overridden"));
+        assert_eq!(f.args["by"], Arg::verbatim("Ann"));
+        assert!(
+            f.detail.contains("pominął") && f.detail.contains("Ann"),
+            "{}",
+            f.detail
+        );
     }
 
     #[test]
     fn passing_the_step_or_another_reason_is_a_miss() {
         let r = judge(&[catch()], &[left(Leave::Passed)]);
-        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("without gate")));
+        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if en(w).contains("without gate")));
         let mut other = refused(1);
         if let Event::Gates { results, .. } = &mut other {
             results[0].verdict.reasons[0].code = "x".into();
             results[0].verdict.reasons[0].say = Some(Say::plain("not_connected"));
         }
         let r = judge(&[catch()], &[other]);
-        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("not for 'switch_off'")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Missed(w) if en(w).contains("not for 'switch_off'"))
+        );
         let r = judge(&[catch()], &[]);
-        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if w.contains("did not get to")));
+        assert!(matches!(&r[0].outcome, Outcome::Missed(w) if en(w).contains("did not get to")));
     }
 
     #[test]
@@ -392,6 +466,8 @@ mod tests {
         let events = [refused(0), left(Leave::Passed), other_step];
         let r = judge(&[catch()], &events);
         let v = verdict(&Expect::Catch(vec![catch()]), &r, &ending(&events)).unwrap_err();
-        assert!(v[0].contains("stopped at step config.status"), "{v:?}");
+        let v = en(&v[0]);
+        assert!(v.contains("stopped at step config.status"), "{v}");
+        assert!(v.contains("gate cells_visible (cell 3 "), "{v}");
     }
 }

@@ -20,6 +20,9 @@ pub enum Action {
         key: String,
         /// Move the focus to the next row when accepted.
         advance: bool,
+        /// Leave the step (`Input::Next`) once the entry was accepted: an amended entry's
+        /// Enter saves it and goes back; a refused one stays to be corrected.
+        leave: bool,
     },
     /// Do this on the simulated unit; when it takes, record it as `Input::App`.
     Sim(AppAction),

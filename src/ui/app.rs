@@ -434,7 +434,12 @@ impl<'s, 'w> App<'s, 'w> {
         };
         for action in actions {
             let outcome = self.execute(&action);
-            self.ui.after(&action, &outcome);
+            self.ui.after(
+                &action,
+                &outcome,
+                self.bench.session.engine.spec(),
+                &self.lang,
+            );
             self.ui
                 .sync(self.bench.session.engine.spec(), &self.bench.session.state);
         }
@@ -465,7 +470,16 @@ impl<'s, 'w> App<'s, 'w> {
                     .map_err(|e| e.to_string())
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                // An amended entry's Enter leaves the step too, once the entry was taken.
+                if let Action::Commit { leave: true, .. } = action {
+                    if !events
+                        .iter()
+                        .any(|e| matches!(e, Event::EntryRejected { .. }))
+                    {
+                        events.extend(self.input(Input::Next).map_err(|e| e.to_string())?);
+                    }
+                }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
                     self.sign_off();
                 }
@@ -495,10 +509,14 @@ impl<'s, 'w> App<'s, 'w> {
     /// Write the log (with its training section on a training scenario), its signatures and
     /// the report, and say where.
     fn sign_off(&mut self) {
-        let training = self
-            .scenario
-            .as_ref()
-            .and_then(|s| training_section(&s.scenario, self.bench.session.events()));
+        let training = self.scenario.as_ref().and_then(|s| {
+            training_section(
+                &s.scenario,
+                self.bench.session.events(),
+                self.bench.session.engine.spec(),
+                crate::log::record::session_language(&self.bench.session.state),
+            )
+        });
         let trainer_key = self.scenario.as_ref().and_then(|s| s.trainer_key.as_ref());
         let outputs = write_outputs(self.bench.session, self.key.as_ref(), trainer_key, training)
             .map(Box::new)

@@ -75,22 +75,25 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
 
 /// The footer's keys that act now, in the form they take on the focused row: (the key, the
 /// key of its word in wizard.yaml's `ui:` section, if it has one).
+/// `amend_entry`: the focused row is an entry of a step being amended, where Enter saves it
+/// and goes back.
 pub fn footer_keys(
     edit: bool,
+    amend_entry: bool,
     optional: bool,
     can_override: bool,
     sim: bool,
 ) -> Vec<(&'static str, Option<&'static str>)> {
     let k = |letter: &'static str, ctrl: &'static str| if edit { ctrl } else { letter };
+    let enter = if amend_entry {
+        "ui.footer.save_back"
+    } else if edit {
+        "ui.footer.save"
+    } else {
+        "ui.footer.ok"
+    };
     let mut keys = vec![
-        (
-            "Enter",
-            Some(if edit {
-                "ui.footer.save"
-            } else {
-                "ui.footer.ok"
-            }),
-        ),
+        ("Enter", Some(enter)),
         ("↑↓", None),
         ("Esc", Some("ui.footer.back")),
     ];
@@ -330,12 +333,40 @@ fn goto_start(ctx: &Ctx<'_>) -> usize {
     amendable(ctx).first().copied().unwrap_or(ctx.state.current)
 }
 
-/// A key in the go-to list: move among the steps that may be amended, Enter goes there.
+/// The entries of step `index` the go-to list offers under its cursor, numbered 1–9 there:
+/// each entry's row index in the step, and the row. A typo is then two keys away (`g`, its
+/// number), and the list shows what was typed, so the slip is seen where it is picked.
+pub fn goto_entries(
+    spec: &crate::wizard::spec::WizardSpec,
+    state: &State,
+    index: usize,
+) -> Vec<(usize, Row)> {
+    rows(spec, state, index)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, r)| is_entry(r))
+        .take(9)
+        .collect()
+}
+
+/// A key in the go-to list: move among the steps that may be amended, Enter goes there (to its
+/// first row not done), a digit 1–9 goes straight to that entry of the step under the cursor.
 fn goto_key(ui: &mut UiState, ctx: &Ctx<'_>, cursor: usize, key: KeyEvent) -> Vec<Action> {
     let list = amendable(ctx);
     let at = list.iter().position(|&i| i == cursor).unwrap_or(0);
     let to = |k: usize| list.get(k).copied().unwrap_or(cursor);
     let next = match key.code {
+        KeyCode::Char(d @ '1'..='9') if list.contains(&cursor) => {
+            let n = d as usize - '1' as usize;
+            let Some((row, _)) = goto_entries(ctx.spec, ctx.state, cursor).get(n).cloned() else {
+                ui.overlay = Some(Overlay::Goto(cursor));
+                return Vec::new();
+            };
+            ui.focus_next = Some(row);
+            return vec![Action::Input(Input::Amend {
+                step: ctx.spec.steps[cursor].id.clone(),
+            })];
+        }
         KeyCode::Esc | KeyCode::Char('g') => return Vec::new(),
         KeyCode::Char('q') if key.modifiers.contains(KeyModifiers::CONTROL) => {
             ui.overlay = Some(Overlay::Quit);
@@ -412,7 +443,66 @@ fn commit(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row, advance: bool) -
         input,
         key,
         advance,
+        leave: false,
     })
+}
+
+/// Whether the current step is one being amended (gone to from the go-to list).
+pub fn amending_here(state: &State) -> bool {
+    state
+        .amending
+        .as_ref()
+        .is_some_and(|a| a.step == state.current)
+}
+
+/// Whether a row is an entry (a field, a reading), the rows an amendment changes.
+pub fn is_entry(row: &Row) -> bool {
+    matches!(row, Row::Field(_) | Row::Reading(_) | Row::LadderField(_))
+}
+
+/// Enter on an entry of an amended step: save it (when something was typed or chosen anew)
+/// and go back where the operator came from, in one key. ↓ and Tab save and move on, for
+/// a second entry.
+fn enter_amended(ui: &UiState, ctx: &Ctx<'_>, index: usize, row: &Row) -> Vec<Action> {
+    let step = &ctx.spec.steps[index];
+    let leave = Action::Input(Input::Next);
+    let save = match row {
+        Row::Field(i) => match &step.input.fields()[*i].kind {
+            FieldKind::Choice { options } => {
+                let field = &step.input.fields()[*i];
+                let h = highlighted(ui, ctx.state, index, &field.id, options);
+                let was = chosen(ctx.state, index, &field.id);
+                options
+                    .get(h)
+                    .filter(|o| was.as_deref() != Some(o.id.as_str()))
+                    .map(|o| Action::Commit {
+                        input: Input::Field {
+                            field: field.id.clone(),
+                            text: o.id.clone(),
+                        },
+                        key: field.id.clone(),
+                        advance: false,
+                        leave: false,
+                    })
+            }
+            _ => commit(ui, ctx, index, row, false),
+        },
+        _ => commit(ui, ctx, index, row, false),
+    };
+    match save {
+        Some(Action::Commit {
+            input,
+            key,
+            advance,
+            ..
+        }) => vec![Action::Commit {
+            input,
+            key,
+            advance,
+            leave: true,
+        }],
+        _ => vec![leave],
+    }
 }
 
 fn enter(
@@ -426,6 +516,10 @@ fn enter(
     let step = &ctx.spec.steps[index];
     let record = &ctx.state.steps[index];
     let last = rows.len().saturating_sub(1);
+    if amending_here(ctx.state) && is_entry(row) {
+        out.extend(enter_amended(ui, ctx, index, row));
+        return;
+    }
     match row {
         Row::Field(i) if matches!(step.input.fields()[*i].kind, FieldKind::Choice { .. }) => {
             let field = &step.input.fields()[*i];
@@ -441,6 +535,7 @@ fn enter(
                     },
                     key: field.id.clone(),
                     advance: true,
+                    leave: false,
                 });
             }
         }
@@ -640,6 +735,17 @@ mod tests {
         KeyEvent::new(code, KeyModifiers::NONE)
     }
 
+    /// What the keys see on `state`: no gate verdicts, no meter; the simulator or not.
+    fn ctx<'a>(spec: &'a WizardSpec, state: &'a State, sim: bool) -> Ctx<'a> {
+        Ctx {
+            spec,
+            state,
+            gates: &[],
+            sim,
+            meter: None,
+        }
+    }
+
     fn typed(ui: &mut UiState, ctx: &Ctx<'_>, text: &str) {
         for c in text.chars() {
             assert!(handle_key(ui, ctx, key(KeyCode::Char(c))).is_empty());
@@ -679,13 +785,7 @@ mod tests {
     fn a_typed_reading_is_sent_as_typed_and_the_focus_moves_on_when_accepted() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.ladder");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3,65");
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
@@ -696,6 +796,7 @@ mod tests {
             },
             key: "cell 1".into(),
             advance: true,
+            leave: false,
         };
         assert_eq!(actions, vec![expected.clone()]);
         // Refused: the text stays to be corrected, the focus stays.
@@ -704,14 +805,14 @@ mod tests {
             step: "wiring.ladder".into(),
             field: "cell 1".into(),
             text: "3,65".into(),
-            error: "no".into(),
+            error: crate::wizard::words::Say::plain("no_cell_data"),
         }]);
-        ui.after(&expected, &refused);
+        ui.after(&expected, &refused, ctx.spec, "en");
         assert_eq!(ui.focus, 0);
         assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("3,65"));
         assert!(ui.notice.is_some(), "the refusal is shown");
         // Accepted: the buffer goes and the next cell is focused.
-        ui.after(&expected, &Ok(Vec::new()));
+        ui.after(&expected, &Ok(Vec::new()), ctx.spec, "en");
         assert_eq!(ui.focus, 1);
         assert!(ui.buffers.is_empty());
     }
@@ -720,13 +821,7 @@ mod tests {
     fn esc_drops_the_typing_first_and_goes_back_only_then() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.ladder");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         typed(&mut ui, &ctx, "3.");
         assert!(handle_key(&mut ui, &ctx, key(KeyCode::Esc)).is_empty());
@@ -741,13 +836,7 @@ mod tests {
     fn help_and_quit_ask_before_anything_happens() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.pin1_minus");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: false,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, false);
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('?')));
         assert_eq!(ui.overlay, Some(Overlay::Help));
@@ -772,13 +861,7 @@ mod tests {
         state.steps[i].checked.insert("all_attached".into());
         let mut ui = UiState::new(&state);
         ui.focus = 1;
-        let mut ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let mut ctx = ctx(&spec, &state, true);
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert_eq!(
             actions,
@@ -811,11 +894,8 @@ mod tests {
         };
         let gates = [failing, safety];
         let ctx = Ctx {
-            spec: &spec,
-            state: &state,
             gates: &gates,
-            sim: false,
-            meter: None,
+            ..ctx(&spec, &state, false)
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('o')));
@@ -854,13 +934,7 @@ mod tests {
     fn in_an_entry_letters_type_and_only_ctrl_keys_command() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "setup.pack");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         // The operator's name: every letter goes into it, commands among them.
         typed(&mut ui, &ctx, "qasogv?");
@@ -886,21 +960,19 @@ mod tests {
             "no command typed a letter"
         );
         // The footer names the Ctrl forms here, the letters elsewhere.
-        assert!(footer_keys(true, false, true, true).contains(&("^A", Some("ui.footer.app"))));
-        assert!(footer_keys(false, false, true, true).contains(&("a", Some("ui.footer.app"))));
+        assert!(
+            footer_keys(true, false, false, true, true).contains(&("^A", Some("ui.footer.app")))
+        );
+        assert!(
+            footer_keys(false, false, false, true, true).contains(&("a", Some("ui.footer.app")))
+        );
     }
 
     #[test]
     fn off_an_entry_the_letters_act() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "wiring.pin1_minus");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, key(KeyCode::Char('a')));
         assert_eq!(ui.overlay, Some(Overlay::Phone));
@@ -919,13 +991,7 @@ mod tests {
     fn enter_on_a_row_of_the_simulated_app_applies_it_and_moves_on() {
         let spec = WizardSpec::builtin();
         let state = at(&spec, "config.battery_type");
-        let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
-            meter: None,
-        };
+        let ctx = ctx(&spec, &state, true);
         let mut ui = UiState::new(&state);
         ui.overlay = Some(Overlay::Phone);
         ui.phone.focus = 2;
@@ -951,11 +1017,8 @@ mod tests {
             output: crate::units::Volts(0.0),
         };
         let ctx = Ctx {
-            spec: &spec,
-            state: &state,
-            gates: &[],
-            sim: true,
             meter: Some(&readings),
+            ..ctx(&spec, &state, true)
         };
         let mut ui = UiState::new(&state);
         handle_key(&mut ui, &ctx, ctrl('v'));
@@ -968,7 +1031,8 @@ mod tests {
                     text: "3.274".into()
                 },
                 key: "lowest_cell".into(),
-                advance: true
+                advance: true,
+                leave: false,
             }]
         );
         assert_eq!(
@@ -976,7 +1040,7 @@ mod tests {
             Some(Overlay::Meter),
             "the next row is measured too"
         );
-        ui.after(&actions[0], &Ok(Vec::new()));
+        ui.after(&actions[0], &Ok(Vec::new()), ctx.spec, "en");
         let actions = handle_key(&mut ui, &ctx, key(KeyCode::Enter));
         assert!(
             matches!(&actions[0], Action::Commit { input: Input::Field { text, .. }, .. } if text == "3.276")
@@ -1002,5 +1066,164 @@ mod tests {
         }
         let ui = UiState::resumed(&spec, &state);
         assert_eq!(ui.focus, items.len(), "all ticked: the button");
+    }
+
+    #[test]
+    fn a_pack_id_typo_is_fixed_from_the_protection_test_in_five_keys() {
+        let spec = WizardSpec::builtin();
+        let engine = Engine::new(&spec);
+        let mut state = at(&spec, "protection.test");
+        engine.apply(
+            &mut state,
+            &Event::FieldSet {
+                at: 0,
+                step: "setup.pack".into(),
+                field: "pack_id".into(),
+                text: "P!".into(),
+                value: Value::Text("P!".into()),
+            },
+        );
+        let mut ui = UiState::new(&state);
+        let mut keys = 0;
+        let mut press = |ui: &mut UiState, state: &State, k: KeyEvent| {
+            keys += 1;
+            handle_key(ui, &ctx(&spec, state, true), k)
+        };
+        // g: the list opens on the pack form and lists its entries; 4 is the pack id.
+        assert!(press(&mut ui, &state, key(KeyCode::Char('g'))).is_empty());
+        assert_eq!(ui.overlay, Some(Overlay::Goto(0)));
+        let listed = goto_entries(&spec, &state, 0);
+        assert_eq!(listed.len(), 9, "the pack form's nine entries");
+        assert_eq!(listed[3], (3, Row::Field(3)));
+        let actions = press(&mut ui, &state, key(KeyCode::Char('4')));
+        let [Action::Input(amend)] = actions.as_slice() else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            amend,
+            &Input::Amend {
+                step: "setup.pack".into()
+            }
+        );
+        let outcome = engine.step(&mut state, amend.clone(), 1).unwrap();
+        ui.after(&actions[0], &Ok(outcome), &spec, "en");
+        ui.sync(&spec, &state);
+        assert_eq!(
+            ui.focus, 3,
+            "the focus is on the pack id, not on the empty trainer"
+        );
+        // Backspace edits what was there; the next character is added to it.
+        assert!(press(&mut ui, &state, key(KeyCode::Backspace)).is_empty());
+        assert!(press(&mut ui, &state, key(KeyCode::Char('1'))).is_empty());
+        assert_eq!(ui.buffers.get("pack_id").map(String::as_str), Some("P1"));
+        // Enter saves the amended entry and leaves the step, once it is taken.
+        let actions = press(&mut ui, &state, key(KeyCode::Enter));
+        assert_eq!(
+            actions,
+            vec![Action::Commit {
+                input: Input::Field {
+                    field: "pack_id".into(),
+                    text: "P1".into()
+                },
+                key: "pack_id".into(),
+                advance: false,
+                leave: true,
+            }]
+        );
+        assert_eq!(keys, 5, "g 4 Backspace 1 Enter");
+    }
+
+    #[test]
+    fn on_an_amended_step_enter_on_an_unchanged_entry_goes_back_and_down_moves_on() {
+        let spec = WizardSpec::builtin();
+        let engine = Engine::new(&spec);
+        let mut state = at(&spec, "config.status");
+        let amend = Input::Amend {
+            step: "setup.pack".into(),
+        };
+        engine.step(&mut state, amend, 1).unwrap();
+        let c = ctx(&spec, &state, false);
+        let mut ui = UiState::new(&state);
+        ui.focus = 5; // cells, committed as 16
+        assert_eq!(
+            handle_key(&mut ui, &c, key(KeyCode::Enter)),
+            vec![Action::Input(Input::Next)],
+            "nothing changed: back at once"
+        );
+        // A choice left as it was goes back too; one changed is saved first.
+        ui.focus = 4;
+        assert_eq!(
+            handle_key(&mut ui, &c, key(KeyCode::Enter)),
+            vec![Action::Input(Input::Next)]
+        );
+        handle_key(&mut ui, &c, key(KeyCode::Right));
+        let actions = handle_key(&mut ui, &c, key(KeyCode::Enter));
+        assert!(
+            matches!(&actions[..], [Action::Commit { input: Input::Field { field, .. }, leave: true, .. }] if field == "chemistry"),
+            "{actions:?}"
+        );
+        // ↓ saves what was typed and moves on, to change a second entry.
+        ui.focus = 5;
+        typed(&mut ui, &c, "15");
+        let actions = handle_key(&mut ui, &c, key(KeyCode::Down));
+        assert!(
+            matches!(
+                &actions[..],
+                [Action::Commit {
+                    leave: false,
+                    advance: false,
+                    ..
+                }]
+            ),
+            "{actions:?}"
+        );
+        assert_eq!(ui.focus, 6);
+        // The footer says what Enter does on an amended entry.
+        assert_eq!(
+            footer_keys(true, true, false, false, false)[0],
+            ("Enter", Some("ui.footer.save_back"))
+        );
+        // Off an amended step Enter saves and moves on, as everywhere.
+        let plain = at(&spec, "setup.pack");
+        let c = ctx(&spec, &plain, false);
+        let mut ui = UiState::new(&plain);
+        ui.focus = 5;
+        typed(&mut ui, &c, "16");
+        assert!(matches!(
+            &handle_key(&mut ui, &c, key(KeyCode::Enter))[..],
+            [Action::Commit {
+                advance: true,
+                leave: false,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_digit_past_the_steps_entries_or_a_refused_amendment_moves_nothing() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.pin1_minus");
+        let c = ctx(&spec, &state, false);
+        let mut ui = UiState::new(&state);
+        handle_key(&mut ui, &c, key(KeyCode::Char('g')));
+        let Some(Overlay::Goto(cursor)) = ui.overlay.clone() else {
+            panic!("{:?}", ui.overlay)
+        };
+        // A checklist step has no entries: its digits do nothing, the list stays open.
+        handle_key(&mut ui, &c, key(KeyCode::Down));
+        let Some(Overlay::Goto(on)) = ui.overlay.clone() else {
+            panic!()
+        };
+        assert_ne!(on, cursor);
+        assert_eq!(spec.steps[on].id, "setup.safety");
+        assert!(goto_entries(&spec, &state, on).is_empty());
+        assert!(handle_key(&mut ui, &c, key(KeyCode::Char('1'))).is_empty());
+        assert_eq!(ui.overlay, Some(Overlay::Goto(on)));
+        // The pack form's ninth entry exists; a refused amendment forgets the focus it asked.
+        handle_key(&mut ui, &c, key(KeyCode::Home));
+        let actions = handle_key(&mut ui, &c, key(KeyCode::Char('9')));
+        assert_eq!(ui.focus_next, Some(8));
+        ui.after(&actions[0], &Err("no".into()), &spec, "en");
+        assert_eq!(ui.focus_next, None);
     }
 }

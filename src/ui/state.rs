@@ -139,7 +139,7 @@ pub fn rejection<'s>(
     state: &'s State,
     index: usize,
     row: &Row,
-) -> Option<&'s (String, String)> {
+) -> Option<&'s (String, crate::wizard::words::Say)> {
     let step = &spec.steps[index];
     let record = state.steps.get(index)?;
     let key = match row {
@@ -233,6 +233,9 @@ pub struct UiState {
     /// The first line of the step pane the operator scrolled to (PgUp/PgDn); `None` follows
     /// the focused row.
     pub scroll: Option<usize>,
+    /// The row to focus when the engine next enters a step: an entry picked in the go-to
+    /// list (1–9) opens with the focus on it, not on the step's first open row.
+    pub focus_next: Option<usize>,
     /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
     /// by the view (the one place that knows the pane's height), read by the keys.
     pub shown: std::cell::Cell<StepWindow>,
@@ -307,7 +310,10 @@ impl UiState {
     pub fn sync(&mut self, spec: &WizardSpec, state: &State) {
         if self.step != state.current {
             self.step = state.current;
-            self.focus = first_open_row(spec, state);
+            self.focus = self
+                .focus_next
+                .take()
+                .unwrap_or_else(|| first_open_row(spec, state));
             self.scroll = None;
             self.buffers.clear();
             self.highlight.clear();
@@ -320,10 +326,12 @@ impl UiState {
 
     /// After an action was carried out: a typed entry the engine accepted clears its buffer
     /// (and moves the focus on when asked); a refused one stays to be corrected; an accepted
-    /// override closes its form; every refusal becomes the notice.
-    pub fn after(&mut self, action: &Action, outcome: &Outcome) {
+    /// override closes its form; every refusal becomes the notice, in `lang`.
+    pub fn after(&mut self, action: &Action, outcome: &Outcome, spec: &WizardSpec, lang: &str) {
         match outcome {
             Err(message) => {
+                // Refused (an amendment not allowed): no later step change takes the focus.
+                self.focus_next = None;
                 self.notice = Some(Notice {
                     tone: Tone::Error,
                     text: message.clone(),
@@ -331,7 +339,7 @@ impl UiState {
             }
             Ok(events) => {
                 let rejected = events.iter().find_map(|e| match e {
-                    Event::EntryRejected { error, .. } => Some(error.clone()),
+                    Event::EntryRejected { error, .. } => Some(error.render(spec, lang)),
                     _ => None,
                 });
                 match action {

@@ -41,13 +41,15 @@ pub fn say_with(spec: &WizardSpec, lang: &str, key: &str, values: &[(&str, &str)
     crate::wizard::words::say_verbatim(spec, lang, key, values)
 }
 
-/// Replace each `{name}` in `text` by its value.
+/// Replace each `{name}` in `text` by its value, in one pass through the words' one renderer:
+/// a value that itself holds `{other}` is shown as typed, never filled again.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
-    let mut out = text.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
+    crate::wizard::words::fill(text, |name| {
+        values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    })
 }
 
 /// The label of a section.
@@ -171,5 +173,17 @@ mod tests {
         assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
+    }
+
+    #[test]
+    fn a_value_holding_a_placeholder_is_shown_as_typed_not_filled_again() {
+        let out = fill(
+            "{name} ({role})",
+            &[("name", "Ann {role}"), ("role", "trainee")],
+        );
+        assert_eq!(out, "Ann {role} (trainee)");
+        // And in the other order of the values.
+        let out = fill("{role}: {name}", &[("role", "{name}"), ("name", "Bo")]);
+        assert_eq!(out, "{name}: Bo");
     }
 }

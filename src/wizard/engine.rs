@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::bms::model::{AppAction, CellInfo, DeviceInfo, Logbook, Settings};
 use crate::units::Volts;
+use crate::wizard::checks::fields::quantity_refused;
 use crate::wizard::checks::{
     self, observe_cutoff, parse_field, CutoffKind, GateContext, LadderInput, LiveData, PackFacts,
     Value, Verdict,
 };
-use crate::wizard::spec::{Check, InputSpec, ItemSpec, PackField, StepSpec, WizardSpec};
+use crate::wizard::spec::{Check, InputSpec, ItemSpec, PackField, StepSpec, Unit, WizardSpec};
 use crate::wizard::words::{Arg, Say};
 
 /// Milliseconds since the Unix epoch, stamped by the edge that received the input.
@@ -272,11 +273,11 @@ impl<'w> Engine<'w> {
             });
         }
         let parsed = if let Some(spec) = step.input.fields().iter().find(|f| f.id == field) {
-            parse_field(spec, &text).map_err(|e| e.to_string())
+            parse_field(spec, &text).map_err(|e| e.say())
         } else if matches!(step.input, InputSpec::Ladder { .. }) && is_ladder_field(&field) {
             Volts::parse(&text)
                 .map(|v| Value::Number(v.0))
-                .map_err(|e| format!("{field}: {e}"))
+                .map_err(|e| quantity_refused(Arg::verbatim(&field), Unit::V, &e))
         } else {
             return Err(EngineError::UnknownField { step: sid, field });
         };
@@ -347,7 +348,11 @@ impl<'w> Engine<'w> {
                 step: step.id.clone(),
                 field: format!("cell {cell}"),
                 text,
-                error: format!("cell {cell}: {e}"),
+                error: quantity_refused(
+                    Arg::say(Say::new("entry.cell", [("cell", Arg::int(cell))])),
+                    Unit::V,
+                    &e,
+                ),
             },
         }])
     }

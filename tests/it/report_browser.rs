@@ -63,6 +63,39 @@ fn the_report_reads_like_a_certificate() {
     assert!(!report.contains("http"), "no network reference");
 }
 
+#[test]
+fn text_in_the_charts_is_escaped_and_every_setting_is_shown_once() {
+    let dir = tmp();
+    let session = commissioned(dir.path());
+    let text_log = std::fs::read_to_string(session.join("log.yaml")).unwrap();
+    let mut log: jk_commission::log::record::CommissioningLog =
+        serde_yaml::from_str(&text_log).unwrap();
+    // A log edited by hand (or by a hostile tool) carries markup where a number belongs.
+    log.cells.as_mut().unwrap().delta = "5 mV</text><script>x</script>&".into();
+    let html = jk_commission::log::report::render(
+        &log,
+        &text_log,
+        None,
+        jk_commission::wizard::words::builtin(),
+    );
+    let chart = html.split("<svg").nth(1).unwrap();
+    assert!(!html.contains("<script>"), "markup got through");
+    assert!(
+        chart.contains("spread 5 mV&lt;&#x2f;text&gt;&lt;script&gt;x&lt;&#x2f;script&gt;&amp;"),
+        "{chart}"
+    );
+    // Each setting read back is one row of the table, under its app label.
+    let settings = log.settings.as_ref().unwrap();
+    assert!(settings.values.len() > 5);
+    let table = html.split("<th>On the BMS</th>").nth(1).unwrap();
+    let table = table.split("</table>").next().unwrap();
+    assert_eq!(
+        table.matches("<tr><td>").count(),
+        settings.values.len(),
+        "one row per setting: {table}"
+    );
+}
+
 /// A Chromium to print with, or why there is none.
 fn browser() -> Result<String, String> {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
@@ -169,4 +202,82 @@ document.body.setAttribute('data-wide',out.length?out.join(', '):'none');}};</sc
             .nth(1)
             .unwrap_or(&dom[..dom.len().min(400)])
     );
+}
+
+#[test]
+fn the_report_is_in_the_sessions_language_with_its_decimals() {
+    let dir = tmp();
+    let out = dir.path().join("session");
+    let run = jk(&[
+        "run",
+        "--sim",
+        "--lang",
+        "pl",
+        "--answers",
+        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains(r#"<html lang="pl">"#));
+    assert!(
+        report.contains("<h1>Protokół uruchomienia JK BMS</h1>"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Okablowanie i aktywacja 5 — "),
+        "step headings in Polish"
+    );
+    assert!(
+        report.contains("ustawione Cell OVP 3,600 V"),
+        "Polish decimals"
+    );
+    assert!(!report.contains("Checklist") && !report.contains("Verdict"));
+}
+
+#[test]
+fn no_english_chrome_is_left_in_the_report_in_any_language() {
+    let dir = tmp();
+    let session = commissioned(dir.path());
+    let text_log = std::fs::read_to_string(session.join("log.yaml")).unwrap();
+    let log: jk_commission::log::record::CommissioningLog =
+        serde_yaml::from_str(&text_log).unwrap();
+    let spec = jk_commission::wizard::words::builtin();
+    // The English words of the report that no other language shares ("BMS", "Model" and the
+    // like are the same in several languages and say nothing).
+    let english: Vec<String> = spec
+        .cli
+        .iter()
+        .filter(|(k, _)| k.starts_with("cli.report."))
+        .map(|(_, t)| t["en"].clone())
+        .filter(|en| !en.contains('{') && en.chars().filter(|c| c.is_alphabetic()).count() > 8)
+        .collect();
+    assert!(english.len() > 40, "{}", english.len());
+    for lang in ["pl", "de", "cs", "sk", "da", "hu"] {
+        let mut log = log.clone();
+        log.language = lang.into();
+        let html = jk_commission::log::report::render(&log, &text_log, None, spec);
+        assert!(html.contains(&format!(r#"<html lang="{lang}">"#)));
+        let body = html.split("<body>").nth(1).unwrap();
+        for en in &english {
+            let shared = spec
+                .cli
+                .values()
+                .any(|t| t.get(lang) == Some(en) && t["en"] == *en);
+            if !shared {
+                let escaped = en.replace('\'', "&#x27;");
+                assert!(!has_words(body, &escaped), "{lang}: English left: {en}");
+            }
+        }
+    }
+}
+
+/// Whether `text` holds `words` as whole words (not "Checklist" inside "Checkliste").
+fn has_words(text: &str, words: &str) -> bool {
+    text.match_indices(words).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + words.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }

@@ -924,7 +924,12 @@ fn run_says_at_its_start_which_key_signs_and_the_log_says_who_made_the_entries()
     // confirmation marked as taken from the file.
     let mut real = log.clone();
     real.simulated = false;
-    let html = jk_commission::log::report::render(&real, &text_log, None);
+    let html = jk_commission::log::report::render(
+        &real,
+        &text_log,
+        None,
+        jk_commission::wizard::words::builtin(),
+    );
     let body = html.split("<body>").nth(1).unwrap().trim_start();
     let first = body.lines().next().unwrap();
     assert!(first.contains("SCRIPTED against a real unit"), "{first}");

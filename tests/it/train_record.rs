@@ -78,14 +78,15 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
     // The alarm was caught; the switch was waved through.
     assert!(matches!(result.reports[1].outcome, Outcome::Caught { .. }));
     match &result.reports[0].outcome {
-        Outcome::Missed(why) => assert!(why.contains("overridden by Careful Trainee"), "{why}"),
+        Outcome::Missed(why) => {
+            let why = why.render(&WizardSpec::builtin(), "en");
+            assert!(why.contains("overridden by Careful Trainee"), "{why}")
+        }
         other => panic!("{other:?}"),
     }
     let problems = result.verdict.unwrap_err();
-    assert!(
-        problems[0].contains("not caught: Balance switch off"),
-        "{problems:?}"
-    );
+    let first = problems[0].render(&WizardSpec::builtin(), "en");
+    assert!(first.contains("not caught: Balance switch off"), "{first}");
 
     let text = std::fs::read_to_string(dir.path().join("log.yaml")).unwrap();
     let log: CommissioningLog = serde_yaml::from_str(&text).unwrap();

@@ -226,6 +226,9 @@ fn the_go_to_list_and_the_meter_at_80x24_and_120x40() {
     for (w, h) in [(80, 24), (120, 40)] {
         let text = screen(&view(&spec, &state, &ui), w, h);
         assert!(text.contains("› S   The pack and the people"), "{text}");
+        // Under the cursor, the pack form's entries with what was typed, by their digit.
+        assert!(text.contains("4 Pack id: PK-0042"), "{text}");
+        assert!(text.contains("7 Capacity: 280 Ah"), "{text}");
         insta::assert_snapshot!(format!("go_to_list_{w}x{h}"), text);
     }
     let unit = SimUnit::new(SimConfig::ready()).unwrap();

@@ -581,6 +581,94 @@ fn screens_in_every_language_show_no_english_chrome() {
     );
 }
 
+/// At STATUS (the first live step) with the unit of [`connect`] and a ladder that gives cell 3
+/// `shift` volts more than the unit reads (its reading and every one above it).
+fn status_with_ladder(spec: &WizardSpec, shift: f64) -> State {
+    let engine = Engine::new(spec);
+    let mut state = at_step(spec, "config.status", 16);
+    connect(&mut state, 16);
+    let cells = state.live.cells.clone().unwrap();
+    let mut sum = 0.0;
+    for (k, v) in cells.cell_voltages.iter().take(16).enumerate() {
+        sum += v.0 + if k == 2 { shift } else { 0.0 };
+        engine.apply(
+            &mut state,
+            &Event::ReadingSet {
+                at: NOW,
+                step: "wiring.ladder".into(),
+                cell: k as u32 + 1,
+                text: format!("{sum:.3}"),
+                value: Volts((sum * 1000.0).round() / 1000.0),
+            },
+        );
+    }
+    state
+}
+
+#[test]
+fn the_ladder_is_compared_only_with_fresh_cells_of_a_connected_unit() {
+    let spec = spec();
+    let status = index(&spec, "config.status");
+    let entered = state_entered(&status_with_ladder(&spec, 0.06), status);
+    let shown = |state: &State| {
+        let ui = UiState::new(state);
+        let v = view(&spec, state, &ui, Mode::Sim);
+        let cells: Vec<u32> = v.disagreements.iter().map(|d| d.cell).collect();
+        (cells, v.agreement_waits.clone(), screen(&v, 120, 40))
+    };
+    // Read after the step was entered: compared, cell 3 pointed out.
+    let fresh = status_with_ladder(&spec, 0.06);
+    let (cells, waits, text) = shown(&fresh);
+    assert_eq!(cells, vec![3]);
+    assert_eq!(waits, None);
+    assert!(text.contains("The meter and the BMS disagree"), "{text}");
+    // Read at the very moment the step was entered: still fresh.
+    let mut at_entry = status_with_ladder(&spec, 0.06);
+    at_entry.live.cells_at_ms = Some(entered);
+    assert_eq!(shown(&at_entry).0, vec![3]);
+    // A millisecond before: stale, not compared, and the screen says what it waits for.
+    let mut stale = status_with_ladder(&spec, 0.06);
+    stale.live.cells_at_ms = Some(entered - 1);
+    let (cells, waits, text) = shown(&stale);
+    assert!(cells.is_empty(), "stale cells are not compared: {cells:?}");
+    assert!(waits.is_some());
+    assert!(!text.contains("disagree"), "{text}");
+    assert!(text.contains("once fresh cells arrive"), "{text}");
+    // The link down: the last cells are not compared either.
+    let mut down = status_with_ladder(&spec, 0.06);
+    down.live.connected = false;
+    let (cells, waits, text) = shown(&down);
+    assert!(cells.is_empty(), "{cells:?}");
+    assert!(waits.as_deref().is_some_and(|w| !w.is_empty()));
+    assert!(text.contains("once fresh cells arrive"), "{text}");
+    // Older than live_max_age_s (though read after the step was entered): not compared.
+    let max_ms = (spec.limits.live_max_age_s * 1000.0) as i64;
+    let mut old = status_with_ladder(&spec, 0.06);
+    old.steps[status].entered_at = Some(NOW - max_ms - 10_000);
+    old.steps[status].visited_at = None;
+    old.live.cells_at_ms = Some(NOW - max_ms - 1);
+    assert!(shown(&old).0.is_empty());
+    old.live.cells_at_ms = Some(NOW - max_ms);
+    assert_eq!(
+        shown(&old).0,
+        vec![3],
+        "at the age limit the cells still count"
+    );
+    // Agreeing cells, fresh: nothing said at all.
+    let (cells, waits, text) = shown(&status_with_ladder(&spec, 0.0));
+    assert!(cells.is_empty() && waits.is_none());
+    assert!(
+        !text.contains("disagree") && !text.contains("fresh cells"),
+        "{text}"
+    );
+}
+
+/// When step `index` counts as entered for the freshness of live data.
+fn state_entered(state: &State, index: usize) -> i64 {
+    let r = &state.steps[index];
+    r.visited_at.or(r.entered_at).unwrap()
+}
+
 /// The words of a rendered screen in reading order, the window frames left out.
 fn screen_words(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || "│┌┐└┘─\"".contains(c))
@@ -739,6 +827,7 @@ const SHARED_WORDS: &[&str] = &[
     "max",
     "Anna",
     "Nowak",
+    "technician",
 ];
 
 /// Words a language spells as English does (its own words, or the manual's own terms there:
@@ -768,6 +857,7 @@ const SAME_IN: &[(&str, &[&str])] = &[
             "data",
             "for",
             "Find",
+            "model",
         ],
     ),
     ("hu", &[]),

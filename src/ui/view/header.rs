@@ -161,8 +161,13 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
     let step = &view.spec.steps[index];
     let rows = crate::ui::state::rows(view.spec, view.state, index);
     let edit = rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step));
+    let amend_entry = crate::ui::keys::amending_here(view.state)
+        && rows
+            .get(view.ui.focus)
+            .is_some_and(crate::ui::keys::is_entry);
     let keys = crate::ui::keys::footer_keys(
         edit,
+        amend_entry,
         step.optional,
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
         view.mode == Mode::Sim,

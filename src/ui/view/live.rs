@@ -16,14 +16,15 @@ const CELL_W: usize = 6;
 /// Width of the row label of the grid: `25-32 `.
 const LABEL_W: usize = 6;
 
-/// Rows the panel needs at `width` columns (0 never: the link state always shows).
-pub fn height(view: &AppView<'_>, width: u16) -> u16 {
-    let w = width as usize;
-    lines(view, w).len() as u16 + 1
-}
-
-/// Draw the panel.
-pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool) {
+/// Draw the panel: its title (the link state, always shown) over `lines`, built by [`lines`]
+/// at the panel's inner width (its rows are `lines.len() + 1`).
+pub fn render(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    view: &AppView<'_>,
+    side: bool,
+    lines: Vec<Line<'static>>,
+) {
     let t = view.theme;
     let live = &view.state.live;
     let mut title = vec![Span::styled(
@@ -76,7 +77,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, side: bool)
     let block = Block::new().borders(borders).title(Line::from(title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(lines(view, inner.width as usize)), inner);
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 /// `value` with `decimals` digits, the language's way (3,274 in Polish).
@@ -141,23 +142,19 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let (lo, hi) = (cells.min_cell as usize, cells.max_cell as usize);
     let v = |i: usize| cells.cell_voltages.get(i).map_or(0.0, |v| v.0);
     out.push(Line::from(vec![
-        Span::styled(
-            format!(
-                "{} {} V ▼{}",
-                say(view.spec, view.lang, "ui.live.min"),
-                num(view, v(lo), 3),
-                lo + 1
-            ),
+        extreme(
+            view,
+            "ui.live.min",
+            v(lo),
+            format!("▼{}", lo + 1),
             low_style(view),
         ),
         Span::raw("  "),
-        Span::styled(
-            format!(
-                "{} {} V ▲{}",
-                say(view.spec, view.lang, "ui.live.max"),
-                num(view, v(hi), 3),
-                hi + 1
-            ),
+        extreme(
+            view,
+            "ui.live.max",
+            v(hi),
+            format!("▲{}", hi + 1),
             high_style(view),
         ),
         Span::raw("  "),
@@ -287,6 +284,18 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+/// The lowest or highest cell: its word (`key`), its voltage and its mark with its number.
+fn extreme(view: &AppView<'_>, key: &str, volts: f64, mark: String, style: Style) -> Span<'static> {
+    Span::styled(
+        format!(
+            "{} {} V {mark}",
+            say(view.spec, view.lang, key),
+            num(view, volts, 3)
+        ),
+        style,
+    )
 }
 
 fn high_style(view: &AppView<'_>) -> Style {

@@ -20,6 +20,7 @@ use ratatui::Frame;
 
 use crate::ui::phone::BenchView;
 use crate::ui::state::{Overlay, UiState};
+use crate::ui::text::say;
 use crate::units::Volts;
 use crate::wizard::engine::{Engine, GateResult, Millis, State};
 use crate::wizard::spec::WizardSpec;
@@ -169,6 +170,9 @@ pub struct AppView<'a> {
     pub summary: Option<crate::log::record::CommissioningLog>,
     /// At the first live step: the cells on which the ladder and the unit disagree.
     pub disagreements: Vec<crate::wizard::checks::agreement::Disagreement>,
+    /// At the first live step, while the unit's cells are stale or the link is down: why the
+    /// ladder is not compared yet (stale cells are never compared).
+    pub agreement_waits: Option<String>,
     /// What the simulated multimeter reads now (simulator mode only).
     pub meter: Option<crate::train::meter::MeterReadings>,
     /// Styles.
@@ -198,7 +202,8 @@ impl<'a> AppView<'a> {
         let spec = engine.spec();
         let current = state.current.min(spec.steps.len().saturating_sub(1));
         let finished = engine.finished(state);
-        AppView {
+        let agreement = agreement(engine, state, current, now_ms);
+        let mut view = AppView {
             spec,
             state,
             ui,
@@ -230,9 +235,21 @@ impl<'a> AppView<'a> {
             })
             .flatten(),
             meter: None,
-            disagreements: disagreements(engine, state, current),
+            disagreements: Vec::new(),
+            agreement_waits: None,
             theme,
+        };
+        match agreement {
+            Some(Ok(d)) => view.disagreements = d,
+            Some(Err(why)) => {
+                view.agreement_waits = Some(why.map_or_else(
+                    || say(spec, lang, "waiting.cells"),
+                    |r| r.render(spec, lang),
+                ))
+            }
+            None => {}
         }
+        view
     }
 
     /// The index of the current step.
@@ -244,32 +261,47 @@ impl<'a> AppView<'a> {
 }
 
 /// At the first step that reads the unit live: the cells where the ladder (wiring step 5)
-/// and the unit's own readings lie further apart than `ladder_live_tolerance`.
-fn disagreements(
+/// and the unit's own readings lie further apart than `ladder_live_tolerance` — only against
+/// cells a gate of that step would take (link up, read since the step was entered, not too
+/// old); otherwise what the comparison waits for. `None` on every other step.
+fn agreement(
     engine: &Engine<'_>,
     state: &State,
     index: usize,
-) -> Vec<crate::wizard::checks::agreement::Disagreement> {
+    now_ms: Millis,
+) -> Option<
+    Result<
+        Vec<crate::wizard::checks::agreement::Disagreement>,
+        Option<crate::wizard::checks::Reason>,
+    >,
+> {
     use crate::wizard::engine::is_live;
     use crate::wizard::spec::InputSpec;
     let spec = engine.spec();
     let first_live = (0..spec.steps.len()).find(|&i| {
         engine.applies(state, i) && spec.steps[i].gates.iter().any(|g| is_live(&g.check))
-    });
+    })?;
     let ladder = spec
         .steps
         .iter()
-        .position(|s| matches!(s.input, InputSpec::Ladder { .. }));
-    match (first_live, ladder, &state.live.cells) {
-        (Some(f), Some(l), Some(cells)) if f == index => {
-            crate::wizard::checks::agreement::ladder_against_cells(
-                &engine.ladder_input(state, l),
-                cells,
-                spec.limits.ladder_live_tolerance,
-            )
-        }
-        _ => Vec::new(),
+        .position(|s| matches!(s.input, InputSpec::Ladder { .. }))?;
+    if first_live != index {
+        return None;
     }
+    let fresh = crate::wizard::checks::fresh_cells_of(
+        &state.live,
+        &spec.limits,
+        now_ms,
+        engine.fresh_since(state, index),
+    );
+    Some(match fresh {
+        Ok(cells) => Ok(crate::wizard::checks::agreement::ladder_against_cells(
+            &engine.ladder_input(state, ladder),
+            cells,
+            spec.limits.ladder_live_tolerance,
+        )),
+        Err(verdict) => Err(verdict.reasons.into_iter().next()),
+    })
 }
 
 /// The ladder table of step `index` as the checks diagnose it, when it is a ladder step.
@@ -346,8 +378,11 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         _ => 22,
     };
     let main_w = area.width.saturating_sub(list_w);
+    // The live panel, built once per drawing: beside the step its border takes a column.
+    let live_lines = live::lines(view, if side { SIDE_LIVE_W - 1 } else { main_w } as usize);
+    let live_h = live_lines.len() as u16 + 1;
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
-    let live_need = if side { 0 } else { live::height(view, main_w) };
+    let live_need = if side { 0 } else { live_h };
     let foot_h = header::footer_height(view, area.width);
     let room = area
         .height
@@ -366,19 +401,16 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let [list, main] =
         Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(body);
     steps::render(frame, list, view);
-    let live_h = live::height(view, if side { SIDE_LIVE_W - 1 } else { main.width });
-    if side && live_h > 0 {
+    if side {
         let [step_area, live_area] =
             Layout::horizontal([Constraint::Min(40), Constraint::Length(SIDE_LIVE_W)]).areas(main);
         step::render(frame, step_area, view);
-        live::render(frame, live_area, view, true);
+        live::render(frame, live_area, view, true, live_lines);
     } else {
         let [step_area, live_area] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(live_h)]).areas(main);
         step::render(frame, step_area, view);
-        if live_h > 0 {
-            live::render(frame, live_area, view, false);
-        }
+        live::render(frame, live_area, view, false, live_lines);
     }
     gate::render(frame, gate_area, view);
     header::render_footer(frame, foot, view);

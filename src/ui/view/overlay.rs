@@ -9,7 +9,7 @@ use super::steps::Mark;
 use super::{centered, AppView};
 use crate::ui::keys::KEYS;
 use crate::ui::state::OverrideForm;
-use crate::ui::text::{clip, label, say, say_with, width};
+use crate::ui::text::{clip, label, label_with, say, say_with, width};
 use crate::wizard::spec::tr;
 
 fn window(frame: &mut Frame<'_>, area: Rect, title: &str) -> Rect {
@@ -307,6 +307,8 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
     }
     let mut rows = Vec::new();
     let mut at = 0;
+    // The cursor's entries, listed under it: kept in view with it.
+    let mut below = 0;
     for i in crate::ui::keys::amendable_in(view.state) {
         let step = &spec.steps[i];
         if i == cursor {
@@ -324,13 +326,18 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         );
         let style = if i == cursor { t.focus() } else { t.ok() };
         rows.push(Line::from(Span::styled(text, style)));
+        if i == cursor {
+            let entries = goto_entries(view, i, tw);
+            below = entries.len();
+            rows.extend(entries);
+        }
     }
     if rows.is_empty() {
         rows.extend(indented(label(spec, lang, "goto_none"), tw).map(Line::raw));
     }
     let room = (area.height as usize).saturating_sub(2 + head.len()).max(1);
     let offset = at
-        .saturating_sub(room.saturating_sub(1) / 2)
+        .saturating_sub(room.saturating_sub(1 + below) / 2)
         .min(rows.len().saturating_sub(room));
     let mut lines = head;
     lines.extend(rows.into_iter().skip(offset).take(room));
@@ -341,4 +348,53 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         label(spec, lang, "goto_title"),
     );
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The entries of the step under the go-to cursor, numbered as the digit that opens each,
+/// with what was typed, so a slip is seen where it is picked.
+fn goto_entries(view: &AppView<'_>, index: usize, tw: usize) -> Vec<Line<'static>> {
+    use crate::ui::state::{committed_text, Row};
+    use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
+    let (spec, lang, t) = (view.spec, view.lang, view.theme);
+    let step = &spec.steps[index];
+    crate::ui::keys::goto_entries(spec, view.state, index)
+        .into_iter()
+        .enumerate()
+        .map(|(n, (_, row))| {
+            let name = match &row {
+                Row::Field(f) => tr(&step.input.fields()[*f].label, lang).to_string(),
+                Row::Reading(k) => {
+                    label_with(spec, lang, "ladder_cell", &[("cell", &k.to_string())])
+                }
+                Row::LadderField(id) if id == LADDER_PACK_VOLTAGE => {
+                    label(spec, lang, "ladder_pack").to_string()
+                }
+                Row::LadderField(id) if id == LADDER_LAST_PIN => {
+                    label(spec, lang, "ladder_last_pin").to_string()
+                }
+                Row::LadderField(id) => {
+                    let wire = id.strip_prefix(LADDER_UNUSED_PREFIX).unwrap_or(id);
+                    label_with(spec, lang, "ladder_unused", &[("wire", wire)])
+                }
+                _ => String::new(),
+            };
+            let value = match (&row, committed_text(spec, view.state, index, &row)) {
+                (Row::Field(f), Some(v)) => match &step.input.fields()[*f].kind {
+                    // A choice shows its option's words, not its id.
+                    crate::wizard::spec::FieldKind::Choice { options } => options
+                        .iter()
+                        .find(|o| o.id == v)
+                        .map_or(v.clone(), |o| tr(&o.text, lang).to_string()),
+                    crate::wizard::spec::FieldKind::Number { unit, .. } => {
+                        format!("{v} {}", unit.symbol())
+                    }
+                    _ => v,
+                },
+                (_, Some(v)) => v,
+                (_, None) => "—".to_string(),
+            };
+            let text = clip(&format!("      {} {name}: {value}", n + 1), tw);
+            Line::from(Span::styled(text, t.dim()))
+        })
+        .collect()
 }

@@ -211,6 +211,10 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         );
         push_hanging(&mut lines, "⚠ ", &text, w, t.warn());
     }
+    if let Some(why) = &view.agreement_waits {
+        let text = label_with(spec, lang, "meter_compare_waits", &[("why", why)]);
+        push_hanging(&mut lines, "… ", &text, w, t.dim());
+    }
     // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
     if let Some(cells) = &view.state.live.cells {
         for a in cells.alarms() {
@@ -596,12 +600,13 @@ fn button(t: Theme, marker: &str, text: &str, focused: bool) -> Line<'static> {
 
 fn refusal_lines(
     view: &AppView<'_>,
-    refused: Option<&(String, String)>,
+    refused: Option<&(String, crate::wizard::words::Say)>,
     w: usize,
     lines: &mut Vec<Line<'static>>,
 ) {
     if let Some((_, error)) = refused {
-        let text = label_with(view.spec, view.lang, "field_invalid", &[("reason", error)]);
+        let error = error.render(view.spec, view.lang);
+        let text = label_with(view.spec, view.lang, "field_invalid", &[("reason", &error)]);
         push_hanging(lines, "    ✗ ", &text, w, view.theme.bad());
     }
 }

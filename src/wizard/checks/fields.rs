@@ -1,34 +1,57 @@
 //! What the operator types into a form field: parsed, range-checked, or refused with the field
 //! named and the accepted form or range spelled out.
+//!
+//! A refusal is data (the field, what was typed, the accepted form or range); its words come
+//! from wizard.yaml's `reasons:` (`entry.*`) in the operator's language through [`FieldError::say`],
+//! numbers written the language's way. The English rendering is its `Display`.
 
 use crate::units::{parse_quantity, ParseError};
-use crate::wizard::spec::{tr, FieldKind, FieldSpec, Unit};
+use crate::wizard::spec::{FieldKind, FieldSpec, Unit};
+use crate::wizard::words::{self, Arg, Say};
 
 use super::Value;
 
+/// What an empty entry should have held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hint {
+    /// A number in this unit.
+    Number(Unit),
+    /// A whole number in this range.
+    Integer {
+        /// Lowest accepted.
+        min: i64,
+        /// Highest accepted.
+        max: i64,
+    },
+    /// One of these option ids.
+    Choice(Vec<String>),
+    /// Some text.
+    Text,
+}
+
 /// Why a typed entry was refused: the field and the accepted range or form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FieldError {
     /// Nothing was typed into a field that needs a value.
-    #[error("{field}: nothing entered: {hint}")]
+    #[error("{}", english(self))]
     Empty {
         /// The field id.
         field: String,
-        /// What to type, e.g. "type a number such as 3.65 or 3,65".
-        hint: String,
+        /// What to type.
+        hint: Hint,
     },
     /// A number field got something that is not a decimal.
-    #[error("{field}: '{text}' is not a number: type digits with one '.' or ',' such as 3.65 or 3,65{unit_hint}")]
+    #[error("{}", english(self))]
     NotANumber {
         /// The field id.
         field: String,
         /// What was typed.
         text: String,
-        /// ", optionally followed by V" and the like.
-        unit_hint: String,
+        /// The unit that may follow the number.
+        unit: Unit,
     },
     /// A number carried a unit that does not belong to the field.
-    #[error("{field}: '{text}' has the unit '{found}', expected {expected}")]
+    #[error("{}", english(self))]
     WrongUnit {
         /// The field id.
         field: String,
@@ -37,10 +60,10 @@ pub enum FieldError {
         /// The unit found.
         found: String,
         /// The field's unit.
-        expected: String,
+        expected: Unit,
     },
     /// An integer field got something that is not a whole number.
-    #[error("{field}: '{text}' is not a whole number: type digits only, such as 16")]
+    #[error("{}", english(self))]
     NotAnInteger {
         /// The field id.
         field: String,
@@ -48,25 +71,33 @@ pub enum FieldError {
         text: String,
     },
     /// A number outside the field's range.
-    #[error("{field}: {value} is outside {range}")]
+    #[error("{}", english(self))]
     OutOfRange {
         /// The field id.
         field: String,
-        /// The value with its unit, e.g. "0 Ah".
-        value: String,
-        /// The accepted range with its unit, e.g. "1–2000 Ah".
-        range: String,
+        /// The value as read.
+        value: f64,
+        /// Lowest accepted.
+        min: f64,
+        /// Highest accepted.
+        max: f64,
+        /// The field's unit (none for a whole number).
+        unit: Option<Unit>,
     },
     /// A choice that is none of the options.
-    #[error("{field}: '{text}' is not one of the options: {options}")]
+    #[error("{}", english(self))]
     UnknownOption {
         /// The field id.
         field: String,
         /// What was typed.
         text: String,
-        /// The option ids, comma separated.
-        options: String,
+        /// The option ids.
+        options: Vec<String>,
     },
+}
+
+fn english(e: &FieldError) -> String {
+    e.say().render(words::builtin(), "en")
 }
 
 impl FieldError {
@@ -80,6 +111,163 @@ impl FieldError {
             | FieldError::OutOfRange { field, .. }
             | FieldError::UnknownOption { field, .. } => field,
         }
+    }
+
+    /// The refusal as a sentence: its key in `reasons:` and its typed values (the field id, the
+    /// text as typed, the accepted range with its unit).
+    pub fn say(&self) -> Say {
+        let field = Arg::verbatim(self.field());
+        match self {
+            FieldError::Empty { hint, .. } => match hint {
+                Hint::Number(unit) => Say::new(
+                    "entry.empty_number",
+                    [("field", field), ("unit", symbol(*unit))],
+                ),
+                Hint::Integer { min, max } => Say::new(
+                    "entry.empty_integer",
+                    [
+                        ("field", field),
+                        ("max", Arg::int(*max)),
+                        ("min", Arg::int(*min)),
+                    ],
+                ),
+                Hint::Choice(options) => Say::new(
+                    "entry.empty_choice",
+                    [
+                        ("field", field),
+                        ("options", Arg::verbatim(options.join(", "))),
+                    ],
+                ),
+                Hint::Text => Say::new("entry.empty_text", [("field", field)]),
+            },
+            FieldError::NotANumber { text, unit, .. } => Say::new(
+                "entry.not_a_number",
+                [
+                    ("field", field),
+                    ("text", Arg::verbatim(text)),
+                    ("unit", symbol(*unit)),
+                ],
+            ),
+            FieldError::WrongUnit {
+                text,
+                found,
+                expected,
+                ..
+            } => Say::new(
+                "entry.wrong_unit",
+                [
+                    ("expected", symbol(*expected)),
+                    ("field", field),
+                    ("found", Arg::verbatim(found)),
+                    ("text", Arg::verbatim(text)),
+                ],
+            ),
+            FieldError::NotAnInteger { text, .. } => Say::new(
+                "entry.not_an_integer",
+                [("field", field), ("text", Arg::verbatim(text))],
+            ),
+            FieldError::OutOfRange {
+                value,
+                min,
+                max,
+                unit,
+                ..
+            } => Say::new(
+                "entry.out_of_range",
+                [
+                    ("field", field),
+                    ("range", range(*min, *max, *unit)),
+                    ("value", amount(*value, *unit)),
+                ],
+            ),
+            FieldError::UnknownOption { text, options, .. } => Say::new(
+                "entry.unknown_option",
+                [
+                    ("field", field),
+                    ("options", Arg::verbatim(options.join(", "))),
+                    ("text", Arg::verbatim(text)),
+                ],
+            ),
+        }
+    }
+}
+
+/// A typed quantity refused (a ladder reading, a meter entry): `what` names the entry (a
+/// sentence part such as `entry.cell`), `unit` is what may follow the number.
+pub fn quantity_refused(what: Arg, unit: Unit, e: &ParseError) -> Say {
+    match e {
+        ParseError::Empty => Say::new(
+            "entry.empty_number",
+            [("field", what), ("unit", symbol(unit))],
+        ),
+        ParseError::NotANumber { text, .. } => Say::new(
+            "entry.not_a_number",
+            [
+                ("field", what),
+                ("text", Arg::verbatim(text)),
+                ("unit", symbol(unit)),
+            ],
+        ),
+        ParseError::WrongUnit { text, found, .. } => Say::new(
+            "entry.wrong_unit",
+            [
+                ("expected", symbol(unit)),
+                ("field", what),
+                ("found", Arg::verbatim(found)),
+                ("text", Arg::verbatim(text)),
+            ],
+        ),
+    }
+}
+
+/// The unit's symbol as a value (the same in every language).
+fn symbol(unit: Unit) -> Arg {
+    Arg::verbatim(unit.symbol())
+}
+
+fn word_unit(unit: Unit) -> words::Unit {
+    match unit {
+        Unit::V => words::Unit::V,
+        Unit::A => words::Unit::A,
+        Unit::Ah => words::Unit::Ah,
+        Unit::Celsius => words::Unit::C,
+    }
+}
+
+/// Digits after the separator a person would write for `v`: none of the trailing zeros, at
+/// most three.
+fn decimals(v: f64) -> u8 {
+    let s = fmt_num(v);
+    s.split_once('.').map_or(0, |(_, d)| d.len() as u8)
+}
+
+/// A value with its unit (a whole number without one), written the language's way.
+fn amount(v: f64, unit: Option<Unit>) -> Arg {
+    match unit {
+        Some(u) => Arg::quantity(v, word_unit(u), decimals(v)),
+        None => Arg::int(v.round() as i64),
+    }
+}
+
+/// "1–2000 Ah"; "-20 °C to 60 °C" in words when a dash would read as a minus sign.
+fn range(min: f64, max: f64, unit: Option<Unit>) -> Arg {
+    if min < 0.0 || max < 0.0 {
+        return Arg::say(Say::new(
+            "entry.range_to",
+            [("max", amount(max, unit)), ("min", amount(min, unit))],
+        ));
+    }
+    match unit {
+        Some(u) => Arg::Range {
+            min,
+            max,
+            unit: word_unit(u),
+            decimals: decimals(min).max(decimals(max)),
+        },
+        None => Arg::say(Say::new(
+            "entry.range",
+            [("max", amount(max, None)), ("min", amount(min, None))],
+        )),
     }
 }
 
@@ -97,8 +285,10 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
             if value < *min || value > *max {
                 return Err(FieldError::OutOfRange {
                     field: id,
-                    value: with_unit(&fmt_num(value), unit.symbol()),
-                    range: range_text(*min, *max, unit.symbol()),
+                    value,
+                    min: *min,
+                    max: *max,
+                    unit: Some(*unit),
                 });
             }
             Ok(Value::Number(value))
@@ -107,7 +297,10 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
             if trimmed.is_empty() {
                 return Err(FieldError::Empty {
                     field: id,
-                    hint: format!("type a whole number from {min} to {max}"),
+                    hint: Hint::Integer {
+                        min: *min,
+                        max: *max,
+                    },
                 });
             }
             let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
@@ -125,22 +318,20 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
             if value < *min || value > *max {
                 return Err(FieldError::OutOfRange {
                     field: id,
-                    value: value.to_string(),
-                    range: range_text(*min as f64, *max as f64, ""),
+                    value: value as f64,
+                    min: *min as f64,
+                    max: *max as f64,
+                    unit: None,
                 });
             }
             Ok(Value::Integer(value))
         }
         FieldKind::Choice { options } => {
-            let ids = options
-                .iter()
-                .map(|o| o.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let ids: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
             if trimmed.is_empty() {
                 return Err(FieldError::Empty {
                     field: id,
-                    hint: format!("choose one of {ids}"),
+                    hint: Hint::Choice(ids),
                 });
             }
             let by_id = options.iter().find(|o| o.id.eq_ignore_ascii_case(trimmed));
@@ -165,7 +356,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
             if trimmed.is_empty() {
                 return Err(FieldError::Empty {
                     field: id,
-                    hint: format!("type the {}", tr(&field.label, "en").to_lowercase()),
+                    hint: Hint::Text,
                 });
             }
             Ok(Value::Text(trimmed.to_string()))
@@ -184,21 +375,22 @@ fn parse_number(field: &str, text: &str, unit: Unit) -> Result<f64, FieldError> 
         }
         other => other,
     };
+    // The refusal names the field's unit, whichever form was tried last.
     result.map_err(|e| match e {
         ParseError::Empty => FieldError::Empty {
             field: field.to_string(),
-            hint: format!("type a number such as 3.65 or 3,65, optionally followed by {symbol}"),
+            hint: Hint::Number(unit),
         },
-        ParseError::NotANumber { text, .. } => FieldError::NotANumber {
+        ParseError::NotANumber { .. } => FieldError::NotANumber {
             field: field.to_string(),
-            text,
-            unit_hint: format!(", optionally followed by {symbol}"),
+            text: text.trim().to_string(),
+            unit,
         },
-        ParseError::WrongUnit { text, found, .. } => FieldError::WrongUnit {
+        ParseError::WrongUnit { found, .. } => FieldError::WrongUnit {
             field: field.to_string(),
-            text,
+            text: text.trim().to_string(),
             found,
-            expected: symbol.to_string(),
+            expected: unit,
         },
     })
 }
@@ -212,24 +404,6 @@ pub(crate) fn fmt_num(v: f64) -> String {
     } else {
         s.to_string()
     }
-}
-
-fn with_unit(number: &str, unit: &str) -> String {
-    if unit.is_empty() {
-        number.to_string()
-    } else {
-        format!("{number} {unit}")
-    }
-}
-
-/// "1–2000 Ah", or "-20 to 60 °C" when a dash would read as a minus sign.
-fn range_text(min: f64, max: f64, unit: &str) -> String {
-    let sep = if min < 0.0 || max < 0.0 {
-        " to "
-    } else {
-        "–"
-    };
-    with_unit(&format!("{}{sep}{}", fmt_num(min), fmt_num(max)), unit)
 }
 
 #[cfg(test)]
@@ -328,7 +502,7 @@ mod tests {
         assert_eq!(parse_field(&utp, "1,5 C"), Ok(Value::Number(1.5)));
         assert_eq!(parse_field(&utp, "-5"), Ok(Value::Number(-5.0)));
         let err = parse_field(&utp, "-25").unwrap_err();
-        assert_eq!(err.to_string(), "utp: -25 °C is outside -20 to 60 °C");
+        assert_eq!(err.to_string(), "utp: -25 °C is outside -20 °C to 60 °C");
     }
 
     #[test]
@@ -391,9 +565,91 @@ mod tests {
             Ok(Value::Text("P-0042".into()))
         );
         let err = parse_field(&pack, "   ").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "pack_id: nothing entered: type the pack id"
+        assert_eq!(err.to_string(), "pack_id: nothing entered: type a value");
+    }
+
+    /// Every refusal, in every language but English: no sentence left in English, the values
+    /// filled in, and decimals written the language's way.
+    #[test]
+    fn refusals_are_worded_in_every_language_with_their_values() {
+        let spec = crate::wizard::words::builtin();
+        let cells = field("cells", FieldKind::Integer { min: 8, max: 24 });
+        let utp = field(
+            "utp",
+            FieldKind::Number {
+                unit: Unit::Celsius,
+                min: -20.0,
+                max: 60.0,
+            },
         );
+        let refusals = [
+            parse_field(&voltage(), "").unwrap_err(),
+            parse_field(&voltage(), "3.6.5").unwrap_err(),
+            parse_field(&voltage(), "3,65 A").unwrap_err(),
+            parse_field(&capacity(), "2000,5").unwrap_err(),
+            parse_field(&cells, "").unwrap_err(),
+            parse_field(&cells, "16.5").unwrap_err(),
+            parse_field(&cells, "25").unwrap_err(),
+            parse_field(&utp, "-25").unwrap_err(),
+            parse_field(&field("pack_id", FieldKind::Text), " ").unwrap_err(),
+        ];
+        for lang in spec.languages.iter().filter(|l| *l != "en") {
+            for e in &refusals {
+                let english = e.to_string();
+                let text = e.say().render(spec, lang);
+                assert_ne!(text, english, "{lang}: still English");
+                assert!(!text.contains('{'), "{lang}: {text}");
+                assert!(text.starts_with(e.field()), "{lang}: {text}");
+            }
+            let out = refusals[3].say().render(spec, lang);
+            assert!(
+                out.contains("2000,5 Ah") && out.contains("1–2000 Ah"),
+                "{lang}: {out}"
+            );
+            let out = refusals[6].say().render(spec, lang);
+            assert!(out.contains("25") && out.contains("8–24"), "{lang}: {out}");
+            let out = refusals[7].say().render(spec, lang);
+            assert!(
+                out.contains("-20 °C") && out.contains("60 °C"),
+                "{lang}: {out}"
+            );
+            let out = refusals[1].say().render(spec, lang);
+            assert!(out.contains("3.6.5"), "the text as typed: {out}");
+        }
+        // English keeps the dot; Polish writes the comma.
+        assert!(refusals[3].to_string().contains("2000.5 Ah"));
+        assert_eq!(
+            refusals[6].say().render(spec, "pl"),
+            "cells: 25 jest poza zakresem 8–24"
+        );
+        assert_eq!(
+            refusals[3].say().render(spec, "de"),
+            "capacity: 2000,5 Ah liegt außerhalb von 1–2000 Ah"
+        );
+    }
+
+    #[test]
+    fn what_was_typed_is_shown_on_one_line_with_controls_visible() {
+        let err = parse_field(&voltage(), "3\n✓ ok\x1b[2J").unwrap_err();
+        for lang in ["en", "pl", "hu"] {
+            let text = err.say().render(crate::wizard::words::builtin(), lang);
+            assert!(!text.contains('\n') && !text.contains('\x1b'), "{text}");
+            assert!(text.contains("✓ ok"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_ladder_reading_refused_names_the_cell_in_the_language() {
+        let say = quantity_refused(
+            Arg::say(Say::new("entry.cell", [("cell", Arg::int(3))])),
+            Unit::V,
+            &crate::units::Volts::parse("3,2 A").unwrap_err(),
+        );
+        let spec = crate::wizard::words::builtin();
+        assert_eq!(
+            say.render(spec, "en"),
+            "cell 3: '3,2 A' has the unit 'A', expected V"
+        );
+        assert!(say.render(spec, "pl").starts_with("ogniwo 3: „3,2 A”"));
     }
 }

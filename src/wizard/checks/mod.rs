@@ -535,9 +535,21 @@ fn settings<'s>(ctx: &GateContext<'s>) -> Result<&'s Settings, Verdict> {
 
 /// The last cell data, if the link is up and it is fresh.
 fn fresh_cells<'s>(ctx: &GateContext<'s>) -> Result<&'s CellInfo, Verdict> {
-    let verdict = live::live_connected(ctx.live, &ctx.spec.limits, ctx.now_ms);
-    match (&ctx.live.cells, ctx.live.cells_at_ms) {
-        (Some(_), Some(at)) if verdict.ok && at < ctx.since_ms => Err(no_data("waiting.cells")),
+    fresh_cells_of(ctx.live, &ctx.spec.limits, ctx.now_ms, ctx.since_ms)
+}
+
+/// The last cell data, if the link is up, the data is younger than `live_max_age_s` at
+/// `now_ms` and was read at or after `since_ms`; else the verdict that says what it waits for.
+/// Also what the screens use, so nothing compares cells a gate would not take.
+pub fn fresh_cells_of<'s>(
+    live_data: &'s LiveData,
+    limits: &crate::wizard::spec::Limits,
+    now_ms: i64,
+    since_ms: i64,
+) -> Result<&'s CellInfo, Verdict> {
+    let verdict = live::live_connected(live_data, limits, now_ms);
+    match (&live_data.cells, live_data.cells_at_ms) {
+        (Some(_), Some(at)) if verdict.ok && at < since_ms => Err(no_data("waiting.cells")),
         (Some(cells), _) if verdict.ok => Ok(cells),
         _ if verdict.ok => Err(not_read()),
         _ => Err(verdict),

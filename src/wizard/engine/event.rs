@@ -257,8 +257,10 @@ pub enum Event {
         field: String,
         /// What was typed.
         text: String,
-        /// Why, naming the accepted form or range.
-        error: String,
+        /// Why, naming the accepted form or range: a sentence with its values (a journal from
+        /// before refusals had words holds the English sentence; it reads as `entry.as_written`).
+        #[serde(deserialize_with = "refusal")]
+        error: Say,
     },
     /// The operator did this on the unit or in the app.
     AppAction {
@@ -504,4 +506,19 @@ impl Event {
             | Event::Amended { at, .. } => *at,
         }
     }
+}
+
+/// A refusal as the journal holds it: a sentence with its values, or (journals from before
+/// refusals had words) the English sentence, kept as written.
+fn refusal<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Say, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Said(Say),
+        Written(String),
+    }
+    Ok(match Stored::deserialize(d)? {
+        Stored::Said(say) => say,
+        Stored::Written(text) => Say::new("entry.as_written", [("text", Arg::verbatim(text))]),
+    })
 }

@@ -42,7 +42,7 @@ pub struct StepRecord {
     /// Ladder readings by cell (1-based): what was typed and its value.
     pub readings: BTreeMap<u32, (String, Volts)>,
     /// The last refused entry, by field: what was typed and why it was refused.
-    pub rejected: BTreeMap<String, (String, String)>,
+    pub rejected: BTreeMap<String, (String, Say)>,
     /// App actions done at this step.
     pub actions: Vec<(Millis, AppAction)>,
     /// The gate verdicts of the last attempt to leave.

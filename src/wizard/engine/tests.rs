@@ -200,6 +200,36 @@ fn a_bad_entry_is_refused_and_the_earlier_value_kept() {
 }
 
 #[test]
+fn a_refusal_is_journalled_as_a_sentence_and_an_old_journals_english_one_still_reads() {
+    let spec = mini();
+    let engine = Engine::new(&spec);
+    let (mut state, _) = started(&engine);
+    let ev = engine
+        .step(&mut state, field("cells", "sixteen"), 2)
+        .unwrap();
+    let Event::EntryRejected { error, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(error.key, "entry.not_an_integer");
+    let pl = error.render(&spec, "pl");
+    assert!(
+        pl.contains("„sixteen”") && pl.contains("liczbą całkowitą"),
+        "{pl}"
+    );
+    let line = serde_json::to_string(&ev[0]).unwrap();
+    assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), ev[0]);
+    // A journal written before refusals had words holds the English sentence.
+    let old = r#"{"event":"entry_rejected","at":5,"step":"s","field":"cells","text":"x","error":"cells: 'x' is not a whole number"}"#;
+    let Ok(Event::EntryRejected { error, .. }) = serde_json::from_str::<Event>(old) else {
+        panic!("an old journal's refusal no longer reads")
+    };
+    assert_eq!(
+        error.render(&spec, "pl"),
+        "cells: 'x' is not a whole number"
+    );
+}
+
+#[test]
 fn safety_gates_cannot_be_overridden_others_need_reason_and_role() {
     let spec = mini();
     let engine = Engine::new(&spec);
