@@ -49,7 +49,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
     let (key, signing) = choose_key(wizard.key.as_deref())?;
-    eprintln!("{signing}");
+    eprintln!("{}", crate::clean::clean(&signing.render(&spec, &lang)));
     let entries = EntrySource::AnswersFile {
         file: args
             .answers
@@ -84,7 +84,13 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
                 .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
         if let Some(torn) = torn {
-            eprintln!("note: {}", crate::clean::CleanLines(torn));
+            let note = say(
+                &spec,
+                &lang,
+                "cli.note",
+                &[("note", &torn.say().render(&spec, &lang))],
+            );
+            eprintln!("{}", crate::clean::clean_lines(&note));
         }
         let clock = clock.not_before(session.last_at().unwrap_or(0));
         if session.resumed() {
@@ -135,7 +141,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                     )
                 });
                 let outputs = write_outputs(&session, key.as_ref(), None, training)?;
-                let verdict = format!("{:?}", outputs.record.verdict);
+                let verdict =
+                    crate::log::signoff::verdict_words(&spec, &lang, outputs.record.verdict);
                 let path = |p: &std::path::Path| p.display().to_string();
                 println!(
                     "{}",

@@ -15,6 +15,7 @@ use crate::log::sign::choose_key;
 use crate::ui::app::{self, AppConfig, Exit, ScenarioConfig, Source};
 use crate::ui::view::Theme;
 use crate::wizard::spec::tr;
+use crate::wizard::words::say_verbatim as say;
 
 /// Start the interactive wizard. `scenario`: a scenario already chosen (by `train`), with the
 /// trainer's key; otherwise `--sim FILE` names one, or there is none.
@@ -54,7 +55,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     let mut banner = Vec::new();
     // A finished session stays as it is (read-only); the pack gets a new attempt beside it.
     let (mut session, torn) = if Session::is_finished(&dir) {
-        banner.push(crate::log::signoff::finished_summary(&dir));
+        banner.push(crate::log::signoff::finished_summary(&dir, &spec, &lang));
         let s = Session::open_attempt(&spec, &dir, spec.wizard_hash(), &lang, now_ms())?;
         (s, None)
     } else {
@@ -62,9 +63,7 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
             .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?
     };
     if let Some(id) = &training {
-        banner.push(format!(
-            "Training session {id} on a simulated unit: work as on a real pack."
-        ));
+        banner.push(say(&spec, &lang, "cli.start.training", &[("id", id)]));
     }
     // Honest modes: a session that ran on the simulator goes on on the simulator unless the
     // operator chose otherwise on the command line; it is never resumed silently without one.
@@ -73,29 +72,29 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
             && session.state.peers.last().map(String::as_str) == Some("simulator"));
     let source = match source {
         Source::Scan if session.resumed() && on_sim => {
-            banner.push(
-                "This session was started on the simulator, so it goes on on the simulator \
-                 (for a real unit, start a new session with --out NEW)."
-                    .to_string(),
-            );
+            banner.push(say(&spec, &lang, "cli.start.stays_on_sim", &[]));
             Source::Sim(bench::sim_control()?)
         }
         other => other,
     };
     if session.resumed() || found {
         let step = session.engine.current_step(&session.state);
-        banner.push(format!(
-            "Resumed the unfinished session in {} at “{}”.",
-            dir.display(),
-            tr(&step.title, &lang)
+        let dir = dir.display().to_string();
+        let step = tr(&step.title, &lang);
+        banner.push(say(
+            &spec,
+            &lang,
+            "cli.start.resumed",
+            &[("dir", &dir), ("step", step)],
         ));
     } else {
-        banner.push(format!("New session in {}.", dir.display()));
+        let dir = dir.display().to_string();
+        banner.push(say(&spec, &lang, "cli.start.new", &[("dir", &dir)]));
     }
     if let Some(torn) = torn {
-        banner.push(torn.to_string());
+        banner.push(torn.say().render(&spec, &lang));
     }
-    banner.push(signing);
+    banner.push(signing.render(&spec, &lang));
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };

@@ -76,20 +76,37 @@ pub struct TornTail {
 }
 
 impl fmt::Display for TornTail {
+    // The dropped event was never acknowledged (append had not returned), so the screen never
+    // moved past it: resuming before it loses nothing the operator saw as done.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The dropped event was never acknowledged (append had not returned), so the screen
-        // never moved past it: resuming before it loses nothing the operator saw as done.
-        write!(
-            f,
-            "the journal's last line (line {}, {} bytes) was cut short, most likely by a crash \
-             while it was being written; it was moved aside into {} and ",
-            self.line,
-            self.bytes,
-            self.kept.display(),
-        )?;
+        let words = crate::wizard::words::builtin();
+        f.write_str(&self.say().render(words, "en"))
+    }
+}
+
+impl TornTail {
+    /// The note in words (the same as its English `Display`).
+    pub fn say(&self) -> crate::wizard::words::Say {
+        use crate::wizard::words::{Arg, Say};
+        let (line, bytes, kept) = (
+            Arg::int(self.line as i64),
+            Arg::int(self.bytes as i64),
+            Arg::verbatim(self.kept.display().to_string()),
+        );
         match self.line - 1 {
-            0 => write!(f, "the session starts from the beginning"),
-            kept => write!(f, "the session resumes after line {kept}"),
+            0 => Say::new(
+                "cli.journal.torn_start",
+                [("bytes", bytes), ("kept", kept), ("line", line)],
+            ),
+            n => Say::new(
+                "cli.journal.torn_resume",
+                [
+                    ("bytes", bytes),
+                    ("kept", kept),
+                    ("kept_lines", Arg::int(n as i64)),
+                    ("line", line),
+                ],
+            ),
         }
     }
 }

@@ -14,6 +14,7 @@ use ssh_key::rand_core::OsRng;
 use ssh_key::{Algorithm, Fingerprint, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 
 use crate::log::allowed_signers::{AllowedSigners, TrustError};
+use crate::wizard::words::{Arg, Say};
 
 /// The SSHSIG namespace of every commissioning-log signature (`ssh-keygen -n`).
 pub const NAMESPACE: &str = "jk-commission-log";
@@ -258,35 +259,26 @@ pub fn default_key_path() -> Option<PathBuf> {
 /// The key that will sign a session's log: `given` (`--key`), else the operator's key at
 /// [`default_key_path`] when there is one. The sentence says which, or how to make one: the
 /// operator learns it before the commissioning, not at its end.
-pub fn choose_key(given: Option<&Path>) -> Result<(Option<SigningKey>, String), SignError> {
+pub fn choose_key(given: Option<&Path>) -> Result<(Option<SigningKey>, Say), SignError> {
     let (path, how) = match given {
-        Some(p) => (Some(p.to_path_buf()), "--key"),
-        None => (default_key_path(), "the operator key"),
+        Some(p) => (Some(p.to_path_buf()), "cli.key.given"),
+        None => (default_key_path(), "cli.key.operator"),
     };
+    let shown = |p: &Path| Arg::verbatim(p.display().to_string());
     match path {
         Some(p) if given.is_some() || p.exists() => {
             let key = load_signing_key(&p)?;
-            let line = format!(
-                "The log will be signed with {how} {} ({}).",
-                key.fingerprint(),
-                p.display()
+            let line = Say::new(
+                how,
+                [
+                    ("fingerprint", Arg::verbatim(key.fingerprint())),
+                    ("path", shown(&p)),
+                ],
             );
             Ok((Some(key), line))
         }
-        Some(p) => Ok((
-            None,
-            format!(
-                "The log will NOT be signed: there is no operator key at {}. Make one with \
-                 `jk-commission keygen`, or give one with --key FILE.",
-                p.display()
-            ),
-        )),
-        None => Ok((
-            None,
-            "The log will NOT be signed: this system has no data folder for an operator key; \
-             give one with --key FILE."
-                .to_string(),
-        )),
+        Some(p) => Ok((None, Say::new("cli.key.none_at", [("path", shown(&p))]))),
+        None => Ok((None, Say::plain("cli.key.no_data_dir"))),
     }
 }
 
@@ -788,6 +780,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (info, _) = new_key(dir.path(), "op", "a");
         let (key, line) = choose_key(Some(&info.private_path)).unwrap();
+        let line = line.render(crate::wizard::words::builtin(), "en");
         assert_eq!(key.unwrap().fingerprint(), info.fingerprint);
         assert!(
             line.contains("will be signed with --key") && line.contains(&info.fingerprint),

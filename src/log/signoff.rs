@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use crate::log::record::{self, CommissioningLog, TrainingLog};
 use crate::log::session::{Session, JOURNAL, LOG, REPORT, SIGNATURE, TRAINER_SIGNATURE};
 use crate::log::sign::{self, SigningKey};
+use crate::wizard::spec::WizardSpec;
+use crate::wizard::words;
 
 /// Why the outputs could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -106,30 +108,48 @@ pub fn write_outputs(
 
 /// What a finished session holds, in one paragraph for a read-only view: the pack, the
 /// verdict, whether the log is signed, and how to check it.
-pub fn finished_summary(dir: &Path) -> String {
+pub fn finished_summary(dir: &Path, spec: &WizardSpec, lang: &str) -> String {
+    let say = |key: &str, values: &[(&str, &str)]| words::say_verbatim(spec, lang, key, values);
     let log = std::fs::read(dir.join(LOG))
         .ok()
         .and_then(|b| serde_yaml::from_slice::<CommissioningLog>(&b).ok());
-    let what = match &log {
-        Some(l) => format!(
-            "pack {}, verdict {:?}, signed off {} by {}",
-            l.pack.id, l.verdict, l.signed_off_at, l.signed_off_by.name
-        ),
-        None => "its log cannot be read as a commissioning log".to_string(),
-    };
     let signed = if dir.join(SIGNATURE).exists() {
-        "signed"
+        say("cli.start.signed", &[])
     } else {
-        "NOT signed"
+        say("cli.start.not_signed", &[])
     };
-    format!(
-        "The session in {} is finished ({what}; the log is {signed}) and stays as it is: check \
-         it with `jk-commission verify {}`, read {}. This is a new attempt on the pack, in a \
-         new folder that names that session.",
-        dir.display(),
-        dir.join(LOG).display(),
-        dir.join(REPORT).display()
+    let what = match &log {
+        Some(l) => say(
+            "cli.start.finished_what",
+            &[
+                ("pack", &l.pack.id),
+                ("verdict", &verdict_words(spec, lang, l.verdict)),
+                ("at", &l.signed_off_at),
+                ("name", &l.signed_off_by.name),
+                ("signed", &signed),
+            ],
+        ),
+        None => say("cli.start.finished_unreadable", &[("signed", &signed)]),
+    };
+    let shown = |p: PathBuf| p.display().to_string();
+    say(
+        "cli.start.finished",
+        &[
+            ("dir", &dir.display().to_string()),
+            ("what", &what),
+            ("log", &shown(dir.join(LOG))),
+            ("report", &shown(dir.join(REPORT))),
+        ],
     )
+}
+
+/// The verdict in words: PASS, PASS WITH OVERRIDES.
+pub fn verdict_words(spec: &WizardSpec, lang: &str, verdict: record::FinalVerdict) -> String {
+    let key = match verdict {
+        record::FinalVerdict::Pass => "cli.verdict.pass",
+        record::FinalVerdict::PassWithOverrides => "cli.verdict.pass_with_overrides",
+    };
+    words::say_verbatim(spec, lang, key, &[])
 }
 
 /// Write through a temporary file and rename, so a crash never leaves half a log. The

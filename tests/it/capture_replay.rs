@@ -341,7 +341,7 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
     let live = dir.path().join("live");
     let (code, out, err) = run(&["--sim"], &answers, &live, &key);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("verdict Pass"), "{out}");
+    assert!(out.contains("verdict PASS"), "{out}");
     let capture = live.join("capture.jkcap");
     let bytes = std::fs::read(&capture).unwrap();
     let log = std::fs::read_to_string(live.join("log.yaml")).unwrap();
@@ -364,7 +364,7 @@ fn a_simulator_session_replays_through_run_to_the_same_verdict() {
     let replay = capture.display().to_string();
     let (code, rout, err) = run(&["--replay", &replay], &answers, &again, &key);
     assert_eq!(code, Some(0), "{err}");
-    assert!(rout.contains("verdict Pass"), "{rout}");
+    assert!(rout.contains("verdict PASS"), "{rout}");
     let log = std::fs::read_to_string(again.join("log.yaml")).unwrap();
     assert!(log.contains("simulated: false\nreplayed: true\n"), "{log}");
     assert!(log.contains("link: replay:capture.jkcap"), "{log}");

@@ -380,3 +380,53 @@ fn a_simulated_run_is_on_a_virtual_clock_and_real_time_keeps_the_simulators_pace
     assert!(seen[0].is_some(), "{seen:?}");
     assert_eq!(seen[0], seen[1], "the same refusal either way");
 }
+
+/// `run`'s own lines (which key signs, the verdict) in each language, never the English ones.
+#[test]
+fn run_speaks_the_chosen_language_from_its_first_line_to_the_verdict() {
+    let tmp = crate::common::tmp();
+    let answers = example("clean-lifepo4-16s.yaml");
+    let lines = |lang: &str| {
+        let out = crate::common::cmd()
+            .args(["run", "--sim", "--lang", lang, "--answers"])
+            .arg(&answers)
+            .arg("--out")
+            .arg(tmp.path().join(lang))
+            .env("HOME", tmp.path())
+            .env("XDG_DATA_HOME", tmp.path().join("nodata"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{lang}: {}", text(&out.stderr));
+        let first = text(&out.stderr)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let verdict = text(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        (first, verdict)
+    };
+    let (en_first, en_verdict) = lines("en");
+    assert!(
+        en_first.starts_with("The log will NOT be signed"),
+        "{en_first}"
+    );
+    assert_eq!(en_verdict, "commissioning signed off: verdict PASS");
+    for (lang, not_signed, pass) in [
+        ("pl", "NIE zostanie podpisany", "ZALICZONE"),
+        ("de", "NICHT signiert", "BESTANDEN"),
+        ("cs", "NEBUDE podepsán", "VYHOVUJE"),
+        ("sk", "NEBUDE podpísaný", "VYHOVUJE"),
+        ("da", "IKKE signeret", "GODKENDT"),
+        ("hu", "NEM lesz aláírva", "MEGFELELT"),
+    ] {
+        let (first, verdict) = lines(lang);
+        assert!(first.contains(not_signed), "{lang}: {first}");
+        assert!(first.contains("jk-commission keygen"), "{lang}: {first}");
+        assert!(verdict.ends_with(pass), "{lang}: {verdict}");
+        assert_ne!(first, en_first);
+    }
+}
