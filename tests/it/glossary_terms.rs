@@ -90,6 +90,21 @@ const WRONG: &[(&str, &[&str], &str)] = &[
         &["temperatursonde", "ntc-sonde"],
         "„NTC-Temperatursensor”",
     ),
+    (
+        "cs",
+        &["měřák"],
+        "„měřič”, „univerzální měřič” (not the colloquial word)",
+    ),
+    (
+        "sk",
+        &["merák"],
+        "„merač”, „univerzálny merač” (not the colloquial word)",
+    ),
+    (
+        "da",
+        &[" ben "],
+        "„pin” (the manual's word for a plug's pin)",
+    ),
 ];
 
 /// Wrong in every language: the app label is spelled "Advance Settings".
