@@ -30,8 +30,6 @@ pub const RETRY_INTERVAL: Duration = Duration::from_secs(2);
 /// How often the session's watchdog is ticked (the session asks for about once a second).
 const TICK: Duration = Duration::from_secs(1);
 
-/// Why the link went down after the session's watchdog gave up.
-
 struct Shared {
     unit: Mutex<SimUnit>,
     changed: Notify,
