@@ -174,9 +174,20 @@ pub enum Overlay {
     Meter,
     /// The list of finished steps to go to and amend; the cursor is a step index.
     Goto(usize),
-    /// Every reason of the gate, over the body, scrolled to this line (r / ^R): what the gate
+    /// Every reason of the gate, over the body, scrolled to this line (e / ^E): what the gate
     /// pane had to cut is read here.
     Reasons(usize),
+    /// "I have re-wired it": what the trainee put right (simulator).
+    Rewire(RewireForm),
+}
+
+/// The re-wiring list: the cursor, and a number being typed to jump to a cell's wire.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RewireForm {
+    /// The focused choice, index into [`crate::ui::keys::rewire_choices`].
+    pub cursor: usize,
+    /// Digits typed so far (a cell number).
+    pub typed: String,
 }
 
 /// The override form: which gate, why, and who takes responsibility.

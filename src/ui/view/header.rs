@@ -171,6 +171,8 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         step.optional,
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
         view.mode == Mode::Sim,
+        // Offered where a lead is put right and measured again; a probe's `r` is in `?`.
+        matches!(step.input, crate::wizard::spec::InputSpec::Ladder { .. }),
     );
     // Going to a finished step is offered only when there is one.
     let amendable = view.state.amending.is_none()
@@ -191,7 +193,7 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         .collect();
     // The gate pane had to cut its reasons: the key that shows them all comes first after Esc.
     if view.ui.gate_cut.get() {
-        let k = if edit { "^R" } else { "r" };
+        let k = if edit { "^E" } else { "e" };
         keys.insert(
             3.min(keys.len()),
             format!("{k} {}", say(view.spec, view.lang, "ui.footer.reasons")),

@@ -10,6 +10,7 @@ mod header;
 mod live;
 mod overlay;
 mod phone;
+mod rewire;
 mod step;
 mod steps;
 mod summary;
@@ -432,6 +433,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
             };
             gate::render_all(frame, over, view, *offset)
         }
+        Some(Overlay::Rewire(form)) => rewire::render(frame, body, view, form),
         None => {}
     }
 }
