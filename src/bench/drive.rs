@@ -194,11 +194,14 @@ impl Runner<'_, '_> {
         for e in &events {
             if let Event::EntryRejected { step, error, .. } = e {
                 if self.verbose {
+                    let spec = self.bench.session.engine.spec();
                     eprintln!(
-                        "step {}: entry refused: {}",
-                        crate::clean::clean(step),
-                        crate::clean::Clean(
-                            error.render(self.bench.session.engine.spec(), self.lang)
+                        "{}",
+                        crate::wizard::words::say_verbatim(
+                            spec,
+                            self.lang,
+                            "cli.run.step_entry_refused",
+                            &[("error", &error.render(spec, self.lang)), ("step", step)],
                         )
                     );
                 }

@@ -473,6 +473,45 @@ mod tests {
         assert!(matches!(&r[0].outcome, Outcome::Missed(w) if en(w).contains("did not get to")));
     }
 
+    /// A miss for another reason keeps those reasons as sentences (a list) in the log, and
+    /// the section reads back as it was written.
+    #[test]
+    fn a_miss_for_other_reasons_round_trips_through_the_log_with_its_reasons() {
+        let mut other = refused(1);
+        if let Event::Gates { results, .. } = &mut other {
+            results[0].verdict.reasons[0].code = "x".into();
+            results[0].verdict.reasons[0].say =
+                Some(Say::new("cell_not_visible", [("cell", Arg::int(3))]));
+        }
+        let r = judge(&[catch()], &[other]);
+        let scenario = Scenario::parse(
+            "description: d\npack: {chemistry: lifepo4, cells: 16, capacity: 280}\nexpect: pass\n",
+            "x",
+            "x",
+            &crate::wizard::spec::WizardSpec::builtin(),
+        )
+        .unwrap();
+        let spec = crate::wizard::words::builtin();
+        let log = training_log(&scenario, &r, spec, "cs");
+        let f = &log.faults[0];
+        assert_eq!(f.code.as_deref(), Some("other_reason"));
+        assert!(matches!(&f.args["reasons"], Arg::List(l) if l.len() == 1));
+        assert!(f.detail.contains("článek 3"), "{}", f.detail);
+        let yaml = serde_yaml::to_string(&log).unwrap();
+        let back: TrainingLog = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(back, log, "{yaml}");
+        // Re-worded in English from what the log keeps.
+        let again = Say {
+            key: back.faults[0].key.clone().unwrap(),
+            args: back.faults[0].args.clone(),
+        };
+        let en = again.render(spec, "en");
+        assert!(
+            en.contains("not for 'switch_off'") && en.contains("cell 3"),
+            "{en}"
+        );
+    }
+
     #[test]
     fn a_stop_that_no_staged_fault_explains_fails_the_check() {
         let other_step = Event::Gates {

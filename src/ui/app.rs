@@ -38,7 +38,7 @@ use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
 use crate::wizard::engine::{BmsInput, Event, Input};
 
 /// How long a Bluetooth scan listens.
-const SCAN: Duration = Duration::from_secs(5);
+const SCAN: Duration = Duration::from_secs(crate::ui::view::chooser::SCAN_SECS);
 
 /// Where the BMS comes from.
 pub enum Source {
@@ -209,7 +209,15 @@ impl<'s, 'w> App<'s, 'w> {
         });
         let source = self.source.take().unwrap_or(Source::Manual);
         let source = match source {
-            Source::Scan => match choose(terminal, &mut keys, self.theme).await? {
+            Source::Scan => match choose(
+                terminal,
+                &mut keys,
+                self.theme,
+                self.bench.session.engine.spec(),
+                &self.lang,
+            )
+            .await?
+            {
                 Some(s) => s,
                 None => return Ok((Exit::Quit, self.bench.take_notes())),
             },
@@ -473,17 +481,17 @@ impl<'s, 'w> App<'s, 'w> {
                     return Ok(Vec::new());
                 }
                 self.input(Input::Language { lang })
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| self.refusal(&e))
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| self.refusal(&e))?;
                 // An amended entry's Enter leaves the step too, once the entry was taken.
                 if let Action::Commit { leave: true, .. } = action {
                     if !events
                         .iter()
                         .any(|e| matches!(e, Event::EntryRejected { .. }))
                     {
-                        events.extend(self.input(Input::Next).map_err(|e| e.to_string())?);
+                        events.extend(self.input(Input::Next).map_err(|e| self.refusal(&e))?);
                     }
                 }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
@@ -551,6 +559,11 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     /// The screen's words for `key` in the operator's language now (wizard.yaml's `ui:`).
+    /// Why an input was not taken, in the screen's language.
+    fn refusal(&self, e: &SessionError) -> String {
+        e.render(self.bench.session.engine.spec(), &self.lang)
+    }
+
     fn words(&self, key: &str, values: &[(&str, &str)]) -> String {
         crate::ui::text::say_with(self.bench.session.engine.spec(), &self.lang, key, values)
     }
@@ -700,6 +713,8 @@ async fn choose(
     terminal: &mut DefaultTerminal,
     keys: &mut mpsc::UnboundedReceiver<TermEvent>,
     theme: Theme,
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
 ) -> io::Result<Option<Source>> {
     use crate::ui::view::chooser::{self, Chooser, Phase};
     let mut state = Chooser {
@@ -715,7 +730,7 @@ async fn choose(
             });
         }
         loop {
-            terminal.draw(|f| chooser::render(f, &state))?;
+            terminal.draw(|f| chooser::render(f, &state, spec, lang))?;
             tokio::select! {
                 found = &mut rx, if state.phase == Phase::Scanning => {
                     state.phase = match found {
@@ -723,14 +738,16 @@ async fn choose(
                             units
                                 .into_iter()
                                 .map(|u| chooser::Unit {
-                                    name: u.name.unwrap_or_else(|| "(no name)".into()),
+                                    name: u.name,
                                     address: u.address,
                                     rssi: u.rssi,
                                 })
                                 .collect(),
                         ),
-                        Ok(Err(e)) => Phase::Unavailable(e.to_string()),
-                        Err(_) => Phase::Unavailable("the Bluetooth scan stopped unexpectedly".into()),
+                        Ok(Err(e)) => Phase::Unavailable(crate::bench::link::link_error_say(&e)),
+                        Err(_) => Phase::Unavailable(crate::wizard::words::Say::plain(
+                            "ui.chooser.scan_stopped",
+                        )),
                     };
                     state.focus = 0;
                 }

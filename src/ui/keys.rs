@@ -49,8 +49,8 @@ enum Command {
     Skip,
     Goto,
     Meter,
-    Reasons,
     Rewire,
+    Reasons,
 }
 
 /// The command a key gives on a row that takes typing (`edit`) or not: letters act only off
@@ -66,10 +66,10 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
             's' => Command::Skip,
             'g' => Command::Goto,
             'v' => Command::Meter,
-            // Not in KEYS (the help has no row to spare at 80×24): the cut gate and the
-            // footer name it whenever the gate pane cannot hold every reason.
-            'e' => Command::Reasons,
             'r' => Command::Rewire,
+            // Not in KEYS (the help has no row to spare at 80×24): the cut gate and the
+            // footer name it whenever the gate pane cannot hold every reason. `w`: why.
+            'w' => Command::Reasons,
             _ => return None,
         })
     };
@@ -159,11 +159,11 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
         Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
+        Some(Overlay::Rewire(form)) => rewire_key(ui, ctx, form, key),
         Some(Overlay::Reasons(offset)) => {
             reasons_key(ui, offset, key);
             Vec::new()
         }
-        Some(Overlay::Rewire(form)) => rewire_key(ui, ctx, form, key),
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
             let actions = phone_key(ui, ctx, key);

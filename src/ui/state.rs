@@ -174,11 +174,11 @@ pub enum Overlay {
     Meter,
     /// The list of finished steps to go to and amend; the cursor is a step index.
     Goto(usize),
-    /// Every reason of the gate, over the body, scrolled to this line (e / ^E): what the gate
-    /// pane had to cut is read here.
-    Reasons(usize),
     /// "I have re-wired it": what the trainee put right (simulator).
     Rewire(RewireForm),
+    /// Every reason of the gate, over the body, scrolled to this line (w / ^W): what the gate
+    /// pane had to cut is read here.
+    Reasons(usize),
 }
 
 /// The re-wiring list: the cursor, and a number being typed to jump to a cell's wire.

@@ -1134,7 +1134,7 @@ fn every_reason_of_the_longest_gate_can_be_read_at_80x24_in_every_language() {
                     .unwrap_or_default()
                     .to_string();
                 assert!(
-                    last_gate_line.contains("^E") || last_gate_line.contains(" e "),
+                    last_gate_line.contains("^W") || last_gate_line.contains(" w "),
                     "{lang} {id}: {last_gate_line}"
                 );
                 // Open it with the key and page through to the end.
@@ -1149,7 +1149,7 @@ fn every_reason_of_the_longest_gate_can_be_read_at_80x24_in_every_language() {
                 handle_key(
                     &mut ui,
                     &ctx,
-                    KeyEvent::new(KeyCode::Char('e'), KeyModifiers::CONTROL),
+                    KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL),
                 );
                 assert_eq!(ui.overlay, Some(Overlay::Reasons(0)), "{lang} {id}");
                 let mut lines: Vec<Option<String>> = Vec::new();
@@ -1217,8 +1217,8 @@ fn a_cut_gate_and_every_reason_over_the_body() {
     let v = view(&spec, &state, &ui, Mode::Sim);
     let text = screen(&v, 80, 24);
     assert!(ui.gate_cut.get(), "{text}");
-    assert!(text.contains("^E shows every reason"), "{text}");
-    assert!(text.contains("^E reasons"), "the footer offers it: {text}");
+    assert!(text.contains("^W shows every reason"), "{text}");
+    assert!(text.contains("^W reasons"), "the footer offers it: {text}");
     insta::assert_snapshot!("cut_gate_80x24", text);
     ui.overlay = Some(Overlay::Reasons(0));
     let v = view(&spec, &state, &ui, Mode::Sim);
@@ -1232,7 +1232,7 @@ fn a_cut_gate_and_every_reason_over_the_body() {
 }
 
 #[test]
-fn e_opens_every_reason_off_an_entry_and_types_in_one() {
+fn w_opens_every_reason_off_an_entry_and_types_in_one() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use jk_commission::ui::action::Ctx;
     use jk_commission::ui::keys::handle_key;
@@ -1253,23 +1253,23 @@ fn e_opens_every_reason_off_an_entry_and_types_in_one() {
     let mut state = at_step(&spec, "config.status", 16);
     connect(&mut state, 16);
     let mut ui = UiState::resumed(&spec, &state);
-    press(&state, &mut ui, KeyCode::Char('e'), KeyModifiers::NONE);
+    press(&state, &mut ui, KeyCode::Char('w'), KeyModifiers::NONE);
     assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
     // Closed by any other key, nothing else done.
     press(&state, &mut ui, KeyCode::Char('x'), KeyModifiers::NONE);
     assert_eq!(ui.overlay, None);
-    // In the pack form's first entry the letter types; ^E opens it there.
+    // In the pack form's first entry the letter types; ^W opens it there.
     let engine = Engine::new(&spec);
     let fresh = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
     let mut ui = UiState::resumed(&spec, &fresh);
-    press(&fresh, &mut ui, KeyCode::Char('e'), KeyModifiers::NONE);
+    press(&fresh, &mut ui, KeyCode::Char('w'), KeyModifiers::NONE);
     assert_eq!(ui.overlay, None);
-    assert_eq!(ui.buffers.get("operator").map(String::as_str), Some("e"));
-    press(&fresh, &mut ui, KeyCode::Char('e'), KeyModifiers::CONTROL);
+    assert_eq!(ui.buffers.get("operator").map(String::as_str), Some("w"));
+    press(&fresh, &mut ui, KeyCode::Char('w'), KeyModifiers::CONTROL);
     assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
     assert_eq!(
         ui.buffers.get("operator").map(String::as_str),
-        Some("e"),
-        "^E typed nothing"
+        Some("w"),
+        "^W typed nothing"
     );
 }

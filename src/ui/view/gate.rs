@@ -56,13 +56,13 @@ pub(super) fn reasons_key(view: &AppView<'_>) -> &'static str {
     let step = &view.spec.steps[index];
     let rows = crate::ui::state::rows(view.spec, view.state, index);
     if rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step)) {
-        "^E"
+        "^W"
     } else {
-        "e"
+        "w"
     }
 }
 
-/// Every line of the gate over `area` (e / ^E), scrolled to `offset`: at 80×24 a miswired
+/// Every line of the gate over `area` (w / ^W), scrolled to `offset`: at 80×24 a miswired
 /// 24-cell pack gives more reasons than the gate pane can hold, and each must be read.
 pub fn render_all(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, offset: usize) {
     let t = view.theme;

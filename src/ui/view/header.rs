@@ -193,7 +193,7 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         .collect();
     // The gate pane had to cut its reasons: the key that shows them all comes first after Esc.
     if view.ui.gate_cut.get() {
-        let k = if edit { "^E" } else { "e" };
+        let k = if edit { "^W" } else { "w" };
         keys.insert(
             3.min(keys.len()),
             format!("{k} {}", say(view.spec, view.lang, "ui.footer.reasons")),

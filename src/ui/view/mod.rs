@@ -425,6 +425,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Phone) => phone::render(frame, body, view),
         Some(Overlay::Meter) => overlay::meter(frame, body, view),
         Some(Overlay::Goto(cursor)) => overlay::goto(frame, body, view, *cursor),
+        Some(Overlay::Rewire(form)) => rewire::render(frame, body, view, form),
         // Over the step and the gate pane both: the gate's every line, with the most room.
         Some(Overlay::Reasons(offset)) => {
             let over = Rect {
@@ -433,7 +434,6 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
             };
             gate::render_all(frame, over, view, *offset)
         }
-        Some(Overlay::Rewire(form)) => rewire::render(frame, body, view, form),
         None => {}
     }
 }
