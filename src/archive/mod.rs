@@ -425,7 +425,11 @@ impl Archive {
             audit::verify_signed(&log_path, &message, &armored, Some(allowed), spec, false)
                 .map_err(|e| {
                     unverified(match e {
-                        Refusal::Untrustworthy(p) => p.join("; "),
+                        Refusal::Untrustworthy(p) => p
+                            .iter()
+                            .map(|x| x.render(crate::wizard::words::builtin(), "en"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
                         other => other.to_string(),
                     })
                 })?;

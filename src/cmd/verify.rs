@@ -150,7 +150,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         Err(Refusal::Untrustworthy(problems)) => {
             eprintln!("{}", say("cli.verify.untrustworthy", &[("log", &log_path)]));
             for p in &problems {
-                eprintln!("  - {}", Clean(p));
+                eprintln!("  - {}", Clean(p.render(&spec, &lang)));
             }
             return Ok(Outcome::Failed.into());
         }

@@ -413,3 +413,41 @@ fn ladder_refuses_a_reading_that_is_no_number_in_every_language() {
         }
     }
 }
+
+#[test]
+fn a_changed_journal_is_refused_in_every_language_with_its_hashes() {
+    let dir = tmp();
+    let keys = tmp();
+    let allowed = polish_training_session(dir.path(), keys.path());
+    let journal = dir.path().join("journal.jsonl");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&journal, bytes).unwrap();
+    let log_path = dir.path().join("log.yaml");
+    let english = verify(&log_path, Some(&allowed), Some("en"), "C.UTF-8");
+    assert_eq!(english.status.code(), Some(1));
+    let english = text(&english.stderr);
+    assert!(
+        english.contains("the journal was changed: its SHA-256 is"),
+        "{english}"
+    );
+    for lang in LANGS.iter().filter(|l| **l != "en") {
+        let out = verify(&log_path, Some(&allowed), Some(lang), "C.UTF-8");
+        assert_eq!(out.status.code(), Some(1), "{lang}");
+        let words = text(&out.stderr);
+        filled("verify (changed journal)", lang, &words);
+        let left = english_lines(&words, &english);
+        assert!(
+            left.is_empty(),
+            "{lang}: left in English: {left:?}\n{words}"
+        );
+        // Both hashes, as they are.
+        assert_eq!(words.matches("SHA-256").count(), 1, "{lang}: {words}");
+        assert!(
+            words
+                .split_whitespace()
+                .any(|w| w.trim_matches(|c: char| !c.is_ascii_hexdigit()).len() == 64),
+            "{lang}: {words}"
+        );
+    }
+}
