@@ -440,8 +440,9 @@ impl Archive {
         };
         if let Some(TrainerSignature::Failed(path, reason)) = &verified.trainer {
             return Err(unverified(format!(
-                "the trainer's signature {} FAILED: {reason}",
-                path.display()
+                "the trainer's signature {} FAILED: {}",
+                path.display(),
+                reason.render(crate::wizard::words::builtin(), "en")
             )));
         }
         let log = &verified.log;

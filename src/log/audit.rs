@@ -230,14 +230,14 @@ pub enum TrainerSignature {
     /// It verifies.
     Good(Signer),
     /// It does not, with the reason.
-    Failed(PathBuf, String),
+    Failed(PathBuf, Say),
 }
 
 /// Why a signed session is refused.
 #[derive(Debug)]
 pub enum Refusal {
-    /// The signature does not verify (changed log, wrong key, signer not allowed).
-    Signature(String),
+    /// The signature does not verify (changed log, wrong key, signer not allowed): why.
+    Signature(Say),
     /// The signature is good but the bytes are not a log.
     NotALog(String),
     /// The signature is good but the log contradicts itself, its journal or its capture: each
@@ -248,7 +248,9 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Signature(reason) => write!(f, "the signature FAILED: {reason}"),
+            Refusal::Signature(reason) => {
+                write!(f, "the signature FAILED: {}", english(reason))
+            }
             Refusal::NotALog(reason) => {
                 write!(
                     f,
@@ -277,8 +279,8 @@ pub fn verify_signed(
     spec: &WizardSpec,
     log_only: bool,
 ) -> Result<Verified, Refusal> {
-    let signer =
-        sign::verify(message, armored, allowed).map_err(|e| Refusal::Signature(e.to_string()))?;
+    let signer = sign::verify(message, armored, allowed)
+        .map_err(|e| Refusal::Signature(signature_refused(&e)))?;
     let log = serde_yaml::from_slice::<CommissioningLog>(message)
         .map_err(|e| Refusal::NotALog(e.to_string()))?;
     // A good signature over a log that contradicts itself or its journal is still no evidence.
@@ -309,7 +311,7 @@ pub fn verify_signed(
                 Err(_) => TrainerSignature::Absent(path),
                 Ok(armored) => match sign::verify(message, &armored, allowed) {
                     Ok(signer) => TrainerSignature::Good(signer),
-                    Err(e) => TrainerSignature::Failed(path, e.to_string()),
+                    Err(e) => TrainerSignature::Failed(path, signature_refused(&e)),
                 },
             })
         }
@@ -321,6 +323,49 @@ pub fn verify_signed(
         capture,
         trainer,
     })
+}
+
+/// Why a signature does not verify, as a sentence (`sign.*` in wizard.yaml's `reasons:`): a
+/// changed file, another purpose, a key the allowed signers do not list. What the SSH decoder
+/// said, and a key file's trouble, are carried as they are.
+pub fn signature_refused(e: &sign::SignError) -> Say {
+    use crate::log::allowed_signers::TrustError;
+    use sign::SignError as E;
+    let v = Arg::verbatim;
+    match e {
+        E::BadSignature => Say::plain("sign.bad"),
+        E::MalformedSignature { reason } => Say::new("sign.malformed", [("reason", v(reason))]),
+        E::WrongNamespace { found } => Say::new(
+            "sign.wrong_namespace",
+            [
+                ("found", v(found)),
+                ("namespace", Arg::verbatim(sign::NAMESPACE)),
+            ],
+        ),
+        E::Untrusted(TrustError::NotListed { fingerprint }) => {
+            Say::new("sign.not_listed", [("fingerprint", v(fingerprint))])
+        }
+        E::Untrusted(TrustError::NamespaceNotAllowed {
+            fingerprint,
+            line,
+            namespace,
+        }) => Say::new(
+            "sign.namespace_not_allowed",
+            [
+                ("fingerprint", v(fingerprint)),
+                ("line", Arg::int(*line as i64)),
+                ("namespace", v(namespace)),
+            ],
+        ),
+        E::Untrusted(TrustError::Line { line, reason }) => Say::new(
+            "sign.signers_line",
+            [("line", Arg::int(*line as i64)), ("reason", v(reason))],
+        ),
+        other => Say::new(
+            "entry.as_written",
+            [("text", Arg::verbatim(other.to_string()))],
+        ),
+    }
 }
 
 /// The journal beside the log, replayed: what is wrong, as sentences.
