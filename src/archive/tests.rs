@@ -61,32 +61,28 @@ fn search_text_is_taken_literally() {
 
 #[test]
 fn a_server_is_named_without_its_password() {
-    assert_eq!(
-        postgres::without_password("postgres://anna:secret@db.local:5432/archive"),
-        "postgres://anna@db.local:5432/archive"
-    );
-    assert_eq!(
-        postgres::without_password("postgres://db.local/archive"),
-        "postgres://db.local/archive"
-    );
-    assert_eq!(
-        postgres::without_password(
-            "postgres://db.local/archive?sslmode=disable&password=secret&connect_timeout=5"
+    for (url, shown) in [
+        (
+            "postgres://anna:secret@db.local:5432/archive",
+            "postgres://anna@db.local:5432/archive",
         ),
-        "postgres://db.local/archive?sslmode=disable&connect_timeout=5"
-    );
-    assert_eq!(
-        postgres::without_password("postgresql://anna@db/a?PASSWORD=secret"),
-        "postgresql://anna@db/a"
-    );
-    assert_eq!(
-        postgres::without_password("postgres://anna:p@ss:w@rd@db.local/archive"),
-        "postgres://anna@db.local/archive"
-    );
-    assert_eq!(
-        postgres::without_password("postgres://anna:a/b@db.local"),
-        "postgres://anna@db.local"
-    );
+        ("postgres://db.local/archive", "postgres://db.local/archive"),
+        (
+            "postgres://db.local/archive?sslmode=disable&password=secret&connect_timeout=5",
+            "postgres://db.local/archive?sslmode=disable&connect_timeout=5",
+        ),
+        (
+            "postgresql://anna@db/a?PASSWORD=secret",
+            "postgresql://anna@db/a",
+        ),
+        (
+            "postgres://anna:p@ss:w@rd@db.local/archive",
+            "postgres://anna@db.local/archive",
+        ),
+        ("postgres://anna:a/b@db.local", "postgres://anna@db.local"),
+    ] {
+        assert_eq!(postgres::without_password(url), shown, "{url}");
+    }
     assert_eq!(
         Location::parse("postgresql://x/y"),
         Location::Postgres("postgresql://x/y".into())

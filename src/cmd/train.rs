@@ -20,7 +20,9 @@ use crate::clean::{clean, Clean, CleanLines};
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
 use crate::log::signoff::{write_outputs, Outputs};
-use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
+use crate::train::judge::{
+    ending, judge, rewired_log, training_log, verdict, CatchReport, Ending, Outcome,
+};
 use crate::train::scenario::{Expect, Scenario};
 use crate::train::shipped;
 use crate::train::trainee::Trainee;
@@ -149,7 +151,10 @@ pub async fn check_scenario(
     let reports = judge(scenario.catches(), session.events());
     let end = ending(session.events());
     let outputs = if end == Ending::SignedOff {
-        let training = training_log(scenario, &reports, spec, opts.lang);
+        let training = crate::log::record::TrainingLog {
+            rewired: rewired_log(scenario, session.events()),
+            ..training_log(scenario, &reports, spec, opts.lang)
+        };
         Some(write_outputs(
             &session,
             opts.key,

@@ -6,7 +6,7 @@
 //! was not overridden at that step afterwards: an override past a staged fault counts as missed,
 //! even after the refusal was seen.
 
-use crate::log::record::{StagedFaultLog, TrainingLog};
+use crate::log::record::{RewiredLog, StagedFaultLog, TrainingLog};
 use crate::wizard::checks::Reason;
 use crate::wizard::engine::{Event, GateResult, Leave, Millis};
 use crate::wizard::spec::WizardSpec;
@@ -300,23 +300,47 @@ pub fn training_log(
         description: scenario.description.clone(),
         scenario_sha256: scenario.sha256.clone(),
         faults,
+        rewired: Vec::new(),
         result: if all { "caught_all" } else { "missed_some" }.to_string(),
     }
 }
 
 /// The training section of a session on `scenario` that ended with `events`: what became of
-/// each staged fault, worded in `lang`. `None` for a plain simulator set-up (`training:
-/// false`): its log is an ordinary one. Every front end's sign-off asks this, so they mark a
-/// log alike.
+/// each staged fault, worded in `lang`, and what the trainee re-wired. `None` for a plain
+/// simulator set-up (`training: false`): its log is an ordinary one. Every front end's
+/// sign-off asks this, so they mark a log alike.
 pub fn training_section(
     scenario: &Scenario,
     events: &[Event],
     spec: &WizardSpec,
     lang: &str,
 ) -> Option<TrainingLog> {
-    scenario
-        .training
-        .then(|| training_log(scenario, &judge(scenario.catches(), events), spec, lang))
+    scenario.training.then(|| TrainingLog {
+        rewired: rewired_log(scenario, events),
+        ..training_log(scenario, &judge(scenario.catches(), events), spec, lang)
+    })
+}
+
+/// Every re-wiring among `events`, with the scenario's wiring mistakes each put right (a
+/// mistake is put right once: the first re-wiring that names it).
+pub fn rewired_log(scenario: &Scenario, events: &[Event]) -> Vec<RewiredLog> {
+    let mut left = scenario.wiring.clone();
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Rewired { step, what, .. } => {
+                let (fixed, rest): (Vec<_>, Vec<_>) =
+                    left.drain(..).partition(|w| w.repaired_by(what));
+                left = rest;
+                Some(RewiredLog {
+                    step: step.clone(),
+                    what: what.to_string(),
+                    repaired: fixed.iter().map(ToString::to_string).collect(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -85,6 +85,25 @@ pub enum EngineError {
     /// An amendment of a step that is not an earlier, finished one: why.
     #[error("{}", self.english())]
     Amend(Say),
+    /// A balance lead re-wired away from the ladder check, where it would be measured again.
+    #[error("{}", self.english())]
+    RewireHere(String),
+    /// A re-wired lead the pack does not have.
+    #[error("{}", self.english())]
+    NoSuchLead {
+        /// The lead named.
+        cell: u32,
+        /// The pack's cells.
+        cells: u32,
+    },
+    /// A re-wired probe the unit does not have.
+    #[error("{}", self.english())]
+    NoSuchProbe {
+        /// The probe named.
+        probe: u32,
+        /// The model's probes.
+        probes: u32,
+    },
 }
 
 impl EngineError {
@@ -107,6 +126,17 @@ impl EngineError {
             ),
             EngineError::AtStart => Say::plain("engine.at_start"),
             EngineError::NotOptional(step) => Say::new("engine.not_optional", [("step", v(step))]),
+            EngineError::RewireHere(step) => {
+                Say::new("engine.rewire_here", [("step", v(step))])
+            }
+            EngineError::NoSuchLead { cell, cells } => Say::new(
+                "engine.no_such_lead",
+                [("cell", Arg::int(*cell)), ("cells", Arg::int(*cells))],
+            ),
+            EngineError::NoSuchProbe { probe, probes } => Say::new(
+                "engine.no_such_probe",
+                [("probe", Arg::int(*probe)), ("probes", Arg::int(*probes))],
+            ),
             EngineError::Reading(say)
             | EngineError::Override(say)
             | EngineError::SignOff(say)
@@ -246,6 +276,7 @@ impl<'w> Engine<'w> {
                 })
             }
             Input::Amend { step } => self.amend_events(state, &step, at),
+            Input::Rewire { what } => self.rewire_events(state, step, what, at),
             Input::Source { source } => Ok(if state.sources.last() == Some(&source) {
                 Vec::new()
             } else {
@@ -284,6 +315,45 @@ impl<'w> Engine<'w> {
             } => self.override_events(state, step, gate, reason, role, by, at),
             Input::SignOff { name, role } => self.signoff_events(state, step, name, role, at),
         }
+    }
+
+    /// A re-wiring of a lead, pin or probe the pack has. A lead or the last pin only at the
+    /// ladder check, whose readings it makes stale (they are taken again there); a probe at
+    /// any step, its gates reading the unit afresh anyway.
+    fn rewire_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        what: Rewire,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        let ladder = matches!(step.input, InputSpec::Ladder { .. });
+        if !ladder && !matches!(what, Rewire::Probe { .. }) {
+            return Err(EngineError::RewireHere(step.id.clone()));
+        }
+        let cells = state.pack.cells.unwrap_or(0);
+        match what {
+            Rewire::Lead { cell } if cell == 0 || cell > cells => {
+                return Err(EngineError::NoSuchLead { cell, cells });
+            }
+            Rewire::Probe { probe } => {
+                let probes = state
+                    .pack
+                    .model
+                    .as_deref()
+                    .and_then(|id| self.spec.models.iter().find(|m| m.id == id))
+                    .map_or(0, |m| m.probes);
+                if probe == 0 || probe > probes {
+                    return Err(EngineError::NoSuchProbe { probe, probes });
+                }
+            }
+            _ => {}
+        }
+        Ok(vec![Event::Rewired {
+            at,
+            step: step.id.clone(),
+            what,
+        }])
     }
 
     fn field_events(

@@ -9,15 +9,17 @@ use crate::common::{example, jk, text, tmp};
 
 /// A clean simulated commissioning's session folder.
 fn commissioned(dir: &Path) -> PathBuf {
+    commissioned_with(dir, &[])
+}
+
+/// A clean simulated commissioning's session folder, `run` given `extra` options too.
+fn commissioned_with(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("session");
-    let run = jk(&[
-        "run",
-        "--sim",
-        "--answers",
-        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let answers = example("clean-lifepo4-16s.yaml");
+    let mut args = vec!["run", "--sim", "--answers", answers.to_str().unwrap()];
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(extra);
+    let run = jk(&args);
     assert!(run.status.success(), "{}", text(&run.stderr));
     out
 }
@@ -207,18 +209,7 @@ document.body.setAttribute('data-wide',out.length?out.join(', '):'none');}};</sc
 #[test]
 fn the_report_is_in_the_sessions_language_with_its_decimals() {
     let dir = tmp();
-    let out = dir.path().join("session");
-    let run = jk(&[
-        "run",
-        "--sim",
-        "--lang",
-        "pl",
-        "--answers",
-        example("clean-lifepo4-16s.yaml").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    let out = commissioned_with(dir.path(), &["--lang", "pl"]);
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains(r#"<html lang="pl">"#));
     assert!(

@@ -1309,6 +1309,92 @@ fn an_optional_field_can_be_emptied_again() {
         .is_empty());
 }
 
+#[test]
+fn a_rewiring_is_recorded_at_a_wiring_step_only_and_drops_the_ladder_readings_taken_before() {
+    let spec = WizardSpec::builtin();
+    let (engine, mut state) = at_protection_test(&spec);
+    let lead = |cell| Input::Rewire {
+        what: Rewire::Lead { cell },
+    };
+    // A lead only at the ladder check, where it is measured again; a probe anywhere.
+    assert!(matches!(
+        engine.handle(&state, lead(7), 3),
+        Err(EngineError::RewireHere(step)) if step == "protection.test"
+    ));
+    assert!(engine
+        .handle(
+            &state,
+            Input::Rewire {
+                what: Rewire::Probe { probe: 1 }
+            },
+            3
+        )
+        .is_ok());
+    let ladder = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "wiring.ladder")
+        .unwrap();
+    engine.apply(
+        &mut state,
+        &Event::StepEntered {
+            at: 3,
+            step: "wiring.ladder".into(),
+        },
+    );
+    engine
+        .step(
+            &mut state,
+            Input::Reading {
+                cell: 1,
+                text: "3,30".into(),
+            },
+            4,
+        )
+        .unwrap();
+    engine
+        .step(&mut state, field(LADDER_PACK_VOLTAGE, "52.8"), 4)
+        .unwrap();
+    // Both ends of the pack's leads and probes: 1..=16, the model's two probes.
+    for bad in [0, 17] {
+        assert!(matches!(
+            engine.handle(&state, lead(bad), 5),
+            Err(EngineError::NoSuchLead { cells: 16, .. })
+        ));
+    }
+    let probe = |probe| Input::Rewire {
+        what: Rewire::Probe { probe },
+    };
+    assert!(engine.handle(&state, probe(2), 5).is_ok());
+    assert!(matches!(
+        engine.handle(&state, probe(3), 5),
+        Err(EngineError::NoSuchProbe { probes: 2, .. })
+    ));
+    assert!(engine.handle(&state, lead(1), 5).is_ok());
+    let events = engine.step(&mut state, lead(16), 5).unwrap();
+    assert_eq!(
+        events,
+        vec![Event::Rewired {
+            at: 5,
+            step: "wiring.ladder".into(),
+            what: Rewire::Lead { cell: 16 },
+        }]
+    );
+    let r = &state.steps[ladder];
+    assert!(r.readings.is_empty(), "taken on the old wiring");
+    assert!(!r.fields.contains_key(LADDER_PACK_VOLTAGE));
+    assert_eq!(
+        state.rewired,
+        vec![(5, "wiring.ladder".to_string(), Rewire::Lead { cell: 16 })]
+    );
+    // Journaled and replayed like every event.
+    let line = serde_json::to_string(&events[0]).unwrap();
+    assert_eq!(
+        line,
+        r#"{"event":"rewired","at":5,"step":"wiring.ladder","what":{"wire":"lead","cell":16}}"#
+    );
+}
+
 /// Every refusal of the engine is a sentence with its values: English as its Display, and in
 /// every other language words of its own with the values filled in.
 #[test]
@@ -1362,6 +1448,9 @@ fn the_engines_refusals_are_worded_in_every_language() {
         EngineError::Amend(Say::new("engine.no_such_step", [("step", v("s"))])),
         EngineError::Amend(Say::new("engine.finish_amending", [("step", v("s"))])),
         EngineError::Amend(Say::new("engine.not_amendable", [("step", v("s"))])),
+        EngineError::RewireHere("s".into()),
+        EngineError::NoSuchLead { cell: 17, cells: 16 },
+        EngineError::NoSuchProbe { probe: 3, probes: 2 },
     ];
     for e in &all {
         let english = e.to_string();
