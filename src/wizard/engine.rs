@@ -126,9 +126,7 @@ impl EngineError {
             ),
             EngineError::AtStart => Say::plain("engine.at_start"),
             EngineError::NotOptional(step) => Say::new("engine.not_optional", [("step", v(step))]),
-            EngineError::RewireHere(step) => {
-                Say::new("engine.rewire_here", [("step", v(step))])
-            }
+            EngineError::RewireHere(step) => Say::new("engine.rewire_here", [("step", v(step))]),
             EngineError::NoSuchLead { cell, cells } => Say::new(
                 "engine.no_such_lead",
                 [("cell", Arg::int(*cell)), ("cells", Arg::int(*cells))],

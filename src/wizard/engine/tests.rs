@@ -1449,8 +1449,14 @@ fn the_engines_refusals_are_worded_in_every_language() {
         EngineError::Amend(Say::new("engine.finish_amending", [("step", v("s"))])),
         EngineError::Amend(Say::new("engine.not_amendable", [("step", v("s"))])),
         EngineError::RewireHere("s".into()),
-        EngineError::NoSuchLead { cell: 17, cells: 16 },
-        EngineError::NoSuchProbe { probe: 3, probes: 2 },
+        EngineError::NoSuchLead {
+            cell: 17,
+            cells: 16,
+        },
+        EngineError::NoSuchProbe {
+            probe: 3,
+            probes: 2,
+        },
     ];
     for e in &all {
         let english = e.to_string();
