@@ -425,7 +425,11 @@ impl Archive {
             audit::verify_signed(&log_path, &message, &armored, Some(allowed), spec, false)
                 .map_err(|e| {
                     unverified(match e {
-                        Refusal::Untrustworthy(p) => p.join("; "),
+                        Refusal::Untrustworthy(p) => p
+                            .iter()
+                            .map(|x| x.render(crate::wizard::words::builtin(), "en"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
                         other => other.to_string(),
                     })
                 })?;
@@ -436,8 +440,9 @@ impl Archive {
         };
         if let Some(TrainerSignature::Failed(path, reason)) = &verified.trainer {
             return Err(unverified(format!(
-                "the trainer's signature {} FAILED: {reason}",
-                path.display()
+                "the trainer's signature {} FAILED: {}",
+                path.display(),
+                reason.render(crate::wizard::words::builtin(), "en")
             )));
         }
         let log = &verified.log;

@@ -147,7 +147,8 @@ pub async fn check_scenario(
         verbose: false,
     }
     .drive()
-    .await?;
+    .await
+    .map_err(|e| eyre!("{}", e.render(spec, opts.lang)))?;
     let reports = judge(scenario.catches(), session.events());
     let end = ending(session.events());
     let outputs = if end == Ending::SignedOff {

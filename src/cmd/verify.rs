@@ -132,7 +132,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
                 "{}",
                 say(
                     "cli.verify.failed",
-                    &[("log", &log_path), ("reason", &reason.to_string())]
+                    &[("log", &log_path), ("reason", &reason.render(&spec, &lang))]
                 )
             );
             return Ok(Outcome::Failed.into());
@@ -150,7 +150,7 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         Err(Refusal::Untrustworthy(problems)) => {
             eprintln!("{}", say("cli.verify.untrustworthy", &[("log", &log_path)]));
             for p in &problems {
-                eprintln!("  - {}", Clean(p));
+                eprintln!("  - {}", Clean(p.render(&spec, &lang)));
             }
             return Ok(Outcome::Failed.into());
         }
@@ -361,7 +361,7 @@ fn training(
                     "cli.verify.trainer_failed",
                     &[
                         ("path", &path.display().to_string()),
-                        ("reason", &reason.to_string())
+                        ("reason", &reason.render(spec, lang))
                     ]
                 )
             );

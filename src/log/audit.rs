@@ -13,6 +13,7 @@ use crate::log::session::JOURNAL;
 use crate::log::sign::{self, Signer};
 use crate::wizard::engine::{Engine, Event};
 use crate::wizard::spec::{sha256_hex, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 /// Why the log and its journal do not agree.
 #[derive(Debug)]
@@ -46,27 +47,42 @@ pub enum Finding {
     },
 }
 
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Finding {
+    /// What is wrong, as a sentence with its values (`audit.*` in wizard.yaml's `reasons:`).
+    pub fn say(&self) -> Say {
+        let v = Arg::verbatim;
         match self {
-            Finding::HashMismatch { recorded, found } => write!(
-                f,
-                "the journal was changed: its SHA-256 is {found}, the log records {recorded}"
+            Finding::HashMismatch { recorded, found } => Say::new(
+                "audit.journal_changed",
+                [("found", v(found)), ("recorded", v(recorded))],
             ),
-            Finding::Unreadable(e) => write!(f, "the journal cannot be replayed: {e}"),
-            Finding::OtherWizard { log, given } => write!(
-                f,
-                "the log was made with the wizard file {log}, not {given}: give that wizard \
-                 with --wizard FILE to replay the journal"
+            Finding::Unreadable(e) => Say::new(
+                "audit.journal_unreadable",
+                [("error", Arg::verbatim(e.to_string()))],
             ),
-            Finding::NoLog(e) => write!(f, "replaying the journal gives no log: {e}"),
-            Finding::Differs { path, log, journal } => write!(
-                f,
-                "the log does not match its journal at {path}: the log says {log}, the \
-                 journal yields {journal}"
+            Finding::OtherWizard { log, given } => {
+                Say::new("audit.other_wizard", [("given", v(given)), ("log", v(log))])
+            }
+            Finding::NoLog(e) => {
+                Say::new("audit.no_log", [("error", Arg::verbatim(e.to_string()))])
+            }
+            Finding::Differs { path, log, journal } => Say::new(
+                "audit.differs",
+                [("journal", v(journal)), ("log", v(log)), ("path", v(path))],
             ),
         }
     }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&english(&self.say()))
+    }
+}
+
+/// A sentence in the built-in English words (the library's `Display`).
+fn english(say: &Say) -> String {
+    say.render(crate::wizard::words::builtin(), "en")
 }
 
 /// Replay `journal` (the bytes of journal.jsonl) with `spec` and compare the result with `log`.
@@ -214,24 +230,27 @@ pub enum TrainerSignature {
     /// It verifies.
     Good(Signer),
     /// It does not, with the reason.
-    Failed(PathBuf, String),
+    Failed(PathBuf, Say),
 }
 
 /// Why a signed session is refused.
 #[derive(Debug)]
 pub enum Refusal {
-    /// The signature does not verify (changed log, wrong key, signer not allowed).
-    Signature(String),
+    /// The signature does not verify (changed log, wrong key, signer not allowed): why.
+    Signature(Say),
     /// The signature is good but the bytes are not a log.
     NotALog(String),
-    /// The signature is good but the log contradicts itself, its journal or its capture.
-    Untrustworthy(Vec<String>),
+    /// The signature is good but the log contradicts itself, its journal or its capture: each
+    /// problem a sentence with its values.
+    Untrustworthy(Vec<Say>),
 }
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Signature(reason) => write!(f, "the signature FAILED: {reason}"),
+            Refusal::Signature(reason) => {
+                write!(f, "the signature FAILED: {}", english(reason))
+            }
             Refusal::NotALog(reason) => {
                 write!(
                     f,
@@ -241,7 +260,7 @@ impl fmt::Display for Refusal {
             Refusal::Untrustworthy(problems) => write!(
                 f,
                 "the signature is good but the log cannot be trusted: {}",
-                problems.join("; ")
+                problems.iter().map(english).collect::<Vec<_>>().join("; ")
             ),
         }
     }
@@ -260,8 +279,8 @@ pub fn verify_signed(
     spec: &WizardSpec,
     log_only: bool,
 ) -> Result<Verified, Refusal> {
-    let signer =
-        sign::verify(message, armored, allowed).map_err(|e| Refusal::Signature(e.to_string()))?;
+    let signer = sign::verify(message, armored, allowed)
+        .map_err(|e| Refusal::Signature(signature_refused(&e)))?;
     let log = serde_yaml::from_slice::<CommissioningLog>(message)
         .map_err(|e| Refusal::NotALog(e.to_string()))?;
     // A good signature over a log that contradicts itself or its journal is still no evidence.
@@ -292,7 +311,7 @@ pub fn verify_signed(
                 Err(_) => TrainerSignature::Absent(path),
                 Ok(armored) => match sign::verify(message, &armored, allowed) {
                     Ok(signer) => TrainerSignature::Good(signer),
-                    Err(e) => TrainerSignature::Failed(path, e.to_string()),
+                    Err(e) => TrainerSignature::Failed(path, signature_refused(&e)),
                 },
             })
         }
@@ -306,35 +325,80 @@ pub fn verify_signed(
     })
 }
 
+/// Why a signature does not verify, as a sentence (`sign.*` in wizard.yaml's `reasons:`): a
+/// changed file, another purpose, a key the allowed signers do not list. What the SSH decoder
+/// said, and a key file's trouble, are carried as they are.
+pub fn signature_refused(e: &sign::SignError) -> Say {
+    use crate::log::allowed_signers::TrustError;
+    use sign::SignError as E;
+    let v = Arg::verbatim;
+    match e {
+        E::BadSignature => Say::plain("sign.bad"),
+        E::MalformedSignature { reason } => Say::new("sign.malformed", [("reason", v(reason))]),
+        E::WrongNamespace { found } => Say::new(
+            "sign.wrong_namespace",
+            [
+                ("found", v(found)),
+                ("namespace", Arg::verbatim(sign::NAMESPACE)),
+            ],
+        ),
+        E::Untrusted(TrustError::NotListed { fingerprint }) => {
+            Say::new("sign.not_listed", [("fingerprint", v(fingerprint))])
+        }
+        E::Untrusted(TrustError::NamespaceNotAllowed {
+            fingerprint,
+            line,
+            namespace,
+        }) => Say::new(
+            "sign.namespace_not_allowed",
+            [
+                ("fingerprint", v(fingerprint)),
+                ("line", Arg::int(*line as i64)),
+                ("namespace", v(namespace)),
+            ],
+        ),
+        E::Untrusted(TrustError::Line { line, reason }) => Say::new(
+            "sign.signers_line",
+            [("line", Arg::int(*line as i64)), ("reason", v(reason))],
+        ),
+        other => Say::new(
+            "entry.as_written",
+            [("text", Arg::verbatim(other.to_string()))],
+        ),
+    }
+}
+
 /// The journal beside the log, replayed: what is wrong, as sentences.
-fn against_journal(log_path: &Path, log: &CommissioningLog, spec: &WizardSpec) -> Vec<String> {
+fn against_journal(log_path: &Path, log: &CommissioningLog, spec: &WizardSpec) -> Vec<Say> {
     let journal = log_path.with_file_name(JOURNAL);
     let bytes = match std::fs::read(&journal) {
         Ok(b) => b,
         Err(e) => {
-            return vec![format!(
-                "its journal {} cannot be read ({e}), so the log cannot be checked against \
-                 what happened; pass --log-only to check the log alone",
-                journal.display()
+            return vec![Say::new(
+                "audit.journal_missing",
+                [
+                    ("error", Arg::verbatim(e.to_string())),
+                    ("journal", Arg::verbatim(journal.display().to_string())),
+                ],
             )]
         }
     };
     check(spec, log, &journal, &bytes)
         .iter()
-        .map(ToString::to_string)
+        .map(Finding::say)
         .collect()
 }
 
 /// The capture beside the log against the hash the log records; `Err` when it differs (or
 /// the log names a file outside its folder).
-fn check_capture(log_path: &Path, capture: &CaptureRef) -> Result<CaptureCheck, String> {
+fn check_capture(log_path: &Path, capture: &CaptureRef) -> Result<CaptureCheck, Say> {
     let plain = Path::new(&capture.file)
         .file_name()
         .is_some_and(|n| n == capture.file.as_str());
     if !plain {
-        return Err(format!(
-            "the log names the capture '{}', which is not a file beside it",
-            capture.file
+        return Err(Say::new(
+            "audit.capture_outside",
+            [("file", Arg::verbatim(&capture.file))],
         ));
     }
     let path = log_path.with_file_name(&capture.file);
@@ -344,10 +408,13 @@ fn check_capture(log_path: &Path, capture: &CaptureRef) -> Result<CaptureCheck, 
             if found == capture.sha256 {
                 Ok(CaptureCheck::Matches(capture.clone()))
             } else {
-                Err(format!(
-                    "the capture {} was changed: its SHA-256 is {found}, the log records {}",
-                    path.display(),
-                    capture.sha256
+                Err(Say::new(
+                    "audit.capture_changed",
+                    [
+                        ("found", Arg::verbatim(found)),
+                        ("path", Arg::verbatim(path.display().to_string())),
+                        ("recorded", Arg::verbatim(&capture.sha256)),
+                    ],
                 ))
             }
         }

@@ -11,6 +11,7 @@ use crate::wizard::checks::ladder::{check_ladder, RowVerdict};
 use crate::wizard::checks::Value;
 use crate::wizard::engine::{Engine, EntrySource, Millis, State, Status};
 use crate::wizard::spec::{tr, FieldKind, PackField, Section, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 /// The format tag at the top of every log.
 pub const FORMAT: &str = "jk-commission-log/1";
@@ -959,13 +960,15 @@ pub fn to_yaml(log: &CommissioningLog) -> Result<String, RecordError> {
     ))
 }
 
-/// Why a log is not consistent with itself.
-pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
+/// Why a log is not consistent with itself, each a sentence with its values (`log.*` in
+/// wizard.yaml's `reasons:`) for `verify` to word in its language.
+pub fn inconsistencies(log: &CommissioningLog) -> Vec<Say> {
+    let v = Arg::verbatim;
     let mut out = Vec::new();
     if log.format != FORMAT {
-        out.push(format!(
-            "unknown format '{}' (expected {FORMAT})",
-            log.format
+        out.push(Say::new(
+            "log.unknown_format",
+            [("expected", v(FORMAT)), ("format", v(&log.format))],
         ));
     }
     // What the link was is in the log twice (the flag, the link's name): they must agree, so
@@ -976,27 +979,28 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
             .any(|p| p.starts_with(crate::bms::link::REPLAY_PEER_PREFIX))
     });
     if replay_link && !log.replayed {
-        out.push("the BMS link was a replayed capture, but the log is not marked replayed".into());
+        out.push(Say::plain("log.replay_not_marked"));
     }
     for step in &log.steps {
         if step.outcome == "open" {
-            out.push(format!("step {} was never completed", step.id));
+            out.push(Say::new("log.step_open", [("step", v(&step.id))]));
         }
         for g in &step.gates {
+            let at = || {
+                [
+                    ("gate", v(&g.gate)),
+                    ("result", v(&g.result)),
+                    ("step", v(&step.id)),
+                ]
+            };
             if step.outcome == "done" && g.result != "passed" {
-                out.push(format!(
-                    "step {} is marked done but gate {} {}",
-                    step.id, g.gate, g.result
-                ));
+                out.push(Say::new("log.done_but_gate", at()));
             }
             if g.safety
                 && g.result != "passed"
                 && !matches!(step.outcome.as_str(), "skipped" | "not_applicable")
             {
-                out.push(format!(
-                    "step {} was left with safety gate {} {}",
-                    step.id, g.gate, g.result
-                ));
+                out.push(Say::new("log.safety_left", at()));
             }
             if g.result == "overridden"
                 && !log
@@ -1004,25 +1008,21 @@ pub fn inconsistencies(log: &CommissioningLog) -> Vec<String> {
                     .iter()
                     .any(|o| o.step == step.id && o.gate == g.gate)
             {
-                out.push(format!(
-                    "gate {} of step {} is overridden but no override is recorded",
-                    g.gate, step.id
+                out.push(Say::new(
+                    "log.override_unrecorded",
+                    [("gate", v(&g.gate)), ("step", v(&step.id))],
                 ));
             }
         }
     }
     let any_override = !log.overrides.is_empty();
     match (log.verdict, any_override) {
-        (FinalVerdict::Pass, true) => {
-            out.push("the verdict is pass but overrides are recorded".to_string())
-        }
-        (FinalVerdict::PassWithOverrides, false) => {
-            out.push("the verdict says overrides but none is recorded".to_string())
-        }
+        (FinalVerdict::Pass, true) => out.push(Say::plain("log.pass_but_overrides")),
+        (FinalVerdict::PassWithOverrides, false) => out.push(Say::plain("log.overrides_none")),
         _ => {}
     }
     if log.journal_sha256.len() != 64 {
-        out.push("the journal hash is missing or malformed".to_string());
+        out.push(Say::plain("log.journal_hash_bad"));
     }
     out
 }

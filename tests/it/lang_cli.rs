@@ -413,3 +413,90 @@ fn ladder_refuses_a_reading_that_is_no_number_in_every_language() {
         }
     }
 }
+
+#[test]
+fn a_changed_journal_is_refused_in_every_language_with_its_hashes() {
+    let dir = tmp();
+    let keys = tmp();
+    let allowed = polish_training_session(dir.path(), keys.path());
+    let journal = dir.path().join("journal.jsonl");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&journal, bytes).unwrap();
+    let log_path = dir.path().join("log.yaml");
+    let english = verify(&log_path, Some(&allowed), Some("en"), "C.UTF-8");
+    assert_eq!(english.status.code(), Some(1));
+    let english = text(&english.stderr);
+    assert!(
+        english.contains("the journal was changed: its SHA-256 is"),
+        "{english}"
+    );
+    for lang in LANGS.iter().filter(|l| **l != "en") {
+        let out = verify(&log_path, Some(&allowed), Some(lang), "C.UTF-8");
+        assert_eq!(out.status.code(), Some(1), "{lang}");
+        let words = text(&out.stderr);
+        filled("verify (changed journal)", lang, &words);
+        let left = english_lines(&words, &english);
+        assert!(
+            left.is_empty(),
+            "{lang}: left in English: {left:?}\n{words}"
+        );
+        // Both hashes, as they are.
+        assert_eq!(words.matches("SHA-256").count(), 1, "{lang}: {words}");
+        assert!(
+            words
+                .split_whitespace()
+                .any(|w| w.trim_matches(|c: char| !c.is_ascii_hexdigit()).len() == 64),
+            "{lang}: {words}"
+        );
+    }
+}
+
+#[test]
+fn a_changed_log_or_a_stranger_key_is_refused_in_every_language() {
+    let dir = tmp();
+    let keys = tmp();
+    let allowed = polish_training_session(dir.path(), keys.path());
+    let log_path = dir.path().join("log.yaml");
+    // Another workshop's list: the signing key is not on it.
+    let strangers = tmp();
+    let (_, other_list) = crate::common::trusted_key(strangers.path(), "other", "eve@elsewhere");
+    let changed = tmp();
+    let changed_log = changed.path().join("log.yaml");
+    let mut bytes = std::fs::read(&log_path).unwrap();
+    bytes.extend_from_slice(b"# added later\n");
+    std::fs::write(&changed_log, bytes).unwrap();
+    std::fs::copy(
+        dir.path().join("log.yaml.sig"),
+        changed.path().join("log.yaml.sig"),
+    )
+    .unwrap();
+    let cases = [(&changed_log, &allowed), (&log_path, &other_list)];
+    let english: Vec<String> = cases
+        .iter()
+        .map(|(log, list)| {
+            let out = verify(log, Some(list), Some("en"), "C.UTF-8");
+            assert_eq!(out.status.code(), Some(1));
+            text(&out.stderr)
+        })
+        .collect();
+    assert!(
+        english[0].contains("the signature does not match the file"),
+        "{}",
+        english[0]
+    );
+    assert!(
+        english[1].contains("is not listed in the allowed signers"),
+        "{}",
+        english[1]
+    );
+    for lang in LANGS.iter().filter(|l| **l != "en") {
+        for ((log, list), en) in cases.iter().zip(&english) {
+            let out = verify(log, Some(list), Some(lang), "C.UTF-8");
+            assert_eq!(out.status.code(), Some(1), "{lang}");
+            let words = text(&out.stderr);
+            filled("verify (refused signature)", lang, &words);
+            assert!(english_lines(&words, en).is_empty(), "{lang}: {words}");
+        }
+    }
+}
