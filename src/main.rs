@@ -68,7 +68,7 @@ enum Command {
         #[command(flatten)]
         args: cmd::verify::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
     },
     /// Training: stage a fault scenario on the simulator, or check one headless.
     Train {
@@ -127,7 +127,7 @@ fn main() -> ExitCode {
         Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &only_wizard(wizard)),
         Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
-        Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &only_wizard(wizard)),
+        Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &worded(wizard)),
         Some(Command::Train { args, session }) => cmd::train::run(args, session),
     };
     match result {

@@ -59,7 +59,7 @@ pub struct ReplayArg {
     pub replay: Option<PathBuf>,
 }
 
-/// `--wizard FILE` alone (`verify`, `archive`: their output is not worded per language).
+/// `--wizard FILE` alone (`archive`: its output is not worded per language).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WizardFileArg {
     /// Use this wizard file instead of the built-in one.
@@ -67,7 +67,8 @@ pub struct WizardFileArg {
     pub wizard: Option<PathBuf>,
 }
 
-/// `--wizard FILE` and `--lang` (`ladder`, `procedure`: output in the chosen language).
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`, `verify`: output in the chosen
+/// language).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.
