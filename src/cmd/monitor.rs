@@ -216,7 +216,7 @@ pub async fn monitor<L: BmsLink>(
                 continue;
             }
             LinkEvent::Down { reason } => {
-                let reason = crate::clean::clean(&reason).into_owned();
+                let reason = crate::clean::clean(&reason.to_string()).into_owned();
                 eprintln!("link down: {reason}");
                 view.status = format!("down: {reason}");
                 continue;
