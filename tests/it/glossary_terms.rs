@@ -91,6 +91,11 @@ const WRONG: &[(&str, &[&str], &str)] = &[
         "„NTC-Temperatursensor”",
     ),
     (
+        "en",
+        &["asleep", "sleeps", "wakes", "wake up", "woken"],
+        "“inactive”, “activate” (the manual's activation, step 11)",
+    ),
+    (
         "cs",
         &["měřák"],
         "„měřič”, „univerzální měřič” (not the colloquial word)",

@@ -305,7 +305,7 @@ fn walk_to_the_protection_test(w: &mut Wizard) {
     w.step("Insert the balance plug");
     tick_and_next(w, 2);
     // Wiring 11: activation by switch; leaving it activates the simulated unit.
-    w.step("Wake up the BMS");
+    w.step("Activate the BMS");
     w.send(ENTER); // switch
     w.send(ENTER); // no charger voltage
     w.send(ENTER); // Next

@@ -187,7 +187,7 @@ fn to_the_protection_test(t: &mut Tmux, wrong_type: bool) {
     t.keys(&["s"]);
     t.wait_for("Insert the balance");
     t.keys(&["Enter"; 3]);
-    t.wait_for("Wake up");
+    t.wait_for("Activate the BMS");
     t.keys(&["Enter"; 3]);
     t.wait_for("Output voltage");
     t.wait_for("Connected");

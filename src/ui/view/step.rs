@@ -209,6 +209,7 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
             .disagreements
             .iter()
             .map(|d| {
+                // The readings the language's way (3,301 V in Polish), as the reasons write them.
                 let v = |x: f64| crate::wizard::words::number(spec, lang, x, 3);
                 format!("{} ({} V / {} V)", d.cell, v(d.meter.0), v(d.unit.0))
             })
