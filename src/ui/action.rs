@@ -45,4 +45,6 @@ pub struct Ctx<'a> {
     pub sim: bool,
     /// What the simulated multimeter reads now (simulator mode only).
     pub meter: Option<&'a crate::train::meter::MeterReadings>,
+    /// The language the screen speaks (for refusals worded by the keys).
+    pub lang: &'a str,
 }

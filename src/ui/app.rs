@@ -451,6 +451,7 @@ impl<'s, 'w> App<'s, 'w> {
                 gates: &gates,
                 sim: self.bench.sim().is_some(),
                 meter: meter.as_ref(),
+                lang: &self.lang,
             };
             handle_key(&mut self.ui, &ctx, key)
         };

@@ -851,7 +851,7 @@ fn phone_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
                 Err(e) => {
                     ui.notice = Some(Notice {
                         tone: Tone::Error,
-                        text: e,
+                        text: e.render(ctx.spec, ctx.lang),
                     })
                 }
             }
@@ -894,6 +894,7 @@ mod tests {
             gates: &[],
             sim,
             meter: None,
+            lang: "en",
         }
     }
 
@@ -1151,6 +1152,39 @@ mod tests {
         ));
         assert_eq!(ui.phone.focus, 3, "on to the next row");
         assert_eq!(ui.overlay, Some(Overlay::Phone));
+    }
+
+    #[test]
+    fn a_refused_value_in_the_simulated_app_is_said_in_the_operators_language() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "config.battery_type");
+        let pl = Ctx {
+            lang: "pl",
+            ..ctx(&spec, &state, true)
+        };
+        let mut ui = UiState::new(&state);
+        ui.overlay = Some(Overlay::Phone);
+        ui.phone.focus = 3; // Cell Count
+        ui.phone.buffers.insert(3, "16,5".into());
+        assert!(handle_key(&mut ui, &pl, key(KeyCode::Enter)).is_empty());
+        let notice = ui.notice.take().expect("the refusal is shown");
+        assert_eq!(notice.tone, Tone::Error);
+        assert!(
+            notice
+                .text
+                .contains("Cell Count: „16,5” nie jest liczbą całkowitą"),
+            "{}",
+            notice.text
+        );
+        assert_eq!(ui.phone.focus, 3, "the row stays, with what was typed");
+        assert_eq!(ui.phone.buffers.get(&3).map(String::as_str), Some("16,5"));
+        // A capacity that is no number names the app's label, in Polish.
+        ui.phone.focus = 4;
+        ui.phone.buffers.insert(4, "abc".into());
+        handle_key(&mut ui, &pl, key(KeyCode::Enter));
+        let text = ui.notice.take().expect("refused").text;
+        assert!(text.starts_with("Battery Capacity(AH)"), "{text}");
+        assert!(!text.contains("not a"), "no English left: {text}");
     }
 
     #[test]

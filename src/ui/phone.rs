@@ -9,7 +9,9 @@
 use crate::bms::model::{AppAction, Chemistry, Switch};
 use crate::units::{AmpHours, Amps, Celsius, Volts};
 use crate::wizard::engine::State;
+use crate::wizard::spec::Unit;
 use crate::wizard::spec::WizardSpec;
+use crate::wizard::words::{Arg, Say};
 
 /// One row of the phone panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,36 +202,61 @@ fn emergency(state: &State) -> Option<bool> {
     state.live.cells.as_ref().and_then(|c| c.emergency)
 }
 
-/// The action a row sends with what it shows now, or why it cannot (a sentence).
-pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, String> {
+/// The action a row sends with what it shows now, or why it cannot (a sentence with its
+/// values, worded by the caller in the screen's language).
+pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, Say> {
+    use crate::wizard::checks::fields::quantity_refused;
     let text = shown(phone, state, i);
-    let number = |what: &str| -> Result<f64, String> {
-        crate::units::parse_quantity(&text, "").map_err(|e| format!("{what}: {e}"))
+    // The value may carry the app's unit after it ("3,45 V"), or none.
+    let number = |what: &'static str, unit: Unit| -> Result<f64, Say> {
+        crate::units::parse_quantity(&text, unit.symbol())
+            .map_err(|e| quantity_refused(Arg::verbatim(what), unit, &e))
     };
     let settings = state.live.settings.as_ref();
     Ok(match ROWS[i] {
         PhoneRow::Plug => AppAction::BalancePlug(!phone.bench.plugged_in),
         PhoneRow::Activate => AppAction::Activate,
-        PhoneRow::BatteryType => AppAction::BatteryType(
-            Chemistry::from_id(&text).ok_or_else(|| format!("unknown battery type {text}"))?,
-        ),
+        PhoneRow::BatteryType => {
+            AppAction::BatteryType(Chemistry::from_id(&text).ok_or_else(|| {
+                Say::new(
+                    "entry.unknown_option",
+                    [
+                        ("field", Arg::verbatim("Battery Type")),
+                        ("options", Arg::verbatim("LI-ION, LIFEPO4, LTO")),
+                        ("text", Arg::verbatim(&text)),
+                    ],
+                )
+            })?)
+        }
         PhoneRow::CellCount => AppAction::CellCount(text.trim().parse().map_err(|_| {
-            format!("Cell Count: '{text}' is not a whole number; type the cells in series, e.g. 16")
+            Say::new(
+                "entry.not_an_integer",
+                [
+                    ("field", Arg::verbatim("Cell Count")),
+                    ("text", Arg::verbatim(&text)),
+                ],
+            )
         })?),
-        PhoneRow::Capacity => AppAction::Capacity(AmpHours(number("Battery Capacity(AH)")?)),
+        PhoneRow::Capacity => {
+            AppAction::Capacity(AmpHours(number("Battery Capacity(AH)", Unit::Ah)?))
+        }
         PhoneRow::BalanceTrigger => {
-            AppAction::BalanceTrigger(Volts(number("Balance Trig.Volt(V)")?))
+            AppAction::BalanceTrigger(Volts(number("Balance Trig.Volt(V)", Unit::V)?))
         }
         PhoneRow::CalibrateVoltage => {
-            AppAction::CalibrateVoltage(Volts(number("Calibrating Volt(V)")?))
+            AppAction::CalibrateVoltage(Volts(number("Calibrating Volt(V)", Unit::V)?))
         }
         PhoneRow::CalibrateCurrent => {
-            AppAction::CalibrateCurrent(Amps(number("Calibrating Curr(A)")?))
+            AppAction::CalibrateCurrent(Amps(number("Calibrating Curr(A)", Unit::A)?))
         }
-        PhoneRow::ChargeUtp => AppAction::ChargeUtp(Celsius(number("Charge UTP(C)")?)),
-        PhoneRow::ChargeUtpr => AppAction::ChargeUtpr(Celsius(number("Charge UTPR(C)")?)),
+        PhoneRow::ChargeUtp => {
+            AppAction::ChargeUtp(Celsius(number("Charge UTP(C)", Unit::Celsius)?))
+        }
+        PhoneRow::ChargeUtpr => {
+            AppAction::ChargeUtpr(Celsius(number("Charge UTPR(C)", Unit::Celsius)?))
+        }
         PhoneRow::Switch(switch) => {
-            let s = settings.ok_or("the app has no settings from the unit yet")?;
+            let s = settings.ok_or_else(|| Say::plain("ui.phone.no_settings"))?;
             let on = match switch {
                 Switch::Charge => s.charge_switch,
                 Switch::Discharge => s.discharge_switch,
@@ -242,7 +269,7 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
             };
             AppAction::Switch { switch, on: !on }
         }
-        PhoneRow::BenchCurrent => AppAction::Current(Amps(number("Bench current")?)),
+        PhoneRow::BenchCurrent => AppAction::Current(Amps(number("Bench current", Unit::A)?)),
     })
 }
 

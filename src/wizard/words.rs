@@ -935,6 +935,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.notice.signed_off", &["log", "report"]),
     ("ui.notice.signed_off_unsigned", &["log", "report"]),
     ("ui.notice.log_not_written", &["error"]),
+    ("ui.phone.no_settings", &[]),
     ("ui.phone.row.plug", &[]),
     ("ui.phone.row.activate", &[]),
     ("ui.phone.row.battery_type", &[]),

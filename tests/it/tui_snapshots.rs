@@ -1172,6 +1172,7 @@ fn every_reason_of_the_longest_gate_can_be_read_at_80x24_in_every_language() {
                     gates: &v.gates,
                     sim: true,
                     meter: None,
+                    lang: "en",
                 };
                 let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
                 handle_key(
@@ -1274,6 +1275,7 @@ fn w_opens_every_reason_off_an_entry_and_types_in_one() {
             gates: &v.gates,
             sim: true,
             meter: None,
+            lang: "en",
         };
         handle_key(ui, &ctx, KeyEvent::new(code, modifiers));
     };
