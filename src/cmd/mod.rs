@@ -78,6 +78,26 @@ pub struct WordedArgs {
     pub lang: Option<String>,
 }
 
+/// `--lang` alone (`monitor`, `keygen`, `check-wizard`): their words come from the built-in
+/// wizard, whatever file they read.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LangArg {
+    /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+}
+
+impl LangArg {
+    /// The language chosen: `--lang`, else the environment's, else English.
+    pub fn pick(&self) -> String {
+        crate::wizard::spec::pick_language(
+            self.lang.as_deref(),
+            env_language().as_deref(),
+            crate::wizard::words::builtin(),
+        )
+    }
+}
+
 /// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.
 pub fn load_wizard(
     args: &WizardArgs,

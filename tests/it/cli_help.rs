@@ -28,7 +28,7 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
         (&["run"], &all),
         // A trainer shows a recorded unit's fault to a class with --replay.
         (&["train"], &all),
-        (&["monitor"], &["--sim", "--replay"]),
+        (&["monitor"], &["--sim", "--replay", "--lang"]),
         // Their output is worded in the chosen language.
         (&["ladder"], &["--wizard", "--lang"]),
         (&["procedure"], &["--wizard", "--lang"]),
