@@ -34,7 +34,7 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
         (&["procedure"], &["--wizard", "--lang"]),
         (&["verify"], &["--wizard"]),
         (&["archive"], &["--wizard"]),
-        (&["keygen"], &[]),
+        (&["keygen"], &["--lang"]),
         (&["scan"], &[]),
         (&["decode"], &[]),
         (&["check-wizard"], &[]),
