@@ -33,7 +33,7 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
         (&["ladder"], &["--wizard", "--lang"]),
         (&["procedure"], &["--wizard", "--lang"]),
         (&["verify"], &["--wizard"]),
-        (&["archive"], &["--wizard"]),
+        (&["archive"], &["--wizard", "--lang"]),
         (&["keygen"], &["--lang"]),
         (&["scan"], &[]),
         (&["decode"], &[]),
