@@ -68,7 +68,7 @@ enum Command {
         #[command(flatten)]
         args: cmd::verify::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
     },
     /// Training: stage a fault scenario on the simulator, or check one headless.
     Train {
@@ -84,14 +84,6 @@ enum Command {
         #[command(flatten)]
         wizard: cmd::WordedArgs,
     },
-}
-
-/// The session options of a subcommand that takes only `--wizard`.
-fn only_wizard(w: cmd::WizardFileArg) -> cmd::WizardArgs {
-    cmd::WizardArgs {
-        wizard: w.wizard,
-        ..cmd::WizardArgs::default()
-    }
 }
 
 /// The session options of a subcommand that takes only `--wizard` and `--lang`.
@@ -127,7 +119,7 @@ fn main() -> ExitCode {
         Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &worded(wizard)),
         Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
-        Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &only_wizard(wizard)),
+        Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &worded(wizard)),
         Some(Command::Train { args, session }) => cmd::train::run(args, session),
     };
     match result {

@@ -52,6 +52,7 @@ impl Operator for Scripted<'_> {
     ) -> Option<Attempt> {
         (attempt == 0).then(|| Attempt {
             repairs: Vec::new(),
+            rewired: Vec::new(),
             answers: self.0.steps.get(&step.id).cloned().unwrap_or_default(),
         })
     }
@@ -99,13 +100,20 @@ impl Runner<'_, '_> {
                 .current_step(&self.bench.session.state);
             let mut attempt = 0;
             loop {
-                let Some(Attempt { repairs, answers }) =
-                    self.operator.attempt(step, attempt, self.bench.sim())
+                let Some(Attempt {
+                    repairs,
+                    rewired,
+                    answers,
+                }) = self.operator.attempt(step, attempt, self.bench.sim())
                 else {
                     return Ok(Outcome::Refused(self.refusal(index)));
                 };
                 let started = self.bench.clock.now();
                 self.bench.inject(&repairs);
+                // Journaled, never a silent change: the bench's stage undoes them on the unit.
+                for what in rewired {
+                    self.input(Input::Rewire { what })?;
+                }
                 self.notes();
                 if answers.skip && step.optional {
                     self.input(Input::Skip)?;
@@ -186,11 +194,14 @@ impl Runner<'_, '_> {
         for e in &events {
             if let Event::EntryRejected { step, error, .. } = e {
                 if self.verbose {
+                    let spec = self.bench.session.engine.spec();
                     eprintln!(
-                        "step {}: entry refused: {}",
-                        crate::clean::clean(step),
-                        crate::clean::Clean(
-                            error.render(self.bench.session.engine.spec(), self.lang)
+                        "{}",
+                        crate::wizard::words::say_verbatim(
+                            spec,
+                            self.lang,
+                            "cli.run.step_entry_refused",
+                            &[("error", &error.render(spec, self.lang)), ("step", step)],
                         )
                     );
                 }

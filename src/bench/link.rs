@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 
 use crate::bms::link::{BmsLink, LinkError, LinkEvent};
 use crate::wizard::engine::BmsInput;
+use crate::wizard::words::{Arg, Say};
 
 /// What a link reported, as the engine's input; `Err` with the reason for a refused frame,
 /// which is shown but not recorded.
@@ -20,6 +21,36 @@ pub fn bms_input(event: LinkEvent) -> Result<BmsInput, String> {
         LinkEvent::Logbook(l) => BmsInput::Logbook(l),
         LinkEvent::Rejected { reason } => return Err(reason),
     })
+}
+
+/// Why a link could not be used, as a sentence with its values (`link.*` in wizard.yaml's
+/// `reasons:`), for the front ends to word in the operator's language. What the Bluetooth
+/// stack itself said is carried along as it is.
+pub fn link_error_say(e: &LinkError) -> Say {
+    let v = Arg::verbatim;
+    match e {
+        LinkError::NoDbus(detail) => Say::new("link.no_dbus", [("detail", v(detail))]),
+        LinkError::NoAdapter => Say::plain("link.no_adapter"),
+        LinkError::Permission(detail) => Say::new("link.permission", [("detail", v(detail))]),
+        LinkError::NotFound(address, secs) => Say::new(
+            "link.not_found",
+            [("address", v(address)), ("secs", Arg::int(*secs as i64))],
+        ),
+        LinkError::NotJk(address, detail) => Say::new(
+            "link.not_jk",
+            [("address", v(address)), ("detail", v(detail))],
+        ),
+        LinkError::Connect(address, detail) => Say::new(
+            "link.connect",
+            [("address", v(address)), ("detail", v(detail))],
+        ),
+        // The simulator's and the replay's own sentences.
+        LinkError::Unavailable(text) | LinkError::NotInCapture(text) => {
+            Say::new("entry.as_written", [("text", v(text))])
+        }
+        LinkError::Closed => Say::plain("link.closed"),
+        LinkError::Other(detail) => Say::new("link.other", [("detail", v(detail))]),
+    }
 }
 
 /// How long to wait before trying again to reach a unit that did not answer.

@@ -53,6 +53,11 @@ pub struct Args {
 pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
     let (spec, lang) = crate::cmd::load_wizard(&wizard)?;
     let lang = lang.as_str();
+    // A reading that is not a volt value is refused in the operator's words, as typed.
+    let refused = |what: Arg, e: &crate::units::ParseError| {
+        crate::wizard::checks::fields::quantity_refused(what, crate::wizard::spec::Unit::V, e)
+            .render(&spec, lang)
+    };
     let chemistry: Chemistry = args.chemistry.parse().map_err(|e: String| eyre!(e))?;
     let Some(chem) = spec.chemistries.get(&chemistry) else {
         bail!("the wizard has no limits for {chemistry}");
@@ -78,17 +83,18 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         .iter()
         .enumerate()
         .map(|(i, text)| {
-            Volts::parse(text)
-                .map(Some)
-                .map_err(|e| eyre!("reading {} (cell {}): {e}", i + 1, i + 1))
+            Volts::parse(text).map(Some).map_err(|e| {
+                let what = Say::new("cli.ladder.reading", [("cell", Arg::int(i as i64 + 1))]);
+                eyre!("{}", refused(Arg::say(what), &e))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
-    let pack_voltage =
-        Volts::parse(&args.pack_voltage).map_err(|e| eyre!("--pack-voltage: {e}"))?;
+    let pack_voltage = Volts::parse(&args.pack_voltage)
+        .map_err(|e| eyre!("{}", refused(Arg::verbatim("--pack-voltage"), &e)))?;
     let last_pin = args
         .last_pin
         .as_deref()
-        .map(|t| Volts::parse(t).map_err(|e| eyre!("--last-pin: {e}")))
+        .map(|t| Volts::parse(t).map_err(|e| eyre!("{}", refused(Arg::verbatim("--last-pin"), &e))))
         .transpose()?;
     let unused = parse_unused(&args.unused)?;
     let wires = wire_count(model);

@@ -59,15 +59,8 @@ pub struct ReplayArg {
     pub replay: Option<PathBuf>,
 }
 
-/// `--wizard FILE` alone (`verify`, `archive`: their output is not worded per language).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct WizardFileArg {
-    /// Use this wizard file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub wizard: Option<PathBuf>,
-}
-
-/// `--wizard FILE` and `--lang` (`ladder`, `procedure`: output in the chosen language).
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`, `verify`, `scan`, `archive`: output in
+/// the chosen language).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.

@@ -7,9 +7,11 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use color_eyre::eyre::{eyre, WrapErr};
+use color_eyre::eyre::WrapErr;
 
 use crate::bms::ble::{self, Advertisement};
+use crate::wizard::spec::WizardSpec;
+use crate::wizard::words::say_verbatim;
 
 /// Arguments of `scan`.
 #[derive(Debug, clap::Args)]
@@ -24,10 +26,19 @@ pub struct Args {
     /// List every device heard, not only those that look like a JK BMS.
     #[arg(long)]
     pub all: bool,
+    /// The wizard (for its words) and the language of the output.
+    #[command(flatten)]
+    pub words: super::WordedArgs,
 }
 
-/// Run `scan`.
+/// Run `scan`; its words in the language `--lang` or the environment picks, the JSON lines
+/// as they are.
 pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+    let (spec, lang) = super::load_wizard(&super::WizardArgs {
+        wizard: args.words.wizard.clone(),
+        lang: args.words.lang.clone(),
+        ..super::WizardArgs::default()
+    })?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -40,9 +51,19 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             ble::scan(timeout).await
         }
     });
-    let found = found.map_err(|e| eyre!(e))?;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            let why = crate::bench::link::link_error_say(&e).render(&spec, &lang);
+            eprintln!("jk-commission: {}", crate::clean::clean_lines(&why));
+            return Ok(ExitCode::from(2));
+        }
+    };
     if found.is_empty() {
-        eprintln!("{}", nothing_found(args.timeout.max(1), args.all));
+        eprintln!(
+            "{}",
+            nothing_found(&spec, &lang, args.timeout.max(1), args.all)
+        );
         return Ok(ExitCode::from(1));
     }
     if args.json {
@@ -50,22 +71,18 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
             println!("{}", json_line(ad));
         }
     } else {
-        print!("{}", table(&found, args.all));
+        print!("{}", table(&spec, &lang, &found, args.all));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn nothing_found(secs: u64, all: bool) -> String {
-    if all {
-        format!("no Bluetooth LE devices were heard within {secs} s.")
+fn nothing_found(spec: &WizardSpec, lang: &str, secs: u64, all: bool) -> String {
+    let key = if all {
+        "cli.scan.none_heard"
     } else {
-        format!(
-            "no JK units found within {secs} s. Check that the BMS is powered and activated, \
-             that no phone is connected to it (a connected unit stops advertising), and that it \
-             is in range; `jk-commission scan --all` lists every device heard, or use --sim to \
-             work with the built-in simulated BMS."
-        )
-    }
+        "cli.scan.none_found"
+    };
+    say_verbatim(spec, lang, key, &[("secs", &secs.to_string())])
 }
 
 fn ids(ad: &Advertisement) -> String {
@@ -81,20 +98,32 @@ fn ids(ad: &Advertisement) -> String {
     }
 }
 
-fn table(found: &[Advertisement], all: bool) -> String {
-    let name = |a: &Advertisement| a.name.clone().unwrap_or_else(|| "(no name)".into());
+fn table(spec: &WizardSpec, lang: &str, found: &[Advertisement], all: bool) -> String {
+    let word = |key: &str| say_verbatim(spec, lang, key, &[]);
+    let no_name = word("cli.scan.no_name");
+    // A name the unit sent is shown cleaned (one line, controls visible), in its own column.
+    let name = |a: &Advertisement| {
+        a.name
+            .as_deref()
+            .map_or(no_name.clone(), |n| crate::clean::clean(n).into_owned())
+    };
+    let head = word("cli.scan.col_name");
+    let address = word("cli.scan.col_address");
     let width = found
         .iter()
         .map(|a| name(a).chars().count())
+        .chain([head.chars().count()])
         .max()
-        .unwrap_or(4)
-        .max(4);
+        .unwrap_or(4);
     let mut out = format!(
-        "{:<width$}  {:<17}  {:>5}  MANUFACTURER{}\n",
-        "NAME",
-        "ADDRESS",
+        "{head:<width$}  {address:<17}  {:>5}  {}{}\n",
         "RSSI",
-        if all { "  JK?" } else { "" }
+        word("cli.scan.col_maker"),
+        if all {
+            format!("  {}", word("cli.scan.col_jk"))
+        } else {
+            String::new()
+        }
     );
     for a in found {
         let rssi = a.rssi.map_or("?".to_string(), |r| r.to_string());
@@ -106,7 +135,11 @@ fn table(found: &[Advertisement], all: bool) -> String {
             ids(a)
         ));
         if all {
-            out.push_str(if a.looks_like_jk() { "  yes" } else { "  -" });
+            if a.looks_like_jk() {
+                out.push_str(&format!("  {}", word("cli.scan.yes")));
+            } else {
+                out.push_str("  -");
+            }
         }
         out = out.trim_end().to_string();
         out.push('\n');
@@ -144,6 +177,8 @@ mod tests {
     #[test]
     fn the_table_shows_name_address_signal_and_company() {
         let t = table(
+            crate::wizard::words::builtin(),
+            "en",
             &[
                 unit(
                     Some("JK-B2A24S20P"),
@@ -190,10 +225,43 @@ mod tests {
 
     #[test]
     fn finding_nothing_says_what_to_check() {
-        let m = nothing_found(5, false);
+        let m = nothing_found(crate::wizard::words::builtin(), "en", 5, false);
         assert!(
             m.contains("5 s") && m.contains("--all") && m.contains("--sim"),
             "{m}"
         );
+    }
+
+    /// The table's header and the nothing-found sentences in every language: none left in
+    /// English, the seconds filled in; the units' own names, addresses and ids as they are.
+    #[test]
+    fn the_table_and_the_sentences_are_worded_in_every_language() {
+        let spec = crate::wizard::words::builtin();
+        let found = [
+            unit(
+                Some("JK-B2A24S20P"),
+                "C8:47:8C:E4:54:0F",
+                Some(-58),
+                &[0x0B65],
+            ),
+            unit(None, "20:21:11:00:00:02", None, &[]),
+        ];
+        let english = table(spec, "en", &found, true);
+        for lang in spec.languages.iter().filter(|l| *l != "en") {
+            let t = table(spec, lang, &found, true);
+            let lines: Vec<&str> = t.lines().collect();
+            let en: Vec<&str> = english.lines().collect();
+            assert_ne!(lines[0], en[0], "{lang}: header left in English");
+            assert!(lines[1].contains("JK-B2A24S20P") && lines[1].contains("0x0B65"));
+            assert_ne!(lines[2], en[2], "{lang}: '(no name)' left in English");
+            for all in [false, true] {
+                let m = nothing_found(spec, lang, 7, all);
+                assert_ne!(m, nothing_found(spec, "en", 7, all), "{lang}");
+                assert!(m.contains("7 s") && !m.contains('{'), "{lang}: {m}");
+            }
+        }
+        let pl = table(spec, "pl", &found, true);
+        assert!(pl.starts_with("NAZWA") && pl.contains("PRODUCENT"), "{pl}");
+        assert!(pl.lines().nth(1).unwrap().ends_with("tak"), "{pl}");
     }
 }

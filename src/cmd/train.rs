@@ -20,7 +20,9 @@ use crate::clean::{clean, Clean, CleanLines};
 use crate::log::session::Session;
 use crate::log::sign::{load_signing_key, SigningKey};
 use crate::log::signoff::{write_outputs, Outputs};
-use crate::train::judge::{ending, judge, training_log, verdict, CatchReport, Ending, Outcome};
+use crate::train::judge::{
+    ending, judge, rewired_log, training_log, verdict, CatchReport, Ending, Outcome,
+};
 use crate::train::scenario::{Expect, Scenario};
 use crate::train::shipped;
 use crate::train::trainee::Trainee;
@@ -61,10 +63,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     };
     if wizard.replay.is_some() {
         if !args.check.is_empty() {
-            bail!(
-                "--check plays each scenario's simulated unit; --replay shows a recorded unit \
-                 in the wizard: use one or the other"
-            );
+            bail!("{}", say(&spec, &lang, "cli.train.check_or_replay", &[]));
         }
         // A real unit's recorded fault, shown to a class: the wizard on the replayed capture,
         // its log marked replayed.
@@ -73,7 +72,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     if !args.check.is_empty() {
         return check_files(&args, &wizard, &spec, &lang, trainer_key.as_ref());
     }
-    interactive(&args, wizard, &spec, trainer_key)
+    interactive(&args, wizard, &spec, &lang, trainer_key)
 }
 
 /// What a headless check needs besides the scenario.
@@ -110,17 +109,19 @@ pub async fn check_scenario(
     dir: &Path,
     opts: CheckOptions<'_>,
 ) -> color_eyre::Result<CheckResult> {
+    let words = |key: &str, values: &[(&str, &str)]| say(spec, opts.lang, key, values);
+    let shown = dir.display().to_string();
     let Some(expect) = &scenario.expect else {
         bail!(
-            "{} is not a training scenario (training: false): there is nothing to check",
-            scenario.origin
+            "{}",
+            words(
+                "cli.train.nothing_to_check",
+                &[("origin", &scenario.origin)]
+            )
         );
     };
     if dir.join(crate::log::session::JOURNAL).exists() {
-        bail!(
-            "{} already holds a session: a check starts a new one, give an empty folder",
-            dir.display()
-        );
+        bail!("{}", words("cli.train.holds_session", &[("dir", &shown)]));
     }
     let clock = Clock::start();
     let trainee = crate::wizard::engine::EntrySource::SimulatedTrainee {
@@ -134,7 +135,7 @@ pub async fn check_scenario(
         clock.now(),
         trainee,
     )
-    .wrap_err_with(|| format!("cannot open a session in {}", dir.display()))?;
+    .wrap_err_with(|| words("cli.train.cannot_open", &[("dir", &shown)]))?;
     let mut bench = Bench::new(&mut session, clock, Some(scenario));
     bench.connect(Unit::Sim(bench::scenario_control(scenario)?));
     let mut trainee = Trainee::new(spec, scenario);
@@ -150,7 +151,10 @@ pub async fn check_scenario(
     let reports = judge(scenario.catches(), session.events());
     let end = ending(session.events());
     let outputs = if end == Ending::SignedOff {
-        let training = training_log(scenario, &reports, spec, opts.lang);
+        let training = crate::log::record::TrainingLog {
+            rewired: rewired_log(scenario, session.events()),
+            ..training_log(scenario, &reports, spec, opts.lang)
+        };
         Some(write_outputs(
             &session,
             opts.key,
@@ -179,7 +183,7 @@ fn check_files(
     // next thing due: a whole commissioning then takes well under a second.
     let runtime = bench::runtime(!args.real_time)?;
     let (mut bad, mut failed) = (false, false);
-    let temp = tempdir()?;
+    let temp = tempdir(spec, lang)?;
     for (i, path) in args.check.iter().enumerate() {
         let scenario = match Scenario::load(path, spec) {
             Ok(s) => s,
@@ -294,13 +298,20 @@ fn print_result(spec: &WizardSpec, lang: &str, scenario: &Scenario, result: &Che
     }
 }
 
-fn tempdir() -> color_eyre::Result<PathBuf> {
+fn tempdir(spec: &WizardSpec, lang: &str) -> color_eyre::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "jk-commission-train-{}-{}",
         std::process::id(),
         bench::now_ms()
     ));
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).wrap_err_with(|| {
+        say(
+            spec,
+            lang,
+            "cli.train.cannot_create",
+            &[("dir", &dir.display().to_string())],
+        )
+    })?;
     Ok(dir)
 }
 
@@ -311,17 +322,22 @@ fn interactive(
     args: &Args,
     wizard: WizardArgs,
     spec: &WizardSpec,
+    lang: &str,
     trainer_key: Option<SigningKey>,
 ) -> color_eyre::Result<ExitCode> {
     let scenario = match &wizard.sim {
         Some(Some(path)) => super::load_scenario(path, spec)?,
-        _ => pick(args, spec)?,
+        _ => pick(args, spec, lang)?,
     };
     if !scenario.training {
         bail!(
-            "{} is not a training scenario (training: false); run it with `jk-commission --sim {}`",
-            scenario.origin,
-            scenario.origin
+            "{}",
+            say(
+                spec,
+                lang,
+                "cli.train.not_training",
+                &[("origin", &scenario.origin)]
+            )
         );
     }
     // Clear the trainer's list before the trainee takes the keyboard.
@@ -338,11 +354,17 @@ fn interactive(
 
 /// List the scenarios with their descriptions and read the trainer's choice. The built-in ones
 /// are read from the program itself; nothing is written.
-fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
+fn pick(args: &Args, spec: &WizardSpec, lang: &str) -> color_eyre::Result<Scenario> {
+    let words = |key: &str, values: &[(&str, &str)]| say(spec, lang, key, values);
     let choices: Vec<Scenario> = match &args.scenarios {
         Some(dir) => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                .wrap_err_with(|| format!("cannot list {}", dir.display()))?
+                .wrap_err_with(|| {
+                    words(
+                        "cli.train.cannot_list",
+                        &[("dir", &dir.display().to_string())],
+                    )
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
                 .collect();
@@ -352,7 +374,10 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
                 match Scenario::load(&f, spec) {
                     Ok(s) if s.training => out.push(s),
                     Ok(_) => {}
-                    Err(e) => eprintln!("skipped: {}", CleanLines(e)),
+                    Err(e) => eprintln!(
+                        "{}",
+                        CleanLines(words("cli.train.skipped", &[("error", &e.to_string())]))
+                    ),
                 }
             }
             out
@@ -363,9 +388,9 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
             .collect::<color_eyre::Result<_>>()?,
     };
     if choices.is_empty() {
-        bail!("no training scenarios to choose from");
+        bail!("{}", words("cli.train.none_to_choose", &[]));
     }
-    println!("Training scenarios (for the trainer's eyes only):");
+    println!("{}", words("cli.train.list", &[]));
     for (i, s) in choices.iter().enumerate() {
         println!(
             "{:>3}. {:<34} {}",
@@ -374,16 +399,23 @@ fn pick(args: &Args, spec: &WizardSpec) -> color_eyre::Result<Scenario> {
             Clean(&s.description)
         );
     }
-    print!("Stage which one (1–{})? ", choices.len());
+    print!(
+        "{} ",
+        words("cli.train.which", &[("n", &choices.len().to_string())])
+    );
     std::io::stdout().flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    let n: usize = line
-        .trim()
-        .parse()
-        .map_err(|_| eyre!("'{}' is not a number from the list", line.trim()))?;
-    choices
-        .into_iter()
-        .nth(n.wrapping_sub(1))
-        .ok_or_else(|| eyre!("{n} is not on the list"))
+    let n: usize = line.trim().parse().map_err(|_| {
+        eyre!(
+            "{}",
+            words("cli.train.not_a_number", &[("text", line.trim())])
+        )
+    })?;
+    choices.into_iter().nth(n.wrapping_sub(1)).ok_or_else(|| {
+        eyre!(
+            "{}",
+            words("cli.train.not_listed", &[("n", &n.to_string())])
+        )
+    })
 }

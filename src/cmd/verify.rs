@@ -11,6 +11,9 @@ use crate::clean::Clean;
 use crate::log::allowed_signers;
 use crate::log::audit::{self, CaptureCheck, Refusal, TrainerSignature, Verified};
 use crate::log::record::CommissioningLog;
+use crate::wizard::engine::EntrySource;
+use crate::wizard::spec::WizardSpec;
+use crate::wizard::words::{say_verbatim, Say};
 
 /// The exit statuses, for `--help` and the README.
 pub const EXIT_CODES: &str = "Exit status:
@@ -62,28 +65,38 @@ impl From<Outcome> for ExitCode {
     }
 }
 
-/// Run `verify`. `wizard` gives `--wizard FILE` for a log made with another wizard file.
+/// Run `verify`; its words in the language `wizard` picks (`--lang`, else the environment's),
+/// the codes, hashes and key fingerprints as they are. `wizard` also gives `--wizard FILE`
+/// for a log made with another wizard file.
 pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
+    let (spec, lang) = super::load_wizard(wizard)?;
+    // Every value is filled in as one cleaned line (a path, a name, a reason from the file).
+    let say = |key: &str, values: &[(&str, &str)]| say_verbatim(&spec, &lang, key, values);
+    let shown = |p: &Path| p.display().to_string();
     let sig_path = args
         .signature
         .clone()
         .unwrap_or_else(|| sig_path_for(&args.log));
-    let message =
-        std::fs::read(&args.log).wrap_err_with(|| format!("cannot read {}", args.log.display()))?;
+    let log_path = shown(&args.log);
+    let message = std::fs::read(&args.log)
+        .wrap_err_with(|| say("cli.verify.cannot_read", &[("path", &log_path)]))?;
     let armored = match std::fs::read_to_string(&sig_path) {
         Ok(a) => a,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             eprintln!(
-                "jk-commission: {} is NOT signed: there is no signature {} beside it. A log \
-                 signs itself at sign-off when an operator key exists (`jk-commission keygen`)",
-                Clean(args.log.display()),
-                Clean(sig_path.display())
+                "{}",
+                say(
+                    "cli.verify.not_signed",
+                    &[("log", &log_path), ("sig", &shown(&sig_path))]
+                )
             );
             return Ok(Outcome::NotSigned.into());
         }
         Err(e) => {
-            return Err(eyre!(e))
-                .wrap_err(format!("cannot read the signature {}", sig_path.display()))
+            return Err(eyre!(e)).wrap_err(say(
+                "cli.verify.cannot_read_signature",
+                &[("path", &shown(&sig_path))],
+            ))
         }
     };
     let anchor = match &args.allowed_signers {
@@ -93,12 +106,11 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     let allowed = match &anchor {
         Some(p) => Some(
             std::fs::read_to_string(p)
-                .wrap_err_with(|| format!("cannot read the allowed signers {}", p.display()))?,
+                .wrap_err_with(|| say("cli.verify.cannot_read_signers", &[("path", &shown(p))]))?,
         ),
         None => None,
     };
 
-    let (spec, _) = super::load_wizard(wizard)?;
     let checked = audit::verify_signed(
         &args.log,
         &message,
@@ -117,26 +129,26 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         Ok(v) => v,
         Err(Refusal::Signature(reason)) => {
             eprintln!(
-                "jk-commission: verification FAILED for {}: {}",
-                Clean(args.log.display()),
-                Clean(reason)
+                "{}",
+                say(
+                    "cli.verify.failed",
+                    &[("log", &log_path), ("reason", &reason.to_string())]
+                )
             );
             return Ok(Outcome::Failed.into());
         }
         Err(Refusal::NotALog(e)) => {
             eprintln!(
-                "jk-commission: verification FAILED: the signature is good but {} is not a \
-                 jk-commission log: {}",
-                Clean(args.log.display()),
-                Clean(e)
+                "{}",
+                say(
+                    "cli.verify.not_a_log",
+                    &[("error", &e.to_string()), ("log", &log_path)]
+                )
             );
             return Ok(Outcome::Failed.into());
         }
         Err(Refusal::Untrustworthy(problems)) => {
-            eprintln!(
-                "jk-commission: verification FAILED: the signature is good but {} cannot be trusted:",
-                Clean(args.log.display())
-            );
+            eprintln!("{}", say("cli.verify.untrustworthy", &[("log", &log_path)]));
             for p in &problems {
                 eprintln!("  - {}", Clean(p));
             }
@@ -144,128 +156,214 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
         }
     };
 
-    println!("Good signature on {}", Clean(args.log.display()));
+    println!("{}", say("cli.verify.good", &[("log", &log_path)]));
     println!(
-        "  commissioning: pack {} ({} {}S), signed off {} by {} ({}), verdict {:?}",
-        Clean(&log.pack.id),
-        Clean(&log.pack.chemistry),
-        log.pack.series_cells,
-        Clean(&log.signed_off_at),
-        Clean(&log.signed_off_by.name),
-        Clean(&log.signed_off_by.role),
-        log.verdict
+        "{}",
+        say(
+            "cli.verify.commissioning",
+            &[
+                ("by", &log.signed_off_by.name),
+                ("cells", &log.pack.series_cells.to_string()),
+                ("chemistry", &log.pack.chemistry),
+                ("pack", &log.pack.id),
+                ("role", &log.signed_off_by.role),
+                ("signed_at", &log.signed_off_at),
+                ("verdict", &format!("{:?}", log.verdict)),
+            ]
+        )
     );
     if log.simulated {
-        println!("  SIMULATED BMS: the readings come from the built-in simulator, not a real unit");
+        println!("{}", say("cli.verify.simulated", &[]));
     }
     if log.replayed {
-        println!(
-            "  REPLAYED:  the BMS was a recorded capture played back (--replay), not a live \
-             unit: the readings are a recording's"
-        );
+        println!("{}", say("cli.verify.replayed", &[]));
     }
+    let capture_line = |key: &str, c: &crate::log::record::CaptureRef| {
+        println!("{}", say(key, &[("file", &c.file), ("sha256", &c.sha256)]));
+    };
     match &capture {
         CaptureCheck::NotNamed => {}
-        CaptureCheck::Matches(c) => {
+        CaptureCheck::Matches(c) => capture_line("cli.verify.capture_matches", c),
+        CaptureCheck::Missing(c) => capture_line("cli.verify.capture_missing", c),
+        CaptureCheck::NotChecked(c) => capture_line("cli.verify.capture_not_checked", c),
+    }
+    println!(
+        "{}",
+        say(
+            "cli.verify.entries",
+            &[("entries", &entries(&spec, &lang, &log.entries_made_by))]
+        )
+    );
+    println!(
+        "{}",
+        say("cli.verify.signature", &[("path", &shown(&sig_path))])
+    );
+    match (&signer.principal, &anchor) {
+        (Some(principal), Some(file)) => {
             println!(
-                "  capture:   {} (sha256 {}, matches)",
-                Clean(&c.file),
-                c.sha256
-            )
+                "{}",
+                say("cli.verify.signed_by", &[("principal", principal)])
+            );
+            match &signer.comment {
+                Some(comment) => println!(
+                    "{}",
+                    say(
+                        "cli.verify.listed_in_comment",
+                        &[("comment", comment), ("file", &shown(file))]
+                    )
+                ),
+                None => println!("{}", say("cli.verify.listed_in", &[("file", &shown(file))])),
+            }
         }
-        CaptureCheck::Missing(c) => println!(
-            "  capture:   {} NOT CHECKED: the file is not beside the log (sha256 {})",
-            Clean(&c.file),
-            c.sha256
-        ),
-        CaptureCheck::NotChecked(c) => println!(
-            "  capture:   {} NOT CHECKED (--log-only; sha256 {})",
-            Clean(&c.file),
-            c.sha256
+        _ => println!(
+            "{}",
+            say(
+                "cli.verify.signed_by",
+                &[("principal", &say("cli.verify.unlisted", &[]))]
+            )
         ),
     }
     println!(
-        "  entries:   {}",
-        Clean(crate::log::record::describe_entries(&log.entries_made_by))
+        "{}",
+        say("cli.verify.key", &[("fingerprint", &signer.fingerprint)])
     );
-    println!("  signature: {}", Clean(sig_path.display()));
-    match (&signer.principal, &anchor) {
-        (Some(principal), Some(file)) => {
-            println!("  signed by: {}", Clean(principal));
-            match &signer.comment {
-                Some(comment) => println!(
-                    "  listed in: {} ({})",
-                    Clean(file.display()),
-                    Clean(comment)
-                ),
-                None => println!("  listed in: {}", Clean(file.display())),
-            }
-        }
-        _ => println!("  signed by: unlisted key (not authenticated)"),
-    }
-    println!("  key:       {}", signer.fingerprint);
     if args.log_only {
-        println!(
-            "  NOT CHECKED: the journal. --log-only was given, so the log was not replayed \
-             from its journal: its verdicts, overrides, simulated flag, link sources and \
-             readings are only what the log itself says"
-        );
+        println!("{}", say("cli.verify.journal_not_checked", &[]));
     } else {
-        println!("  journal:   replayed; the log is exactly what it yields");
+        println!("{}", say("cli.verify.journal_replayed", &[]));
     }
-    if training(&log, trainer) == Outcome::Failed {
+    if training(&spec, &lang, &log, trainer) == Outcome::Failed {
         return Ok(Outcome::Failed.into());
     }
     if signer.is_authenticated() {
         Ok(Outcome::Verified.into())
     } else {
-        println!(
-            "RESULT: intact, signer NOT authenticated: the log matches the key inside the \
-             signature, but no allowed-signers file says whose key that is (anyone can make \
-             such a signature). Pass --allowed-signers FILE, or add the operator's key to {}",
-            allowed_signers::default_path()
-                .map(|p| Clean(p.display()).to_string())
-                .unwrap_or_else(|| "the workshop's allowed signers".into())
-        );
+        let file = allowed_signers::default_path()
+            .map(|p| shown(&p))
+            .unwrap_or_else(|| say("cli.verify.workshop_signers", &[]));
+        println!("{}", say("cli.verify.unauthenticated", &[("file", &file)]));
         Ok(Outcome::Unauthenticated.into())
     }
 }
 
-/// A training log says so, with what became of its staged faults; the trainer's signature
+/// Who made the entries, in words: `a person at the keys, then the answers file …`.
+fn entries(spec: &WizardSpec, lang: &str, made_by: &[EntrySource]) -> String {
+    let say = |key: &str, values: &[(&str, &str)]| say_verbatim(spec, lang, key, values);
+    let one = |e: &EntrySource| match e {
+        EntrySource::Operator => say("cli.verify.entry.operator", &[]),
+        EntrySource::AnswersFile { file, sha256 } => say(
+            "cli.verify.entry.answers",
+            &[("file", file), ("sha256", sha256)],
+        ),
+        EntrySource::SimulatedTrainee { scenario } => {
+            say("cli.verify.entry.trainee", &[("scenario", scenario)])
+        }
+    };
+    let mut all = made_by.iter().map(one);
+    match all.next() {
+        None => say("cli.verify.entry.none", &[]),
+        Some(first) => all.fold(first, |so_far, next| {
+            say(
+                "cli.verify.entry.then",
+                &[("first", &so_far), ("next", &next)],
+            )
+        }),
+    }
+}
+
+/// A training log says so, with what became of each staged fault (its sentence rendered in
+/// the chosen language from the code and values the log keeps); the trainer's signature
 /// beside it (`log.yaml.trainer.sig`) was checked like the trainee's.
-fn training(log: &CommissioningLog, trainer: Option<TrainerSignature>) -> Outcome {
+fn training(
+    spec: &WizardSpec,
+    lang: &str,
+    log: &CommissioningLog,
+    trainer: Option<TrainerSignature>,
+) -> Outcome {
+    let say = |key: &str, values: &[(&str, &str)]| say_verbatim(spec, lang, key, values);
     let Some(t) = &log.training else {
         return Outcome::Verified;
     };
     let caught = t.faults.iter().filter(|f| f.result == "caught").count();
     println!(
-        "  TRAINING:  scenario {} — {} (a training session, not a commissioning)",
-        Clean(&t.scenario),
-        Clean(&t.description)
+        "{}",
+        say(
+            "cli.verify.training",
+            &[("description", &t.description), ("scenario", &t.scenario)]
+        )
     );
-    println!("  staged:    {caught} of {} faults caught", t.faults.len());
+    println!(
+        "{}",
+        say(
+            "cli.verify.staged",
+            &[
+                ("caught", &caught.to_string()),
+                ("total", &t.faults.len().to_string())
+            ]
+        )
+    );
+    for f in &t.faults {
+        // A log from before training details had codes holds only its words.
+        let detail = match &f.key {
+            Some(key) => Say {
+                key: key.clone(),
+                args: f.args.clone(),
+            }
+            .render(spec, lang),
+            None => f.detail.clone(),
+        };
+        let key = if f.result == "caught" {
+            "cli.verify.fault_caught"
+        } else {
+            "cli.verify.fault_missed"
+        };
+        println!(
+            "{}",
+            say(
+                key,
+                &[
+                    ("code", f.code.as_deref().unwrap_or("-")),
+                    ("detail", &detail),
+                    ("fault", &f.fault)
+                ]
+            )
+        );
+    }
     match trainer {
         None => Outcome::Verified,
         Some(TrainerSignature::Absent(path)) => {
-            println!("  trainer:   not signed ({} absent)", Clean(path.display()));
+            println!(
+                "{}",
+                say(
+                    "cli.verify.trainer_absent",
+                    &[("path", &path.display().to_string())]
+                )
+            );
             Outcome::Verified
         }
         Some(TrainerSignature::Good(signer)) => {
             let who = signer
                 .principal
-                .unwrap_or_else(|| "unlisted key (not authenticated)".to_string());
+                .unwrap_or_else(|| say("cli.verify.unlisted", &[]));
             println!(
-                "  trainer:   good signature by {}, key {}",
-                Clean(who),
-                signer.fingerprint
+                "{}",
+                say(
+                    "cli.verify.trainer_good",
+                    &[("fingerprint", &signer.fingerprint), ("who", &who)]
+                )
             );
             Outcome::Verified
         }
         Some(TrainerSignature::Failed(path, reason)) => {
             eprintln!(
-                "jk-commission: the trainer's signature {} FAILED: {}",
-                Clean(path.display()),
-                Clean(reason)
+                "{}",
+                say(
+                    "cli.verify.trainer_failed",
+                    &[
+                        ("path", &path.display().to_string()),
+                        ("reason", &reason.to_string())
+                    ]
+                )
             );
             Outcome::Failed
         }

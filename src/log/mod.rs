@@ -9,3 +9,4 @@ pub mod report;
 pub mod session;
 pub mod sign;
 pub mod signoff;
+pub mod warnings;

@@ -127,8 +127,23 @@ pub struct TrainingLog {
     pub scenario_sha256: String,
     /// Each staged fault and what became of it.
     pub faults: Vec<StagedFaultLog>,
+    /// What the trainee re-wired, in order, and which staged wiring mistakes that put right.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewired: Vec<RewiredLog>,
     /// caught_all, or missed_some.
     pub result: String,
+}
+
+/// One re-wiring in the training record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewiredLog {
+    /// The step it was done at.
+    pub step: String,
+    /// What was re-wired, in words.
+    pub what: String,
+    /// The staged wiring mistakes it put right, in words (none: a lead that was right).
+    pub repaired: Vec<String>,
 }
 
 /// One staged fault in the training record.

@@ -256,8 +256,12 @@ pub fn render(
         .flat_map(|c| c.cell_voltages.chunks(8))
         .map(|row| row.iter().map(minijinja::Value::from_serialize).collect())
         .collect();
+    // The banners come from the one list of warnings the sign-off summary shows too.
+    let warnings = crate::log::warnings::of(log);
+    let warn: Vec<&str> = warnings.iter().map(|w| w.kind()).collect();
     let ctx = minijinja::context! {
         log => minijinja::Value::from_serialize(log),
+        warn => warn,
         settings => settings,
         cell_rows => cell_rows,
         steps => steps,
@@ -267,7 +271,7 @@ pub fn render(
         log_sha256 => crate::wizard::spec::sha256_hex(log_text.as_bytes()),
         fingerprint => fingerprint,
         entries => crate::log::record::describe_entries_in(spec, lang, &log.entries_made_by),
-        scripted => crate::log::record::is_scripted(&log.entries_made_by),
+        scripted => crate::log::warnings::has(&warnings, "scripted"),
     };
     env.render_str(TEMPLATE, ctx)
         .unwrap_or_else(|e| format!("<!DOCTYPE html><p>report could not be rendered: {e}</p>"))

@@ -77,6 +77,17 @@ pub enum SessionError {
     },
 }
 
+impl SessionError {
+    /// In words in `lang`: the engine's refusals in the wizard's words, the rest (a journal's
+    /// I/O, a folder's state) as they say it.
+    pub fn render(&self, spec: &crate::wizard::spec::WizardSpec, lang: &str) -> String {
+        match self {
+            SessionError::Engine(e) => e.render(spec, lang),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// An open commissioning.
 #[derive(Debug)]
 pub struct Session<'w> {

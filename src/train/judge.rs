@@ -6,7 +6,7 @@
 //! was not overridden at that step afterwards: an override past a staged fault counts as missed,
 //! even after the refusal was seen.
 
-use crate::log::record::{StagedFaultLog, TrainingLog};
+use crate::log::record::{RewiredLog, StagedFaultLog, TrainingLog};
 use crate::wizard::checks::Reason;
 use crate::wizard::engine::{Event, GateResult, Leave, Millis};
 use crate::wizard::spec::WizardSpec;
@@ -300,23 +300,47 @@ pub fn training_log(
         description: scenario.description.clone(),
         scenario_sha256: scenario.sha256.clone(),
         faults,
+        rewired: Vec::new(),
         result: if all { "caught_all" } else { "missed_some" }.to_string(),
     }
 }
 
 /// The training section of a session on `scenario` that ended with `events`: what became of
-/// each staged fault, worded in `lang`. `None` for a plain simulator set-up (`training:
-/// false`): its log is an ordinary one. Every front end's sign-off asks this, so they mark a
-/// log alike.
+/// each staged fault, worded in `lang`, and what the trainee re-wired. `None` for a plain
+/// simulator set-up (`training: false`): its log is an ordinary one. Every front end's
+/// sign-off asks this, so they mark a log alike.
 pub fn training_section(
     scenario: &Scenario,
     events: &[Event],
     spec: &WizardSpec,
     lang: &str,
 ) -> Option<TrainingLog> {
-    scenario
-        .training
-        .then(|| training_log(scenario, &judge(scenario.catches(), events), spec, lang))
+    scenario.training.then(|| TrainingLog {
+        rewired: rewired_log(scenario, events),
+        ..training_log(scenario, &judge(scenario.catches(), events), spec, lang)
+    })
+}
+
+/// Every re-wiring among `events`, with the scenario's wiring mistakes each put right (a
+/// mistake is put right once: the first re-wiring that names it).
+pub fn rewired_log(scenario: &Scenario, events: &[Event]) -> Vec<RewiredLog> {
+    let mut left = scenario.wiring.clone();
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Rewired { step, what, .. } => {
+                let (fixed, rest): (Vec<_>, Vec<_>) =
+                    left.drain(..).partition(|w| w.repaired_by(what));
+                left = rest;
+                Some(RewiredLog {
+                    step: step.clone(),
+                    what: what.to_string(),
+                    repaired: fixed.iter().map(ToString::to_string).collect(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -447,6 +471,45 @@ mod tests {
         );
         let r = judge(&[catch()], &[]);
         assert!(matches!(&r[0].outcome, Outcome::Missed(w) if en(w).contains("did not get to")));
+    }
+
+    /// A miss for another reason keeps those reasons as sentences (a list) in the log, and
+    /// the section reads back as it was written.
+    #[test]
+    fn a_miss_for_other_reasons_round_trips_through_the_log_with_its_reasons() {
+        let mut other = refused(1);
+        if let Event::Gates { results, .. } = &mut other {
+            results[0].verdict.reasons[0].code = "x".into();
+            results[0].verdict.reasons[0].say =
+                Some(Say::new("cell_not_visible", [("cell", Arg::int(3))]));
+        }
+        let r = judge(&[catch()], &[other]);
+        let scenario = Scenario::parse(
+            "description: d\npack: {chemistry: lifepo4, cells: 16, capacity: 280}\nexpect: pass\n",
+            "x",
+            "x",
+            &crate::wizard::spec::WizardSpec::builtin(),
+        )
+        .unwrap();
+        let spec = crate::wizard::words::builtin();
+        let log = training_log(&scenario, &r, spec, "cs");
+        let f = &log.faults[0];
+        assert_eq!(f.code.as_deref(), Some("other_reason"));
+        assert!(matches!(&f.args["reasons"], Arg::List(l) if l.len() == 1));
+        assert!(f.detail.contains("článek 3"), "{}", f.detail);
+        let yaml = serde_yaml::to_string(&log).unwrap();
+        let back: TrainingLog = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(back, log, "{yaml}");
+        // Re-worded in English from what the log keeps.
+        let again = Say {
+            key: back.faults[0].key.clone().unwrap(),
+            args: back.faults[0].args.clone(),
+        };
+        let en = again.render(spec, "en");
+        assert!(
+            en.contains("not for 'switch_off'") && en.contains("cell 3"),
+            "{en}"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::bms::sim::unit::{Fault, SimConfig, SimUnit};
 use crate::units::{AmpHours, Celsius, Volts};
 use crate::wizard::answers::{Answers, StepAnswers};
 use crate::wizard::checks::default_model;
+use crate::wizard::engine::Rewire;
 use crate::wizard::spec::{ModelSpec, WizardSpec};
 
 use crate::yaml::{number, At, Doc};
@@ -542,6 +543,23 @@ impl Scenario {
     }
 }
 
+impl fmt::Display for WiringFault {
+    /// The mistake in words, for the training record.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WiringFault::OpenTap { cell } => write!(f, "cell {cell}'s balance lead not connected"),
+            WiringFault::CrossedTaps { cells: [a, b] } => {
+                write!(f, "the leads of cells {a} and {b} crossed")
+            }
+            WiringFault::SkippedTap { cell } => write!(f, "cell {cell}'s plus skipped"),
+            WiringFault::PackPlusPinOpen => write!(f, "the last pin not on pack plus"),
+            WiringFault::NtcAbsent { probe } => {
+                write!(f, "temperature probe {probe} not plugged in")
+            }
+        }
+    }
+}
+
 impl WiringFault {
     /// What the BMS itself sees of this mistake, as a simulator fault. Crossed and skipped
     /// taps and an open pack-plus pin have none: the ladder check (a safety gate) stops every
@@ -551,6 +569,31 @@ impl WiringFault {
             WiringFault::OpenTap { cell } => Some(Fault::OpenTap { cell: *cell }),
             WiringFault::NtcAbsent { probe } => Some(Fault::RemoveProbe { probe: *probe }),
             _ => None,
+        }
+    }
+
+    /// Whether re-wiring `what` puts this mistake right: the open or skipped lead itself,
+    /// either of two crossed leads, the last pin, the probe.
+    pub fn repaired_by(&self, what: &Rewire) -> bool {
+        match (self, what) {
+            (WiringFault::OpenTap { cell }, Rewire::Lead { cell: c })
+            | (WiringFault::SkippedTap { cell }, Rewire::Lead { cell: c }) => cell == c,
+            (WiringFault::CrossedTaps { cells }, Rewire::Lead { cell }) => cells.contains(cell),
+            (WiringFault::PackPlusPinOpen, Rewire::LastPin) => true,
+            (WiringFault::NtcAbsent { probe }, Rewire::Probe { probe: p }) => probe == p,
+            _ => false,
+        }
+    }
+
+    /// The re-wiring that puts this mistake right (for two crossed leads, the first).
+    pub fn rewire(&self) -> Rewire {
+        match *self {
+            WiringFault::OpenTap { cell } | WiringFault::SkippedTap { cell } => {
+                Rewire::Lead { cell }
+            }
+            WiringFault::CrossedTaps { cells: [a, _] } => Rewire::Lead { cell: a },
+            WiringFault::PackPlusPinOpen => Rewire::LastPin,
+            WiringFault::NtcAbsent { probe } => Rewire::Probe { probe },
         }
     }
 

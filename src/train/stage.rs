@@ -1,18 +1,32 @@
 //! The staging of a scenario's faults over a session: which are due on entering a step, which
-//! after some seconds. Pure: the caller passes the events and the time, and injects what comes
-//! back.
+//! after some seconds, and what a re-wiring puts right. Pure: the caller passes the events and
+//! the time, and injects what comes back.
 
 use std::time::Duration;
 
 use crate::bms::sim::unit::Fault;
-use crate::wizard::engine::Event;
+use crate::wizard::engine::{Event, Rewire};
 
-use super::scenario::{Scenario, Trigger};
+use super::scenario::{Scenario, Trigger, WiringFault};
 
-/// The faults still to stage.
+/// The faults still to stage, and the wiring mistakes still in the leads.
 #[derive(Debug, Clone, Default)]
 pub struct Stage {
     pending: Vec<(Trigger, Fault)>,
+    wiring: Vec<WiringFault>,
+}
+
+/// The wiring mistakes of `wiring` that none of these re-wirings put right: what the meter
+/// still reads through.
+pub fn still_miswired<'r>(
+    wiring: &[WiringFault],
+    rewired: impl IntoIterator<Item = &'r Rewire> + Clone,
+) -> Vec<WiringFault> {
+    wiring
+        .iter()
+        .filter(|w| !rewired.clone().into_iter().any(|r| w.repaired_by(r)))
+        .cloned()
+        .collect()
 }
 
 impl Stage {
@@ -25,15 +39,27 @@ impl Stage {
                 .filter(|f| f.trigger() != Trigger::Start)
                 .map(|f| (f.trigger(), f.fault.0.clone()))
                 .collect(),
+            wiring: scenario.wiring.clone(),
         }
     }
 
-    /// The faults due because of this event (a step entered), each only once.
+    /// The faults due because of this event, each only once: a step entered stages its
+    /// faults; a re-wiring undoes on the unit what the mistakes it puts right did there (an
+    /// open lead closed, a probe plugged in; the meter reads the rest from the state).
     pub fn on_event(&mut self, event: &Event) -> Vec<Fault> {
-        let Event::StepEntered { step, .. } = event else {
-            return Vec::new();
-        };
-        self.take(|t| matches!(t, Trigger::Entering(s) if s == step))
+        match event {
+            Event::StepEntered { step, .. } => {
+                self.take(|t| matches!(t, Trigger::Entering(s) if s == step))
+            }
+            Event::Rewired { what, .. } => {
+                let (fixed, left): (Vec<_>, Vec<_>) = std::mem::take(&mut self.wiring)
+                    .into_iter()
+                    .partition(|w| w.repaired_by(what));
+                self.wiring = left;
+                fixed.iter().filter_map(WiringFault::repair_fault).collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The faults due `elapsed` into the session.
@@ -97,5 +123,48 @@ faults:\n  - fault: stall_stream\n  - entering: config.control\n    fault: {rais
             [Fault::DropLink { seconds: 5.0 }]
         );
         assert_eq!(stage.next_due(), None);
+    }
+
+    #[test]
+    fn a_rewiring_undoes_only_the_mistake_it_names_and_only_once() {
+        let text = "description: t\npack: {chemistry: lifepo4, cells: 16, capacity: 280}\n\
+wiring:\n  - open_tap: {cell: 7}\n  - crossed_taps: {cells: [3, 4]}\nexpect: pass\n";
+        let s = super::super::scenario::Scenario::parse(text, "t", "t", &WizardSpec::builtin())
+            .unwrap();
+        let mut stage = Stage::new(&s);
+        let rewired = |what: Rewire| Event::Rewired {
+            at: 0,
+            step: "wiring.ladder".into(),
+            what,
+        };
+        // A good lead re-soldered changes nothing.
+        assert!(stage
+            .on_event(&rewired(Rewire::Lead { cell: 8 }))
+            .is_empty());
+        assert_eq!(
+            stage.on_event(&rewired(Rewire::Lead { cell: 7 })),
+            [Fault::CloseTap { cell: 7 }]
+        );
+        assert!(
+            stage
+                .on_event(&rewired(Rewire::Lead { cell: 7 }))
+                .is_empty(),
+            "once only"
+        );
+        // Crossed leads: the BMS never saw them, only the meter does.
+        assert!(stage
+            .on_event(&rewired(Rewire::Lead { cell: 4 }))
+            .is_empty());
+        let left = still_miswired(&s.wiring, &[Rewire::Lead { cell: 8 }]);
+        assert_eq!(left, s.wiring, "the wrong lead: both mistakes stay");
+        let left = still_miswired(
+            &s.wiring,
+            &[Rewire::Lead { cell: 7 }, Rewire::Lead { cell: 3 }],
+        );
+        assert!(left.is_empty());
+        assert_eq!(
+            still_miswired(&s.wiring, &[Rewire::Lead { cell: 4 }]),
+            [WiringFault::OpenTap { cell: 7 }]
+        );
     }
 }

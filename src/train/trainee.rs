@@ -5,13 +5,14 @@
 //! single steps (`trainee.steps`) and says what the trainee does after a refusal
 //! (`trainee.after_refusal`).
 //!
-//! Pure: the unit's state comes in as a value; repairs go out as faults to inject.
+//! Pure: the unit's state comes in as a value; repairs go out as faults to inject, and
+//! re-wirings as what to record (the bench undoes them on the unit).
 
 use crate::bms::model::{AppAction, Switch};
 use crate::bms::sim::unit::{Fault, SimUnit};
 use crate::units::{AmpHours, Amps, Celsius};
 use crate::wizard::answers::{AllWord, AppStep, Confirm, Scalar, SignAnswer, StepAnswers, WaitFor};
-use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE};
+use crate::wizard::engine::{Rewire, LADDER_LAST_PIN, LADDER_PACK_VOLTAGE};
 use crate::wizard::spec::{
     Check, FieldKind, FieldSpec, InputSpec, PackField, StepSpec, WizardSpec,
 };
@@ -29,8 +30,11 @@ pub const TRAINER: &str = "Scenario Check";
 /// One attempt at a step: what is put right first, then the answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
-    /// Faults to apply to the unit before answering (repairs).
+    /// Faults to apply to the unit before answering (repairs of staged faults).
     pub repairs: Vec<Fault>,
+    /// What is re-wired before answering: recorded as engine inputs (`Input::Rewire`), whose
+    /// events undo the wiring mistakes on the unit, as in the TUI.
+    pub rewired: Vec<Rewire>,
     /// The answers.
     pub answers: StepAnswers,
 }
@@ -65,25 +69,34 @@ impl<'a> Trainee<'a> {
         match attempt {
             0 => Some(Attempt {
                 repairs: Vec::new(),
+                rewired: Vec::new(),
                 answers: self.first(step, unit),
             }),
             1 => {
                 let retry = self.scenario.trainee.after_refusal.get(&step.id)?.clone();
-                let mut repairs = Vec::new();
+                let mut rewired = Vec::new();
+                let mut repaired = unit.clone();
                 if retry.repair.wiring {
-                    repairs.extend(self.wiring.iter().filter_map(WiringFault::repair_fault));
+                    // Each mistake put right by name, so the journal says what was re-wired.
+                    rewired.extend(self.wiring.iter().map(WiringFault::rewire));
+                    for f in self.wiring.iter().filter_map(WiringFault::repair_fault) {
+                        let _ = repaired.inject(&f);
+                    }
                     self.wiring.clear();
                 }
-                repairs.extend(retry.repair.faults.iter().map(|f| f.0.clone()));
+                let repairs: Vec<Fault> = retry.repair.faults.iter().map(|f| f.0.clone()).collect();
                 // Measured again after the repair; only the retry's own app actions are done.
-                let mut repaired = unit.clone();
                 for f in &repairs {
                     let _ = repaired.inject(f);
                 }
                 let mut answers = self.careful(step, &repaired);
                 answers.app.clear();
                 overlay(&mut answers, retry.answers);
-                Some(Attempt { repairs, answers })
+                Some(Attempt {
+                    repairs,
+                    rewired,
+                    answers,
+                })
             }
             _ => None,
         }
@@ -413,7 +426,9 @@ mod tests {
             .answers;
         assert_eq!(first.readings[2], Scalar::Text("0.000".into()));
         let retry = t.attempt(step(&spec, "wiring.ladder"), 1, &unit).unwrap();
-        assert_eq!(retry.repairs, [Fault::CloseTap { cell: 3 }]);
+        // The lead is re-wired by name (a journaled input), not put right behind the record.
+        assert!(retry.repairs.is_empty());
+        assert_eq!(retry.rewired, [Rewire::Lead { cell: 3 }]);
         assert_ne!(
             retry.answers.readings[2],
             Scalar::Text("0.000".into()),

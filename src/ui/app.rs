@@ -38,7 +38,7 @@ use crate::ui::view::{self, AppView, LinkView, Mode, Theme};
 use crate::wizard::engine::{BmsInput, Event, Input};
 
 /// How long a Bluetooth scan listens.
-const SCAN: Duration = Duration::from_secs(5);
+const SCAN: Duration = Duration::from_secs(crate::ui::view::chooser::SCAN_SECS);
 
 /// Where the BMS comes from.
 pub enum Source {
@@ -171,12 +171,18 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     /// What the simulated meter reads now: the simulated pack through the scenario's wiring
-    /// mistakes (none without a simulator).
+    /// mistakes the trainee has not re-wired yet (none without a simulator).
     fn meter(&self) -> Option<crate::train::meter::MeterReadings> {
+        let rewired = &self.bench.session.state.rewired;
         let wiring = self
             .scenario
             .as_ref()
-            .map(|s| s.scenario.wiring.clone())
+            .map(|s| {
+                crate::train::stage::still_miswired(
+                    &s.scenario.wiring,
+                    rewired.iter().map(|(_, _, what)| what),
+                )
+            })
             .unwrap_or_default();
         self.bench
             .sim()
@@ -203,7 +209,15 @@ impl<'s, 'w> App<'s, 'w> {
         });
         let source = self.source.take().unwrap_or(Source::Manual);
         let source = match source {
-            Source::Scan => match choose(terminal, &mut keys, self.theme).await? {
+            Source::Scan => match choose(
+                terminal,
+                &mut keys,
+                self.theme,
+                self.bench.session.engine.spec(),
+                &self.lang,
+            )
+            .await?
+            {
                 Some(s) => s,
                 None => return Ok((Exit::Quit, self.bench.take_notes())),
             },
@@ -467,17 +481,17 @@ impl<'s, 'w> App<'s, 'w> {
                     return Ok(Vec::new());
                 }
                 self.input(Input::Language { lang })
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| self.refusal(&e))
             }
             Action::Input(input) | Action::Commit { input, .. } => {
-                let mut events = self.input(input.clone()).map_err(|e| e.to_string())?;
+                let mut events = self.input(input.clone()).map_err(|e| self.refusal(&e))?;
                 // An amended entry's Enter leaves the step too, once the entry was taken.
                 if let Action::Commit { leave: true, .. } = action {
                     if !events
                         .iter()
                         .any(|e| matches!(e, Event::EntryRejected { .. }))
                     {
-                        events.extend(self.input(Input::Next).map_err(|e| e.to_string())?);
+                        events.extend(self.input(Input::Next).map_err(|e| self.refusal(&e))?);
                     }
                 }
                 if events.iter().any(|e| matches!(e, Event::SignedOff { .. })) {
@@ -545,11 +559,19 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     /// The screen's words for `key` in the operator's language now (wizard.yaml's `ui:`).
+    /// Why an input was not taken, in the screen's language.
+    fn refusal(&self, e: &SessionError) -> String {
+        e.render(self.bench.session.engine.spec(), &self.lang)
+    }
+
     fn words(&self, key: &str, values: &[(&str, &str)]) -> String {
         crate::ui::text::say_with(self.bench.session.engine.spec(), &self.lang, key, values)
     }
 
-    fn draw(&mut self, terminal: &mut DefaultTerminal) -> io::Result<()> {
+    fn draw<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut ratatui::Terminal<B>,
+    ) -> io::Result<()> {
         if let Some(sim) = self.bench.sim() {
             self.ui.phone.bench = sim.read(|u| BenchView {
                 plugged_in: u.plugged_in(),
@@ -577,8 +599,73 @@ impl<'s, 'w> App<'s, 'w> {
             None
         };
         view.training = self.training_id();
-        terminal.draw(|f| view::draw(f, &view))?;
+        terminal
+            .draw(|f| view::draw(f, &view))
+            .map_err(|e| io::Error::other(e.to_string()))?;
         Ok(())
+    }
+}
+
+/// The wizard's loop without a terminal: keys go in as the operator presses them, the link's
+/// data and a scenario's timed faults are taken as the loop takes them, and the screen is
+/// drawn on ratatui's test backend. For flows tested end to end on tokio's paused clock;
+/// create it inside the runtime (the clock starts there).
+pub struct Headless<'s, 'w> {
+    app: App<'s, 'w>,
+    terminal: ratatui::Terminal<ratatui::backend::TestBackend>,
+}
+
+impl<'s, 'w> Headless<'s, 'w> {
+    /// The loop on `session`, its unit (`config.source`) connected, drawn at `w`×`h`.
+    pub fn new(session: &'s mut Session<'w>, mut config: AppConfig, w: u16, h: u16) -> Self {
+        let source = std::mem::replace(&mut config.source, Source::Manual);
+        let mut app = App::new(session, config);
+        app.start_link(source);
+        let terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h))
+            .expect("a test backend never fails");
+        Headless { app, terminal }
+    }
+
+    /// One key, as from the terminal.
+    pub fn key(&mut self, key: KeyEvent) {
+        self.app.key(key);
+    }
+
+    /// Let `time` pass on the clock, taking the link's data and staging what falls due, as
+    /// the loop does between keys.
+    pub async fn wait(&mut self, time: Duration) {
+        let until = tokio::time::Instant::now() + time;
+        loop {
+            let next_fault = self.app.bench.until_due();
+            tokio::select! {
+                msg = self.app.bench.next_link() => self.app.link_msg(msg),
+                _ = due(next_fault) => self.app.bench.timed(),
+                _ = tokio::time::sleep_until(until) => break,
+            }
+        }
+    }
+
+    /// The screen as the loop draws it now.
+    pub fn screen(&mut self) -> String {
+        self.app
+            .draw(&mut self.terminal)
+            .expect("a test backend never fails");
+        self.terminal.backend().to_string()
+    }
+
+    /// The commissioning so far.
+    pub fn state(&self) -> &crate::wizard::engine::State {
+        &self.app.bench.session.state
+    }
+
+    /// The UI's own state (focus, overlay, notice).
+    pub fn ui(&self) -> &UiState {
+        &self.app.ui
+    }
+
+    /// The events journaled so far.
+    pub fn events(&self) -> &[Event] {
+        self.app.bench.session.events()
     }
 }
 
@@ -626,6 +713,8 @@ async fn choose(
     terminal: &mut DefaultTerminal,
     keys: &mut mpsc::UnboundedReceiver<TermEvent>,
     theme: Theme,
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
 ) -> io::Result<Option<Source>> {
     use crate::ui::view::chooser::{self, Chooser, Phase};
     let mut state = Chooser {
@@ -641,7 +730,7 @@ async fn choose(
             });
         }
         loop {
-            terminal.draw(|f| chooser::render(f, &state))?;
+            terminal.draw(|f| chooser::render(f, &state, spec, lang))?;
             tokio::select! {
                 found = &mut rx, if state.phase == Phase::Scanning => {
                     state.phase = match found {
@@ -649,14 +738,16 @@ async fn choose(
                             units
                                 .into_iter()
                                 .map(|u| chooser::Unit {
-                                    name: u.name.unwrap_or_else(|| "(no name)".into()),
+                                    name: u.name,
                                     address: u.address,
                                     rssi: u.rssi,
                                 })
                                 .collect(),
                         ),
-                        Ok(Err(e)) => Phase::Unavailable(e.to_string()),
-                        Err(_) => Phase::Unavailable("the Bluetooth scan stopped unexpectedly".into()),
+                        Ok(Err(e)) => Phase::Unavailable(crate::bench::link::link_error_say(&e)),
+                        Err(_) => Phase::Unavailable(crate::wizard::words::Say::plain(
+                            "ui.chooser.scan_stopped",
+                        )),
                     };
                     state.focus = 0;
                 }

@@ -10,10 +10,11 @@ use crate::bms::model::Chemistry;
 use crate::ui::action::{Action, Ctx};
 use crate::ui::phone::{self, PhoneRow, ROWS};
 use crate::ui::state::{
-    chosen, committed_text, rows, shown_text, Notice, Overlay, OverrideForm, Row, Tone, UiState,
+    chosen, committed_text, rows, shown_text, Notice, Overlay, OverrideForm, RewireForm, Row, Tone,
+    UiState,
 };
-use crate::wizard::engine::{Input, State};
-use crate::wizard::spec::{FieldKind, InputSpec};
+use crate::wizard::engine::{Input, Rewire, State};
+use crate::wizard::spec::{FieldKind, InputSpec, Section};
 
 /// Every key the wizard knows, for the help overlay and the README: (keys, the key of what
 /// they do in wizard.yaml's `ui:` section).
@@ -28,7 +29,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Backspace", "ui.help.k.backspace"),
     ("Esc", "ui.help.k.esc"),
     ("g  ^G", "ui.help.k.goto"),
-    ("v  ^V", "ui.help.k.meter"),
+    // The simulator's two hands on the pack share a row: find a wiring fault, put it right.
+    ("v ^V  r ^R", "ui.help.k.meter"),
     ("a  ^A", "ui.help.k.phone"),
     ("o  ^O", "ui.help.k.override"),
     ("s  ^S", "ui.help.k.skip"),
@@ -47,6 +49,8 @@ enum Command {
     Skip,
     Goto,
     Meter,
+    Rewire,
+    Reasons,
 }
 
 /// The command a key gives on a row that takes typing (`edit`) or not: letters act only off
@@ -62,6 +66,10 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
             's' => Command::Skip,
             'g' => Command::Goto,
             'v' => Command::Meter,
+            'r' => Command::Rewire,
+            // Not in KEYS (the help has no row to spare at 80×24): the cut gate and the
+            // footer name it whenever the gate pane cannot hold every reason. `w`: why.
+            'w' => Command::Reasons,
             _ => return None,
         })
     };
@@ -76,13 +84,15 @@ fn command(key: &KeyEvent, edit: bool) -> Option<Command> {
 /// The footer's keys that act now, in the form they take on the focused row: (the key, the
 /// key of its word in wizard.yaml's `ui:` section, if it has one).
 /// `amend_entry`: the focused row is an entry of a step being amended, where Enter saves it
-/// and goes back.
+/// and goes back; `rewire`: the ladder check on the simulator, where a wiring fault is found
+/// and a lead re-wired (`r` for a probe elsewhere is in the help, not the footer).
 pub fn footer_keys(
     edit: bool,
     amend_entry: bool,
     optional: bool,
     can_override: bool,
     sim: bool,
+    rewire: bool,
 ) -> Vec<(&'static str, Option<&'static str>)> {
     let k = |letter: &'static str, ctrl: &'static str| if edit { ctrl } else { letter };
     let enter = if amend_entry {
@@ -106,6 +116,9 @@ pub fn footer_keys(
     if sim {
         keys.push((k("a", "^A"), Some("ui.footer.app")));
         keys.push((k("v", "^V"), Some("ui.footer.meter")));
+    }
+    if sim && rewire {
+        keys.push((k("r", "^R"), Some("ui.footer.rewire")));
     }
     keys.push((k("g", "^G"), Some("ui.footer.amend")));
     keys.push((k("?", "F1"), Some("ui.footer.help")));
@@ -146,6 +159,11 @@ pub fn handle_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action>
         Some(Overlay::Override(form)) => override_key(ui, ctx, form, key),
         Some(Overlay::Meter) => meter_key(ui, ctx, key),
         Some(Overlay::Goto(cursor)) => goto_key(ui, ctx, cursor, key),
+        Some(Overlay::Rewire(form)) => rewire_key(ui, ctx, form, key),
+        Some(Overlay::Reasons(offset)) => {
+            reasons_key(ui, offset, key);
+            Vec::new()
+        }
         Some(Overlay::Phone) => {
             ui.overlay = Some(Overlay::Phone);
             let actions = phone_key(ui, ctx, key);
@@ -177,13 +195,24 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
             Command::Quit => ui.overlay = Some(Overlay::Quit),
             Command::Phone if ctx.sim => ui.overlay = Some(Overlay::Phone),
             Command::Meter if ctx.sim => ui.overlay = Some(Overlay::Meter),
-            Command::Phone | Command::Meter => {
+            Command::Rewire if ctx.sim && !rewire_choices(spec, state).is_empty() => {
+                commit_first(ui, ctx, &row, &mut out);
+                ui.overlay = Some(Overlay::Rewire(RewireForm::default()));
+            }
+            Command::Rewire if ctx.sim => {
+                ui.notice = Some(Notice {
+                    tone: Tone::Error,
+                    text: say(ctx, "ui.notice.rewire_here"),
+                })
+            }
+            Command::Phone | Command::Meter | Command::Rewire => {
                 ui.notice = Some(Notice {
                     tone: Tone::Error,
                     text: say(ctx, "ui.notice.sim_only"),
                 })
             }
             Command::Override => ui.overlay = Some(Overlay::Override(override_form(ctx))),
+            Command::Reasons => ui.overlay = Some(Overlay::Reasons(0)),
             Command::Skip if step.optional => {
                 commit_first(ui, ctx, &row, &mut out);
                 out.push(Action::Input(Input::Skip));
@@ -254,6 +283,23 @@ fn main_key(ui: &mut UiState, ctx: &Ctx<'_>, key: KeyEvent) -> Vec<Action> {
         _ => {}
     }
     out
+}
+
+/// The reasons overlay: ↑↓ PgUp PgDn Home End scroll it (stopping at its ends), any other key
+/// closes it.
+fn reasons_key(ui: &mut UiState, offset: usize, key: KeyEvent) {
+    let w = ui.reasons.get();
+    let page = w.page.max(2) - 1;
+    let to = match key.code {
+        KeyCode::Up => offset.saturating_sub(1),
+        KeyCode::Down => offset + 1,
+        KeyCode::PageUp => offset.saturating_sub(page),
+        KeyCode::PageDown => offset + page,
+        KeyCode::Home => 0,
+        KeyCode::End => w.max,
+        _ => return,
+    };
+    ui.overlay = Some(Overlay::Reasons(to.min(w.max)));
 }
 
 /// What the simulated meter reads for an entry row, if it measures that entry: the ladder's
@@ -384,6 +430,110 @@ fn goto_key(ui: &mut UiState, ctx: &Ctx<'_>, cursor: usize, key: KeyEvent) -> Ve
         _ => cursor,
     };
     ui.overlay = Some(Overlay::Goto(next));
+    Vec::new()
+}
+
+/// What a trainee can say they re-wired at the current step: at the ladder check the wire
+/// from each cell and the last pin of the last plug (when the pack has fewer cells than the
+/// unit takes), where they are measured again; at any step before sign-off each temperature
+/// probe of the chosen model.
+pub fn rewire_choices(spec: &crate::wizard::spec::WizardSpec, state: &State) -> Vec<Rewire> {
+    let Some(step) = spec.steps.get(state.current) else {
+        return Vec::new();
+    };
+    if state.signed_off.is_some() || step.section == Section::Signoff {
+        return Vec::new();
+    }
+    let ladder = matches!(step.input, InputSpec::Ladder { .. });
+    let cells = if ladder {
+        state.pack.cells.unwrap_or(0)
+    } else {
+        0
+    };
+    let model = state
+        .pack
+        .model
+        .as_deref()
+        .and_then(|id| spec.models.iter().find(|m| m.id == id));
+    let wires: u32 = model.map_or(0, |m| m.plugs.iter().sum());
+    let mut out: Vec<Rewire> = (1..=cells).map(|cell| Rewire::Lead { cell }).collect();
+    if cells > 0 && wires > cells + 1 {
+        out.push(Rewire::LastPin);
+    }
+    out.extend((1..=model.map_or(0, |m| m.probes)).map(|probe| Rewire::Probe { probe }));
+    out
+}
+
+/// The screen's words for a re-wiring, in the session's language.
+pub fn rewire_words(spec: &crate::wizard::spec::WizardSpec, lang: &str, what: &Rewire) -> String {
+    use crate::ui::text::say_with;
+    match what {
+        Rewire::Lead { cell } => {
+            say_with(spec, lang, "ui.rewire.lead", &[("cell", &cell.to_string())])
+        }
+        Rewire::LastPin => crate::ui::text::say(spec, lang, "ui.rewire.last_pin"),
+        Rewire::Probe { probe } => say_with(
+            spec,
+            lang,
+            "ui.rewire.probe",
+            &[("probe", &probe.to_string())],
+        ),
+    }
+}
+
+/// A key in the re-wiring list: ↑↓ (or a cell's number) choose, Enter records the re-wiring
+/// as an engine input, Esc (or `r`) closes it with nothing recorded.
+fn rewire_key(ui: &mut UiState, ctx: &Ctx<'_>, mut form: RewireForm, key: KeyEvent) -> Vec<Action> {
+    let choices = rewire_choices(ctx.spec, ctx.state);
+    let last = choices.len().saturating_sub(1);
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('r') => return Vec::new(),
+        KeyCode::Char('q') if ctrl => {
+            ui.overlay = Some(Overlay::Quit);
+            return Vec::new();
+        }
+        KeyCode::Up | KeyCode::BackTab => form.cursor = form.cursor.saturating_sub(1),
+        KeyCode::Down | KeyCode::Tab => form.cursor = (form.cursor + 1).min(last),
+        KeyCode::Home | KeyCode::PageUp => form.cursor = 0,
+        KeyCode::End | KeyCode::PageDown => form.cursor = last,
+        KeyCode::Char(d) if d.is_ascii_digit() => {
+            // Digits name a cell: "1" then "2" goes to the wire from cell 12; a number the
+            // pack has no wire for starts again from this digit.
+            let lead = |typed: &str| {
+                let cell: u32 = typed.parse().unwrap_or(0);
+                choices.iter().position(|c| *c == Rewire::Lead { cell })
+            };
+            form.typed.push(d);
+            if lead(&form.typed).is_none() {
+                form.typed = d.to_string();
+            }
+            if let Some(at) = lead(&form.typed) {
+                form.cursor = at;
+            }
+            ui.overlay = Some(Overlay::Rewire(form));
+            return Vec::new();
+        }
+        KeyCode::Enter => {
+            let Some(what) = choices.get(form.cursor).copied() else {
+                return Vec::new();
+            };
+            let lang = ctx.state.started.as_ref().map_or("en", |s| s.3.as_str());
+            ui.notice = Some(Notice {
+                tone: Tone::Info,
+                text: crate::ui::text::say_with(
+                    ctx.spec,
+                    lang,
+                    "ui.notice.rewired",
+                    &[("what", &rewire_words(ctx.spec, lang, &what))],
+                ),
+            });
+            return vec![Action::Input(Input::Rewire { what })];
+        }
+        _ => {}
+    }
+    form.typed.clear();
+    ui.overlay = Some(Overlay::Rewire(form));
     Vec::new()
 }
 
@@ -726,6 +876,7 @@ mod tests {
     use super::*;
     use crate::bms::model::AppAction;
     use crate::ui::state::Outcome;
+    use crate::ui::state::RewireForm;
     use crate::wizard::checks::Value;
     use crate::wizard::engine::{Engine, Event, GateResult, Leave};
     use crate::wizard::spec::WizardSpec;
@@ -960,12 +1111,10 @@ mod tests {
             "no command typed a letter"
         );
         // The footer names the Ctrl forms here, the letters elsewhere.
-        assert!(
-            footer_keys(true, false, false, true, true).contains(&("^A", Some("ui.footer.app")))
-        );
-        assert!(
-            footer_keys(false, false, false, true, true).contains(&("a", Some("ui.footer.app")))
-        );
+        assert!(footer_keys(true, false, false, true, true, false)
+            .contains(&("^A", Some("ui.footer.app"))));
+        assert!(footer_keys(false, false, false, true, true, false)
+            .contains(&("a", Some("ui.footer.app"))));
     }
 
     #[test]
@@ -1180,7 +1329,7 @@ mod tests {
         assert_eq!(ui.focus, 6);
         // The footer says what Enter does on an amended entry.
         assert_eq!(
-            footer_keys(true, true, false, false, false)[0],
+            footer_keys(true, true, false, false, false, false)[0],
             ("Enter", Some("ui.footer.save_back"))
         );
         // Off an amended step Enter saves and moves on, as everywhere.
@@ -1225,5 +1374,85 @@ mod tests {
         assert_eq!(ui.focus_next, Some(8));
         ui.after(&actions[0], &Err("no".into()), &spec, "en");
         assert_eq!(ui.focus_next, None);
+    }
+
+    #[test]
+    fn r_records_a_rewiring_on_the_simulators_wiring_steps_only() {
+        let spec = WizardSpec::builtin();
+        let state = at(&spec, "wiring.ladder");
+        let mut ui = UiState::new(&state);
+        // Off the simulator there is no meter to find a fault with.
+        handle_key(&mut ui, &ctx(&spec, &state, false), ctrl('r'));
+        assert_eq!(ui.overlay, None);
+        assert!(ui.notice.is_some());
+        assert!(ui.buffers.is_empty(), "a command types nothing");
+        let c = ctx(&spec, &state, true);
+        // In an entry `r` types; ^R opens the list.
+        typed(&mut ui, &c, "r");
+        assert_eq!(ui.overlay, None);
+        assert_eq!(ui.buffers.get("cell 1").map(String::as_str), Some("r"));
+        handle_key(&mut ui, &c, ctrl('r'));
+        assert_eq!(ui.overlay, Some(Overlay::Rewire(RewireForm::default())));
+        // Sixteen wires, the model's last pin is pack plus, two probes.
+        let choices = rewire_choices(&spec, &state);
+        assert_eq!(choices.len(), 16 + 2);
+        assert_eq!(choices[15], Rewire::Lead { cell: 16 });
+        assert_eq!(choices[16], Rewire::Probe { probe: 1 });
+        // Digits name a cell: 1 then 2 is the wire from cell 12; a third starts again.
+        typed(&mut ui, &c, "12");
+        assert_eq!(
+            ui.overlay,
+            Some(Overlay::Rewire(RewireForm {
+                cursor: 11,
+                typed: "12".into()
+            }))
+        );
+        handle_key(&mut ui, &c, key(KeyCode::Char('3')));
+        assert!(matches!(&ui.overlay, Some(Overlay::Rewire(f)) if f.cursor == 2));
+        handle_key(&mut ui, &c, key(KeyCode::Down));
+        assert_eq!(
+            handle_key(&mut ui, &c, key(KeyCode::Enter)),
+            vec![Action::Input(Input::Rewire {
+                what: Rewire::Lead { cell: 4 }
+            })]
+        );
+        assert_eq!(ui.overlay, None);
+        assert!(ui
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.tone == Tone::Info && n.text.contains("cell 4")));
+        // Esc closes it with nothing recorded.
+        handle_key(&mut ui, &c, ctrl('r'));
+        assert!(handle_key(&mut ui, &c, key(KeyCode::Esc)).is_empty());
+        assert_eq!(ui.overlay, None);
+        // Past the ladder only a probe can be put right; at sign-off nothing: said, not opened.
+        let status = at(&spec, "config.status");
+        assert_eq!(
+            rewire_choices(&spec, &status),
+            [Rewire::Probe { probe: 1 }, Rewire::Probe { probe: 2 }]
+        );
+        let signoff = at(&spec, "signoff");
+        assert!(rewire_choices(&spec, &signoff).is_empty());
+        let mut ui = UiState::new(&signoff);
+        ui.focus = rows(&spec, &signoff, signoff.current).len() - 1;
+        handle_key(
+            &mut ui,
+            &ctx(&spec, &signoff, true),
+            key(KeyCode::Char('r')),
+        );
+        assert_eq!(ui.overlay, None);
+        assert!(ui
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("multimeter check (W 5)")));
+        // The footer offers it only where it acts.
+        let has = |rewire| {
+            footer_keys(false, false, false, false, true, rewire)
+                .contains(&("r", Some("ui.footer.rewire")))
+        };
+        assert!(has(true) && !has(false));
+        assert!(!footer_keys(false, false, false, false, false, true)
+            .iter()
+            .any(|(_, w)| *w == Some("ui.footer.rewire")));
     }
 }

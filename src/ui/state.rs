@@ -174,6 +174,20 @@ pub enum Overlay {
     Meter,
     /// The list of finished steps to go to and amend; the cursor is a step index.
     Goto(usize),
+    /// "I have re-wired it": what the trainee put right (simulator).
+    Rewire(RewireForm),
+    /// Every reason of the gate, over the body, scrolled to this line (w / ^W): what the gate
+    /// pane had to cut is read here.
+    Reasons(usize),
+}
+
+/// The re-wiring list: the cursor, and a number being typed to jump to a cell's wire.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RewireForm {
+    /// The focused choice, index into [`crate::ui::keys::rewire_choices`].
+    pub cursor: usize,
+    /// Digits typed so far (a cell number).
+    pub typed: String,
 }
 
 /// The override form: which gate, why, and who takes responsibility.
@@ -239,6 +253,11 @@ pub struct UiState {
     /// What the last drawing of the step pane showed, so scrolling stops at its ends. Written
     /// by the view (the one place that knows the pane's height), read by the keys.
     pub shown: std::cell::Cell<StepWindow>,
+    /// Whether the last drawing of the gate pane had to cut its lines (the footer offers the
+    /// key that shows them all). Written by the view.
+    pub gate_cut: std::cell::Cell<bool>,
+    /// What the last drawing of the reasons overlay showed, so its scrolling stops at the end.
+    pub reasons: std::cell::Cell<StepWindow>,
 }
 
 /// The part of the step pane's lines the last drawing showed.

@@ -38,20 +38,21 @@ use amend::*;
 pub use event::*;
 pub use state::*;
 
-/// Why an input was not taken. The state is unchanged when this is returned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why an input was not taken. The state is unchanged when this is returned. Its words are
+/// [`EngineError::say`] (`engine.*` in wizard.yaml's `reasons:`), in English as its `Display`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
     /// The wizard has no steps.
-    #[error("the wizard has no steps")]
+    #[error("{}", self.english())]
     NoSteps,
     /// A language the wizard does not list.
-    #[error("the wizard has no texts in '{0}'")]
+    #[error("{}", self.english())]
     UnknownLanguage(String),
     /// The commissioning is already signed off.
-    #[error("the commissioning is already signed off; start a new session for another pack")]
+    #[error("{}", self.english())]
     Finished,
     /// An item id the current step does not have.
-    #[error("step '{step}' has no checklist item '{item}'")]
+    #[error("{}", self.english())]
     UnknownItem {
         /// Step id.
         step: String,
@@ -59,31 +60,96 @@ pub enum EngineError {
         item: String,
     },
     /// A field id the current step does not have.
-    #[error("step '{step}' has no field '{field}'")]
+    #[error("{}", self.english())]
     UnknownField {
         /// Step id.
         step: String,
         /// Field id.
         field: String,
     },
-    /// A ladder reading outside the current step, or for a cell outside 1..N.
-    #[error("{0}")]
-    Reading(String),
+    /// A ladder reading outside the current step, or for a cell outside 1..N: why.
+    #[error("{}", self.english())]
+    Reading(Say),
     /// Back from the first step.
-    #[error("this is the first step; there is nothing to go back to")]
+    #[error("{}", self.english())]
     AtStart,
     /// Skip of a step that is not optional.
-    #[error("step '{0}' is not optional and cannot be skipped")]
+    #[error("{}", self.english())]
     NotOptional(String),
-    /// Override refused.
-    #[error("{0}")]
-    Override(String),
-    /// Sign-off outside the sign-off step, or with gates failing.
-    #[error("{0}")]
-    SignOff(String),
-    /// An amendment of a step that is not an earlier, finished one.
-    #[error("{0}")]
-    Amend(String),
+    /// Override refused: why.
+    #[error("{}", self.english())]
+    Override(Say),
+    /// Sign-off outside the sign-off step, or with gates failing: why.
+    #[error("{}", self.english())]
+    SignOff(Say),
+    /// An amendment of a step that is not an earlier, finished one: why.
+    #[error("{}", self.english())]
+    Amend(Say),
+    /// A balance lead re-wired away from the ladder check, where it would be measured again.
+    #[error("{}", self.english())]
+    RewireHere(String),
+    /// A re-wired lead the pack does not have.
+    #[error("{}", self.english())]
+    NoSuchLead {
+        /// The lead named.
+        cell: u32,
+        /// The pack's cells.
+        cells: u32,
+    },
+    /// A re-wired probe the unit does not have.
+    #[error("{}", self.english())]
+    NoSuchProbe {
+        /// The probe named.
+        probe: u32,
+        /// The model's probes.
+        probes: u32,
+    },
+}
+
+impl EngineError {
+    /// Why, as a sentence with its values, for the front end to word in its language.
+    pub fn say(&self) -> Say {
+        let v = Arg::verbatim;
+        match self {
+            EngineError::NoSteps => Say::plain("engine.no_steps"),
+            EngineError::UnknownLanguage(lang) => {
+                Say::new("engine.unknown_language", [("lang", v(lang))])
+            }
+            EngineError::Finished => Say::plain("engine.finished"),
+            EngineError::UnknownItem { step, item } => Say::new(
+                "engine.unknown_item",
+                [("item", v(item)), ("step", v(step))],
+            ),
+            EngineError::UnknownField { step, field } => Say::new(
+                "engine.unknown_field",
+                [("field", v(field)), ("step", v(step))],
+            ),
+            EngineError::AtStart => Say::plain("engine.at_start"),
+            EngineError::NotOptional(step) => Say::new("engine.not_optional", [("step", v(step))]),
+            EngineError::RewireHere(step) => Say::new("engine.rewire_here", [("step", v(step))]),
+            EngineError::NoSuchLead { cell, cells } => Say::new(
+                "engine.no_such_lead",
+                [("cell", Arg::int(*cell)), ("cells", Arg::int(*cells))],
+            ),
+            EngineError::NoSuchProbe { probe, probes } => Say::new(
+                "engine.no_such_probe",
+                [("probe", Arg::int(*probe)), ("probes", Arg::int(*probes))],
+            ),
+            EngineError::Reading(say)
+            | EngineError::Override(say)
+            | EngineError::SignOff(say)
+            | EngineError::Amend(say) => say.clone(),
+        }
+    }
+
+    /// The words in `lang`.
+    pub fn render(&self, spec: &WizardSpec, lang: &str) -> String {
+        self.say().render(spec, lang)
+    }
+
+    fn english(&self) -> String {
+        self.render(crate::wizard::words::builtin(), "en")
+    }
 }
 
 /// The engine: the spec it walks.
@@ -208,6 +274,7 @@ impl<'w> Engine<'w> {
                 })
             }
             Input::Amend { step } => self.amend_events(state, &step, at),
+            Input::Rewire { what } => self.rewire_events(state, step, what, at),
             Input::Source { source } => Ok(if state.sources.last() == Some(&source) {
                 Vec::new()
             } else {
@@ -246,6 +313,45 @@ impl<'w> Engine<'w> {
             } => self.override_events(state, step, gate, reason, role, by, at),
             Input::SignOff { name, role } => self.signoff_events(state, step, name, role, at),
         }
+    }
+
+    /// A re-wiring of a lead, pin or probe the pack has. A lead or the last pin only at the
+    /// ladder check, whose readings it makes stale (they are taken again there); a probe at
+    /// any step, its gates reading the unit afresh anyway.
+    fn rewire_events(
+        &self,
+        state: &State,
+        step: &StepSpec,
+        what: Rewire,
+        at: Millis,
+    ) -> Result<Vec<Event>, EngineError> {
+        let ladder = matches!(step.input, InputSpec::Ladder { .. });
+        if !ladder && !matches!(what, Rewire::Probe { .. }) {
+            return Err(EngineError::RewireHere(step.id.clone()));
+        }
+        let cells = state.pack.cells.unwrap_or(0);
+        match what {
+            Rewire::Lead { cell } if cell == 0 || cell > cells => {
+                return Err(EngineError::NoSuchLead { cell, cells });
+            }
+            Rewire::Probe { probe } => {
+                let probes = state
+                    .pack
+                    .model
+                    .as_deref()
+                    .and_then(|id| self.spec.models.iter().find(|m| m.id == id))
+                    .map_or(0, |m| m.probes);
+                if probe == 0 || probe > probes {
+                    return Err(EngineError::NoSuchProbe { probe, probes });
+                }
+            }
+            _ => {}
+        }
+        Ok(vec![Event::Rewired {
+            at,
+            step: step.id.clone(),
+            what,
+        }])
     }
 
     fn field_events(
@@ -308,19 +414,18 @@ impl<'w> Engine<'w> {
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
         if !matches!(step.input, InputSpec::Ladder { .. }) {
-            return Err(EngineError::Reading(format!(
-                "step '{}' takes no ladder readings",
-                step.id
+            return Err(EngineError::Reading(Say::new(
+                "engine.no_ladder_here",
+                [("step", Arg::verbatim(&step.id))],
             )));
         }
         let Some(n) = state.pack.cells else {
-            return Err(EngineError::Reading(
-                "the number of cells is not known yet: enter it in the pack step first".into(),
-            ));
+            return Err(EngineError::Reading(Say::plain("engine.cells_unknown")));
         };
         if cell == 0 || cell > n {
-            return Err(EngineError::Reading(format!(
-                "cell {cell} does not exist: this pack has cells 1 to {n}"
+            return Err(EngineError::Reading(Say::new(
+                "engine.no_such_cell",
+                [("cell", Arg::int(cell)), ("n", Arg::int(n))],
             )));
         }
         if text.trim().is_empty() {
@@ -808,25 +913,30 @@ impl<'w> Engine<'w> {
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
         let Some(spec) = step.gates.iter().find(|g| g.id == gate) else {
-            return Err(EngineError::Override(format!(
-                "step '{}' has no gate '{gate}'",
-                step.id
+            return Err(EngineError::Override(Say::new(
+                "engine.no_such_gate",
+                [
+                    ("gate", Arg::verbatim(&gate)),
+                    ("step", Arg::verbatim(&step.id)),
+                ],
             )));
         };
         if spec.safety {
-            return Err(EngineError::Override(format!(
-                "gate '{gate}' is safety-critical: it cannot be overridden; fix the cause"
+            return Err(EngineError::Override(Say::new(
+                "engine.safety_gate",
+                [("gate", Arg::verbatim(&gate))],
             )));
         }
         if reason.trim().is_empty() || role.trim().is_empty() || by.trim().is_empty() {
-            return Err(EngineError::Override(
-                "an override needs a reason, the role and the name of the person taking responsibility".into(),
-            ));
+            return Err(EngineError::Override(Say::plain(
+                "engine.override_incomplete",
+            )));
         }
         let now = self.evaluate(state, state.current, at);
         if now.iter().any(|r| r.gate == gate && r.verdict.ok) {
-            return Err(EngineError::Override(format!(
-                "gate '{gate}' passes: there is nothing to override"
+            return Err(EngineError::Override(Say::new(
+                "engine.gate_passes",
+                [("gate", Arg::verbatim(&gate))],
             )));
         }
         Ok(vec![Event::Overridden {
@@ -850,15 +960,15 @@ impl<'w> Engine<'w> {
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
         if !matches!(step.input, InputSpec::SignOff { .. }) {
-            return Err(EngineError::SignOff(format!(
-                "sign-off belongs to the last step; the current step is '{}'",
-                step.id
+            return Err(EngineError::SignOff(Say::new(
+                "engine.signoff_elsewhere",
+                [("step", Arg::verbatim(&step.id))],
             )));
         }
         if name.trim().is_empty() || role.trim().is_empty() {
-            return Err(EngineError::SignOff(
-                "sign-off needs the name and the role of the person signing".into(),
-            ));
+            return Err(EngineError::SignOff(Say::plain(
+                "engine.signoff_incomplete",
+            )));
         }
         let (mut ev, leave) = self.judge(state, at);
         if let Some(how) = leave {

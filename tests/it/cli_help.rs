@@ -32,10 +32,10 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
         // Their output is worded in the chosen language.
         (&["ladder"], &["--wizard", "--lang"]),
         (&["procedure"], &["--wizard", "--lang"]),
-        (&["verify"], &["--wizard"]),
+        (&["verify"], &["--wizard", "--lang"]),
+        (&["scan"], &["--wizard", "--lang"]),
         (&["archive"], &["--wizard", "--lang"]),
         (&["keygen"], &["--lang"]),
-        (&["scan"], &[]),
         (&["decode"], &[]),
         (&["check-wizard"], &["--lang"]),
     ];

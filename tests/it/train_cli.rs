@@ -150,6 +150,55 @@ fn the_trainer_picks_from_the_built_in_list() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("99 is not on the list"));
 }
 
+/// The trainer's list and its refusals in every language but English: the list's own lines
+/// (ids, descriptions) as they are, the words around them not English.
+#[test]
+fn the_trainers_list_speaks_the_chosen_language() {
+    use std::io::Write;
+    let pick = |lang: &str, typed: &[u8]| {
+        let mut child = crate::common::cmd()
+            .args(["train", "--lang", lang])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(typed).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{lang}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (stdout, stderr)
+    };
+    let (en_list, en_99) = pick("en", b"99\n");
+    let (_, en_x) = pick("en", b"x7\n");
+    assert!(
+        en_x.contains("'x7' is not a number from the list"),
+        "{en_x}"
+    );
+    for lang in ["pl", "de", "cs", "sk", "da", "hu"] {
+        let (list, not_listed) = pick(lang, b"99\n");
+        let (_, not_a_number) = pick(lang, b"x7\n");
+        // The heading and the question are the first and last lines around the scenarios.
+        let first = list.lines().next().unwrap();
+        assert_ne!(first, en_list.lines().next().unwrap(), "{lang}: {list}");
+        assert!(!list.contains("Stage which one"), "{lang}: {list}");
+        assert!(
+            list.contains("wiring-open-tap") && list.contains('?'),
+            "{lang}"
+        );
+        assert!(not_listed.contains("99") && not_listed != en_99, "{lang}");
+        assert!(
+            !not_listed.contains("is not on the list"),
+            "{lang}: {not_listed}"
+        );
+        assert!(
+            not_a_number.contains("x7") && !not_a_number.contains("is not a number"),
+            "{lang}: {not_a_number}"
+        );
+    }
+}
+
 #[test]
 fn run_on_a_training_scenario_writes_a_log_marked_training() {
     // Real time (the simulator's bench speed makes the protection test take seconds).

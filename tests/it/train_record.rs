@@ -200,3 +200,61 @@ fn a_caught_and_fixed_fault_leaves_a_clean_training_record() {
     assert!(t.faults.iter().all(|f| f.result == "caught"));
     assert!(log.overrides.is_empty());
 }
+
+#[test]
+fn a_headless_trainees_wiring_repair_is_journaled_and_in_the_training_record() {
+    let dir = crate::common::tmp();
+    let keys = crate::common::tmp();
+    let spec = WizardSpec::builtin();
+    let scenario = jk_commission::train::shipped::scenario("wiring-open-tap", &spec).unwrap();
+    let (key, allowed) = crate::common::trusted_key(keys.path(), "trainee", "trainee@example");
+    let key = load_signing_key(&key).unwrap();
+    let result = runtime()
+        .block_on(check_scenario(
+            &spec,
+            &scenario,
+            dir.path(),
+            CheckOptions {
+                lang: "en",
+                live_timeout: Duration::from_secs(30),
+                key: Some(&key),
+                trainer_key: None,
+            },
+        ))
+        .unwrap();
+    assert_eq!(result.verdict, Ok(()), "{:?}", result.reports);
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert_eq!(
+        journal.matches(r#""event":"rewired""#).count(),
+        1,
+        "one re-wiring, journaled"
+    );
+    assert!(
+        journal.contains(r#""what":{"wire":"lead","cell":7}"#),
+        "{journal}"
+    );
+    let log: CommissioningLog =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.path().join("log.yaml")).unwrap())
+            .unwrap();
+    let t = log.training.unwrap();
+    assert_eq!(t.rewired.len(), 1);
+    assert_eq!(t.rewired[0].step, "wiring.ladder");
+    assert_eq!(t.rewired[0].what, "the balance lead of cell 7");
+    assert_eq!(
+        t.rewired[0].repaired,
+        ["cell 7's balance lead not connected"]
+    );
+    // The log replays from its journal: verify accepts it.
+    let out = crate::common::jk(&[
+        "verify",
+        "--allowed-signers",
+        allowed.to_str().unwrap(),
+        dir.path().join("log.yaml").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        crate::common::text(&out.stdout),
+        crate::common::text(&out.stderr)
+    );
+}

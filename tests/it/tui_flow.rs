@@ -319,3 +319,153 @@ fn the_live_panel_sits_beside_the_step_from_120_columns_and_below_it_under() {
         "below:\n{narrow}"
     );
 }
+
+/// A key without modifiers; `ctrl`: with Ctrl.
+fn k(code: crossterm::event::KeyCode) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::CONTROL,
+    )
+}
+
+#[test]
+fn a_trainee_finds_an_open_lead_with_the_meter_rewires_it_and_the_ladder_passes() {
+    use crossterm::event::KeyCode::{Char, End, Enter, Esc, Home};
+    use jk_commission::ui::app::{AppConfig, Headless, ScenarioConfig, Source};
+    let spec = WizardSpec::builtin();
+    let scenario = jk_commission::train::shipped::scenario("wiring-open-tap", &spec).unwrap();
+    let control = jk_commission::bench::scenario_control(&scenario).unwrap();
+    let dir = crate::common::tmp();
+    let (mut session, _) =
+        jk_commission::log::session::Session::open(&spec, dir.path(), "h", "en", 0).unwrap();
+    // What the BMS itself sees of cell 7: nothing while its lead is open.
+    let unit = control.clone();
+    let bms_sees_cell_7 = move || unit.read(|u| u.cell_info(0).enabled_mask & (1 << 6) != 0);
+    assert!(!bms_sees_cell_7());
+    let config = AppConfig {
+        lang: "en".into(),
+        source: Source::Sim(control),
+        theme: Theme { color: false },
+        banner: None,
+        key: None,
+        scenario: Some(ScenarioConfig {
+            scenario,
+            trainer_key: None,
+        }),
+        name_by_serial: false,
+    };
+    crate::common::paused().block_on(async {
+        let mut t = Headless::new(&mut session, config, 80, 24);
+        let current = |t: &Headless<'_, '_>| spec.steps[t.state().current].id.clone();
+        // The pack form as a trainee fills it (the simulator's unit takes 24 cells).
+        let typed = |t: &mut Headless<'_, '_>, text: &str| {
+            for c in text.chars() {
+                t.key(k(Char(c)));
+            }
+        };
+        typed(&mut t, "Ann");
+        t.key(k(Enter));
+        typed(&mut t, "trainee");
+        t.key(k(Enter));
+        t.key(k(Enter)); // no trainer
+        typed(&mut t, "P1");
+        for key in [Enter, crossterm::event::KeyCode::Right, Enter] {
+            t.key(k(key)); // LiFePO4
+        }
+        typed(&mut t, "16");
+        t.key(k(Enter));
+        typed(&mut t, "280");
+        use crossterm::event::KeyCode::Right;
+        for key in [Enter, Right, Right, Right, Enter, Right, Enter, Enter] {
+            t.key(k(key));
+        }
+        assert_eq!(current(&t), "setup.safety", "{}", t.screen());
+        for _ in 0..7 {
+            t.key(k(Enter));
+        }
+        assert_eq!(current(&t), "wiring.similar_charge", "{}", t.screen());
+        for key in [ctrl('v'), k(Enter), k(Enter), k(Enter)] {
+            t.key(key);
+        }
+        for n in [3, 4, 4] {
+            for _ in 0..n {
+                t.key(k(Enter));
+            }
+        }
+        assert_eq!(current(&t), "wiring.ladder", "{}", t.screen());
+        // The ladder off the meter: cell 7's lead is open, its pin reads 0 V; refused.
+        let measure = |t: &mut Headless<'_, '_>| {
+            t.key(k(Home));
+            t.key(ctrl('v'));
+            for _ in 0..18 {
+                t.key(k(Enter));
+            }
+            for key in [Esc, End, Enter] {
+                t.key(k(key));
+            }
+        };
+        measure(&mut t);
+        let refused = t.screen();
+        assert_eq!(current(&t), "wiring.ladder", "{refused}");
+        assert!(refused.contains("CANNOT GO ON"), "{refused}");
+        let taken = |t: &Headless<'_, '_>| {
+            let i = t.state().current;
+            t.state().steps[i]
+                .readings
+                .get(&7)
+                .map(|(text, _)| text.clone())
+        };
+        assert_eq!(
+            taken(&t).as_deref(),
+            Some("0.000"),
+            "the open lead reads 0 V"
+        );
+        // "I have re-wired it": the wire from cell 7, found by its number.
+        t.key(k(Char('r')));
+        t.key(k(Char('7')));
+        let list = t.screen();
+        assert!(list.contains("› The wire from cell 7"), "{list}");
+        insta::assert_snapshot!("rewire_list_80x24", list);
+        t.key(k(Enter));
+        let said = t.screen();
+        assert!(
+            said.contains("Recorded as re-wired: The wire from cell 7"),
+            "{said}"
+        );
+        assert_eq!(taken(&t), None, "the readings from before are taken again");
+        // Measured again: the pin reads the cell now, and the step passes.
+        measure(&mut t);
+        let after = t.state().steps[spec
+            .steps
+            .iter()
+            .position(|s| s.id == "wiring.ladder")
+            .unwrap()]
+        .readings
+        .get(&7)
+        .map(|(text, _)| text.clone())
+        .unwrap();
+        assert_ne!(after, "0.000");
+        assert_eq!(current(&t), "wiring.ntc", "{}", t.screen());
+        // Journaled as an engine event, never a silent change.
+        let rewired: Vec<_> = t
+            .events()
+            .iter()
+            .filter(|e| matches!(e, Event::Rewired { .. }))
+            .collect();
+        assert_eq!(rewired.len(), 1, "{rewired:?}");
+        let log = jk_commission::train::judge::rewired_log(
+            &jk_commission::train::shipped::scenario("wiring-open-tap", &spec).unwrap(),
+            t.events(),
+        );
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].what, "the balance lead of cell 7");
+        assert_eq!(log[0].repaired, ["cell 7's balance lead not connected"]);
+        // The unit has its lead back too: once plugged in, the BMS will see the cell.
+        t.wait(std::time::Duration::from_secs(1)).await;
+        assert!(bms_sees_cell_7());
+    });
+}

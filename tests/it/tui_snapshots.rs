@@ -720,3 +720,556 @@ fn the_help_shows_all_its_text_at_80x24_in_every_language() {
         }
     }
 }
+
+/// The log the sign-off summary shows, with every warning a log can carry added by hand: a
+/// script's entries against a real unit, a replayed capture after the simulator, a change of
+/// source, a new attempt, an override, a gate confirmed by the operator, a skipped step, an
+/// amendment, alarms at sign-off.
+fn every_warning(spec: &WizardSpec) -> (State, jk_commission::log::record::CommissioningLog) {
+    use jk_commission::log::record::{AmendmentLog, OverrideLog, BY_OPERATOR};
+    use jk_commission::wizard::engine::EntrySource;
+    let mut state = at_step(spec, "signoff", 16);
+    connect(&mut state, 16);
+    let ui = UiState::new(&state);
+    let mut log = view(spec, &state, &ui, Mode::Sim)
+        .summary
+        .expect("the sign-off step shows the summary");
+    log.entries_made_by = vec![
+        EntrySource::Operator,
+        EntrySource::AnswersFile {
+            file: "answers.yaml".into(),
+            sha256: "ab12".into(),
+        },
+    ];
+    log.simulated = false;
+    log.replayed = true;
+    log.source_changes = vec![
+        "bluetooth C8:47:80:12:34:56".into(),
+        "replay bench.jkcap".into(),
+    ];
+    log.previous_session = Some("PK-0042-2026-02-28".into());
+    log.overrides.push(OverrideLog {
+        step: "config.status".into(),
+        gate: "all_confirmed".into(),
+        reason: "checked on the trainer's phone".into(),
+        role: "trainer".into(),
+        by: "Ewa Kowalska".into(),
+        at: "2026-03-01T10:00:00Z".into(),
+    });
+    log.steps[3]
+        .gates
+        .push(jk_commission::log::record::GateLog {
+            gate: "temp_sensor_switch".into(),
+            safety: false,
+            result: "passed".into(),
+            reasons: vec![],
+            source: Some(BY_OPERATOR.into()),
+        });
+    log.steps[4].outcome = "skipped".into();
+    log.amendments.push(AmendmentLog {
+        at: "2026-03-01T10:05:00Z".into(),
+        step: "setup.pack".into(),
+        changed: vec!["pack_id: P! → P1".into()],
+        rechecked: vec![],
+    });
+    log.cells.as_mut().unwrap().alarms = vec!["cell overvoltage".into()];
+    (state, log)
+}
+
+#[test]
+fn the_sign_off_summary_shows_every_warning_the_report_states() {
+    use jk_commission::log::warnings::{self, Warning};
+    let spec = spec();
+    let (state, log) = every_warning(&spec);
+    let all = warnings::of(&log);
+    let kinds: Vec<&str> = all.iter().map(Warning::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "scripted",
+            "replayed",
+            "source_changed",
+            "previous_session",
+            "overridden",
+            "by_operator",
+            "skipped",
+            "amended",
+            "alarms"
+        ]
+    );
+    assert_eq!(
+        all[0],
+        Warning::Scripted { real_unit: false },
+        "a replay is no real unit"
+    );
+    // The report states each of them.
+    let report = jk_commission::log::report::render(&log, "log", None, &spec);
+    for needle in [
+        "SCRIPTED",
+        "REPLAYED BMS",
+        "more than one way",
+        "PK-0042-2026-02-28",
+        "checked on the trainer&#x27;s phone",
+        jk_commission::log::record::BY_OPERATOR,
+        "skipped",
+        "pack_id: P! → P1",
+        "cell overvoltage",
+    ] {
+        assert!(report.contains(needle), "the report lacks {needle:?}");
+    }
+    // And the summary shows each, in every language, at the sign-off step.
+    for lang in spec.languages.clone() {
+        let ui = UiState::new(&state);
+        let mut v = view_in(&spec, &state, &ui, Mode::Sim, &lang);
+        v.summary = Some(log.clone());
+        // Tall and 80 wide: the live panel sits below, so right of the list is the step only.
+        let rows = plain_rows(&render(&v, 80, 200));
+        let text = rows
+            .iter()
+            .map(|r| r.split_once('│').map_or(r.as_str(), |(_, right)| right))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let words = screen_words(&text);
+        let say = |key: &str, values: &[(&str, &str)]| {
+            jk_commission::ui::text::say_with(&spec, &lang, key, values)
+        };
+        let entries =
+            jk_commission::log::record::describe_entries_in(&spec, &lang, &log.entries_made_by);
+        for want in [
+            say("ui.summary.scripted", &[("entries", &entries)]),
+            say("ui.summary.replayed", &[]),
+            say(
+                "ui.summary.source_changed",
+                &[("path", "bluetooth C8:47:80:12:34:56 → replay bench.jkcap")],
+            ),
+            say("ui.summary.previous", &[("session", "PK-0042-2026-02-28")]),
+            say(
+                "ui.summary.override",
+                &[
+                    ("step", "config.status"),
+                    ("gate", "all_confirmed"),
+                    ("reason", "checked on the trainer's phone"),
+                    ("by", "Ewa Kowalska"),
+                    ("role", "trainer"),
+                ],
+            ),
+            say(
+                "ui.summary.by_operator",
+                &[("step", &log.steps[3].id), ("gate", "temp_sensor_switch")],
+            ),
+            say("ui.summary.skipped", &[("title", &log.steps[4].title)]),
+            say(
+                "ui.summary.amended",
+                &[("step", "setup.pack"), ("changed", "pack_id: P! → P1")],
+            ),
+            say("ui.summary.alarms", &[("alarms", "cell overvoltage")]),
+        ] {
+            assert!(
+                shows(&words, &want),
+                "{lang}: the summary lacks {want:?}:\n{text}"
+            );
+        }
+        let none = format!(
+            "{} {}",
+            jk_commission::ui::text::label(&spec, &lang, "summary_warnings"),
+            jk_commission::ui::text::label(&spec, &lang, "summary_none")
+        );
+        assert!(!shows(&words, &none), "{lang}: warnings, not 'none'");
+    }
+    // A clean log says there is none.
+    let ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    let clean = v.summary.clone().unwrap();
+    let kinds: Vec<&str> = warnings::of(&clean).iter().map(Warning::kind).collect();
+    assert!(kinds.is_empty(), "{kinds:?}");
+    let rows = plain_rows(&render(&v, 80, 200));
+    let text: Vec<&str> = rows
+        .iter()
+        .map(|r| r.split_once('│').map_or(r.as_str(), |(_, right)| right))
+        .collect();
+    let words = screen_words(&text.join("\n"));
+    assert!(
+        shows(&words, "Overrides, amendments and warnings none"),
+        "{text:#?}"
+    );
+    // On the simulator the record says so above everything.
+    let mut sim = state.clone();
+    sim.peers = vec!["simulator".into()];
+    let v = view(&spec, &sim, &ui, Mode::Sim);
+    let kinds: Vec<&str> = warnings::of(v.summary.as_ref().unwrap())
+        .iter()
+        .map(Warning::kind)
+        .collect();
+    assert_eq!(kinds, ["simulated"]);
+    let text = screen(&v, 80, 200);
+    assert!(text.contains("SIMULATED BMS"), "{text}");
+}
+
+#[test]
+fn the_sign_off_summary_with_every_warning_80x24_and_120x40() {
+    let spec = spec();
+    let (state, log) = every_warning(&spec);
+    let ui = UiState::new(&state);
+    let mut v = view(&spec, &state, &ui, Mode::Sim);
+    v.summary = Some(log);
+    insta::assert_snapshot!("summary_warnings_80x24", screen(&v, 80, 24));
+    // Scrolled to the summary's head: the record's own warnings come first.
+    let mut ui = UiState::new(&state);
+    ui.scroll = Some(7);
+    let mut v = view(&spec, &state, &ui, Mode::Sim);
+    v.summary = Some(every_warning(&spec).1);
+    let text = screen(&v, 80, 24);
+    assert!(text.contains("SCRIPTED"), "{text}");
+    insta::assert_snapshot!("summary_warnings_top_80x24", text);
+    insta::assert_snapshot!("summary_warnings_120x40", screen(&v, 120, 40));
+}
+
+/// The rows of the step list (left of its border) as drawn.
+fn list_rows(term: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = term.backend().buffer();
+    let area = buf.area;
+    let border = (0..area.width)
+        .find(|&x| buf[(x, 1)].symbol() == "│")
+        .expect("the step list has a border");
+    (1..area.height)
+        .filter(|&y| buf[(border, y)].symbol() == "│")
+        .map(|y| {
+            (0..border)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+/// Words as the list may break them: spaces collapsed, a line broken after a hyphen joined.
+fn normalized(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("- ", "-")
+}
+
+#[test]
+fn no_step_name_is_cut_in_the_step_list_at_80x24_in_any_language() {
+    use jk_commission::ui::text::section_label;
+    use jk_commission::wizard::spec::tr;
+    let spec = spec();
+    for lang in spec.languages.clone() {
+        let mut corpus: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut names = Vec::new();
+        for step in &spec.steps {
+            let code = format!(
+                "{}{:>2}",
+                jk_commission::ui::text::section_code(step.section),
+                step.number.map_or(String::new(), |n| n.to_string())
+            );
+            let name = normalized(&format!("{code} {}", tr(&step.title, &lang)));
+            corpus.extend(name.split(' ').map(str::to_string));
+            corpus.extend(
+                normalized(section_label(&spec, &lang, step.section))
+                    .split(' ')
+                    .map(str::to_string),
+            );
+            names.push((step.id.clone(), name));
+        }
+        let mut seen_whole = std::collections::BTreeSet::new();
+        for cells in [16, 24] {
+            for step in &spec.steps {
+                let state = at_step(&spec, &step.id, cells);
+                let ui = UiState::new(&state);
+                let v = view_in(&spec, &state, &ui, Mode::Sim, &lang);
+                let rows = list_rows(&render(&v, 80, 24));
+                assert!(rows.len() >= 10, "{lang} {}: {rows:?}", step.id);
+                for r in &rows {
+                    assert!(!r.contains('…'), "{lang} at {}: cut: {r:?}", step.id);
+                }
+                let text = normalized(&rows.join(" "));
+                for token in text.split(' ') {
+                    let mark = ["✓", "▶", "✗", "!", "–", "·"].contains(&token);
+                    assert!(
+                        mark || corpus.contains(token),
+                        "{lang} at {}: {token:?} is not a whole word of a name: {rows:#?}",
+                        step.id
+                    );
+                }
+                for (id, name) in &names {
+                    if text.contains(name.as_str()) {
+                        seen_whole.insert(id.clone());
+                    }
+                }
+            }
+        }
+        for (id, name) in &names {
+            assert!(
+                seen_whole.contains(id),
+                "{lang}: {name:?} is never shown whole"
+            );
+        }
+    }
+}
+
+/// The benches that give the gates the most to say at step `id` of a 24-cell pack: on the
+/// ladder, leads swapped in pairs, skipped or all on one pin; on the live steps, a unit as it
+/// comes from the box (Cell Count 24 for a pack told 24, every setting at the factory's), with
+/// two cells missing.
+fn worst_benches(spec: &WizardSpec, id: &str) -> Vec<State> {
+    let engine = Engine::new(spec);
+    let mut out = Vec::new();
+    if id == "wiring.ladder" {
+        let patterns: Vec<Vec<f64>> = vec![
+            // Neighbouring leads swapped, all the way up.
+            (1..=24)
+                .map(|k: u32| {
+                    let k = if k % 2 == 1 { k + 1 } else { k - 1 };
+                    3.3 * k as f64
+                })
+                .collect(),
+            // Every other tap skipped.
+            (1..=24).map(|k: u32| 3.3 * (2 * k) as f64).collect(),
+            // Every lead on the same pin.
+            vec![3.3; 24],
+            // A pack of a different chemistry's voltages, descending.
+            (1..=24).map(|k: u32| 4.2 * (25 - k) as f64).collect(),
+        ];
+        for p in patterns {
+            let mut state = at_step(spec, id, 24);
+            for (k, v) in p.iter().enumerate() {
+                engine.apply(
+                    &mut state,
+                    &Event::ReadingSet {
+                        at: NOW,
+                        step: id.into(),
+                        cell: k as u32 + 1,
+                        text: format!("{v:.3}"),
+                        value: Volts(*v),
+                    },
+                );
+            }
+            out.push(state);
+        }
+        return out;
+    }
+    let mut state = at_step(spec, id, 24);
+    let mut unit = SimUnit::new(
+        SimConfig::fresh()
+            .with_cells(22)
+            .plugged_in(true)
+            .activated(true),
+    )
+    .unwrap();
+    unit.apply(&AppAction::BatteryType(Chemistry::LiFePo4))
+        .unwrap();
+    connect_unit(&mut state, &unit);
+    out.push(state);
+    out
+}
+
+/// The rows inside the reasons overlay (between its borders), found by its title.
+fn overlay_rows(term: &Terminal<TestBackend>, title: &str) -> Vec<String> {
+    let buf = term.backend().buffer();
+    let area = buf.area;
+    let row = |y: u16| -> String { (0..area.width).map(|x| buf[(x, y)].symbol()).collect() };
+    let top = (0..area.height)
+        .find(|&y| row(y).contains(title))
+        .unwrap_or_else(|| panic!("no overlay {title:?}"));
+    (top + 1..area.height)
+        .map(row)
+        .take_while(|r| !r.starts_with('└'))
+        .map(|r| {
+            let inner: String = r.chars().skip(1).take(area.width as usize - 2).collect();
+            inner.trim_end().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn every_reason_of_the_longest_gate_can_be_read_at_80x24_in_every_language() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jk_commission::ui::action::Ctx;
+    use jk_commission::ui::keys::handle_key;
+    use jk_commission::ui::text::say;
+    let spec = spec();
+    let ids: Vec<String> = spec
+        .steps
+        .iter()
+        .filter(|s| {
+            s.id == "wiring.ladder"
+                || s.id.starts_with("config.")
+                || s.id.starts_with("protection.")
+        })
+        .map(|s| s.id.clone())
+        .collect();
+    for lang in spec.languages.clone() {
+        let title = say(&spec, &lang, "ui.gate.all_title");
+        let mut cut_somewhere = 0;
+        for id in &ids {
+            for state in worst_benches(&spec, id) {
+                let mut ui = UiState::new(&state);
+                let v = view_in(&spec, &state, &ui, Mode::Sim, &lang);
+                // What the gate has to say, sentence by sentence, from the engine's verdicts.
+                let reasons: Vec<String> = v
+                    .gates
+                    .iter()
+                    .filter(|g| !g.verdict.ok)
+                    .flat_map(|g| g.verdict.reasons.iter().map(|r| r.render(&spec, &lang)))
+                    .collect();
+                let screen_text = plain_rows(&render(&v, 80, 24)).join("\n");
+                if !ui.gate_cut.get() {
+                    // Uncut: every reason is on the screen as it is.
+                    let shown = normalized(&screen_text);
+                    for r in &reasons {
+                        assert!(
+                            shown.contains(&normalized(r)),
+                            "{lang} {id}: {r:?} not shown:\n{screen_text}"
+                        );
+                    }
+                    continue;
+                }
+                cut_somewhere += 1;
+                // The cut gate names the key that shows the rest; the footer offers it too.
+                let last_gate_line = screen_text
+                    .lines()
+                    .rev()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    last_gate_line.contains("^W") || last_gate_line.contains(" w "),
+                    "{lang} {id}: {last_gate_line}"
+                );
+                // Open it with the key and page through to the end.
+                let ctx = Ctx {
+                    spec: &spec,
+                    state: &state,
+                    gates: &v.gates,
+                    sim: true,
+                    meter: None,
+                };
+                let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+                handle_key(
+                    &mut ui,
+                    &ctx,
+                    KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL),
+                );
+                assert_eq!(ui.overlay, Some(Overlay::Reasons(0)), "{lang} {id}");
+                let mut lines: Vec<Option<String>> = Vec::new();
+                for _ in 0..100 {
+                    let v = view_in(&spec, &state, &ui, Mode::Sim, &lang);
+                    let rows = overlay_rows(&render(&v, 80, 24), &title);
+                    let w = ui.reasons.get();
+                    let skip = usize::from(w.offset > 0);
+                    for (k, r) in rows.iter().skip(skip).take(w.page).enumerate() {
+                        let at = w.offset + k;
+                        if lines.len() <= at {
+                            lines.resize(at + 1, None);
+                        }
+                        lines[at] = Some(r.clone());
+                    }
+                    if w.offset >= w.max {
+                        break;
+                    }
+                    handle_key(&mut ui, &ctx, key(KeyCode::PageDown));
+                    assert!(
+                        matches!(ui.overlay, Some(Overlay::Reasons(o)) if o > w.offset),
+                        "{lang} {id}: PgDn moves on from {}",
+                        w.offset
+                    );
+                }
+                assert!(
+                    lines.iter().all(Option::is_some),
+                    "{lang} {id}: a line never shown"
+                );
+                let all = normalized(&lines.into_iter().flatten().collect::<Vec<_>>().join(" "));
+                for r in &reasons {
+                    assert!(
+                        all.contains(&normalized(r)),
+                        "{lang} {id}: {r:?} never shown:\n{all}"
+                    );
+                }
+                // At the end PgDn stays there; any other key closes.
+                let end = ui.overlay.clone();
+                handle_key(&mut ui, &ctx, key(KeyCode::PageDown));
+                assert_eq!(ui.overlay, end);
+                handle_key(&mut ui, &ctx, key(KeyCode::Esc));
+                assert_eq!(ui.overlay, None);
+            }
+        }
+        assert!(
+            cut_somewhere > 0,
+            "{lang}: no gate is cut: the test shows nothing"
+        );
+    }
+}
+
+/// The screen's rows as plain text.
+fn plain_rows(term: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = term.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+#[test]
+fn a_cut_gate_and_every_reason_over_the_body() {
+    let spec = spec();
+    let state = worst_benches(&spec, "wiring.ladder").remove(0);
+    let mut ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    let text = screen(&v, 80, 24);
+    assert!(ui.gate_cut.get(), "{text}");
+    assert!(text.contains("^W shows every reason"), "{text}");
+    assert!(text.contains("^W reasons"), "the footer offers it: {text}");
+    insta::assert_snapshot!("cut_gate_80x24", text);
+    ui.overlay = Some(Overlay::Reasons(0));
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    insta::assert_snapshot!("every_reason_80x24", screen(&v, 80, 24));
+    ui.overlay = Some(Overlay::Reasons(usize::MAX));
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    insta::assert_snapshot!("every_reason_at_its_end_80x24", screen(&v, 80, 24));
+    ui.overlay = Some(Overlay::Reasons(0));
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    insta::assert_snapshot!("every_reason_120x40", screen(&v, 120, 40));
+}
+
+#[test]
+fn w_opens_every_reason_off_an_entry_and_types_in_one() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use jk_commission::ui::action::Ctx;
+    use jk_commission::ui::keys::handle_key;
+    let spec = spec();
+    let press = |state: &State, ui: &mut UiState, code, modifiers| {
+        let ui_now = ui.clone();
+        let v = view(&spec, state, &ui_now, Mode::Sim);
+        let ctx = Ctx {
+            spec: &spec,
+            state,
+            gates: &v.gates,
+            sim: true,
+            meter: None,
+        };
+        handle_key(ui, &ctx, KeyEvent::new(code, modifiers));
+    };
+    // STATUS opens on its checklist row: the letter is the command.
+    let mut state = at_step(&spec, "config.status", 16);
+    connect(&mut state, 16);
+    let mut ui = UiState::resumed(&spec, &state);
+    press(&state, &mut ui, KeyCode::Char('w'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
+    // Closed by any other key, nothing else done.
+    press(&state, &mut ui, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, None);
+    // In the pack form's first entry the letter types; ^W opens it there.
+    let engine = Engine::new(&spec);
+    let fresh = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
+    let mut ui = UiState::resumed(&spec, &fresh);
+    press(&fresh, &mut ui, KeyCode::Char('w'), KeyModifiers::NONE);
+    assert_eq!(ui.overlay, None);
+    assert_eq!(ui.buffers.get("operator").map(String::as_str), Some("w"));
+    press(&fresh, &mut ui, KeyCode::Char('w'), KeyModifiers::CONTROL);
+    assert_eq!(ui.overlay, Some(Overlay::Reasons(0)));
+    assert_eq!(
+        ui.buffers.get("operator").map(String::as_str),
+        Some("w"),
+        "^W typed nothing"
+    );
+}

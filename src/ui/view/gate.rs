@@ -10,25 +10,25 @@ use super::AppView;
 use crate::ui::text::{label, label_with, say, say_with, wrap};
 use crate::wizard::spec::tr;
 
-/// Rows the gate area takes (its rule included).
-pub fn height(view: &AppView<'_>, area: Rect, room: u16) -> u16 {
-    let n = lines(view, area.width as usize)
-        .len()
-        .clamp(1, room.max(2) as usize);
+/// Rows the gate area takes for its `lines` (its rule included), at most `room` of text.
+pub fn height(lines: &[Line<'static>], room: u16) -> u16 {
+    let n = lines.len().clamp(1, room.max(2) as usize);
     n as u16 + 1
 }
 
-/// Draw the gate area.
-pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
+/// Draw the gate area: `lines` as [`lines`] built them at the area's width.
+pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, lines: Vec<Line<'static>>) {
     let block = Block::new().borders(Borders::TOP).title(Span::styled(
         format!(" {} ", say(view.spec, view.lang, "ui.gate.title")),
         view.theme.title(),
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut all = lines(view, inner.width as usize);
+    let mut all = lines;
     let h = inner.height as usize;
-    if all.len() > h && h > 0 {
+    let cut = all.len() > h && h > 0;
+    view.ui.gate_cut.set(cut);
+    if cut {
         let more = all.len() - (h - 1);
         all.truncate(h - 1);
         all.push(Line::from(Span::styled(
@@ -38,13 +38,68 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
                     view.spec,
                     view.lang,
                     "ui.gate.more",
-                    &[("more", &more.to_string())]
+                    &[("more", &more.to_string()), ("key", reasons_key(view))]
                 )
             ),
-            view.theme.dim(),
+            view.theme
+                .dim()
+                .add_modifier(ratatui::style::Modifier::BOLD),
         )));
     }
     frame.render_widget(Paragraph::new(all), inner);
+}
+
+/// The key that opens every reason, in the form it takes on the focused row (one key rule:
+/// inside an entry a letter types).
+pub(super) fn reasons_key(view: &AppView<'_>) -> &'static str {
+    let index = view.current();
+    let step = &view.spec.steps[index];
+    let rows = crate::ui::state::rows(view.spec, view.state, index);
+    if rows.get(view.ui.focus).is_some_and(|r| r.takes_text(step)) {
+        "^W"
+    } else {
+        "w"
+    }
+}
+
+/// Every line of the gate over `area` (w / ^W), scrolled to `offset`: at 80×24 a miswired
+/// 24-cell pack gives more reasons than the gate pane can hold, and each must be read.
+pub fn render_all(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, offset: usize) {
+    let t = view.theme;
+    let block = Block::bordered().title(Span::styled(
+        format!(" {} ", say(view.spec, view.lang, "ui.gate.all_title")),
+        t.title(),
+    ));
+    let inner = block.inner(area);
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(block, area);
+    let all = lines(view, inner.width as usize);
+    // The last row says how to scroll and close.
+    let h = (inner.height as usize).saturating_sub(1);
+    let (window, top, bottom) = crate::ui::state::StepWindow::place(all.len(), h, offset);
+    view.ui.reasons.set(window);
+    let more = |key: &str| {
+        Line::from(Span::styled(
+            label(view.spec, view.lang, key).to_string(),
+            t.dim().add_modifier(ratatui::style::Modifier::BOLD),
+        ))
+    };
+    let mut out = Vec::with_capacity(h + 1);
+    if top {
+        out.push(more("more_up"));
+    }
+    out.extend(all.into_iter().skip(window.offset).take(window.page));
+    if bottom {
+        out.push(more("more_down"));
+    }
+    while out.len() < h {
+        out.push(Line::raw(""));
+    }
+    out.push(Line::from(Span::styled(
+        say(view.spec, view.lang, "ui.gate.all_hint"),
+        t.dim(),
+    )));
+    frame.render_widget(Paragraph::new(out), inner);
 }
 
 /// The gate's lines at width `w`.

@@ -171,6 +171,8 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
         step.optional,
         view.gates.iter().any(|g| !g.verdict.ok && !g.safety),
         view.mode == Mode::Sim,
+        // Offered where a lead is put right and measured again; a probe's `r` is in `?`.
+        matches!(step.input, crate::wizard::spec::InputSpec::Ladder { .. }),
     );
     // Going to a finished step is offered only when there is one.
     let amendable = view.state.amending.is_none()
@@ -189,6 +191,14 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
             None => key.to_string(),
         })
         .collect();
+    // The gate pane had to cut its reasons: the key that shows them all comes first after Esc.
+    if view.ui.gate_cut.get() {
+        let k = if edit { "^W" } else { "w" };
+        keys.insert(
+            3.min(keys.len()),
+            format!("{k} {}", say(view.spec, view.lang, "ui.footer.reasons")),
+        );
+    }
     let w = view.ui.shown.get();
     // The step pane's marks name both keys; the footer names the one that shows more now.
     if w.max > 0 {

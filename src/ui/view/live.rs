@@ -92,9 +92,8 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             (_, None, Some(n)) => say_with(view.spec, view.lang, "ui.live.no_data", &[("why", n)]),
             (_, None, None) => say(view.spec, view.lang, "ui.live.no_data_yet"),
         };
-        return wrap(&why, w.max(10))
+        return at_most_two(&why, w)
             .into_iter()
-            .take(2)
             .map(|l| Line::from(Span::styled(l, t.dim())))
             .collect();
     };
@@ -272,14 +271,23 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
         } else {
             t.warn()
         };
-        for (k, l) in wrap(&line, w.max(10)).into_iter().enumerate() {
-            if k == 2 {
-                break;
-            }
+        // The step pane lists every alarm with its hint; here two lines, marked when cut.
+        for l in at_most_two(&line, w) {
             out.push(Line::from(Span::styled(l, style)));
         }
     }
     out
+}
+
+/// `text` wrapped to `w` in at most two lines, the second ending in "…" when text is left out.
+fn at_most_two(text: &str, w: usize) -> Vec<String> {
+    let mut lines = wrap(text, w.max(10));
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        lines.truncate(1);
+        lines.push(clip(&rest, w.max(10)));
+    }
+    lines
 }
 
 /// The lowest or highest cell: its word (`key`), its voltage and its mark with its number.
@@ -305,5 +313,24 @@ fn low_style(view: &AppView<'_>) -> Style {
             .add_modifier(Modifier::BOLD)
     } else {
         Style::new().add_modifier(Modifier::BOLD)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_alarm_line_is_marked_where_it_is_cut() {
+        assert_eq!(at_most_two("one two three", 20), vec!["one two three"]);
+        assert_eq!(
+            at_most_two("aaaa bbbb cccc dddd eeee ffff", 10),
+            vec!["aaaa bbbb", "cccc dddd…"]
+        );
+        // Exactly two lines: nothing is left out, nothing marked.
+        assert_eq!(
+            at_most_two("aaaa bbbb cccc dddd", 10),
+            vec!["aaaa bbbb", "cccc dddd"]
+        );
     }
 }

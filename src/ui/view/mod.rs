@@ -10,6 +10,7 @@ mod header;
 mod live;
 mod overlay;
 mod phone;
+mod rewire;
 mod step;
 mod steps;
 mod summary;
@@ -389,7 +390,9 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         .saturating_sub(1 + foot_h + live_need + 8 + 1)
         .min(area.height / 4)
         .max(3);
-    let gate_h = gate::height(view, area, room);
+    // The gate's lines, built once per drawing (its rule takes no column).
+    let gate_lines = gate::lines(view, area.width as usize);
+    let gate_h = gate::height(&gate_lines, room);
     let [head, body, gate_area, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -412,7 +415,7 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         step::render(frame, step_area, view);
         live::render(frame, live_area, view, false, live_lines);
     }
-    gate::render(frame, gate_area, view);
+    gate::render(frame, gate_area, view, gate_lines);
     header::render_footer(frame, foot, view);
     match &view.ui.overlay {
         Some(Overlay::Help) => overlay::help(frame, area, view),
@@ -422,6 +425,15 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
         Some(Overlay::Phone) => phone::render(frame, body, view),
         Some(Overlay::Meter) => overlay::meter(frame, body, view),
         Some(Overlay::Goto(cursor)) => overlay::goto(frame, body, view, *cursor),
+        Some(Overlay::Rewire(form)) => rewire::render(frame, body, view, form),
+        // Over the step and the gate pane both: the gate's every line, with the most room.
+        Some(Overlay::Reasons(offset)) => {
+            let over = Rect {
+                height: body.height + gate_area.height,
+                ..body
+            };
+            gate::render_all(frame, over, view, *offset)
+        }
         None => {}
     }
 }

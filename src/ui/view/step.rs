@@ -85,7 +85,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     if matches!(step.input, InputSpec::Ladder { .. }) && view.state.signed_off.is_none() {
         ladder_diagnosis(view, &mut diag, inner.width as usize);
     }
-    let diag_h = diag.len().min((inner.height as usize / 3).max(1)) as u16;
+    let diag_h = diag.len().min((inner.height as usize / 3).max(1));
+    // Cut here, the diagnosis says so and names the key that shows every fault (the gate's).
+    if diag.len() > diag_h && diag_h > 0 {
+        let more = diag.len() - (diag_h - 1);
+        diag.truncate(diag_h - 1);
+        diag.push(Line::from(Span::styled(
+            format!(
+                "  {}",
+                say_with(
+                    view.spec,
+                    view.lang,
+                    "ui.gate.more",
+                    &[
+                        ("more", &more.to_string()),
+                        ("key", super::gate::reasons_key(view))
+                    ]
+                )
+            ),
+            view.theme.dim().add_modifier(Modifier::BOLD),
+        )));
+    }
+    let diag_h = diag_h as u16;
     let [inner, diag_area] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Min(1),
         ratatui::layout::Constraint::Length(diag_h),
@@ -210,14 +231,15 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
     // Every alarm the unit shows now, with what to do about it (wizard.yaml `errors`).
     if let Some(cells) = &view.state.live.cells {
         for a in cells.alarms() {
+            // The alarm's name in the screen's language, as the live panel gives it.
+            let name = crate::wizard::checks::live::alarm_name(a).render(spec, lang);
             let hint = match a.manual_error() {
                 Some(e) => format!(
-                    "E{} {}: {}",
+                    "E{} {name}: {}",
                     e.0,
-                    a.text(),
                     spec.errors.get(&e.0).map_or("", |x| tr(x, lang))
                 ),
-                None => format!("{}: {}", a.text(), label(spec, lang, "alarm_hint_unmapped")),
+                None => format!("{name}: {}", label(spec, lang, "alarm_hint_unmapped")),
             };
             push_hanging(&mut lines, "⚠ ", &hint, w, t.warn());
         }
@@ -618,7 +640,7 @@ fn ladder_diagnosis(view: &AppView<'_>, lines: &mut Vec<Line<'static>>, w: usize
     if ladder.faults.is_empty() {
         if entered {
             lines.push(Line::from(Span::styled(
-                "✓ no wiring fault in what is entered",
+                say(view.spec, view.lang, "ui.step.ladder_ok"),
                 t.ok(),
             )));
         }

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::AppView;
-use crate::ui::text::{clip, section_code, section_label};
+use crate::ui::text::{section_code, section_label, width};
 use crate::wizard::engine::Status;
 use crate::wizard::spec::tr;
 
@@ -96,20 +96,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
     for (i, step) in spec.steps.iter().enumerate() {
         if section != Some(step.section) {
             section = Some(step.section);
-            lines.push(Line::from(Span::styled(
-                clip(section_label(spec, view.lang, step.section), w),
-                t.title().add_modifier(Modifier::UNDERLINED),
-            )));
+            let style = t.title().add_modifier(Modifier::UNDERLINED);
+            for l in hanging("", section_label(spec, view.lang, step.section), w) {
+                lines.push(Line::from(Span::styled(l, style)));
+            }
         }
         let m = mark(view, i);
         let num = step.number.map_or(String::new(), |n| n.to_string());
-        let text = format!(
-            "{} {}{:>2} {}",
-            m.symbol(),
-            section_code(step.section),
-            num,
-            tr(&step.title, view.lang)
-        );
+        let prefix = format!("{} {}{:>2} ", m.symbol(), section_code(step.section), num);
         let style = match m {
             Mark::Done => t.ok(),
             Mark::Blocked => t.bad().add_modifier(Modifier::REVERSED),
@@ -120,15 +114,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         };
         if i == view.current() {
             current_line = lines.len();
-            // The current step's name is read whole: wrapped under its number, never cut.
-            let body = crate::ui::text::wrap(&text, w.max(8));
-            for (k, l) in body.into_iter().enumerate() {
-                let l = if k == 0 { l } else { format!("      {l}") };
-                lines.push(Line::from(Span::styled(clip(&l, w), style)));
-            }
-            continue;
         }
-        lines.push(Line::from(Span::styled(clip(&text, w), style)));
+        // Every name is read whole, wrapped under its number: a cut name is a guess.
+        for l in hanging(&prefix, tr(&step.title, view.lang), w) {
+            lines.push(Line::from(Span::styled(l, style)));
+        }
     }
     let h = inner.height as usize;
     // Keep the current step in view, a third of the way down, so what comes next shows.
@@ -137,4 +127,125 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         .min(lines.len().saturating_sub(h));
     let shown: Vec<Line> = lines.into_iter().skip(offset).take(h).collect();
     frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// Continuation lines of a name in the list start this far in.
+const HANG: usize = 2;
+
+/// `prefix` and `name` in lines of at most `w` cells, breaking at spaces and, in a word too
+/// long for a line (a German or Danish compound), after a hyphen; the lines after the first
+/// start [`HANG`] cells in. Only a word longer than a whole line is cut, and then it is
+/// carried on, never lost.
+fn hanging(prefix: &str, name: &str, w: usize) -> Vec<String> {
+    let w = w.max(HANG + 4);
+    let room = w - HANG;
+    // Each word, and whether it carries on the word before (the rest after a hyphen break).
+    let mut words: Vec<(String, bool)> = Vec::new();
+    for word in crate::clean::clean(name).split_whitespace() {
+        let mut rest = word.to_string();
+        let mut carried = false;
+        // A compound with a hyphen breaks after it when it would not fit a line.
+        while width(&rest) > room {
+            let hyphen = rest
+                .char_indices()
+                .filter(|&(k, c)| c == '-' && k + 1 < rest.len() && width(&rest[..=k]) <= room)
+                .map(|(k, _)| k)
+                .next_back();
+            match hyphen {
+                Some(k) => {
+                    words.push((rest[..=k].to_string(), carried));
+                    rest = rest[k + 1..].to_string();
+                    carried = true;
+                }
+                None => break,
+            }
+        }
+        words.push((rest, carried));
+    }
+    let mut out = Vec::new();
+    let mut line = crate::clean::clean(prefix).into_owned();
+    // Whether `line` holds a word yet (a word joins it after a space).
+    let mut worded = false;
+    for (word, carried) in words {
+        let joint = usize::from(worded && !carried);
+        if width(&line) + joint + width(&word) > w && (worded || !line.trim().is_empty()) {
+            out.push(std::mem::take(&mut line).trim_end().to_string());
+            line = " ".repeat(HANG);
+            worded = false;
+        }
+        if worded && !carried {
+            line.push(' ');
+        }
+        line.push_str(&word);
+        worded = true;
+    }
+    if !line.trim().is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    // A word longer than a whole line: shown in pieces, every piece kept.
+    out.into_iter()
+        .flat_map(|l| {
+            if width(&l) <= w {
+                return vec![l];
+            }
+            let mut parts = Vec::new();
+            let mut chars = l.chars().peekable();
+            while chars.peek().is_some() {
+                let part: String = chars.by_ref().take(w).collect();
+                parts.push(part);
+            }
+            parts
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_wraps_under_its_number_and_no_word_is_cut() {
+        assert_eq!(
+            hanging("✓ W 5 ", "Multimeter check of the balance plug", 21),
+            vec!["✓ W 5 Multimeter", "  check of the", "  balance plug"]
+        );
+        // Fits: one line, the whole of it.
+        assert_eq!(hanging("· W 1 ", "á-é", 21), vec!["· W 1 á-é"]);
+        assert_eq!(
+            hanging("· C 8 ", "CONTROL tab", 21),
+            vec!["· C 8 CONTROL tab"]
+        );
+        // 21 cells exactly fit; one more goes on.
+        assert_eq!(
+            hanging("· W 1 ", "abcdefghij abcd", 21),
+            vec!["· W 1 abcdefghij abcd"]
+        );
+        assert_eq!(
+            hanging("· W 1 ", "abcdefghij abcde", 21),
+            vec!["· W 1 abcdefghij", "  abcde"]
+        );
+        // A first word too long for the first line starts the next one.
+        assert_eq!(
+            hanging("· W12 ", "Ausgangsspannung", 21),
+            vec!["· W12", "  Ausgangsspannung"]
+        );
+        // A compound too long for any line breaks after its hyphen; a lead's name does not.
+        assert_eq!(
+            hanging("· W 7 ", "B- lead to the pack", 21),
+            vec!["· W 7 B- lead to the", "  pack"]
+        );
+        assert_eq!(
+            hanging("· W 6 ", "NTC-Temperatursensor ab", 21),
+            vec!["· W 6 NTC-", "  Temperatursensor ab"]
+        );
+        assert_eq!(
+            hanging("· W 6 ", "NTC-Temperatursensor", 21),
+            vec!["· W 6 NTC-", "  Temperatursensor"]
+        );
+        // A section label has no prefix.
+        assert_eq!(
+            hanging("", "Configuration in the app", 21),
+            vec!["Configuration in the", "  app"]
+        );
+    }
 }

@@ -6,8 +6,9 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::{AppView, Theme};
-use crate::log::record::{CommissioningLog, BY_OPERATOR};
+use super::AppView;
+use crate::log::record::CommissioningLog;
+use crate::log::warnings::Warning;
 use crate::ui::text::{label, say, say_with, wrap};
 
 /// The summary's lines at width `w`.
@@ -28,6 +29,14 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
         }
     };
     head(&mut out, "summary_title");
+    // One list for the screen and the report: whatever the report will warn of shows here.
+    let warnings = crate::log::warnings::of(log);
+    // What the record as a whole is (scripted, simulated, replayed, its source changed) first,
+    // as the report puts it above everything.
+    for warning in warnings.iter().filter(|x| banner(x)) {
+        let (text, style) = words(view, log, warning);
+        para(&mut out, &text, style);
+    }
     let p = &log.pack;
     para(
         &mut out,
@@ -75,9 +84,6 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
             Style::new(),
         ),
         None => para(&mut out, &say(spec, lang, "ui.summary.no_unit"), t.bad()),
-    }
-    if log.simulated {
-        para(&mut out, label(spec, lang, "summary_simulated"), t.sim());
     }
     let faults = log.ladder.iter().filter(|l| l.verdict != "ok").count();
     let cells = log
@@ -158,40 +164,88 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
             t.bad(),
         ),
     }
-    let mut warnings = Vec::new();
-    for o in &log.overrides {
-        warnings.push((
-            format!(
-                "! override {} / {}: {} — {} ({})",
-                o.step, o.gate, o.reason, o.by, o.role
-            ),
-            t.warn(),
-        ));
-    }
-    for a in &log.amendments {
-        warnings.push((
-            format!("✎ amended {}: {}", a.step, a.changed.join("; ")),
-            Style::new(),
-        ));
-    }
-    for s in &log.steps {
-        for g in &s.gates {
-            if g.source.as_deref() == Some(BY_OPERATOR) {
-                warnings.push((format!("⚠ {} / {}: {BY_OPERATOR}", s.id, g.gate), t.warn()));
-            }
-        }
-        if s.outcome == "skipped" {
-            warnings.push((format!("– skipped: {}", s.title), t.dim()));
-        }
-    }
     head(&mut out, "summary_warnings");
-    if warnings.is_empty() {
+    let rest: Vec<&Warning> = warnings.iter().filter(|x| !banner(x)).collect();
+    if rest.is_empty() {
         para(&mut out, label(spec, lang, "summary_none"), t.ok());
     }
-    for (text, style) in warnings {
+    for warning in rest {
+        let (text, style) = words(view, log, warning);
         para(&mut out, &text, style);
     }
     out.push(Line::raw(""));
-    let _: Theme = t;
     out
+}
+
+/// Whether a warning is about the whole record (shown above the pack, as in the report).
+fn banner(w: &Warning) -> bool {
+    matches!(
+        w,
+        Warning::Scripted { .. }
+            | Warning::Simulated
+            | Warning::Replayed
+            | Warning::SourceChanged { .. }
+    )
+}
+
+/// A warning in the screen's language, and how it stands out.
+fn words(view: &AppView<'_>, log: &CommissioningLog, w: &Warning) -> (String, Style) {
+    let (spec, lang, t) = (view.spec, view.lang, view.theme);
+    let s = |key: &str, values: &[(&str, &str)]| say_with(spec, lang, key, values);
+    match w {
+        Warning::Scripted { real_unit } => {
+            let entries = crate::log::record::describe_entries_in(spec, lang, &log.entries_made_by);
+            let key = if *real_unit {
+                "ui.summary.scripted_real"
+            } else {
+                "ui.summary.scripted"
+            };
+            (s(key, &[("entries", &entries)]), t.bad())
+        }
+        Warning::Simulated => (label(spec, lang, "summary_simulated").to_string(), t.sim()),
+        Warning::Replayed => (say(spec, lang, "ui.summary.replayed"), t.bad()),
+        Warning::SourceChanged { path } => (
+            s("ui.summary.source_changed", &[("path", &path.join(" → "))]),
+            t.warn(),
+        ),
+        Warning::PreviousSession { session } => (
+            s("ui.summary.previous", &[("session", session)]),
+            Style::new(),
+        ),
+        Warning::Overridden {
+            step,
+            gate,
+            reason,
+            by,
+            role,
+        } => (
+            s(
+                "ui.summary.override",
+                &[
+                    ("step", step),
+                    ("gate", gate),
+                    ("reason", reason),
+                    ("by", by),
+                    ("role", role),
+                ],
+            ),
+            t.warn(),
+        ),
+        Warning::ByOperator { step, gate } => (
+            s("ui.summary.by_operator", &[("step", step), ("gate", gate)]),
+            t.warn(),
+        ),
+        Warning::Skipped { title } => (s("ui.summary.skipped", &[("title", title)]), t.dim()),
+        Warning::Amended { step, changed } => (
+            s(
+                "ui.summary.amended",
+                &[("step", step), ("changed", &changed.join("; "))],
+            ),
+            Style::new(),
+        ),
+        Warning::Alarms { alarms } => (
+            s("ui.summary.alarms", &[("alarms", &alarms.join(", "))]),
+            t.bad(),
+        ),
+    }
 }

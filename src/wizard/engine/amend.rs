@@ -19,12 +19,15 @@ impl Engine<'_> {
         at: Millis,
     ) -> Result<Vec<Event>, EngineError> {
         let Some(to) = self.spec.steps.iter().position(|s| s.id == id) else {
-            return Err(EngineError::Amend(format!("there is no step '{id}'")));
+            return Err(EngineError::Amend(Say::new(
+                "engine.no_such_step",
+                [("step", Arg::verbatim(id))],
+            )));
         };
         if let Some(a) = &state.amending {
-            return Err(EngineError::Amend(format!(
-                "finish amending '{}' first: leave it with its gates passing",
-                self.spec.steps[a.step].id
+            return Err(EngineError::Amend(Say::new(
+                "engine.finish_amending",
+                [("step", Arg::verbatim(&self.spec.steps[a.step].id))],
             )));
         }
         let finished = matches!(
@@ -32,8 +35,9 @@ impl Engine<'_> {
             Status::Done | Status::Overridden | Status::Skipped
         );
         if to >= state.current || !finished || !self.applies(state, to) {
-            return Err(EngineError::Amend(format!(
-                "only an earlier, finished step can be amended; '{id}' is not one"
+            return Err(EngineError::Amend(Say::new(
+                "engine.not_amendable",
+                [("step", Arg::verbatim(id))],
             )));
         }
         Ok(vec![

@@ -74,6 +74,42 @@ pub enum Input {
         /// Step id.
         step: String,
     },
+    /// The operator re-wired part of the pack: a balance lead re-soldered (at the ladder check,
+    /// whose readings from before describe the old wiring and are taken again), a probe
+    /// plugged in (at any step).
+    Rewire {
+        /// What was re-wired.
+        what: Rewire,
+    },
+}
+
+/// What the operator re-wired on the pack. Cells count from 1 at pack minus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "wire", rename_all = "snake_case")]
+pub enum Rewire {
+    /// The balance lead of cell `cell`'s plus (wire `cell + 1` of the plugs).
+    Lead {
+        /// The cell.
+        cell: u32,
+    },
+    /// The last pin of the last plug, to pack plus.
+    LastPin,
+    /// Temperature probe `probe` (1 = the first socket).
+    Probe {
+        /// The probe socket.
+        probe: u32,
+    },
+}
+
+impl std::fmt::Display for Rewire {
+    /// In words, for the log and the CLI (the screen has its own, in every language).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rewire::Lead { cell } => write!(f, "the balance lead of cell {cell}"),
+            Rewire::LastPin => write!(f, "the last pin of the last plug"),
+            Rewire::Probe { probe } => write!(f, "temperature probe {probe}"),
+        }
+    }
 }
 
 /// What the BMS link reported.
@@ -426,6 +462,16 @@ pub enum Event {
         /// The step the operator came from, returned to afterwards.
         back_to: String,
     },
+    /// The operator re-wired part of the pack at this step; the step's ladder readings from
+    /// before are dropped (they describe the old wiring).
+    Rewired {
+        /// When.
+        at: Millis,
+        /// The step current.
+        step: String,
+        /// What was re-wired.
+        what: Rewire,
+    },
     /// An amended step was left again with its gates passing: what changed, and which later
     /// steps must be passed again because their gates depend on it (the rest keep theirs).
     Amended {
@@ -503,6 +549,7 @@ impl Event {
             | Event::SignedOff { at, .. }
             | Event::AmendStarted { at, .. }
             | Event::SourceChosen { at, .. }
+            | Event::Rewired { at, .. }
             | Event::Amended { at, .. } => *at,
         }
     }

@@ -277,6 +277,19 @@ impl Engine<'_> {
                     });
                 }
             }
+            Event::Rewired { at, step, what } => {
+                state.rewired.push((*at, step.clone(), *what));
+                // Readings taken before describe the old wiring: they are taken again.
+                if let Some(i) = index_of(step) {
+                    if matches!(self.spec.steps[i].input, InputSpec::Ladder { .. }) {
+                        let r = &mut state.steps[i];
+                        r.readings.clear();
+                        r.fields.retain(|k, _| !is_ladder_field(k));
+                        r.rejected.clear();
+                        r.gates.clear();
+                    }
+                }
+            }
             Event::Amended {
                 at,
                 step,

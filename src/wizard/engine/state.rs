@@ -100,4 +100,7 @@ pub struct State {
     /// Every amendment made, in order: when, the step, what changed, what was re-checked.
     #[serde(default)]
     pub amendments: Vec<(Millis, String, Vec<Change>, Vec<String>)>,
+    /// Everything re-wired, in order: when, at which step, what.
+    #[serde(default)]
+    pub rewired: Vec<(Millis, String, Rewire)>,
 }

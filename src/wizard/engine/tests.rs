@@ -1308,3 +1308,166 @@ fn an_optional_field_can_be_emptied_again() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_rewiring_is_recorded_at_a_wiring_step_only_and_drops_the_ladder_readings_taken_before() {
+    let spec = WizardSpec::builtin();
+    let (engine, mut state) = at_protection_test(&spec);
+    let lead = |cell| Input::Rewire {
+        what: Rewire::Lead { cell },
+    };
+    // A lead only at the ladder check, where it is measured again; a probe anywhere.
+    assert!(matches!(
+        engine.handle(&state, lead(7), 3),
+        Err(EngineError::RewireHere(step)) if step == "protection.test"
+    ));
+    assert!(engine
+        .handle(
+            &state,
+            Input::Rewire {
+                what: Rewire::Probe { probe: 1 }
+            },
+            3
+        )
+        .is_ok());
+    let ladder = spec
+        .steps
+        .iter()
+        .position(|s| s.id == "wiring.ladder")
+        .unwrap();
+    engine.apply(
+        &mut state,
+        &Event::StepEntered {
+            at: 3,
+            step: "wiring.ladder".into(),
+        },
+    );
+    engine
+        .step(
+            &mut state,
+            Input::Reading {
+                cell: 1,
+                text: "3,30".into(),
+            },
+            4,
+        )
+        .unwrap();
+    engine
+        .step(&mut state, field(LADDER_PACK_VOLTAGE, "52.8"), 4)
+        .unwrap();
+    // Both ends of the pack's leads and probes: 1..=16, the model's two probes.
+    for bad in [0, 17] {
+        assert!(matches!(
+            engine.handle(&state, lead(bad), 5),
+            Err(EngineError::NoSuchLead { cells: 16, .. })
+        ));
+    }
+    let probe = |probe| Input::Rewire {
+        what: Rewire::Probe { probe },
+    };
+    assert!(engine.handle(&state, probe(2), 5).is_ok());
+    assert!(matches!(
+        engine.handle(&state, probe(3), 5),
+        Err(EngineError::NoSuchProbe { probes: 2, .. })
+    ));
+    assert!(engine.handle(&state, lead(1), 5).is_ok());
+    let events = engine.step(&mut state, lead(16), 5).unwrap();
+    assert_eq!(
+        events,
+        vec![Event::Rewired {
+            at: 5,
+            step: "wiring.ladder".into(),
+            what: Rewire::Lead { cell: 16 },
+        }]
+    );
+    let r = &state.steps[ladder];
+    assert!(r.readings.is_empty(), "taken on the old wiring");
+    assert!(!r.fields.contains_key(LADDER_PACK_VOLTAGE));
+    assert_eq!(
+        state.rewired,
+        vec![(5, "wiring.ladder".to_string(), Rewire::Lead { cell: 16 })]
+    );
+    // Journaled and replayed like every event.
+    let line = serde_json::to_string(&events[0]).unwrap();
+    assert_eq!(
+        line,
+        r#"{"event":"rewired","at":5,"step":"wiring.ladder","what":{"wire":"lead","cell":16}}"#
+    );
+}
+
+/// Every refusal of the engine is a sentence with its values: English as its Display, and in
+/// every other language words of its own with the values filled in.
+#[test]
+fn the_engines_refusals_are_worded_in_every_language() {
+    let spec = WizardSpec::builtin();
+    let engine = Engine::new(&spec);
+    let (mut state, _) = started(&engine);
+    // A refusal the operator meets: skipping a step that is not optional.
+    let skip = engine.step(&mut state, Input::Skip, 1).unwrap_err();
+    assert!(skip.to_string().contains("is not optional"), "{skip}");
+    let reading = engine
+        .step(
+            &mut state,
+            Input::Reading {
+                cell: 1,
+                text: "3,3".into(),
+            },
+            2,
+        )
+        .unwrap_err();
+    let v = Arg::verbatim;
+    let all = [
+        skip,
+        reading,
+        EngineError::NoSteps,
+        EngineError::Finished,
+        EngineError::AtStart,
+        EngineError::UnknownLanguage("fr".into()),
+        EngineError::UnknownItem {
+            step: "s".into(),
+            item: "i".into(),
+        },
+        EngineError::UnknownField {
+            step: "s".into(),
+            field: "f".into(),
+        },
+        EngineError::Reading(Say::plain("engine.cells_unknown")),
+        EngineError::Reading(Say::new(
+            "engine.no_such_cell",
+            [("cell", Arg::int(17)), ("n", Arg::int(16))],
+        )),
+        EngineError::Override(Say::new("engine.safety_gate", [("gate", v("g"))])),
+        EngineError::Override(Say::plain("engine.override_incomplete")),
+        EngineError::Override(Say::new("engine.gate_passes", [("gate", v("g"))])),
+        EngineError::Override(Say::new(
+            "engine.no_such_gate",
+            [("gate", v("g")), ("step", v("s"))],
+        )),
+        EngineError::SignOff(Say::new("engine.signoff_elsewhere", [("step", v("s"))])),
+        EngineError::SignOff(Say::plain("engine.signoff_incomplete")),
+        EngineError::Amend(Say::new("engine.no_such_step", [("step", v("s"))])),
+        EngineError::Amend(Say::new("engine.finish_amending", [("step", v("s"))])),
+        EngineError::Amend(Say::new("engine.not_amendable", [("step", v("s"))])),
+        EngineError::RewireHere("s".into()),
+        EngineError::NoSuchLead {
+            cell: 17,
+            cells: 16,
+        },
+        EngineError::NoSuchProbe {
+            probe: 3,
+            probes: 2,
+        },
+    ];
+    for e in &all {
+        let english = e.to_string();
+        assert_eq!(english, e.render(&spec, "en"));
+        assert!(!english.contains("engine."), "a key, not words: {english}");
+        for lang in spec.languages.iter().filter(|l| *l != "en") {
+            let words = e.render(&spec, lang);
+            assert_ne!(words, english, "{lang}: left in English");
+            assert!(!words.contains('{'), "{lang}: {words}");
+        }
+    }
+    let cell = all[9].render(&spec, "pl");
+    assert!(cell.contains("17") && cell.contains("16"), "{cell}");
+}
