@@ -60,14 +60,15 @@ pub struct ReplayArg {
 }
 
 /// `--wizard FILE` and `--lang` (`ladder`, `procedure`, `verify`, `scan`, `archive`: output in
-/// the chosen language).
+/// the chosen language). Global, so `archive list --lang pl` takes them after its own
+/// subcommand too (the others have none, where it changes nothing).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub wizard: Option<PathBuf>,
     /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, value_name = "LANG", global = true)]
     pub lang: Option<String>,
 }
 

@@ -658,6 +658,43 @@ mod tests {
     }
 
     #[test]
+    fn in_polish_the_table_names_alarms_and_writes_decimal_commas_under_its_own_labels() {
+        let mut unit = SimUnit::new(SimConfig::fresh().plugged_in(true).activated(true)).unwrap();
+        unit.inject(&Fault::OpenTap { cell: 5 }).unwrap();
+        let text = view_of(&unit).render(Words::new(crate::wizard::words::builtin(), "pl"));
+        assert!(
+            text.contains("Podłączone ogniwa nie zgadzają się z ustawieniem Cell Count — błąd 9"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#5  brak") && text.contains("#24 brak"),
+            "{text}"
+        );
+        assert!(text.contains("T3 brak"), "{text}");
+        assert!(
+            !text.contains("missing") && !text.contains("none"),
+            "{text}"
+        );
+        // "Temperatury" is the widest label: every body starts two columns after it.
+        let body = "Temperatury  ".chars().count();
+        for line in text.lines() {
+            let label: String = line.chars().take(body).collect();
+            let rest: String = line.chars().skip(body).collect();
+            assert!(
+                !rest.starts_with(' ') || label.trim().is_empty(),
+                "{line:?} out of line in\n{text}"
+            );
+        }
+        let pack = text.lines().find(|l| l.starts_with("Pakiet ")).unwrap();
+        // Volts, amperes and ampere-hours, each with a decimal comma and never a point.
+        assert!(
+            pack.contains(" V  prąd ") && pack.contains(" Ah z "),
+            "{pack}"
+        );
+        assert!(pack.contains(',') && !pack.contains('.'), "{pack}");
+    }
+
+    #[test]
     fn an_absent_mos_sensor_shows_none_not_minus_200() {
         let unit = SimUnit::new(SimConfig::ready()).unwrap();
         let mut view = view_of(&unit);

@@ -19,6 +19,7 @@ mod decode_cli;
 mod journal_crash;
 mod ladder_cli;
 mod lang_cli;
+mod lang_more_cli;
 mod loader_fuzz;
 mod monitor_cli;
 mod procedure_cli;
