@@ -512,7 +512,14 @@ impl<'s, 'w> App<'s, 'w> {
                     tone: Tone::Info,
                     text: self.words(
                         "ui.notice.simulated",
-                        &[("what", &crate::ui::phone::describe(app_action))],
+                        &[(
+                            "what",
+                            &crate::ui::phone::describe(
+                                self.bench.session.engine.spec(),
+                                &self.lang,
+                                app_action,
+                            ),
+                        )],
                     ),
                 });
                 Ok(events)

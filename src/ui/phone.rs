@@ -9,6 +9,7 @@
 use crate::bms::model::{AppAction, Chemistry, Switch};
 use crate::units::{AmpHours, Amps, Celsius, Volts};
 use crate::wizard::engine::State;
+use crate::wizard::spec::WizardSpec;
 
 /// One row of the phone panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,19 @@ impl PhoneRow {
             PhoneRow::Switch(Switch::Emergency) => "Emergency (pack unprotected!)",
             PhoneRow::BenchCurrent => "Bench current (A, + charge)",
         }
+    }
+
+    /// The label in the operator's language: the bench's own rows in words, the app's labels
+    /// as the app spells them (English in every language).
+    pub fn label_in(self, spec: &WizardSpec, lang: &str) -> String {
+        let key = match self {
+            PhoneRow::Plug => "ui.phone.row.plug",
+            PhoneRow::Activate => "ui.phone.row.activate",
+            PhoneRow::BatteryType => "ui.phone.row.battery_type",
+            PhoneRow::Switch(Switch::Emergency) => "ui.phone.row.emergency",
+            _ => return self.label().to_string(),
+        };
+        crate::ui::text::say(spec, lang, key)
     }
 
     /// Whether the row takes a typed value.
@@ -232,35 +246,132 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
     })
 }
 
-/// What an action did, in a few words, for the notice after it was applied.
-pub fn describe(action: &AppAction) -> String {
+/// The app's name of a switch (the CONTROL tab's labels).
+fn switch_label(switch: Switch) -> &'static str {
+    match switch {
+        Switch::Charge => "Charge",
+        Switch::Discharge => "Discharge",
+        Switch::Balance => "Balance",
+        Switch::DisableTempSensor => "Disable Temp. Sensor",
+        Switch::DisplayAlwaysOn => "Display Always On",
+        Switch::Heating => "Heating",
+        Switch::PortSwitch => "Port Switch",
+        Switch::Emergency => "Emergency",
+    }
+}
+
+/// What an action did, in a few words in `lang`, for the notice after it was applied; values
+/// the language's way, each held to its unit.
+pub fn describe(spec: &WizardSpec, lang: &str, action: &AppAction) -> String {
+    let say =
+        |key: &str, values: &[(&str, &str)]| crate::ui::text::say_with(spec, lang, key, values);
+    let value = |q: String| {
+        let q = if crate::wizard::words::decimal_comma(spec, lang) {
+            q.replace('.', ",")
+        } else {
+            q
+        };
+        q.replacen(' ', &crate::wizard::words::NO_BREAK.to_string(), 1)
+    };
+    let set = |label: &str, v: String| {
+        say(
+            "ui.phone.did.set",
+            &[("label", label), ("value", &value(v))],
+        )
+    };
     let on = |b: bool| if b { "ON" } else { "OFF" };
     match action {
-        AppAction::BalancePlug(true) => "balance plug inserted".into(),
-        AppAction::BalancePlug(false) => "balance plug pulled out (the BMS sleeps)".into(),
-        AppAction::Activate => "BMS activated".into(),
-        AppAction::BatteryType(c) => {
-            format!(
-                "battery type {}: its factory settings are loaded",
-                c.app_label()
-            )
-        }
-        AppAction::CellCount(n) => format!("Cell Count set to {n}"),
-        AppAction::Capacity(ah) => format!("Battery Capacity(AH) set to {ah}"),
-        AppAction::BalanceTrigger(v) => format!("Balance Trig.Volt(V) set to {v}"),
+        AppAction::BalancePlug(true) => say("ui.phone.did.plug_in", &[]),
+        AppAction::BalancePlug(false) => say("ui.phone.did.plug_out", &[]),
+        AppAction::Activate => say("ui.phone.did.activated", &[]),
+        AppAction::BatteryType(c) => say("ui.phone.did.battery_type", &[("label", c.app_label())]),
+        AppAction::CellCount(n) => set("Cell Count", n.to_string()),
+        AppAction::Capacity(ah) => set("Battery Capacity(AH)", ah.to_string()),
+        AppAction::BalanceTrigger(v) => set("Balance Trig.Volt(V)", v.to_string()),
         AppAction::Switch {
             switch: Switch::Emergency,
             on: true,
-        } => "Emergency switched ON: the pack is NOT protected while it is on".into(),
-        AppAction::Switch { switch, on: o } => format!("{switch:?} switched {}", on(*o)),
-        AppAction::ChargeUtp(c) => format!("Charge UTP(C) set to {c}"),
-        AppAction::ChargeUtpr(c) => format!("Charge UTPR(C) set to {c}"),
-        AppAction::CellOvp(v) => format!("Cell OVP(V) set to {v}"),
-        AppAction::CellUvp(v) => format!("Cell UVP(V) set to {v}"),
-        AppAction::MaxChargeCurrent(a) => format!("Constant Charge Current(A) set to {a}"),
-        AppAction::CalibrateVoltage(v) => format!("voltage calibrated to {v}"),
-        AppAction::CalibrateCurrent(a) => format!("current calibrated to {a}"),
-        AppAction::Current(a) if a.0 == 0.0 => "bench current stopped".into(),
-        AppAction::Current(a) => format!("bench current {:+.1} A through the pack", a.0),
+        } => say("ui.phone.did.emergency_on", &[]),
+        AppAction::Switch { switch, on: o } => say(
+            "ui.phone.did.switched",
+            &[("switch", switch_label(*switch)), ("state", on(*o))],
+        ),
+        AppAction::ChargeUtp(c) => set("Charge UTP(C)", c.to_string()),
+        AppAction::ChargeUtpr(c) => set("Charge UTPR(C)", c.to_string()),
+        AppAction::CellOvp(v) => set("Cell OVP(V)", v.to_string()),
+        AppAction::CellUvp(v) => set("Cell UVP(V)", v.to_string()),
+        AppAction::MaxChargeCurrent(a) => set("Constant Charge Current(A)", a.to_string()),
+        AppAction::CalibrateVoltage(v) => say(
+            "ui.phone.did.calibrated_voltage",
+            &[("value", &value(v.to_string()))],
+        ),
+        AppAction::CalibrateCurrent(a) => say(
+            "ui.phone.did.calibrated_current",
+            &[("value", &value(a.to_string()))],
+        ),
+        AppAction::Current(a) if a.0 == 0.0 => say("ui.phone.did.current_stopped", &[]),
+        AppAction::Current(a) => say(
+            "ui.phone.did.current",
+            &[("value", &value(format!("{:+.1} A", a.0)))],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_an_action_did_is_said_in_the_operators_language_with_the_apps_labels() {
+        let spec = WizardSpec::builtin();
+        let nb = crate::wizard::words::NO_BREAK;
+        assert_eq!(
+            describe(&spec, "en", &AppAction::BatteryType(Chemistry::LiFePo4)),
+            "battery type LIFEPO4: its factory settings are loaded"
+        );
+        assert_eq!(
+            describe(&spec, "pl", &AppAction::CellOvp(Volts(3.65))),
+            format!("Cell OVP(V) ustawione na 3,650{nb}V")
+        );
+        assert_eq!(
+            describe(&spec, "de", &AppAction::Current(Amps(45.0))),
+            format!("Prüfstrom +45,0{nb}A durch das Paket")
+        );
+        assert_eq!(
+            describe(&spec, "en", &AppAction::Current(Amps(-45.0))),
+            format!("bench current -45.0{nb}A through the pack")
+        );
+        let off = AppAction::Switch {
+            switch: Switch::DisableTempSensor,
+            on: false,
+        };
+        assert_eq!(
+            describe(&spec, "cs", &off),
+            "Disable Temp. Sensor přepnuto na OFF"
+        );
+        let emergency = AppAction::Switch {
+            switch: Switch::Emergency,
+            on: true,
+        };
+        assert!(describe(&spec, "hu", &emergency).contains("NINCS védve"));
+    }
+
+    #[test]
+    fn the_bench_rows_are_in_words_and_the_app_rows_keep_the_apps_labels() {
+        let spec = WizardSpec::builtin();
+        assert_eq!(
+            PhoneRow::BatteryType.label_in(&spec, "pl"),
+            "Typ akumulatora"
+        );
+        assert_eq!(PhoneRow::CellCount.label_in(&spec, "pl"), "Cell Count");
+        for lang in &spec.languages {
+            for row in ROWS {
+                let label = row.label_in(&spec, lang);
+                assert!(
+                    crate::ui::text::width(&label) <= 28,
+                    "{lang}: {label:?} is wider than the panel's label column"
+                );
+            }
+        }
     }
 }

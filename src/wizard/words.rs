@@ -176,6 +176,12 @@ impl Say {
     pub fn render(&self, spec: &WizardSpec, lang: &str) -> String {
         render(spec, lang, self)
     }
+
+    /// Its words in `lang` for a screen that wraps: each number held to its unit by a
+    /// no-break space ([`NO_BREAK`]).
+    pub fn render_unbroken(&self, spec: &WizardSpec, lang: &str) -> String {
+        render_joined(spec, lang, self, NO_BREAK)
+    }
 }
 
 /// The words for `key` in `lang`, its placeholders filled with these values as they are
@@ -240,13 +246,20 @@ pub fn section<'a>(spec: &'a WizardSpec, key: &str) -> &'a BTreeMap<String, Text
 /// `say` in words in `lang`. An unknown key shows as the key with its arguments, never as
 /// nothing.
 pub fn render(spec: &WizardSpec, lang: &str, say: &Say) -> String {
+    render_joined(spec, lang, say, ' ')
+}
+
+/// `say` in words, each number joined to its unit by `join`.
+fn render_joined(spec: &WizardSpec, lang: &str, say: &Say, join: char) -> String {
     match template(spec, lang, &say.key) {
-        Some(t) => fill(t, |name| say.args.get(name).map(|a| arg(spec, lang, a))),
+        Some(t) => fill(t, |name| {
+            say.args.get(name).map(|a| arg(spec, lang, a, join))
+        }),
         None => {
             let args: Vec<String> = say
                 .args
                 .iter()
-                .map(|(k, a)| format!("{k}={}", arg(spec, lang, a)))
+                .map(|(k, a)| format!("{k}={}", arg(spec, lang, a, join)))
                 .collect();
             format!("{} ({})", say.key, args.join(", "))
         }
@@ -299,12 +312,19 @@ pub fn placeholders(template: &str) -> BTreeSet<String> {
     found
 }
 
+/// What joins a number to its unit on a screen that wraps: a no-break space (U+00A0), so a
+/// line never ends in "3,65" with the "V" on the next one (the TUI's wrap and ratatui's both
+/// keep it). Everything read line by line and searched (the log, CLI output, scenarios'
+/// expected reasons) keeps an ordinary space: there a no-break space is invisible and a
+/// search for "3,65 V" typed with an ordinary space would miss it.
+pub const NO_BREAK: char = '\u{a0}';
+
 /// One argument in words in `lang` (a number the language's way, a pin, a name).
 pub fn render_arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
-    arg(spec, lang, a)
+    arg(spec, lang, a, ' ')
 }
 
-fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
+fn arg(spec: &WizardSpec, lang: &str, a: &Arg, join: char) -> String {
     match a {
         Arg::Int(n) => n.to_string(),
         Arg::Quantity {
@@ -312,7 +332,7 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
             unit,
             decimals,
         } => format!(
-            "{} {}",
+            "{}{join}{}",
             number(spec, lang, *value, *decimals),
             unit.symbol()
         ),
@@ -322,7 +342,7 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
             unit,
             decimals,
         } => format!(
-            "{}–{} {}",
+            "{}–{}{join}{}",
             number(spec, lang, *min, *decimals),
             number(spec, lang, *max, *decimals),
             unit.symbol()
@@ -335,19 +355,20 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg) -> String {
             .get(c)
             .or_else(|| builtin().chemistries.get(c))
             .map_or(c.to_string(), |s| tr(&s.name, lang).to_string()),
-        Arg::Pin { plug, pin } => render(
+        Arg::Pin { plug, pin } => render_joined(
             spec,
             lang,
             &Say::new(
                 "part.pin",
                 [("plug", Arg::int(*plug)), ("pin", Arg::int(*pin))],
             ),
+            join,
         ),
         Arg::Text(t) => tr(t, lang).to_string(),
-        Arg::Say(s) => render(spec, lang, s),
+        Arg::Say(s) => render_joined(spec, lang, s, join),
         Arg::List(list) => list
             .iter()
-            .map(|s| render(spec, lang, s))
+            .map(|s| render_joined(spec, lang, s, join))
             .collect::<Vec<_>>()
             .join("; "),
     }
@@ -1018,6 +1039,25 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.notice.signed_off", &["log", "report"]),
     ("ui.notice.signed_off_unsigned", &["log", "report"]),
     ("ui.notice.log_not_written", &["error"]),
+    ("ui.phone.row.plug", &[]),
+    ("ui.phone.row.activate", &[]),
+    ("ui.phone.row.battery_type", &[]),
+    ("ui.phone.row.emergency", &[]),
+    ("ui.phone.plugged_in", &[]),
+    ("ui.phone.pulled_out", &[]),
+    ("ui.phone.active", &[]),
+    ("ui.phone.inactive", &[]),
+    ("ui.phone.did.plug_in", &[]),
+    ("ui.phone.did.plug_out", &[]),
+    ("ui.phone.did.activated", &[]),
+    ("ui.phone.did.battery_type", &["label"]),
+    ("ui.phone.did.set", &["label", "value"]),
+    ("ui.phone.did.emergency_on", &[]),
+    ("ui.phone.did.switched", &["state", "switch"]),
+    ("ui.phone.did.calibrated_voltage", &["value"]),
+    ("ui.phone.did.calibrated_current", &["value"]),
+    ("ui.phone.did.current_stopped", &[]),
+    ("ui.phone.did.current", &["value"]),
     ("ui.mark.done", &[]),
     ("ui.mark.current", &[]),
     ("ui.mark.blocked", &[]),
@@ -1279,6 +1319,38 @@ mod tests {
             assert!(decimal_comma(spec, lang), "{lang}");
         }
         assert!(!decimal_comma(spec, "en"));
+    }
+
+    #[test]
+    fn a_screen_holds_each_number_to_its_unit_and_the_log_keeps_plain_spaces() {
+        let spec = builtin();
+        let say = Say::new(
+            "uvp_above_ovp",
+            [
+                ("ovp", Arg::volts(3.65, 2)),
+                ("uvp", Arg::volts(3.7, 2)),
+                ("window", Arg::volt_range(2.5, 2.9, 2)),
+            ],
+        );
+        let screen = say.render_unbroken(spec, "de");
+        assert!(screen.contains("3,65\u{a0}V"), "{screen}");
+        assert!(screen.contains("2,50–2,90\u{a0}V"), "{screen}");
+        assert!(!screen.contains("3,65 V"), "{screen}");
+        // Log, CLI and scenarios read the same words with ordinary spaces.
+        let line = say.render(spec, "de");
+        assert!(
+            line.contains("3,65 V") && line.contains("2,50–2,90 V"),
+            "{line}"
+        );
+        assert!(!line.contains(NO_BREAK), "{line}");
+        assert_eq!(screen.replace(NO_BREAK, " "), line);
+        // A nested sentence keeps the screen's join.
+        let nested = Say::new(
+            "ladder.part.share",
+            [("e", Arg::volts(3.3, 2)), ("next", Arg::int(4))],
+        );
+        let outer = Say::new("not_reported", [("what", Arg::say(nested))]);
+        assert!(outer.render_unbroken(spec, "pl").contains("3,30\u{a0}V"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod cli_help;
 mod cli_numbers;
 mod codec_props;
 mod decode_cli;
+mod glossary_terms;
 mod journal_crash;
 mod ladder_cli;
 mod lang_cli;

@@ -211,7 +211,7 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
             };
             push(
                 &mut out,
-                &format!("• {}{tag}", r.render(spec, lang)),
+                &format!("• {}{tag}", r.render_unbroken(spec, lang)),
                 w,
                 t.bad(),
             );

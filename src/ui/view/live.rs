@@ -32,7 +32,11 @@ pub fn render(
         t.title(),
     )];
     let link = if live.connected {
-        let peer = crate::clean::clean(view.link.peer.as_deref().unwrap_or("BMS"));
+        // The simulated unit's link names itself "simulator": in the operator's words here.
+        let peer = match view.link.peer.as_deref() {
+            Some("simulator") => crate::ui::text::say(view.spec, view.lang, "ui.source.sim"),
+            peer => crate::clean::clean(peer.unwrap_or("BMS")).into_owned(),
+        };
         Span::styled(
             format!(
                 "· {peer} ● {} ",

@@ -353,7 +353,7 @@ pub fn ladder_view(
         faults: report
             .faults
             .iter()
-            .map(|f| f.say.render(spec, lang))
+            .map(|f| f.say.render_unbroken(spec, lang))
             .collect(),
         note: {
             // Our assumptions, marked as such: the LTO range and how the wires split over plugs.

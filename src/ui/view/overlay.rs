@@ -214,18 +214,28 @@ pub fn override_form(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, form
 /// The simulated multimeter: what the meter reads on the simulated pack now, with the staged
 /// wiring mistakes in the leads, for the operator to read off and type in.
 pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
-    use crate::train::meter::shown;
     let t = view.theme;
     let spec = view.spec;
     let lang = view.lang;
+    // The meter's digits, written the language's way (3,312 in Polish).
+    let shown = |v: crate::units::Volts| {
+        let digits = crate::train::meter::shown(v);
+        if crate::wizard::words::decimal_comma(spec, lang) {
+            digits.replace('.', ",")
+        } else {
+            digits
+        }
+    };
+    // A reading in a sentence: its unit held to it.
+    let volts = |v: crate::units::Volts| format!("{}{}V", shown(v), crate::wizard::words::NO_BREAK);
     let w = area.width.saturating_sub(2).min(78);
     let tw = w as usize;
     let mut lines = Vec::new();
     let Some(m) = &view.meter else {
-        lines.push(Line::raw(label(spec, lang, "meter_none").to_string()));
+        lines.extend(indented(label(spec, lang, "meter_none"), tw).map(Line::raw));
         let inner = window(
             frame,
-            centered(area, w + 2, 3),
+            centered(area, w + 2, lines.len() as u16 + 2),
             label(spec, lang, "meter_title"),
         );
         frame.render_widget(Paragraph::new(lines), inner);
@@ -240,16 +250,15 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
             lang,
             "meter_cells",
             &[
-                ("low", &shown(m.lowest_cell)),
-                ("high", &shown(m.highest_cell)),
+                ("low", &volts(m.lowest_cell)),
+                ("high", &volts(m.highest_cell)),
             ],
         ),
         &mut lines,
     );
-    lines.push(Line::from(Span::styled(
-        format!(" {}", label(spec, lang, "meter_ladder")),
-        t.title(),
-    )));
+    for l in indented(label(spec, lang, "meter_ladder"), tw) {
+        lines.push(Line::from(Span::styled(l, t.title())));
+    }
     let per = (tw.saturating_sub(1) / 13).max(1);
     for chunk in m.taps.chunks(per).enumerate() {
         let (row, taps) = chunk;
@@ -265,18 +274,17 @@ pub fn meter(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
             spec,
             lang,
             "meter_pack",
-            &[("pack", &shown(m.pack)), ("last", &shown(m.last_pin))],
+            &[("pack", &volts(m.pack)), ("last", &volts(m.last_pin))],
         ),
         &mut lines,
     );
     para(
-        crate::ui::text::label_with(spec, lang, "meter_output", &[("output", &shown(m.output))]),
+        crate::ui::text::label_with(spec, lang, "meter_output", &[("output", &volts(m.output))]),
         &mut lines,
     );
-    lines.push(Line::from(Span::styled(
-        format!(" {}", label(spec, lang, "meter_close")),
-        t.dim(),
-    )));
+    for l in indented(label(spec, lang, "meter_close"), tw) {
+        lines.push(Line::from(Span::styled(l, t.dim())));
+    }
     let h = (lines.len() as u16 + 2).min(area.height);
     let inner = window(
         frame,
@@ -325,7 +333,7 @@ pub fn goto(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>, cursor: usize
         }
     }
     if rows.is_empty() {
-        rows.push(Line::raw(format!(" {}", label(spec, lang, "goto_none"))));
+        rows.extend(indented(label(spec, lang, "goto_none"), tw).map(Line::raw));
     }
     let room = (area.height as usize).saturating_sub(2 + head.len()).max(1);
     let offset = at

@@ -44,7 +44,26 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         let value = shown(&phone, view.state, i);
         let value = match row {
             PhoneRow::BatteryType => format!("◂ {value} ▸"),
-            PhoneRow::Plug | PhoneRow::Activate | PhoneRow::Switch(_) => value,
+            // The bench's state in words (the app's switches show its own ON / OFF).
+            PhoneRow::Plug => crate::ui::text::say(
+                view.spec,
+                view.lang,
+                if phone.bench.plugged_in {
+                    "ui.phone.plugged_in"
+                } else {
+                    "ui.phone.pulled_out"
+                },
+            ),
+            PhoneRow::Activate => crate::ui::text::say(
+                view.spec,
+                view.lang,
+                if phone.bench.activated {
+                    "ui.phone.active"
+                } else {
+                    "ui.phone.inactive"
+                },
+            ),
+            PhoneRow::Switch(_) => value,
             _ => {
                 let typing = phone.buffers.contains_key(&i);
                 let cursor = if focused { "▏" } else { "" };
@@ -58,7 +77,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, view: &AppView<'_>) {
         };
         lines.push(Line::from(vec![
             Span::raw(format!("{marker} ")),
-            Span::styled(format!("{:<28}", clip(row.label(), 28)), style),
+            Span::styled(
+                format!("{:<28}", clip(&row.label_in(view.spec, view.lang), 28)),
+                style,
+            ),
             Span::styled(clip(&value, iw.saturating_sub(31)), t.title()),
         ]));
     }

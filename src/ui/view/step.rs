@@ -208,7 +208,10 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
         let list: Vec<String> = view
             .disagreements
             .iter()
-            .map(|d| format!("{} ({:.3} V / {:.3} V)", d.cell, d.meter.0, d.unit.0))
+            .map(|d| {
+                let v = |x: f64| crate::wizard::words::number(spec, lang, x, 3);
+                format!("{} ({} V / {} V)", d.cell, v(d.meter.0), v(d.unit.0))
+            })
             .collect();
         let text = label_with(
             spec,
@@ -218,7 +221,12 @@ pub fn content(view: &AppView<'_>, w: usize) -> (Vec<Line<'static>>, Vec<(usize,
                 ("cells", &list.join(", ")),
                 (
                     "tolerance",
-                    &format!("{:.2}", spec.limits.ladder_live_tolerance.0),
+                    &crate::wizard::words::number(
+                        spec,
+                        lang,
+                        spec.limits.ladder_live_tolerance.0,
+                        2,
+                    ),
                 ),
             ],
         );

@@ -94,6 +94,14 @@ impl Reason {
             None => self.legacy.clone(),
         }
     }
+
+    /// The reason in words in `lang` for a screen that wraps: numbers held to their units.
+    pub fn render_unbroken(&self, spec: &WizardSpec, lang: &str) -> String {
+        match &self.say {
+            Some(say) => say.render_unbroken(spec, lang),
+            None => self.legacy.clone(),
+        }
+    }
 }
 
 /// A form value after parsing and range checks.
