@@ -124,10 +124,13 @@ impl<'a> Words<'a> {
         self.say(if on { "on" } else { "off" }, &[])
     }
 
-    /// Why monitoring stopped, as a sentence (the link's own errors as the link words them).
+    /// Why monitoring stopped, as a sentence (what the Bluetooth stack, the simulator or the
+    /// capture said carried along as it is).
     pub fn error(&self, e: &MonitorError) -> String {
         match e {
-            MonitorError::Link(e) => e.to_string(),
+            MonitorError::Link(e) => {
+                crate::bench::link::link_error_say(e).render(self.spec, self.lang)
+            }
             MonitorError::Timeout(s) => self.say("timeout", &[("seconds", &s.to_string())]),
             MonitorError::Closed => self.say("closed", &[]),
             MonitorError::Io(e) => self.say("cannot_write", &[("error", &e.to_string())]),
@@ -752,6 +755,34 @@ mod tests {
             err.to_string(),
             "the BMS does not answer: balance plug out or not activated"
         );
+    }
+
+    #[test]
+    fn why_monitoring_stopped_is_said_in_the_language() {
+        let pl = Words::new(crate::wizard::words::builtin(), "pl");
+        for (e, english) in [
+            (MonitorError::Timeout(8), "no frame from the BMS within 8 s"),
+            (MonitorError::Closed, "the link to the BMS closed"),
+            (
+                MonitorError::Link(LinkError::NoAdapter),
+                "no Bluetooth adapter found",
+            ),
+            (
+                MonitorError::Link(LinkError::NotFound("C8:47:80:00:00:01".into(), 20)),
+                "no BMS with address",
+            ),
+        ] {
+            assert!(en().error(&e).contains(english), "{}", en().error(&e));
+            let said = pl.error(&e);
+            assert!(!said.contains(english) && !said.contains('{'), "{said}");
+        }
+        let not_found = MonitorError::Link(LinkError::NotFound("C8:47:80:00:00:01".into(), 20));
+        let said = pl.error(&not_found);
+        assert!(
+            said.contains("C8:47:80:00:00:01") && said.contains("20"),
+            "{said}"
+        );
+        assert!(pl.error(&MonitorError::Timeout(8)).contains("8 s"));
     }
 
     #[tokio::test(start_paused = true)]
