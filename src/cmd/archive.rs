@@ -9,7 +9,7 @@ use color_eyre::eyre::{bail, eyre, WrapErr};
 
 use super::WizardArgs;
 use crate::archive::{self, Archive, Archived, Filter, Inserted, Location, Refused};
-use crate::clean::Clean;
+use crate::clean::{clean_lines, Clean};
 use crate::log::allowed_signers;
 use crate::wizard::spec::{pick_language, WizardSpec};
 use crate::wizard::words::say_verbatim;
@@ -276,10 +276,20 @@ fn add(
             Err(Refused::Archive(e)) => return Err(eyre!("{e}")),
             Err(e) => {
                 refused += 1;
-                eprintln!(
-                    "jk-commission: {}",
-                    crate::clean::clean_lines(&e.to_string())
-                );
+                // The frame in the operator's words; why it does not verify as the checks say.
+                let said = match &e {
+                    // A value fills one line: a reason of several lines goes on below it.
+                    Refused::Unverified { folder, reason } => {
+                        let (first, more) = reason.split_once('\n').unwrap_or((reason, ""));
+                        let frame = w.say("unverified", &[("folder", folder), ("reason", first)]);
+                        match more {
+                            "" => frame,
+                            more => format!("{frame}\n{}", clean_lines(more)),
+                        }
+                    }
+                    other => clean_lines(&other.to_string()).into_owned(),
+                };
+                eprintln!("jk-commission: {said}");
             }
         }
     }

@@ -840,6 +840,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.procedure.limit.live_pack", &["tolerance"]),
     ("cli.procedure.limit.protection", &["tolerance"]),
     ("cli.procedure.limit.model", &["model"]),
+    ("cli.archive.unverified", &["folder", "reason"]),
     ("cli.check.ok", &["languages", "steps"]),
     ("cli.check.texts", &["given", "lang", "missing"]),
     ("cli.check.one_mistake", &["n", "origin"]),

@@ -238,6 +238,8 @@ struct Sessions {
     allowed: PathBuf,
     first: PathBuf,
     second: PathBuf,
+    /// The first with its log changed after signing.
+    tampered: PathBuf,
 }
 
 fn sessions() -> &'static Sessions {
@@ -267,11 +269,21 @@ fn sessions() -> &'static Sessions {
             let o = run(&mut c);
             assert!(o.status.success(), "run: {}", text(&o.stderr));
         }
+        let tampered = root.join("tampered");
+        std::fs::create_dir_all(&tampered).unwrap();
+        for e in std::fs::read_dir(&first).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), tampered.join(e.file_name())).unwrap();
+        }
+        let log = std::fs::read_to_string(tampered.join("log.yaml")).unwrap();
+        let log = log.replace("PACK-2026-0042", "PACK-2026-0099");
+        std::fs::write(tampered.join("log.yaml"), log).unwrap();
         Sessions {
             _dir: dir,
             allowed,
             first,
             second,
+            tampered,
         }
     })
 }
@@ -320,6 +332,7 @@ fn archive_session(lang: &str) -> String {
     let csv = home.path().join("out.csv");
     archive(&["export", "--csv", "--out"], &[&csv], 0);
     archive(&["add"], &[&s.first], 2);
+    archive(&["add", "--allowed-signers"], &[allowed, &s.tampered], 1);
     // The export is data: the same columns and values in every language.
     let exported = std::fs::read_to_string(&csv).unwrap();
     assert!(exported.starts_with("id,"), "{lang}: {exported}");
@@ -339,12 +352,14 @@ fn archive_speaks_every_language_and_exports_data_as_it_is() {
         "no session #99",
         "2 session(s) written to",
         "no allowed signers to check the signatures against",
+        "tampered: refused, it does not verify: ",
     ] {
         assert!(english.contains(line), "{line:?} not in\n{english}");
     }
     let s = sessions();
     // Paths of the session's files stand alone on their lines; the same in every language.
     let path = |l: &str| l.starts_with('/') || l.starts_with(&*s.first.display().to_string());
+    let tampered = s.tampered.display().to_string();
     for lang in LANGS {
         let said = archive_session(lang);
         worded("archive", lang, &said, &english, path);
@@ -353,6 +368,10 @@ fn archive_speaks_every_language_and_exports_data_as_it_is() {
             ("cli.archive.already", &[("id", "1")][..]),
             ("cli.archive.mark_simulated", &[][..]),
             ("cli.archive.show.this_one", &[][..]),
+            (
+                "cli.archive.unverified",
+                &[("folder", &*tampered), ("reason", "")][..],
+            ),
         ] {
             let want = words(lang, key, values);
             assert!(said.contains(&want), "{lang}: {want:?} not in\n{said}");
