@@ -5,16 +5,18 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::bms::link::{BmsLink, LinkError, LinkEvent};
+use crate::bms::link::{BmsLink, DownReason, LinkError, LinkEvent};
 use crate::wizard::engine::BmsInput;
-use crate::wizard::words::{Arg, Say};
+use crate::wizard::words::{Arg, Say, Unit};
 
 /// What a link reported, as the engine's input; `Err` with the reason for a refused frame,
 /// which is shown but not recorded.
 pub fn bms_input(event: LinkEvent) -> Result<BmsInput, String> {
     Ok(match event {
         LinkEvent::Up { peer } => BmsInput::Up { peer },
-        LinkEvent::Down { reason } => BmsInput::Down { reason },
+        LinkEvent::Down { reason } => BmsInput::Down {
+            reason: reason.to_string(),
+        },
         LinkEvent::DeviceInfo(d) => BmsInput::Device(d),
         LinkEvent::Settings(s) => BmsInput::Settings(s),
         LinkEvent::CellInfo(c) => BmsInput::Cells(c),
@@ -44,12 +46,42 @@ pub fn link_error_say(e: &LinkError) -> Say {
             "link.connect",
             [("address", v(address)), ("detail", v(detail))],
         ),
-        // The simulator's and the replay's own sentences.
-        LinkError::Unavailable(text) | LinkError::NotInCapture(text) => {
-            Say::new("entry.as_written", [("text", v(text))])
-        }
+        LinkError::Unavailable(why) => down_say(why),
+        // The replay's own sentence.
+        LinkError::NotInCapture(text) => Say::new("entry.as_written", [("text", v(text))]),
         LinkError::Closed => Say::plain("link.closed"),
         LinkError::Other(detail) => Say::new("link.other", [("detail", v(detail))]),
+    }
+}
+
+/// Why the connection went down, as a sentence with its values (`link.down.*`), for the
+/// front ends to word in the operator's language. What the Bluetooth stack or a recording
+/// said is carried along as it is.
+pub fn down_say(why: &DownReason) -> Say {
+    let v = Arg::verbatim;
+    match why {
+        DownReason::NotAnswering => Say::plain("link.down.not_answering"),
+        DownReason::OutOfRange => Say::plain("link.down.out_of_range"),
+        DownReason::Silent { secs } => Say::new(
+            "link.down.silent",
+            [("secs", Arg::quantity(*secs as f64, Unit::S, 0))],
+        ),
+        DownReason::Dropped => Say::plain("link.down.dropped"),
+        DownReason::Reconnecting(address) => {
+            Say::new("link.down.reconnecting", [("address", v(address))])
+        }
+        DownReason::SendFailed(detail) => {
+            Say::new("link.down.send_failed", [("detail", v(detail))])
+        }
+        DownReason::Link(e) => link_error_say(e),
+        DownReason::Recorded(text) => Say::new("link.down.recorded", [("text", v(text))]),
+        DownReason::ReplayEnded { name, secs } => Say::new(
+            "link.down.replay_ended",
+            [
+                ("name", v(name)),
+                ("secs", Arg::quantity(*secs, Unit::S, 1)),
+            ],
+        ),
     }
 }
 
@@ -75,7 +107,7 @@ pub async fn pump<L: BmsLink>(
                     e,
                     LinkError::NoDbus(_) | LinkError::NoAdapter | LinkError::Permission(_)
                 );
-                let reason = e.to_string();
+                let reason = DownReason::Link(e);
                 if last_reason.as_ref() != Some(&reason)
                     && events
                         .send(LinkEvent::Down {
@@ -112,9 +144,57 @@ pub async fn pump<L: BmsLink>(
                     return;
                 }
                 if let Err(e) = link.refresh().await {
-                    let _ = events.send(LinkEvent::Down { reason: e.to_string() });
+                    let _ = events.send(LinkEvent::Down {
+                        reason: DownReason::Link(e),
+                    });
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::words::builtin;
+
+    /// Every way a link goes down is worded in every language, and its English words are the
+    /// very sentence the journal and a capture keep (its `Display`).
+    #[test]
+    fn why_a_link_went_down_is_worded_in_every_language() {
+        let spec = builtin();
+        let all = [
+            DownReason::NotAnswering,
+            DownReason::OutOfRange,
+            DownReason::Silent { secs: 50 },
+            DownReason::Dropped,
+            DownReason::Reconnecting("C8:47:80:12:34:56".into()),
+            DownReason::SendFailed("le-connection-abort-by-local".into()),
+            DownReason::Link(LinkError::NoAdapter),
+            DownReason::Recorded("the unit dropped the Bluetooth connection".into()),
+            DownReason::ReplayEnded {
+                name: "bench.jkcap".into(),
+                secs: 12.5,
+            },
+        ];
+        for why in &all {
+            let english = down_say(why).render(spec, "en");
+            assert_eq!(english, why.to_string());
+            for lang in spec.languages.iter().filter(|l| *l != "en") {
+                let words = down_say(why).render(spec, lang);
+                assert!(!words.contains('{'), "{lang}: {words}");
+                // A recording's own words stay as recorded; the rest is this language's.
+                if !matches!(why, DownReason::Recorded(_)) {
+                    assert_ne!(words, english, "{lang}: left in English");
+                }
+            }
+        }
+        let pl = |why: &DownReason| down_say(why).render(spec, "pl");
+        assert_eq!(
+            pl(&DownReason::NotAnswering),
+            "BMS nie odpowiada: wtyczka ogniw wyjęta albo BMS nieaktywny"
+        );
+        assert!(pl(&all[2]).contains("50 s"), "{}", pl(&all[2]));
+        assert!(pl(&all[8]).contains("12,5 s"), "decimals the Polish way");
     }
 }

@@ -27,8 +27,8 @@ pub enum LinkEvent {
     },
     /// The connection is gone (for now); the link keeps trying to come back.
     Down {
-        /// Why, in a sentence.
-        reason: String,
+        /// Why (its English words are its `Display`; the front ends word it themselves).
+        reason: DownReason,
     },
     /// Device info arrived.
     DeviceInfo(DeviceInfo),
@@ -51,14 +51,58 @@ impl LinkEvent {
     pub fn record_in(&self, tap: &Tap) {
         match self {
             LinkEvent::Up { peer } => tap.up(peer),
-            LinkEvent::Down { reason } => tap.down(reason),
+            LinkEvent::Down { reason } => tap.down(&reason.to_string()),
             _ => {}
         }
     }
 }
 
+/// Why the connection went down: a code with its values, so every front end can word it in
+/// the operator's language (`link.down.*` in wizard.yaml); `Display` gives the English words,
+/// which the journal and a capture keep.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DownReason {
+    /// The unit does not answer: its balance plug is out or it is not activated (simulator).
+    #[error("the BMS does not answer: balance plug out or not activated")]
+    NotAnswering,
+    /// The unit is out of radio range (the simulator's link drop).
+    #[error("the BMS is out of radio range (simulated link drop)")]
+    OutOfRange,
+    /// Nothing came from the unit for `secs` seconds; the link connects again.
+    #[error("no data from the BMS for {secs} s; reconnecting")]
+    Silent {
+        /// How long nothing came.
+        secs: u64,
+    },
+    /// The unit dropped the Bluetooth connection.
+    #[error("the unit dropped the Bluetooth connection")]
+    Dropped,
+    /// The link to the unit at `address` is down and connecting again.
+    #[error("the link to {0} is down; reconnecting")]
+    Reconnecting(String),
+    /// A request could not be sent: what the Bluetooth stack said, as it said it.
+    #[error("sending a request to the unit failed: {0}")]
+    SendFailed(String),
+    /// The link could not be opened or used.
+    #[error("{0}")]
+    Link(LinkError),
+    /// A recorded capture says the link went down here: its words, as recorded.
+    #[error("(recorded) {0}")]
+    Recorded(String),
+    /// The replayed capture ends: the unit sends nothing more.
+    #[error(
+        "the capture {name} ends here (after {secs:.1} s): the replayed unit sends nothing more"
+    )]
+    ReplayEnded {
+        /// The capture's name.
+        name: String,
+        /// Its length in seconds.
+        secs: f64,
+    },
+}
+
 /// Why a link could not be opened or used. Each message is a sentence for the operator.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LinkError {
     /// No system D-Bus to reach BlueZ through.
     #[error("cannot reach the system D-Bus, so Bluetooth is unavailable here ({0}); use --sim to work with the built-in simulated BMS")]
@@ -78,9 +122,9 @@ pub enum LinkError {
     /// The connection attempt failed or timed out.
     #[error("could not connect to {0}: {1}")]
     Connect(String, String),
-    /// The unit cannot answer now (simulator: plug out or not activated).
+    /// The unit cannot answer now (simulator: plug out or not activated; a link that is down).
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Box<DownReason>),
     /// A replayed capture does not hold what the session asked for.
     #[error("{0}")]
     NotInCapture(String),

@@ -12,7 +12,7 @@ use crate::timebase::{self, sleep_until, Instant};
 use crate::bms::capture::{Capture, Direction, Entry, Tap};
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, Reassembler, CMD_CELL_INFO};
-use crate::bms::link::{BmsLink, LinkError, LinkEvent, REPLAY_PEER_PREFIX};
+use crate::bms::link::{BmsLink, DownReason, LinkError, LinkEvent, REPLAY_PEER_PREFIX};
 use crate::bms::model::Frame;
 
 /// A command the timeline plays anyway is not answered twice: the recorded command within
@@ -121,7 +121,7 @@ impl ReplayLink {
                 });
             }
             Direction::Down => self.push(LinkEvent::Down {
-                reason: format!("(recorded) {}", entry.text()),
+                reason: DownReason::Recorded(entry.text().to_string()),
             }),
         }
     }
@@ -199,11 +199,10 @@ impl BmsLink for ReplayLink {
                 self.ended = true;
                 let last = last.as_secs_f64();
                 self.push(LinkEvent::Down {
-                    reason: format!(
-                        "the capture {} ends here (after {last:.1} s): the replayed unit sends \
-                         nothing more",
-                        self.name
-                    ),
+                    reason: DownReason::ReplayEnded {
+                        name: self.name.clone(),
+                        secs: last,
+                    },
                 });
                 continue;
             };

@@ -284,6 +284,8 @@ pub async fn monitor<L: BmsLink>(
                 continue;
             }
             LinkEvent::Down { reason } => {
+                // Why, in the operator's words (what the stack said carried along as it is).
+                let reason = crate::bench::link::down_say(&reason).render(w.spec, w.lang);
                 eprintln!("{}", w.say("news_down", &[("reason", &reason)]));
                 view.status = w.say("link_down", &[("reason", &reason)]);
                 continue;

@@ -338,6 +338,14 @@ impl<'s, 'w> App<'s, 'w> {
     }
 
     fn link_msg(&mut self, msg: LinkMsg) {
+        // Why it went down, in the operator's words (the journal keeps the English).
+        let down = match &msg {
+            LinkEvent::Down { reason } => Some(
+                crate::bench::link::down_say(reason)
+                    .render(self.bench.session.engine.spec(), &self.lang),
+            ),
+            _ => None,
+        };
         let input = match crate::bench::bms_input(msg) {
             Ok(input) => input,
             Err(reason) => {
@@ -351,7 +359,7 @@ impl<'s, 'w> App<'s, 'w> {
                 self.link.peer = Some(peer.clone());
                 self.link.note = None;
             }
-            BmsInput::Down { reason } => self.link.note = Some(reason.clone()),
+            BmsInput::Down { .. } => self.link.note = down,
             _ => {}
         }
         let serial = match &input {

@@ -531,7 +531,11 @@ async fn a_dropped_link_is_reported_and_comes_back() {
     let LinkEvent::Down { reason } = &events[down] else {
         unreachable!()
     };
-    assert!(reason.contains("dropped"), "{reason}");
+    assert_eq!(
+        *reason,
+        jk_commission::bms::link::DownReason::Dropped,
+        "{reason}"
+    );
     let up_again = events[down..]
         .iter()
         .position(|e| matches!(e, LinkEvent::Up { .. }));

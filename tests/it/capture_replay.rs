@@ -127,7 +127,9 @@ fn real_frames_in_a_capture_replay_to_what_they_decode_to() {
             panic!("{file}: no end: {events:?}")
         };
         assert!(
-            reason.contains("the capture vectors.jkcap ends here"),
+            reason
+                .to_string()
+                .contains("the capture vectors.jkcap ends here"),
             "{reason}"
         );
     }

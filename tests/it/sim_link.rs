@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jk_commission::bms::decode::FrameStream;
 use jk_commission::bms::frame::{command, CMD_DEVICE_INFO, CMD_LOGBOOK};
-use jk_commission::bms::link::{BmsLink, LinkError, LinkEvent};
+use jk_commission::bms::link::{BmsLink, DownReason, LinkError, LinkEvent};
 use jk_commission::bms::model::{Alarm, AppAction, CellInfo, Chemistry, Frame, Layout, Settings};
 use jk_commission::bms::sim::responder::Responder;
 use jk_commission::bms::sim::{Fault, SimConfig, SimControl, SimLink, SimUnit};
@@ -265,7 +265,7 @@ async fn plug_out_takes_the_link_down_until_plugged_in_and_activated() {
     next_cells(&mut link).await;
     control.apply(&AppAction::BalancePlug(false)).unwrap();
     match next(&mut link).await {
-        LinkEvent::Down { reason } => assert!(reason.contains("balance plug"), "{reason}"),
+        LinkEvent::Down { reason } => assert_eq!(reason, DownReason::NotAnswering),
         other => panic!("expected Down, got {other:?}"),
     }
     assert!(next_within(&mut link, Duration::from_secs(30))
@@ -360,7 +360,8 @@ async fn a_silent_unit_is_reconnected_and_the_stream_resumes() {
     })
     .await;
     let down_after = Instant::now() - since;
-    assert!(reason.contains("50 s"), "{reason}");
+    assert_eq!(reason, DownReason::Silent { secs: 50 });
+    assert!(reason.to_string().contains("50 s"), "{reason}");
     assert!(down_after >= Duration::from_secs(50) && down_after <= Duration::from_secs(53));
     // The same link object comes back by itself once the unit talks again.
     let mut kinds = Vec::new();
@@ -384,7 +385,7 @@ async fn a_dropped_connection_goes_down_at_once_and_comes_back() {
         .inject(&Fault::DropLink { seconds: 90.0 })
         .unwrap();
     match next(&mut link).await {
-        LinkEvent::Down { reason } => assert!(reason.contains("radio range"), "{reason}"),
+        LinkEvent::Down { reason } => assert_eq!(reason, DownReason::OutOfRange),
         other => panic!("expected Down, got {other:?}"),
     }
     assert!(Instant::now() - since < Duration::from_secs(1));

@@ -96,6 +96,22 @@ fn an_override_past_a_staged_fault_is_recorded_as_missed_and_both_sign() {
     assert_eq!(t.faults[0].result, "missed");
     assert_eq!(t.faults[1].result, "caught");
     assert_eq!(t.faults[1].caught_at.as_deref(), Some("config.control"));
+    // The report names the miss as a miss, and where the fault was to be caught.
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let training = report
+        .split("<h2>Training</h2>")
+        .nth(1)
+        .expect("a training section");
+    assert!(
+        training.contains("some staged faults were missed"),
+        "{training}"
+    );
+    let missed = training
+        .split("<tr>")
+        .find(|r| r.contains("Balance switch off"))
+        .unwrap();
+    assert!(missed.contains(r#"class="bad">missed"#), "{missed}");
+    assert!(missed.contains("expected at config.control"), "{missed}");
     assert!(
         t.faults[1].detail.contains("error 4"),
         "{}",
@@ -243,6 +259,22 @@ fn a_headless_trainees_wiring_repair_is_journaled_and_in_the_training_record() {
     assert_eq!(
         t.rewired[0].repaired,
         ["cell 7's balance lead not connected"]
+    );
+    // The report's training section says what was staged, caught and re-wired.
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let training = report
+        .split("<h2>Training</h2>")
+        .nth(1)
+        .expect("a training section");
+    assert!(
+        training.contains("every staged fault was caught"),
+        "{training}"
+    );
+    assert!(
+        training.contains(
+            "wiring.ladder: the balance lead of cell 7 — cell 7&#x27;s balance lead not connected"
+        ),
+        "{training}"
     );
     // The log replays from its journal: verify accepts it.
     let out = crate::common::jk(&[

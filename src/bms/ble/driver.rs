@@ -17,7 +17,7 @@ use super::gatt::{Backend, Gatt, GattEvent};
 use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO};
-use crate::bms::link::{LinkError, LinkEvent};
+use crate::bms::link::{DownReason, LinkError, LinkEvent};
 use crate::bms::model::Frame;
 use crate::bms::session::{Session, SessionAction};
 
@@ -32,7 +32,7 @@ enum Ended {
     /// The handle is gone or no one listens: stop for good.
     Closed,
     /// The unit is gone (for now), with the reason for the operator.
-    Lost(String),
+    Lost(DownReason),
 }
 
 /// The first wait before trying to reconnect, doubled per failure up to `MAX_BACKOFF`.
@@ -128,7 +128,7 @@ impl Driver {
                         }
                     }
                     Some(GattEvent::Disconnected) | None => {
-                        return Ended::Lost("the unit dropped the Bluetooth connection".into());
+                        return Ended::Lost(DownReason::Dropped);
                     }
                 },
                 _ = tick.tick() => {
@@ -206,15 +206,13 @@ impl Driver {
                 SessionAction::Send(cmd) => {
                     self.tapped_command(&cmd);
                     if let Err(e) = gatt.write(&cmd).await {
-                        return Some(Ended::Lost(format!(
-                            "sending a request to the unit failed: {e}"
-                        )));
+                        return Some(Ended::Lost(DownReason::SendFailed(e.to_string())));
                     }
                 }
                 SessionAction::Reconnect => {
-                    return Some(Ended::Lost(
-                        "the unit stopped sending data; reconnecting".into(),
-                    ));
+                    return Some(Ended::Lost(DownReason::Silent {
+                        secs: crate::bms::session::RECONNECT_AFTER.as_secs(),
+                    }));
                 }
             }
         }
@@ -239,7 +237,7 @@ impl Driver {
                     if last_reason.as_deref() != Some(reason.as_str()) {
                         if !self
                             .emit(LinkEvent::Down {
-                                reason: reason.clone(),
+                                reason: DownReason::Link(e),
                             })
                             .await
                         {
@@ -268,8 +266,8 @@ async fn answering<T>(
             out = &mut work => return Some(out),
             request = control.recv() => match request {
                 Some(Control::Refresh(reply)) => {
-                    let _ = reply.send(Err(LinkError::Unavailable(format!(
-                        "the link to {address} is down; reconnecting"
+                    let _ = reply.send(Err(LinkError::Unavailable(Box::new(
+                        DownReason::Reconnecting(address.to_string()),
                     ))));
                 }
                 None => return None,

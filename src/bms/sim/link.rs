@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::bms::capture::Tap;
 use crate::bms::decode::FrameStream;
 use crate::bms::frame::{command, CMD_CELL_INFO, COMMAND_LEN};
-use crate::bms::link::{BmsLink, LinkError, LinkEvent};
+use crate::bms::link::{BmsLink, DownReason, LinkError, LinkEvent};
 use crate::bms::model::{AppAction, Frame, Layout};
 use crate::bms::session::{Session, SessionAction};
 use crate::bms::sim::responder::Responder;
@@ -29,9 +29,6 @@ pub const RETRY_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How often the session's watchdog is ticked (the session asks for about once a second).
 const TICK: Duration = Duration::from_secs(1);
-
-/// Why the link went down after the session's watchdog gave up.
-const SILENT_REASON: &str = "no data from the BMS for 50 s; reconnecting";
 
 struct Shared {
     unit: Mutex<SimUnit>,
@@ -155,7 +152,7 @@ impl BmsLink for SimLink {
     /// reports Down and the link comes back Up by itself.
     async fn connect(&mut self) -> Result<(), LinkError> {
         if let Some(reason) = self.control.read(SimUnit::unreachable_reason) {
-            return Err(LinkError::Unavailable(reason.to_string()));
+            return Err(LinkError::Unavailable(Box::new(reason)));
         }
         if self.running.as_ref().is_some_and(|r| !r.task.is_finished()) {
             return Ok(());
@@ -182,7 +179,7 @@ impl BmsLink for SimLink {
     async fn refresh(&mut self) -> Result<(), LinkError> {
         let running = self.running.as_ref().ok_or(LinkError::Closed)?;
         if let Some(reason) = self.control.read(SimUnit::unreachable_reason) {
-            return Err(LinkError::Unavailable(reason.to_string()));
+            return Err(LinkError::Unavailable(Box::new(reason)));
         }
         running
             .requests
@@ -293,7 +290,7 @@ async fn run(
             None => {}
             Some(c) => {
                 let down = match control.read(SimUnit::unreachable_reason) {
-                    Some(reason) => Some(reason.to_string()),
+                    Some(reason) => Some(reason),
                     None => step(
                         &control,
                         c,
@@ -307,7 +304,7 @@ async fn run(
                     conn = None;
                     // After the watchdog gave up, connect again at once; a unit that cannot
                     // be reached is tried again every few seconds.
-                    retry_at = if reason == SILENT_REASON {
+                    retry_at = if matches!(reason, DownReason::Silent { .. }) {
                         now
                     } else {
                         now + RETRY_INTERVAL
@@ -378,7 +375,7 @@ fn step(
     events: &Channel,
     now: Instant,
     elapsed: Duration,
-) -> Option<String> {
+) -> Option<DownReason> {
     let mut actions = Vec::new();
     if refresh {
         actions.push(SessionAction::Send(command(CMD_CELL_INFO, &[])));
@@ -418,11 +415,15 @@ fn exchange(
     events: &Channel,
     now: Instant,
     elapsed: Duration,
-) -> Option<String> {
+) -> Option<DownReason> {
     let mut queue: VecDeque<SessionAction> = actions.into();
     while let Some(action) = queue.pop_front() {
         match action {
-            SessionAction::Reconnect => return Some(SILENT_REASON.to_string()),
+            SessionAction::Reconnect => {
+                return Some(DownReason::Silent {
+                    secs: crate::bms::session::RECONNECT_AFTER.as_secs(),
+                })
+            }
             SessionAction::Send(cmd) => {
                 events.command(&cmd);
                 let notes = send(control, c, &cmd, now);

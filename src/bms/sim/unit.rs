@@ -319,11 +319,12 @@ impl SimUnit {
     }
 
     /// Why the unit cannot be reached over Bluetooth right now, if it cannot.
-    pub fn unreachable_reason(&self) -> Option<&'static str> {
+    pub fn unreachable_reason(&self) -> Option<crate::bms::link::DownReason> {
+        use crate::bms::link::DownReason;
         if !self.answers() {
-            Some(NOT_ANSWERING)
+            Some(DownReason::NotAnswering)
         } else if self.link_dropped() {
-            Some("the BMS is out of radio range (simulated link drop)")
+            Some(DownReason::OutOfRange)
         } else {
             None
         }

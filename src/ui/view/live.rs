@@ -90,10 +90,13 @@ pub fn lines(view: &AppView<'_>, w: usize) -> Vec<Line<'static>> {
     let t = view.theme;
     let live = &view.state.live;
     let Some(cells) = &live.cells else {
-        let why = match (&view.mode, &view.state.link_down_reason, &view.link.note) {
+        // The link's own note is in the operator's words; the journal's reason (a resumed
+        // session, before the link has said anything) is the English it keeps.
+        let why = match (&view.mode, &view.link.note, &view.state.link_down_reason) {
             (Mode::Manual, _, _) => say(view.spec, view.lang, "ui.live.manual"),
-            (_, Some(r), _) => say_with(view.spec, view.lang, "ui.live.no_data", &[("why", r)]),
-            (_, None, Some(n)) => say_with(view.spec, view.lang, "ui.live.no_data", &[("why", n)]),
+            (_, Some(n), _) | (_, None, Some(n)) => {
+                say_with(view.spec, view.lang, "ui.live.no_data", &[("why", n)])
+            }
             (_, None, None) => say(view.spec, view.lang, "ui.live.no_data_yet"),
         };
         return at_most_two(&why, w)

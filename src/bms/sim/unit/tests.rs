@@ -24,7 +24,15 @@ fn run_until(unit: &mut SimUnit, limit: u32, done: impl Fn(&SimUnit) -> bool) ->
 fn a_fresh_unit_is_silent_and_unconfigured() {
     let mut unit = SimUnit::new(SimConfig::fresh()).unwrap();
     assert!(!unit.answers());
-    assert_eq!(unit.unreachable_reason(), Some(NOT_ANSWERING));
+    assert_eq!(
+        unit.unreachable_reason(),
+        Some(crate::bms::link::DownReason::NotAnswering)
+    );
+    // The phone app's refusal says the same as the link.
+    assert_eq!(
+        crate::bms::link::DownReason::NotAnswering.to_string(),
+        NOT_ANSWERING
+    );
     assert_eq!(unit.layout(), Layout::S32);
     let s = unit.settings().clone();
     assert_eq!(s.cell_ovp, Volts(4.20), "factory Li-ion set");
