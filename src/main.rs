@@ -82,16 +82,8 @@ enum Command {
         #[command(flatten)]
         args: cmd::archive::Args,
         #[command(flatten)]
-        wizard: cmd::WizardFileArg,
+        wizard: cmd::WordedArgs,
     },
-}
-
-/// The session options of a subcommand that takes only `--wizard`.
-fn only_wizard(w: cmd::WizardFileArg) -> cmd::WizardArgs {
-    cmd::WizardArgs {
-        wizard: w.wizard,
-        ..cmd::WizardArgs::default()
-    }
 }
 
 /// The session options of a subcommand that takes only `--wizard` and `--lang`.
@@ -124,7 +116,7 @@ fn main() -> ExitCode {
         Some(Command::CheckWizard(a)) => cmd::check_wizard::run(a),
         Some(Command::Ladder { args, wizard }) => cmd::ladder::run(args, worded(wizard)),
         Some(Command::Procedure { args, wizard }) => cmd::procedure::run(args, worded(wizard)),
-        Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &only_wizard(wizard)),
+        Some(Command::Archive { args, wizard }) => cmd::archive::run(args, &worded(wizard)),
         Some(Command::Run { args, session }) => cmd::run::run(args, session),
         Some(Command::Keygen(a)) => cmd::keygen::run(a),
         Some(Command::Verify { args, wizard }) => cmd::verify::run(args, &worded(wizard)),

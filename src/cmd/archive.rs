@@ -9,8 +9,10 @@ use color_eyre::eyre::{bail, eyre, WrapErr};
 
 use super::WizardArgs;
 use crate::archive::{self, Archive, Archived, Filter, Inserted, Location, Refused};
-use crate::clean::Clean;
+use crate::clean::{clean_lines, Clean};
 use crate::log::allowed_signers;
+use crate::wizard::spec::{pick_language, WizardSpec};
+use crate::wizard::words::say_verbatim;
 
 /// The exit statuses, for `--help`.
 pub const EXIT_CODES: &str = "Exit status:
@@ -130,8 +132,22 @@ impl Filters {
     }
 }
 
+/// The words `archive` speaks: wizard.yaml's `cli.archive.*` in one language.
+#[derive(Clone, Copy)]
+struct Words<'a> {
+    spec: &'a WizardSpec,
+    lang: &'a str,
+}
+
+impl Words<'_> {
+    /// `cli.archive.<key>` with these values filled in as they are (each one cleaned).
+    fn say(&self, key: &str, values: &[(&str, &str)]) -> String {
+        say_verbatim(self.spec, self.lang, &format!("cli.archive.{key}"), values)
+    }
+}
+
 /// Where the archive is, from `--db` (or `$JK_ARCHIVE_DB`), the config entry or the default.
-fn location(db: Option<&str>) -> color_eyre::Result<Location> {
+fn location(db: Option<&str>, w: Words<'_>) -> color_eyre::Result<Location> {
     if let Some(db) = db.filter(|d| !d.trim().is_empty()) {
         return Ok(Location::parse(db));
     }
@@ -140,41 +156,53 @@ fn location(db: Option<&str>) -> color_eyre::Result<Location> {
             return Ok(Location::parse(&db));
         }
     }
-    Location::default_sqlite()
-        .ok_or_else(|| eyre!("no data directory on this machine for the archive: give --db"))
+    Location::default_sqlite().ok_or_else(|| eyre!(w.say("no_data_dir", &[])))
 }
 
-/// Run `archive`.
+/// Run `archive`; what it says is in the language `wizard` picks (`--lang`, else the
+/// environment's), the exported CSV as it is. `wizard` also gives `--wizard FILE`, the wizard
+/// the logs to add were made with.
 pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
-    let location = location(args.db.as_deref())?;
+    // The words come from the built-in wizard: `list` or `show` need no wizard file to speak.
+    let spec = crate::wizard::words::builtin();
+    let lang = pick_language(
+        wizard.lang.as_deref(),
+        super::env_language().as_deref(),
+        spec,
+    );
+    let w = Words { spec, lang: &lang };
+    let location = location(args.db.as_deref(), w)?;
     let mut archive = Archive::open(&location).map_err(|e| eyre!("{e}"))?;
     match args.command {
         Command::Add {
             folders,
             allowed_signers,
-        } => add(&mut archive, &folders, allowed_signers, wizard),
+        } => add(&mut archive, &folders, allowed_signers, wizard, w),
         Command::List(filters) => {
             let rows = archive.list(&filters.filter()).map_err(|e| eyre!("{e}"))?;
-            print_table(&rows, &archive.describe());
+            print_table(&rows, &archive.describe(), w);
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { text } => {
             let rows = archive.search(&text).map_err(|e| eyre!("{e}"))?;
-            print_table(&rows, &archive.describe());
+            print_table(&rows, &archive.describe(), w);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { id } => show(&mut archive, id),
+        Command::Show { id } => show(&mut archive, id, w),
         Command::Export { out, filters, .. } => {
             let rows = archive.list(&filters.filter()).map_err(|e| eyre!("{e}"))?;
             match out {
                 Some(path) => {
+                    let shown = path.display().to_string();
                     let file = std::fs::File::create(&path)
-                        .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+                        .wrap_err_with(|| w.say("cannot_write", &[("path", &shown)]))?;
                     archive::to_csv(&rows, file)?;
                     eprintln!(
-                        "{} session(s) written to {}",
-                        rows.len(),
-                        Clean(path.display())
+                        "{}",
+                        w.say(
+                            "written",
+                            &[("n", &rows.len().to_string()), ("path", &shown)]
+                        )
                     );
                 }
                 None => archive::to_csv(&rows, std::io::stdout().lock())?,
@@ -189,60 +217,79 @@ fn add(
     folders: &[PathBuf],
     allowed: Option<PathBuf>,
     wizard: &WizardArgs,
+    w: Words<'_>,
 ) -> color_eyre::Result<ExitCode> {
     let anchor = match allowed {
         Some(p) => p,
         None => match allowed_signers::default_path().filter(|p| p.exists()) {
             Some(p) => p,
-            None => bail!(
-                "no allowed signers to check the signatures against: give --allowed-signers \
-                 FILE, or add the operators' keys to the workshop's file{} (`keygen --trust`)",
-                allowed_signers::default_path()
-                    .map(|p| format!(" {}", Clean(p.display())))
-                    .unwrap_or_default()
-            ),
+            None => bail!(match allowed_signers::default_path() {
+                Some(p) => w.say("no_signers_at", &[("path", &p.display().to_string())]),
+                None => w.say("no_signers", &[]),
+            }),
         },
     };
-    let allowed = std::fs::read_to_string(&anchor)
-        .wrap_err_with(|| format!("cannot read the allowed signers {}", anchor.display()))?;
+    let allowed = std::fs::read_to_string(&anchor).wrap_err_with(|| {
+        w.say(
+            "cannot_read_signers",
+            &[("path", &anchor.display().to_string())],
+        )
+    })?;
     let (spec, _) = super::load_wizard(wizard)?;
     let mut refused = 0;
     for folder in folders {
         match archive.add(folder, &allowed, &spec) {
             Ok((inserted, row)) => {
                 let what = match inserted {
-                    Inserted::Added(id) => format!("archived #{id}"),
-                    Inserted::AlreadyThere(id) => {
-                        format!("already archived as #{id} (nothing changed)")
-                    }
+                    Inserted::Added(id) => w.say("added", &[("id", &id.to_string())]),
+                    Inserted::AlreadyThere(id) => w.say("already", &[("id", &id.to_string())]),
                 };
                 println!(
-                    "{}: {what}: pack {}, BMS serial {}, verdict {}, signed by {}{}",
-                    Clean(folder.display()),
-                    Clean(&row.pack_id),
-                    Clean(serial(&row)),
-                    Clean(&row.verdict),
-                    Clean(&row.signer),
-                    marks(&row)
+                    "{}",
+                    w.say(
+                        "add_line",
+                        &[
+                            ("folder", &folder.display().to_string()),
+                            ("marks", &marks(&row, w)),
+                            ("pack", &row.pack_id),
+                            ("serial", &serial(&row, w)),
+                            ("signer", &row.signer),
+                            ("verdict", &row.verdict),
+                            ("what", &what),
+                        ]
+                    )
                 );
                 let history = archive.history(&row.bms_serial).map_err(|e| eyre!("{e}"))?;
                 if history.len() > 1 {
                     println!(
-                        "  BMS serial {} has been commissioned {} times: `jk-commission archive \
-                         list --serial {}`",
-                        Clean(&row.bms_serial),
-                        history.len(),
-                        Clean(&row.bms_serial)
+                        "  {}",
+                        w.say(
+                            "history_hint",
+                            &[
+                                ("n", &history.len().to_string()),
+                                ("serial", &row.bms_serial)
+                            ]
+                        )
                     );
                 }
             }
             Err(Refused::Archive(e)) => return Err(eyre!("{e}")),
             Err(e) => {
                 refused += 1;
-                eprintln!(
-                    "jk-commission: {}",
-                    crate::clean::clean_lines(&e.to_string())
-                );
+                // The frame in the operator's words; why it does not verify as the checks say.
+                let said = match &e {
+                    // A value fills one line: a reason of several lines goes on below it.
+                    Refused::Unverified { folder, reason } => {
+                        let (first, more) = reason.split_once('\n').unwrap_or((reason, ""));
+                        let frame = w.say("unverified", &[("folder", folder), ("reason", first)]);
+                        match more {
+                            "" => frame,
+                            more => format!("{frame}\n{}", clean_lines(more)),
+                        }
+                    }
+                    other => clean_lines(&other.to_string()).into_owned(),
+                };
+                eprintln!("jk-commission: {said}");
             }
         }
     }
@@ -253,91 +300,146 @@ fn add(
     })
 }
 
-fn serial(row: &Archived) -> &str {
+fn serial(row: &Archived, w: Words<'_>) -> String {
     if row.bms_serial.is_empty() {
-        "(none read)"
+        w.say("no_serial", &[])
     } else {
-        &row.bms_serial
+        row.bms_serial.clone()
     }
 }
 
-/// The session's kind, when it is not a live unit: loud, so it is never taken for one.
-fn marks(row: &Archived) -> String {
-    match row.kind() {
-        "live" => String::new(),
-        "training" => format!(
-            " [TRAINING: scenario {}]",
-            Clean(row.training.as_deref().unwrap_or(""))
+/// The session's kind in words (the KIND column).
+fn kind(row: &Archived, w: Words<'_>) -> String {
+    w.say(&format!("kind.{}", row.kind()), &[])
+}
+
+/// The session's kind, when it is not a live unit: loud, so it is never taken for one (with
+/// the space before it).
+fn marks(row: &Archived, w: Words<'_>) -> String {
+    let mark = match row.kind() {
+        "live" => return String::new(),
+        "training" => w.say(
+            "mark_training",
+            &[("scenario", row.training.as_deref().unwrap_or(""))],
         ),
-        other => format!(" [{}]", other.to_uppercase()),
-    }
+        other => w.say(&format!("mark_{other}"), &[]),
+    };
+    format!(" {mark}")
 }
 
-fn print_table(rows: &[Archived], store: &str) {
+/// `text` padded with spaces to `width` characters (a longer text is left whole).
+fn pad(text: &str, width: usize) -> String {
+    format!("{text:<width$}")
+}
+
+fn print_table(rows: &[Archived], store: &str, w: Words<'_>) {
     if rows.is_empty() {
-        println!("no sessions match in the archive {}", Clean(store));
+        println!("{}", w.say("none_match", &[("store", store)]));
         return;
     }
+    // Each column as wide as its data needs in English, or as its heading in this language.
+    let columns = [
+        ("id", 5),
+        ("signed_off", 10),
+        ("pack", 16),
+        ("serial", 18),
+        ("operator", 16),
+        ("verdict", 19),
+    ];
+    let heads: Vec<(String, usize)> = columns
+        .iter()
+        .map(|(key, min)| {
+            let head = w.say(&format!("col.{key}"), &[]);
+            let width = head.chars().count().max(*min);
+            (head, width)
+        })
+        .collect();
+    let width = |i: usize| heads[i].1;
     println!(
-        "{:>5}  {:<10}  {:<16}  {:<18}  {:<16}  {:<19}  KIND",
-        "ID", "SIGNED OFF", "PACK", "BMS SERIAL", "OPERATOR", "VERDICT"
+        "{:>w0$}  {}  {}  {}  {}  {}  {}",
+        heads[0].0,
+        pad(&heads[1].0, width(1)),
+        pad(&heads[2].0, width(2)),
+        pad(&heads[3].0, width(3)),
+        pad(&heads[4].0, width(4)),
+        pad(&heads[5].0, width(5)),
+        w.say("col.kind", &[]),
+        w0 = width(0),
     );
     for r in rows {
         println!(
-            "{:>5}  {:<10}  {:<16}  {:<18}  {:<16}  {:<19}  {}",
+            "{:>w0$}  {}  {}  {}  {}  {}  {}",
             r.id,
-            Clean(r.signed_off_at.get(..10).unwrap_or(&r.signed_off_at)),
-            Clean(&r.pack_id),
-            Clean(serial(r)),
-            Clean(&r.operator),
-            Clean(&r.verdict),
-            r.kind()
+            pad(
+                &Clean(r.signed_off_at.get(..10).unwrap_or(&r.signed_off_at)).to_string(),
+                width(1)
+            ),
+            pad(&Clean(&r.pack_id).to_string(), width(2)),
+            pad(&Clean(serial(r, w)).to_string(), width(3)),
+            pad(&Clean(&r.operator).to_string(), width(4)),
+            pad(&Clean(&r.verdict).to_string(), width(5)),
+            kind(r, w),
+            w0 = width(0),
         );
     }
-    println!("{} session(s)", rows.len());
+    println!("{}", w.say("count", &[("n", &rows.len().to_string())]));
 }
 
-fn show(archive: &mut Archive, id: i64) -> color_eyre::Result<ExitCode> {
+fn show(archive: &mut Archive, id: i64, w: Words<'_>) -> color_eyre::Result<ExitCode> {
     let Some(r) = archive.show(id).map_err(|e| eyre!("{e}"))? else {
         eprintln!(
-            "jk-commission: no session #{id} in the archive {}",
-            Clean(archive.describe())
+            "jk-commission: {}",
+            w.say(
+                "no_session",
+                &[("id", &id.to_string()), ("store", &archive.describe())]
+            )
         );
         return Ok(ExitCode::from(1));
     };
-    println!("Session #{}{}", r.id, marks(&r));
+    let line = |key: &str, values: &[(&str, &str)]| {
+        println!("  {}", w.say(&format!("show.{key}"), values));
+    };
     println!(
-        "  pack:        {} ({} {}S)",
-        Clean(&r.pack_id),
-        Clean(&r.chemistry),
-        r.series_cells
+        "{}",
+        w.say(
+            "session",
+            &[("id", &r.id.to_string()), ("marks", &marks(&r, w))]
+        )
     );
-    println!(
-        "  BMS:         {} serial {}",
-        Clean(&r.bms_model),
-        Clean(serial(&r))
+    line(
+        "pack",
+        &[
+            ("cells", &r.series_cells.to_string()),
+            ("chemistry", &r.chemistry),
+            ("pack", &r.pack_id),
+        ],
     );
-    println!("  operator:    {}", Clean(&r.operator));
-    println!(
-        "  signed off:  {} by {} (key of {})",
-        Clean(&r.signed_off_at),
-        Clean(&r.signed_off_by),
-        Clean(&r.signer)
+    line(
+        "bms",
+        &[("model", &r.bms_model), ("serial", &serial(&r, w))],
     );
-    println!("  started:     {}", Clean(&r.started_at));
-    println!("  verdict:     {}", Clean(&r.verdict));
+    line("operator", &[("name", &r.operator)]);
+    line(
+        "signed_off",
+        &[
+            ("at", &r.signed_off_at),
+            ("by", &r.signed_off_by),
+            ("signer", &r.signer),
+        ],
+    );
+    line("started", &[("at", &r.started_at)]);
+    line("verdict", &[("verdict", &r.verdict)]);
     if r.simulated {
-        println!("  SIMULATED BMS: the readings come from the built-in simulator");
+        line("simulated", &[]);
     }
     if r.replayed {
-        println!("  REPLAYED: the BMS was a recorded capture, not a live unit");
+        line("replayed", &[]);
     }
-    println!(
-        "  archived:    {} (log sha256 {})",
-        Clean(&r.archived_at),
-        Clean(&r.log_sha256)
+    line(
+        "archived",
+        &[("at", &r.archived_at), ("sha256", &r.log_sha256)],
     );
-    println!("  folder:      {}", Clean(&r.folder));
+    line("folder", &[("folder", &r.folder)]);
     let folder = PathBuf::from(&r.folder);
     let mut files = vec![
         crate::log::session::LOG,
@@ -348,27 +450,42 @@ fn show(archive: &mut Archive, id: i64) -> color_eyre::Result<ExitCode> {
     if r.capture_sha256.is_some() {
         files.push(crate::bms::capture::CAPTURE_FILE);
     }
+    let missing = w.say("show.missing", &[]);
     for f in files {
         let path = folder.join(f);
-        let state = if path.exists() { "" } else { "  (MISSING)" };
+        let state = if path.exists() {
+            String::new()
+        } else {
+            format!("  {missing}")
+        };
         println!("    {}{state}", Clean(path.display()));
     }
     let history = archive.history(&r.bms_serial).map_err(|e| eyre!("{e}"))?;
     if history.len() > 1 {
-        println!(
-            "  history of BMS serial {} ({} commissionings):",
-            Clean(&r.bms_serial),
-            history.len()
+        line(
+            "history",
+            &[("n", &history.len().to_string()), ("serial", &r.bms_serial)],
         );
+        let this_one = w.say("show.this_one", &[]);
         for h in &history {
-            let this = if h.id == r.id { "  <- this one" } else { "" };
+            let this = if h.id == r.id {
+                format!("  {this_one}")
+            } else {
+                String::new()
+            };
             println!(
-                "    #{:<4} {}  pack {}  {}  {}{this}",
-                h.id,
-                Clean(&h.signed_off_at),
-                Clean(&h.pack_id),
-                Clean(&h.verdict),
-                h.kind()
+                "    {}",
+                w.say(
+                    "show.history_row",
+                    &[
+                        ("at", &h.signed_off_at),
+                        ("id", &format!("{:<4}", h.id)),
+                        ("kind", &kind(h, w)),
+                        ("pack", &h.pack_id),
+                        ("this", &this),
+                        ("verdict", &h.verdict),
+                    ]
+                )
             );
         }
     }

@@ -4,6 +4,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::wizard::spec::{WizardSpec, BUILTIN_ORIGIN, BUILTIN_YAML};
+use crate::wizard::words::say_verbatim;
+
+/// `cli.check.<key>` in `lang`, from the built-in wizard (the file being checked may not even
+/// load), its values filled in as they are.
+fn say(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    say_verbatim(
+        crate::wizard::words::builtin(),
+        lang,
+        &format!("cli.check.{key}"),
+        values,
+    )
+}
 
 /// Arguments of `check-wizard`.
 #[derive(Debug, clap::Args)]
@@ -11,11 +23,16 @@ pub struct Args {
     /// The wizard file to check; without it, the one built into this program.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// The language of the summary lines (the mistakes keep the loader's words).
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
 /// Run `check-wizard`: exit 0 when the file is sound, 1 when it has mistakes (one per line on
-/// stdout, each as file:line:column: path: message), 2 when it cannot be read.
+/// stdout, each as file:line:column: path: message), 2 when it cannot be read. The summary
+/// lines are in the chosen language; each mistake is as the loader words it, at its place.
 pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+    let lang = args.lang.pick();
     let (text, origin) = match &args.file {
         None => (BUILTIN_YAML.to_string(), BUILTIN_ORIGIN.to_string()),
         Some(path) => match crate::yaml::read_file(path) {
@@ -25,24 +42,30 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
                 eprintln!("jk-commission: {errors}");
                 return Ok(ExitCode::from(2));
             }
-            Err(errors) => return Ok(report(&path.display().to_string(), &errors)),
+            Err(errors) => return Ok(report(&lang, &path.display().to_string(), &errors)),
         },
     };
     let counts = WizardSpec::text_counts(&text, &origin).unwrap_or_default();
     match WizardSpec::from_str(&text, &origin) {
         Ok(spec) => {
             println!(
-                "ok: {} steps, languages {}",
-                spec.steps.len(),
-                crate::clean::clean(&spec.languages.join(", "))
+                "{}",
+                say(
+                    &lang,
+                    "ok",
+                    &[
+                        ("languages", &spec.languages.join(", ")),
+                        ("steps", &spec.steps.len().to_string()),
+                    ]
+                )
             );
             println!("sha256 {}", spec.wizard_hash());
-            print_counts(&counts);
+            print_counts(&lang, &counts);
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
-            let code = report(&origin, &errors);
-            print_counts(&counts);
+            let code = report(&lang, &origin, &errors);
+            print_counts(&lang, &counts);
             Ok(code)
         }
     }
@@ -50,24 +73,33 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
 
 /// One line per listed language on stderr (stdout holds the mistakes, one a line): the texts
 /// it has, and the ones it lacks.
-fn print_counts(counts: &std::collections::BTreeMap<String, (usize, usize)>) {
-    for (lang, (given, missing)) in counts {
+fn print_counts(lang: &str, counts: &std::collections::BTreeMap<String, (usize, usize)>) {
+    for (of, (given, missing)) in counts {
         eprintln!(
-            "texts {}: {given} given, {missing} missing",
-            crate::clean::clean(lang)
+            "{}",
+            say(
+                lang,
+                "texts",
+                &[
+                    ("given", &given.to_string()),
+                    ("lang", of),
+                    ("missing", &missing.to_string()),
+                ]
+            )
         );
     }
 }
 
 /// Print every mistake, one a line, and a count; exit code 1.
-fn report(origin: &str, errors: &crate::yaml::Errors) -> ExitCode {
+fn report(lang: &str, origin: &str, errors: &crate::yaml::Errors) -> ExitCode {
     for e in &errors.0 {
         println!("{e}");
     }
     let n = errors.0.len();
+    let key = if n == 1 { "one_mistake" } else { "mistakes" };
     eprintln!(
-        "{origin}: {n} mistake{} found",
-        if n == 1 { "" } else { "s" }
+        "{}",
+        say(lang, key, &[("n", &n.to_string()), ("origin", origin)])
     );
     ExitCode::from(1)
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use color_eyre::eyre::{eyre, WrapErr};
 
 use crate::log::{allowed_signers, sign};
+use crate::wizard::words::say_verbatim;
 
 /// Arguments of `keygen`.
 #[derive(Debug, clap::Args)]
@@ -26,78 +27,92 @@ pub struct Args {
     /// Do not add the key to the workshop's allowed signers, and do not ask.
     #[arg(long)]
     pub no_trust: bool,
+    /// The language of what keygen says.
+    #[command(flatten)]
+    pub lang: super::LangArg,
 }
 
-/// Run `keygen`.
+/// Run `keygen`; what it says is in the chosen language (`cli.keygen.*`), the allowed-signers
+/// line and the fingerprint as they are.
 pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
+    let spec = crate::wizard::words::builtin();
+    let lang = args.lang.pick();
+    let say = |key: &str, values: &[(&str, &str)]| {
+        say_verbatim(spec, &lang, &format!("cli.keygen.{key}"), values)
+    };
+    let shown = |p: &std::path::Path| p.display().to_string();
     let path = match args.file {
         Some(p) => p,
-        None => sign::default_key_path().ok_or_else(|| {
-            eyre!("this system has no data folder for the key; choose a place with --file PATH")
-        })?,
+        None => sign::default_key_path().ok_or_else(|| eyre!(say("no_data_dir", &[])))?,
     };
     let comment = args.comment.unwrap_or_else(default_comment);
-    let info = sign::generate_key(&path, &comment).wrap_err("no key was created")?;
+    let info = sign::generate_key(&path, &comment).wrap_err_with(|| say("not_created", &[]))?;
 
     let (principal, placeholder) = match principal_from(&comment) {
         Some(p) => (p, false),
         None => ("operator".to_string(), true),
     };
-    println!("Created an ed25519 operator key for signing commissioning logs.");
+    println!("{}", say("created", &[]));
     println!(
-        "  private key: {}  (keep it secret)",
-        info.private_path.display()
+        "  {}",
+        say("private", &[("path", &shown(&info.private_path))])
     );
-    println!("  public key:  {}", info.public_path.display());
-    println!("  fingerprint: {}", info.fingerprint);
+    println!(
+        "  {}",
+        say("public", &[("path", &shown(&info.public_path))])
+    );
+    println!(
+        "  {}",
+        say("fingerprint", &[("fingerprint", &info.fingerprint)])
+    );
     println!();
-    println!("Whoever checks your logs adds this line to their allowed_signers file:");
+    println!("{}", say("whoever", &[]));
     println!("  {}", info.allowed_signers_line(&principal));
     if placeholder {
-        println!("  (replace \"operator\" by your name or e-mail address, without spaces)");
+        println!(
+            "  {}",
+            say("replace_operator", &[("principal", &principal)])
+        );
     }
-    println!("and then runs: jk-commission verify log.yaml --allowed-signers allowed_signers");
+    println!("{}", say("then_runs", &[]));
 
     let Some(workshop) = allowed_signers::default_path() else {
         return Ok(ExitCode::SUCCESS);
     };
+    let file = shown(&workshop);
     let add = if args.trust {
         true
     } else if args.no_trust || !std::io::stdin().is_terminal() {
         false
     } else {
-        print!(
-            "Add it to this workshop's allowed signers ({}), so `verify` here trusts it? [y/N] ",
-            workshop.display()
-        );
+        print!("{} ", say("ask", &[("path", &file)]));
         std::io::stdout().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
-        matches!(answer.trim(), "y" | "Y" | "yes")
+        is_yes(&answer, &say("yes_words", &[]))
     };
     if add {
         let line = info.allowed_signers_line(&principal);
-        let changed = allowed_signers::add(&workshop, &line).wrap_err_with(|| {
-            format!("the key was made but not added to {}", workshop.display())
-        })?;
-        if changed {
-            println!(
-                "Added to the workshop's allowed signers: {}",
-                workshop.display()
-            );
-        } else {
-            println!(
-                "Already in the workshop's allowed signers: {}",
-                workshop.display()
-            );
-        }
+        let changed = allowed_signers::add(&workshop, &line)
+            .wrap_err_with(|| say("not_added_to", &[("path", &file)]))?;
+        let key = if changed { "added" } else { "already" };
+        println!("{}", say(key, &[("path", &file)]));
     } else {
-        println!(
-            "Not added to the workshop's allowed signers ({}); `keygen --trust` adds a new key.",
-            workshop.display()
-        );
+        println!("{}", say("not_added", &[("path", &file)]));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `answer` says yes: `y` or `yes` in any language, or one of the language's own
+/// words (`yes_words`, comma-separated), case aside. Anything else, an empty line too, is no.
+fn is_yes(answer: &str, yes_words: &str) -> bool {
+    let answer = answer.trim().to_lowercase();
+    !answer.is_empty()
+        && ["y", "yes"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(yes_words.split(',').map(|w| w.trim().to_lowercase()))
+            .any(|w| w == answer)
 }
 
 /// `user@host`, as ssh-keygen would put it.
@@ -127,4 +142,28 @@ fn principal_from(comment: &str) -> Option<String> {
             .chars()
             .any(|c| c.is_whitespace() || c == ',' || c == '"' || c == '#');
     ok.then(|| comment.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_is_y_yes_or_the_languages_own_word_and_nothing_else() {
+        for (answer, words, want) in [
+            ("y\n", "", true),
+            ("YES", "", true),
+            ("t\n", "t, tak", true),
+            ("Tak", "t, tak", true),
+            ("ja", "j, ja", true),
+            ("", "t, tak", false),
+            ("n", "t, tak", false),
+            ("nie", "t, tak", false),
+            ("yess", "", false),
+            // An empty word in the list is not an empty answer's yes.
+            ("", "t, ", false),
+        ] {
+            assert_eq!(is_yes(answer, words), want, "{answer:?} with {words:?}");
+        }
+    }
 }

@@ -59,24 +59,37 @@ pub struct ReplayArg {
     pub replay: Option<PathBuf>,
 }
 
-/// `--wizard FILE` alone (`archive`: its output is not worded per language).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct WizardFileArg {
-    /// Use this wizard file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
-    pub wizard: Option<PathBuf>,
-}
-
-/// `--wizard FILE` and `--lang` (`ladder`, `procedure`, `verify`: output in the chosen
-/// language).
+/// `--wizard FILE` and `--lang` (`ladder`, `procedure`, `verify`, `scan`, `archive`: output in
+/// the chosen language). Global, so `archive list --lang pl` takes them after its own
+/// subcommand too (the others have none, where it changes nothing).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WordedArgs {
     /// Use this wizard file instead of the built-in one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub wizard: Option<PathBuf>,
+    /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
+    #[arg(long, value_name = "LANG", global = true)]
+    pub lang: Option<String>,
+}
+
+/// `--lang` alone (`monitor`, `keygen`, `check-wizard`): their words come from the built-in
+/// wizard, whatever file they read.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LangArg {
     /// Language of the output (en, pl, …); defaults from LC_ALL, LC_MESSAGES or LANG.
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
+}
+
+impl LangArg {
+    /// The language chosen: `--lang`, else the environment's, else English.
+    pub fn pick(&self) -> String {
+        crate::wizard::spec::pick_language(
+            self.lang.as_deref(),
+            env_language().as_deref(),
+            crate::wizard::words::builtin(),
+        )
+    }
 }
 
 /// The wizard to walk (`--wizard FILE` or the built-in one) and the language to show.

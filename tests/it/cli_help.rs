@@ -28,16 +28,16 @@ fn every_subcommand_lists_only_the_session_options_it_uses() {
         (&["run"], &all),
         // A trainer shows a recorded unit's fault to a class with --replay.
         (&["train"], &all),
-        (&["monitor"], &["--sim", "--replay"]),
+        (&["monitor"], &["--sim", "--replay", "--lang"]),
         // Their output is worded in the chosen language.
         (&["ladder"], &["--wizard", "--lang"]),
         (&["procedure"], &["--wizard", "--lang"]),
         (&["verify"], &["--wizard", "--lang"]),
         (&["scan"], &["--wizard", "--lang"]),
-        (&["archive"], &["--wizard"]),
-        (&["keygen"], &[]),
+        (&["archive"], &["--wizard", "--lang"]),
+        (&["keygen"], &["--lang"]),
         (&["decode"], &[]),
-        (&["check-wizard"], &[]),
+        (&["check-wizard"], &["--lang"]),
     ];
     for (sub, want) in cases {
         assert_eq!(session_options(sub), *want, "jk-commission {sub:?} --help");

@@ -20,6 +20,7 @@ mod glossary_terms;
 mod journal_crash;
 mod ladder_cli;
 mod lang_cli;
+mod lang_more_cli;
 mod loader_fuzz;
 mod monitor_cli;
 mod procedure_cli;

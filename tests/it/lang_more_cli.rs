@@ -1,0 +1,464 @@
+//! `monitor`, `keygen`, `archive` and `check-wizard` in the operator's language (issue 15):
+//! in each of the seven languages no line is left as the English one (codes, paths, hashes,
+//! fingerprints and the allowed-signers line aside), every placeholder is filled, and a
+//! number is written with the language's decimal separator.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use jk_commission::wizard::words::{builtin, say_verbatim};
+
+use crate::common::{cmd, example, text, tmp, trusted_key};
+
+/// The manual's languages.
+const LANGS: [&str; 7] = ["en", "pl", "de", "cs", "sk", "da", "hu"];
+
+/// The lines of `words` that are lines of `english` too (blank lines and the lines `exempt`
+/// accepts aside): what was left in English.
+fn english_lines<'a>(words: &'a str, english: &str, exempt: impl Fn(&str) -> bool) -> Vec<&'a str> {
+    let en: BTreeSet<&str> = english
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    words
+        .lines()
+        .filter(|l| en.contains(l.trim()) && !exempt(l.trim()))
+        .collect()
+}
+
+/// Output in `lang` beside the English output: nothing left in English, nothing unfilled.
+fn worded(what: &str, lang: &str, words: &str, english: &str, exempt: impl Fn(&str) -> bool) {
+    assert!(!words.trim().is_empty(), "{what} in {lang} says nothing");
+    assert!(
+        !words.contains('{'),
+        "{what} in {lang}: a placeholder left:\n{words}"
+    );
+    if lang != "en" {
+        let left = english_lines(words, english, exempt);
+        assert!(
+            left.is_empty(),
+            "{what} in {lang} left in English: {left:?}\n{words}"
+        );
+    }
+}
+
+/// `cli.<key>` in `lang`, its values as given: what the program should have said.
+fn words(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    say_verbatim(builtin(), lang, key, values)
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().expect("the binary runs")
+}
+
+// --- monitor ---
+
+/// The table and the link news of six frames from the simulator, in `lang`.
+fn monitor(lang: &str) -> (String, String) {
+    let home = tmp();
+    let mut c = cmd();
+    c.env("HOME", home.path())
+        .args(["monitor", "--sim", "--frames", "6", "--lang", lang]);
+    let out = run(&mut c);
+    assert!(out.status.success(), "{lang}: {}", text(&out.stderr));
+    (text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn monitor_shows_its_table_in_every_language_with_its_decimals() {
+    let (en, en_news) = monitor("en");
+    assert!(
+        en.contains("cell OVP 3.600 V") && en.contains("Alarms    none"),
+        "{en}"
+    );
+    assert!(en_news.contains("link up: simulator"), "{en_news}");
+    for lang in LANGS {
+        let (table, news) = monitor(lang);
+        worded("monitor's table", lang, &table, &en, |_| false);
+        worded("monitor's link news", lang, &news, &en_news, |_| false);
+        // Cell OVP 3.600 V, the pack's current, the capacity: the language's separator.
+        let (ovp, capacity) = if lang == "en" {
+            ("3.600 V", "280.0 Ah")
+        } else {
+            ("3,600 V", "280,0 Ah")
+        };
+        assert!(
+            table.contains(ovp) && table.contains(capacity),
+            "{lang}:\n{table}"
+        );
+        if lang != "en" {
+            assert!(
+                !table.contains("3.600 V"),
+                "{lang}: a decimal point:\n{table}"
+            );
+        }
+        // Every row of a frame, each with its label: the table is whole in every language.
+        let last = table
+            .split("\n\n")
+            .filter(|f| !f.trim().is_empty())
+            .last()
+            .unwrap();
+        for row in [
+            "device", "settings", "cells", "pack", "temps", "mosfets", "alarms",
+        ] {
+            let label = words(lang, &format!("cli.monitor.row.{row}"), &[]);
+            assert!(
+                last.lines().any(|l| l.starts_with(&label)),
+                "{lang}: no {row} row ({label}) in\n{last}"
+            );
+        }
+    }
+}
+
+/// `monitor` with `args` in `lang`, to its end.
+fn monitor_with(lang: &str, args: &[&str]) -> Output {
+    let home = tmp();
+    let mut c = cmd();
+    c.env("HOME", home.path())
+        .arg("monitor")
+        .args(args)
+        .args(["--lang", lang]);
+    run(&mut c)
+}
+
+#[test]
+fn monitor_refuses_in_every_language() {
+    let both = ["--sim", "--address", "AA"];
+    let english_no_unit = text(&monitor_with("en", &[]).stderr);
+    let english_both = text(&monitor_with("en", &both).stderr);
+    assert!(english_no_unit.contains("--address") && english_no_unit.contains("--sim"));
+    assert!(english_both.contains("not both"), "{english_both}");
+    for lang in LANGS {
+        let no_unit = monitor_with(lang, &[]);
+        assert_eq!(no_unit.status.code(), Some(2), "{lang}");
+        let said = text(&no_unit.stderr);
+        let want = words(lang, "cli.monitor.which_unit", &[]);
+        assert!(said.contains(&want), "{lang}: {said}");
+        worded(
+            "monitor without a unit",
+            lang,
+            &said,
+            &english_no_unit,
+            |_| false,
+        );
+        let said = text(&monitor_with(lang, &both).stderr);
+        let want = words(lang, "cli.monitor.sim_or_address", &[]);
+        assert!(said.contains(&want), "{lang}: {said}");
+        worded("monitor with two units", lang, &said, &english_both, |_| {
+            false
+        });
+    }
+}
+
+// --- keygen ---
+
+/// `keygen` in `lang` into a new folder, trusted or not: its stdout and stderr.
+fn keygen(lang: &str, trust: bool) -> (String, Output) {
+    let home = tmp();
+    let mut c = cmd();
+    c.env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .args(["keygen", "--lang", lang, "--comment", "Anna B", "--file"])
+        .arg(home.path().join("key"))
+        .arg(if trust { "--trust" } else { "--no-trust" });
+    let out = run(&mut c);
+    assert!(out.status.success(), "{lang}: {}", text(&out.stderr));
+    // Made twice into the same file: refused, in the language's words.
+    let mut again = cmd();
+    again
+        .env("HOME", home.path())
+        .args(["keygen", "--lang", lang, "--no-trust", "--file"])
+        .arg(home.path().join("key"));
+    let again = run(&mut again);
+    (text(&out.stdout), again)
+}
+
+#[test]
+fn keygen_speaks_every_language_and_keeps_the_signers_line() {
+    let (en_trusted, en_again) = keygen("en", true);
+    let (en_untrusted, _) = keygen("en", false);
+    let english = format!("{en_trusted}{en_untrusted}");
+    assert!(
+        english.contains("Added to the workshop's allowed signers"),
+        "{english}"
+    );
+    assert!(
+        english.contains("Not added to the workshop's allowed signers"),
+        "{english}"
+    );
+    assert!(text(&en_again.stderr).contains("no key was created"));
+    for lang in LANGS {
+        let (trusted, again) = keygen(lang, true);
+        let (untrusted, _) = keygen(lang, false);
+        let said = format!("{trusted}{untrusted}");
+        // The allowed-signers line is data for another machine: the same in every language.
+        let signers = |l: &str| l.contains("namespaces=\"jk-commission-log\"");
+        worded("keygen", lang, &said, &english, signers);
+        assert!(
+            said.lines().any(signers),
+            "{lang}: no allowed-signers line:\n{said}"
+        );
+        assert!(said.contains("SHA256:"), "{lang}: no fingerprint:\n{said}");
+        for key in [
+            "cli.keygen.created",
+            "cli.keygen.whoever",
+            "cli.keygen.then_runs",
+        ] {
+            assert!(
+                said.contains(&words(lang, key, &[])),
+                "{lang}: {key} in\n{said}"
+            );
+        }
+        // The comment has a space: the principal is a placeholder the operator replaces.
+        let replace = words(
+            lang,
+            "cli.keygen.replace_operator",
+            &[("principal", "operator")],
+        );
+        assert!(said.contains(&replace), "{lang}: {replace} in\n{said}");
+        assert_eq!(again.status.code(), Some(2), "{lang}");
+        let refused = text(&again.stderr);
+        assert!(
+            refused.contains(&words(lang, "cli.keygen.not_created", &[])),
+            "{lang}: {refused}"
+        );
+    }
+}
+
+// --- archive ---
+
+/// Two signed simulator sessions of the same unit and the signers that trust their key, made
+/// once for the tests here.
+struct Sessions {
+    _dir: tempfile::TempDir,
+    allowed: PathBuf,
+    first: PathBuf,
+    second: PathBuf,
+    /// The first with its log changed after signing.
+    tampered: PathBuf,
+}
+
+fn sessions() -> &'static Sessions {
+    static S: OnceLock<Sessions> = OnceLock::new();
+    S.get_or_init(|| {
+        let dir = tmp();
+        let root = dir.path().to_path_buf();
+        let (key, allowed) = trusted_key(&root, "operator", "anna@bench");
+        let clean = example("clean-lifepo4-16s.yaml");
+        let other = root.join("other.yaml");
+        let answers = std::fs::read_to_string(&clean)
+            .unwrap()
+            .replace("PACK-2026-0042", "PACK-2026-0043");
+        std::fs::write(&other, answers).unwrap();
+        let (first, second) = (root.join("first"), root.join("second"));
+        for (answers, out) in [(&clean, &first), (&other, &second)] {
+            let mut c = cmd();
+            c.env("HOME", &root)
+                .env("XDG_DATA_HOME", root.join("data"))
+                .env("XDG_CONFIG_HOME", root.join("config"))
+                .args(["run", "--sim", "--answers"])
+                .arg(answers)
+                .arg("--out")
+                .arg(out)
+                .arg("--key")
+                .arg(&key);
+            let o = run(&mut c);
+            assert!(o.status.success(), "run: {}", text(&o.stderr));
+        }
+        let tampered = root.join("tampered");
+        std::fs::create_dir_all(&tampered).unwrap();
+        for e in std::fs::read_dir(&first).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), tampered.join(e.file_name())).unwrap();
+        }
+        let log = std::fs::read_to_string(tampered.join("log.yaml")).unwrap();
+        let log = log.replace("PACK-2026-0042", "PACK-2026-0099");
+        std::fs::write(tampered.join("log.yaml"), log).unwrap();
+        Sessions {
+            _dir: dir,
+            allowed,
+            first,
+            second,
+            tampered,
+        }
+    })
+}
+
+/// Everything `archive` says in `lang` over a new archive: add both sessions (the first
+/// twice), list, search, show, a search that finds nothing, a session that is not there, an
+/// export to a file, and an add with no signers to trust.
+fn archive_session(lang: &str) -> String {
+    let s = sessions();
+    let home = tmp();
+    let db = home.path().join("archive.sqlite3");
+    let mut said = String::new();
+    let mut archive = |args: &[&str], extra: &[&Path], status: i32| {
+        let mut c = cmd();
+        c.env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env_remove("JK_ARCHIVE_DB")
+            .arg("archive")
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .args(extra)
+            .args(["--lang", lang]);
+        let out = run(&mut c);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{lang} {args:?}: {}",
+            text(&out.stderr)
+        );
+        said.push_str(&text(&out.stdout));
+        said.push_str(&text(&out.stderr));
+    };
+    archive(&["search", "PACK"], &[], 0);
+    let allowed = s.allowed.as_path();
+    archive(
+        &["add", "--allowed-signers"],
+        &[allowed, &s.first, &s.second, &s.first],
+        0,
+    );
+    archive(&["list"], &[], 0);
+    archive(&["search", "0043"], &[], 0);
+    archive(&["show", "1"], &[], 0);
+    archive(&["show", "99"], &[], 1);
+    let csv = home.path().join("out.csv");
+    archive(&["export", "--csv", "--out"], &[&csv], 0);
+    archive(&["add"], &[&s.first], 2);
+    archive(&["add", "--allowed-signers"], &[allowed, &s.tampered], 1);
+    // The export is data: the same columns and values in every language.
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.starts_with("id,"), "{lang}: {exported}");
+    said
+}
+
+#[test]
+fn archive_speaks_every_language_and_exports_data_as_it_is() {
+    let english = archive_session("en");
+    for line in [
+        "no sessions match in the archive",
+        "archived #1: pack PACK-2026-0042",
+        "already archived as #1 (nothing changed)",
+        "has been commissioned 2 times",
+        "Session #1 [SIMULATED]",
+        "history of BMS serial",
+        "no session #99",
+        "2 session(s) written to",
+        "no allowed signers to check the signatures against",
+        "tampered: refused, it does not verify: ",
+    ] {
+        assert!(english.contains(line), "{line:?} not in\n{english}");
+    }
+    let s = sessions();
+    // Paths of the session's files stand alone on their lines; the same in every language.
+    let path = |l: &str| l.starts_with('/') || l.starts_with(&*s.first.display().to_string());
+    let tampered = s.tampered.display().to_string();
+    for lang in LANGS {
+        let said = archive_session(lang);
+        worded("archive", lang, &said, &english, path);
+        for (key, values) in [
+            ("cli.archive.col.serial", &[][..]),
+            ("cli.archive.already", &[("id", "1")][..]),
+            ("cli.archive.mark_simulated", &[][..]),
+            ("cli.archive.show.this_one", &[][..]),
+            (
+                "cli.archive.unverified",
+                &[("folder", &*tampered), ("reason", "")][..],
+            ),
+        ] {
+            let want = words(lang, key, values);
+            assert!(said.contains(&want), "{lang}: {want:?} not in\n{said}");
+        }
+    }
+}
+
+// --- check-wizard ---
+
+fn check_wizard(lang: &str, file: Option<&str>) -> Output {
+    let mut c = cmd();
+    c.args(["check-wizard", "--lang", lang]).args(file);
+    run(&mut c)
+}
+
+/// `texts xx: N given, M missing` of English, as (xx, N, M).
+fn counts(english: &str) -> Vec<(String, String, String)> {
+    english
+        .lines()
+        .map(|l| {
+            let l = l.strip_prefix("texts ").expect(l);
+            let (lang, rest) = l.split_once(": ").expect(l);
+            let (given, rest) = rest.split_once(" given, ").expect(l);
+            let missing = rest.strip_suffix(" missing").expect(l);
+            (lang.into(), given.into(), missing.into())
+        })
+        .collect()
+}
+
+#[test]
+fn check_wizard_summarises_in_every_language() {
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wizard/semantic.yaml");
+    let broken = broken.to_str().unwrap();
+    let en_ok = check_wizard("en", None);
+    let en_bad = check_wizard("en", Some(broken));
+    assert!(text(&en_ok.stdout).starts_with("ok: 24 steps, languages en, pl, de, cs, sk, da, hu\n"));
+    let en_counts = counts(&text(&en_ok.stderr));
+    assert_eq!(en_counts.len(), 7, "{}", text(&en_ok.stderr));
+    let mistakes = text(&en_bad.stdout).lines().count();
+    assert!(mistakes > 1, "{}", text(&en_bad.stdout));
+    assert!(
+        text(&en_bad.stderr).contains(&format!("{broken}: {mistakes} mistakes found")),
+        "{}",
+        text(&en_bad.stderr)
+    );
+    // Only the hash line is the same in every language.
+    let hash = |l: &str| l.starts_with("sha256 ");
+    for lang in LANGS {
+        let ok = check_wizard(lang, None);
+        assert_eq!(ok.status.code(), Some(0), "{lang}");
+        let (out, err) = (text(&ok.stdout), text(&ok.stderr));
+        worded("check-wizard's ok", lang, &out, &text(&en_ok.stdout), hash);
+        worded(
+            "check-wizard's counts",
+            lang,
+            &err,
+            &text(&en_ok.stderr),
+            |_| false,
+        );
+        // The same counts as in English, each on its line in this language's words.
+        let want: Vec<String> = en_counts
+            .iter()
+            .map(|(of, given, missing)| {
+                let values = [
+                    ("given", &**given),
+                    ("lang", &**of),
+                    ("missing", &**missing),
+                ];
+                words(lang, "cli.check.texts", &values)
+            })
+            .collect();
+        assert_eq!(err.lines().collect::<Vec<_>>(), want, "{lang}");
+
+        let bad = check_wizard(lang, Some(broken));
+        assert_eq!(bad.status.code(), Some(1), "{lang}");
+        // The mistakes keep the loader's words at their place: the same lines in every language.
+        assert_eq!(text(&bad.stdout), text(&en_bad.stdout), "{lang}");
+        let err = text(&bad.stderr);
+        worded(
+            "check-wizard's summary",
+            lang,
+            &err,
+            &text(&en_bad.stderr),
+            |_| false,
+        );
+        let n = mistakes.to_string();
+        let summary = words(lang, "cli.check.mistakes", &[("n", &n), ("origin", broken)]);
+        assert!(err.contains(&summary), "{lang}: {summary:?} in\n{err}");
+    }
+}
