@@ -1197,6 +1197,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("ui.summary.by_operator", &["gate", "step"]),
     ("ui.summary.skipped", &["title"]),
     ("ui.summary.amended", &["changed", "step"]),
+    ("ui.summary.rewired", &["step", "what"]),
     ("ui.summary.alarms", &["alarms"]),
     ("ui.summary.no", &[]),
     ("ui.summary.unit", &["firmware", "link", "model", "serial"]),

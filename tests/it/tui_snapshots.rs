@@ -801,6 +801,12 @@ fn every_warning(spec: &WizardSpec) -> (State, jk_commission::log::record::Commi
         rechecked: vec![],
     });
     log.cells.as_mut().unwrap().alarms = vec!["cell overvoltage".into()];
+    // A lead put right on the bench is the operator's doing: shown to be checked too.
+    state.rewired.push((
+        NOW,
+        "wiring.ladder".into(),
+        jk_commission::wizard::engine::Rewire::Lead { cell: 8 },
+    ));
     (state, log)
 }
 
@@ -891,6 +897,20 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
                 &[("step", "setup.pack"), ("changed", "pack_id: P! → P1")],
             ),
             say("ui.summary.alarms", &[("alarms", "cell overvoltage")]),
+            say(
+                "ui.summary.rewired",
+                &[
+                    ("step", "wiring.ladder"),
+                    (
+                        "what",
+                        &jk_commission::ui::keys::rewire_words(
+                            &spec,
+                            &lang,
+                            &jk_commission::wizard::engine::Rewire::Lead { cell: 8 },
+                        ),
+                    ),
+                ],
+            ),
         ] {
             assert!(
                 shows(&words, &want),
@@ -904,7 +924,9 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
         );
         assert!(!shows(&words, &none), "{lang}: warnings, not 'none'");
     }
-    // A clean log says there is none.
+    // A clean log, with nothing re-wired, says there is none.
+    let mut state = state.clone();
+    state.rewired.clear();
     let ui = UiState::new(&state);
     let v = view(&spec, &state, &ui, Mode::Sim);
     let clean = v.summary.clone().unwrap();
@@ -1541,4 +1563,35 @@ fn the_meter_and_the_go_to_list_show_all_their_words_at_80x24_in_every_language(
             }
         }
     }
+}
+
+/// The README's picture of the screen is the program's own drawing of that step at 80×24.
+#[test]
+fn the_readme_screenshot_is_what_the_program_draws() {
+    let spec = spec();
+    let mut state = at_step(&spec, "config.status", 16);
+    connect(&mut state, 16);
+    let ui = UiState::new(&state);
+    let v = view(&spec, &state, &ui, Mode::Sim);
+    let drawn: Vec<String> = plain_rows(&render(&v, 80, 24))
+        .iter()
+        .map(|r| r.trim_end().to_string())
+        .collect();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```\n JK BMS commissioning")
+        .expect("the README shows the screen")
+        + 4;
+    let shown: Vec<String> = readme[start..]
+        .lines()
+        .take_while(|l| *l != "```")
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        drawn,
+        "README.md's screenshot is out of date; the program draws:\n{}",
+        drawn.join("\n")
+    );
 }

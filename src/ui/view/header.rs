@@ -208,19 +208,89 @@ fn footer_lines(view: &AppView<'_>, max: usize) -> Vec<Line<'static>> {
             format!("{k} {}", say(view.spec, view.lang, "ui.footer.more")),
         );
     }
-    // The language key just before help, where it fits (the help lists it always).
+    // The language key just before help, where it fits without a line of its own (the help
+    // lists it always; it is not what acts on this step).
+    let without = pack_keys(keys.clone(), max, FOOTER_KEY_LINES);
     let language = format!("F2 {}", say(view.spec, view.lang, "ui.footer.language"));
-    let at = keys.len().saturating_sub(1);
-    keys.insert(at, language);
-    // What fits, in order of need; help (where every key is) always.
+    keys.insert(keys.len().saturating_sub(1), language);
+    let with = pack_keys(keys, max, FOOTER_KEY_LINES);
+    let chosen = if with.len() == without.len() && with.concat().len() > without.concat().len() {
+        with
+    } else {
+        without
+    };
+    chosen
+        .into_iter()
+        .map(|l| Line::from(Span::styled(clip(&l, max), t.dim())))
+        .collect()
+}
+
+/// How many lines the keys may take: a second line rather than a key that acts unnamed.
+const FOOTER_KEY_LINES: usize = 2;
+
+/// The keys laid into at most `lines` lines of `max` columns, in order of need; the last key
+/// (help, where every key is) always, at the end. Keys that would need a further line are left
+/// out from the least needed.
+fn pack_keys(mut keys: Vec<String>, max: usize, lines: usize) -> Vec<String> {
     let help = keys.pop().unwrap_or_default();
-    let mut line = String::new();
-    for k in keys {
-        if width(&line) + width(&k) + width(&help) + 2 <= max {
-            line.push_str(&k);
-            line.push_str("  ");
+    loop {
+        let mut out = vec![String::new()];
+        for k in keys.iter().chain(std::iter::once(&help)) {
+            let line = out.last_mut().expect("one line at least");
+            if !line.is_empty() && width(line) + 2 + width(k) > max {
+                out.push(k.clone());
+            } else {
+                if !line.is_empty() {
+                    line.push_str("  ");
+                }
+                line.push_str(k);
+            }
         }
+        if out.len() <= lines || keys.is_empty() {
+            return out;
+        }
+        keys.pop();
     }
-    line.push_str(&help);
-    vec![Line::from(Span::styled(clip(&line, max), t.dim()))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_keys;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keys_that_fit_stay_on_one_line_with_help_last() {
+        let out = pack_keys(keys(&["Enter ok", "Esc back", "? help"]), 80, 2);
+        assert_eq!(out, ["Enter ok  Esc back  ? help"]);
+    }
+
+    #[test]
+    fn keys_that_do_not_fit_go_on_a_second_line_rather_than_away() {
+        // 8 + 2 + 8 = 18 columns: the third key starts the second line.
+        let out = pack_keys(
+            keys(&["Enter ok", "Esc back", "^R rewire", "? help"]),
+            18,
+            2,
+        );
+        assert_eq!(out, ["Enter ok  Esc back", "^R rewire  ? help"]);
+        // One column more and the third fits the first line.
+        let out = pack_keys(
+            keys(&["Enter ok", "Esc back", "^R rewire", "? help"]),
+            29,
+            2,
+        );
+        assert_eq!(out, ["Enter ok  Esc back  ^R rewire", "? help"]);
+    }
+
+    #[test]
+    fn beyond_the_lines_allowed_the_least_needed_keys_go_and_help_stays() {
+        let out = pack_keys(keys(&["aaaa", "bbbb", "cccc", "dddd", "? help"]), 10, 2);
+        // "cccc  ? help" is 12 columns: cccc and dddd go, help keeps its place.
+        assert_eq!(out, ["aaaa  bbbb", "? help"]);
+        let out = pack_keys(keys(&["aaaa", "bbbb", "cccc", "dddd", "? h"]), 10, 2);
+        assert_eq!(out, ["aaaa  bbbb", "cccc  ? h"]);
+    }
 }

@@ -372,6 +372,20 @@ pub fn ladder_view(
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let area = frame.area();
+    let foot_h = header::footer_height(view, area.width);
+    draw_with_footer(frame, view, foot_h);
+    // Which keys the footer offers hangs on this very drawing (does the step scroll, is the
+    // gate cut): when they need other rows than were kept, the screen is drawn again with them.
+    let need = header::footer_height(view, area.width);
+    if need != foot_h {
+        frame.render_widget(ratatui::widgets::Clear, area);
+        draw_with_footer(frame, view, need);
+    }
+}
+
+/// Draw the whole screen with `foot_h` rows kept for the footer.
+fn draw_with_footer(frame: &mut Frame<'_>, view: &AppView<'_>, foot_h: u16) {
+    let area = frame.area();
     let side = area.width >= SIDE_BY_SIDE_FROM;
     // Beside each other the step and the live panel need their width: the list gives some.
     let list_w = match area.width {
@@ -384,7 +398,6 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     let live_h = live_lines.len() as u16 + 1;
     // The gate gets what the body can spare: the live panel and six rows of the step stay.
     let live_need = if side { 0 } else { live_h };
-    let foot_h = header::footer_height(view, area.width);
     let room = area
         .height
         .saturating_sub(1 + foot_h + live_need + 8 + 1)
@@ -393,13 +406,16 @@ pub fn draw(frame: &mut Frame<'_>, view: &AppView<'_>) {
     // The gate's lines, built once per drawing (its rule takes no column).
     let gate_lines = gate::lines(view, area.width as usize);
     let gate_h = gate::height(&gate_lines, room);
-    let [head, body, gate_area, foot] = Layout::vertical([
+    // The footer is carved off first: the keys that act now are never squeezed out by a body
+    // that wants more rows than there are.
+    let [upper, foot] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(foot_h)]).areas(area);
+    let [head, body, gate_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(gate_h),
-        Constraint::Length(foot_h),
     ])
-    .areas(area);
+    .areas(upper);
     header::render(frame, head, view);
     let [list, main] =
         Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(body);

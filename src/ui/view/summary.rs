@@ -166,12 +166,26 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
     }
     head(&mut out, "summary_warnings");
     let rest: Vec<&Warning> = warnings.iter().filter(|x| !banner(x)).collect();
-    if rest.is_empty() {
+    if rest.is_empty() && view.state.rewired.is_empty() {
         para(&mut out, label(spec, lang, "summary_none"), t.ok());
     }
-    for warning in rest {
+    for warning in &rest {
         let (text, style) = words(view, log, warning);
         para(&mut out, &text, style);
+    }
+    // What was re-wired on the bench, where: the operator's own doing, so it is shown to be
+    // checked like an amendment (what it put right stays the trainer's to read in the report).
+    for (_, step, what) in &view.state.rewired {
+        let text = say_with(
+            spec,
+            lang,
+            "ui.summary.rewired",
+            &[
+                ("step", step),
+                ("what", &crate::ui::keys::rewire_words(spec, lang, what)),
+            ],
+        );
+        para(&mut out, &text, Style::new());
     }
     out.push(Line::raw(""));
     out
