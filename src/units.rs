@@ -8,6 +8,42 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// A unit a quantity is typed or shown in: the wizard's fields name it, reasons carry it.
+///
+/// Written lower-case in journals and logs (`v`, `c`); the wizard file may write the symbol
+/// as typed (`V`, `Ah`, `°C`, `C`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Volts.
+    #[serde(alias = "V")]
+    V,
+    /// Amperes.
+    #[serde(alias = "A")]
+    A,
+    /// Ampere-hours.
+    #[serde(alias = "Ah")]
+    Ah,
+    /// Degrees Celsius.
+    #[serde(rename = "c", alias = "C", alias = "°C")]
+    Celsius,
+    /// Seconds.
+    S,
+}
+
+impl Unit {
+    /// The symbol after the number (the same in every language).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::V => "V",
+            Unit::A => "A",
+            Unit::Ah => "Ah",
+            Unit::Celsius => "°C",
+            Unit::S => "s",
+        }
+    }
+}
+
 /// Why a typed quantity was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {

@@ -117,7 +117,7 @@ impl<'a> Words<'a> {
     }
 
     fn celsius(&self, c: crate::units::Celsius) -> String {
-        self.q(c.value(), Unit::C, 1)
+        self.q(c.value(), Unit::Celsius, 1)
     }
 
     fn on_off(&self, on: bool) -> String {

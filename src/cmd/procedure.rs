@@ -205,7 +205,7 @@ fn limit(
 ) -> Option<String> {
     let l = &spec.limits;
     let v2 = |v: f64| Arg::volts(v, 2);
-    let c = |v: f64| Arg::quantity(v, Unit::C, 0);
+    let c = |v: f64| Arg::quantity(v, Unit::Celsius, 0);
     let range = |r: &crate::wizard::spec::VoltRange| Arg::volt_range(r.min.0, r.max.0, 2);
     let (key, args): (&str, Vec<(&str, Arg)>) = match check {
         Check::Ladder => (
@@ -265,7 +265,7 @@ fn limit(
                     Arg::Range {
                         min: l.cold_utp[0],
                         max: l.cold_utp[1],
-                        unit: Unit::C,
+                        unit: Unit::Celsius,
                         decimals: 0,
                     },
                 ),

@@ -598,31 +598,7 @@ pub struct ChoiceSpec {
     pub text: Text,
 }
 
-/// Units a number field can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Unit {
-    /// Volts.
-    V,
-    /// Amperes.
-    A,
-    /// Ampere-hours.
-    Ah,
-    /// Degrees Celsius.
-    #[serde(rename = "°C", alias = "C")]
-    Celsius,
-}
-
-impl Unit {
-    /// The symbol typed after a number.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Unit::V => "V",
-            Unit::A => "A",
-            Unit::Ah => "Ah",
-            Unit::Celsius => "°C",
-        }
-    }
-}
+pub use crate::units::Unit;
 
 /// Form field ids with a fixed meaning: the facts about the pack every check needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

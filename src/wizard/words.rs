@@ -14,34 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::bms::model::Chemistry;
 use crate::wizard::spec::{tr, Text, WizardSpec};
 
-/// A unit a quantity is shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    /// Volts.
-    V,
-    /// Amperes.
-    A,
-    /// Ampere-hours.
-    Ah,
-    /// Degrees Celsius.
-    C,
-    /// Seconds.
-    S,
-}
-
-impl Unit {
-    /// The symbol after the number (the same in every language).
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Unit::V => "V",
-            Unit::A => "A",
-            Unit::Ah => "Ah",
-            Unit::C => "°C",
-            Unit::S => "s",
-        }
-    }
-}
+pub use crate::units::Unit;
 
 /// One typed argument of a sentence. Written as `{kind, value}` so every YAML and JSON reader
 /// (and the log's untagged reasons) can read it without enum tags.

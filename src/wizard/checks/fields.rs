@@ -225,15 +225,6 @@ fn symbol(unit: Unit) -> Arg {
     Arg::verbatim(unit.symbol())
 }
 
-fn word_unit(unit: Unit) -> words::Unit {
-    match unit {
-        Unit::V => words::Unit::V,
-        Unit::A => words::Unit::A,
-        Unit::Ah => words::Unit::Ah,
-        Unit::Celsius => words::Unit::C,
-    }
-}
-
 /// Digits after the separator a person would write for `v`: none of the trailing zeros, at
 /// most three.
 fn decimals(v: f64) -> u8 {
@@ -244,7 +235,7 @@ fn decimals(v: f64) -> u8 {
 /// A value with its unit (a whole number without one), written the language's way.
 fn amount(v: f64, unit: Option<Unit>) -> Arg {
     match unit {
-        Some(u) => Arg::quantity(v, word_unit(u), decimals(v)),
+        Some(u) => Arg::quantity(v, u, decimals(v)),
         None => Arg::int(v.round() as i64),
     }
 }
@@ -261,7 +252,7 @@ fn range(min: f64, max: f64, unit: Option<Unit>) -> Arg {
         Some(u) => Arg::Range {
             min,
             max,
-            unit: word_unit(u),
+            unit: u,
             decimals: decimals(min).max(decimals(max)),
         },
         None => Arg::say(Say::new(

@@ -449,11 +449,11 @@ fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &Say) -> Opti
                         Arg::Range {
                             min: lo,
                             max: hi,
-                            unit: Unit::C,
+                            unit: Unit::Celsius,
                             decimals: 0,
                         },
                     ),
-                    ("reads", Arg::quantity(t.0, Unit::C, 1)),
+                    ("reads", Arg::quantity(t.0, Unit::Celsius, 1)),
                 ],
             ),
         )),
@@ -497,8 +497,8 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
             Say::new(
                 "charge_utpr",
                 [
-                    ("set", Arg::quantity(utpr.0, Unit::C, 1)),
-                    ("wanted", Arg::quantity(limits.cold_utpr, Unit::C, 0)),
+                    ("set", Arg::quantity(utpr.0, Unit::Celsius, 1)),
+                    ("wanted", Arg::quantity(limits.cold_utpr, Unit::Celsius, 0)),
                 ],
             ),
         ));
@@ -511,13 +511,13 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
             Say::new(
                 "charge_utp",
                 [
-                    ("set", Arg::quantity(utp.0, Unit::C, 1)),
+                    ("set", Arg::quantity(utp.0, Unit::Celsius, 1)),
                     (
                         "wanted",
                         Arg::Range {
                             min: lo,
                             max: hi,
-                            unit: Unit::C,
+                            unit: Unit::Celsius,
                             decimals: 0,
                         },
                     ),
