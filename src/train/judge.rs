@@ -450,7 +450,7 @@ mod tests {
         assert_eq!(f.key.as_deref(), Some("train.overridden"));
         assert_eq!(f.args["by"], Arg::verbatim("Ann"));
         assert!(
-            f.detail.contains("pominął") && f.detail.contains("Ann"),
+            f.detail.contains("obszedł") && f.detail.contains("Ann"),
             "{}",
             f.detail
         );

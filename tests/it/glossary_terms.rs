@@ -225,3 +225,140 @@ fn the_search_finds_a_wrong_term_and_ignores_placeholders() {
     let wrong = "typ baterii";
     assert!(wrong.contains(WRONG[1].1[0]));
 }
+
+/// Two operator actions, two word families per language: leaving out an optional step
+/// (skip, `s`) and passing a failed non-safety gate on someone's responsibility (override,
+/// `o`). Each row: the language, the stems of its override family, the stems of its skip
+/// family (lower case; any one stem names the family). Polish had "pomiń" for both, so the
+/// footer could read "s: pomiń · o: pomiń" and the report's "Pominięcia" meant either.
+const SKIP_AND_OVERRIDE: &[(&str, &[&str], &[&str])] = &[
+    ("en", &["overrid", "overrode"], &["skip"]),
+    ("pl", &["obej", "obsz"], &["pomiń", "pomin", "pomij"]),
+    ("de", &["übersteu"], &["übersp"]),
+    ("cs", &["překlen"], &["přeskoč"]),
+    ("sk", &["premost", "premosť"], &["preskoč"]),
+    ("da", &["tilsides"], &["spring", "sprung"]),
+    (
+        "hu",
+        &["felülbír", "bírálható felül"],
+        &["kihagy", "hagyható ki"],
+    ),
+];
+
+/// Every text that names the override: the footer and help, the gate's mark, the dialog,
+/// the step list, the sign-off summary, the report, verify, training and the engine's refusals.
+const OVERRIDE_KEYS: &[&str] = &[
+    "ui.footer.override",
+    "ui.help.k.override",
+    "ui.gate.overridable",
+    "ui.gate.may_go_override",
+    "ui.help.gates",
+    "ui.mark.overridden",
+    "ui.override.title",
+    "ui.override.none",
+    "ui.override.note",
+    "ui.live.manual",
+    "ui.summary.override",
+    "cli.verdict.pass_with_overrides",
+    "cli.report.verdict_overrides",
+    "cli.report.overrides",
+    "cli.report.overrides_intro",
+    "cli.report.outcome_overridden",
+    "cli.report.result_overridden",
+    "cli.procedure.safety",
+    "cli.verify.journal_not_checked",
+    "log.override_unrecorded",
+    "log.pass_but_overrides",
+    "log.overrides_none",
+    "engine.override_incomplete",
+    "engine.safety_gate",
+    "engine.gate_passes",
+    "train.overridden",
+    "messages.override",
+    "messages.override_refused_safety",
+    "messages.gate_overridden",
+    "messages.summary_warnings",
+];
+
+/// Every text that names skipping a step.
+const SKIP_KEYS: &[&str] = &[
+    "ui.footer.skip",
+    "ui.help.k.skip",
+    "ui.mark.skipped",
+    "ui.summary.skipped",
+    "ui.notice.not_optional",
+    "cli.report.outcome_skipped",
+    "engine.not_optional",
+    "messages.skip",
+];
+
+/// The template of `key` in `lang` as wizard.yaml has it (`messages.x` is the `messages:`
+/// section's `x`), lower case, placeholders taken out.
+fn words_of(spec: &jk_commission::wizard::spec::WizardSpec, lang: &str, key: &str) -> String {
+    use jk_commission::wizard::spec::tr;
+    let text = match key.strip_prefix("messages.") {
+        Some(k) => spec.messages.get(k),
+        None => jk_commission::wizard::words::section(spec, key).get(key),
+    }
+    .unwrap_or_else(|| panic!("wizard.yaml has no {key}"));
+    without_placeholders(tr(text, lang)).to_lowercase()
+}
+
+#[test]
+fn skip_and_override_have_their_own_word_family_in_every_language() {
+    let spec = jk_commission::wizard::spec::WizardSpec::builtin();
+    assert_eq!(SKIP_AND_OVERRIDE.len(), LANGS.len());
+    let mut found = Vec::new();
+    for (lang, override_stems, skip_stems) in SKIP_AND_OVERRIDE {
+        let has = |text: &str, stems: &[&str]| stems.iter().any(|s| text.contains(s));
+        // The footer shows both keys side by side: never the same word.
+        for (skip, over) in [
+            ("ui.footer.skip", "ui.footer.override"),
+            ("ui.help.k.skip", "ui.help.k.override"),
+            ("messages.skip", "messages.override"),
+        ] {
+            let (s, o) = (words_of(&spec, lang, skip), words_of(&spec, lang, over));
+            if s == o {
+                found.push(format!("{lang}: {skip} and {over} both say {s:?}"));
+            }
+        }
+        for key in OVERRIDE_KEYS {
+            let text = words_of(&spec, lang, key);
+            if !has(&text, override_stems) {
+                found.push(format!(
+                    "{lang}: {key} lacks the override word {override_stems:?}: {text:?}"
+                ));
+            }
+            if has(&text, skip_stems) {
+                found.push(format!(
+                    "{lang}: {key} uses the skip word {skip_stems:?}: {text:?}"
+                ));
+            }
+        }
+        for key in SKIP_KEYS {
+            let text = words_of(&spec, lang, key);
+            if !has(&text, skip_stems) {
+                found.push(format!(
+                    "{lang}: {key} lacks the skip word {skip_stems:?}: {text:?}"
+                ));
+            }
+            if has(&text, override_stems) {
+                found.push(format!(
+                    "{lang}: {key} uses the override word {override_stems:?}: {text:?}"
+                ));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// The test above would have caught the Polish as it was: one word, "pomiń", for both keys.
+#[test]
+fn the_family_check_refuses_one_word_for_both_actions() {
+    let (_, override_stems, skip_stems) = SKIP_AND_OVERRIDE[1];
+    let old_footer_override = "pomiń warunek";
+    assert!(skip_stems.iter().any(|s| old_footer_override.contains(s)));
+    assert!(!override_stems
+        .iter()
+        .any(|s| old_footer_override.contains(s)));
+}
