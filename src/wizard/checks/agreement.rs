@@ -90,4 +90,18 @@ mod tests {
         let d = ladder_against_cells(&l, &unit, Volts(0.05));
         assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![3]);
     }
+
+    #[test]
+    fn a_cell_the_unit_does_not_send_is_not_compared_even_when_the_meter_read_it() {
+        // Cell 2 measured 3.30 V while the unit's slot for it says 0.00 V: the unit marks
+        // cell 2 as not connected, so its slot is no reading and nothing is pointed out.
+        let mut unit = cells(&[3.30, 0.0, 3.30]);
+        unit.enabled_mask = 0b101;
+        let l = ladder(&[3.30, 6.60, 9.90]);
+        assert!(ladder_against_cells(&l, &unit, Volts(0.05)).is_empty());
+        // Connected, the same slot disagrees, by its number.
+        unit.enabled_mask = 0b111;
+        let d = ladder_against_cells(&l, &unit, Volts(0.05));
+        assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![2]);
+    }
 }
