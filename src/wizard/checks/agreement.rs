@@ -104,4 +104,20 @@ mod tests {
         let d = ladder_against_cells(&l, &unit, Volts(0.05));
         assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![2]);
     }
+
+    #[test]
+    fn beyond_the_32_cells_a_unit_can_mark_nothing_is_compared() {
+        // 32 cells of 3.30 V and a 33rd reading 10 V off: the mask has no bit for cell 33, so
+        // it is left to the ladder's own check (and the comparison does not overflow).
+        let mut unit = cells(&[3.30; 32]);
+        unit.cell_voltages.push(Volts(3.30));
+        let mut r: Vec<f64> = (1..=32).map(|k| 3.30 * k as f64).collect();
+        r.push(r[31] + 13.30);
+        let d = ladder_against_cells(&ladder(&r), &unit, Volts(0.05));
+        assert!(d.is_empty(), "{d:?}");
+        // The 32nd, the last the unit can mark, is compared.
+        r[31] += 0.5;
+        let d = ladder_against_cells(&ladder(&r[..32]), &unit, Volts(0.05));
+        assert_eq!(d.iter().map(|x| x.cell).collect::<Vec<_>>(), vec![32]);
+    }
 }
