@@ -69,6 +69,11 @@ const WRONG: &[(&str, &[&str], &str)] = &[
     ("pl", &["multimetr"], "„miernik uniwersalny”"),
     (
         "pl",
+        &["przełącznik"],
+        "„włącznik” (the manual's word for the app's switches, and for the BMS's own)",
+    ),
+    (
+        "pl",
         &[
             "czujnik temperatur",
             "czujnika temperatur",
