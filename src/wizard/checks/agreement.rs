@@ -5,6 +5,7 @@
 
 use crate::bms::model::CellInfo;
 use crate::units::Volts;
+use crate::wizard::checks::edge::within;
 use crate::wizard::checks::LadderInput;
 
 /// A cell on which the meter and the unit disagree.
@@ -37,8 +38,8 @@ pub fn ladder_against_cells(
         let (Some(meter), true, Some(unit)) = (meter, connected, cells.cell_voltages.get(k)) else {
             continue;
         };
-        // Written so that a reading that is not a number is pointed out, never taken as agreeing.
-        let agrees = (meter.0 - unit.0).abs() <= tolerance.0 + 1e-9;
+        // A reading that is not a number is pointed out, never taken as agreeing.
+        let agrees = within((meter.0 - unit.0).abs(), tolerance.0);
         if !agrees {
             out.push(Disagreement {
                 cell: k as u32 + 1,

@@ -6,6 +6,7 @@ use crate::units::Volts;
 use crate::wizard::spec::{Limits, ModelSpec, WizardSpec};
 use crate::wizard::words::{Arg, Say};
 
+use super::edge::{reaches, within};
 use super::{Reason, Verdict};
 
 /// A bench entry that contradicts itself.
@@ -52,7 +53,7 @@ pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &
     let rating = model.max_input_voltage;
     let unit = || Arg::Text(model.name.clone());
     let mut reasons = Vec::new();
-    if needed.0 > rating.0 + 1e-9 {
+    if !within(needed.0, rating.0) {
         // No charger can be both strong enough and safe for the unit: say so rather than
         // send the operator looking for one.
         reasons.push(Reason::new(
@@ -70,7 +71,7 @@ pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &
         ));
         return Verdict::fail(reasons);
     }
-    if charger.0 + 1e-9 < needed.0 {
+    if !reaches(charger.0, needed.0) {
         reasons.push(Reason::new(
             "charger_voltage",
             Say::new(
@@ -84,7 +85,7 @@ pub fn charger_voltage(charger: Volts, pack: Volts, model: &ModelSpec, limits: &
             ),
         ));
     }
-    if charger.0 > rating.0 + 1e-9 {
+    if !within(charger.0, rating.0) {
         reasons.push(Reason::new(
             "charger_above_rating",
             Say::new(
@@ -129,7 +130,7 @@ impl DarkOutputHint<'_> {
             [("app_label", Arg::verbatim(self.chemistry.app_label()))],
         ));
         if let Some(uvp) = self.unit_uvp {
-            return (uvp.0 >= per_cell).then(|| {
+            return reaches(uvp.0, per_cell).then(|| {
                 let say = Say::new(
                     "uvp_above_cells",
                     [
@@ -150,7 +151,7 @@ impl DarkOutputHint<'_> {
             .filter(|(c, _)| **c != self.chemistry)
             .map(|(_, s)| s.uvp_window.min.0)
             .fold(f64::INFINITY, f64::min);
-        (others.is_finite() && per_cell < others).then(|| {
+        (others.is_finite() && !reaches(per_cell, others)).then(|| {
             let say = Say::new(
                 "uvp_may_be_above_cells",
                 [
@@ -173,7 +174,7 @@ pub fn output_voltage(
     hint: Option<DarkOutputHint<'_>>,
 ) -> Verdict {
     let diff = (output.0 - pack.0).abs();
-    if diff <= limits.output_tolerance.0 + 1e-9 {
+    if within(diff, limits.output_tolerance.0) {
         return Verdict::pass();
     }
     let (code, cause) = if output.0.abs() < 1.0 {
@@ -203,7 +204,7 @@ pub fn cell_spread(lowest: Volts, highest: Volts, limits: &Limits) -> Result<Ver
         return Err(EntryError::LowestAboveHighest { lowest, highest });
     }
     let spread = highest.0 - lowest.0;
-    if spread <= limits.cell_spread.0 + 1e-9 {
+    if within(spread, limits.cell_spread.0) {
         return Ok(Verdict::pass());
     }
     Ok(fail(
@@ -359,6 +360,63 @@ mod tests {
         };
         let v = output_voltage(Volts(0.0), Volts(52.8), &limits(), Some(lfp));
         assert!(v.reasons[0].english().contains("not activated"), "{v:?}");
+        // At the edges: a UVP exactly at the cells keeps the output off too; cells exactly at
+        // the other sets' lowest UVP (2.50 V × 24 = 60 V) are not below it.
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(2.3)))),
+        );
+        assert_eq!(v.reasons[0].code, "uvp_above_cells");
+        let v = output_voltage(
+            Volts(0.0),
+            Volts(55.2),
+            &limits(),
+            Some(hint(Some(Volts(2.29)))),
+        );
+        assert_eq!(v.reasons[0].code, "output_voltage");
+        let v = output_voltage(Volts(0.0), Volts(60.0), &limits(), Some(hint(None)));
+        assert_eq!(v.reasons[0].code, "output_voltage");
+        let v = output_voltage(Volts(0.0), Volts(59.99), &limits(), Some(hint(None)));
+        assert_eq!(v.reasons[0].code, "uvp_may_be_above_cells");
+    }
+
+    #[test]
+    fn the_output_may_be_half_a_volt_off_the_pack_either_way() {
+        for ok in [52.4, 53.4, 52.9] {
+            assert!(
+                output_voltage(Volts(ok), Volts(52.9), &limits(), None).ok,
+                "{ok}"
+            );
+        }
+        for off in [52.39, 53.41] {
+            let v = output_voltage(Volts(off), Volts(52.9), &limits(), None);
+            assert!(
+                !v.ok && v.reasons[0].code == "output_voltage",
+                "{off}: {v:?}"
+            );
+        }
+        // Under a volt is a dark output (not activated); from a volt up, a wiring fault.
+        let dark = output_voltage(Volts(0.99), Volts(52.9), &limits(), None);
+        assert!(
+            dark.reasons[0].english().contains("not activated"),
+            "{dark:?}"
+        );
+        let lit = output_voltage(Volts(1.0), Volts(52.9), &limits(), None);
+        assert!(
+            lit.reasons[0].english().contains("51.90 V apart"),
+            "{lit:?}"
+        );
+        // A reading that is no number is never the pack's voltage.
+        assert!(!output_voltage(Volts(f64::NAN), Volts(52.9), &limits(), None).ok);
+    }
+
+    #[test]
+    fn a_charger_reading_that_is_no_number_is_refused() {
+        let m = b24_100v();
+        let v = charger_voltage(Volts(f64::NAN), Volts(52.9), &m, &limits());
+        assert!(!v.ok, "{v:?}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::units::Volts;
 use crate::wizard::spec::{ChemistrySpec, Limits, ModelSpec};
 use crate::wizard::words::{Arg, Say};
 
+use super::edge::{reaches, within};
 use super::LadderInput;
 
 mod pins;
@@ -551,8 +552,8 @@ impl<'a> Ladder<'a> {
         let slack: Vec<f64> = (0..=self.n)
             .map(|k| if k == 0 { 0.0 } else { self.step_slack(k) })
             .collect();
-        let below = |k: usize, s: f64| s < lo - slack[k];
-        let above = |k: usize, s: f64| s > hi + slack[k];
+        let below = |k: usize, s: f64| !reaches(s, lo - slack[k]);
+        let above = |k: usize, s: f64| !within(s, hi + slack[k]);
         let low: Vec<usize> = judged
             .iter()
             .filter(|&&(k, s)| below(k, s))
@@ -621,7 +622,7 @@ impl<'a> Ladder<'a> {
         for (k, s) in normal {
             // A meter showing fewer decimals on a high range can move a step by its resolution.
             let slack = self.resolution(k) + self.resolution(k - 1);
-            if (s - med).abs() > spread + slack + 1e-9 {
+            if !within((s - med).abs(), spread + slack) {
                 let key = if s > med {
                     "ladder.imbalance_above"
                 } else {
@@ -654,7 +655,7 @@ impl<'a> Ladder<'a> {
             return;
         }
         let diff = last - pack.0;
-        if diff.abs() <= self.limits.pack_tolerance.0 + 1e-9 {
+        if within(diff.abs(), self.limits.pack_tolerance.0) {
             return;
         }
         let whole = (diff / self.m).round();
@@ -703,7 +704,7 @@ impl<'a> Ladder<'a> {
         let Some(v) = self.input.last_pin else { return };
         let reference = self.input.pack_voltage.map(|p| p.0).or(self.r[self.n]);
         let Some(pack) = reference else { return };
-        if (v.0 - pack).abs() <= self.limits.pack_tolerance.0 + 1e-9 {
+        if within((v.0 - pack).abs(), self.limits.pack_tolerance.0) {
             return;
         }
         let n = self.n;
@@ -859,7 +860,7 @@ impl Ladder<'_> {
     /// of the two readings it is made of, at least the wizard's `meter_digit`.
     fn step_slack(&self, k: usize) -> f64 {
         let typed = self.resolution(k) + self.resolution(k - 1);
-        typed.max(self.limits.meter_digit.0) + 1e-9
+        typed.max(self.limits.meter_digit.0)
     }
 
     /// Half the last digit reading `k` was typed with (0.05 V for "26.4"); pin 1 is exact.

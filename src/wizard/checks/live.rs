@@ -10,6 +10,7 @@ use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{ChemistrySpec, Limits, ModelSpec, WizardSpec};
 use crate::wizard::words::{Arg, Say, Unit};
 
+use super::edge::{reaches, within};
 use super::{Cutoff, CutoffKind, LiveData, ProtectionObs, Reason, Verdict};
 
 fn reason(code: &str, say: Say) -> Reason {
@@ -175,7 +176,7 @@ pub fn ovp_matches_chemistry(
     };
     let ovp = settings.cell_ovp;
     let within =
-        |w: &crate::wizard::spec::VoltRange| ovp.0 >= w.min.0 - 1e-9 && ovp.0 <= w.max.0 + 1e-9;
+        |w: &crate::wizard::spec::VoltRange| reaches(ovp.0, w.min.0) && within(ovp.0, w.max.0);
     if within(&chem.ovp_window) {
         return Verdict::pass();
     }
@@ -218,7 +219,7 @@ pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdi
     let w = &chem.uvp_window;
     let window = Arg::volt_range(w.min.0, w.max.0, 2);
     let mut reasons = Vec::new();
-    if uvp.0 >= ovp.0 - 1e-9 {
+    if reaches(uvp.0, ovp.0) {
         reasons.push(reason(
             "uvp_above_ovp",
             Say::new(
@@ -231,7 +232,7 @@ pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdi
             ),
         ));
     }
-    if uvp.0 < w.min.0 - 1e-9 {
+    if !reaches(uvp.0, w.min.0) {
         reasons.push(reason(
             "uvp_too_low",
             Say::new(
@@ -244,7 +245,7 @@ pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdi
                 ],
             ),
         ));
-    } else if uvp.0 > w.max.0 + 1e-9 {
+    } else if !within(uvp.0, w.max.0) {
         reasons.push(reason(
             "uvp_too_high",
             Say::new(
@@ -273,7 +274,7 @@ pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
         )]);
     }
     let tolerance = (0.01 * entered.0).max(0.5);
-    if (set.0 - entered.0).abs() <= tolerance + 1e-9 {
+    if within((set.0 - entered.0).abs(), tolerance) {
         return Verdict::pass();
     }
     Verdict::fail(vec![reason(
@@ -291,7 +292,7 @@ pub fn capacity_set(settings: &Settings, entered: AmpHours) -> Verdict {
 /// "Balance Trig.Volt" at the factory value, unless it was changed on purpose.
 pub fn balance_trigger(settings: &Settings, limits: &Limits, changed_on_purpose: bool) -> Verdict {
     let set = settings.balance_trigger;
-    if changed_on_purpose || (set.0 - limits.balance_trigger.0).abs() <= 0.001 + 1e-9 {
+    if changed_on_purpose || within((set.0 - limits.balance_trigger.0).abs(), 0.001) {
         return Verdict::pass();
     }
     Verdict::fail(vec![reason(
@@ -408,7 +409,7 @@ pub fn unit_matches_model(device: &DeviceInfo, model: &ModelSpec) -> Verdict {
 pub fn pack_voltage_matches(cells: &CellInfo, measured: Volts, tolerance: Volts) -> Verdict {
     let live = cells.pack_voltage;
     let apart = (live.0 - measured.0).abs();
-    if apart <= tolerance.0 + 1e-9 {
+    if within(apart, tolerance.0) {
         return Verdict::pass();
     }
     Verdict::fail(vec![reason(
@@ -491,7 +492,7 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
     }
     let mut reasons = Vec::new();
     let utpr = settings.charge_utpr;
-    if (utpr.0 - limits.cold_utpr).abs() > 0.5 + 1e-9 {
+    if !within((utpr.0 - limits.cold_utpr).abs(), 0.5) {
         reasons.push(reason(
             "charge_utpr",
             Say::new(
@@ -505,7 +506,7 @@ pub fn cold_site(settings: &Settings, cold_site: bool, limits: &Limits) -> Verdi
     }
     let utp = settings.charge_utp;
     let [lo, hi] = limits.cold_utp;
-    if utp.0 < lo - 1e-9 || utp.0 > hi + 1e-9 {
+    if !reaches(utp.0, lo) || !within(utp.0, hi) {
         reasons.push(reason(
             "charge_utp",
             Say::new(
@@ -600,7 +601,7 @@ pub fn protection_test(obs: &ProtectionObs, settings: &Settings, limits: &Limits
             let code = format!("no_{what}_cutoff");
             reasons.push(reason(&code, Say::plain(&code)))
         }
-        Some(c) if (c.cell_voltage.0 - set.0).abs() > tol + 1e-9 => {
+        Some(c) if !within((c.cell_voltage.0 - set.0).abs(), tol) => {
             let code = format!("{what}_cutoff_off");
             reasons.push(reason(
                 &code,

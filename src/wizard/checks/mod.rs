@@ -16,6 +16,7 @@ use crate::wizard::words::{Arg, Say};
 
 pub mod agreement;
 pub mod charger;
+pub mod edge;
 pub mod fields;
 pub mod ladder;
 pub mod live;
