@@ -132,6 +132,15 @@ pub fn load_scenario(
     crate::train::scenario::Scenario::load(path, spec).map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
 
+/// `say` in the operator's words, as an error to stop with.
+pub fn refusal(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    say: &crate::wizard::words::Say,
+) -> color_eyre::Report {
+    color_eyre::eyre::eyre!("{}", say.render(spec, lang))
+}
+
 /// The BMS model `id` names, else the wizard's default for `cells`; refused by name when the
 /// wizard has no such model or the model does not take that many cells (`ladder`,
 /// `procedure`).

@@ -48,7 +48,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let text = crate::yaml::read_file(&args.answers)?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
-    let (key, signing) = choose_key(wizard.key.as_deref())?;
+    let (key, signing) =
+        choose_key(wizard.key.as_deref()).map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
     eprintln!("{}", crate::clean::clean(&signing.render(&spec, &lang)));
     let entries = EntrySource::AnswersFile {
         file: args
@@ -140,7 +141,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                         crate::log::record::session_language(&session.state),
                     )
                 });
-                let outputs = write_outputs(&session, key.as_ref(), None, training)?;
+                let outputs = write_outputs(&session, key.as_ref(), None, training)
+                    .map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
                 let verdict =
                     crate::log::signoff::verdict_words(&spec, &lang, outputs.record.verdict);
                 let path = |p: &std::path::Path| p.display().to_string();

@@ -58,7 +58,9 @@ pub struct Args {
 pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (spec, lang) = super::load_wizard(&wizard)?;
     let trainer_key = match &args.trainer_key {
-        Some(path) => Some(load_signing_key(path)?),
+        Some(path) => {
+            Some(load_signing_key(path).map_err(|e| super::refusal(&spec, &lang, &e.say()))?)
+        }
         None => None,
     };
     if wizard.replay.is_some() {
@@ -156,12 +158,10 @@ pub async fn check_scenario(
             rewired: rewired_log(scenario, session.events()),
             ..training_log(scenario, &reports, spec, opts.lang)
         };
-        Some(write_outputs(
-            &session,
-            opts.key,
-            opts.trainer_key,
-            Some(training),
-        )?)
+        Some(
+            write_outputs(&session, opts.key, opts.trainer_key, Some(training))
+                .map_err(|e| super::refusal(spec, opts.lang, &e.say()))?,
+        )
     } else {
         None
     };

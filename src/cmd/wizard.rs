@@ -27,7 +27,8 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         );
     }
     let (spec, lang) = super::load_wizard(&args)?;
-    let (key, signing) = choose_key(args.key.as_deref())?;
+    let (key, signing) =
+        choose_key(args.key.as_deref()).map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
     let scenario = match (scenario, &args.sim) {
         (Some(s), _) => Some(s),
         (None, Some(Some(path))) => Some(ScenarioConfig {

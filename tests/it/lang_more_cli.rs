@@ -1,7 +1,8 @@
-//! `monitor`, `keygen`, `archive` and `check-wizard` in the operator's language (issue 15):
-//! in each of the seven languages no line is left as the English one (codes, paths, hashes,
-//! fingerprints and the allowed-signers line aside), every placeholder is filled, and a
-//! number is written with the language's decimal separator.
+//! `monitor`, `keygen`, `archive` and `check-wizard` in the operator's language (issue 15),
+//! their refusals too (why no key was made, why the archive refuses a folder, a filter or
+//! itself): in each of the seven languages no line is left as the English one (codes, paths,
+//! hashes, fingerprints and the allowed-signers line aside), every placeholder is filled, and
+//! a number is written with the language's decimal separator.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,69 @@ fn words(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
 
 fn run(c: &mut Command) -> Output {
     c.output().expect("the binary runs")
+}
+
+/// `out` says `key` with `values` in `lang` on one of its lines (a `values` left empty at the
+/// end of the sentence stands for what the system said there, unchecked), and the English
+/// of the same sentence is nowhere in it.
+fn says(lang: &str, out: &str, key: &str, values: &[(&str, &str)]) {
+    let want = words(lang, key, values);
+    assert!(
+        out.lines().any(|l| l.contains(want.trim())),
+        "{lang}: {want:?} not in\n{out}"
+    );
+    if lang != "en" {
+        let english = words("en", key, values);
+        assert_ne!(want, english, "{key} in {lang} is the English one");
+        assert!(
+            !out.lines().any(|l| l.contains(english.trim())),
+            "{lang}: the English {english:?} in\n{out}"
+        );
+    }
+}
+
+/// The arguments of a command, and the sentence it must be refused with in a language.
+type Case = (Vec<String>, Box<dyn Fn(&str) -> String>);
+
+/// Each of `cases` (arguments, and the sentence it must be refused with in a language) run
+/// in English and then in every language: refused with exit status 2, the sentence said, no
+/// line of the English refusal left.
+fn refuses_in_every_language(what: &str, cases: &[Case], env: &[(&str, &Path)]) {
+    let refusal = |args: &[String], lang: &str| {
+        let mut c = cmd();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        // Right after the subcommand: `ladder` reads everything after its first reading as
+        // a reading.
+        c.args(&args[..1]).args(["--lang", lang]).args(&args[1..]);
+        let out = run(&mut c);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what} {args:?} in {lang}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stderr)
+    };
+    for (args, want) in cases {
+        let english = refusal(args, "en");
+        assert!(english.contains(&want("en")), "{args:?}: {english}");
+        for lang in LANGS {
+            let said = refusal(args, lang);
+            let want = want(lang);
+            assert!(
+                said.contains(&want),
+                "{what} {args:?} in {lang}: {want:?} not in {said}"
+            );
+            worded(what, lang, &said, &english, |_| false);
+        }
+    }
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
 }
 
 // --- monitor ---
@@ -155,8 +219,9 @@ fn monitor_refuses_in_every_language() {
 
 // --- keygen ---
 
-/// `keygen` in `lang` into a new folder, trusted or not: its stdout and stderr.
-fn keygen(lang: &str, trust: bool) -> (String, Output) {
+/// `keygen` in `lang` into a new folder, trusted or not: its stdout, and the second `keygen`
+/// into the same file (refused) with that file's path.
+fn keygen(lang: &str, trust: bool) -> (String, Output, String) {
     let home = tmp();
     let mut c = cmd();
     c.env("HOME", home.path())
@@ -174,13 +239,14 @@ fn keygen(lang: &str, trust: bool) -> (String, Output) {
         .args(["keygen", "--lang", lang, "--no-trust", "--file"])
         .arg(home.path().join("key"));
     let again = run(&mut again);
-    (text(&out.stdout), again)
+    let key = home.path().join("key").display().to_string();
+    (text(&out.stdout), again, key)
 }
 
 #[test]
 fn keygen_speaks_every_language_and_keeps_the_signers_line() {
-    let (en_trusted, en_again) = keygen("en", true);
-    let (en_untrusted, _) = keygen("en", false);
+    let (en_trusted, en_again, _) = keygen("en", true);
+    let (en_untrusted, _, _) = keygen("en", false);
     let english = format!("{en_trusted}{en_untrusted}");
     assert!(
         english.contains("Added to the workshop's allowed signers"),
@@ -190,10 +256,11 @@ fn keygen_speaks_every_language_and_keeps_the_signers_line() {
         english.contains("Not added to the workshop's allowed signers"),
         "{english}"
     );
-    assert!(text(&en_again.stderr).contains("no key was created"));
+    assert!(text(&en_again.stderr).contains("no key was created: "));
+    assert!(text(&en_again.stderr).contains("already exists; refusing to overwrite it"));
     for lang in LANGS {
-        let (trusted, again) = keygen(lang, true);
-        let (untrusted, _) = keygen(lang, false);
+        let (trusted, again, key) = keygen(lang, true);
+        let (untrusted, _, _) = keygen(lang, false);
         let said = format!("{trusted}{untrusted}");
         // The allowed-signers line is data for another machine: the same in every language.
         let signers = |l: &str| l.contains("namespaces=\"jk-commission-log\"");
@@ -221,12 +288,39 @@ fn keygen_speaks_every_language_and_keeps_the_signers_line() {
         );
         assert!(said.contains(&replace), "{lang}: {replace} in\n{said}");
         assert_eq!(again.status.code(), Some(2), "{lang}");
+        // Refused, and why: the file already there, named as it is.
         let refused = text(&again.stderr);
-        assert!(
-            refused.contains(&words(lang, "cli.keygen.not_created", &[])),
-            "{lang}: {refused}"
-        );
+        let exists = words(lang, "sign.key_exists", &[("path", &key)]);
+        let want = words(lang, "cli.keygen.not_created", &[("reason", &exists)]);
+        assert!(refused.contains(&want), "{lang}: {want:?} in {refused}");
+        if lang != "en" {
+            let english = words("en", "sign.key_exists", &[("path", &key)]);
+            assert!(!refused.contains(&english), "{lang}: {refused}");
+        }
     }
+}
+
+#[test]
+fn keygen_says_why_no_key_was_made_in_every_language() {
+    let home = tmp();
+    // A key under a file: its folder cannot be made.
+    let file = home.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let folder = file.join("keys");
+    let key = folder.join("operator").display().to_string();
+    let folder = folder.display().to_string();
+    let cases: Vec<Case> = vec![(
+        strings(&["keygen", "--no-trust", "--file", &key]),
+        Box::new(move |l: &str| {
+            let why = words(
+                l,
+                "sign.io.create_folder",
+                &[("error", ""), ("path", &folder)],
+            );
+            words(l, "cli.keygen.not_created", &[("reason", &why)])
+        }),
+    )];
+    refuses_in_every_language("keygen", &cases, &[("HOME", home.path())]);
 }
 
 // --- archive ---
@@ -240,6 +334,10 @@ struct Sessions {
     second: PathBuf,
     /// The first with its log changed after signing.
     tampered: PathBuf,
+    /// The first without its signature.
+    unsigned: PathBuf,
+    /// A folder with nothing in it.
+    empty: PathBuf,
 }
 
 fn sessions() -> &'static Sessions {
@@ -278,19 +376,33 @@ fn sessions() -> &'static Sessions {
         let log = std::fs::read_to_string(tampered.join("log.yaml")).unwrap();
         let log = log.replace("PACK-2026-0042", "PACK-2026-0099");
         std::fs::write(tampered.join("log.yaml"), log).unwrap();
+        let unsigned = root.join("unsigned");
+        std::fs::create_dir_all(&unsigned).unwrap();
+        for e in std::fs::read_dir(&first).unwrap() {
+            let e = e.unwrap();
+            if e.file_name() != "log.yaml.sig" {
+                std::fs::copy(e.path(), unsigned.join(e.file_name())).unwrap();
+            }
+        }
+        let empty = root.join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
         Sessions {
             _dir: dir,
             allowed,
             first,
             second,
             tampered,
+            unsigned,
+            empty,
         }
     })
 }
 
 /// Everything `archive` says in `lang` over a new archive: add both sessions (the first
 /// twice), list, search, show, a search that finds nothing, a session that is not there, an
-/// export to a file, and an add with no signers to trust.
+/// export to a file, an add with no signers to trust, folders refused (changed, unsigned,
+/// empty, not there), filters refused (a date, a verdict, an empty search) and an archive
+/// whose folder cannot be made.
 fn archive_session(lang: &str) -> String {
     let s = sessions();
     let home = tmp();
@@ -333,6 +445,24 @@ fn archive_session(lang: &str) -> String {
     archive(&["export", "--csv", "--out"], &[&csv], 0);
     archive(&["add"], &[&s.first], 2);
     archive(&["add", "--allowed-signers"], &[allowed, &s.tampered], 1);
+    let gone = home.path().join("gone");
+    for folder in [&s.unsigned, &s.empty, &gone] {
+        archive(&["add", "--allowed-signers"], &[allowed, folder], 1);
+    }
+    archive(&["list", "--since", "yesterday"], &[], 2);
+    archive(&["list", "--verdict", "fail"], &[], 2);
+    archive(&["search", " "], &[], 2);
+    // An archive under a file: its folder cannot be made.
+    std::fs::write(home.path().join("a-file"), "not a folder").unwrap();
+    let mut c = cmd();
+    c.env("HOME", home.path())
+        .env_remove("JK_ARCHIVE_DB")
+        .args(["archive", "--db"])
+        .arg(home.path().join("a-file/archive.sqlite3"))
+        .args(["list", "--lang", lang]);
+    let out = run(&mut c);
+    assert_eq!(out.status.code(), Some(2), "{lang}: {}", text(&out.stderr));
+    said.push_str(&text(&out.stderr));
     // The export is data: the same columns and values in every language.
     let exported = std::fs::read_to_string(&csv).unwrap();
     assert!(exported.starts_with("id,"), "{lang}: {exported}");
@@ -360,9 +490,75 @@ fn archive_speaks_every_language_and_exports_data_as_it_is() {
     // Paths of the session's files stand alone on their lines; the same in every language.
     let path = |l: &str| l.starts_with('/') || l.starts_with(&*s.first.display().to_string());
     let tampered = s.tampered.display().to_string();
+    let (unsigned, empty) = (
+        s.unsigned.display().to_string(),
+        s.empty.display().to_string(),
+    );
     for lang in LANGS {
         let said = archive_session(lang);
         worded("archive", lang, &said, &english, path);
+        // Why each folder, filter and archive was refused (what the system said at the end
+        // of a sentence left out).
+        let w = |key: &str, values: &[(&str, &str)]| words(lang, key, values);
+        let not_signed = w("cli.archive.why.not_signed", &[("sig", "log.yaml.sig")]);
+        says(
+            lang,
+            &said,
+            "cli.archive.unverified",
+            &[("folder", &unsigned), ("reason", &not_signed)],
+        );
+        // What the system said is inside the sentence here: its words up to there.
+        let no_log = w(
+            "cli.archive.why.no_log",
+            &[("error", ""), ("log", "log.yaml")],
+        );
+        let no_log = no_log.split("log.yaml: ").next().unwrap().to_string();
+        assert!(
+            said.contains(&format!("{empty}: {no_log}log.yaml: ")),
+            "{lang}: {no_log:?} in {said}"
+        );
+        says(lang, &said, "cli.archive.why.cannot_open", &[("error", "")]);
+        says(
+            lang,
+            &said,
+            "cli.archive.error.not_a_date",
+            &[("option", "--since"), ("text", "yesterday")],
+        );
+        says(
+            lang,
+            &said,
+            "cli.archive.error.not_a_verdict",
+            &[("text", "fail")],
+        );
+        says(lang, &said, "cli.archive.error.empty_search", &[]);
+        // The folder is a temporary one: the words on both sides of it.
+        let around = |l: &str| {
+            let t = words(
+                l,
+                "cli.archive.error.cannot_create",
+                &[("error", ""), ("path", "@")],
+            );
+            let (head, tail) = t.split_once('@').unwrap();
+            (head.to_string(), tail.to_string())
+        };
+        let (head, tail) = around(lang);
+        let said_around = |(h, t): &(String, String)| {
+            said.lines().any(|l| {
+                l.split_once(h.as_str())
+                    .is_some_and(|(_, r)| r.contains(t.as_str()))
+            })
+        };
+        assert!(
+            said_around(&(head, tail)),
+            "{lang}: {:?} in {said}",
+            around(lang)
+        );
+        if lang != "en" {
+            assert!(!said_around(&around("en")), "{lang}: {said}");
+        }
+        // A changed log: the signature refused, in the same words as `verify`'s reason.
+        let bad = w("sign.bad", &[]);
+        says(lang, &said, "audit.refused.signature", &[("reason", &bad)]);
         for (key, values) in [
             ("cli.archive.col.serial", &[][..]),
             ("cli.archive.already", &[("id", "1")][..]),
