@@ -141,25 +141,81 @@ pub fn refusal(
     color_eyre::eyre::eyre!("{}", say.render(spec, lang))
 }
 
-/// The BMS model `id` names, else the wizard's default for `cells`; refused by name when the
-/// wizard has no such model or the model does not take that many cells (`ladder`,
+/// How many cells in series `--cells` takes (`ladder`, `procedure`): a pack of JK's largest
+/// units and some room; what a model takes is checked against the wizard's models after.
+pub const CELLS: std::ops::RangeInclusive<u32> = 1..=32;
+
+/// The chemistry `--chemistry` names and the wizard's limits for it (`ladder`,
+/// `procedure`), refused in the operator's words: a name it does not know, with the names it
+/// knows, or a chemistry the wizard has no limits for.
+pub fn pick_chemistry<'s>(
+    spec: &'s crate::wizard::spec::WizardSpec,
+    lang: &str,
+    text: &str,
+) -> color_eyre::Result<(
+    crate::bms::model::Chemistry,
+    &'s crate::wizard::spec::ChemistrySpec,
+)> {
+    use crate::bms::model::Chemistry;
+    use crate::wizard::words::{Arg, Say};
+    let Some(chemistry) = Chemistry::from_id(text) else {
+        let known: Vec<&str> = Chemistry::ALL.iter().map(|c| c.id()).collect();
+        let say = Say::new(
+            "cli.pack.unknown_chemistry",
+            [
+                ("known", Arg::verbatim(known.join(", "))),
+                ("text", Arg::verbatim(text)),
+            ],
+        );
+        return Err(refusal(spec, lang, &say));
+    };
+    match spec.chemistries.get(&chemistry) {
+        Some(limits) => Ok((chemistry, limits)),
+        None => Err(refusal(spec, lang, &no_chemistry_limits(chemistry))),
+    }
+}
+
+/// The wizard has no limits for `chemistry` (the gates' own sentence).
+pub fn no_chemistry_limits(chemistry: crate::bms::model::Chemistry) -> crate::wizard::words::Say {
+    use crate::wizard::words::{Arg, Say};
+    Say::new(
+        "no_chemistry_limits",
+        [("chemistry", Arg::Chemistry(chemistry))],
+    )
+}
+
+/// The BMS model `id` names, else the wizard's default for `cells`; refused in the
+/// operator's words, naming the option and what it takes, when `cells` is outside [`CELLS`],
+/// the wizard has no such model, or the model does not take that many cells (`ladder`,
 /// `procedure`).
 pub fn pick_model<'s>(
     spec: &'s crate::wizard::spec::WizardSpec,
+    lang: &str,
     id: Option<&str>,
     cells: u32,
 ) -> color_eyre::Result<&'s crate::wizard::spec::ModelSpec> {
-    use color_eyre::eyre::eyre;
-    if cells == 0 {
-        return Err(eyre!("--cells must be at least 1"));
+    use crate::wizard::words::{Arg, Say};
+    let refused = |say: Say| refusal(spec, lang, &say);
+    if !CELLS.contains(&cells) {
+        return Err(refused(Say::new(
+            "cli.pack.cells_range",
+            [
+                ("cells", Arg::int(cells)),
+                ("max", Arg::int(*CELLS.end())),
+                ("min", Arg::int(*CELLS.start())),
+            ],
+        )));
     }
     let model = match id {
         Some(id) => spec.model(id).ok_or_else(|| {
             let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
-            eyre!(
-                "unknown model '{id}': the wizard knows {}",
-                known.join(", ")
-            )
+            refused(Say::new(
+                "cli.pack.unknown_model",
+                [
+                    ("id", Arg::verbatim(id)),
+                    ("known", Arg::verbatim(known.join(", "))),
+                ],
+            ))
         })?,
         None => crate::wizard::checks::default_model(spec, cells).ok_or_else(|| {
             let ranges: Vec<String> = spec
@@ -167,20 +223,26 @@ pub fn pick_model<'s>(
                 .iter()
                 .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
                 .collect();
-            eyre!(
-                "no BMS model in the wizard takes {cells} cells (they take {})",
-                ranges.join(", ")
-            )
+            refused(Say::new(
+                "cli.pack.no_model_for_cells",
+                [
+                    ("cells", Arg::int(cells)),
+                    ("ranges", Arg::verbatim(ranges.join(", "))),
+                ],
+            ))
         })?,
     };
     if !(model.min_cells..=model.max_cells).contains(&cells) {
-        return Err(eyre!(
-            "the model '{}' ({}) takes {}–{} cells, not {cells}",
-            model.id,
-            crate::wizard::spec::tr(&model.name, "en"),
-            model.min_cells,
-            model.max_cells
-        ));
+        return Err(refused(Say::new(
+            "cli.pack.model_cells",
+            [
+                ("cells", Arg::int(cells)),
+                ("max", Arg::int(model.max_cells)),
+                ("min", Arg::int(model.min_cells)),
+                ("model", Arg::verbatim(&model.id)),
+                ("name", Arg::Text(model.name.clone())),
+            ],
+        )));
     }
     Ok(model)
 }

@@ -1,8 +1,9 @@
 //! `monitor`, `keygen`, `archive` and `check-wizard` in the operator's language (issue 15),
 //! their refusals too (why no key was made, why the archive refuses a folder, a filter or
-//! itself): in each of the seven languages no line is left as the English one (codes, paths,
-//! hashes, fingerprints and the allowed-signers line aside), every placeholder is filled, and
-//! a number is written with the language's decimal separator.
+//! itself), and `ladder`'s and `procedure`'s refusals of the pack they are asked about: in
+//! each of the seven languages no line is left as the English one (codes, paths, hashes,
+//! fingerprints and the allowed-signers line aside), every placeholder is filled, and a
+//! number is written with the language's decimal separator.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -657,4 +658,202 @@ fn check_wizard_summarises_in_every_language() {
         let summary = words(lang, "cli.check.mistakes", &[("n", &n), ("origin", broken)]);
         assert!(err.contains(&summary), "{lang}: {summary:?} in\n{err}");
     }
+}
+
+// --- ladder and procedure: the pack they are asked about, refused ---
+
+/// `ladder` with `more` options and `n` readings of a good LiFePO4 ladder.
+fn ladder_args(cells: &str, n: usize, more: &[&str]) -> Vec<String> {
+    let mut args = strings(&["ladder", "--chemistry", "lifepo4", "--cells", cells]);
+    args.extend(strings(more));
+    let pack = format!("{:.2}", 3.3 * n as f64).replace('.', ",");
+    args.extend(strings(&["--pack-voltage", &pack]));
+    args.extend((1..=n).map(|k| format!("{:.2}", 3.3 * k as f64).replace('.', ",")));
+    args
+}
+
+#[test]
+fn ladder_refuses_the_pack_and_its_wires_in_every_language() {
+    let spec = builtin();
+    let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
+    let known = known.join(", ");
+    let ranges: Vec<String> = spec
+        .models
+        .iter()
+        .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
+        .collect();
+    let ranges = ranges.join(", ");
+    let small = spec.model("b2a8s20p").expect("the 3–8 cell model");
+    let small_name = small.name.clone();
+    let mut chemistry = ladder_args("4", 4, &[]);
+    chemistry[2] = "nimh".into();
+    let mut options_after = ladder_args("4", 4, &[]);
+    options_after.push("--json".into());
+    let cases: Vec<Case> = vec![
+        (
+            // Wire 3 of a 4-cell pack carries cell 2's plus: the free wires are named.
+            ladder_args("4", 4, &["--unused", "3=0,02"]),
+            Box::new(|l: &str| {
+                let free = words(l, "cli.ladder.unused_free", &[("wires", "6–8")]);
+                words(
+                    l,
+                    "cli.ladder.unused_in_use",
+                    &[("free", &free), ("wire", "3")],
+                )
+            }),
+        ),
+        (
+            ladder_args("8", 8, &["--unused", "9=0,02"]),
+            Box::new(|l: &str| {
+                let free = words(l, "cli.ladder.no_unused", &[]);
+                words(
+                    l,
+                    "cli.ladder.unused_in_use",
+                    &[("free", &free), ("wire", "9")],
+                )
+            }),
+        ),
+        (
+            ladder_args("4", 4, &["--unused", "7:0"]),
+            Box::new(|l: &str| words(l, "cli.ladder.unused_form", &[("entry", "7:0")])),
+        ),
+        (
+            // Volts refused as every typed quantity is.
+            ladder_args("4", 4, &["--unused", "7=abc"]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "entry.not_a_number",
+                    &[("field", "--unused 7=abc"), ("text", "abc"), ("unit", "V")],
+                )
+            }),
+        ),
+        (
+            chemistry,
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.pack.unknown_chemistry",
+                    &[("known", "li-ion, lifepo4, lto"), ("text", "nimh")],
+                )
+            }),
+        ),
+        (
+            ladder_args("0", 1, &[]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.pack.cells_range",
+                    &[("cells", "0"), ("max", "32"), ("min", "1")],
+                )
+            }),
+        ),
+        (
+            ladder_args("33", 1, &[]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.pack.cells_range",
+                    &[("cells", "33"), ("max", "32"), ("min", "1")],
+                )
+            }),
+        ),
+        (
+            ladder_args("30", 30, &[]),
+            Box::new(move |l: &str| {
+                words(
+                    l,
+                    "cli.pack.no_model_for_cells",
+                    &[("cells", "30"), ("ranges", &ranges)],
+                )
+            }),
+        ),
+        (
+            ladder_args("4", 4, &["--model", "nope"]),
+            Box::new(move |l: &str| {
+                words(
+                    l,
+                    "cli.pack.unknown_model",
+                    &[("id", "nope"), ("known", &known)],
+                )
+            }),
+        ),
+        (
+            ladder_args("16", 16, &["--model", "b2a8s20p"]),
+            Box::new(move |l: &str| {
+                let name = jk_commission::wizard::spec::tr(&small_name, l);
+                words(
+                    l,
+                    "cli.pack.model_cells",
+                    &[
+                        ("cells", "16"),
+                        ("max", "8"),
+                        ("min", "3"),
+                        ("model", "b2a8s20p"),
+                        ("name", name),
+                    ],
+                )
+            }),
+        ),
+        (
+            options_after,
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.ladder.option_among_readings",
+                    &[("option", "--json")],
+                )
+            }),
+        ),
+        (
+            ladder_args("4", 3, &[]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.ladder.readings_count",
+                    &[("cells", "4"), ("got", "3")],
+                )
+            }),
+        ),
+    ];
+    refuses_in_every_language("ladder", &cases, &[]);
+}
+
+#[test]
+fn procedure_refuses_the_pack_in_every_language() {
+    let known: Vec<&str> = builtin().models.iter().map(|m| m.id.as_str()).collect();
+    let known = known.join(", ");
+    let cases: Vec<Case> = vec![
+        (
+            strings(&["procedure", "--cells", "0"]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.pack.cells_range",
+                    &[("cells", "0"), ("max", "32"), ("min", "1")],
+                )
+            }),
+        ),
+        (
+            strings(&["procedure", "--chemistry", "lead-acid"]),
+            Box::new(|l: &str| {
+                words(
+                    l,
+                    "cli.pack.unknown_chemistry",
+                    &[("known", "li-ion, lifepo4, lto"), ("text", "lead-acid")],
+                )
+            }),
+        ),
+        (
+            strings(&["procedure", "--model", "b9z99"]),
+            Box::new(move |l: &str| {
+                words(
+                    l,
+                    "cli.pack.unknown_model",
+                    &[("id", "b9z99"), ("known", &known)],
+                )
+            }),
+        ),
+    ];
+    refuses_in_every_language("procedure", &cases, &[]);
 }
