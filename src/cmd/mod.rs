@@ -98,6 +98,8 @@ pub fn load_wizard(
 ) -> color_eyre::Result<(crate::wizard::spec::WizardSpec, String)> {
     use crate::wizard::spec::{pick_language, WizardSpec};
     let spec = match &args.wizard {
+        // The loader's mistakes (file:line:column, as check-wizard lists them) stay in
+        // English: they are for the wizard's authors, who write its `en:` texts too.
         Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
         None => WizardSpec::builtin(),
     };
@@ -114,7 +116,8 @@ pub fn env_language() -> Option<String> {
         .find(|v| !v.trim().is_empty())
 }
 
-/// Read a capture file for `--replay`: every mistake named with its line.
+/// Read a capture file for `--replay`: every mistake named with its line (in the loader's
+/// English, like a wizard file's mistakes).
 pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::replay::ReplayLink> {
     let capture = crate::bms::capture::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let name = path
@@ -124,7 +127,8 @@ pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::rep
     Ok(crate::bms::replay::ReplayLink::new(&capture, &name))
 }
 
-/// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.
+/// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place
+/// (in the loader's English: they are for the scenario's author, as check-wizard's are).
 pub fn load_scenario(
     path: &std::path::Path,
     spec: &crate::wizard::spec::WizardSpec,
@@ -139,6 +143,77 @@ pub fn refusal(
     say: &crate::wizard::words::Say,
 ) -> color_eyre::Report {
     color_eyre::eyre::eyre!("{}", say.render(spec, lang))
+}
+
+/// What a front end says once a session is signed off (the wizard after its screen, `run`),
+/// one line each in `lang`: the verdict, where the log, its signature (or that it has none),
+/// the trainer's signature and the report are, and a training session's score under
+/// `blind_id` — the scenario's name the trainee saw.
+pub fn signed_off_lines(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    outputs: &crate::log::signoff::Outputs,
+    blind_id: Option<&str>,
+) -> Vec<String> {
+    use crate::wizard::words::say_verbatim as say;
+    let path = |p: &std::path::Path| p.display().to_string();
+    let verdict = crate::log::signoff::verdict_words(spec, lang, outputs.record.verdict);
+    let mut lines = vec![
+        say(spec, lang, "cli.run.signed_off", &[("verdict", &verdict)]),
+        say(spec, lang, "cli.run.log", &[("path", &path(&outputs.log))]),
+        match &outputs.signature {
+            Some(sig) => say(spec, lang, "cli.run.signature", &[("path", &path(sig))]),
+            None => say(spec, lang, "cli.run.unsigned", &[]),
+        },
+    ];
+    if let Some(sig) = &outputs.trainer_signature {
+        lines.push(say(
+            spec,
+            lang,
+            "cli.run.trainer_signature",
+            &[("path", &path(sig))],
+        ));
+    }
+    lines.push(say(
+        spec,
+        lang,
+        "cli.run.report",
+        &[("path", &path(&outputs.report))],
+    ));
+    if let Some(t) = &outputs.record.training {
+        let caught = t.faults.iter().filter(|f| f.result == "caught").count();
+        lines.push(say(
+            spec,
+            lang,
+            "cli.run.training",
+            &[
+                ("caught", &caught.to_string()),
+                ("description", &t.description),
+                ("id", blind_id.unwrap_or_default()),
+                ("total", &t.faults.len().to_string()),
+            ],
+        ));
+    }
+    lines
+}
+
+/// The session in `dir` could not be opened: why, in the operator's words where the engine
+/// has them (a journal's or a folder's trouble as the library says it).
+pub fn cannot_open(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    dir: &std::path::Path,
+    e: &crate::log::session::SessionError,
+) -> color_eyre::Report {
+    use crate::wizard::words::{Arg, Say};
+    let say = Say::new(
+        "cli.start.cannot_open",
+        [
+            ("dir", Arg::verbatim(dir.display().to_string())),
+            ("error", Arg::verbatim(e.render(spec, lang))),
+        ],
+    );
+    refusal(spec, lang, &say)
 }
 
 /// How many cells in series `--cells` takes (`ladder`, `procedure`): a pack of JK's largest
