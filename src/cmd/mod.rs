@@ -239,6 +239,7 @@ pub fn pick_chemistry<'s>(
             "cli.pack.unknown_chemistry",
             [
                 ("known", Arg::verbatim(known.join(", "))),
+                ("option", Arg::verbatim("--chemistry")),
                 ("text", Arg::verbatim(text)),
             ],
         );

@@ -918,7 +918,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.procedure.limit.live_pack", &["tolerance"]),
     ("cli.procedure.limit.protection", &["tolerance"]),
     ("cli.procedure.limit.model", &["model"]),
-    ("cli.pack.unknown_chemistry", &["known", "text"]),
+    ("cli.pack.unknown_chemistry", &["known", "option", "text"]),
     ("cli.pack.cells_range", &["cells", "max", "min"]),
     ("cli.pack.unknown_model", &["id", "known"]),
     ("cli.pack.no_model_for_cells", &["cells", "ranges"]),

@@ -929,7 +929,11 @@ fn ladder_refuses_the_pack_and_its_wires_in_every_language() {
                 words(
                     l,
                     "cli.pack.unknown_chemistry",
-                    &[("known", "li-ion, lifepo4, lto"), ("text", "nimh")],
+                    &[
+                        ("known", "li-ion, lifepo4, lto"),
+                        ("option", "--chemistry"),
+                        ("text", "nimh"),
+                    ],
                 )
             }),
         ),
@@ -1035,7 +1039,11 @@ fn procedure_refuses_the_pack_in_every_language() {
                 words(
                     l,
                     "cli.pack.unknown_chemistry",
-                    &[("known", "li-ion, lifepo4, lto"), ("text", "lead-acid")],
+                    &[
+                        ("known", "li-ion, lifepo4, lto"),
+                        ("option", "--chemistry"),
+                        ("text", "lead-acid"),
+                    ],
                 )
             }),
         ),
