@@ -13,48 +13,201 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 
-use crate::log::audit::{self, Refusal, TrainerSignature};
+use crate::log::audit::{self, TrainerSignature};
 use crate::log::session::{LOG, SIGNATURE};
 use crate::wizard::spec::{sha256_hex, WizardSpec};
+use crate::wizard::words::{Arg, Say};
 
 pub use store::{Inserted, Query, Store};
 
-/// Why the archive could not do something.
+/// Why the archive could not do something. `Display` is the English sentence, for logs;
+/// [`ArchiveError::say`] the same in the operator's words.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    /// The database refused or could not be reached.
+    /// The database refused: what its driver said.
     #[error("the archive database: {0}")]
     Database(String),
-    /// The schema is not one this program can use.
-    #[error("{0}")]
-    Schema(String),
-    /// A filter or argument is wrong.
-    #[error("{0}")]
-    Input(String),
+    /// The SQLite file's folder could not be made.
+    #[error("the archive database: cannot create {path}: {error}")]
+    CannotCreate {
+        /// The folder.
+        path: String,
+        /// What the system said.
+        error: String,
+    },
+    /// The SQLite file could not be opened.
+    #[error("the archive database: cannot open {path}: {error}")]
+    CannotOpen {
+        /// The file.
+        path: String,
+        /// What the driver said.
+        error: String,
+    },
+    /// The server could not be reached.
+    #[error("the archive database: cannot reach the archive server {server}: {error}")]
+    Unreachable {
+        /// The server, without its password.
+        server: String,
+        /// What the driver said.
+        error: String,
+    },
+    /// A number column holds a value out of its range.
+    #[error("the archive database: column {column}: {value}")]
+    Column {
+        /// The column's place in `store::COLUMNS`.
+        column: usize,
+        /// What it holds.
+        value: i64,
+    },
+    /// A session just added is not there.
+    #[error("the archive database: session {id} vanished")]
+    Vanished {
+        /// Its number.
+        id: i64,
+    },
+    /// An insert reported no row.
+    #[error("the archive database: the insert left no row")]
+    NoRow,
+    /// The schema is newer than this program's.
+    #[error(
+        "the archive {store} has schema version {found}, newer than this program's {latest}: \
+         use a newer jk-commission"
+    )]
+    TooNew {
+        /// Where the archive is.
+        store: String,
+        /// Its schema version.
+        found: u32,
+        /// This program's.
+        latest: u32,
+    },
+    /// A filter's date is not `YYYY-MM-DD`.
+    #[error("{option} '{text}' is not a date: write it as YYYY-MM-DD, like 2026-03-31")]
+    NotADate {
+        /// The option (`--since`, `--until`).
+        option: String,
+        /// What was typed.
+        text: String,
+    },
+    /// A filter's verdict is none the log writes.
+    #[error("'{text}' is not a verdict: pass or pass_with_overrides")]
+    NotAVerdict {
+        /// What was typed.
+        text: String,
+    },
+    /// `search` without a text.
+    #[error("search for what? give a pack id, a BMS serial, an operator, a verdict or a date")]
+    EmptySearch,
 }
 
-/// Why a session folder was not archived.
+impl ArchiveError {
+    /// What went wrong, as a sentence (`cli.archive.error.*`): paths, the server, what was
+    /// typed and what the database or the system said, as they are.
+    pub fn say(&self) -> Say {
+        let v = |s: &str| Arg::verbatim(s);
+        match self {
+            ArchiveError::Database(error) => {
+                Say::new("cli.archive.error.database", [("error", v(error))])
+            }
+            ArchiveError::CannotCreate { path, error } => Say::new(
+                "cli.archive.error.cannot_create",
+                [("error", v(error)), ("path", v(path))],
+            ),
+            ArchiveError::CannotOpen { path, error } => Say::new(
+                "cli.archive.error.cannot_open",
+                [("error", v(error)), ("path", v(path))],
+            ),
+            ArchiveError::Unreachable { server, error } => Say::new(
+                "cli.archive.error.unreachable",
+                [("error", v(error)), ("server", v(server))],
+            ),
+            ArchiveError::Column { column, value } => Say::new(
+                "cli.archive.error.column",
+                [
+                    ("column", Arg::int(*column as i64)),
+                    ("value", Arg::int(*value)),
+                ],
+            ),
+            ArchiveError::Vanished { id } => {
+                Say::new("cli.archive.error.vanished", [("id", Arg::int(*id))])
+            }
+            ArchiveError::NoRow => Say::plain("cli.archive.error.no_row"),
+            ArchiveError::TooNew {
+                store,
+                found,
+                latest,
+            } => Say::new(
+                "cli.archive.error.too_new",
+                [
+                    ("found", Arg::int(*found)),
+                    ("latest", Arg::int(*latest)),
+                    ("store", v(store)),
+                ],
+            ),
+            ArchiveError::NotADate { option, text } => Say::new(
+                "cli.archive.error.not_a_date",
+                [("option", v(option)), ("text", v(text))],
+            ),
+            ArchiveError::NotAVerdict { text } => {
+                Say::new("cli.archive.error.not_a_verdict", [("text", v(text))])
+            }
+            ArchiveError::EmptySearch => Say::plain("cli.archive.error.empty_search"),
+        }
+    }
+}
+
+/// Why a session folder was not archived. `Display` is the English sentence, for logs;
+/// [`Refused::say`] the same in the operator's words.
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
     /// Not a finished session folder.
-    #[error("{folder}: {reason}")]
+    #[error("{folder}: {}", english(.reason))]
     NotASession {
         /// The folder.
         folder: String,
         /// Why.
-        reason: String,
+        reason: Say,
     },
     /// It failed verification (the same checks `verify` makes).
-    #[error("{folder}: refused, it does not verify: {reason}")]
+    #[error("{folder}: refused, it does not verify: {}", english(.reason))]
     Unverified {
         /// The folder.
         folder: String,
-        /// Why.
-        reason: String,
+        /// Why, as the checks say it.
+        reason: Say,
     },
     /// The database failed.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+}
+
+impl Refused {
+    /// Why, as a sentence: the folder, and why as the checks say it.
+    pub fn say(&self) -> Say {
+        let frame = |key: &str, folder: &str, reason: &Say| {
+            Say::new(
+                key,
+                [
+                    ("folder", Arg::verbatim(folder)),
+                    ("reason", Arg::say(reason.clone())),
+                ],
+            )
+        };
+        match self {
+            Refused::NotASession { folder, reason } => {
+                frame("cli.archive.not_a_session", folder, reason)
+            }
+            Refused::Unverified { folder, reason } => {
+                frame("cli.archive.unverified", folder, reason)
+            }
+            Refused::Archive(e) => e.say(),
+        }
+    }
+}
+
+/// A sentence in the built-in English words (the `Display` of the errors here).
+fn english(say: &Say) -> String {
+    say.render(crate::wizard::words::builtin(), "en")
 }
 
 /// A verified session, as it goes into the archive.
@@ -132,7 +285,10 @@ impl Archived {
     pub(crate) fn from_row(r: &impl Columns) -> Result<Archived, ArchiveError> {
         let int32 = |i: usize| -> Result<i32, ArchiveError> {
             let v = r.int(i)?;
-            i32::try_from(v).map_err(|_| ArchiveError::Database(format!("column {i}: {v}")))
+            i32::try_from(v).map_err(|_| ArchiveError::Column {
+                column: i,
+                value: v,
+            })
         };
         Ok(Archived {
             id: r.int(0)?,
@@ -206,9 +362,10 @@ fn date(text: &str, what: &str) -> Result<String, ArchiveError> {
     if ok {
         Ok(t.to_string())
     } else {
-        Err(ArchiveError::Input(format!(
-            "{what} '{text}' is not a date: write it as YYYY-MM-DD, like 2026-03-31"
-        )))
+        Err(ArchiveError::NotADate {
+            option: what.to_string(),
+            text: text.to_string(),
+        })
     }
 }
 
@@ -253,9 +410,7 @@ impl Filter {
         if let Some(v) = &self.verdict {
             let v = v.trim().to_lowercase().replace([' ', '-'], "_");
             if !VERDICTS.contains(&v.as_str()) {
-                return Err(ArchiveError::Input(format!(
-                    "'{v}' is not a verdict: pass or pass_with_overrides"
-                )));
+                return Err(ArchiveError::NotAVerdict { text: v });
             }
             param(&mut conditions, "verdict = ?", v);
         }
@@ -293,10 +448,7 @@ impl Filter {
 pub fn search_query(text: &str) -> Result<Query, ArchiveError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(ArchiveError::Input(
-            "search for what? give a pack id, a BMS serial, an operator, a verdict or a date"
-                .into(),
-        ));
+        return Err(ArchiveError::EmptySearch);
     }
     let columns = [
         "pack_id",
@@ -397,52 +549,47 @@ impl Archive {
         spec: &WizardSpec,
     ) -> Result<(Inserted, Archived), Refused> {
         let shown = crate::clean::clean(&folder.display().to_string()).into_owned();
-        let not = |reason: String| Refused::NotASession {
+        let not = |reason: Say| Refused::NotASession {
             folder: shown.clone(),
             reason,
         };
-        let folder =
-            std::fs::canonicalize(folder).map_err(|e| not(format!("cannot open it: {e}")))?;
-        let log_path = folder.join(LOG);
-        let message = std::fs::read(&log_path).map_err(|e| {
-            not(format!(
-                "no signed-off log in it ({LOG}: {e}); only finished sessions are archived"
+        let error = |e: std::io::Error| Arg::verbatim(e.to_string());
+        let folder = std::fs::canonicalize(folder).map_err(|e| {
+            not(Say::new(
+                "cli.archive.why.cannot_open",
+                [("error", error(e))],
             ))
         })?;
-        let armored =
-            std::fs::read_to_string(folder.join(SIGNATURE)).map_err(|_| Refused::Unverified {
-                folder: shown.clone(),
-                reason: format!(
-                    "the log is NOT signed (no {SIGNATURE} beside it): only signed logs are \
-                     archived"
-                ),
-            })?;
-        let unverified = |reason: String| Refused::Unverified {
+        let log_path = folder.join(LOG);
+        let message = std::fs::read(&log_path).map_err(|e| {
+            not(Say::new(
+                "cli.archive.why.no_log",
+                [("error", error(e)), ("log", Arg::verbatim(LOG))],
+            ))
+        })?;
+        let unverified = |reason: Say| Refused::Unverified {
             folder: shown.clone(),
             reason,
         };
+        let armored = std::fs::read_to_string(folder.join(SIGNATURE)).map_err(|_| {
+            unverified(Say::new(
+                "cli.archive.why.not_signed",
+                [("sig", Arg::verbatim(SIGNATURE))],
+            ))
+        })?;
         let verified =
             audit::verify_signed(&log_path, &message, &armored, Some(allowed), spec, false)
-                .map_err(|e| {
-                    unverified(match e {
-                        Refusal::Untrustworthy(p) => p
-                            .iter()
-                            .map(|x| x.render(crate::wizard::words::builtin(), "en"))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        other => other.to_string(),
-                    })
-                })?;
+                .map_err(|e| unverified(e.say()))?;
         let Some(principal) = verified.signer.principal.clone() else {
-            return Err(unverified(
-                "the signer's key is not in the allowed signers".into(),
-            ));
+            return Err(unverified(Say::plain("cli.archive.why.unlisted_signer")));
         };
         if let Some(TrainerSignature::Failed(path, reason)) = &verified.trainer {
-            return Err(unverified(format!(
-                "the trainer's signature {} FAILED: {}",
-                path.display(),
-                reason.render(crate::wizard::words::builtin(), "en")
+            return Err(unverified(Say::new(
+                "cli.archive.why.trainer_failed",
+                [
+                    ("path", Arg::verbatim(path.display().to_string())),
+                    ("reason", Arg::say(reason.clone())),
+                ],
             )));
         }
         let log = &verified.log;
@@ -483,9 +630,7 @@ impl Archive {
         let id = match inserted {
             Inserted::Added(id) | Inserted::AlreadyThere(id) => id,
         };
-        let row = self
-            .show(id)?
-            .ok_or_else(|| ArchiveError::Database(format!("session {id} vanished")))?;
+        let row = self.show(id)?.ok_or(ArchiveError::Vanished { id })?;
         Ok((inserted, row))
     }
 

@@ -76,8 +76,9 @@ impl Postgres {
     /// Connect to the server at `url` (`postgres://user:password@host:port/db`).
     pub fn connect(url: &str) -> Result<Self, ArchiveError> {
         let shown = without_password(url);
-        let client = Client::connect(url, NoTls).map_err(|e| {
-            ArchiveError::Database(format!("cannot reach the archive server {shown}: {e}"))
+        let client = Client::connect(url, NoTls).map_err(|e| ArchiveError::Unreachable {
+            server: shown.clone(),
+            error: e.to_string(),
         })?;
         Ok(Postgres { client, shown })
     }

@@ -36,12 +36,15 @@ impl Sqlite {
     /// Open (or create) the archive at `path`, its folder too.
     pub fn open(path: &Path) -> Result<Self, ArchiveError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                ArchiveError::Database(format!("cannot create {}: {e}", parent.display()))
+            std::fs::create_dir_all(parent).map_err(|e| ArchiveError::CannotCreate {
+                path: parent.display().to_string(),
+                error: e.to_string(),
             })?;
         }
-        let conn = Connection::open(path)
-            .map_err(|e| ArchiveError::Database(format!("cannot open {}: {e}", path.display())))?;
+        let conn = Connection::open(path).map_err(|e| ArchiveError::CannotOpen {
+            path: path.display().to_string(),
+            error: e.to_string(),
+        })?;
         // Two benches on one machine may add at once: wait for the other's write.
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
@@ -135,7 +138,7 @@ impl Store for Sqlite {
             )
             .map_err(db)?;
         let id = self.id_of(&s.log_sha256)?;
-        let id = id.ok_or_else(|| ArchiveError::Database("the insert left no row".into()))?;
+        let id = id.ok_or(ArchiveError::NoRow)?;
         Ok(if added == 1 {
             Inserted::Added(id)
         } else {

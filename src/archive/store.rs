@@ -105,9 +105,9 @@ pub trait Store {
 
 /// The refusal of a database whose schema is newer than this program's.
 pub fn too_new(found: u32, store: &str) -> ArchiveError {
-    ArchiveError::Schema(format!(
-        "the archive {store} has schema version {found}, newer than this program's {}: \
-         use a newer jk-commission",
-        latest()
-    ))
+    ArchiveError::TooNew {
+        store: store.to_string(),
+        found,
+        latest: latest(),
+    }
 }

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use color_eyre::eyre::{bail, eyre, WrapErr};
 
 use super::WizardArgs;
-use crate::archive::{self, Archive, Archived, Filter, Inserted, Location, Refused};
-use crate::clean::{clean_lines, Clean};
+use crate::archive::{self, Archive, ArchiveError, Archived, Filter, Inserted, Location, Refused};
+use crate::clean::Clean;
 use crate::log::allowed_signers;
 use crate::wizard::spec::{pick_language, WizardSpec};
 use crate::wizard::words::say_verbatim;
@@ -144,6 +144,11 @@ impl Words<'_> {
     fn say(&self, key: &str, values: &[(&str, &str)]) -> String {
         say_verbatim(self.spec, self.lang, &format!("cli.archive.{key}"), values)
     }
+
+    /// The archive's error in these words, to stop with.
+    fn error(&self, e: ArchiveError) -> color_eyre::Report {
+        super::refusal(self.spec, self.lang, &e.say())
+    }
 }
 
 /// Where the archive is, from `--db` (or `$JK_ARCHIVE_DB`), the config entry or the default.
@@ -172,25 +177,25 @@ pub fn run(args: Args, wizard: &WizardArgs) -> color_eyre::Result<ExitCode> {
     );
     let w = Words { spec, lang: &lang };
     let location = location(args.db.as_deref(), w)?;
-    let mut archive = Archive::open(&location).map_err(|e| eyre!("{e}"))?;
+    let mut archive = Archive::open(&location).map_err(|e| w.error(e))?;
     match args.command {
         Command::Add {
             folders,
             allowed_signers,
         } => add(&mut archive, &folders, allowed_signers, wizard, w),
         Command::List(filters) => {
-            let rows = archive.list(&filters.filter()).map_err(|e| eyre!("{e}"))?;
+            let rows = archive.list(&filters.filter()).map_err(|e| w.error(e))?;
             print_table(&rows, &archive.describe(), w);
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { text } => {
-            let rows = archive.search(&text).map_err(|e| eyre!("{e}"))?;
+            let rows = archive.search(&text).map_err(|e| w.error(e))?;
             print_table(&rows, &archive.describe(), w);
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { id } => show(&mut archive, id, w),
         Command::Export { out, filters, .. } => {
-            let rows = archive.list(&filters.filter()).map_err(|e| eyre!("{e}"))?;
+            let rows = archive.list(&filters.filter()).map_err(|e| w.error(e))?;
             match out {
                 Some(path) => {
                     let shown = path.display().to_string();
@@ -259,7 +264,7 @@ fn add(
                         ]
                     )
                 );
-                let history = archive.history(&row.bms_serial).map_err(|e| eyre!("{e}"))?;
+                let history = archive.history(&row.bms_serial).map_err(|e| w.error(e))?;
                 if history.len() > 1 {
                     println!(
                         "  {}",
@@ -273,23 +278,12 @@ fn add(
                     );
                 }
             }
-            Err(Refused::Archive(e)) => return Err(eyre!("{e}")),
+            Err(Refused::Archive(e)) => return Err(w.error(e)),
             Err(e) => {
                 refused += 1;
-                // The frame in the operator's words; why it does not verify as the checks say.
-                let said = match &e {
-                    // A value fills one line: a reason of several lines goes on below it.
-                    Refused::Unverified { folder, reason } => {
-                        let (first, more) = reason.split_once('\n').unwrap_or((reason, ""));
-                        let frame = w.say("unverified", &[("folder", folder), ("reason", first)]);
-                        match more {
-                            "" => frame,
-                            more => format!("{frame}\n{}", clean_lines(more)),
-                        }
-                    }
-                    other => clean_lines(&other.to_string()).into_owned(),
-                };
-                eprintln!("jk-commission: {said}");
+                // The folder and why, in the operator's words, as the checks say it (what
+                // was typed, found or said by the system kept on its one line, cleaned).
+                eprintln!("jk-commission: {}", e.say().render(w.spec, w.lang));
             }
         }
     }
@@ -386,7 +380,7 @@ fn print_table(rows: &[Archived], store: &str, w: Words<'_>) {
 }
 
 fn show(archive: &mut Archive, id: i64, w: Words<'_>) -> color_eyre::Result<ExitCode> {
-    let Some(r) = archive.show(id).map_err(|e| eyre!("{e}"))? else {
+    let Some(r) = archive.show(id).map_err(|e| w.error(e))? else {
         eprintln!(
             "jk-commission: {}",
             w.say(
@@ -460,7 +454,7 @@ fn show(archive: &mut Archive, id: i64, w: Words<'_>) -> color_eyre::Result<Exit
         };
         println!("    {}{state}", Clean(path.display()));
     }
-    let history = archive.history(&r.bms_serial).map_err(|e| eyre!("{e}"))?;
+    let history = archive.history(&r.bms_serial).map_err(|e| w.error(e))?;
     if history.len() > 1 {
         line(
             "history",

@@ -38,6 +38,7 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
         Some(path) => match crate::yaml::read_file(path) {
             Ok(text) => (text, path.display().to_string()),
             // Not read at all (missing, unreadable, too large): nothing in it to point at.
+            // As the loader says it, in English (like the mistakes below).
             Err(errors) if errors.0.iter().all(|e| e.line.is_none()) => {
                 eprintln!("jk-commission: {errors}");
                 return Ok(ExitCode::from(2));
@@ -92,6 +93,8 @@ fn print_counts(lang: &str, counts: &std::collections::BTreeMap<String, (usize, 
 
 /// Print every mistake, one a line, and a count; exit code 1.
 fn report(lang: &str, origin: &str, errors: &crate::yaml::Errors) -> ExitCode {
+    // The mistakes stay in the loader's English, each at its file:line:column: they are for
+    // the wizard's authors, who write its `en:` texts too (and search for them as written).
     for e in &errors.0 {
         println!("{e}");
     }

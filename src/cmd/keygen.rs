@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use color_eyre::eyre::{eyre, WrapErr};
 
 use crate::log::{allowed_signers, sign};
-use crate::wizard::words::say_verbatim;
+use crate::wizard::words::{say_verbatim, Arg, Say};
 
 /// Arguments of `keygen`.
 #[derive(Debug, clap::Args)]
@@ -46,7 +46,12 @@ pub fn run(args: Args) -> color_eyre::Result<ExitCode> {
         None => sign::default_key_path().ok_or_else(|| eyre!(say("no_data_dir", &[])))?,
     };
     let comment = args.comment.unwrap_or_else(default_comment);
-    let info = sign::generate_key(&path, &comment).wrap_err_with(|| say("not_created", &[]))?;
+    // Why not, in the operator's words: a file already there, a folder that cannot be made,
+    // with what the system said as it said it.
+    let info = sign::generate_key(&path, &comment).map_err(|e| {
+        let why = Say::new("cli.keygen.not_created", [("reason", Arg::say(e.say()))]);
+        eyre!("{}", why.render(spec, &lang))
+    })?;
 
     let (principal, placeholder) = match principal_from(&comment) {
         Some(p) => (p, false),

@@ -4,10 +4,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use color_eyre::eyre::{bail, eyre};
 use color_eyre::Result;
 
-use crate::bms::model::Chemistry;
 use crate::cmd::WizardArgs;
 use crate::units::Volts;
 use crate::wizard::checks::ladder::{check_ladder, wire_count, LadderReport, RowVerdict};
@@ -21,8 +19,8 @@ pub struct Args {
     /// The pack's chemistry: li-ion, lifepo4 or lto.
     #[arg(long, value_name = "CHEMISTRY")]
     pub chemistry: String,
-    /// Cells in series.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
+    /// Cells in series (1–32; refused in the operator's words outside it).
+    #[arg(long, value_name = "N")]
     pub cells: u32,
     /// The pack voltage measured across the pack's own terminals (3,65 or 3.65 accepted).
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
@@ -56,27 +54,27 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
     // A reading that is not a volt value is refused in the operator's words, as typed.
     let refused = |what: Arg, e: &crate::units::ParseError| {
         crate::wizard::checks::fields::quantity_refused(what, crate::wizard::spec::Unit::V, e)
-            .render(&spec, lang)
     };
-    let chemistry: Chemistry = args.chemistry.parse().map_err(|e: String| eyre!(e))?;
-    let Some(chem) = spec.chemistries.get(&chemistry) else {
-        bail!("the wizard has no limits for {chemistry}");
-    };
+    let refusal = |say: Say| crate::cmd::refusal(&spec, lang, &say);
+    let (chemistry, chem) = crate::cmd::pick_chemistry(&spec, lang, &args.chemistry)?;
     let cells = args.cells;
-    let model = crate::cmd::pick_model(&spec, args.model.as_deref(), cells)?;
+    let model = crate::cmd::pick_model(&spec, lang, args.model.as_deref(), cells)?;
     // The readings take hyphenated values (a reversed meter reads -3,29, which clap would not
     // see as a number), so an option typed after them arrives here as a reading.
     if let Some(option) = args.readings.iter().find(|r| looks_like_option(r)) {
-        bail!(
-            "'{option}' is among the readings: put options before the readings (everything from \
-             the first reading on is read as a reading)"
-        );
+        return Err(refusal(Say::new(
+            "cli.ladder.option_among_readings",
+            [("option", Arg::verbatim(option))],
+        )));
     }
     if args.readings.len() != cells as usize {
-        bail!(
-            "{cells} cells need {cells} readings (pin 1 to each cell's plus, in order), got {}",
-            args.readings.len()
-        );
+        return Err(refusal(Say::new(
+            "cli.ladder.readings_count",
+            [
+                ("cells", Arg::int(cells)),
+                ("got", Arg::int(args.readings.len() as i64)),
+            ],
+        )));
     }
     let readings = args
         .readings
@@ -85,27 +83,31 @@ pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
         .map(|(i, text)| {
             Volts::parse(text).map(Some).map_err(|e| {
                 let what = Say::new("cli.ladder.reading", [("cell", Arg::int(i as i64 + 1))]);
-                eyre!("{}", refused(Arg::say(what), &e))
+                refusal(refused(Arg::say(what), &e))
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let pack_voltage = Volts::parse(&args.pack_voltage)
-        .map_err(|e| eyre!("{}", refused(Arg::verbatim("--pack-voltage"), &e)))?;
+        .map_err(|e| refusal(refused(Arg::verbatim("--pack-voltage"), &e)))?;
     let last_pin = args
         .last_pin
         .as_deref()
-        .map(|t| Volts::parse(t).map_err(|e| eyre!("{}", refused(Arg::verbatim("--last-pin"), &e))))
+        .map(|t| Volts::parse(t).map_err(|e| refusal(refused(Arg::verbatim("--last-pin"), &e))))
         .transpose()?;
-    let unused = parse_unused(&args.unused)?;
+    let unused = parse_unused(&args.unused, refused).map_err(refusal)?;
     let wires = wire_count(model);
     for wire in unused.keys() {
         if *wire <= cells + 1 || *wire >= wires {
             let free = if cells + 2 < wires {
-                format!("the unused wires are {}–{}", cells + 2, wires - 1)
+                let free: Vec<u32> = (cells + 2..wires).collect();
+                Say::new("cli.ladder.unused_free", [("wires", Arg::Numbers(free))])
             } else {
-                "no wire is unused with this pack".to_string()
+                Say::plain("cli.ladder.no_unused")
             };
-            bail!("--unused {wire}: wire {wire} is in use, not unused: {free}");
+            return Err(refusal(Say::new(
+                "cli.ladder.unused_in_use",
+                [("free", Arg::say(free)), ("wire", Arg::int(*wire))],
+            )));
         }
     }
     let input = LadderInput {
@@ -179,15 +181,20 @@ fn looks_like_option(text: &str) -> bool {
     chars.next() == Some('-') && chars.next().is_some_and(|c| c == '-' || c.is_alphabetic())
 }
 
-/// `--unused 12=0,02` → wire 12 read 0.02 V.
-fn parse_unused(entries: &[String]) -> Result<BTreeMap<u32, Volts>> {
+/// `--unused 12=0,02` → wire 12 read 0.02 V. A mistake is a sentence: the form to write, or
+/// the volts refused as `refused` words a quantity.
+fn parse_unused(
+    entries: &[String],
+    refused: impl Fn(Arg, &crate::units::ParseError) -> Say,
+) -> std::result::Result<BTreeMap<u32, Volts>, Say> {
     entries
         .iter()
         .map(|entry| {
-            let form = || eyre!("--unused {entry}: write WIRE=V, e.g. --unused 15=0.02");
+            let form = || Say::new("cli.ladder.unused_form", [("entry", Arg::verbatim(entry))]);
             let (wire, volts) = entry.split_once('=').ok_or_else(form)?;
             let wire: u32 = wire.trim().parse().map_err(|_| form())?;
-            let volts = Volts::parse(volts).map_err(|e| eyre!("--unused {entry}: {e}"))?;
+            let volts = Volts::parse(volts)
+                .map_err(|e| refused(Arg::verbatim(format!("--unused {entry}")), &e))?;
             Ok((wire, volts))
         })
         .collect()

@@ -98,6 +98,8 @@ pub fn load_wizard(
 ) -> color_eyre::Result<(crate::wizard::spec::WizardSpec, String)> {
     use crate::wizard::spec::{pick_language, WizardSpec};
     let spec = match &args.wizard {
+        // The loader's mistakes (file:line:column, as check-wizard lists them) stay in
+        // English: they are for the wizard's authors, who write its `en:` texts too.
         Some(path) => WizardSpec::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?,
         None => WizardSpec::builtin(),
     };
@@ -114,7 +116,8 @@ pub fn env_language() -> Option<String> {
         .find(|v| !v.trim().is_empty())
 }
 
-/// Read a capture file for `--replay`: every mistake named with its line.
+/// Read a capture file for `--replay`: every mistake named with its line (in the loader's
+/// English, like a wizard file's mistakes).
 pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::replay::ReplayLink> {
     let capture = crate::bms::capture::load(path).map_err(|e| color_eyre::eyre::eyre!("{e}"))?;
     let name = path
@@ -124,7 +127,8 @@ pub fn load_replay(path: &std::path::Path) -> color_eyre::Result<crate::bms::rep
     Ok(crate::bms::replay::ReplayLink::new(&capture, &name))
 }
 
-/// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place.
+/// Read a scenario file for the wizard `spec`; every mistake is in the error, with its place
+/// (in the loader's English: they are for the scenario's author, as check-wizard's are).
 pub fn load_scenario(
     path: &std::path::Path,
     spec: &crate::wizard::spec::WizardSpec,
@@ -132,25 +136,162 @@ pub fn load_scenario(
     crate::train::scenario::Scenario::load(path, spec).map_err(|e| color_eyre::eyre::eyre!("{e}"))
 }
 
-/// The BMS model `id` names, else the wizard's default for `cells`; refused by name when the
-/// wizard has no such model or the model does not take that many cells (`ladder`,
+/// `say` in the operator's words, as an error to stop with.
+pub fn refusal(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    say: &crate::wizard::words::Say,
+) -> color_eyre::Report {
+    color_eyre::eyre::eyre!("{}", say.render(spec, lang))
+}
+
+/// What a front end says once a session is signed off (the wizard after its screen, `run`),
+/// one line each in `lang`: the verdict, where the log, its signature (or that it has none),
+/// the trainer's signature and the report are, and a training session's score under
+/// `blind_id` — the scenario's name the trainee saw.
+pub fn signed_off_lines(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    outputs: &crate::log::signoff::Outputs,
+    blind_id: Option<&str>,
+) -> Vec<String> {
+    use crate::wizard::words::say_verbatim as say;
+    let path = |p: &std::path::Path| p.display().to_string();
+    let verdict = crate::log::signoff::verdict_words(spec, lang, outputs.record.verdict);
+    let mut lines = vec![
+        say(spec, lang, "cli.run.signed_off", &[("verdict", &verdict)]),
+        say(spec, lang, "cli.run.log", &[("path", &path(&outputs.log))]),
+        match &outputs.signature {
+            Some(sig) => say(spec, lang, "cli.run.signature", &[("path", &path(sig))]),
+            None => say(spec, lang, "cli.run.unsigned", &[]),
+        },
+    ];
+    if let Some(sig) = &outputs.trainer_signature {
+        lines.push(say(
+            spec,
+            lang,
+            "cli.run.trainer_signature",
+            &[("path", &path(sig))],
+        ));
+    }
+    lines.push(say(
+        spec,
+        lang,
+        "cli.run.report",
+        &[("path", &path(&outputs.report))],
+    ));
+    if let Some(t) = &outputs.record.training {
+        let caught = t.faults.iter().filter(|f| f.result == "caught").count();
+        lines.push(say(
+            spec,
+            lang,
+            "cli.run.training",
+            &[
+                ("caught", &caught.to_string()),
+                ("description", &t.description),
+                ("id", blind_id.unwrap_or_default()),
+                ("total", &t.faults.len().to_string()),
+            ],
+        ));
+    }
+    lines
+}
+
+/// The session in `dir` could not be opened: why, in the operator's words where the engine
+/// has them (a journal's or a folder's trouble as the library says it).
+pub fn cannot_open(
+    spec: &crate::wizard::spec::WizardSpec,
+    lang: &str,
+    dir: &std::path::Path,
+    e: &crate::log::session::SessionError,
+) -> color_eyre::Report {
+    use crate::wizard::words::{Arg, Say};
+    let say = Say::new(
+        "cli.start.cannot_open",
+        [
+            ("dir", Arg::verbatim(dir.display().to_string())),
+            ("error", Arg::verbatim(e.render(spec, lang))),
+        ],
+    );
+    refusal(spec, lang, &say)
+}
+
+/// How many cells in series `--cells` takes (`ladder`, `procedure`): a pack of JK's largest
+/// units and some room; what a model takes is checked against the wizard's models after.
+pub const CELLS: std::ops::RangeInclusive<u32> = 1..=32;
+
+/// The chemistry `--chemistry` names and the wizard's limits for it (`ladder`,
+/// `procedure`), refused in the operator's words: a name it does not know, with the names it
+/// knows, or a chemistry the wizard has no limits for.
+pub fn pick_chemistry<'s>(
+    spec: &'s crate::wizard::spec::WizardSpec,
+    lang: &str,
+    text: &str,
+) -> color_eyre::Result<(
+    crate::bms::model::Chemistry,
+    &'s crate::wizard::spec::ChemistrySpec,
+)> {
+    use crate::bms::model::Chemistry;
+    use crate::wizard::words::{Arg, Say};
+    let Some(chemistry) = Chemistry::from_id(text) else {
+        let known: Vec<&str> = Chemistry::ALL.iter().map(|c| c.id()).collect();
+        let say = Say::new(
+            "cli.pack.unknown_chemistry",
+            [
+                ("known", Arg::verbatim(known.join(", "))),
+                ("option", Arg::verbatim("--chemistry")),
+                ("text", Arg::verbatim(text)),
+            ],
+        );
+        return Err(refusal(spec, lang, &say));
+    };
+    match spec.chemistries.get(&chemistry) {
+        Some(limits) => Ok((chemistry, limits)),
+        None => Err(refusal(spec, lang, &no_chemistry_limits(chemistry))),
+    }
+}
+
+/// The wizard has no limits for `chemistry` (the gates' own sentence).
+pub fn no_chemistry_limits(chemistry: crate::bms::model::Chemistry) -> crate::wizard::words::Say {
+    use crate::wizard::words::{Arg, Say};
+    Say::new(
+        "no_chemistry_limits",
+        [("chemistry", Arg::Chemistry(chemistry))],
+    )
+}
+
+/// The BMS model `id` names, else the wizard's default for `cells`; refused in the
+/// operator's words, naming the option and what it takes, when `cells` is outside [`CELLS`],
+/// the wizard has no such model, or the model does not take that many cells (`ladder`,
 /// `procedure`).
 pub fn pick_model<'s>(
     spec: &'s crate::wizard::spec::WizardSpec,
+    lang: &str,
     id: Option<&str>,
     cells: u32,
 ) -> color_eyre::Result<&'s crate::wizard::spec::ModelSpec> {
-    use color_eyre::eyre::eyre;
-    if cells == 0 {
-        return Err(eyre!("--cells must be at least 1"));
+    use crate::wizard::words::{Arg, Say};
+    let refused = |say: Say| refusal(spec, lang, &say);
+    if !CELLS.contains(&cells) {
+        return Err(refused(Say::new(
+            "cli.pack.cells_range",
+            [
+                ("cells", Arg::int(cells)),
+                ("max", Arg::int(*CELLS.end())),
+                ("min", Arg::int(*CELLS.start())),
+            ],
+        )));
     }
     let model = match id {
         Some(id) => spec.model(id).ok_or_else(|| {
             let known: Vec<&str> = spec.models.iter().map(|m| m.id.as_str()).collect();
-            eyre!(
-                "unknown model '{id}': the wizard knows {}",
-                known.join(", ")
-            )
+            refused(Say::new(
+                "cli.pack.unknown_model",
+                [
+                    ("id", Arg::verbatim(id)),
+                    ("known", Arg::verbatim(known.join(", "))),
+                ],
+            ))
         })?,
         None => crate::wizard::checks::default_model(spec, cells).ok_or_else(|| {
             let ranges: Vec<String> = spec
@@ -158,20 +299,26 @@ pub fn pick_model<'s>(
                 .iter()
                 .map(|m| format!("{}–{}", m.min_cells, m.max_cells))
                 .collect();
-            eyre!(
-                "no BMS model in the wizard takes {cells} cells (they take {})",
-                ranges.join(", ")
-            )
+            refused(Say::new(
+                "cli.pack.no_model_for_cells",
+                [
+                    ("cells", Arg::int(cells)),
+                    ("ranges", Arg::verbatim(ranges.join(", "))),
+                ],
+            ))
         })?,
     };
     if !(model.min_cells..=model.max_cells).contains(&cells) {
-        return Err(eyre!(
-            "the model '{}' ({}) takes {}–{} cells, not {cells}",
-            model.id,
-            crate::wizard::spec::tr(&model.name, "en"),
-            model.min_cells,
-            model.max_cells
-        ));
+        return Err(refused(Say::new(
+            "cli.pack.model_cells",
+            [
+                ("cells", Arg::int(cells)),
+                ("max", Arg::int(model.max_cells)),
+                ("min", Arg::int(model.min_cells)),
+                ("model", Arg::verbatim(&model.id)),
+                ("name", Arg::Text(model.name.clone())),
+            ],
+        )));
     }
     Ok(model)
 }

@@ -5,7 +5,6 @@
 
 use std::process::ExitCode;
 
-use color_eyre::eyre::eyre;
 use color_eyre::Result;
 use serde::Serialize;
 
@@ -33,9 +32,8 @@ pub struct Args {
     /// The pack's chemistry: li-ion, lifepo4 or lto.
     #[arg(long, value_name = "CHEMISTRY", default_value = "lifepo4")]
     pub chemistry: String,
-    /// Cells in series.
-    #[arg(long, value_name = "N", default_value_t = 16,
-          value_parser = clap::value_parser!(u32).range(1..=32))]
+    /// Cells in series (1–32; refused in the operator's words outside it).
+    #[arg(long, value_name = "N", default_value_t = 16)]
     pub cells: u32,
     /// BMS model id from the wizard (default: the smallest model that takes the cells).
     #[arg(long, value_name = "ID")]
@@ -101,13 +99,19 @@ pub struct StepOut {
 /// Run `procedure`.
 pub fn run(args: Args, wizard: WizardArgs) -> Result<ExitCode> {
     let (spec, lang) = crate::cmd::load_wizard(&wizard)?;
-    let chemistry: Chemistry = args.chemistry.parse().map_err(|e: String| eyre!(e))?;
-    let model = crate::cmd::pick_model(&spec, args.model.as_deref(), args.cells)?;
+    let (chemistry, _) = crate::cmd::pick_chemistry(&spec, &lang, &args.chemistry)?;
+    let model = crate::cmd::pick_model(&spec, &lang, args.model.as_deref(), args.cells)?;
     let procedure = build(&spec, &lang, chemistry, args.cells, model)?;
     // Texts may come from a --wizard file: printed cleaned, like every other CLI output.
     let out = match args.format {
         Format::Md => markdown(&procedure),
-        Format::Html => html(&procedure)?,
+        Format::Html => html(&procedure).map_err(|e| {
+            let say = Say::new(
+                "cli.procedure.not_rendered",
+                [("error", Arg::verbatim(e.to_string()))],
+            );
+            crate::cmd::refusal(&spec, &lang, &say)
+        })?,
     };
     print!("{}", crate::clean::clean_lines(&out));
     Ok(ExitCode::SUCCESS)
@@ -121,10 +125,9 @@ pub fn build(
     cells: u32,
     model: &ModelSpec,
 ) -> Result<Procedure> {
-    let chem = spec
-        .chemistries
-        .get(&chemistry)
-        .ok_or_else(|| eyre!("the wizard has no limits for {chemistry}"))?;
+    let chem = spec.chemistries.get(&chemistry).ok_or_else(|| {
+        crate::cmd::refusal(spec, lang, &crate::cmd::no_chemistry_limits(chemistry))
+    })?;
     let say = |key: &str, args: Vec<(&str, Arg)>| -> String {
         Say {
             key: key.to_string(),
@@ -456,8 +459,9 @@ pub fn markdown(p: &Procedure) -> String {
     out
 }
 
-/// The procedure as a standalone HTML page, through minijinja as the report is.
-pub fn html(p: &Procedure) -> Result<String> {
+/// The procedure as a standalone HTML page, through minijinja as the report is; the
+/// template engine's own error if it fails.
+pub fn html(p: &Procedure) -> std::result::Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     // A --wizard file's texts are not markup.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
@@ -465,7 +469,6 @@ pub fn html(p: &Procedure) -> Result<String> {
         TEMPLATE,
         minijinja::context! { p => minijinja::Value::from_serialize(p) },
     )
-    .map_err(|e| eyre!("the procedure could not be rendered: {e}"))
 }
 
 #[cfg(test)]

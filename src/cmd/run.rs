@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use color_eyre::eyre::{bail, WrapErr};
+use color_eyre::eyre::{bail, eyre};
 
-use super::WizardArgs;
+use super::{cannot_open, WizardArgs};
 use crate::bench::drive::{Outcome, Runner, Scripted};
 use crate::bench::{self, Bench, Clock, Unit};
 use crate::log::session::Session;
@@ -48,7 +48,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let text = crate::yaml::read_file(&args.answers)?;
     let answers = Answers::parse(&text, &args.answers.display().to_string(), &spec)?;
     // Load the key before any work, so a wrong --key is known before the commissioning.
-    let (key, signing) = choose_key(wizard.key.as_deref())?;
+    let (key, signing) =
+        choose_key(wizard.key.as_deref()).map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
     eprintln!("{}", crate::clean::clean(&signing.render(&spec, &lang)));
     let entries = EntrySource::AnswersFile {
         file: args
@@ -59,10 +60,10 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         sha256: crate::wizard::spec::sha256_hex(text.as_bytes()),
     };
     let Some(out) = wizard.out.clone() else {
-        bail!("run needs --out DIR: the folder where the session's journal and log are written");
+        bail!("{}", say(&spec, &lang, "cli.run.needs_out", &[]));
     };
     if wizard.replay.is_some() && args.address.is_some() {
-        bail!("choose one unit: --replay or --address, not both");
+        bail!("{}", say(&spec, &lang, "cli.run.one_unit", &[]));
     }
     let mut replay = match &wizard.replay {
         Some(path) => Some(super::load_replay(path)?),
@@ -82,7 +83,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
         let clock = Clock::start();
         let (mut session, torn) =
             Session::open_as(&spec, &out, spec.wizard_hash(), &lang, clock.now(), entries)
-                .wrap_err_with(|| format!("cannot open the session in {}", out.display()))?;
+                .map_err(|e| cannot_open(&spec, &lang, &out, &e))?;
         if let Some(torn) = torn {
             let note = say(
                 &spec,
@@ -128,7 +129,8 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
             verbose: true,
         }
         .drive()
-        .await?;
+        .await
+        .map_err(|e| eyre!("{}", e.render(&spec, &lang)))?;
         match outcome {
             Outcome::SignedOff => {
                 // A session on a training scenario is marked so: it is no commissioning.
@@ -140,39 +142,15 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                         crate::log::record::session_language(&session.state),
                     )
                 });
-                let outputs = write_outputs(&session, key.as_ref(), None, training)?;
-                let verdict =
-                    crate::log::signoff::verdict_words(&spec, &lang, outputs.record.verdict);
-                let path = |p: &std::path::Path| p.display().to_string();
-                println!(
-                    "{}",
-                    say(&spec, &lang, "cli.run.signed_off", &[("verdict", &verdict)])
-                );
-                println!(
-                    "{}",
-                    say(
-                        &spec,
-                        &lang,
-                        "cli.run.log",
-                        &[("path", &path(&outputs.log))]
-                    )
-                );
-                match &outputs.signature {
-                    Some(sig) => println!(
-                        "{}",
-                        say(&spec, &lang, "cli.run.signature", &[("path", &path(sig))])
-                    ),
-                    None => println!("{}", say(&spec, &lang, "cli.run.unsigned", &[])),
+                let outputs = write_outputs(&session, key.as_ref(), None, training)
+                    .map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
+                let blind = scenario
+                    .as_ref()
+                    .filter(|s| s.training)
+                    .map(|s| s.blind_id());
+                for line in super::signed_off_lines(&spec, &lang, &outputs, blind.as_deref()) {
+                    println!("{line}");
                 }
-                println!(
-                    "{}",
-                    say(
-                        &spec,
-                        &lang,
-                        "cli.run.report",
-                        &[("path", &path(&outputs.report))]
-                    )
-                );
                 Ok(ExitCode::SUCCESS)
             }
             Outcome::Refused(message) => {

@@ -58,7 +58,9 @@ pub struct Args {
 pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
     let (spec, lang) = super::load_wizard(&wizard)?;
     let trainer_key = match &args.trainer_key {
-        Some(path) => Some(load_signing_key(path)?),
+        Some(path) => {
+            Some(load_signing_key(path).map_err(|e| super::refusal(&spec, &lang, &e.say()))?)
+        }
         None => None,
     };
     if wizard.replay.is_some() {
@@ -135,7 +137,7 @@ pub async fn check_scenario(
         clock.now(),
         trainee,
     )
-    .wrap_err_with(|| words("cli.train.cannot_open", &[("dir", &shown)]))?;
+    .map_err(|e| super::cannot_open(spec, opts.lang, dir, &e))?;
     let mut bench = Bench::new(&mut session, clock, Some(scenario));
     bench.connect(Unit::Sim(bench::scenario_control(scenario)?));
     let mut trainee = Trainee::new(spec, scenario);
@@ -156,12 +158,10 @@ pub async fn check_scenario(
             rewired: rewired_log(scenario, session.events()),
             ..training_log(scenario, &reports, spec, opts.lang)
         };
-        Some(write_outputs(
-            &session,
-            opts.key,
-            opts.trainer_key,
-            Some(training),
-        )?)
+        Some(
+            write_outputs(&session, opts.key, opts.trainer_key, Some(training))
+                .map_err(|e| super::refusal(spec, opts.lang, &e.say()))?,
+        )
     } else {
         None
     };
@@ -188,6 +188,8 @@ fn check_files(
     for (i, path) in args.check.iter().enumerate() {
         let scenario = match Scenario::load(path, spec) {
             Ok(s) => s,
+            // The loader's mistakes, at file:line:column, stay in English: they are for the
+            // scenario's author, as check-wizard's are for the wizard's.
             Err(e) => {
                 eprintln!("{}", CleanLines(e));
                 bad = true;
@@ -375,6 +377,8 @@ fn pick(args: &Args, spec: &WizardSpec, lang: &str) -> color_eyre::Result<Scenar
                 match Scenario::load(&f, spec) {
                     Ok(s) if s.training => out.push(s),
                     Ok(_) => {}
+                    // The frame in the trainer's words; the loader's mistake as it says it
+                    // (English, file:line:column, for the scenario's author).
                     Err(e) => eprintln!(
                         "{}",
                         CleanLines(words("cli.train.skipped", &[("error", &e.to_string())]))
@@ -383,6 +387,8 @@ fn pick(args: &Args, spec: &WizardSpec, lang: &str) -> color_eyre::Result<Scenar
             }
             out
         }
+        // A built-in scenario that does not load is the program's own mistake: the loader's
+        // words (file:line:column) stay in English, as they are for the scenarios' authors.
         None => shipped::SCENARIOS
             .iter()
             .map(|(name, _)| shipped::scenario(name, spec).map_err(|e| eyre!("{e}")))

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use color_eyre::eyre::{bail, eyre, WrapErr};
+use color_eyre::eyre::{bail, eyre};
 
 use super::WizardArgs;
 use crate::bench::{self, now_ms};
@@ -20,14 +20,12 @@ use crate::wizard::words::say_verbatim as say;
 /// Start the interactive wizard. `scenario`: a scenario already chosen (by `train`), with the
 /// trainer's key; otherwise `--sim FILE` names one, or there is none.
 pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Result<ExitCode> {
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        bail!(
-            "the interactive wizard needs a terminal; for a scripted commissioning use \
-             `jk-commission run --answers FILE --out DIR`"
-        );
-    }
     let (spec, lang) = super::load_wizard(&args)?;
-    let (key, signing) = choose_key(args.key.as_deref())?;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!("{}", say(&spec, &lang, "cli.start.needs_terminal", &[]));
+    }
+    let (key, signing) =
+        choose_key(args.key.as_deref()).map_err(|e| super::refusal(&spec, &lang, &e.say()))?;
     let scenario = match (scenario, &args.sim) {
         (Some(s), _) => Some(s),
         (None, Some(Some(path))) => Some(ScenarioConfig {
@@ -50,17 +48,19 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
         .map(|s| s.scenario.blind_id());
     let (dir, found) = match &args.out {
         Some(dir) => (dir.clone(), false),
-        None => default_session_dir()?,
+        None => default_session_dir()
+            .ok_or_else(|| eyre!("{}", say(&spec, &lang, "cli.start.no_data_dir", &[])))?,
     };
     let mut banner = Vec::new();
     // A finished session stays as it is (read-only); the pack gets a new attempt beside it.
     let (mut session, torn) = if Session::is_finished(&dir) {
         banner.push(crate::log::signoff::finished_summary(&dir, &spec, &lang));
-        let s = Session::open_attempt(&spec, &dir, spec.wizard_hash(), &lang, now_ms())?;
+        let s = Session::open_attempt(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
+            .map_err(|e| super::cannot_open(&spec, &lang, &dir, &e))?;
         (s, None)
     } else {
         Session::open(&spec, &dir, spec.wizard_hash(), &lang, now_ms())
-            .wrap_err_with(|| format!("cannot open the session in {}", dir.display()))?
+            .map_err(|e| super::cannot_open(&spec, &lang, &dir, &e))?
     };
     if let Some(id) = &training {
         banner.push(say(&spec, &lang, "cli.start.training", &[("id", id)]));
@@ -98,10 +98,12 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     let theme = Theme {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
+    // The screen's language may change with F2; what is said after it is in the one chosen
+    // here.
     let exit = app::run(
         &mut session,
         AppConfig {
-            lang,
+            lang: lang.clone(),
             source,
             theme,
             banner: Some(banner.join(" ")),
@@ -110,60 +112,55 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
             name_by_serial: args.out.is_none(),
         },
     )
-    .map_err(|e| eyre!("the terminal failed: {e}"))?;
+    .map_err(|e| {
+        let error = e.to_string();
+        eyre!(
+            "{}",
+            say(
+                &spec,
+                &lang,
+                "cli.start.terminal_failed",
+                &[("error", &error)]
+            )
+        )
+    })?;
     // Named after the unit by now, perhaps.
     let dir = session.dir().to_path_buf();
+    let shown = dir.display().to_string();
     match exit {
         Exit::Quit => {
             println!(
-                "Session saved in {}; start jk-commission again (with the same options) to go on.",
-                dir.display()
+                "{}",
+                say(&spec, &lang, "cli.start.saved", &[("dir", &shown)])
             );
             Ok(ExitCode::SUCCESS)
         }
         Exit::SignedOff(Ok(outputs)) => {
-            println!("Signed off. Log: {}", outputs.log.display());
-            match &outputs.signature {
-                Some(sig) => println!("Signature: {}", sig.display()),
-                None => println!(
-                    "Signature: none — the log is NOT signed (make a key with `jk-commission keygen`, pass it with --key)"
-                ),
-            }
-            if let Some(sig) = &outputs.trainer_signature {
-                println!("Trainer's signature: {}", sig.display());
-            }
-            println!("Report: {}", outputs.report.display());
-            if let Some(t) = &outputs.record.training {
-                let caught = t.faults.iter().filter(|f| f.result == "caught").count();
-                println!(
-                    "Training {}: {caught} of {} staged faults caught ({}).",
-                    training.as_deref().unwrap_or(""),
-                    t.faults.len(),
-                    t.description
-                );
+            for line in super::signed_off_lines(&spec, &lang, &outputs, training.as_deref()) {
+                println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }
-        Exit::SignedOff(Err(e)) => {
-            bail!(
-                "signed off, but the log could not be written in {}: {e}",
-                dir.display()
+        Exit::SignedOff(Err(error)) => bail!(
+            "{}",
+            say(
+                &spec,
+                &lang,
+                "cli.start.not_written",
+                &[("dir", &shown), ("error", &error)]
             )
-        }
+        ),
     }
 }
 
 /// The default session folder: the newest unfinished session (a journal and no log) under
 /// the data directory, whatever it is called, or a new provisional one
 /// (`<YYYY-MM-DD>-<n>-unknown-unit`, named after the unit once its serial is read). The flag
-/// says whether one was found.
-fn default_session_dir() -> color_eyre::Result<(PathBuf, bool)> {
-    let Some(data) = dirs::data_dir() else {
-        bail!("this system has no data directory for the sessions; pass --out DIR");
-    };
-    let root = data.join("jk-commission").join("sessions");
+/// says whether one was found; `None` when the system has no data directory.
+fn default_session_dir() -> Option<(PathBuf, bool)> {
+    let root = dirs::data_dir()?.join("jk-commission").join("sessions");
     if let Some(dir) = folders::newest_unfinished(&root) {
-        return Ok((dir, true));
+        return Some((dir, true));
     }
-    Ok((folders::provisional(&root, now_ms()), false))
+    Some((folders::provisional(&root, now_ms()), false))
 }

@@ -245,24 +245,30 @@ pub enum Refusal {
     Untrustworthy(Vec<Say>),
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Refusal {
+    /// Why, as one sentence (`audit.refused.*`): what the signature check, the log's reader or
+    /// the replay said, in its own words. `verify` frames each kind its own way; `archive`
+    /// says this.
+    pub fn say(&self) -> Say {
         match self {
-            Refusal::Signature(reason) => {
-                write!(f, "the signature FAILED: {}", english(reason))
+            Refusal::Signature(reason) => Say::new(
+                "audit.refused.signature",
+                [("reason", Arg::say(reason.clone()))],
+            ),
+            Refusal::NotALog(error) => {
+                Say::new("audit.refused.not_a_log", [("error", Arg::verbatim(error))])
             }
-            Refusal::NotALog(reason) => {
-                write!(
-                    f,
-                    "the signature is good but it is not a jk-commission log: {reason}"
-                )
-            }
-            Refusal::Untrustworthy(problems) => write!(
-                f,
-                "the signature is good but the log cannot be trusted: {}",
-                problems.iter().map(english).collect::<Vec<_>>().join("; ")
+            Refusal::Untrustworthy(problems) => Say::new(
+                "audit.refused.untrustworthy",
+                [("problems", Arg::List(problems.clone()))],
             ),
         }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&english(&self.say()))
     }
 }
 
@@ -279,8 +285,8 @@ pub fn verify_signed(
     spec: &WizardSpec,
     log_only: bool,
 ) -> Result<Verified, Refusal> {
-    let signer = sign::verify(message, armored, allowed)
-        .map_err(|e| Refusal::Signature(signature_refused(&e)))?;
+    let signer =
+        sign::verify(message, armored, allowed).map_err(|e| Refusal::Signature(e.say()))?;
     let log = serde_yaml::from_slice::<CommissioningLog>(message)
         .map_err(|e| Refusal::NotALog(e.to_string()))?;
     // A good signature over a log that contradicts itself or its journal is still no evidence.
@@ -311,7 +317,7 @@ pub fn verify_signed(
                 Err(_) => TrainerSignature::Absent(path),
                 Ok(armored) => match sign::verify(message, &armored, allowed) {
                     Ok(signer) => TrainerSignature::Good(signer),
-                    Err(e) => TrainerSignature::Failed(path, signature_refused(&e)),
+                    Err(e) => TrainerSignature::Failed(path, e.say()),
                 },
             })
         }
@@ -323,49 +329,6 @@ pub fn verify_signed(
         capture,
         trainer,
     })
-}
-
-/// Why a signature does not verify, as a sentence (`sign.*` in wizard.yaml's `reasons:`): a
-/// changed file, another purpose, a key the allowed signers do not list. What the SSH decoder
-/// said, and a key file's trouble, are carried as they are.
-pub fn signature_refused(e: &sign::SignError) -> Say {
-    use crate::log::allowed_signers::TrustError;
-    use sign::SignError as E;
-    let v = Arg::verbatim;
-    match e {
-        E::BadSignature => Say::plain("sign.bad"),
-        E::MalformedSignature { reason } => Say::new("sign.malformed", [("reason", v(reason))]),
-        E::WrongNamespace { found } => Say::new(
-            "sign.wrong_namespace",
-            [
-                ("found", v(found)),
-                ("namespace", Arg::verbatim(sign::NAMESPACE)),
-            ],
-        ),
-        E::Untrusted(TrustError::NotListed { fingerprint }) => {
-            Say::new("sign.not_listed", [("fingerprint", v(fingerprint))])
-        }
-        E::Untrusted(TrustError::NamespaceNotAllowed {
-            fingerprint,
-            line,
-            namespace,
-        }) => Say::new(
-            "sign.namespace_not_allowed",
-            [
-                ("fingerprint", v(fingerprint)),
-                ("line", Arg::int(*line as i64)),
-                ("namespace", v(namespace)),
-            ],
-        ),
-        E::Untrusted(TrustError::Line { line, reason }) => Say::new(
-            "sign.signers_line",
-            [("line", Arg::int(*line as i64)), ("reason", v(reason))],
-        ),
-        other => Say::new(
-            "entry.as_written",
-            [("text", Arg::verbatim(other.to_string()))],
-        ),
-    }
 }
 
 /// The journal beside the log, replayed: what is wrong, as sentences.

@@ -34,8 +34,8 @@ pub enum SignError {
     /// The file system refused an operation.
     #[error("could not {action} {path}: {source}")]
     Io {
-        /// What we were doing, as a verb phrase.
-        action: &'static str,
+        /// What we were doing.
+        action: KeyIo,
         /// The file concerned.
         path: PathBuf,
         /// The operating system's reason.
@@ -47,7 +47,7 @@ pub enum SignError {
         /// The key file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: NotAKey,
     },
     /// The key is protected by a passphrase.
     #[error(
@@ -61,20 +61,20 @@ pub enum SignError {
     },
     /// The key is of another type than ed25519.
     #[error(
-        "{path} is {algorithm} key; commissioning logs are signed with ed25519 keys only. \
-         Make one with `jk-commission keygen`"
+        "{path} is a key of type {algorithm}; commissioning logs are signed with ed25519 keys \
+         only. Make one with `jk-commission keygen`"
     )]
     NotEd25519Key {
         /// The key file.
         path: PathBuf,
-        /// The key's algorithm, with its article ("an RSA", "an ECDSA P-256", …).
+        /// The key's algorithm ("RSA", "ECDSA P-256", …).
         algorithm: String,
     },
     /// The signature text cannot be decoded.
     #[error("the signature is not a readable SSH signature ({reason})")]
     MalformedSignature {
-        /// What the decoder said.
-        reason: String,
+        /// What is wrong with it.
+        reason: Malformed,
     },
     /// The signature was made for another purpose.
     #[error(
@@ -86,9 +86,12 @@ pub enum SignError {
         found: String,
     },
     /// The signature was made with a non-ed25519 key.
-    #[error("the signature was made with {algorithm} key; only ed25519 signatures are accepted")]
+    #[error(
+        "the signature was made with a key of type {algorithm}; only ed25519 signatures are \
+         accepted"
+    )]
     UnsupportedSignatureKey {
-        /// The algorithm, with its article.
+        /// The algorithm ("RSA", …).
         algorithm: String,
     },
     /// The signature does not match the message.
@@ -114,6 +117,175 @@ pub enum SignError {
     /// The underlying SSH library failed where it should not (encoding, randomness).
     #[error("SSH key operation failed: {0}")]
     Ssh(#[from] ssh_key::Error),
+}
+
+/// What [`SignError::Io`] was doing with its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyIo {
+    /// Creating the key's folder.
+    CreateFolder,
+    /// Reading the key file.
+    ReadKey,
+    /// Creating a key file.
+    Create,
+    /// Writing a key file.
+    Write,
+}
+
+impl fmt::Display for KeyIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyIo::CreateFolder => "create the folder",
+            KeyIo::ReadKey => "read the key file",
+            KeyIo::Create => "create",
+            KeyIo::Write => "write",
+        })
+    }
+}
+
+/// Why a file is no OpenSSH private key we can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAKey {
+    /// It holds a public key.
+    PublicKey,
+    /// It is a private key in the older PEM format.
+    OldPem,
+    /// It holds no OpenSSH private key block at all.
+    NoBlock,
+    /// The key parser refused it: what it said.
+    Parser(String),
+}
+
+impl NotAKey {
+    /// The reason as a sentence part (`sign.why.*`); the parser's text as it is.
+    pub fn say(&self) -> Say {
+        match self {
+            NotAKey::PublicKey => Say::plain("sign.why.public_key"),
+            NotAKey::OldPem => Say::plain("sign.why.old_pem"),
+            NotAKey::NoBlock => Say::plain("sign.why.no_block"),
+            NotAKey::Parser(text) => Say::new("entry.as_written", [("text", Arg::verbatim(text))]),
+        }
+    }
+}
+
+impl fmt::Display for NotAKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&english(&self.say()))
+    }
+}
+
+/// Why a signature's text is no SSH signature we read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Malformed {
+    /// The decoder refused it: what it said.
+    Decoder(String),
+    /// It decodes, but not from the one canonical encoding: a length or field was altered.
+    NotCanonical,
+    /// A signature format version nobody defined.
+    Version(u32),
+}
+
+impl Malformed {
+    /// The reason as a sentence part (`sign.why.*`); the decoder's text as it is.
+    pub fn say(&self) -> Say {
+        match self {
+            Malformed::Decoder(text) => {
+                Say::new("entry.as_written", [("text", Arg::verbatim(text))])
+            }
+            Malformed::NotCanonical => Say::plain("sign.why.not_canonical"),
+            Malformed::Version(v) => Say::new("sign.why.version", [("version", Arg::int(*v))]),
+        }
+    }
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&english(&self.say()))
+    }
+}
+
+/// A sentence in the built-in English words.
+fn english(say: &Say) -> String {
+    say.render(crate::wizard::words::builtin(), "en")
+}
+
+impl SignError {
+    /// What went wrong, as a sentence (`sign.*` in wizard.yaml's `reasons:`): paths, key
+    /// fingerprints and algorithm names as they are, and what the operating system or the SSH
+    /// library said in its own words. `Display` stays the English one, for logs.
+    pub fn say(&self) -> Say {
+        use crate::log::allowed_signers::TrustError as T;
+        let v = |s: &str| Arg::verbatim(s);
+        let path = |p: &Path| Arg::verbatim(p.display().to_string());
+        match self {
+            SignError::KeyExists { path: p } => Say::new("sign.key_exists", [("path", path(p))]),
+            SignError::Io {
+                action,
+                path: p,
+                source,
+            } => Say::new(
+                match action {
+                    KeyIo::CreateFolder => "sign.io.create_folder",
+                    KeyIo::ReadKey => "sign.io.read_key",
+                    KeyIo::Create => "sign.io.create",
+                    KeyIo::Write => "sign.io.write",
+                },
+                [
+                    ("error", Arg::verbatim(source.to_string())),
+                    ("path", path(p)),
+                ],
+            ),
+            SignError::NotAKey { path: p, reason } => Say::new(
+                "sign.not_a_key",
+                [("path", path(p)), ("reason", Arg::say(reason.say()))],
+            ),
+            SignError::EncryptedKey { path: p } => {
+                Say::new("sign.encrypted_key", [("path", path(p))])
+            }
+            SignError::NotEd25519Key { path: p, algorithm } => Say::new(
+                "sign.not_ed25519_key",
+                [("algorithm", v(algorithm)), ("path", path(p))],
+            ),
+            SignError::MalformedSignature { reason } => {
+                Say::new("sign.malformed", [("reason", Arg::say(reason.say()))])
+            }
+            SignError::WrongNamespace { found } => Say::new(
+                "sign.wrong_namespace",
+                [("found", v(found)), ("namespace", v(NAMESPACE))],
+            ),
+            SignError::UnsupportedSignatureKey { algorithm } => {
+                Say::new("sign.unsupported_key", [("algorithm", v(algorithm))])
+            }
+            SignError::BadSignature => Say::plain("sign.bad"),
+            SignError::Untrusted(T::NotListed { fingerprint }) => {
+                Say::new("sign.not_listed", [("fingerprint", v(fingerprint))])
+            }
+            SignError::Untrusted(T::NamespaceNotAllowed {
+                fingerprint,
+                line,
+                namespace,
+            }) => Say::new(
+                "sign.namespace_not_allowed",
+                [
+                    ("fingerprint", v(fingerprint)),
+                    ("line", Arg::int(*line as i64)),
+                    ("namespace", v(namespace)),
+                ],
+            ),
+            SignError::Untrusted(T::Line { line, reason }) => Say::new(
+                "sign.signers_line",
+                [("line", Arg::int(*line as i64)), ("reason", v(reason))],
+            ),
+            SignError::KeyTooOpen { path: p, mode } => Say::new(
+                "sign.key_too_open",
+                [
+                    ("mode", Arg::verbatim(format!("{mode:04o}"))),
+                    ("path", path(p)),
+                ],
+            ),
+            SignError::Ssh(e) => Say::new("sign.ssh", [("error", Arg::verbatim(e.to_string()))]),
+        }
+    }
 }
 
 /// The result of `generate_key`: where the key went and how to name it to others.
@@ -223,7 +395,7 @@ pub fn generate_key(path: &Path, comment: &str) -> Result<PublicKeyInfo, SignErr
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_private_dir(parent).map_err(|source| SignError::Io {
-            action: "create the folder",
+            action: KeyIo::CreateFolder,
             path: parent.to_path_buf(),
             source,
         })?;
@@ -285,32 +457,29 @@ pub fn choose_key(given: Option<&Path>) -> Result<(Option<SigningKey>, Say), Sig
 /// Read an unencrypted OpenSSH ed25519 private key that only its owner can read.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
     let text = fs::read_to_string(path).map_err(|source| SignError::Io {
-        action: "read the key file",
+        action: KeyIo::ReadKey,
         path: path.to_path_buf(),
         source,
     })?;
-    let not_a_key = |reason: &str| SignError::NotAKey {
+    let not_a_key = |reason: NotAKey| SignError::NotAKey {
         path: path.to_path_buf(),
-        reason: reason.to_string(),
+        reason,
     };
     if !text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
         let first = text.trim_start();
         return Err(if PublicKey::from_openssh(first).is_ok() {
-            not_a_key("this is a public key; give the private key file (the one without .pub)")
+            not_a_key(NotAKey::PublicKey)
         } else if first.starts_with("-----BEGIN") && first.contains("PRIVATE KEY-----") {
-            not_a_key(
-                "it is in the older PEM format; only the OpenSSH format is read \
-                 (`ssh-keygen -t ed25519` and `jk-commission keygen` write it)",
-            )
+            not_a_key(NotAKey::OldPem)
         } else {
-            not_a_key("no \"BEGIN OPENSSH PRIVATE KEY\" block found")
+            not_a_key(NotAKey::NoBlock)
         });
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = fs::metadata(path).map_err(|source| SignError::Io {
-            action: "read the key file",
+            action: KeyIo::ReadKey,
             path: path.to_path_buf(),
             source,
         })?;
@@ -332,7 +501,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, SignError> {
                     path: path.to_path_buf(),
                     algorithm: describe_algorithm_name(&alg),
                 },
-                _ => not_a_key(&e.to_string()),
+                _ => not_a_key(NotAKey::Parser(e.to_string())),
             })
         }
     };
@@ -383,7 +552,7 @@ pub fn verify(
                     }
                 }
                 _ => SignError::MalformedSignature {
-                    reason: e.to_string(),
+                    reason: Malformed::Decoder(e.to_string()),
                 },
             })
         }
@@ -394,13 +563,13 @@ pub fn verify(
     sig.encode(&mut canonical).map_err(ssh_key::Error::from)?;
     if pem_bytes(armored_sig).as_deref() != Some(canonical.as_slice()) {
         return Err(SignError::MalformedSignature {
-            reason: "its encoding is not canonical: a length or field was altered".to_string(),
+            reason: Malformed::NotCanonical,
         });
     }
     // ssh-key accepts any version up to 1; be exact, nothing else has ever been defined.
     if sig.version() != SshSig::VERSION {
         return Err(SignError::MalformedSignature {
-            reason: format!("unknown version {}", sig.version()),
+            reason: Malformed::Version(sig.version()),
         });
     }
     let key_alg = sig.public_key().algorithm();
@@ -468,17 +637,17 @@ fn key_type_in_pem(text: &str) -> Option<String> {
     String::decode(&mut blob.as_slice()).ok()
 }
 
-/// "an RSA", "an ECDSA P-256", … for messages.
+/// "RSA", "ECDSA P-256", … for messages (the same in every language).
 fn describe_algorithm_name(name: &str) -> String {
     let described = match name {
-        "ssh-rsa" => "an RSA",
-        "ssh-dss" => "a DSA",
-        "ecdsa-sha2-nistp256" => "an ECDSA P-256",
-        "ecdsa-sha2-nistp384" => "an ECDSA P-384",
-        "ecdsa-sha2-nistp521" => "an ECDSA P-521",
-        "sk-ssh-ed25519@openssh.com" => "a security-key (FIDO) ed25519",
-        "sk-ecdsa-sha2-nistp256@openssh.com" => "a security-key (FIDO) ECDSA",
-        other => return format!("a {other}"),
+        "ssh-rsa" => "RSA",
+        "ssh-dss" => "DSA",
+        "ecdsa-sha2-nistp256" => "ECDSA P-256",
+        "ecdsa-sha2-nistp384" => "ECDSA P-384",
+        "ecdsa-sha2-nistp521" => "ECDSA P-521",
+        "sk-ssh-ed25519@openssh.com" => "security-key (FIDO) ed25519",
+        "sk-ecdsa-sha2-nistp256@openssh.com" => "security-key (FIDO) ECDSA",
+        other => other,
     };
     described.to_string()
 }
@@ -507,7 +676,7 @@ fn write_new(path: &Path, content: &[u8], mode: u32) -> Result<(), SignError> {
             }
         } else {
             SignError::Io {
-                action: "create",
+                action: KeyIo::Create,
                 path: path.to_path_buf(),
                 source,
             }
@@ -516,7 +685,7 @@ fn write_new(path: &Path, content: &[u8], mode: u32) -> Result<(), SignError> {
     file.write_all(content)
         .and_then(|()| file.sync_all())
         .map_err(|source| SignError::Io {
-            action: "write",
+            action: KeyIo::Write,
             path: path.to_path_buf(),
             source,
         })

@@ -30,6 +30,27 @@ pub enum SignoffError {
     Sign(#[from] sign::SignError),
 }
 
+impl SignoffError {
+    /// Why, as a sentence: a file not written with what the system said, a signature not
+    /// made (`SignError::say`); a log that cannot be built as its English text.
+    pub fn say(&self) -> words::Say {
+        use words::{Arg, Say};
+        match self {
+            SignoffError::Record(e) => {
+                Say::new("entry.as_written", [("text", Arg::verbatim(e.to_string()))])
+            }
+            SignoffError::Io { path, source } => Say::new(
+                "log.cannot_write",
+                [
+                    ("error", Arg::verbatim(source.to_string())),
+                    ("path", Arg::verbatim(path)),
+                ],
+            ),
+            SignoffError::Sign(e) => e.say(),
+        }
+    }
+}
+
 /// The files written at sign-off.
 #[derive(Debug, Clone)]
 pub struct Outputs {

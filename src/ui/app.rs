@@ -87,7 +87,8 @@ pub struct ScenarioConfig {
 pub enum Exit {
     /// The operator quit; the session resumes on the next start.
     Quit,
-    /// Signed off; the log was written (or writing it failed, with the reason).
+    /// Signed off; the log was written (or writing it failed, with the reason in the screen's
+    /// language).
     SignedOff(Result<Box<Outputs>, String>),
 }
 
@@ -550,7 +551,7 @@ impl<'s, 'w> App<'s, 'w> {
         let trainer_key = self.scenario.as_ref().and_then(|s| s.trainer_key.as_ref());
         let outputs = write_outputs(self.bench.session, self.key.as_ref(), trainer_key, training)
             .map(Box::new)
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.say().render(self.bench.session.engine.spec(), &self.lang));
         self.ui.notice = Some(match &outputs {
             Ok(o) => Notice {
                 tone: Tone::Info,

@@ -92,7 +92,7 @@ fn waiting_times_and_cell_counts_have_ranges() {
                 "3.3",
             ],
             "--cells",
-            "1..=32",
+            "1–32",
         );
     }
     parsed(&[

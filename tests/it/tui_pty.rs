@@ -437,7 +437,15 @@ fn a_whole_simulated_commissioning_from_the_first_step_to_the_signed_log() {
     assert_eq!(w.exit_code(SHORT), 0);
     assert!(!w.alternate_screen(), "the terminal is restored");
     let after = w.text();
-    assert!(after.contains("Signed off. Log:"), "{after}");
+    // After the screen, the same lines as `run`'s: the verdict, then where the files are.
+    assert!(
+        after.contains("commissioning signed off: verdict PASS"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  log:       ") && after.contains("log.yaml"),
+        "{after}"
+    );
 }
 
 #[test]
@@ -468,6 +476,33 @@ fn quitting_asks_first_and_the_next_start_resumes_where_it_was() {
         text.contains("[Anna Nowak"),
         "the answer is still there:\n{text}"
     );
+}
+
+/// After the screen the wizard says where the session is, in the operator's language.
+#[test]
+fn quitting_says_where_the_session_is_in_the_operators_language() {
+    use jk_commission::wizard::spec::tr;
+    use jk_commission::wizard::words::{builtin, say_verbatim};
+    let spec = builtin();
+    for lang in ["pl", "de", "cs", "sk", "da", "hu"] {
+        let home = crate::common::tmp();
+        let out = home.path().join("session");
+        let out_arg = out.to_str().unwrap();
+        let mut w = Wizard::start(&["--sim", "--lang", lang, "--out", out_arg], home.path());
+        w.wait_for(tr(&spec.steps[0].title, lang), SHORT);
+        // Ctrl-C leaves at once (a `q` would be typed into the first entry).
+        w.send("\x03");
+        assert_eq!(w.exit_code(SHORT), 0, "{lang}");
+        // The line may wrap at the terminal's 80 columns.
+        let after = w.text().replace('\n', "");
+        let said = |l: &str| say_verbatim(spec, l, "cli.start.saved", &[("dir", out_arg)]);
+        assert!(
+            after.contains(&said(lang)),
+            "{lang}: {:?} in\n{after}",
+            said(lang)
+        );
+        assert!(!after.contains(&said("en")), "{lang}: {after}");
+    }
 }
 
 #[test]
