@@ -23,10 +23,10 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     /// The file system refused an operation.
-    #[error("could not {action} the journal {path}: {source}")]
+    #[error("could not {} the journal {path}: {source}", action.english())]
     Io {
-        /// What we were doing, as a verb phrase ("open", "append to", …).
-        action: &'static str,
+        /// What we were doing.
+        action: JournalAction,
         /// The journal file.
         path: PathBuf,
         /// The operating system's reason.
@@ -62,6 +62,97 @@ pub enum JournalError {
         /// Why serialisation failed.
         source: serde_json::Error,
     },
+}
+
+/// What was being done to a journal when the file system refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalAction {
+    /// Making the session folder.
+    CreateFolder,
+    /// Opening the file.
+    Open,
+    /// Syncing the folder after the file was made.
+    RecordCreation,
+    /// Reading it.
+    Read,
+    /// Keeping a torn last line in a file beside it.
+    KeepTorn,
+    /// Cutting a torn last line off.
+    CutTorn,
+    /// Appending events.
+    Append,
+}
+
+impl JournalAction {
+    /// The English verb phrase, as the error's `Display` says it.
+    fn english(self) -> &'static str {
+        match self {
+            JournalAction::CreateFolder => "create the folder of",
+            JournalAction::Open => "open",
+            JournalAction::RecordCreation => "record the creation of",
+            JournalAction::Read => "read",
+            JournalAction::KeepTorn => "move the torn last line aside from",
+            JournalAction::CutTorn => "cut the torn last line off",
+            JournalAction::Append => "append to",
+        }
+    }
+
+    /// The key of its sentence in the wizard's words.
+    fn key(self) -> &'static str {
+        match self {
+            JournalAction::CreateFolder => "log.journal.io.create_folder",
+            JournalAction::Open => "log.journal.io.open",
+            JournalAction::RecordCreation => "log.journal.io.record_creation",
+            JournalAction::Read => "log.journal.io.read",
+            JournalAction::KeepTorn => "log.journal.io.keep_torn",
+            JournalAction::CutTorn => "log.journal.io.cut_torn",
+            JournalAction::Append => "log.journal.io.append",
+        }
+    }
+}
+
+impl JournalError {
+    /// In the operator's words: the path and what the system said carried as they are.
+    pub fn say(&self) -> crate::wizard::words::Say {
+        use crate::wizard::words::{Arg, Say};
+        let path = |p: &Path| Arg::verbatim(p.display().to_string());
+        match self {
+            JournalError::Io {
+                action,
+                path: p,
+                source,
+            } => Say::new(
+                action.key(),
+                [
+                    ("path", path(p)),
+                    ("error", Arg::verbatim(source.to_string())),
+                ],
+            ),
+            JournalError::Corrupt {
+                path: p,
+                line,
+                source,
+            } => Say::new(
+                "log.journal.corrupt",
+                [
+                    ("path", path(p)),
+                    ("line", Arg::int(*line as i64)),
+                    ("error", Arg::verbatim(source.to_string())),
+                ],
+            ),
+            JournalError::Incomplete { path: p, line } => Say::new(
+                "log.journal.incomplete",
+                [("path", path(p)), ("line", Arg::int(*line as i64))],
+            ),
+            JournalError::Encode { path: p, source } => Say::new(
+                "log.journal.encode",
+                [
+                    ("path", path(p)),
+                    ("error", Arg::verbatim(source.to_string())),
+                ],
+            ),
+        }
+    }
 }
 
 /// A last line cut short by a crash, found while opening the journal and moved aside.
@@ -135,7 +226,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
     /// Open (creating it and its folder if missing) and replay the journal at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<(Journal<T>, Replay<T>), JournalError> {
         let path = path.as_ref().to_path_buf();
-        let io_err = |action: &'static str| {
+        let io_err = |action: JournalAction| {
             let path = path.clone();
             move |source| JournalError::Io {
                 action,
@@ -146,31 +237,30 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
 
         let created = !path.exists();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(io_err("create the folder of"))?;
+            fs::create_dir_all(parent).map_err(io_err(JournalAction::CreateFolder))?;
         }
         let mut options = OpenOptions::new();
         options.read(true).append(true).create(true);
         no_follow(&mut options);
-        let mut file = options.open(&path).map_err(io_err("open"))?;
+        let mut file = options.open(&path).map_err(io_err(JournalAction::Open))?;
         if created {
             // A new file's name lives in its folder: sync the folder too, or a crash right after
             // the first append could leave data with no name pointing at it.
-            sync_parent(&path).map_err(io_err("record the creation of"))?;
+            sync_parent(&path).map_err(io_err(JournalAction::RecordCreation))?;
         }
 
         let mut content = Vec::new();
-        file.read_to_end(&mut content).map_err(io_err("read"))?;
+        file.read_to_end(&mut content)
+            .map_err(io_err(JournalAction::Read))?;
         let (events, torn, end) = parse(&path, &content)?;
         let torn = match torn {
             None => None,
             Some((line, bytes)) => {
                 // Keep the bytes before cutting them: a torn line is evidence too.
                 let kept = keep_aside(&path, &content[end as usize..])
-                    .map_err(io_err("move the torn last line aside from"))?;
-                file.set_len(end)
-                    .map_err(io_err("cut the torn last line off"))?;
-                file.sync_data()
-                    .map_err(io_err("cut the torn last line off"))?;
+                    .map_err(io_err(JournalAction::KeepTorn))?;
+                file.set_len(end).map_err(io_err(JournalAction::CutTorn))?;
+                file.sync_data().map_err(io_err(JournalAction::CutTorn))?;
                 Some(TornTail { line, bytes, kept })
             }
         };
@@ -217,7 +307,7 @@ impl<T: Serialize + DeserializeOwned> Journal<T> {
             // line and turn a recoverable tail into a corrupt middle line.
             let _ = self.file.set_len(self.end);
             return Err(JournalError::Io {
-                action: "append to",
+                action: JournalAction::Append,
                 path: self.path.clone(),
                 source,
             });

@@ -78,12 +78,48 @@ pub enum SessionError {
 }
 
 impl SessionError {
-    /// In words in `lang`: the engine's refusals in the wizard's words, the rest (a journal's
-    /// I/O, a folder's state) as they say it.
+    /// In words in `lang`.
     pub fn render(&self, spec: &crate::wizard::spec::WizardSpec, lang: &str) -> String {
+        self.say().render(spec, lang)
+    }
+
+    /// In the operator's words: the engine's refusals as the engine says them; folder names,
+    /// hashes and what the system said carried as they are.
+    pub fn say(&self) -> crate::wizard::words::Say {
+        use crate::wizard::words::{Arg, Say};
+        let v = |s: &str| Arg::verbatim(s);
         match self {
-            SessionError::Engine(e) => e.render(spec, lang),
-            other => other.to_string(),
+            SessionError::Journal(e) => e.say(),
+            SessionError::Engine(e) => e.say(),
+            SessionError::OtherWizard {
+                dir,
+                found,
+                expected,
+            } => Say::new(
+                "log.session.other_wizard",
+                [
+                    ("dir", v(dir)),
+                    ("found", v(found)),
+                    ("expected", v(expected)),
+                ],
+            ),
+            SessionError::Finished { dir } => Say::new("log.session.finished", [("dir", v(dir))]),
+            SessionError::NotASessionFolder { dir } => Say::new(
+                "log.session.not_a_session",
+                [("dir", v(dir)), ("journal", v(JOURNAL))],
+            ),
+            SessionError::Folder { dir, source } => Say::new(
+                "log.session.folder",
+                [("dir", v(dir)), ("error", v(&source.to_string()))],
+            ),
+            SessionError::Move { from, to, source } => Say::new(
+                "log.session.move",
+                [
+                    ("from", v(from)),
+                    ("to", v(to)),
+                    ("error", v(&source.to_string())),
+                ],
+            ),
         }
     }
 }

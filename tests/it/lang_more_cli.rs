@@ -792,6 +792,18 @@ fn run_and_the_wizard_refuse_in_every_language() {
         args.extend(strings(more));
         args
     };
+    // A session signed off already: nothing more may be added to it.
+    let finished = home.path().join("finished").display().to_string();
+    let done = run(cmd().env("HOME", home.path()).args([
+        "run",
+        "--sim",
+        "--answers",
+        &answers,
+        "--out",
+        &finished,
+    ]));
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let finished_said = finished.clone();
     let busy_said = busy.clone();
     let open_said = open.clone();
     let public_said = public.clone();
@@ -816,12 +828,28 @@ fn run_and_the_wizard_refuse_in_every_language() {
         ),
         (
             run_with(&["--out", &busy]),
-            // Why the folder is refused is the session's own (English) sentence, after the frame.
+            // Why the folder is refused, in the same language inside the frame.
             Box::new(move |l: &str| {
+                let why = words(
+                    l,
+                    "log.session.not_a_session",
+                    &[("dir", &busy_said), ("journal", "journal.jsonl")],
+                );
                 words(
                     l,
                     "cli.start.cannot_open",
-                    &[("dir", &busy_said), ("error", "")],
+                    &[("dir", &busy_said), ("error", &why)],
+                )
+            }),
+        ),
+        (
+            run_with(&["--out", &finished]),
+            Box::new(move |l: &str| {
+                let why = words(l, "log.session.finished", &[("dir", &finished_said)]);
+                words(
+                    l,
+                    "cli.start.cannot_open",
+                    &[("dir", &finished_said), ("error", &why)],
                 )
             }),
         ),

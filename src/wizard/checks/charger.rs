@@ -435,6 +435,10 @@ mod tests {
         // Every cell alike: lowest and highest the same is no swap, and passes.
         assert!(cell_spread(Volts(3.3), Volts(3.3), &limits()).unwrap().ok);
         // Just past the tenth: 3.35 - 3.249 = 0.101 V.
-        assert!(!cell_spread(Volts(3.249), Volts(3.35), &limits()).unwrap().ok);
+        assert!(
+            !cell_spread(Volts(3.249), Volts(3.35), &limits())
+                .unwrap()
+                .ok
+        );
     }
 }
