@@ -309,7 +309,18 @@ impl Runner<'_, '_> {
         match self.bench.act(action) {
             Ok(_) => {}
             Err(super::BenchError::Session(e)) => return Err(e),
-            Err(e) => eprintln!("step {step}: the app refused {action:?}: {e}"),
+            Err(e) => {
+                let spec = self.bench.session.engine.spec();
+                eprintln!(
+                    "{}",
+                    crate::wizard::words::say_verbatim(
+                        spec,
+                        self.lang,
+                        "cli.run.app_refused",
+                        &[("error", &e.say().render(spec, self.lang)), ("step", step),],
+                    )
+                );
+            }
         }
         self.notes();
         Ok(())

@@ -59,6 +59,59 @@ pub enum BenchError {
     Session(#[from] SessionError),
 }
 
+impl BenchError {
+    /// In the operator's words (a scenario's mistake stays as its loader says it).
+    pub fn say(&self) -> crate::wizard::words::Say {
+        use crate::wizard::words::{Arg, Say};
+        match self {
+            BenchError::Sim(e) => Say::new("bench.sim", [("error", Arg::say(sim_say(e)))]),
+            BenchError::Scenario { origin, error } => Say::new(
+                "bench.scenario",
+                [
+                    ("origin", Arg::verbatim(origin.as_str())),
+                    ("error", Arg::verbatim(error.as_str())),
+                ],
+            ),
+            BenchError::Refused(e) => Say::new("bench.refused", [("error", Arg::say(sim_say(e)))]),
+            BenchError::Session(e) => e.say(),
+        }
+    }
+}
+
+/// Why the simulated unit refused, in the operator's words: the app's labels, values and
+/// ranges carried as they are (the simulator itself knows no words).
+pub fn sim_say(e: &SimError) -> crate::wizard::words::Say {
+    use crate::wizard::words::{Arg, Say, Unit};
+    match e {
+        SimError::NotAnswering(_) => Say::plain("sim.not_answering"),
+        SimError::NoPower => Say::plain("sim.no_power"),
+        SimError::OutOfRange { what, value, range } => Say::new(
+            "sim.out_of_range",
+            [
+                ("what", Arg::verbatim(*what)),
+                ("value", Arg::verbatim(value.as_str())),
+                ("range", Arg::verbatim(range.as_str())),
+            ],
+        ),
+        SimError::NoSuchCell { cell, cells } => Say::new(
+            "sim.no_such_cell",
+            [("cell", Arg::int(*cell)), ("cells", Arg::int(*cells))],
+        ),
+        SimError::NoSuchProbe { probe, probes } => Say::new(
+            "sim.no_such_probe",
+            [("probe", Arg::int(*probe)), ("probes", Arg::int(*probes))],
+        ),
+        SimError::NoCurrent(a) => Say::new(
+            "sim.no_current",
+            [("current", Arg::quantity(a.0, Unit::A, 1))],
+        ),
+        SimError::Unsupported(switch) => Say::new(
+            "sim.unsupported",
+            [("switch", Arg::verbatim(switch.app_label()))],
+        ),
+    }
+}
+
 /// The unit on the bench.
 pub enum Unit {
     /// The built-in simulated unit (bare, or a scenario's).
@@ -309,5 +362,67 @@ impl<'a, 'w> Bench<'a, 'w> {
     /// trainee's screen).
     pub fn take_notes(&mut self) -> Vec<String> {
         std::mem::take(&mut self.notes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bms::model::{AppAction, Switch};
+    use crate::units::Amps;
+    use crate::wizard::words::builtin;
+
+    #[test]
+    fn why_the_simulated_unit_refused_is_worded_in_every_language() {
+        let spec = builtin();
+        let all = [
+            SimError::NotAnswering(crate::bms::sim::unit::NOT_ANSWERING),
+            SimError::NoPower,
+            SimError::OutOfRange {
+                what: "Cell Count",
+                value: "40".into(),
+                range: "7 to 32".into(),
+            },
+            SimError::NoSuchCell {
+                cell: 17,
+                cells: 16,
+            },
+            SimError::NoSuchProbe {
+                probe: 3,
+                probes: 2,
+            },
+            SimError::NoCurrent(Amps(2.5)),
+            SimError::Unsupported(Switch::Emergency),
+        ];
+        for why in &all {
+            let english = sim_say(why).render(spec, "en");
+            assert_eq!(english, why.to_string(), "English as the error says it");
+            for lang in spec.languages.iter().filter(|l| *l != "en") {
+                let words = sim_say(why).render(spec, lang);
+                assert!(!words.contains('{'), "{lang}: {words}");
+                assert_ne!(words, english, "{lang}: left in English");
+            }
+        }
+        let pl = |why: &SimError| sim_say(why).render(spec, "pl");
+        assert_eq!(pl(&all[3]), "nie ma ogniwa 17: pakiet ma ogniwa od 1 do 16");
+        assert!(pl(&all[5]).contains("płynie 2,5"), "{}", pl(&all[5]));
+        assert!(
+            pl(&all[6]).contains("włącznika Emergency"),
+            "{}",
+            pl(&all[6])
+        );
+    }
+
+    #[test]
+    fn activating_with_the_plug_out_is_refused_in_the_operators_words() {
+        let spec = builtin();
+        let control = sim_control().unwrap();
+        let refused = control.apply(&AppAction::Activate).unwrap_err();
+        let said = BenchError::Refused(refused).say().render(spec, "de");
+        assert_eq!(
+            said,
+            "das simulierte Gerät hat abgelehnt: nichts geschieht: der Stecker ist gezogen, \
+             das BMS hat also keinen Strom zum Aktivieren"
+        );
     }
 }

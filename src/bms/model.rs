@@ -525,6 +525,22 @@ pub enum Switch {
     Emergency,
 }
 
+impl Switch {
+    /// The switch's name as the app's CONTROL tab spells it (the same in every language).
+    pub fn app_label(self) -> &'static str {
+        match self {
+            Switch::Charge => "Charge",
+            Switch::Discharge => "Discharge",
+            Switch::Balance => "Balance",
+            Switch::DisableTempSensor => "Disable Temp. Sensor",
+            Switch::DisplayAlwaysOn => "Display Always On",
+            Switch::Heating => "Heating",
+            Switch::PortSwitch => "Port Switch",
+            Switch::Emergency => "Emergency",
+        }
+    }
+}
+
 /// Something a person does to a unit: with their hands (plug, activate) or in JK's phone app.
 ///
 /// The simulator applies these through its control API; answers files and training scenarios

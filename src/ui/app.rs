@@ -513,7 +513,10 @@ impl<'s, 'w> App<'s, 'w> {
                 if self.bench.sim().is_none() {
                     return Err(self.words("ui.notice.phone_sim_only", &[]));
                 }
-                let events = self.bench.act(app_action).map_err(|e| e.to_string())?;
+                let events = self
+                    .bench
+                    .act(app_action)
+                    .map_err(|e| e.say().render(self.bench.session.engine.spec(), &self.lang))?;
                 if !events.iter().any(|e| matches!(e, Event::AppAction { .. })) {
                     // The engine kept the charger off: the gate says why.
                     return Err(self.words("ui.notice.protection_not_yet", &[]));

@@ -274,19 +274,6 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
 }
 
 /// The app's name of a switch (the CONTROL tab's labels).
-fn switch_label(switch: Switch) -> &'static str {
-    match switch {
-        Switch::Charge => "Charge",
-        Switch::Discharge => "Discharge",
-        Switch::Balance => "Balance",
-        Switch::DisableTempSensor => "Disable Temp. Sensor",
-        Switch::DisplayAlwaysOn => "Display Always On",
-        Switch::Heating => "Heating",
-        Switch::PortSwitch => "Port Switch",
-        Switch::Emergency => "Emergency",
-    }
-}
-
 /// What an action did, in a few words in `lang`, for the notice after it was applied; values
 /// the language's way, each held to its unit.
 pub fn describe(spec: &WizardSpec, lang: &str, action: &AppAction) -> String {
@@ -321,7 +308,7 @@ pub fn describe(spec: &WizardSpec, lang: &str, action: &AppAction) -> String {
         } => say("ui.phone.did.emergency_on", &[]),
         AppAction::Switch { switch, on: o } => say(
             "ui.phone.did.switched",
-            &[("switch", switch_label(*switch)), ("state", on(*o))],
+            &[("switch", switch.app_label()), ("state", on(*o))],
         ),
         AppAction::ChargeUtp(c) => set("Charge UTP(C)", c.to_string()),
         AppAction::ChargeUtpr(c) => set("Charge UTPR(C)", c.to_string()),

@@ -66,11 +66,11 @@ pub enum SimError {
     },
     /// Current calibration needs a current through the pack.
     #[error(
-        "cannot calibrate the current while {0} flows: put a steady current through the pack first"
+        "cannot calibrate the current while {:.1} A flows: put a steady current through the pack first", .0.0
     )]
     NoCurrent(Amps),
     /// A switch this unit's firmware has no place for.
-    #[error("this unit (24S firmware) has no {0:?} switch")]
+    #[error("this unit (24S firmware) has no {} switch", .0.app_label())]
     Unsupported(Switch),
 }
 
