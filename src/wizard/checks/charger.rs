@@ -404,9 +404,11 @@ mod tests {
             "{dark:?}"
         );
         let lit = output_voltage(Volts(1.0), Volts(52.9), &limits(), None);
+        let lit = lit.reasons[0].english();
+        assert!(lit.contains("51.90 V apart"), "{lit}");
         assert!(
-            lit.reasons[0].english().contains("51.90 V apart"),
-            "{lit:?}"
+            !lit.contains("not activated"),
+            "a volt is no dark output: {lit}"
         );
         // A reading that is no number is never the pack's voltage.
         assert!(!output_voltage(Volts(f64::NAN), Volts(52.9), &limits(), None).ok);
