@@ -52,6 +52,9 @@ mod tests {
             assert!(!within(1.0, odd), "{odd}");
             assert!(!reaches(1.0, odd), "{odd}");
         }
+        // From a million million volts on, nothing is a value; just under it, it is.
+        assert!(!within(1e12, 1e12) && !reaches(-1e12, -1e12));
+        assert!(within(999_999_999_999.0, 999_999_999_999.0));
         // The largest value still on the grid is a value.
         assert!(within(9.99e11, 1e11 * 9.995) && reaches(-9.99e11, -9.995e11));
     }
