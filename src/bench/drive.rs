@@ -311,15 +311,19 @@ impl Runner<'_, '_> {
             Err(super::BenchError::Session(e)) => return Err(e),
             Err(e) => {
                 let spec = self.bench.session.engine.spec();
-                eprintln!(
-                    "{}",
-                    crate::wizard::words::say_verbatim(
-                        spec,
-                        self.lang,
-                        "cli.run.app_refused",
-                        &[("error", &e.say().render(spec, self.lang)), ("step", step),],
-                    )
+                // What was asked, as an answers file names it (a code, as codes stay).
+                let asked = serde_json::to_string(action).unwrap_or_default();
+                let said = crate::wizard::words::say_verbatim(
+                    spec,
+                    self.lang,
+                    "cli.run.app_refused",
+                    &[
+                        ("action", &asked),
+                        ("error", &e.say().render(spec, self.lang)),
+                        ("step", step),
+                    ],
                 );
+                eprintln!("{}", crate::clean::CleanLines(&said));
             }
         }
         self.notes();

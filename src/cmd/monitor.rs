@@ -197,8 +197,10 @@ fn watch(args: &Args, unit: Watched, w: Words<'_>) -> Result<ExitCode> {
             let mut stdout = io::stdout().lock();
             let result = match unit {
                 Watched::Sim => {
-                    let control = SimControl::from_config(SimConfig::ready())
-                        .map_err(|e| eyre!(w.say("sim_failed", &[("error", &e.to_string())])))?;
+                    let control = SimControl::from_config(SimConfig::ready()).map_err(|e| {
+                        let why = crate::bench::sim_say(&e).render(w.spec, w.lang);
+                        eyre!(w.say("sim_failed", &[("error", &why)]))
+                    })?;
                     let link = SimLink::new(control);
                     recorded(link, "simulator", args, output, timeout, w, &mut stdout).await?
                 }

@@ -149,7 +149,7 @@ pub fn run(args: Args, wizard: WizardArgs) -> color_eyre::Result<ExitCode> {
                     .filter(|s| s.training)
                     .map(|s| s.blind_id());
                 for line in super::signed_off_lines(&spec, &lang, &outputs, blind.as_deref()) {
-                    println!("{line}");
+                    println!("{}", crate::clean::CleanLines(&line));
                 }
                 Ok(ExitCode::SUCCESS)
             }

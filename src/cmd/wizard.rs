@@ -129,15 +129,16 @@ pub fn run(args: WizardArgs, scenario: Option<ScenarioConfig>) -> color_eyre::Re
     let shown = dir.display().to_string();
     match exit {
         Exit::Quit => {
+            // The words may come from another wizard file (--wizard): cleaned like any text.
             println!(
                 "{}",
-                say(&spec, &lang, "cli.start.saved", &[("dir", &shown)])
+                crate::clean::CleanLines(&say(&spec, &lang, "cli.start.saved", &[("dir", &shown)]))
             );
             Ok(ExitCode::SUCCESS)
         }
         Exit::SignedOff(Ok(outputs)) => {
             for line in super::signed_off_lines(&spec, &lang, &outputs, training.as_deref()) {
-                println!("{line}");
+                println!("{}", crate::clean::CleanLines(&line));
             }
             Ok(ExitCode::SUCCESS)
         }

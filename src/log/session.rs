@@ -387,6 +387,78 @@ fn check_folder(dir: &Path) -> Result<(), SessionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every refusal of a session or its journal, as a sentence: its English is its `Display`
+    /// (one wording, however it is shown), and every other language has its own.
+    #[test]
+    fn why_a_session_cannot_open_is_worded_in_every_language_and_english_is_its_display() {
+        use crate::log::journal::{JournalAction, JournalError};
+        let spec = crate::wizard::words::builtin();
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let json = || serde_json::from_str::<u8>("x").unwrap_err();
+        let path = || std::path::PathBuf::from("/s/journal.jsonl");
+        let mut all: Vec<SessionError> = [
+            JournalAction::CreateFolder,
+            JournalAction::Open,
+            JournalAction::RecordCreation,
+            JournalAction::Read,
+            JournalAction::KeepTorn,
+            JournalAction::CutTorn,
+            JournalAction::Append,
+        ]
+        .into_iter()
+        .map(|action| {
+            SessionError::Journal(JournalError::Io {
+                action,
+                path: path(),
+                source: io(),
+            })
+        })
+        .collect();
+        all.extend([
+            SessionError::Journal(JournalError::Corrupt {
+                path: path(),
+                line: 7,
+                source: json(),
+            }),
+            SessionError::Journal(JournalError::Incomplete {
+                path: path(),
+                line: 9,
+            }),
+            SessionError::Journal(JournalError::Encode {
+                path: path(),
+                source: json(),
+            }),
+            SessionError::OtherWizard {
+                dir: "/s".into(),
+                found: "ab12".into(),
+                expected: "cd34".into(),
+            },
+            SessionError::Finished { dir: "/s".into() },
+            SessionError::NotASessionFolder { dir: "/s".into() },
+            SessionError::Folder {
+                dir: "/s".into(),
+                source: io(),
+            },
+            SessionError::Move {
+                from: "/s".into(),
+                to: "/t".into(),
+                source: io(),
+            },
+        ]);
+        for e in &all {
+            assert_eq!(e.render(spec, "en"), e.to_string());
+            for lang in spec.languages.iter().filter(|l| *l != "en") {
+                let words = e.render(spec, lang);
+                assert!(!words.contains('{'), "{lang}: {words}");
+                assert_ne!(words, e.to_string(), "{lang}: left in English");
+            }
+        }
+        assert_eq!(
+            all[8].render(spec, "pl"),
+            "dziennik /s/journal.jsonl kończy się przerwanym wierszem (wiersz 9): nie jest kompletny"
+        );
+    }
     use crate::wizard::engine::tests::mini;
 
     #[test]

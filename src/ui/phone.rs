@@ -222,7 +222,10 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
                     "entry.unknown_option",
                     [
                         ("field", Arg::verbatim("Battery Type")),
-                        ("options", Arg::verbatim("LI-ION, LIFEPO4, LTO")),
+                        (
+                            "options",
+                            Arg::verbatim(Chemistry::ALL.map(|c| c.app_label()).join(", ")),
+                        ),
                         ("text", Arg::verbatim(&text)),
                     ],
                 )
@@ -273,7 +276,6 @@ pub fn action(phone: &PhoneState, state: &State, i: usize) -> Result<AppAction, 
     })
 }
 
-/// The app's name of a switch (the CONTROL tab's labels).
 /// What an action did, in a few words in `lang`, for the notice after it was applied; values
 /// the language's way, each held to its unit.
 pub fn describe(spec: &WizardSpec, lang: &str, action: &AppAction) -> String {

@@ -456,7 +456,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("log.overrides_none", &[]),
     ("log.journal_hash_bad", &[]),
     ("log.cannot_write", &["error", "path"]),
-    ("cli.run.app_refused", &["error", "step"]),
+    ("cli.run.app_refused", &["action", "error", "step"]),
     ("sim.not_answering", &[]),
     ("sim.no_power", &[]),
     ("sim.out_of_range", &["range", "value", "what"]),

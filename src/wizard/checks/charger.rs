@@ -6,7 +6,7 @@ use crate::units::Volts;
 use crate::wizard::spec::{Limits, ModelSpec, WizardSpec};
 use crate::wizard::words::{Arg, Say};
 
-use super::edge::{reaches, within};
+use super::edge::{below, reaches, within};
 use super::{Reason, Verdict};
 
 /// A bench entry that contradicts itself.
@@ -151,7 +151,7 @@ impl DarkOutputHint<'_> {
             .filter(|(c, _)| **c != self.chemistry)
             .map(|(_, s)| s.uvp_window.min.0)
             .fold(f64::INFINITY, f64::min);
-        (others.is_finite() && !reaches(per_cell, others)).then(|| {
+        (others.is_finite() && below(per_cell, others)).then(|| {
             let say = Say::new(
                 "uvp_may_be_above_cells",
                 [

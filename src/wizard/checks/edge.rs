@@ -2,8 +2,9 @@
 //! microamp), so a value exactly at the limit is at it whatever the binary sum gave, and a
 //! value that is not a number is never inside any limit.
 //!
-//! Every gate says "at most" or "at least": each is written with [`within`] or [`reaches`],
-//! and a failure is the negation of one, so a NaN or an infinity fails.
+//! Every gate says "at most", "at least" or "below": each is written with [`within`],
+//! [`reaches`] or [`below`], and a failure is the negation of one, so a NaN or an infinity
+//! fails.
 
 /// A value on the grid; `None` for what is not a finite number.
 fn grid(x: f64) -> Option<i64> {
@@ -19,6 +20,11 @@ pub fn within(x: f64, limit: f64) -> bool {
 /// `x` is at least `limit` (equal counts as reaching it).
 pub fn reaches(x: f64, limit: f64) -> bool {
     matches!((grid(x), grid(limit)), (Some(x), Some(l)) if x >= l)
+}
+
+/// `x` is strictly below `limit` (equal is not below), for a limit that must not be reached.
+pub fn below(x: f64, limit: f64) -> bool {
+    matches!((grid(x), grid(limit)), (Some(x), Some(l)) if x < l)
 }
 
 #[cfg(test)]
@@ -42,6 +48,15 @@ mod tests {
         assert!(within(-0.000_001, 0.0) && !within(0.000_001, 0.0));
         // Under half a millionth is rounding, not a difference.
         assert!(within(3.650_000_4, 3.65));
+    }
+
+    #[test]
+    fn below_is_strict_and_never_true_of_what_is_not_a_number() {
+        assert!(below(3.649_999, 3.65) && !below(3.65, 3.65) && !below(3.650_001, 3.65));
+        assert!(!below(2.1, 0.7 * 3.0), "equal on the grid is not below");
+        for odd in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(!below(odd, 100.0) && !below(1.0, odd), "{odd}");
+        }
     }
 
     #[test]

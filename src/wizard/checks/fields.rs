@@ -9,6 +9,7 @@ use crate::units::{parse_quantity, ParseError};
 use crate::wizard::spec::{FieldKind, FieldSpec, Unit};
 use crate::wizard::words::{self, Arg, Say};
 
+use super::edge::{reaches, within};
 use super::Value;
 
 /// What an empty entry should have held.
@@ -273,7 +274,7 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
     match &field.kind {
         FieldKind::Number { unit, min, max } => {
             let value = parse_number(&id, trimmed, *unit)?;
-            if value < *min || value > *max {
+            if !reaches(value, *min) || !within(value, *max) {
                 return Err(FieldError::OutOfRange {
                     field: id,
                     value,

@@ -10,7 +10,7 @@ use crate::units::{AmpHours, Volts};
 use crate::wizard::spec::{ChemistrySpec, Limits, ModelSpec, WizardSpec};
 use crate::wizard::words::{Arg, Say, Unit};
 
-use super::edge::{reaches, within};
+use super::edge::{below, reaches, within};
 use super::{Cutoff, CutoffKind, LiveData, ProtectionObs, Reason, Verdict};
 
 fn reason(code: &str, say: Say) -> Reason {
@@ -175,15 +175,15 @@ pub fn ovp_matches_chemistry(
         )]);
     };
     let ovp = settings.cell_ovp;
-    let within =
+    let in_window =
         |w: &crate::wizard::spec::VoltRange| reaches(ovp.0, w.min.0) && within(ovp.0, w.max.0);
-    if within(&chem.ovp_window) {
+    if in_window(&chem.ovp_window) {
         return Verdict::pass();
     }
     let looks_like = spec
         .chemistries
         .iter()
-        .find(|(c, s)| **c != chemistry && within(&s.ovp_window));
+        .find(|(c, s)| **c != chemistry && in_window(&s.ovp_window));
     let say = match looks_like {
         Some((_, other)) => Say::new(
             "ovp_other_chemistry",
@@ -219,7 +219,7 @@ pub fn uvp_matches_chemistry(settings: &Settings, chem: &ChemistrySpec) -> Verdi
     let w = &chem.uvp_window;
     let window = Arg::volt_range(w.min.0, w.max.0, 2);
     let mut reasons = Vec::new();
-    if reaches(uvp.0, ovp.0) {
+    if !below(uvp.0, ovp.0) {
         reasons.push(reason(
             "uvp_above_ovp",
             Say::new(
@@ -438,7 +438,7 @@ fn probe_reason(cells: &CellInfo, limits: &Limits, i: usize, note: &Say) -> Opti
                 [("note", Arg::say(note.clone())), ("probe", probe)],
             ),
         )),
-        Some(t) if t.0 < lo || t.0 > hi => Some(reason(
+        Some(t) if !reaches(t.0, lo) || !within(t.0, hi) => Some(reason(
             "probe_implausible",
             Say::new(
                 "probe_implausible",
