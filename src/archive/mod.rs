@@ -161,7 +161,7 @@ impl ArchiveError {
 #[derive(Debug, thiserror::Error)]
 pub enum Refused {
     /// Not a finished session folder.
-    #[error("{folder}: {}", english(.reason))]
+    #[error("{folder}: {}", .reason.english())]
     NotASession {
         /// The folder.
         folder: String,
@@ -169,7 +169,7 @@ pub enum Refused {
         reason: Say,
     },
     /// It failed verification (the same checks `verify` makes).
-    #[error("{folder}: refused, it does not verify: {}", english(.reason))]
+    #[error("{folder}: refused, it does not verify: {}", .reason.english())]
     Unverified {
         /// The folder.
         folder: String,
@@ -203,11 +203,6 @@ impl Refused {
             Refused::Archive(e) => e.say(),
         }
     }
-}
-
-/// A sentence in the built-in English words (the `Display` of the errors here).
-fn english(say: &Say) -> String {
-    say.render(crate::wizard::words::builtin(), "en")
 }
 
 /// A verified session, as it goes into the archive.

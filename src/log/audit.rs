@@ -76,13 +76,8 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&english(&self.say()))
+        f.write_str(&self.say().english())
     }
-}
-
-/// A sentence in the built-in English words (the library's `Display`).
-fn english(say: &Say) -> String {
-    say.render(crate::wizard::words::builtin(), "en")
 }
 
 /// Replay `journal` (the bytes of journal.jsonl) with `spec` and compare the result with `log`.
@@ -268,7 +263,7 @@ impl Refusal {
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&english(&self.say()))
+        f.write_str(&self.say().english())
     }
 }
 

@@ -170,7 +170,7 @@ impl NotAKey {
 
 impl fmt::Display for NotAKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&english(&self.say()))
+        f.write_str(&self.say().english())
     }
 }
 
@@ -200,13 +200,8 @@ impl Malformed {
 
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&english(&self.say()))
+        f.write_str(&self.say().english())
     }
-}
-
-/// A sentence in the built-in English words.
-fn english(say: &Say) -> String {
-    say.render(crate::wizard::words::builtin(), "en")
 }
 
 impl SignError {

@@ -125,10 +125,9 @@ pub fn footer_keys(
     keys
 }
 
-/// The screen's words for `key` in the language the session is shown in (the last one chosen).
+/// The screen's words for `key` in the language the screen is shown in.
 fn say(ctx: &Ctx<'_>, key: &str) -> String {
-    let lang = ctx.state.started.as_ref().map_or("en", |s| s.3.as_str());
-    crate::ui::text::say(ctx.spec, lang, key)
+    crate::ui::text::say(ctx.spec, ctx.lang, key)
 }
 
 /// Handle one key.
@@ -518,7 +517,7 @@ fn rewire_key(ui: &mut UiState, ctx: &Ctx<'_>, mut form: RewireForm, key: KeyEve
             let Some(what) = choices.get(form.cursor).copied() else {
                 return Vec::new();
             };
-            let lang = ctx.state.started.as_ref().map_or("en", |s| s.3.as_str());
+            let lang = ctx.lang;
             ui.notice = Some(Notice {
                 tone: Tone::Info,
                 text: crate::ui::text::say_with(

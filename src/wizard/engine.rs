@@ -148,7 +148,7 @@ impl EngineError {
     }
 
     fn english(&self) -> String {
-        self.render(crate::wizard::words::builtin(), "en")
+        self.say().english()
     }
 }
 

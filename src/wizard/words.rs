@@ -150,6 +150,11 @@ impl Say {
         render(spec, lang, self)
     }
 
+    /// Its words in the built-in English: what an error's `Display` says.
+    pub fn english(&self) -> String {
+        self.render(builtin(), "en")
+    }
+
     /// Its words in `lang` for a screen that wraps: each number held to its unit by a
     /// no-break space ([`NO_BREAK`]).
     pub fn render_unbroken(&self, spec: &WizardSpec, lang: &str) -> String {

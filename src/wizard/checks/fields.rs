@@ -7,7 +7,7 @@
 
 use crate::units::{parse_quantity, ParseError};
 use crate::wizard::spec::{FieldKind, FieldSpec, Unit};
-use crate::wizard::words::{self, Arg, Say};
+use crate::wizard::words::{Arg, Say};
 
 use super::edge::{reaches, within};
 use super::Value;
@@ -98,7 +98,7 @@ pub enum FieldError {
 }
 
 fn english(e: &FieldError) -> String {
-    e.say().render(words::builtin(), "en")
+    e.say().english()
 }
 
 impl FieldError {

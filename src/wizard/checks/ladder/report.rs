@@ -66,7 +66,7 @@ pub struct LadderFault {
 impl LadderFault {
     /// The diagnosis in English, from the built-in wording.
     pub fn english(&self) -> String {
-        self.say.render(crate::wizard::words::builtin(), "en")
+        self.say.english()
     }
 }
 
