@@ -243,7 +243,9 @@ fn amount(v: f64, unit: Option<Unit>) -> Arg {
 
 /// "1–2000 Ah"; "-20 °C to 60 °C" in words when a dash would read as a minus sign.
 fn range(min: f64, max: f64, unit: Option<Unit>) -> Arg {
-    if min < 0.0 || max < 0.0 {
+    // A range's max is never below its min (the loader refuses that), so a negative max
+    // always comes with a negative min.
+    if min < 0.0 {
         return Arg::say(Say::new(
             "entry.range_to",
             [("max", amount(max, unit)), ("min", amount(min, unit))],
@@ -295,13 +297,8 @@ pub fn parse_field(field: &FieldSpec, text: &str) -> Result<Value, FieldError> {
                     },
                 });
             }
-            let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
-            let value = if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-                trimmed.parse::<i64>().ok()
-            } else {
-                None
-            };
-            let Some(value) = value else {
+            // i64's parser takes ASCII digits after one optional sign and nothing else.
+            let Ok(value) = trimmed.parse::<i64>() else {
                 return Err(FieldError::NotAnInteger {
                     field: id,
                     text: trimmed.to_string(),
