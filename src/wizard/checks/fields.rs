@@ -512,6 +512,31 @@ mod tests {
             parse_field(&cells, "33").unwrap_err().to_string(),
             "cells: 33 is outside 1–32"
         );
+        // Both ends are inside.
+        assert_eq!(parse_field(&cells, "1"), Ok(Value::Integer(1)));
+        assert_eq!(parse_field(&cells, "32"), Ok(Value::Integer(32)));
+        assert_eq!(parse_field(&cells, "+16"), Ok(Value::Integer(16)));
+        assert!(parse_field(&cells, "+").is_err() && parse_field(&cells, "1_6").is_err());
+    }
+
+    #[test]
+    fn a_bare_c_is_a_unit_only_for_degrees_and_a_range_from_zero_keeps_its_dash() {
+        let volts = field(
+            "ovp",
+            FieldKind::Number {
+                unit: Unit::V,
+                min: 0.0,
+                max: 5.0,
+            },
+        );
+        // "3.65 C" typed for a voltage is the slip: refused, never read as 3.65 V.
+        let err = parse_field(&volts, "3,65 C").unwrap_err().to_string();
+        assert!(err.contains("'C'"), "{err}");
+        assert!(parse_field(&volts, "3.65 c").is_err());
+        assert_eq!(parse_field(&volts, "3,65 V"), Ok(Value::Number(3.65)));
+        // From zero up the range reads with a dash, as no minus sign can be mistaken.
+        let err = parse_field(&volts, "6").unwrap_err().to_string();
+        assert!(err.ends_with("is outside 0–5 V"), "{err}");
     }
 
     #[test]
