@@ -53,7 +53,7 @@ pub fn live_connected(live: &LiveData, limits: &Limits, now_ms: i64) -> Verdict 
         return Verdict::fail(vec![reason("live_connected", Say::plain("no_cell_data"))]);
     };
     let age_s = (now_ms - at) as f64 / 1000.0;
-    if age_s > limits.live_max_age_s {
+    if !within(age_s, limits.live_max_age_s) {
         return Verdict::fail(vec![reason(
             "live_connected",
             Say::new(

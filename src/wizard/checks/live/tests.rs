@@ -21,6 +21,9 @@ fn live_data_must_be_connected_and_fresh() {
         ..LiveData::default()
     };
     assert!(live_connected(&live, &limits(), 1_004_000).ok);
+    // Exactly 5 s old is fresh enough; a tenth more is not.
+    assert!(live_connected(&live, &limits(), 1_005_000).ok);
+    assert!(!live_connected(&live, &limits(), 1_005_100).ok);
     let stale = live_connected(&live, &limits(), 1_012_300);
     assert!(!stale.ok);
     assert!(
@@ -50,9 +53,19 @@ fn every_cell_must_be_visible_and_missing_ones_are_named() {
     let v = cells_visible(&cell_info(&pack_cells(17, 3.3)), 16);
     assert!(!v.ok);
     assert!(
-        texts(&v)[0].contains("shows 17 cells but the pack has 16"),
+        texts(&v)[0].contains("shows 17 cells but the pack has 16: cells 17 should"),
         "{v:?}"
     );
+    let v = cells_visible(&cell_info(&pack_cells(18, 3.3)), 16);
+    assert!(
+        texts(&v)[0].contains("cells 17–18 should"),
+        "{:?}",
+        texts(&v)
+    );
+    // A pack of 33 asked of a unit with 32 slots: cell 33 cannot show, and says so.
+    let v = cells_visible(&cell_info(&pack_cells(32, 3.3)), 33);
+    assert_eq!(texts(&v).len(), 1, "{v:?}");
+    assert!(texts(&v)[0].starts_with("cell 33 not visible"), "{v:?}");
     // Slots enabled by a factory Cell Count but reading 0 V are no extra cells.
     let mut cells = sixteen();
     cells.enabled_mask = (1 << 24) - 1;
