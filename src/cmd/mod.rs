@@ -210,7 +210,7 @@ pub fn cannot_open(
         "cli.start.cannot_open",
         [
             ("dir", Arg::verbatim(dir.display().to_string())),
-            ("error", Arg::verbatim(e.render(spec, lang))),
+            ("error", Arg::say(e.say())),
         ],
     );
     refusal(spec, lang, &say)
