@@ -57,7 +57,8 @@ pub enum Arg {
         /// Pin within the plug, from 1.
         pin: u32,
     },
-    /// A text the wizard gives in every language (a chemistry's name), carried along.
+    /// A text the wizard gives in every language (a chemistry's name, a field's label), carried
+    /// along.
     Text(Text),
     /// A sentence (or part of one) of its own.
     Say(Box<Say>),
@@ -342,7 +343,8 @@ fn arg(spec: &WizardSpec, lang: &str, a: &Arg, join: char) -> String {
             ),
             join,
         ),
-        Arg::Text(t) => tr(t, lang).to_string(),
+        // A wizard file's words, like a name typed: one line, controls shown.
+        Arg::Text(t) => crate::clean::clean(tr(t, lang)).into_owned(),
         Arg::Say(s) => render_joined(spec, lang, s, join),
         Arg::List(list) => list
             .iter()
@@ -398,6 +400,12 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("entry.not_a_number", &["field", "text", "unit"]),
     ("entry.wrong_unit", &["expected", "field", "found", "text"]),
     ("entry.not_an_integer", &["field", "text"]),
+    (
+        "entry.not_an_integer_in",
+        &["example", "field", "range", "text"],
+    ),
+    ("entry.not_a_number_in", &["field", "range", "text"]),
+    ("entry.empty_number_in", &["field", "range"]),
     ("entry.out_of_range", &["field", "range", "value"]),
     ("entry.unknown_option", &["field", "options", "text"]),
     (

@@ -315,8 +315,9 @@ fn a_refused_entry_is_explained_in_every_language_with_its_decimals() {
         text(&out.stderr)
     };
     let english = run("en");
+    // Named by its label on the form, with the range it takes.
     assert!(
-        english.contains("capacity: '280,5,0 Ah' is not a number"),
+        english.contains("Capacity: '280,5,0 Ah' is not a number (accepted: 1–5000 Ah)"),
         "{english}"
     );
     for lang in LANGS.iter().filter(|l| **l != "en") {
@@ -334,6 +335,22 @@ fn a_refused_entry_is_explained_in_every_language_with_its_decimals() {
         // What was typed is shown as typed, inside the language's words.
         assert!(words.contains("280,5,0 Ah"), "{lang}: {words}");
         assert!(!words.contains("is not a number"), "{lang}: {words}");
+        let label = [
+            ("pl", "Pojemność"),
+            ("de", "Kapazität"),
+            ("cs", "Kapacita"),
+            ("sk", "Kapacita"),
+            ("da", "Kapacitet"),
+            ("hu", "Kapacitás"),
+        ]
+        .into_iter()
+        .find(|(l, _)| l == lang)
+        .map(|(_, label)| label)
+        .unwrap();
+        assert!(
+            words.contains(&format!("{label}: „280,5,0 Ah")) && words.contains("1–5000 Ah"),
+            "{lang}: the field's label and range: {words}"
+        );
     }
 }
 

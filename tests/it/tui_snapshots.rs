@@ -178,6 +178,64 @@ fn first_step() {
     insta::assert_snapshot!(screen(&v, 80, 24));
 }
 
+/// A cell count of "16,5" and a capacity of "abc" typed into the set-up form: each refusal
+/// names the field as the form labels it and the range it takes, in the operator's language.
+#[test]
+fn the_setup_form_refuses_a_slip_by_the_fields_label_and_range() {
+    let spec = spec();
+    let engine = Engine::new(&spec);
+    let mut state = engine.replay(&engine.start(NOW, "hash", "0.1.0", "en").unwrap());
+    for (field, text) in [("cells", "16,5"), ("capacity", "abc")] {
+        let input = Input::Field {
+            field: field.into(),
+            text: text.into(),
+        };
+        for e in engine.step(&mut state, input, NOW).unwrap() {
+            engine.apply(&mut state, &e);
+        }
+    }
+    let fields = spec.steps[0].input.fields();
+    let at = |id: &str| fields.iter().position(|f| f.id == id).unwrap();
+    let mut ui = UiState::new(&state);
+    ui.buffers.insert("cells".into(), "16,5".into());
+    ui.buffers.insert("capacity".into(), "abc".into());
+    // The step pane's words in reading order, the step list beside it left out.
+    let pane = |ui: &UiState, lang| {
+        let text = screen(&view_in(&spec, &state, ui, Mode::Sim, lang), 80, 24);
+        let right: Vec<&str> = text
+            .lines()
+            .map(|l| l.split_once('│').map_or(l, |(_, r)| r))
+            .collect();
+        (screen_words(&right.join("\n")).join(" "), text)
+    };
+    let expected = [
+        (
+            "en",
+            "Cells in series: '16,5' is not a whole number (accepted: 1–32): type digits only, \
+             such as 16",
+            "Capacity: 'abc' is not a number (accepted: 1–5000 Ah): type digits with one '.' or \
+             ',' such as 3.65 or 3,65",
+        ),
+        (
+            "pl",
+            "Liczba ogniw połączonych szeregowo: „16,5” nie jest liczbą całkowitą (dopuszczalne: \
+             1–32)",
+            "Pojemność: „abc” nie jest liczbą (dopuszczalne: 1–5000 Ah)",
+        ),
+    ];
+    for (lang, cells, capacity) in expected {
+        ui.focus = at("cells");
+        let (words, text) = pane(&ui, lang);
+        assert!(words.contains(cells), "{cells}\n{text}");
+        if lang == "en" {
+            insta::assert_snapshot!(text);
+        }
+        ui.focus = at("capacity");
+        let (words, text) = pane(&ui, lang);
+        assert!(words.contains(capacity), "{capacity}\n{text}");
+    }
+}
+
 #[test]
 fn a_replayed_unit_is_named_as_a_replay_never_as_a_live_bms() {
     let spec = spec();

@@ -11,8 +11,10 @@ use super::{AppView, LadderVerdict, Theme};
 use crate::ui::keys::highlighted;
 use crate::ui::state::{chosen, rejection, rows, shown_text, Row, StepWindow};
 use crate::ui::text::{clip, label, label_with, say, say_with, width, wrap};
+use crate::wizard::checks::accepted;
 use crate::wizard::engine::{LADDER_LAST_PIN, LADDER_PACK_VOLTAGE, LADDER_UNUSED_PREFIX};
 use crate::wizard::spec::{tr, FieldKind, InputSpec};
+use crate::wizard::words::render_arg;
 
 /// Width of an entry box, brackets included.
 const BOX: usize = 12;
@@ -476,14 +478,8 @@ fn row_lines(
                 if let Some(help) = &field.help {
                     push_hanging(lines, "    ", tr(help, lang), w, t.dim());
                 }
-                let range = match &field.kind {
-                    FieldKind::Number { unit, min, max } => {
-                        Some(format!("{min}–{max} {}", unit.symbol()))
-                    }
-                    FieldKind::Integer { min, max } => Some(format!("{min}–{max}")),
-                    _ => None,
-                };
-                if let Some(r) = range {
+                // The same range a refusal names, written the language's way.
+                if let Some(r) = accepted(&field.kind).map(|a| render_arg(spec, lang, &a)) {
                     let accepted = say_with(spec, lang, "ui.step.accepted", &[("range", &r)]);
                     push_hanging(lines, "    ", &accepted, w, t.dim());
                 }

@@ -23,7 +23,7 @@ pub mod live;
 #[cfg(test)]
 pub(crate) mod testkit;
 
-pub use fields::{parse_field, FieldError};
+pub use fields::{accepted, parse_field, FieldError, Problem};
 pub use live::observe_cutoff;
 
 /// A gate's answer: pass, or fail with every reason.

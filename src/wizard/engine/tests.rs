@@ -210,11 +210,11 @@ fn a_refusal_is_journalled_as_a_sentence_and_an_old_journals_english_one_still_r
     let Event::EntryRejected { error, .. } = &ev[0] else {
         panic!("{ev:?}")
     };
-    assert_eq!(error.key, "entry.not_an_integer");
-    let pl = error.render(&spec, "pl");
-    assert!(
-        pl.contains("„sixteen”") && pl.contains("liczbą całkowitą"),
-        "{pl}"
+    assert_eq!(error.key, "entry.not_an_integer_in");
+    // Named by the field's label, with the range it takes.
+    assert_eq!(
+        error.render(&spec, "pl"),
+        "Cells: „sixteen” nie jest liczbą całkowitą (dopuszczalne: 1–16): wpisz same cyfry, np. 16"
     );
     let line = serde_json::to_string(&ev[0]).unwrap();
     assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), ev[0]);
@@ -226,6 +226,15 @@ fn a_refusal_is_journalled_as_a_sentence_and_an_old_journals_english_one_still_r
     assert_eq!(
         error.render(&spec, "pl"),
         "cells: 'x' is not a whole number"
+    );
+    // One written before refusals named the label and range still reads in the language.
+    let older = r#"{"event":"entry_rejected","at":5,"step":"s","field":"cells","text":"x","error":{"key":"entry.not_an_integer","args":{"field":{"kind":"verbatim","value":"cells"},"text":{"kind":"verbatim","value":"x"}}}}"#;
+    let Ok(Event::EntryRejected { error, .. }) = serde_json::from_str::<Event>(older) else {
+        panic!("a journal from before labelled refusals no longer reads")
+    };
+    assert_eq!(
+        error.render(&spec, "pl"),
+        "cells: „x” nie jest liczbą całkowitą: wpisz same cyfry, np. 16"
     );
 }
 
