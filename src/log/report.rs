@@ -111,24 +111,7 @@ impl Words<'_> {
                 entries => logged(),
             };
         };
-        let key = match step.section {
-            crate::wizard::spec::Section::Setup => "section_setup",
-            crate::wizard::spec::Section::Wiring => "section_wiring",
-            crate::wizard::spec::Section::Configuration => "section_configuration",
-            crate::wizard::spec::Section::Protection => "section_protection",
-            crate::wizard::spec::Section::Signoff => "section_signoff",
-        };
-        let section = self
-            .spec
-            .messages
-            .get(key)
-            .or_else(|| words::builtin().messages.get(key))
-            .map_or(s.manual.as_str(), |t| tr(t, self.lang));
-        let title = tr(&step.title, self.lang);
-        let heading = match step.number {
-            Some(n) => format!("{section} {n} — {title}"),
-            None => format!("{section} — {title}"),
-        };
+        let heading = words::step_heading(self.spec, self.lang, &step.id);
         // The log names an item by its English text and an entry by its field id.
         let confirmed: Vec<&str> = s
             .confirmed
@@ -220,6 +203,13 @@ pub fn render(
         let w = w.clone();
         env.add_function("word", move |prefix: String, value: String| {
             w.words().of_value(&prefix, &value)
+        });
+    }
+    {
+        // A step named as the operator knows it (its section, number and title), not by id.
+        let w = w.clone();
+        env.add_function("step_name", move |id: String| {
+            words::step_heading(&w.spec, &w.lang, &id)
         });
     }
     let words = w.words();

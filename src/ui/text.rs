@@ -54,18 +54,7 @@ pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
 
 /// The label of a section.
 pub fn section_label<'a>(spec: &'a WizardSpec, lang: &str, section: Section) -> &'a str {
-    let key: &'static str = section_key(section);
-    label(spec, lang, key)
-}
-
-fn section_key(section: Section) -> &'static str {
-    match section {
-        Section::Setup => "section_setup",
-        Section::Wiring => "section_wiring",
-        Section::Configuration => "section_configuration",
-        Section::Protection => "section_protection",
-        Section::Signoff => "section_signoff",
-    }
+    label(spec, lang, section.message_key())
 }
 
 /// The short code of a section in the step list: W 5 is wiring step 5 of the manual.
@@ -76,6 +65,21 @@ pub fn section_code(section: Section) -> &'static str {
         Section::Configuration => "C",
         Section::Protection => "P",
         Section::Signoff => "✎",
+    }
+}
+
+/// A step as the step list names it, `W 5 Cells at a similar charge` (a step without a
+/// manual number by its title); a step this wizard does not have (a log of another wizard)
+/// by its id.
+pub fn step_short(spec: &WizardSpec, lang: &str, id: &str) -> String {
+    let Some(step) = spec.steps.iter().find(|s| s.id == id) else {
+        return crate::clean::clean(id).into_owned();
+    };
+    let title = crate::clean::clean(tr(&step.title, lang)).into_owned();
+    // Without a manual number the section's letter alone says nothing in a sentence.
+    match step.number {
+        Some(n) => format!("{} {n} {title}", section_code(step.section)),
+        None => title,
     }
 }
 
@@ -151,6 +155,25 @@ pub fn clip(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_is_named_as_the_step_list_names_it_in_the_language() {
+        let spec = WizardSpec::builtin();
+        assert_eq!(
+            step_short(&spec, "en", "wiring.ladder"),
+            "W 5 Multimeter check of the balance plug"
+        );
+        assert_eq!(
+            step_short(&spec, "pl", "wiring.ladder"),
+            "W 5 Sprawdzenie wtyczki miernikiem uniwersalnym"
+        );
+        assert_eq!(
+            step_short(&spec, "en", "setup.pack"),
+            "The pack and the people"
+        );
+        // A log of another wizard: the id as logged, cleaned.
+        assert_eq!(step_short(&spec, "en", "old.step\x1b[2J"), "old.step␛[2J");
+    }
 
     #[test]
     fn a_no_break_space_keeps_a_number_with_its_unit() {

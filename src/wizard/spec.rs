@@ -219,6 +219,19 @@ pub enum Section {
     Signoff,
 }
 
+impl Section {
+    /// The key of the section's name in the wizard's `messages`.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Section::Setup => "section_setup",
+            Section::Wiring => "section_wiring",
+            Section::Configuration => "section_configuration",
+            Section::Protection => "section_protection",
+            Section::Signoff => "section_signoff",
+        }
+    }
+}
+
 /// One step of the procedure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

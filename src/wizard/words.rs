@@ -203,6 +203,28 @@ pub fn builtin() -> &'static WizardSpec {
     SPEC.get_or_init(WizardSpec::builtin)
 }
 
+/// A step as the operator knows it from the step list and the report: its section, the
+/// manual's number and its title in `lang` ("Wiring 5 — Cells at a similar charge"). A step
+/// this wizard does not have is named by its id, as logged.
+pub fn step_heading(spec: &WizardSpec, lang: &str, id: &str) -> String {
+    let Some(step) = spec.steps.iter().find(|s| s.id == id) else {
+        return crate::clean::clean(id).into_owned();
+    };
+    let key = step.section.message_key();
+    let section = spec
+        .messages
+        .get(key)
+        .or_else(|| builtin().messages.get(key))
+        .map_or(key, |t| tr(t, lang));
+    let title = tr(&step.title, lang);
+    let heading = match step.number {
+        Some(n) => format!("{section} {n} — {title}"),
+        None => format!("{section} — {title}"),
+    };
+    // A wizard file's words: one line, controls shown, as every name is.
+    crate::clean::clean(&heading).into_owned()
+}
+
 /// The template for `key`: this wizard's, else the built-in one's (a wizard file written
 /// before a sentence existed still shows it).
 fn template<'a>(spec: &'a WizardSpec, lang: &str, key: &str) -> Option<&'a str> {
@@ -1402,6 +1424,20 @@ pub const KEYS: &[(&str, &[&str])] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_heading_names_section_number_and_title_in_the_language() {
+        let spec = WizardSpec::builtin();
+        assert_eq!(
+            step_heading(&spec, "en", "wiring.ladder"),
+            "Wiring and activation 5 — Multimeter check of the balance plug"
+        );
+        assert_eq!(
+            step_heading(&spec, "pl", "setup.pack"),
+            "Przygotowanie — Pakiet i osoby"
+        );
+        assert_eq!(step_heading(&spec, "en", "gone.step"), "gone.step");
+    }
 
     #[test]
     fn a_typed_value_cannot_add_a_line_to_a_sentence() {

@@ -906,6 +906,9 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
         "skipped",
         "pack_id: P! → P1",
         "cell overvoltage",
+        // The override's and the amendment's steps as the report's headings name them.
+        "<td>Configuration in the app 1 — Connect and check STATUS</td>",
+        "<td>Setup — The pack and the people</td>",
     ] {
         assert!(report.contains(needle), "the report lacks {needle:?}");
     }
@@ -925,6 +928,8 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
         let say = |key: &str, values: &[(&str, &str)]| {
             jk_commission::ui::text::say_with(&spec, &lang, key, values)
         };
+        // Steps are named as the step list names them, in the language.
+        let short = |id: &str| jk_commission::ui::text::step_short(&spec, &lang, id);
         let entries =
             jk_commission::log::record::describe_entries_in(&spec, &lang, &log.entries_made_by);
         for want in [
@@ -938,7 +943,7 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
             say(
                 "ui.summary.override",
                 &[
-                    ("step", "config.status"),
+                    ("step", &short("config.status")),
                     ("gate", "all_confirmed"),
                     ("reason", "checked on the trainer's phone"),
                     ("by", "Ewa Kowalska"),
@@ -947,18 +952,24 @@ fn the_sign_off_summary_shows_every_warning_the_report_states() {
             ),
             say(
                 "ui.summary.by_operator",
-                &[("step", &log.steps[3].id), ("gate", "temp_sensor_switch")],
+                &[
+                    ("step", &short(&log.steps[3].id)),
+                    ("gate", "temp_sensor_switch"),
+                ],
             ),
             say("ui.summary.skipped", &[("title", &log.steps[4].title)]),
             say(
                 "ui.summary.amended",
-                &[("step", "setup.pack"), ("changed", "pack_id: P! → P1")],
+                &[
+                    ("step", &short("setup.pack")),
+                    ("changed", "pack_id: P! → P1"),
+                ],
             ),
             say("ui.summary.alarms", &[("alarms", "cell overvoltage")]),
             say(
                 "ui.summary.rewired",
                 &[
-                    ("step", "wiring.ladder"),
+                    ("step", &short("wiring.ladder")),
                     (
                         "what",
                         &jk_commission::ui::keys::rewire_words(

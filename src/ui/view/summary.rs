@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use super::AppView;
 use crate::log::record::CommissioningLog;
 use crate::log::warnings::Warning;
-use crate::ui::text::{label, say, say_with, wrap};
+use crate::ui::text::{label, say, say_with, step_short, wrap};
 
 /// The summary's lines at width `w`.
 pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'static>> {
@@ -181,7 +181,7 @@ pub fn lines(view: &AppView<'_>, log: &CommissioningLog, w: usize) -> Vec<Line<'
             lang,
             "ui.summary.rewired",
             &[
-                ("step", step),
+                ("step", &step_short(spec, lang, step)),
                 ("what", &crate::ui::keys::rewire_words(spec, lang, what)),
             ],
         );
@@ -206,6 +206,8 @@ fn banner(w: &Warning) -> bool {
 fn words(view: &AppView<'_>, log: &CommissioningLog, w: &Warning) -> (String, Style) {
     let (spec, lang, t) = (view.spec, view.lang, view.theme);
     let s = |key: &str, values: &[(&str, &str)]| say_with(spec, lang, key, values);
+    // A step named as the step list names it, not by its id.
+    let name = |step: &str| step_short(spec, lang, step);
     match w {
         Warning::Scripted { real_unit } => {
             let entries = crate::log::record::describe_entries_in(spec, lang, &log.entries_made_by);
@@ -236,7 +238,7 @@ fn words(view: &AppView<'_>, log: &CommissioningLog, w: &Warning) -> (String, St
             s(
                 "ui.summary.override",
                 &[
-                    ("step", step),
+                    ("step", &name(step)),
                     ("gate", gate),
                     ("reason", reason),
                     ("by", by),
@@ -246,14 +248,17 @@ fn words(view: &AppView<'_>, log: &CommissioningLog, w: &Warning) -> (String, St
             t.warn(),
         ),
         Warning::ByOperator { step, gate } => (
-            s("ui.summary.by_operator", &[("step", step), ("gate", gate)]),
+            s(
+                "ui.summary.by_operator",
+                &[("step", &name(step)), ("gate", gate)],
+            ),
             t.warn(),
         ),
         Warning::Skipped { title } => (s("ui.summary.skipped", &[("title", title)]), t.dim()),
         Warning::Amended { step, changed } => (
             s(
                 "ui.summary.amended",
-                &[("step", step), ("changed", &changed.join("; "))],
+                &[("step", &name(step)), ("changed", &changed.join("; "))],
             ),
             Style::new(),
         ),
