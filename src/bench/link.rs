@@ -178,16 +178,13 @@ mod tests {
             },
         ];
         for why in &all {
-            let english = down_say(why).render(spec, "en");
-            assert_eq!(english, why.to_string());
-            for lang in spec.languages.iter().filter(|l| *l != "en") {
-                let words = down_say(why).render(spec, lang);
-                assert!(!words.contains('{'), "{lang}: {words}");
-                // A recording's own words stay as recorded; the rest is this language's.
-                if !matches!(why, DownReason::Recorded(_)) {
-                    assert_ne!(words, english, "{lang}: left in English");
-                }
-            }
+            // A recording's own words stay as recorded; the rest is this language's.
+            let recorded = matches!(why, DownReason::Recorded(_));
+            crate::wizard::words::assert_worded_everywhere(
+                &down_say(why),
+                &why.to_string(),
+                recorded,
+            );
         }
         let pl = |why: &DownReason| down_say(why).render(spec, "pl");
         assert_eq!(

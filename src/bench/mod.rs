@@ -395,13 +395,7 @@ mod tests {
             SimError::Unsupported(Switch::Emergency),
         ];
         for why in &all {
-            let english = sim_say(why).render(spec, "en");
-            assert_eq!(english, why.to_string(), "English as the error says it");
-            for lang in spec.languages.iter().filter(|l| *l != "en") {
-                let words = sim_say(why).render(spec, lang);
-                assert!(!words.contains('{'), "{lang}: {words}");
-                assert_ne!(words, english, "{lang}: left in English");
-            }
+            crate::wizard::words::assert_worded_everywhere(&sim_say(why), &why.to_string(), false);
         }
         let pl = |why: &SimError| sim_say(why).render(spec, "pl");
         assert_eq!(pl(&all[3]), "nie ma ogniwa 17: pakiet ma ogniwa od 1 do 16");

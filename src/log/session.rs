@@ -447,12 +447,7 @@ mod tests {
             },
         ]);
         for e in &all {
-            assert_eq!(e.render(spec, "en"), e.to_string());
-            for lang in spec.languages.iter().filter(|l| *l != "en") {
-                let words = e.render(spec, lang);
-                assert!(!words.contains('{'), "{lang}: {words}");
-                assert_ne!(words, e.to_string(), "{lang}: left in English");
-            }
+            crate::wizard::words::assert_worded_everywhere(&e.say(), &e.to_string(), false);
         }
         assert_eq!(
             all[8].render(spec, "pl"),

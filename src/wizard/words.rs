@@ -1421,6 +1421,23 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("cli.scan.no_name", &[]),
 ];
 
+/// Test support: `say` renders in English exactly as `display` (the error's `Display`), and in
+/// every other language of the built-in wizard with every placeholder filled and, unless it
+/// is `may_stay` (a recording's own words), in other words than the English.
+#[cfg(test)]
+pub(crate) fn assert_worded_everywhere(say: &Say, display: &str, may_stay: bool) {
+    let spec = builtin();
+    let english = say.render(spec, "en");
+    assert_eq!(english, display, "English as the error says it");
+    for lang in spec.languages.iter().filter(|l| *l != "en") {
+        let words = say.render(spec, lang);
+        assert!(!words.contains('{'), "{lang}: {words}");
+        if !may_stay {
+            assert_ne!(words, english, "{lang}: left in English");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
