@@ -481,4 +481,52 @@ fn a_cutoff_is_the_fet_opening_under_current() {
     next.charging = false;
     assert_eq!(observe_cutoff(&prev, &next), None);
     assert_eq!(observe_cutoff(&prev, &prev.clone()), None);
+    // Nor Discharge off at rest: no current either way, in either frame.
+    let mut next = prev.clone();
+    next.discharging = false;
+    assert_eq!(observe_cutoff(&prev, &next), None);
+}
+
+#[test]
+fn a_current_seen_only_in_the_frame_after_still_makes_the_cutoff_and_its_direction_counts() {
+    // The frame before caught the current at zero (it was just starting); the frame after
+    // shows it flowing as the FET opens.
+    let at_rest = sixteen();
+    assert_eq!(at_rest.current, Amps(0.0));
+    let with = |current: f64, charge_open: bool, discharge_open: bool| {
+        let mut next = at_rest.clone();
+        next.current = Amps(current);
+        next.charging = !charge_open;
+        next.discharging = !discharge_open;
+        observe_cutoff(&at_rest, &next).map(|(kind, _)| kind)
+    };
+    assert_eq!(with(5.0, true, false), Some(CutoffKind::Charge));
+    assert_eq!(with(-5.0, false, true), Some(CutoffKind::Discharge));
+    // Current flowing out is no charge cut-off, current flowing in no discharge cut-off.
+    assert_eq!(with(-5.0, true, false), None);
+    assert_eq!(with(5.0, false, true), None);
+}
+
+#[test]
+fn a_cell_reading_zero_is_no_reading_and_never_the_cutoffs_voltage() {
+    let mut prev = sixteen();
+    prev.current = Amps(-20.0);
+    prev.cell_voltages[9] = Volts(2.52);
+    // Cell 5 dropped out of this frame: 0 V is no voltage a cell has, not the lowest one.
+    prev.cell_voltages[4] = Volts(0.0);
+    let mut next = prev.clone();
+    next.discharging = false;
+    next.current = Amps(0.0);
+    let (kind, cut) = observe_cutoff(&prev, &next).unwrap();
+    assert_eq!(kind, CutoffKind::Discharge);
+    assert_eq!(cut.cell_voltage, Volts(2.52));
+    // No cell read at all: no cut-off voltage to judge, so none is made up.
+    for v in prev
+        .cell_voltages
+        .iter_mut()
+        .chain(next.cell_voltages.iter_mut())
+    {
+        *v = Volts(0.0);
+    }
+    assert_eq!(observe_cutoff(&prev, &next), None);
 }
