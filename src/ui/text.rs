@@ -72,14 +72,11 @@ pub fn section_code(section: Section) -> &'static str {
 /// manual number by its title); a step this wizard does not have (a log of another wizard)
 /// by its id.
 pub fn step_short(spec: &WizardSpec, lang: &str, id: &str) -> String {
-    let Some(step) = spec.steps.iter().find(|s| s.id == id) else {
-        return crate::clean::clean(id).into_owned();
-    };
-    let title = crate::clean::clean(tr(&step.title, lang)).into_owned();
     // Without a manual number the section's letter alone says nothing in a sentence.
-    match step.number {
-        Some(n) => format!("{} {n} {title}", section_code(step.section)),
-        None => title,
+    match crate::wizard::words::step_parts(spec, lang, id) {
+        Ok((section, Some(n), title)) => format!("{} {n} {title}", section_code(section)),
+        Ok((_, None, title)) => title,
+        Err(id) => id,
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::bms::model::Chemistry;
-use crate::wizard::spec::{tr, Text, WizardSpec};
+use crate::wizard::spec::{tr, Section, Text, WizardSpec};
 
 pub use crate::units::Unit;
 
@@ -203,26 +203,41 @@ pub fn builtin() -> &'static WizardSpec {
     SPEC.get_or_init(WizardSpec::builtin)
 }
 
-/// A step as the operator knows it from the step list and the report: its section, the
-/// manual's number and its title in `lang` ("Wiring 5 — Cells at a similar charge"). A step
-/// this wizard does not have is named by its id, as logged.
+/// A step's section, manual number and title in `lang` (the title cleaned to one line); for a
+/// step this wizard does not have (a log of another wizard), its id as logged, cleaned.
+pub fn step_parts(
+    spec: &WizardSpec,
+    lang: &str,
+    id: &str,
+) -> Result<(Section, Option<u32>, String), String> {
+    match spec.steps.iter().find(|s| s.id == id) {
+        Some(step) => Ok((
+            step.section,
+            step.number,
+            crate::clean::clean(tr(&step.title, lang)).into_owned(),
+        )),
+        None => Err(crate::clean::clean(id).into_owned()),
+    }
+}
+
+/// A step as the report's headings name it: its section, the manual's number and its title in
+/// `lang` ("Wiring and activation 5 — Multimeter check of the balance plug").
 pub fn step_heading(spec: &WizardSpec, lang: &str, id: &str) -> String {
-    let Some(step) = spec.steps.iter().find(|s| s.id == id) else {
-        return crate::clean::clean(id).into_owned();
+    let (section, number, title) = match step_parts(spec, lang, id) {
+        Ok(parts) => parts,
+        Err(id) => return id,
     };
-    let key = step.section.message_key();
+    let key = section.message_key();
     let section = spec
         .messages
         .get(key)
         .or_else(|| builtin().messages.get(key))
         .map_or(key, |t| tr(t, lang));
-    let title = tr(&step.title, lang);
-    let heading = match step.number {
+    let section = crate::clean::clean(section);
+    match number {
         Some(n) => format!("{section} {n} — {title}"),
         None => format!("{section} — {title}"),
-    };
-    // A wizard file's words: one line, controls shown, as every name is.
-    crate::clean::clean(&heading).into_owned()
+    }
 }
 
 /// The template for `key`: this wizard's, else the built-in one's (a wizard file written
