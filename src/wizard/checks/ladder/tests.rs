@@ -619,3 +619,154 @@ fn faults_serialize_in_snake_case() {
     assert_eq!(value["rows"][1]["verdict"], "fault");
     assert_eq!(value["rows"][1]["pin"]["pin"], 3);
 }
+
+/// The typical cell every rise is measured in: the pack voltage over the cells while that is
+/// plausible for the chemistry (half its smallest step to one and a half its largest, both
+/// ends inside), else the median of the steps inside the chemistry's step range, else of the
+/// plausible ones, else the middle of the range.
+#[test]
+fn the_typical_cell_is_the_pack_over_its_cells_when_plausible_else_the_steps() {
+    let chem = lifepo4();
+    let model = b16();
+    let limits = limits();
+    let (lo, hi) = (chem.ladder_step.min.0, chem.ladder_step.max.0);
+    let typical = |steps: &[f64], pack: Option<f64>| {
+        let mut sum = 0.0;
+        let readings = steps
+            .iter()
+            .map(|s| {
+                sum += s;
+                Some(Volts(sum))
+            })
+            .collect();
+        let input = LadderInput {
+            readings,
+            pack_voltage: pack.map(Volts),
+            last_pin: None,
+            unused: BTreeMap::new(),
+            decimals: Vec::new(),
+        };
+        Ladder::new(&chem, steps.len() as u32, &model, &limits, &input).m
+    };
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    // Two steps of 3.3 V and two of 3.4 V: their median is 3.35 V.
+    let steps = [3.3, 3.4, 3.3, 3.4];
+    assert!(close(typical(&steps, None), 3.35));
+    // The pack over its 4 cells, at both ends of the plausible band and just outside them.
+    for (per_cell, used) in [
+        (0.5 * lo, true),
+        (0.5 * lo - 0.001, false),
+        (1.5 * hi, true),
+        (1.5 * hi + 0.001, false),
+        (3.2, true),
+    ] {
+        let m = typical(&steps, Some(4.0 * per_cell));
+        let want = if used { per_cell } else { 3.35 };
+        assert!(
+            close(m, want),
+            "{per_cell} V a cell: typical {m}, want {want}"
+        );
+    }
+    // Steps outside the chemistry's range do not count while some are inside it: 2.0 V steps
+    // (a weak cell, a slip) leave the median of 3.3 and 3.4.
+    assert!(close(typical(&[3.3, 2.0, 2.0, 3.4], None), 3.35));
+    // Both ends of the step range are inside it.
+    assert!(close(typical(&[lo, lo, 2.0, 2.0], None), lo));
+    assert!(close(typical(&[hi, hi, 2.0, 2.0], None), hi));
+    // None inside: the plausible ones; none plausible either: the middle of the range.
+    assert!(close(typical(&[2.0, 2.2, 2.0, 2.2], None), 2.1));
+    assert!(close(typical(&[0.1, 9.0, 0.1, 9.0], None), (lo + hi) / 2.0));
+}
+
+/// A right 16-cell LiFePO4 ladder of 3.3 V cells, for the helpers' own edges.
+fn plain_ladder<'a>(
+    chem: &'a ChemistrySpec,
+    model: &'a ModelSpec,
+    limits: &'a Limits,
+    input: &'a LadderInput,
+) -> Ladder<'a> {
+    Ladder::new(chem, 16, model, limits, input)
+}
+
+#[test]
+fn a_rise_spans_whole_cells_and_about_zero_is_none() {
+    let (chem, model, limits) = (lifepo4(), b16(), limits());
+    let input = Case::new(lifepo4(), b16(), 16, 3.3).input();
+    let l = plain_ladder(&chem, &model, &limits, &input);
+    let (m, zero) = (l.m, l.zero);
+    assert!((zero - 0.15 * m).abs() < 1e-12);
+    // Exactly at "about zero" is a clear rise or fall, of at least one cell.
+    assert_eq!(l.cells_in(zero), 1);
+    assert_eq!(l.cells_in(-zero), -1);
+    // Inside it, no cell at all — 0 V too.
+    for s in [0.0, zero - 1e-9, -zero + 1e-9] {
+        assert_eq!(l.cells_in(s), 0, "{s}");
+    }
+    // Beyond a cell, the nearest whole number of cells.
+    assert_eq!(l.cells_in(2.4 * m), 2);
+    assert_eq!(l.cells_in(2.6 * m), 3);
+    assert_eq!(l.cells_in(-2.6 * m), -3);
+}
+
+#[test]
+fn a_lead_reads_open_only_below_about_zero() {
+    let (chem, model, limits) = (lifepo4(), b16(), limits());
+    let case = Case::new(lifepo4(), b16(), 16, 3.3);
+    let zero = plain_ladder(&chem, &model, &limits, &case.input()).zero;
+    let node_of_lead_1 = |reading: f64| {
+        let mut input = case.input();
+        input.readings[0] = Some(Volts(reading));
+        plain_ladder(&chem, &model, &limits, &input).nodes[1]
+    };
+    assert_eq!(node_of_lead_1(zero - 1e-9), Some(Node::Open));
+    assert_eq!(node_of_lead_1(-zero + 1e-9), Some(Node::Open));
+    assert_eq!(node_of_lead_1(zero), Some(Node::At(1)));
+}
+
+#[test]
+fn a_node_is_named_pack_minus_a_cells_plus_pack_plus_or_a_point_outside() {
+    let (chem, model, limits) = (lifepo4(), b16(), limits());
+    let input = Case::new(lifepo4(), b16(), 16, 3.3).input();
+    let l = plain_ladder(&chem, &model, &limits, &input);
+    let name = |c: i64| {
+        crate::wizard::words::render_arg(crate::wizard::words::builtin(), "en", &l.node_name(c))
+    };
+    assert_eq!(name(0), "pack minus");
+    assert_eq!(name(1), "cell 1's plus");
+    assert_eq!(name(15), "cell 15's plus");
+    assert_eq!(name(16), "pack plus (cell 16's plus)");
+    assert_eq!(name(17), "a point 17 cells from pin 1");
+    assert_eq!(name(-1), "a point -1 cells from pin 1");
+}
+
+#[test]
+fn readings_about_zero_are_open_leads_never_a_reversed_meter() {
+    let case = Case::new(lifepo4(), b8(), 8, 3.3);
+    let mut input = case.input();
+    input
+        .readings
+        .iter_mut()
+        .for_each(|r| *r = Some(Volts(0.0)));
+    let report = case.check_input(&input);
+    assert!(
+        report.faults.iter().all(|f| f.cell.is_some()),
+        "no whole-ladder verdict: {:?}",
+        kinds(&report)
+    );
+    assert!(kinds(&report).contains(&(Some(1), FaultKind::OpenLead)));
+    // Cell 1 alone, exactly "about zero" below 0 V, is the meter the wrong way round; a hair
+    // above that it is an open lead.
+    let (chem, model, limits) = (lifepo4(), b8(), limits());
+    let zero = Ladder::new(&chem, 8, &model, &limits, &case.input()).zero;
+    let first_only = |v: f64| {
+        let mut input = case.input();
+        input.readings.iter_mut().for_each(|r| *r = None);
+        input.readings[0] = Some(Volts(v));
+        kinds(&case.check_input(&input))
+    };
+    assert_eq!(first_only(-zero), vec![(None, FaultKind::CrossedLeads)]);
+    assert_eq!(
+        first_only(-zero + 1e-9),
+        vec![(Some(1), FaultKind::OpenLead)]
+    );
+}
