@@ -197,16 +197,16 @@ impl<'a> Ladder<'a> {
         matches!(self.at(k), Some(c) if c != k as i64)
     }
 
+    /// Node `c` in words: pack minus, a cell's plus, pack plus, or a point outside the pack.
     fn node_name(&self, c: i64) -> Arg {
-        Arg::say(if c == 0 {
-            Say::plain("ladder.node.pack_minus")
-        } else if c == self.n as i64 {
-            Say::new("ladder.node.pack_plus", [("c", Arg::int(c))])
-        } else if c < 0 || c > self.n as i64 {
-            Say::new("ladder.node.outside", [("c", Arg::int(c))])
-        } else {
-            Say::new("ladder.node.cell_plus", [("c", Arg::int(c))])
-        })
+        let n = self.n as i64;
+        let key = match c {
+            0 => return Arg::say(Say::plain("ladder.node.pack_minus")),
+            c if c == n => "ladder.node.pack_plus",
+            c if (1..n).contains(&c) => "ladder.node.cell_plus",
+            _ => "ladder.node.outside",
+        };
+        Arg::say(Say::new(key, [("c", Arg::int(c))]))
     }
 
     fn push(&mut self, cell: Option<usize>, kind: FaultKind, say: Say) {
