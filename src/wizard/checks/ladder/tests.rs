@@ -770,3 +770,46 @@ fn readings_about_zero_are_open_leads_never_a_reversed_meter() {
         vec![(Some(1), FaultKind::OpenLead)]
     );
 }
+
+#[test]
+fn a_reversed_meter_is_named_for_cell_1_alone_only_when_cell_1_is_all_there_is() {
+    let case = Case::new(lifepo4(), b8(), 8, 3.3);
+    let negative = |cells: &[usize]| {
+        let mut input = case.input();
+        for (k, r) in input.readings.iter_mut().enumerate() {
+            *r = if cells.contains(&(k + 1)) {
+                r.map(|v| Volts(-v.0))
+            } else {
+                None
+            };
+        }
+        case.check_input(&input).faults[0].english()
+    };
+    let every = "every reading is below 0 V: the meter's probes are swapped";
+    assert!(negative(&[1, 2, 3, 4, 5, 6, 7, 8]).starts_with(every));
+    // One reading, but not cell 1's: no black wire can explain it.
+    assert!(negative(&[3]).starts_with(every), "{}", negative(&[3]));
+    let first = negative(&[1]);
+    assert!(
+        first.starts_with("cell 1 (plug 1 pin 2) reads -"),
+        "{first}"
+    );
+    assert!(first.contains("cell 1's lead are swapped"), "{first}");
+}
+
+#[test]
+fn an_open_lead_is_named_with_its_cell_and_pin_and_cell_1_may_sit_on_pack_minus() {
+    let report = Case::new(lifepo4(), b16(), 16, 3.3).lead(6, None).check();
+    assert_eq!(
+        report.faults[0].english(),
+        "cell 6's lead (plug 1 pin 7) reads 0.02 V, about 0 V: the lead is broken, not \
+         soldered or not seated in the plug (or it touches pack minus)"
+    );
+    let report = Case::new(lifepo4(), b16(), 16, 3.3).lead(1, None).check();
+    let first = report.faults[0].english();
+    assert!(
+        first.starts_with("cell 1's lead (plug 1 pin 2) reads 0.02 V: it is not connected"),
+        "{first}"
+    );
+    assert!(first.ends_with("it must reach cell 1's plus"), "{first}");
+}
