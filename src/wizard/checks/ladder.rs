@@ -366,20 +366,18 @@ impl<'a> Ladder<'a> {
 
     /// Runs of consecutive leads on wrong nodes, each diagnosed as one mistake.
     fn shifted_runs(&mut self) {
-        let mut k = 1;
-        while k <= self.n {
-            if self.explained[k] || !self.wrong(k) {
-                k += 1;
+        // A run's leads are marked explained once diagnosed, so the ones after its first are
+        // passed over here.
+        for j in 1..=self.n {
+            if self.explained[j] || !self.wrong(j) {
                 continue;
             }
-            let j = k;
-            let mut e = k;
+            let mut e = j;
             while e < self.n && !self.explained[e + 1] && self.wrong(e + 1) {
                 e += 1;
             }
             self.diagnose_run(j, e);
             self.mark(j..=e);
-            k = e + 1;
         }
     }
 
@@ -389,7 +387,8 @@ impl<'a> Ladder<'a> {
             .collect();
         let len = e - j + 1;
         let rj = self.r[j].unwrap_or(0.0);
-        let next_in_place = e < self.n && self.in_place(e + 1);
+        // Past the last lead there is none to be in place (`at` knows no lead n + 1).
+        let next_in_place = self.in_place(e + 1);
         let next_unknown = e < self.n && self.r[e + 1].is_none();
         let pin_j = self.pa(j);
         let (aj, ae, an) = (

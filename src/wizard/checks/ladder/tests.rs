@@ -813,3 +813,42 @@ fn an_open_lead_is_named_with_its_cell_and_pin_and_cell_1_may_sit_on_pack_minus(
     );
     assert!(first.ends_with("it must reach cell 1's plus"), "{first}");
 }
+
+#[test]
+fn the_last_two_leads_swapped_are_a_pair_too() {
+    let report = Case::new(lifepo4(), b8(), 8, 3.3)
+        .lead(7, Some(8))
+        .lead(8, Some(7))
+        .check();
+    assert_eq!(kinds(&report), vec![(Some(7), FaultKind::CrossedLeads)]);
+    let detail = report.faults[0].english();
+    assert!(
+        detail.starts_with(
+            "the leads of cell 7 (plug 1 pin 8) and cell 8 (plug 1 pin 9) are swapped"
+        ),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_lead_one_cell_high_beside_a_swapped_pair_is_its_own_mistake() {
+    // Lead 2 on cell 3's plus; leads 3 and 4 exchanged.
+    let report = Case::new(lifepo4(), b8(), 8, 3.3)
+        .lead(2, Some(3))
+        .lead(3, Some(4))
+        .lead(4, Some(3))
+        .check();
+    let faults: Vec<String> = report.faults.iter().map(|f| f.english()).collect();
+    assert_eq!(
+        kinds(&report),
+        vec![
+            (Some(2), FaultKind::StepHigh),
+            (Some(3), FaultKind::CrossedLeads)
+        ],
+        "{faults:#?}"
+    );
+    assert!(
+        faults[1].starts_with("the leads of cell 3 (plug 1 pin 4) and cell 4 (plug 1 pin 5)"),
+        "{faults:#?}"
+    );
+}
