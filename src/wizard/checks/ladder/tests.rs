@@ -852,3 +852,75 @@ fn a_lead_one_cell_high_beside_a_swapped_pair_is_its_own_mistake() {
         "{faults:#?}"
     );
 }
+
+#[test]
+fn leads_one_cell_high_up_to_the_last_are_more_cells_than_the_pack_not_a_skipped_tap() {
+    let case = Case::new(lifepo4(), b8(), 8, 3.3);
+    let mut input = case.input();
+    // Leads 7 and 8 each one cell high: lead 8 reads a cell above the pack.
+    let top = input.readings[7].unwrap().0;
+    input.readings[6] = Some(Volts(top));
+    input.readings[7] = Some(Volts(top + 3.3));
+    let report = case.check_input(&input);
+    assert_eq!(report.faults[0].cell, Some(7));
+    assert_eq!(report.faults[0].kind, FaultKind::StepHigh);
+    let detail = report.faults[0].english();
+    assert!(
+        detail.starts_with("cell 7's lead (plug 1 pin 8) reads")
+            && detail.contains("the pack seems to have more cells than 8"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_lead_one_cell_low_after_an_open_one_is_named_on_the_node_it_sits_on() {
+    let report = Case::new(lifepo4(), b16(), 16, 3.3)
+        .lead(5, None)
+        .lead(6, Some(5))
+        .check();
+    assert_eq!(
+        kinds(&report),
+        vec![
+            (Some(5), FaultKind::OpenLead),
+            (Some(6), FaultKind::StepLow)
+        ]
+    );
+    let detail = report.faults[1].english();
+    assert!(
+        detail.starts_with("cell 6's lead (plug 1 pin 7) reads"),
+        "{detail}"
+    );
+    assert!(
+        detail.ends_with(
+            "one cell lower than expected: it seems to be on cell 5's plus; move it to cell \
+             6's plus"
+        ),
+        "{detail}"
+    );
+}
+
+#[test]
+fn one_lead_low_is_moved_alone_and_a_run_of_them_together() {
+    let one = Case::new(lifepo4(), b16(), 16, 3.3)
+        .lead(6, Some(5))
+        .check();
+    assert!(
+        one.faults[0]
+            .english()
+            .ends_with("(two taps on one node); move it to cell 6's plus"),
+        "{}",
+        one.faults[0].english()
+    );
+    let mut case = Case::new(lifepo4(), b8(), 8, 3.3);
+    for k in 4..=8 {
+        case = case.lead(k, Some(k - 1));
+    }
+    let run = case.check().faults[0].english();
+    assert!(
+        run.ends_with(
+            "the leads of cells 4–8 each sit one cell low, so no lead reaches pack plus; move \
+             them one cell up from cell 4"
+        ),
+        "{run}"
+    );
+}
