@@ -924,3 +924,51 @@ fn one_lead_low_is_moved_alone_and_a_run_of_them_together() {
         "{run}"
     );
 }
+
+#[test]
+fn three_cells_are_enough_to_tell_one_apart_and_the_words_say_which_way_and_how_far() {
+    let above = typed_ladder(&["3.300", "6.600", "10.050"], 10.05);
+    assert_eq!(kinds(&above), vec![(Some(3), FaultKind::Imbalance)]);
+    assert!(
+        above.faults[0].english().starts_with(
+            "cell 3 is at 3.45 V, 0.15 V above the others (median 3.30 V), more than the \
+             0.10 V allowed"
+        ),
+        "{}",
+        above.faults[0].english()
+    );
+    let below = typed_ladder(&["3.300", "6.600", "9.750"], 9.75);
+    assert_eq!(kinds(&below), vec![(Some(3), FaultKind::Imbalance)]);
+    assert!(
+        below.faults[0]
+            .english()
+            .starts_with("cell 3 is at 3.15 V, 0.15 V below the others (median 3.30 V)"),
+        "{}",
+        below.faults[0].english()
+    );
+    // Two cells have no "others": neither is judged against the other.
+    assert_eq!(kinds(&typed_ladder(&["3.300", "6.750"], 6.75)), vec![]);
+}
+
+#[test]
+fn a_pack_mismatch_of_less_than_half_a_cell_is_no_count_of_cells() {
+    let report = typed_ladder(&["3.300", "6.600", "9.900"], 10.4);
+    assert_eq!(kinds(&report), vec![(None, FaultKind::PackVoltageMismatch)]);
+    let detail = report.faults[0].english();
+    assert!(
+        detail.ends_with(
+            "0.50 V apart (more than 0.30 V): measure both again; the last lead must sit on \
+             pack plus, where the pack voltage is measured"
+        ),
+        "{detail}"
+    );
+    // A whole cell off is counted.
+    let report = typed_ladder(&["3.300", "6.600", "9.900"], 13.2);
+    assert!(
+        report.faults[0]
+            .english()
+            .contains("that is about 1 cell(s) less — check the cell count (3)"),
+        "{}",
+        report.faults[0].english()
+    );
+}
