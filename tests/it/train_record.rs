@@ -272,7 +272,8 @@ fn a_headless_trainees_wiring_repair_is_journaled_and_in_the_training_record() {
     );
     assert!(
         training.contains(
-            "wiring.ladder: the balance lead of cell 7 — cell 7&#x27;s balance lead not connected"
+            "Wiring and activation 5 — Multimeter check of the balance plug: the balance lead of \
+             cell 7 — cell 7&#x27;s balance lead not connected"
         ),
         "{training}"
     );
