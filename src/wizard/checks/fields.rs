@@ -698,7 +698,11 @@ mod tests {
                 out.contains("„16.5”") || out.contains("„16.5“"),
                 "{lang}: {out}"
             );
-            assert!(out.contains("8–24") && out.contains("16"), "{lang}: {out}");
+            // The example ends every wording; "16" in the typed "16.5" cannot stand in for it.
+            assert!(
+                out.contains("8–24") && out.ends_with(" 16"),
+                "{lang}: {out}"
+            );
         }
         assert_eq!(
             refusals[5].say().render(spec, "pl"),
